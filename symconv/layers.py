@@ -1,0 +1,511 @@
+"""Layers described as loop nests: frozen dataclasses with PyTorch's argument names.
+
+A layer knows its hyperparameters and, given the spatial sizes of its input and output, the loop
+nest a direct evaluation runs (:class:`LoopNest`): the *outer* domain of independent points, the
+*inner* domain each point reduces over (or scatters into), and the parameters it holds. Costs are
+derived from that description (:mod:`symconv.derive`), never typed per layer. Shapes are channels
+last: ``(L, C)``, ``(H, W, C)``, ``(D, H, W, C)``.
+
+Examples
+--------
+>>> from symconv import Conv2d, DepthwiseSeparableConv2d
+>>> from symconv.symbols import M, N, k
+>>> conv = Conv2d(M, N, k)
+>>> conv.kernel_size, conv.stride, conv.padding
+((k, k), (1, 1), (0, 0))
+>>> conv.loop_nest((7, 7), (5, 5)).inner
+(k, k, M)
+>>> [name for name, _ in DepthwiseSeparableConv2d(3, 64, 3).stages]
+['depthwise', 'pointwise']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import sympy
+
+from symconv.errors import SymconvError
+from symconv.sizes import Size, as_size, check_divides, is_concrete, per_axis
+
+__all__ = [
+    "Layer", "Composite", "LoopNest",
+    "ConvNd", "Conv1d", "Conv2d", "Conv3d",
+    "ConvTransposeNd", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d",
+]
+
+Accumulate = Literal["sum", "scatter", "max"]
+
+
+@dataclass(frozen=True)
+class LoopNest:
+    """The loops a direct evaluation of one layer runs.
+
+    Attributes
+    ----------
+    outer
+        Extents of the independent loops: a convolution's output positions and channels; a
+        transposed convolution's *input* positions and channels (scatter form).
+    inner
+        Extents of the loops each outer point runs over: a convolution's kernel window and input
+        channels of its group; a transposed convolution's kernel window and output channels of
+        its group.
+    multiply
+        Whether every (outer, inner) point multiplies an input by a weight.
+    accumulate
+        ``"sum"``: each outer point sums its inner terms (a dot product of L terms takes L − 1
+        additions); ``"scatter"``: every term is added once into a zero-initialised output;
+        ``"max"``: each outer point compares its inner terms (L − 1 comparisons).
+    outputs
+        Extents of the output tensor (spatial sizes, then channels).
+    per_output
+        Further operations done once per output element, as ``(kind, count)`` pairs with kind
+        one of ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"`` (a bias: one addition).
+    parameters
+        ``(name, shape)`` of each learned tensor.
+    """
+
+    outer: tuple[Size, ...]
+    inner: tuple[Size, ...]
+    outputs: tuple[Size, ...]
+    multiply: bool = True
+    accumulate: Accumulate = "sum"
+    per_output: tuple[tuple[str, Size], ...] = ()
+    parameters: tuple[tuple[str, tuple[Size, ...]], ...] = ()
+
+
+class Layer:
+    """Base class of every layer description.
+
+    Subclasses set :attr:`spatial_dims` (``None`` when any rank is accepted) and implement
+    :meth:`loop_nest` (single layers) or :attr:`~Composite.stages` (composites), plus
+    :meth:`output_spatial` for their shape arithmetic.
+    """
+
+    #: Number of spatial axes the layer expects, or ``None`` for any.
+    spatial_dims: ClassVar[int | None] = None
+
+    @property
+    def kind(self) -> str:
+        """A short name of the kind of layer, used in reports."""
+        return type(self).__name__
+
+    def in_channels_expected(self) -> Size | None:
+        """The input channel count the layer needs, or ``None`` when any count fits."""
+        return None
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        """The output channel count for an input with ``in_channels`` channels."""
+        return in_channels
+
+    def loop_nest(
+        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+    ) -> LoopNest:
+        """The loop nest of a direct evaluation, given the spatial sizes around the layer."""
+        raise NotImplementedError(f"{type(self).__name__} has no loop nest")
+
+
+class Composite(Layer):
+    """A layer made of named stages run one after the other."""
+
+    @property
+    def stages(self) -> tuple[tuple[str, Layer], ...]:
+        """``(name, layer)`` pairs, in the order data flows through them."""
+        raise NotImplementedError
+
+
+def _channels(value: object, name: str) -> Size:
+    return as_size(value, name, minimum=1)
+
+
+def _bias(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SymconvError(f"bias={value!r} must be True or False")
+    return value
+
+
+def _per_group(channels: Size, groups: Size) -> Size:
+    if is_concrete(channels) and is_concrete(groups):
+        assert isinstance(channels, int) and isinstance(groups, int)
+        return channels // groups
+    return sympy.Mul(channels, sympy.Pow(groups, -1))
+
+
+@dataclass(frozen=True, init=False)
+class ConvNd(Layer):
+    """A convolution over ``spatial_dims`` axes (cross-correlation, as PyTorch computes it).
+
+    Each output element is a dot product over the kernel window and the input channels of its
+    group: ``k_h·k_w·M/g`` multiplications and one fewer additions, plus one addition for a bias.
+    Output channel ``n`` belongs to group ``n // (N/g)``.
+    """
+
+    in_channels: Size
+    out_channels: Size
+    kernel_size: tuple[Size, ...]
+    stride: tuple[Size, ...]
+    padding: tuple[Size, ...]
+    dilation: tuple[Size, ...]
+    groups: Size
+    bias: bool
+
+    spatial_dims: ClassVar[int | None] = 2
+
+    def __init__(
+        self,
+        in_channels: Size,
+        out_channels: Size,
+        kernel_size: object,
+        stride: object = 1,
+        padding: object = 0,
+        dilation: object = 1,
+        groups: object = 1,
+        bias: object = False,
+    ) -> None:
+        dims = self.spatial_dims
+        assert dims is not None
+        values = {
+            "in_channels": _channels(in_channels, "in_channels"),
+            "out_channels": _channels(out_channels, "out_channels"),
+            "kernel_size": per_axis(kernel_size, "kernel_size", dims),
+            "stride": per_axis(stride, "stride", dims),
+            "padding": per_axis(padding, "padding", dims, minimum=0),
+            "dilation": per_axis(dilation, "dilation", dims),
+            "groups": as_size(groups, "groups"),
+            "bias": _bias(bias),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        check_divides(self.groups, self.in_channels, "in_channels")
+        check_divides(self.groups, self.out_channels, "out_channels")
+
+    @property
+    def kind(self) -> str:
+        """``"pointwise"``, ``"depthwise"``, ``"grouped"`` or ``"standard"``."""
+        if self.groups == 1:
+            return "pointwise" if all(size == 1 for size in self.kernel_size) else "standard"
+        if self.groups == self.in_channels == self.out_channels:
+            return "depthwise"
+        return "grouped"
+
+    def in_channels_expected(self) -> Size:
+        return self.in_channels
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return self.out_channels
+
+    @property
+    def weight_shape(self) -> tuple[Size, ...]:
+        """``(*kernel_size, in_channels/groups, out_channels)``: kernel axes first."""
+        return (*self.kernel_size, _per_group(self.in_channels, self.groups), self.out_channels)
+
+    def loop_nest(
+        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+    ) -> LoopNest:
+        """Outer: output positions × output channels; inner: kernel window × M/g channels."""
+        parameters: tuple[tuple[str, tuple[Size, ...]], ...] = (("weight", self.weight_shape),)
+        if self.bias:
+            parameters += (("bias", (self.out_channels,)),)
+        outputs = (*output_spatial, self.out_channels)
+        return LoopNest(
+            outer=outputs,
+            inner=(*self.kernel_size, _per_group(self.in_channels, self.groups)),
+            outputs=outputs,
+            accumulate="sum",
+            per_output=(("adds", 1),) if self.bias else (),
+            parameters=parameters,
+        )
+
+
+@dataclass(frozen=True, init=False)
+class Conv1d(ConvNd):
+    """1-D convolution over channels-last inputs ``(L, C)``; arguments as ``nn.Conv1d``."""
+
+    spatial_dims: ClassVar[int | None] = 1
+
+
+@dataclass(frozen=True, init=False)
+class Conv2d(ConvNd):
+    """2-D convolution over channels-last inputs ``(H, W, C)``; arguments as ``nn.Conv2d``.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d, cost
+    >>> cost(Conv2d(3, 64, 3), (7, 7, 3)).mults
+    43200
+    """
+
+    spatial_dims: ClassVar[int | None] = 2
+
+
+@dataclass(frozen=True, init=False)
+class Conv3d(ConvNd):
+    """3-D convolution over channels-last inputs ``(D, H, W, C)``; arguments as ``nn.Conv3d``."""
+
+    spatial_dims: ClassVar[int | None] = 3
+
+
+@dataclass(frozen=True, init=False)
+class ConvTransposeNd(Layer):
+    """A transposed convolution, counted in scatter form.
+
+    Every input element is multiplied by every kernel weight of its group and each product is
+    added once into a zero-initialised output (products landing on cropped positions included):
+    ``H·W·M·(N/g)·k_h·k_w`` multiplications and as many additions, plus one addition per output
+    element for a bias. The weight has PyTorch's order with kernel axes first:
+    ``(*kernel_size, in_channels, out_channels/groups)``.
+    """
+
+    in_channels: Size
+    out_channels: Size
+    kernel_size: tuple[Size, ...]
+    stride: tuple[Size, ...]
+    padding: tuple[Size, ...]
+    output_padding: tuple[Size, ...]
+    dilation: tuple[Size, ...]
+    groups: Size
+    bias: bool
+
+    spatial_dims: ClassVar[int | None] = 2
+
+    def __init__(
+        self,
+        in_channels: Size,
+        out_channels: Size,
+        kernel_size: object,
+        stride: object = 1,
+        padding: object = 0,
+        output_padding: object = 0,
+        dilation: object = 1,
+        groups: object = 1,
+        bias: object = False,
+    ) -> None:
+        dims = self.spatial_dims
+        assert dims is not None
+        values = {
+            "in_channels": _channels(in_channels, "in_channels"),
+            "out_channels": _channels(out_channels, "out_channels"),
+            "kernel_size": per_axis(kernel_size, "kernel_size", dims),
+            "stride": per_axis(stride, "stride", dims),
+            "padding": per_axis(padding, "padding", dims, minimum=0),
+            "output_padding": per_axis(output_padding, "output_padding", dims, minimum=0),
+            "dilation": per_axis(dilation, "dilation", dims),
+            "groups": as_size(groups, "groups"),
+            "bias": _bias(bias),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        check_divides(self.groups, self.in_channels, "in_channels")
+        check_divides(self.groups, self.out_channels, "out_channels")
+        for extra, step, spread in zip(self.output_padding, self.stride, self.dilation):
+            bound = sympy.Max(step, spread)
+            if (sympy.Integer(0) + extra < bound) is sympy.false:
+                raise SymconvError(
+                    f"output_padding={extra} must be smaller than stride={step} or "
+                    f"dilation={spread}; use 0 to {bound - 1}"
+                )
+
+    @property
+    def kind(self) -> str:
+        return "transposed"
+
+    def in_channels_expected(self) -> Size:
+        return self.in_channels
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return self.out_channels
+
+    @property
+    def weight_shape(self) -> tuple[Size, ...]:
+        """``(*kernel_size, in_channels, out_channels/groups)``."""
+        return (*self.kernel_size, self.in_channels, _per_group(self.out_channels, self.groups))
+
+    def loop_nest(
+        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+    ) -> LoopNest:
+        """Outer: input positions × input channels; inner: kernel window × N/g (scatter)."""
+        parameters: tuple[tuple[str, tuple[Size, ...]], ...] = (("weight", self.weight_shape),)
+        if self.bias:
+            parameters += (("bias", (self.out_channels,)),)
+        return LoopNest(
+            outer=(*input_spatial, self.in_channels),
+            inner=(*self.kernel_size, _per_group(self.out_channels, self.groups)),
+            outputs=(*output_spatial, self.out_channels),
+            accumulate="scatter",
+            per_output=(("adds", 1),) if self.bias else (),
+            parameters=parameters,
+        )
+
+
+@dataclass(frozen=True, init=False)
+class ConvTranspose1d(ConvTransposeNd):
+    """1-D transposed convolution; arguments as ``nn.ConvTranspose1d``."""
+
+    spatial_dims: ClassVar[int | None] = 1
+
+
+@dataclass(frozen=True, init=False)
+class ConvTranspose2d(ConvTransposeNd):
+    """2-D transposed convolution; arguments as ``nn.ConvTranspose2d``.
+
+    Examples
+    --------
+    >>> from symconv import ConvTranspose2d, cost
+    >>> c = cost(ConvTranspose2d(8, 4, 3, stride=2), (5, 5, 8))
+    >>> c.output_shape, c.mults
+    ((11, 11, 4), 7200)
+    """
+
+    spatial_dims: ClassVar[int | None] = 2
+
+
+@dataclass(frozen=True, init=False)
+class ConvTranspose3d(ConvTransposeNd):
+    """3-D transposed convolution; arguments as ``nn.ConvTranspose3d``."""
+
+    spatial_dims: ClassVar[int | None] = 3
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class DepthwiseConv2d(Conv2d):
+    """A depthwise convolution: one ``k×k×1`` kernel per channel (``groups = channels``).
+
+    Examples
+    --------
+    >>> from symconv import DepthwiseConv2d, cost
+    >>> DepthwiseConv2d(3, 3)
+    DepthwiseConv2d(channels=3, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(1, 1), bias=False)
+    >>> cost(DepthwiseConv2d(3, 3), (7, 7, 3)).mults
+    675
+    """
+
+    def __init__(
+        self,
+        channels: Size,
+        kernel_size: object,
+        stride: object = 1,
+        padding: object = 0,
+        dilation: object = 1,
+        bias: object = False,
+    ) -> None:
+        super().__init__(
+            channels, channels, kernel_size, stride, padding, dilation, groups=channels, bias=bias
+        )
+
+    @property
+    def channels(self) -> Size:
+        """The number of channels, in and out."""
+        return self.in_channels
+
+    @property
+    def kind(self) -> str:
+        return "depthwise"
+
+    def __repr__(self) -> str:
+        return (
+            f"DepthwiseConv2d(channels={self.channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
+            f"bias={self.bias})"
+        )
+
+
+@dataclass(frozen=True, init=False, repr=False)
+class PointwiseConv2d(Conv2d):
+    """A pointwise (1×1) convolution: ``N`` kernels of ``1×1×M``.
+
+    Examples
+    --------
+    >>> from symconv import PointwiseConv2d, cost
+    >>> PointwiseConv2d(3, 64)
+    PointwiseConv2d(in_channels=3, out_channels=64, bias=False)
+    >>> cost(PointwiseConv2d(3, 64), (5, 5, 3)).mults
+    4800
+    """
+
+    def __init__(self, in_channels: Size, out_channels: Size, bias: object = False) -> None:
+        super().__init__(in_channels, out_channels, 1, bias=bias)
+
+    @property
+    def kind(self) -> str:
+        return "pointwise"
+
+    def __repr__(self) -> str:
+        return (
+            f"PointwiseConv2d(in_channels={self.in_channels}, out_channels={self.out_channels}, "
+            f"bias={self.bias})"
+        )
+
+
+@dataclass(frozen=True, init=False)
+class DepthwiseSeparableConv2d(Composite):
+    """A depthwise convolution followed by a pointwise one (MobileNet's building block).
+
+    Stride, padding and dilation belong to the depthwise stage; the pointwise stage is 1×1 with
+    stride 1. ``bias=True`` gives each stage a bias, as two ``nn.Conv2d(bias=True)`` would.
+
+    Examples
+    --------
+    >>> from symconv import DepthwiseSeparableConv2d, cost
+    >>> c = cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
+    >>> c.mults, c.params, [(name, stage.mults) for name, stage in c.stages]
+    (5475, 219, [('depthwise', 675), ('pointwise', 4800)])
+    """
+
+    in_channels: Size
+    out_channels: Size
+    kernel_size: tuple[Size, ...]
+    stride: tuple[Size, ...]
+    padding: tuple[Size, ...]
+    dilation: tuple[Size, ...]
+    bias: bool
+
+    spatial_dims: ClassVar[int | None] = 2
+
+    def __init__(
+        self,
+        in_channels: Size,
+        out_channels: Size,
+        kernel_size: object,
+        stride: object = 1,
+        padding: object = 0,
+        dilation: object = 1,
+        bias: object = False,
+    ) -> None:
+        depthwise = DepthwiseConv2d(in_channels, kernel_size, stride, padding, dilation, bias)
+        pointwise = PointwiseConv2d(in_channels, out_channels, bias)
+        values = {
+            "in_channels": depthwise.in_channels,
+            "out_channels": pointwise.out_channels,
+            "kernel_size": depthwise.kernel_size,
+            "stride": depthwise.stride,
+            "padding": depthwise.padding,
+            "dilation": depthwise.dilation,
+            "bias": depthwise.bias,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def kind(self) -> str:
+        return "separable"
+
+    def in_channels_expected(self) -> Size:
+        return self.in_channels
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return self.out_channels
+
+    @property
+    def stages(self) -> tuple[tuple[str, Layer], ...]:
+        return (
+            (
+                "depthwise",
+                DepthwiseConv2d(
+                    self.in_channels, self.kernel_size, self.stride, self.padding,
+                    self.dilation, self.bias,
+                ),
+            ),
+            ("pointwise", PointwiseConv2d(self.in_channels, self.out_channels, self.bias)),
+        )

@@ -1,0 +1,161 @@
+"""Checking and normalising the sizes users pass: ints, per-axis tuples or SymPy expressions.
+
+A size is kept as a Python ``int`` when it is concrete and as a SymPy expression otherwise.
+A condition that SymPy cannot decide for symbols is accepted; one that is definitely false
+raises :class:`~symconv.errors.SymconvError` naming the argument, the value and the fix.
+
+Examples
+--------
+>>> from symconv.sizes import as_size, per_axis
+>>> from symconv.symbols import k
+>>> per_axis(3, "kernel_size", 2, minimum=1)
+(3, 3)
+>>> per_axis((k, 5), "kernel_size", 2, minimum=1)
+(k, 5)
+>>> as_size(0, "stride", minimum=1)
+Traceback (most recent call last):
+...
+symconv.errors.SymconvError: stride=0 must be at least 1
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import TypeAlias
+
+import sympy
+
+from symconv.errors import SymconvError
+
+__all__ = [
+    "Size", "SizeArg", "as_size", "per_axis", "is_concrete", "divisors_text", "check_divides",
+    "product",
+]
+
+#: One size: a Python int when concrete, a SymPy expression when symbolic.
+Size: TypeAlias = int | sympy.Expr
+#: What users may pass for a size argument: one size or one per spatial axis.
+SizeArg: TypeAlias = int | sympy.Expr | tuple[int | sympy.Expr, ...] | list[int | sympy.Expr]
+
+
+def is_concrete(value: Size) -> bool:
+    """Whether a size is a plain integer (not a symbolic expression)."""
+    return isinstance(value, int)
+
+
+def as_size(value: object, name: str, *, minimum: int = 1) -> Size:
+    """Check one size and return it as an ``int`` or a SymPy expression.
+
+    Parameters
+    ----------
+    value
+        An ``int`` (NumPy integers too), a SymPy integer or a SymPy expression.
+    name
+        The argument's name, for the error message.
+    minimum
+        The smallest value allowed: 1 for sizes, 0 for padding.
+
+    Returns
+    -------
+    int or sympy.Expr
+        Concrete sizes come back as Python ints.
+
+    Raises
+    ------
+    SymconvError
+        For booleans, floats, strings, non-integers and values definitely below ``minimum``.
+
+    Examples
+    --------
+    >>> from symconv.symbols import H
+    >>> as_size(sympy.Integer(7), "H")
+    7
+    >>> as_size(2 * H, "H")
+    2*H
+    >>> as_size(2.5, "kernel_size")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: kernel_size=2.5 must be a whole number; sizes are exact integers, never floats
+    """
+    least = "at least 1" if minimum == 1 else f"at least {minimum}"
+    if isinstance(value, bool):
+        raise SymconvError(f"{name}={value!r} must be an integer, not a boolean")
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+        if number < minimum:
+            raise SymconvError(f"{name}={number} must be {least}")
+        return number
+    if isinstance(value, (float, numbers.Real)) and not isinstance(value, sympy.Basic):
+        raise SymconvError(
+            f"{name}={value!r} must be a whole number; sizes are exact integers, never floats"
+        )
+    if isinstance(value, sympy.Expr):
+        if value.is_Integer:
+            return as_size(int(value), name, minimum=minimum)
+        if value.is_number or value.is_integer is False:
+            raise SymconvError(f"{name}={value} must be a whole number")
+        if value.free_symbols and (value < minimum) is sympy.true:
+            raise SymconvError(f"{name}={value} must be {least}")
+        return value
+    raise SymconvError(
+        f"{name}={value!r} must be an int or a SymPy expression, not {type(value).__name__}"
+    )
+
+
+def per_axis(value: object, name: str, dims: int, *, minimum: int = 1) -> tuple[Size, ...]:
+    """Expand one size, or check a tuple of them, to one size per spatial axis.
+
+    Examples
+    --------
+    >>> per_axis([1, 2], "stride", 2)
+    (1, 2)
+    >>> per_axis((1, 2, 3), "stride", 2)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: stride=(1, 2, 3) must be one size or a tuple of 2, one per spatial axis
+    """
+    if isinstance(value, (tuple, list)):
+        if len(value) != dims:
+            raise SymconvError(
+                f"{name}={tuple(value)!r} must be one size or a tuple of {dims}, "
+                "one per spatial axis"
+            )
+        return tuple(as_size(item, name, minimum=minimum) for item in value)
+    single = as_size(value, name, minimum=minimum)
+    return (single,) * dims
+
+
+def divisors_text(number: int) -> str:
+    """The divisors of a positive integer as ``"1, 2, 3, 6"``."""
+    return ", ".join(str(item) for item in sorted(sympy.divisors(number)))
+
+
+def check_divides(groups: Size, channels: Size, channels_name: str) -> None:
+    """Raise when ``groups`` definitely does not divide ``channels``.
+
+    Examples
+    --------
+    >>> check_divides(4, 6, "in_channels")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: groups=4 must divide in_channels=6; divisors of 6: 1, 2, 3, 6
+    """
+    if is_concrete(groups) and is_concrete(channels):
+        assert isinstance(groups, int) and isinstance(channels, int)
+        if channels % groups:
+            raise SymconvError(
+                f"groups={groups} must divide {channels_name}={channels}; "
+                f"divisors of {channels}: {divisors_text(channels)}"
+            )
+        return
+    if sympy.Mul(channels, sympy.Pow(groups, -1)).is_integer is False:
+        raise SymconvError(f"groups={groups} must divide {channels_name}={channels}")
+
+
+def product(values: Iterable[Size]) -> Size:
+    """The exact product of sizes: an ``int`` when all are ints, else a SymPy expression."""
+    result: Size = 1
+    for value in values:
+        result = result * value
+    return result
