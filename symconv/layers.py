@@ -101,14 +101,24 @@ class Layer:
         return in_channels
 
     def loop_nest(
-        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
     ) -> LoopNest:
-        """The loop nest of a direct evaluation, given the spatial sizes around the layer."""
+        """The loop nest of a direct evaluation, given the sizes around the layer.
+
+        ``in_channels`` is the input's channel count; layers that fix their own (convolutions)
+        may ignore it, layers that take any count (activations, pooling) need it.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no loop nest")
 
 
 class Composite(Layer):
     """A layer made of named stages run one after the other."""
+
+    #: Whether the composite's output must have the shape of its input (a residual block).
+    preserves_shape: ClassVar[bool] = False
 
     @property
     def stages(self) -> tuple[tuple[str, Layer], ...]:
@@ -202,7 +212,10 @@ class ConvNd(Layer):
         return (*self.kernel_size, _per_group(self.in_channels, self.groups), self.out_channels)
 
     def loop_nest(
-        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
     ) -> LoopNest:
         """Outer: output positions × output channels; inner: kernel window × M/g channels."""
         parameters: tuple[tuple[str, tuple[Size, ...]], ...] = (("weight", self.weight_shape),)
@@ -323,7 +336,10 @@ class ConvTransposeNd(Layer):
         return (*self.kernel_size, self.in_channels, _per_group(self.out_channels, self.groups))
 
     def loop_nest(
-        self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...]
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
     ) -> LoopNest:
         """Outer: input positions × input channels; inner: kernel window × N/g (scatter)."""
         parameters: tuple[tuple[str, tuple[Size, ...]], ...] = (("weight", self.weight_shape),)
