@@ -1,0 +1,7 @@
+"""``python -m symconv``: the same as the ``symconv`` command."""
+
+import sys
+
+from symconv.cli import main
+
+sys.exit(main())

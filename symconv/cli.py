@@ -1,0 +1,219 @@
+"""The ``symconv`` command line: build a parser, parse, dispatch.
+
+Exit codes: 0 on success, 1 when a verification does not match, 2 on bad input (one line on
+stderr, no traceback, no usage block). Sizes are parsed with :mod:`symconv.parse`'s strict
+grammar; no user text is evaluated. Each command imports only what it needs, so that a run is
+dominated by importing SymPy.
+
+Examples
+--------
+>>> main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "json"]) # doctest: +ELLIPSIS
+{
+  "input": [
+    7,
+...
+0
+>>> main(["compare", "--input", "7x7"])
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from symconv.errors import SymconvError
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`SymconvError` (one line, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise SymconvError(message)
+
+
+def _add_conv_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", required=True, metavar="HxWxC",
+                        help="input shape, channels last, e.g. 7x7x3")
+    parser.add_argument("--output", metavar="HxWxC",
+                        help="output shape; without --kernel the kernel is inferred")
+    parser.add_argument("--out-channels", metavar="N", help="output channels N")
+    parser.add_argument("--kernel", metavar="K", help="kernel size: 3 or 3x5")
+    parser.add_argument("--stride", metavar="S", help="stride (default 1): 2 or 2x1")
+    parser.add_argument("--padding", metavar="P", help="zero padding (default 0): 1 or 1x0")
+    parser.add_argument("--dilation", metavar="D", help="dilation (default 1): 2 or 2x1")
+    parser.add_argument("--bias", action="store_true", help="give every convolution a bias")
+
+
+def _add_language(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", default="en", help="report language: en or zh")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``symconv`` argument parser with one sub-parser per command."""
+    parser = _Parser(
+        prog="symconv",
+        description="What convolution layers cost, derived as SymPy formulas and checked "
+                    "by execution.",
+    )
+    from symconv import __version__
+
+    parser.add_argument("--version", action="version", version=f"symconv {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    compare = commands.add_parser(
+        "compare", help="a standard convolution against its depthwise separable twin"
+    )
+    _add_conv_arguments(compare)
+    compare.add_argument("--format", default="text", help="text, json (default text)")
+    compare.add_argument("--standalone", action="store_true",
+                         help="wrap LaTeX in a complete document")
+    _add_language(compare)
+    compare.set_defaults(handler=_run_compare)
+
+    derive = commands.add_parser("derive", help="the general formulas of one layer kind")
+    derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
+                                     "transposed")
+    derive.add_argument("--bias", action="store_true", help="with a bias")
+    derive.add_argument("--format", default="text", help="text, json (default text)")
+    derive.add_argument("--standalone", action="store_true",
+                        help="wrap LaTeX in a complete document")
+    _add_language(derive)
+    derive.set_defaults(handler=_run_derive)
+    return parser
+
+
+@dataclass(frozen=True)
+class ConvSetting:
+    """The shared convolution options of ``compare``, ``verify`` and ``diagram``, checked."""
+
+    input_shape: tuple[int, int, int]
+    out_channels: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    bias: bool
+    kernel_inferred: bool
+    expected_output: tuple[int, int, int] | None
+
+
+def _conv_setting(args: argparse.Namespace) -> ConvSetting:
+    """Turn the shared convolution options into checked values, inferring the kernel."""
+    from symconv.parse import parse_axes, parse_shape
+
+    height, width, channels = parse_shape(args.input, "--input")
+    stride = parse_axes(args.stride or "1", "--stride", 2)
+    padding = parse_axes(args.padding or "0", "--padding", 2, minimum=0)
+    dilation = parse_axes(args.dilation or "1", "--dilation", 2)
+    output = None
+    if args.output:
+        out_height, out_width, out_channels = parse_shape(args.output, "--output")
+        output = (out_height, out_width, out_channels)
+    given_channels = (
+        parse_axes(args.out_channels, "--out-channels", 1)[0] if args.out_channels else None
+    )
+    if output is None and given_channels is None:
+        raise SymconvError("give --output HxWxC or --out-channels N")
+    if output is not None and given_channels is not None and output[2] != given_channels:
+        raise SymconvError(
+            f"--output {args.output} has {output[2]} channels but --out-channels is "
+            f"{given_channels}; give one of them, or make them agree"
+        )
+    kernel_inferred = args.kernel is None
+    if kernel_inferred:
+        if output is None:
+            raise SymconvError("give --kernel K, or --output HxWxC to infer the kernel")
+        from symconv.infer import infer_kernel
+
+        kernel = infer_kernel(
+            (height, width), output[:2], stride=stride, padding=padding, dilation=dilation
+        )
+    else:
+        kernel = parse_axes(args.kernel, "--kernel", 2)
+    return ConvSetting(
+        input_shape=(height, width, channels),
+        out_channels=output[2] if output is not None else given_channels,  # type: ignore[arg-type]
+        kernel=(kernel[0], kernel[1]),
+        stride=(stride[0], stride[1]),
+        padding=(padding[0], padding[1]),
+        dilation=(dilation[0], dilation[1]),
+        bias=args.bias,
+        kernel_inferred=kernel_inferred,
+        expected_output=output,
+    )
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from symconv.render import renderer
+    from symconv.render.catalogue import check_language
+
+    check_language(args.lang)
+    render = renderer(args.format)
+    setting = _conv_setting(args)
+    from symconv.compare import compare
+
+    result = compare(
+        setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
+        padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
+        kernel_inferred=setting.kernel_inferred,
+    )
+    expected = setting.expected_output
+    if expected is not None and expected != result.output_shape:
+        raise SymconvError(
+            f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
+            f"{'x'.join(map(str, result.output_shape))}"
+        )
+    print(_call(render, "render_comparison", args)(result, args.lang))
+    return 0
+
+
+def _run_derive(args: argparse.Namespace) -> int:
+    from symconv.kinds import derive_kind
+    from symconv.render import renderer
+    from symconv.render.catalogue import check_language
+
+    check_language(args.lang)
+    render = renderer(args.format)
+    print(_call(render, "render_kind", args)(derive_kind(args.kind, bias=args.bias), args.lang))
+    return 0
+
+
+def _call(module: object, name: str, args: argparse.Namespace) -> Callable[..., str]:
+    function = getattr(module, name, None)
+    if function is None:
+        raise SymconvError(f"--format {args.format} is not available for {args.command}")
+    if getattr(args, "standalone", False):
+        wrap = getattr(module, "standalone", None)
+        if wrap is None:
+            raise SymconvError(f"--standalone goes with --format latex, not {args.format}")
+        return lambda *values: str(wrap(function(*values), args.lang))
+    return function
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``symconv`` command line; returns the exit code.
+
+    Bad input prints ``symconv: error: <message>`` on stderr and returns 2.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        code: int = args.handler(args)
+        return code
+    except SymconvError as error:
+        print(f"symconv: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Renderers: one module per output format, chosen by name.
+
+Each format module offers ``render_comparison(result, lang)`` and ``render_kind(general, lang)``
+where it supports them; :func:`renderer` imports only the module asked for.
+
+Examples
+--------
+>>> renderer("json").__name__
+'symconv.render.json'
+>>> renderer("yaml")
+Traceback (most recent call last):
+...
+symconv.errors.SymconvError: --format yaml is not known; choose one of: text, json
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from symconv.errors import SymconvError
+
+__all__ = ["FORMATS", "renderer"]
+
+#: Format name -> module that renders it.
+FORMATS: dict[str, str] = {
+    "text": "symconv.render.text",
+    "json": "symconv.render.json",
+}
+
+
+def renderer(name: str) -> ModuleType:
+    """The module that renders format ``name``."""
+    if name not in FORMATS:
+        raise SymconvError(f"--format {name} is not known; choose one of: {', '.join(FORMATS)}")
+    return importlib.import_module(FORMATS[name])

@@ -1,0 +1,98 @@
+"""Every user-facing string of the reports, one catalogue per language.
+
+Renderers ask :func:`message` for a key; a key missing from a language falls back to English, and
+an unknown language is a :class:`~symconv.errors.SymconvError`.
+
+Examples
+--------
+>>> message("standard", "en"), message("standard", "zh")
+('Standard convolution', '标准卷积')
+>>> message("standard", "fr")
+Traceback (most recent call last):
+...
+symconv.errors.SymconvError: --lang fr is not known; choose one of: en, zh
+"""
+
+from __future__ import annotations
+
+from symconv.errors import SymconvError
+
+__all__ = ["CATALOGUES", "LANGUAGES", "message", "check_language"]
+
+EN: dict[str, str] = {
+    "standard": "Standard convolution",
+    "depthwise": "Depthwise stage",
+    "pointwise": "Pointwise stage",
+    "separable": "Depthwise separable convolution",
+    "standard.detail": "{N} kernels of {k}×{M}",
+    "depthwise.detail": "{M} kernels of {k}×1, one per channel",
+    "pointwise.detail": "{N} kernels of 1×1×{M}",
+    "separable.detail": "depthwise then pointwise",
+    "ratio": "Separable / standard",
+    "total": "total",
+    "mults": "multiplications",
+    "adds": "additions",
+    "params": "parameters",
+    "inferred": "kernel {kernel} inferred",
+    "given": "kernel {kernel}",
+    "setting": "stride {stride}, padding {padding}, dilation {dilation}",
+    "output_size": "Output size",
+    "fewer": "{factor}× fewer",
+    "counting": (
+        "Counted: scalar multiplications and additions of a direct evaluation "
+        "(no Winograd or FFT); parameters are weights{bias}."
+    ),
+    "with_bias": " and biases",
+    "no_bias": " (no biases)",
+    "formula": "formula",
+    "value": "value",
+    "quantity": "quantity",
+    "stage": "stage",
+    "title": "Cost of a depthwise separable convolution",
+}
+
+ZH: dict[str, str] = {
+    "standard": "标准卷积",
+    "depthwise": "深度卷积",
+    "pointwise": "逐点卷积",
+    "separable": "深度可分离卷积",
+    "standard.detail": "{N} 个 {k}×{M} 的卷积核",
+    "depthwise.detail": "{M} 个 {k}×1 的卷积核，每个通道一个",
+    "pointwise.detail": "{N} 个 1×1×{M} 的卷积核",
+    "separable.detail": "深度卷积后接逐点卷积",
+    "ratio": "深度可分离卷积 / 标准卷积",
+    "total": "合计",
+    "mults": "计算量（乘法次数）",
+    "adds": "加法次数",
+    "params": "参数量",
+    "inferred": "推断卷积核为 {kernel}",
+    "given": "卷积核 {kernel}",
+    "setting": "步长 {stride}，填充 {padding}，膨胀 {dilation}",
+    "output_size": "输出尺寸",
+    "fewer": "约为标准卷积的 1/{factor}",
+    "counting": "计数方式：直接计算中的标量乘法与加法（不使用 Winograd 或 FFT）；参数量为权重{bias}。",
+    "with_bias": "与偏置",
+    "no_bias": "（无偏置）",
+    "formula": "公式",
+    "value": "数值",
+    "quantity": "量",
+    "stage": "阶段",
+    "title": "深度可分离卷积的计算量分析",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+LANGUAGES = tuple(CATALOGUES)
+
+
+def check_language(lang: str) -> str:
+    """Return ``lang`` when a catalogue exists for it, else raise."""
+    if lang not in CATALOGUES:
+        raise SymconvError(f"--lang {lang} is not known; choose one of: {', '.join(LANGUAGES)}")
+    return lang
+
+
+def message(key: str, lang: str = "en", **fields: object) -> str:
+    """The string ``key`` in ``lang``, with ``fields`` filled in."""
+    catalogue = CATALOGUES[check_language(lang)]
+    template = catalogue.get(key, EN[key])
+    return template.format(**fields) if fields else template

@@ -1,0 +1,107 @@
+"""JSON reports: formulas in SymPy syntax and LaTeX beside their exact values.
+
+Examples
+--------
+>>> import json
+>>> from symconv.compare import compare
+>>> report = json.loads(render_comparison(compare((7, 7, 3), 64, (3, 3))))
+>>> report["standard"]["mults"]
+{'formula': 'H_o*M*N*W_o*k**2', 'latex': 'H_{o} M N W_{o} k^{2}', 'value': 43200}
+>>> report["ratio"]["mults"]["value"]
+'73/576'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sympy
+
+from symconv.compare import Comparison, RatioResult
+from symconv.derive import Cost
+from symconv.kinds import GeneralFormulas
+from symconv.symbols import LATEX_NAMES
+
+__all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict"]
+
+_QUANTITIES = ("mults", "adds", "params")
+
+
+def latex(expr: sympy.Expr) -> str:
+    """SymPy's LaTeX of ``expr`` with symconv's symbol names (``H_{o}``, ``\\alpha``)."""
+    return str(sympy.latex(expr, symbol_names=LATEX_NAMES))
+
+
+def formula_entry(general: sympy.Expr, value: object) -> dict[str, Any]:
+    """``{"formula": SymPy syntax, "latex": ..., "value": value}``."""
+    return {"formula": sympy.sstr(general), "latex": latex(general), "value": value}
+
+
+def _ratio_entry(result: RatioResult) -> dict[str, Any]:
+    return formula_entry(result.general, str(result.value))
+
+
+def comparison_dict(result: Comparison) -> dict[str, Any]:
+    """The JSON object of a comparison, as plain Python data."""
+    report: dict[str, Any] = {
+        "input": list(result.input_shape),
+        "output": list(result.output_shape),
+        "kernel": list(result.kernel),
+        "stride": list(result.stride),
+        "padding": list(result.padding),
+        "dilation": list(result.dilation),
+        "bias": result.bias,
+    }
+    for stage in result.stages:
+        report[stage.name] = {
+            quantity: formula_entry(
+                getattr(stage.general, quantity), int(getattr(stage.value, quantity))
+            )
+            for quantity in _QUANTITIES
+        }
+    report["ratio"] = {
+        "mults": _ratio_entry(result.mults_ratio),
+        "params": _ratio_entry(result.params_ratio),
+    }
+    return report
+
+
+def render_comparison(result: Comparison, lang: str = "en") -> str:
+    """The comparison as one JSON object (``lang`` does not change JSON keys)."""
+    return json.dumps(comparison_dict(result), ensure_ascii=False, indent=2)
+
+
+def _symbolic_entry(expr: sympy.Expr) -> dict[str, str]:
+    return {"formula": sympy.sstr(expr), "latex": latex(expr)}
+
+
+def _cost_dict(general: Cost) -> dict[str, Any]:
+    return {quantity: _symbolic_entry(getattr(general, quantity)) for quantity in _QUANTITIES}
+
+
+def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
+    """The general formulas of one layer kind as a JSON object.
+
+    Examples
+    --------
+    >>> import json
+    >>> from symconv.kinds import derive_kind
+    >>> report = json.loads(render_kind(derive_kind("separable")))
+    >>> report["ratio"]["mults"]["formula"], report["stages"]["depthwise"]["mults"]["formula"]
+    ('k**(-2) + 1/N', 'H_o*M*W_o*k**2')
+    """
+    report: dict[str, Any] = {
+        "kind": general.kind,
+        "layer": repr(general.layer),
+        "input": ["H", "W", "M"],
+        "output_size": {
+            str(symbol): _symbolic_entry(size) for symbol, size in general.output_sizes
+        },
+        **_cost_dict(general.cost),
+    }
+    if general.cost.stages:
+        report["stages"] = {name: _cost_dict(stage) for name, stage in general.cost.stages}
+    if general.ratio is not None:
+        report["ratio"] = {"mults": _symbolic_entry(general.ratio)}
+    return json.dumps(report, ensure_ascii=False, indent=2)

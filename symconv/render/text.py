@@ -1,0 +1,196 @@
+"""The plain-text report: the arithmetic of every stage written the way a student writes it.
+
+Examples
+--------
+>>> from symconv.compare import compare
+>>> print(render_comparison(compare((7, 7, 3), 64, (3, 3), kernel_inferred=True)))
+7×7×3 → 5×5×64: kernel 3×3 inferred (stride 1, padding 0, dilation 1)
+Output size  H_o = ⌊(H − d·(k − 1) + 2·p − 1)/s⌋ + 1 = ⌊(7 − 1 × (3 − 1) + 2 × 0 − 1)/1⌋ + 1 = 5
+             W_o = ⌊(W − d·(k − 1) + 2·p − 1)/s⌋ + 1 = ⌊(7 − 1 × (3 − 1) + 2 × 0 − 1)/1⌋ + 1 = 5
+Counted: scalar multiplications and additions of a direct evaluation (no Winograd or FFT); parameters are weights (no biases).
+<BLANKLINE>
+Standard convolution (64 kernels of 3×3×3)
+  multiplications  H_o·W_o·k²·M·N       = 5 × 5 × 3 × 3 × 3 × 64       = 43200
+  additions        H_o·W_o·N·(k²·M − 1) = 5 × 5 × 64 × (3 × 3 × 3 − 1) = 41600
+  parameters       k²·M·N               = 3 × 3 × 3 × 64               = 1728
+Depthwise stage (3 kernels of 3×3×1, one per channel)
+  multiplications  H_o·W_o·k²·M       = 5 × 5 × 3 × 3 × 3       = 675
+  additions        H_o·W_o·M·(k² − 1) = 5 × 5 × 3 × (3 × 3 − 1) = 600
+  parameters       k²·M               = 3 × 3 × 3               = 27
+Pointwise stage (64 kernels of 1×1×3)
+  multiplications  H_o·W_o·M·N       = 5 × 5 × 3 × 64       = 4800
+  additions        H_o·W_o·N·(M − 1) = 5 × 5 × 64 × (3 − 1) = 3200
+  parameters       M·N               = 3 × 64               = 192
+Depthwise separable convolution (depthwise then pointwise)
+  multiplications  675 + 4800 = 5475
+  additions        600 + 3200 = 3800
+  parameters       27 + 192   = 219
+Separable / standard
+  multiplications  1/k² + 1/N = 1/9 + 1/64 = 73/576 ≈ 0.127 (7.9× fewer)
+  parameters       1/k² + 1/N = 1/9 + 1/64 = 73/576 ≈ 0.127 (7.9× fewer)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sympy
+
+from symconv.compare import Comparison, RatioResult
+from symconv.derive import Cost
+from symconv.kinds import GeneralFormulas
+from symconv.render.catalogue import message
+from symconv.render.formula import formula, substituted
+
+__all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
+           "render_kind"]
+
+_QUANTITIES = ("mults", "adds", "params")
+
+
+def shape_text(shape: tuple[object, ...]) -> str:
+    """``7×7×3``."""
+    return "×".join(str(size) for size in shape)
+
+
+def axes_text(values: tuple[int, ...]) -> str:
+    """One value when all axes agree (``1``), else ``2×1``."""
+    return str(values[0]) if len(set(values)) == 1 else shape_text(values)
+
+
+def setting_text(result: Comparison, lang: str = "en") -> str:
+    """``stride 1, padding 0, dilation 1``."""
+    return message(
+        "setting", lang, stride=axes_text(result.stride), padding=axes_text(result.padding),
+        dilation=axes_text(result.dilation),
+    )
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def _aligned(rows: list[tuple[str, ...]], label_width: int) -> list[str]:
+    """Rows of (label, part, part, ...), columns padded and joined with ``=`` signs."""
+    columns = max(len(row) for row in rows)
+    widths = [max(display_width(row[i]) for row in rows if len(row) > i) for i in range(columns)]
+    lines = []
+    for label, *parts in rows:
+        cells = [_pad(part, widths[index + 1]) for index, part in enumerate(parts[:-1])]
+        lines.append(f"  {_pad(label, label_width)}  " + " = ".join([*cells, parts[-1]]))
+    return lines
+
+
+def _ratio_parts(result: RatioResult, values: dict[sympy.Symbol, int],
+                 lang: str) -> tuple[str, ...]:
+    terms = result.general.as_ordered_terms()
+    if len(terms) > 1 and all(term.is_Pow or term.is_Mul or term.is_Symbol for term in terms):
+        middle = " + ".join(formula(term.subs(values)) for term in terms)
+    else:
+        middle = substituted(result.general, values)
+    value = result.value
+    shown = f"{value} ≈ {float(value):.3g}"
+    if value < 1:
+        shown += " (" + message("fewer", lang, factor=f"{float(1 / value):.1f}") + ")"
+    return (formula(result.general), middle, shown)
+
+
+def render_comparison(result: Comparison, lang: str = "en") -> str:
+    """The text report of :func:`symconv.compare.compare`, in English or Chinese."""
+    kernel = shape_text(result.kernel)
+    how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
+    lines = [
+        f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}: "
+        f"{how} ({setting_text(result, lang)})"
+    ]
+    label = message("output_size", lang)
+    for index, (size_formula, symbol) in enumerate(
+        zip(result.output_size_formulas, ("H_o", "W_o"))
+    ):
+        prefix = label if index == 0 else " " * display_width(label)
+        lines.append(
+            f"{prefix}  {symbol} = {formula(size_formula)} = "
+            f"{substituted(size_formula, result.values)} = {result.output_shape[index]}"
+        )
+    bias = message("with_bias" if result.bias else "no_bias", lang)
+    lines.append(message("counting", lang, bias=bias))
+    lines.append("")
+    label_width = max(display_width(message(quantity, lang)) for quantity in _QUANTITIES)
+    sizes = {"N": result.output_shape[2], "M": result.input_shape[2], "k": kernel}
+    for stage in result.stages:
+        detail = message(stage.name + ".detail", lang, **sizes)
+        lines.append(f"{message(stage.name, lang)} ({detail})")
+        rows: list[tuple[str, ...]]
+        if stage.name == "separable":
+            parts = [part for _, part in stage.value.stages]
+            rows = [
+                (
+                    message(quantity, lang),
+                    " + ".join(str(getattr(part, quantity)) for part in parts),
+                    str(getattr(stage.value, quantity)),
+                )
+                for quantity in _QUANTITIES
+            ]
+        else:
+            rows = [
+                (
+                    message(quantity, lang),
+                    formula(getattr(stage.general, quantity)),
+                    substituted(getattr(stage.general, quantity), result.values),
+                    str(getattr(stage.value, quantity)),
+                )
+                for quantity in _QUANTITIES
+            ]
+        lines.extend(_aligned(rows, label_width))
+    lines.append(message("ratio", lang))
+    lines.extend(_aligned(
+        [
+            (message("mults", lang), *_ratio_parts(result.mults_ratio, result.values, lang)),
+            (message("params", lang), *_ratio_parts(result.params_ratio, result.values, lang)),
+        ],
+        label_width,
+    ))
+    return "\n".join(lines)
+
+
+def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
+    """The general formulas of one layer kind, as text.
+
+    Examples
+    --------
+    >>> from symconv.kinds import derive_kind
+    >>> print(render_kind(derive_kind("pointwise")))
+    PointwiseConv2d(in_channels=M, out_channels=N, bias=False) on H×W×M
+      output size      H_o = H, W_o = W
+      multiplications  H·W·M·N
+      additions        H·W·N·(M − 1)
+      parameters       M·N
+    """
+    label_width = max(
+        display_width(message(name, lang)) for name in (*_QUANTITIES, "output_size")
+    )
+    sizes = ", ".join(f"{symbol} = {formula(size)}" for symbol, size in general.output_sizes)
+    lines = [f"{general.layer!r} on H×W×M",
+             f"  {_pad(message('output_size', lang).lower(), label_width)}  {sizes}"]
+    blocks: list[tuple[str, Cost]] = [("", general.cost)]
+    blocks = [*((name, stage) for name, stage in general.cost.stages), *blocks]
+    for name, stage_cost in blocks:
+        indent = "  "
+        if general.cost.stages:
+            title = message(name, lang) if name else message("total", lang)
+            lines.append(f"  {title}")
+            indent = "    "
+        for quantity in _QUANTITIES:
+            lines.append(
+                f"{indent}{_pad(message(quantity, lang), label_width)}  "
+                f"{formula(getattr(stage_cost, quantity))}"
+            )
+    if general.ratio is not None:
+        lines.append(f"  {message('ratio', lang)} ({message('mults', lang)}): "
+                     f"{formula(general.ratio)}")
+    return "\n".join(lines)
