@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from symconv.derive import Cost, cost, ratio
 from symconv.errors import SymconvError
+from symconv.execute import execute
 from symconv.layers import (
     Conv1d,
     Conv2d,
@@ -32,4 +33,5 @@ __all__ = [
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
     "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d",
     "Cost", "cost", "ratio", "SymconvError", "__version__",
+    "execute",
 ]

@@ -1,0 +1,853 @@
+"""Run layers with NumPy and count the operations they really perform.
+
+:func:`execute` evaluates a layer on a concrete channels-last ``float64`` array (no batch axis:
+``(L, C)``, ``(H, W, C)``, ``(D, H, W, C)``) and counts, while it runs, the scalar operations
+it performs. The counts come from the operations actually executed — the shapes of the arrays
+each ``einsum``, ``matmul`` or elementwise operation is handed, or one by one in the reference
+executor — never from cost formulas: this module does not import :mod:`symconv.derive`, so
+that :mod:`symconv.verify` can hold the two against each other.
+
+What is counted (the same definitions as the formulas of :mod:`symconv.derive`):
+
+* **mults** — scalar multiplications of a direct evaluation, products with padding zeros
+  included. A transposed convolution in scatter form: every input element times every kernel
+  weight of its group.
+* **adds** — scalar additions: a dot product of L terms takes L − 1; a bias one per output
+  element; in scatter form every product is added once into a zero-initialised output
+  (products landing on cropped positions included).
+* **divs**, **comparisons** — kept apart (no convolution performs any).
+
+Two executors check each other: ``method="reference"`` is plain Python loops that count every
+scalar multiplication and addition one at a time (for small shapes only), and
+``method="fast"`` (the default) is vectorised — for each kernel offset, one strided view of
+every window's tap times that offset's weights through ``matmul``/``einsum``; no Python loop over
+positions or channels — and counts from the operand shapes through a :class:`Counter`. They
+agree on outputs to float tolerance and on counts exactly.
+
+The registry
+------------
+Executors are registered per layer type with :func:`functools.singledispatch`, so that a new
+layer kind is three small functions, not an edit of this module's internals:
+
+``parameter_shapes(layer) -> dict[str, tuple[int, ...]]``
+    The name and shape of each learned tensor (``{}``, the default, for layers without any).
+    :func:`execute` draws them from ``numpy.random.default_rng(seed)`` or checks the user's.
+``run_fast(layer, x, params, counter) -> numpy.ndarray``
+    The vectorised evaluation; it does its arithmetic through the counting helpers of
+    ``counter`` (:meth:`Counter.einsum`, :meth:`Counter.matmul`, :meth:`Counter.multiply`,
+    :meth:`Counter.add`, :meth:`Counter.add_into`, :meth:`Counter.divide`,
+    :meth:`Counter.maximum`), which count from the operand shapes and then call NumPy.
+``run_reference(layer, x, params, counter) -> numpy.ndarray``
+    Plain loops over scalars; adds its tallies to ``counter.mults``, ``counter.adds``, ...
+
+``x`` arrives checked (rank, channels, sizes) and ``params`` as a dict of ``float64`` arrays of
+the registered shapes. Composites (:class:`~symconv.layers.Composite`, anything with
+``.stages``) need no registration: :func:`execute` runs their stages in order and nests the
+parameters and results by stage name.
+
+Examples
+--------
+The founding example: a depthwise separable convolution turns 7×7×3 into 5×5×64.
+
+>>> import numpy as np
+>>> from symconv import Conv2d, DepthwiseSeparableConv2d, execute
+>>> x = np.random.default_rng(0).standard_normal((7, 7, 3))
+>>> execute(Conv2d(3, 64, 3), x).counts.mults
+43200
+>>> run = execute(DepthwiseSeparableConv2d(3, 64, 3), x)
+>>> run.output.shape, run.counts.mults
+((5, 5, 64), 5475)
+>>> [(name, stage.counts.mults) for name, stage in run.stages]
+[('depthwise', 675), ('pointwise', 4800)]
+>>> run.params["depthwise"]["weight"].shape, run.params["pointwise"]["weight"].shape
+((3, 3, 1, 3), (1, 1, 3, 64))
+
+Registering an executor for a new layer (here a made-up elementwise scaling layer):
+
+>>> from dataclasses import dataclass
+>>> from symconv.layers import Layer
+>>> from symconv.execute import parameter_shapes, run_fast, run_reference
+>>> @dataclass(frozen=True)
+... class Scale(Layer):
+...     channels: int
+>>> @parameter_shapes.register
+... def _(layer: Scale):
+...     return {"gamma": (layer.channels,)}
+>>> @run_fast.register
+... def _(layer: Scale, x, params, counter):
+...     return counter.multiply(x, params["gamma"])
+>>> run_reference.register(Scale, run_fast.dispatch(Scale))  # elementwise: the same code
+<function ...>
+>>> execute(Scale(3), np.ones((4, 4, 3))).counts.mults
+48
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+import sympy
+
+from symconv.errors import SymconvError
+from symconv.layers import Composite, ConvNd, ConvTransposeNd, Layer
+from symconv.sizes import Size
+
+__all__ = [
+    "Counts", "Counter", "Execution", "execute",
+    "parameter_shapes", "run_fast", "run_reference", "METHODS",
+]
+
+#: The executors :func:`execute` can run.
+METHODS = ("fast", "reference")
+
+Method: TypeAlias = Literal["fast", "reference"]
+#: Parameters of one layer, or of a composite nested by stage name.
+Params: TypeAlias = dict[str, Any]
+Array: TypeAlias = np.ndarray
+
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+# Letters for einsum specifications: output (or input) positions, kernel offsets.
+_POSITION_LETTERS = "uvwxyz"
+_KERNEL_LETTERS = "ijklst"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Scalar operations counted while a layer ran.
+
+    Attributes
+    ----------
+    mults, adds
+        Scalar multiplications and additions (see the module docstring for what is counted).
+    divs, comparisons
+        Divisions and comparisons, kept apart from the two above.
+
+    Examples
+    --------
+    >>> Counts(mults=3, adds=2) + Counts(mults=1, comparisons=4)
+    Counts(mults=4, adds=2, divs=0, comparisons=4)
+    >>> Counts(mults=3, adds=2).as_dict()
+    {'mults': 3, 'adds': 2, 'divs': 0, 'comparisons': 0}
+    """
+
+    mults: int = 0
+    adds: int = 0
+    divs: int = 0
+    comparisons: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            mults=self.mults + other.mults,
+            adds=self.adds + other.adds,
+            divs=self.divs + other.divs,
+            comparisons=self.comparisons + other.comparisons,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        """The four counts as a dict, in report order."""
+        return dataclasses.asdict(self)
+
+
+def _size(shape: Sequence[int]) -> int:
+    return math.prod(int(extent) for extent in shape)
+
+
+class Counter:
+    """Tallies scalar operations; its helpers count from operand shapes, then call NumPy.
+
+    Parameters
+    ----------
+    enabled
+        With ``False`` the helpers only compute (to measure what counting costs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counter = Counter()
+    >>> a, b = np.ones((4, 5)), np.ones((5, 6))
+    >>> counter.einsum("ik,kj->ij", a, b).shape   # 4·6 dot products of 5 terms
+    (4, 6)
+    >>> counter.counts()
+    Counts(mults=120, adds=96, divs=0, comparisons=0)
+    """
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.mults = 0
+        self.adds = 0
+        self.divs = 0
+        self.comparisons = 0
+
+    def counts(self) -> Counts:
+        """A snapshot of the tallies."""
+        return Counts(self.mults, self.adds, self.divs, self.comparisons)
+
+    def einsum(self, spec: str, *operands: Array) -> Array:
+        """``numpy.einsum`` with an explicit ``->``, counting from the operand shapes.
+
+        Every point of the joint index space multiplies its ``n`` operands together
+        (``n − 1`` multiplications); every output element sums the products of the indices
+        summed over (``R`` terms, ``R − 1`` additions).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.einsum("i,i->", np.arange(3.0), np.arange(3.0))   # 3 mults, 2 adds
+        array(5.)
+        >>> counter.einsum("ij->i", np.ones((2, 4)))                  # 2 sums of 4 terms
+        array([4., 4.])
+        >>> counter.mults, counter.adds
+        (3, 8)
+        """
+        if self.enabled:
+            inputs, arrow, output = spec.replace(" ", "").partition("->")
+            terms = inputs.split(",")
+            if not arrow or "." in spec or len(terms) != len(operands):
+                raise ValueError(f"einsum spec {spec!r} must be explicit ('ab,bc->ac') and "
+                                 f"name each of the {len(operands)} operands")
+            extents: dict[str, int] = {}
+            for term, operand in zip(terms, operands):
+                if len(term) != operand.ndim:
+                    raise ValueError(f"einsum term {term!r} does not fit shape {operand.shape}")
+                for letter, extent in zip(term, operand.shape):
+                    extents[letter] = int(extent)
+            everything = _size(list(extents.values()))
+            kept = _size([extents[letter] for letter in output])
+            summed = everything // kept if kept else 0
+            self.mults += (len(operands) - 1) * everything
+            self.adds += kept * (summed - 1) if summed else 0
+        return np.einsum(spec, *operands, optimize=len(operands) > 1)
+
+    def matmul(self, a: Array, b: Array) -> Array:
+        """``a @ b`` for ``(..., n, k) @ (..., k, m)``: ``n·m`` dot products of ``k`` terms each.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.matmul(np.ones((2, 3, 4)), np.ones((4, 5))).shape
+        (2, 3, 5)
+        >>> counter.mults, counter.adds   # 2·3·5 dot products of 4 terms
+        (120, 90)
+        """
+        if self.enabled:
+            if a.ndim < 2 or b.ndim < 2:
+                raise ValueError("Counter.matmul takes arrays of at least 2 axes")
+            batch = _size(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+            rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
+            self.mults += batch * rows * inner * columns
+            self.adds += batch * rows * columns * (inner - 1)
+        return np.matmul(a, b)
+
+    def multiply(self, a: Array, b: Array) -> Array:
+        """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
+        if self.enabled:
+            self.mults += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
+        return np.multiply(a, b)
+
+    def add(self, a: Array, b: Array) -> Array:
+        """Elementwise ``a + b``: one addition per element of the broadcast result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.add(np.ones((5, 5, 4)), np.ones(4)).shape   # a bias: one add per element
+        (5, 5, 4)
+        >>> counter.adds
+        100
+        """
+        if self.enabled:
+            self.adds += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
+        return np.add(a, b)
+
+    def add_into(self, target: Array, values: Array) -> None:
+        """``target += values`` in place: one addition per element of ``target``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter, target = Counter(), np.zeros((3, 2))
+        >>> counter.add_into(target[::2], np.ones(2))
+        >>> counter.adds, float(target.sum())
+        (4, 4.0)
+        """
+        if self.enabled:
+            self.adds += _size(target.shape)
+        np.add(target, values, out=target)
+
+    def divide(self, a: Array, b: Array) -> Array:
+        """Elementwise ``a / b``: one division per element of the broadcast result."""
+        if self.enabled:
+            self.divs += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
+        return np.divide(a, b)
+
+    def maximum(self, a: Array, b: Array) -> Array:
+        """Elementwise ``max(a, b)``: one comparison per element of the broadcast result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.maximum(np.array([1.0, 5.0]), np.array([3.0, 2.0]))
+        array([3., 5.])
+        >>> counter.divide(np.ones(3), 2.0)
+        array([0.5, 0.5, 0.5])
+        >>> counter.comparisons, counter.divs
+        (2, 3)
+        """
+        if self.enabled:
+            self.comparisons += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
+        return np.maximum(a, b)
+
+
+@dataclass(frozen=True, eq=False)
+class Execution:
+    """The result of :func:`execute`: what a layer computed and what it cost to compute it.
+
+    Attributes
+    ----------
+    output
+        The output, ``float64``, channels last.
+    counts
+        The scalar operations counted while running (``None`` when run with ``count=False``);
+        for a composite the sum over its stages.
+    params
+        The parameters used: ``{"weight": ..., "bias": ...}`` for one convolution, nested by
+        stage name for a composite.
+    stages
+        ``(name, Execution)`` for each stage of a composite; empty for a single layer.
+    layer
+        The layer that ran.
+    method
+        ``"fast"`` or ``"reference"``.
+    """
+
+    output: Array
+    counts: Counts | None
+    params: Params
+    stages: tuple[tuple[str, Execution], ...]
+    layer: Layer
+    method: str
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@functools.singledispatch
+def parameter_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
+    """The name and shape of each learned tensor of a single layer (none by default).
+
+    Examples
+    --------
+    >>> from symconv import Conv2d, ConvTranspose2d
+    >>> parameter_shapes(Conv2d(6, 4, (3, 2), groups=2, bias=True))
+    {'weight': (3, 2, 3, 4), 'bias': (4,)}
+    >>> parameter_shapes(ConvTranspose2d(6, 4, 3, groups=2))
+    {'weight': (3, 3, 6, 2)}
+    """
+    return {}
+
+
+@functools.singledispatch
+def run_fast(layer: Layer, x: Array, params: Params, counter: Counter) -> Array:
+    """The vectorised executor of a single layer (registered per layer type)."""
+    raise SymconvError(
+        f"layer={type(layer).__name__} has no executor; register one with "
+        "symconv.execute.run_fast.register (see the symconv.execute docstring)"
+    )
+
+
+@functools.singledispatch
+def run_reference(layer: Layer, x: Array, params: Params, counter: Counter) -> Array:
+    """The plain-loop reference executor of a single layer (registered per layer type)."""
+    raise SymconvError(
+        f"layer={type(layer).__name__} has no reference executor; register one with "
+        "symconv.execute.run_reference.register (see the symconv.execute docstring)"
+    )
+
+
+_RUNNERS = {"fast": run_fast, "reference": run_reference}
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _ints(values: Sequence[Size]) -> tuple[int, ...]:
+    return tuple(int(value) for value in values)
+
+
+def _conv_geometry(layer: ConvNd, spatial: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    kernel, stride = _ints(layer.kernel_size), _ints(layer.stride)
+    padding, dilation = _ints(layer.padding), _ints(layer.dilation)
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    output = tuple((n + 2 * p - r) // s + 1 for n, p, r, s in zip(spatial, padding, reach, stride))
+    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+            "reach": reach, "output": output}
+
+
+def _check_conv_fits(layer: ConvNd, spatial: tuple[int, ...]) -> None:
+    geometry = _conv_geometry(layer, spatial)
+    for axis, size in enumerate(spatial):
+        padding, reach = geometry["padding"][axis], geometry["reach"][axis]
+        if size + 2 * padding < reach:
+            raise SymconvError(
+                f"x has size {size} along {_axis_name(len(spatial), axis)}, but "
+                f"kernel_size={geometry['kernel'][axis]} with dilation="
+                f"{geometry['dilation'][axis]} spans {reach} > {size} + 2·{padding} (padding); "
+                "use a larger input, a smaller kernel or dilation, or more padding"
+            )
+
+
+@parameter_shapes.register
+def _(layer: ConvNd) -> dict[str, tuple[int, ...]]:
+    shapes = {"weight": _ints(layer.weight_shape)}
+    if layer.bias:
+        shapes["bias"] = (int(layer.out_channels),)
+    return shapes
+
+
+def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int) -> Array:
+    """``inputs (..., M) × weight (g, M/g, N/g) -> (..., N)``: channel group by channel group.
+
+    Each output element is a dot product over the ``M/g`` input channels of its group.
+    """
+    if groups == 1:
+        return counter.matmul(inputs, weight[0])
+    spread = inputs.reshape(*inputs.shape[:-1], groups, -1)
+    return counter.einsum("...gm,gmn->...gn".replace("...", _POSITION_LETTERS[:inputs.ndim - 1]),
+                          spread, weight).reshape(*inputs.shape[:-1], -1)
+
+
+def _kernel_offsets(kernel: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    """Every offset of a kernel window, in row-major order."""
+    return itertools.product(*(range(size) for size in kernel))
+
+
+def _taps(offset: tuple[int, ...], dilation: tuple[int, ...], stride: tuple[int, ...],
+          count: tuple[int, ...]) -> tuple[slice, ...]:
+    """The ``count`` positions ``i·d + o·s`` (``o < count``) along each axis, as slices."""
+    return tuple(slice(i * d, i * d + (n - 1) * s + 1, s)
+                 for i, d, s, n in zip(offset, dilation, stride, count))
+
+
+@run_fast.register
+def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
+    """Vectorised over positions and channels; a loop over kernel offsets only.
+
+    For each kernel offset a strided view of the padded input (one tap of every window) is
+    multiplied by that offset's weights and summed over the group's input channels; the
+    partial sums of the ``k_h·k_w`` offsets are then added up. A dot product of ``L`` terms
+    so takes ``L − 1`` additions, as in a direct evaluation.
+    """
+    geometry = _conv_geometry(layer, x.shape[:-1])
+    groups = int(layer.groups)
+    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
+    weight = params["weight"]
+    # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
+    weight = weight.reshape(*weight.shape[:-1], groups, -1)
+    weight = np.moveaxis(weight, -2, -3)
+    out: Array | None = None
+    for offset in _kernel_offsets(geometry["kernel"]):
+        window = padded[_taps(offset, geometry["dilation"], geometry["stride"], geometry["output"])]
+        part = _grouped_matmul(counter, window, weight[offset], groups)
+        if out is None:
+            out = part
+        else:
+            counter.add_into(out, part)
+    assert out is not None
+    if layer.bias:
+        out = counter.add(out, params["bias"])
+    return out
+
+
+@run_reference.register
+def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
+    dims = x.ndim - 1
+    geometry = _conv_geometry(layer, x.shape[:-1])
+    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
+    values, steps = padded.ravel().tolist(), _row_major_steps(padded.shape)
+    weight = params["weight"]
+    taps, weights = weight.ravel().tolist(), _row_major_steps(weight.shape)
+    bias = params["bias"].tolist() if layer.bias else None
+    channels_out = weight.shape[-1]
+    per_group_in = weight.shape[-2]
+    per_group_out = channels_out // int(layer.groups)
+    out = np.zeros((*geometry["output"], channels_out))
+    mults = adds = 0
+    for position in itertools.product(*(range(size) for size in geometry["output"])):
+        for n in range(channels_out):
+            first_channel = (n // per_group_out) * per_group_in
+            total: float | None = None
+            for offset in itertools.product(*(range(size) for size in geometry["kernel"])):
+                base = sum(
+                    (o * s + i * d) * step for o, s, i, d, step in zip(
+                        position, geometry["stride"], offset, geometry["dilation"], steps)
+                )
+                tap = sum(i * step for i, step in zip(offset, weights))
+                for m in range(per_group_in):
+                    product = values[base + (first_channel + m) * steps[dims]] * taps[
+                        tap + m * weights[dims] + n]
+                    mults += 1
+                    if total is None:
+                        total = product
+                    else:
+                        total += product
+                        adds += 1
+            assert total is not None
+            if bias is not None:
+                total += bias[n]
+                adds += 1
+            index = (*position, n)
+            out[index] = total
+    counter.mults += mults
+    counter.adds += adds
+    return out
+
+
+def _row_major_steps(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """How far one step along each axis moves in the flattened (row-major) array."""
+    steps = [1] * len(shape)
+    for axis in range(len(shape) - 2, -1, -1):
+        steps[axis] = steps[axis + 1] * shape[axis + 1]
+    return tuple(steps)
+
+
+# --------------------------------------------------------------------------- transposed
+
+
+def _transposed_geometry(
+    layer: ConvTransposeNd, spatial: tuple[int, ...]
+) -> dict[str, tuple[int, ...]]:
+    kernel, stride = _ints(layer.kernel_size), _ints(layer.stride)
+    padding, dilation = _ints(layer.padding), _ints(layer.dilation)
+    extra = _ints(layer.output_padding)
+    # Every product lands in `full` (before cropping `padding` off each side).
+    full = tuple(
+        (n - 1) * s + d * (k - 1) + 1 + a
+        for n, s, d, k, a in zip(spatial, stride, dilation, kernel, extra)
+    )
+    output = tuple(f - 2 * p for f, p in zip(full, padding))
+    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+            "full": full, "output": output}
+
+
+def _check_transposed_fits(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> None:
+    geometry = _transposed_geometry(layer, spatial)
+    for axis, size in enumerate(geometry["output"]):
+        if size < 1:
+            padding = geometry["padding"][axis]
+            raise SymconvError(
+                f"padding={padding} crops the whole output along "
+                f"{_axis_name(len(spatial), axis)} (output size {size}); use padding of at most "
+                f"{(size + 2 * padding - 1) // 2}, or a larger input"
+            )
+
+
+@parameter_shapes.register
+def _(layer: ConvTransposeNd) -> dict[str, tuple[int, ...]]:
+    shapes = {"weight": _ints(layer.weight_shape)}
+    if layer.bias:
+        shapes["bias"] = (int(layer.out_channels),)
+    return shapes
+
+
+@run_fast.register
+def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
+    """Scatter form, vectorised over positions and channels; a loop over kernel offsets only.
+
+    For each kernel offset, one einsum multiplies every input element by the weights of its
+    group and sums over the group's input channels; the sums are then added into the
+    zero-initialised output. Per output channel and offset that is ``M/g`` products accumulated
+    with ``M/g − 1 + 1`` additions — exactly one addition per product, as in scatter form.
+    """
+    geometry = _transposed_geometry(layer, x.shape[:-1])
+    groups = int(layer.groups)
+    weight = params["weight"]
+    # (..., M, N/g) -> (..., g, M/g, N/g): input channel c belongs to group c // (M/g).
+    weight = weight.reshape(*weight.shape[:-2], groups, -1, weight.shape[-1])
+    full = np.zeros((*geometry["full"], groups * weight.shape[-1]))
+    for offset in _kernel_offsets(geometry["kernel"]):
+        landing = _taps(offset, geometry["dilation"], geometry["stride"], x.shape[:-1])
+        counter.add_into(full[landing], _grouped_matmul(counter, x, weight[offset], groups))
+    kept = tuple(slice(p, p + o) for p, o in zip(geometry["padding"], geometry["output"]))
+    out = full[kept]
+    if layer.bias:
+        out = counter.add(out, params["bias"])
+    return out
+
+
+@run_reference.register
+def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
+    geometry = _transposed_geometry(layer, x.shape[:-1])
+    weight = params["weight"]
+    channels_in, per_group_out = weight.shape[-2], weight.shape[-1]
+    per_group_in = channels_in // int(layer.groups)
+    channels_out = per_group_out * int(layer.groups)
+    full = np.zeros((*geometry["full"], channels_out)).tolist()
+    values = x.tolist()
+    taps = weight.tolist()
+    mults = adds = 0
+    for position in itertools.product(*(range(size) for size in x.shape[:-1])):
+        row = _at(values, position)
+        for c in range(channels_in):
+            first_out = (c // per_group_in) * per_group_out
+            for offset in _kernel_offsets(geometry["kernel"]):
+                target = _at(full, tuple(
+                    h * s + i * d
+                    for h, s, i, d in zip(position, geometry["stride"], offset, geometry["dilation"])
+                ))
+                kernel_row = _at(taps, offset)[c]
+                for o in range(per_group_out):
+                    product = row[c] * kernel_row[o]
+                    mults += 1
+                    target[first_out + o] += product
+                    adds += 1
+    kept = tuple(slice(p, p + o) for p, o in zip(geometry["padding"], geometry["output"]))
+    out = np.ascontiguousarray(np.array(full)[kept])
+    if layer.bias:
+        bias = params["bias"].tolist()
+        flat = out.reshape(-1, channels_out)
+        for element in range(flat.shape[0]):
+            for n in range(channels_out):
+                flat[element, n] += bias[n]
+                adds += 1
+    counter.mults += mults
+    counter.adds += adds
+    return out
+
+
+def _at(nested: Any, index: tuple[int, ...]) -> Any:
+    for i in index:
+        nested = nested[i]
+    return nested
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _axis_name(dims: int, axis: int) -> str:
+    return _AXES.get(dims, tuple(f"axis {i}" for i in range(dims)))[axis]
+
+
+def _symbols_in(value: object) -> set[sympy.Symbol]:
+    if isinstance(value, sympy.Basic):
+        return set(value.free_symbols)
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_symbols_in(item) for item in value))
+    return set()
+
+
+def _check_concrete(layer: Layer) -> None:
+    if not dataclasses.is_dataclass(layer):
+        return
+    found: set[sympy.Symbol] = set()
+    for field in dataclasses.fields(layer):
+        found |= _symbols_in(getattr(layer, field.name))
+    if found:
+        names = ", ".join(sorted(str(symbol) for symbol in found))
+        raise SymconvError(
+            f"layer={layer!r} has symbolic sizes ({names}); execute needs numbers: build the "
+            f"layer with ints (substitute a number for {names}), e.g. Conv2d(3, 64, 3)"
+        )
+
+
+def _check_input(layer: Layer, x: object) -> Array:
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise SymconvError(f"x must be an array of real numbers: {error}") from None
+    name = type(layer).__name__
+    dims = layer.spatial_dims
+    if dims is not None and array.ndim != dims + 1:
+        axes = ", ".join((*_AXES.get(dims, ()), "C"))
+        hint = "; no batch axis: run one example at a time" if array.ndim == dims + 2 else ""
+        raise SymconvError(
+            f"x has shape {array.shape} but {name} needs {dims + 1} axes ({axes}), "
+            f"channels last{hint}"
+        )
+    if array.ndim < 2 or 0 in array.shape:
+        raise SymconvError(
+            f"x has shape {array.shape}; it needs spatial axes and channels, all of size >= 1"
+        )
+    expected = layer.in_channels_expected()
+    if expected is not None and array.shape[-1] != expected:
+        raise SymconvError(
+            f"x has shape {array.shape}: {array.shape[-1]} channels, but {name} expects "
+            f"in_channels={expected}; channels go last"
+        )
+    if isinstance(layer, ConvNd):
+        _check_conv_fits(layer, array.shape[:-1])
+    elif isinstance(layer, ConvTransposeNd):
+        _check_transposed_fits(layer, array.shape[:-1])
+    return array
+
+
+def _key_path(path: tuple[str, ...]) -> str:
+    return "params" + "".join(f"[{key!r}]" for key in path)
+
+
+def _check_params(
+    layer: Layer, given: object, path: tuple[str, ...]
+) -> dict[str, tuple[int, ...]]:
+    shapes = parameter_shapes(layer)
+    if not isinstance(given, Mapping):
+        raise SymconvError(
+            f"{_key_path(path)} must be a dict of arrays with keys {sorted(shapes)}, "
+            f"not {type(given).__name__}"
+        )
+    extra = sorted(set(given) - set(shapes))
+    if extra:
+        raise SymconvError(
+            f"{_key_path((*path, extra[0]))} is not a parameter of {layer!r}; "
+            f"its keys are {sorted(shapes)}"
+        )
+    return shapes
+
+
+def _parameters(layer: Layer, given: object, rng: np.random.Generator,
+                path: tuple[str, ...]) -> Params:
+    """Draw a single layer's parameters, or check and convert the user's."""
+    if given is None:
+        return {name: rng.standard_normal(shape) for name, shape in parameter_shapes(layer).items()}
+    shapes = _check_params(layer, given, path)
+    assert isinstance(given, Mapping)
+    params: Params = {}
+    for name, shape in shapes.items():
+        where = _key_path((*path, name))
+        if name not in given:
+            raise SymconvError(f"{where} is missing: {layer!r} needs an array of shape {shape}")
+        try:
+            array = np.asarray(given[name], dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise SymconvError(f"{where} must be an array of real numbers: {error}") from None
+        if array.shape != shape:
+            raise SymconvError(
+                f"{where} has shape {array.shape} but {type(layer).__name__} expects "
+                f"shape {shape}"
+            )
+        params[name] = array
+    return params
+
+
+def _run(layer: Layer, x: Array, given: object, rng: np.random.Generator, method: str,
+         count: bool, path: tuple[str, ...]) -> Execution:
+    if isinstance(layer, Composite):
+        if given is not None and not isinstance(given, Mapping):
+            raise SymconvError(
+                f"{_key_path(path)} must be a dict keyed by stage name "
+                f"{[name for name, _ in layer.stages]}, not {type(given).__name__}"
+            )
+        names = [name for name, _ in layer.stages]
+        extra = sorted(set(given or {}) - set(names))
+        if extra:
+            raise SymconvError(
+                f"{_key_path((*path, extra[0]))} is not a stage of {type(layer).__name__}; "
+                f"its stages are {names}"
+            )
+        stages: list[tuple[str, Execution]] = []
+        current = x
+        for name, stage in layer.stages:
+            if given is not None and name not in given:
+                raise SymconvError(
+                    f"{_key_path((*path, name))} is missing: pass the parameters of every stage"
+                )
+            result = _run(stage, _check_input(stage, current),
+                          None if given is None else given[name], rng, method, count,
+                          (*path, name))
+            stages.append((name, result))
+            current = result.output
+        counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
+        return Execution(
+            output=current, counts=counts, params={name: r.params for name, r in stages},
+            stages=tuple(stages), layer=layer, method=method,
+        )
+    params = _parameters(layer, given, rng, path)
+    counter = Counter(enabled=count)
+    output = _RUNNERS[method](layer, x, params, counter)
+    return Execution(
+        output=np.asarray(output, dtype=np.float64),
+        counts=counter.counts() if count else None,
+        params=params, stages=(), layer=layer, method=method,
+    )
+
+
+def execute(
+    layer: Layer,
+    x: object,
+    params: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    method: Method = "fast",
+    count: bool = True,
+) -> Execution:
+    """Run a layer on a concrete input and count the operations it performs.
+
+    Parameters
+    ----------
+    layer
+        A symconv layer or composite whose sizes are all ints (no SymPy symbols).
+    x
+        A channels-last array without a batch axis: ``(L, C)``, ``(H, W, C)`` or
+        ``(D, H, W, C)``; converted to ``float64``.
+    params
+        ``{"weight": ..., "bias": ...}`` (bias only where ``bias=True``) for one layer, nested
+        by stage name for a composite (``{"depthwise": {...}, "pointwise": {...}}``). A
+        convolution's weight is ``(*kernel_size, in_channels/groups, out_channels)``, a
+        transposed convolution's ``(*kernel_size, in_channels, out_channels/groups)``. When
+        ``None``, standard normal values from ``numpy.random.default_rng(seed)``.
+    seed
+        Seed of the random parameters.
+    method
+        ``"fast"`` (vectorised) or ``"reference"`` (plain Python loops over every scalar; for
+        small shapes only). Both count the same operations.
+    count
+        With ``False`` nothing is counted (``.counts`` is ``None``): for measuring the cost of
+        counting.
+
+    Returns
+    -------
+    Execution
+        ``.output``, ``.counts`` (mults, adds, divs, comparisons), ``.params``, ``.stages``.
+
+    Raises
+    ------
+    SymconvError
+        For symbolic sizes, an input of the wrong rank, channels or size, or parameters of the
+        wrong keys or shapes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symconv import Conv1d, ConvTranspose1d, execute
+    >>> x = np.array([[1.0], [2.0], [3.0]])              # L = 3, one channel
+    >>> run = execute(Conv1d(1, 1, 2, bias=True), x, {"weight": [[[1.0]], [[10.0]]], "bias": [0.5]})
+    >>> run.output.ravel(), run.counts.mults, run.counts.adds
+    (array([21.5, 32.5]), 4, 4)
+    >>> up = execute(ConvTranspose1d(1, 1, 2, stride=2), x, {"weight": [[[1.0]], [[10.0]]]})
+    >>> up.output.ravel(), up.counts.mults, up.counts.adds
+    (array([ 1., 10.,  2., 20.,  3., 30.]), 6, 6)
+    >>> execute(Conv1d(1, 1, 2), x, method="reference").counts == execute(Conv1d(1, 1, 2), x).counts
+    True
+    >>> execute(Conv1d(1, 1, 2), x, {"weight": np.ones((2, 1, 2))})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: params['weight'] has shape (2, 1, 2) but Conv1d expects shape (2, 1, 1)
+    """
+    if method not in _RUNNERS:
+        raise SymconvError(f"method={method!r} must be one of {', '.join(map(repr, METHODS))}")
+    if not isinstance(layer, Layer):
+        raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise SymconvError(f"seed={seed!r} must be an int")
+    _check_concrete(layer)
+    array = _check_input(layer, x)
+    return _run(layer, array, params, np.random.default_rng(seed), method, count, ())
