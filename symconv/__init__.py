@@ -25,6 +25,7 @@ from symconv.layers import (
     DepthwiseSeparableConv2d,
     PointwiseConv2d,
 )
+from symconv.verify import verify
 
 __version__ = "0.1.0"
 
@@ -33,5 +34,5 @@ __all__ = [
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
     "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d",
     "Cost", "cost", "ratio", "SymconvError", "__version__",
-    "execute",
+    "execute", "verify",
 ]
