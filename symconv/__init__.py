@@ -11,9 +11,13 @@ k**(-2) + 1/N
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from symconv.derive import Cost, cost, ratio
 from symconv.errors import SymconvError
-from symconv.execute import execute
 from symconv.layers import (
     Conv1d,
     Conv2d,
@@ -25,9 +29,42 @@ from symconv.layers import (
     DepthwiseSeparableConv2d,
     PointwiseConv2d,
 )
-from symconv.verify import verify
+
+if TYPE_CHECKING:
+    from symconv.execute import execute
+    from symconv.verify import verify
 
 __version__ = "0.1.0"
+
+#: Public names imported on first use (NumPy is needed only for execution): name -> module.
+_LAZY: dict[str, str] = {
+    "execute": "symconv.execute",
+    "verify": "symconv.verify",
+}
+
+
+class _Package(types.ModuleType):
+    """The symconv package: loads :data:`_LAZY` names on first use.
+
+    Two public functions share their names with their modules (``symconv.execute.execute``),
+    so importing such a submodule must not replace the function on the package.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module 'symconv' has no attribute {name!r}")
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        self.__dict__[name] = value
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            self.__dict__.pop(name, None)
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "Conv1d", "Conv2d", "Conv3d",
