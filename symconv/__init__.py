@@ -16,6 +16,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from symconv.conventions import count
 from symconv.derive import Cost, cost, ratio
 from symconv.errors import SymconvError
 from symconv.layers import (
@@ -28,6 +29,18 @@ from symconv.layers import (
     DepthwiseConv2d,
     DepthwiseSeparableConv2d,
     PointwiseConv2d,
+)
+from symconv.nnlayers import (
+    AvgPool2d,
+    BatchNorm2d,
+    Flatten,
+    GlobalAvgPool2d,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+    Residual,
+    Sequential,
 )
 
 if TYPE_CHECKING:
@@ -71,5 +84,7 @@ __all__ = [
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
     "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d",
     "Cost", "cost", "ratio", "SymconvError", "__version__",
+    "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
+    "Flatten", "Residual", "Sequential", "count",
     "execute", "verify",
 ]
