@@ -34,6 +34,17 @@ LABELLED = [
         "depthwise": ["32 kernels 3×3×1", "channel 1", "channel 32", "output 112×112×32"],
         "pointwise": ["input 112×112×32", "64 kernels 1×1×32", "output 112×112×64"],
     }),
+    ((224, 224, 32), 64, (3, 5), {"stride": (2, 1), "padding": (1, 2)}, {
+        "standard": ["64 kernels 3×5×32", "output 112×224×64",
+                     "stride (2, 1), padding (1, 2), dilation 1"],
+        "depthwise": ["32 kernels 3×5×1", "stride (2, 1), padding (1, 2), dilation 1"],
+        "pointwise": ["input 112×224×32", "64 kernels 1×1×32"],
+    }),
+    ((5, 5, 1), 1, 3, {}, {
+        "standard": ["Standard convolution: 1 kernel of 3×3×1", "output 3×3×1"],
+        "depthwise": ["1 kernel 3×3×1", "channel 1", "×1"],
+        "pointwise": ["Pointwise convolution: 1 kernel of 1×1×1"],
+    }),
     ((112, 112, 512), 1024, 3, {}, {
         "standard": ["input 112×112×512", "1024 kernels 3×3×512", "output 110×110×1024", "×1024"],
         "depthwise": ["512 kernels 3×3×1", "channel 512", "output 110×110×512"],
@@ -96,6 +107,18 @@ def test_chinese_captions(tmp_path: pathlib.Path) -> None:
         assert caption in texts
         assert any("深度可分离卷积" in text for text in texts)
     assert "输出 5×5×64" in svg_texts(tmp_path / "standard.svg")
+
+
+def test_chinese_glyphs_come_from_a_cjk_font(tmp_path: pathlib.Path) -> None:
+    from matplotlib import font_manager
+
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    cjk = [family for family in diagram._CJK_FAMILIES if family in installed]
+    if not cjk:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    draw_separable_stages((7, 7, 3), 64, 3, out_dir=tmp_path, image="pdf", lang="zh")
+    embedded = (tmp_path / "depthwise.pdf").read_bytes().lower()
+    assert cjk[0].replace(" ", "").lower().encode() in embedded
 
 
 def test_files_are_replaced_and_take_the_umask(tmp_path: pathlib.Path) -> None:

@@ -35,7 +35,7 @@ import os
 import pathlib
 import secrets
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +54,14 @@ IMAGE_FORMATS = ("svg", "png", "pdf")
 #: The three figures, in the order they are drawn and returned.
 STAGES = ("standard", "depthwise", "pointwise")
 
-#: Captions and labels, per language. ``{count}`` kernels of ``{kernel}`` (like ``3×3×3``);
-#: ``{mults}`` multiplications (mults) and ``{params}`` parameters of the figure's convolution.
+#: Captions and labels, per language: ``{count}`` ``{kernels}`` (the noun, singular for one) of
+#: ``{kernel}`` (like ``3×3×3``); ``{mults}`` multiplications (mults) and ``{params}`` parameters
+#: of the figure's convolution; ``{shape}`` a tensor's ``H×W×C``.
 CAPTIONS: dict[str, dict[str, str]] = {
     "en": {
-        "standard": "Standard convolution: {count} kernels of {kernel}",
-        "depthwise": "Depthwise convolution: {count} kernels of {kernel}, one per input channel",
-        "pointwise": "Pointwise convolution: {count} kernels of {kernel}",
+        "standard": "Standard convolution: {count} {kernels} of {kernel}",
+        "depthwise": "Depthwise convolution: {count} {kernels} of {kernel}, one per input channel",
+        "pointwise": "Pointwise convolution: {count} {kernels} of {kernel}",
         "standard_note": "replaced by a depthwise separable convolution: depthwise, then pointwise",
         "depthwise_note": "depthwise separable convolution, stage 1 of 2",
         "pointwise_note": "depthwise separable convolution, stage 2 of 2",
@@ -69,13 +70,15 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "scale": "lengths drawn on a logarithmic scale; labels are exact",
         "channel": "channel {channel}",
         "input": "input {shape}",
-        "kernels": "{count} kernels {kernel}",
+        "kernel_label": "{count} {kernels} {kernel}",
+        "kernel": "kernel",
+        "kernels": "kernels",
         "output": "output {shape}",
     },
     "zh": {
-        "standard": "标准卷积：{count} 个 {kernel} 卷积核",
-        "depthwise": "深度卷积：{count} 个 {kernel} 卷积核，每个输入通道一个",
-        "pointwise": "逐点卷积：{count} 个 {kernel} 卷积核",
+        "standard": "标准卷积：{count} 个 {kernel} {kernels}",
+        "depthwise": "深度卷积：{count} 个 {kernel} {kernels}，每个输入通道一个",
+        "pointwise": "逐点卷积：{count} 个 {kernel} {kernels}",
         "standard_note": "可由深度可分离卷积代替：先深度卷积，再逐点卷积",
         "depthwise_note": "深度可分离卷积，第 1 步（共 2 步）",
         "pointwise_note": "深度可分离卷积，第 2 步（共 2 步）",
@@ -84,7 +87,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "scale": "长度按对数比例绘制；标注为精确值",
         "channel": "通道 {channel}",
         "input": "输入 {shape}",
-        "kernels": "{count} 个卷积核 {kernel}",
+        "kernel_label": "{count} 个{kernels} {kernel}",
+        "kernel": "卷积核",
+        "kernels": "卷积核",
         "output": "输出 {shape}",
     },
 }
@@ -105,12 +110,20 @@ _INCHES_PER_UNIT = 0.3
 _DEPTH_RATIO = 0.5  # a channel is drawn half as long as a row or column (cabinet projection)
 _DEPTH_ANGLE = math.radians(40)
 _LARGEST_DRAWN = 4096  # larger sizes are drawn as long as this one (their labels stay exact)
-_GAP = 0.8  # between the parts of a figure
+_GAP = 0.8  # between the parts of a figure and the operator or arrow between them
+_OPERATOR = 1.2  # room for the "∗" between input and kernels
+_ARROW = 2.4  # length of the arrow from kernels to output
+_ELLIPSIS = 1.6  # room for the "⋯" standing for the kernels not drawn
+_LABEL_PAD = 0.22  # between an edge and its label
+_LINE = 0.55  # height of a line of text
 _MARGIN = 1.2  # left and right of a figure
 _KERNEL_GAP = 0.45  # between neighbouring kernels
 _MOST_KERNELS = 4  # drawn before an ellipsis stands for the rest
 _MOST_SLICES = 6  # channel slices drawn one by one before the middle ones are merged
 _FONT_SIZE = 10.0
+_TITLE_SIZE = 13.0
+_TAG_SIZE = 8.5
+_COUNT_SIZE = 12.0
 
 # Colours: channel slices (input channels, depthwise kernels and outputs), other kernels, outputs.
 _CHANNEL_COLOURS = ("#4e79a7", "#e15759", "#76b7b2", "#b07aa1", "#edc948", "#9c755f")
@@ -132,11 +145,10 @@ def _times(*sizes: int) -> str:
 
 
 def _concrete(value: object, what: str) -> int:
-    expr = sympy.sympify(value) if not isinstance(value, int) else value
-    if isinstance(expr, int):
-        return expr
-    if isinstance(expr, sympy.Integer):
-        return int(expr)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, sympy.Integer):
+        return int(value)
     raise SymconvError(
         f"{what}={value} is symbolic; diagrams need concrete sizes, like input_shape=(7, 7, 3)"
     )
@@ -223,6 +235,21 @@ def stage_shapes(
 
 # --- geometry -------------------------------------------------------------------------------
 
+#: Measures text: ``(text, font size, font weight) -> width in drawing units``.
+Measure = Callable[[str, float, str], float]
+
+
+def _measurer(font_manager: Any, textpath: Any) -> Measure:
+    """A :data:`Measure` for the fonts of the current ``rcParams``."""
+    to_path = textpath.TextToPath()
+
+    def measure(text: str, size: float, weight: str) -> float:
+        prop = font_manager.FontProperties(size=size, weight=weight)
+        width, _, _ = to_path.get_text_width_height_descent(text, prop, ismath=False)
+        return 1.05 * width / 72.0 / _INCHES_PER_UNIT  # points to units, with some slack
+
+    return measure
+
 
 @dataclass(frozen=True)
 class _Cuboid:
@@ -253,41 +280,45 @@ def _depth_shift(depth: float) -> tuple[float, float]:
     return drawn * math.cos(_DEPTH_ANGLE), drawn * math.sin(_DEPTH_ANGLE)
 
 
-def _mix(colour: str, other: str, amount: float, to_rgb: Any) -> tuple[float, float, float]:
-    a, b = to_rgb(colour), to_rgb(other)
-    return (
-        a[0] + (b[0] - a[0]) * amount,
-        a[1] + (b[1] - a[1]) * amount,
-        a[2] + (b[2] - a[2]) * amount,
-    )
+@dataclass(frozen=True)
+class _Span:
+    """How far a part reaches from its anchor ``x``: left, right (labels included), up, down."""
+
+    left: float
+    right: float
+    up: float
+    down: float
 
 
 class _Canvas:
-    """Draws cuboids and labels on one matplotlib axes, remembering how far the drawing goes."""
+    """Draws shaded cuboids and text on one matplotlib axes, in drawing units."""
 
     def __init__(self, axes: Any, patches: Any, colors: Any) -> None:
         self.axes = axes
         self._polygon = patches.Polygon
         self._to_rgb = colors.to_rgb
-        self.bottom = 0.0
 
-    def cuboid(self, x: float, y: float, box: _Cuboid, colour: str, depth_offset: float = 0.0,
-               line_width: float = 0.8) -> None:
-        ox, oy = _depth_shift(depth_offset)
+    def _shade(self, colour: str, other: str, amount: float) -> tuple[float, ...]:
+        a, b = self._to_rgb(colour), self._to_rgb(other)
+        return tuple(x + (y - x) * amount for x, y in zip(a, b))
+
+    def cuboid(self, x: float, y: float, box: _Cuboid, colour: str, behind: float = 0.0) -> None:
+        """Draw ``box`` with its front face's lower left corner at ``(x, y)``, ``behind`` deep."""
+        ox, oy = _depth_shift(behind)
         x, y = x + ox, y + oy
         dx, dy = box.shift
         w, h = box.width, box.height
         faces = (
-            ([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], _mix(colour, "white", 0.0, self._to_rgb)),
+            ([(x, y), (x + w, y), (x + w, y + h), (x, y + h)], self._to_rgb(colour)),
             ([(x, y + h), (x + w, y + h), (x + w + dx, y + h + dy), (x + dx, y + h + dy)],
-             _mix(colour, "white", 0.35, self._to_rgb)),
+             self._shade(colour, "white", 0.35)),
             ([(x + w, y), (x + w + dx, y + dy), (x + w + dx, y + h + dy), (x + w, y + h)],
-             _mix(colour, "black", 0.2, self._to_rgb)),
+             self._shade(colour, "black", 0.2)),
         )
         for corners, face in faces:
             self.axes.add_patch(self._polygon(
-                corners, closed=True, facecolor=face, edgecolor=_EDGE_COLOUR,
-                linewidth=line_width, joinstyle="round",
+                corners, closed=True, facecolor=face, edgecolor=_EDGE_COLOUR, linewidth=0.8,
+                joinstyle="round",
             ))
 
     def text(self, x: float, y: float, text: str, **style: Any) -> None:
@@ -298,18 +329,30 @@ class _Canvas:
 
 @dataclass(frozen=True)
 class _Block:
-    """A tensor ``height × width × channels``, drawn whole or as coloured channel slices."""
+    """A tensor ``height × width × channels``, drawn whole or as coloured channel slices.
+
+    Its edges are labelled with the exact sizes: height on the left, width below, channels
+    beside the receding lower edge.
+    """
 
     shape: tuple[int, int, int]
-    colour: str | None = None  # None: one slice per channel, coloured as _channel_colours says
+    colour: str | None = None  # None: channel slices, coloured as _channel_colours says
 
     @property
     def box(self) -> _Cuboid:
         return _Cuboid.of(*self.shape)
 
-    @property
-    def extent(self) -> tuple[float, float]:
-        return self.box.extent
+    def span(self, measure: Measure) -> _Span:
+        height, _, channels = self.shape
+        box = self.box
+        dx, dy = box.shift
+        return _Span(
+            left=_LABEL_PAD + measure(str(height), _FONT_SIZE, "normal"),
+            right=max(box.width + dx,
+                      box.width + dx / 2 + _LABEL_PAD + measure(str(channels), _FONT_SIZE, "normal")),
+            up=box.height + dy,
+            down=_LABEL_PAD + _LINE,
+        )
 
     def slices(self) -> list[tuple[float, str]]:
         """``(depth, colour)`` of each slice, front to back."""
@@ -326,31 +369,31 @@ class _Block:
         return [*((thin, colour) for colour in front), (middle, _MERGED_COLOUR), (thin, last)]
 
     def draw(self, canvas: _Canvas, x: float, y: float) -> None:
-        offsets = []
-        depth = 0.0
-        for thickness, colour in self.slices():
-            offsets.append((depth, thickness, colour))
-            depth += thickness
         box = self.box
-        for offset, thickness, colour in reversed(offsets):
-            canvas.cuboid(x, y, _Cuboid(box.width, box.height, thickness), colour, offset)
+        placed = []
+        behind = 0.0
+        for thickness, colour in self.slices():
+            placed.append((behind, thickness, colour))
+            behind += thickness
+        for behind, thickness, colour in reversed(placed):  # back to front
+            canvas.cuboid(x, y, _Cuboid(box.width, box.height, thickness), colour, behind)
         height, width, channels = self.shape
         dx, dy = box.shift
-        canvas.text(x - 0.2, y + box.height / 2, str(height), ha="right", va="center")
-        canvas.text(x + box.width / 2, y - 0.2, str(width), ha="center", va="top")
-        canvas.text(x + box.width + dx / 2 + 0.25, y + dy / 2 - 0.1, str(channels),
+        canvas.text(x - _LABEL_PAD, y + box.height / 2, str(height), ha="right", va="center")
+        canvas.text(x + box.width / 2, y - _LABEL_PAD, str(width), ha="center", va="top")
+        canvas.text(x + box.width + dx / 2 + _LABEL_PAD, y + dy / 2 - 0.1, str(channels),
                     ha="left", va="top")
 
 
 def _channel_colours(channels: int) -> list[str]:
     """Colours of the channel slices drawn: every channel, or the first three and the last."""
     if channels <= _MOST_SLICES:
-        return [_CHANNEL_COLOURS[i] for i in range(channels)]
+        return list(_CHANNEL_COLOURS[:channels])
     return [*_CHANNEL_COLOURS[:3], _CHANNEL_COLOURS[3]]
 
 
-def _channel_names(channels: int) -> list[int]:
-    """The channel numbers (from 1) that :func:`_channel_colours` colours, in order."""
+def _channel_numbers(channels: int) -> list[int]:
+    """The channels (counted from 1) that :func:`_channel_colours` colours, in order."""
     if channels <= _MOST_SLICES:
         return list(range(1, channels + 1))
     return [1, 2, 3, channels]
@@ -358,7 +401,7 @@ def _channel_names(channels: int) -> list[int]:
 
 @dataclass(frozen=True)
 class _Kernels:
-    """``count`` kernels of ``k_h × k_w × depth``: a few drawn in a row, an ellipsis for the rest."""
+    """``count`` kernels of ``k_h × k_w × depth`` in a row: a few drawn, an ellipsis for the rest."""
 
     count: int
     kernel: tuple[int, int]
@@ -371,52 +414,51 @@ class _Kernels:
         return _Cuboid.of(self.kernel[0], self.kernel[1], self.depth)
 
     @property
-    def drawn(self) -> int:
-        return min(self.count, _MOST_KERNELS)
-
-    @property
     def elided(self) -> bool:
         return self.count > _MOST_KERNELS
 
-    def _positions(self) -> list[float]:
-        step = self.box.width + _KERNEL_GAP
-        positions = [i * step for i in range(self.drawn)]
+    def positions(self, measure: Measure) -> list[float]:
+        """Where each kernel drawn starts, leaving room for the tags and the ellipsis."""
+        box = self.box
+        widest = max((measure(tag, _TAG_SIZE, "normal") for tag in self.tags), default=0.0)
+        step = max(box.width, widest - box.shift[0]) + _KERNEL_GAP
+        positions = [i * step for i in range(min(self.count, _MOST_KERNELS))]
         if self.elided:
-            positions[-1] += self._ellipsis_width
+            positions[-1] += _ELLIPSIS
         return positions
 
-    @property
-    def _ellipsis_width(self) -> float:
-        return 1.6
+    def _count_label(self) -> str:
+        return f"×{self.count}"
 
-    @property
-    def extent(self) -> tuple[float, float]:
-        width, height = self.box.extent
-        return self._positions()[-1] + width + 1.9, height
-
-    def draw(self, canvas: _Canvas, x: float, y: float) -> None:
+    def span(self, measure: Measure) -> _Span:
         box = self.box
-        positions = self._positions()
+        width, height = box.extent
+        widest = max((measure(tag, _TAG_SIZE, "normal") for tag in self.tags), default=0.0)
+        count = measure(self._count_label(), _COUNT_SIZE, "bold")
+        return _Span(
+            left=max(0.0, (widest - width) / 2),
+            right=self.positions(measure)[-1] + width + _LABEL_PAD + count,
+            up=height + (_LABEL_PAD + _LINE if self.tags else 0.0),
+            down=0.0,
+        )
+
+    def draw(self, canvas: _Canvas, x: float, y: float, measure: Measure) -> None:
+        box = self.box
         dx, dy = box.shift
+        positions = self.positions(measure)
         for position, colour in zip(positions, self.colours):
             canvas.cuboid(x + position, y, box, colour)
         for position, tag in zip(positions, self.tags):
-            canvas.text(x + position + (box.width + dx) / 2, y + box.height + dy + 0.2, tag,
-                        ha="center", va="bottom", fontsize=_FONT_SIZE * 0.85, color=_NOTE_COLOUR)
+            canvas.text(x + position + (box.width + dx) / 2, y + box.height + dy + _LABEL_PAD, tag,
+                        ha="center", va="bottom", fontsize=_TAG_SIZE, color=_NOTE_COLOUR)
         if self.elided:
             gap_start = positions[-2] + box.width
             # Low down, clear of the long side faces of deep kernels.
             canvas.text(x + (gap_start + positions[-1]) / 2, y + min(box.height / 2, 0.4), "⋯",
                         ha="center", va="center", fontsize=_FONT_SIZE * 1.6)
-        canvas.text(x + positions[-1] + box.width + dx + 0.3, y + (box.height + dy) / 2,
-                    f"×{self.count}", ha="left", va="center", fontsize=_FONT_SIZE * 1.2,
+        canvas.text(x + positions[-1] + box.width + dx + _LABEL_PAD, y + (box.height + dy) / 2,
+                    self._count_label(), ha="left", va="center", fontsize=_COUNT_SIZE,
                     fontweight="bold")
-
-
-def _kernel_colours(kernels: int, per_channel: bool) -> tuple[str, ...]:
-    if per_channel:
-        return tuple(_channel_colours(kernels))
-    return (_KERNEL_COLOUR,) * min(kernels, _MOST_KERNELS)
 
 
 # --- figures --------------------------------------------------------------------------------
@@ -441,47 +483,42 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
     k_h, k_w = stages.kernel
     m = stages.input_shape[2]
     n = stages.output_shape[2]
-    geometry = ""
+    geometry: tuple[str, ...] = ()
     if (stages.stride, stages.padding, stages.dilation) != ((1, 1), (0, 0), (1, 1)):
-        geometry = text["geometry"].format(
+        geometry = (text["geometry"].format(
             stride=_pair(stages.stride), padding=_pair(stages.padding),
             dilation=_pair(stages.dilation),
-        )
-    kernel_shapes = {
-        "standard": (n, _times(k_h, k_w, m)),
-        "depthwise": (m, _times(k_h, k_w, 1)),
-        "pointwise": (n, _times(1, 1, m)),
-    }
-    blocks = {
-        "standard": (stages.input_shape, stages.output_shape, _OUTPUT_COLOUR),
-        "depthwise": (stages.input_shape, stages.hidden_shape, None),
-        "pointwise": (stages.hidden_shape, stages.output_shape, _OUTPUT_COLOUR),
-    }
-    kernels = {
-        "standard": _Kernels(n, (k_h, k_w), m, _kernel_colours(n, per_channel=False)),
-        "depthwise": _Kernels(m, (k_h, k_w), 1, _kernel_colours(m, per_channel=True),
-                              tuple(text["channel"].format(channel=c) for c in _channel_names(m))),
-        "pointwise": _Kernels(n, (1, 1), m, _kernel_colours(n, per_channel=False)),
+        ),)
+    channel_tags = tuple(text["channel"].format(channel=c) for c in _channel_numbers(m))
+    plain = (_KERNEL_COLOUR,) * min(n, _MOST_KERNELS)
+    parts = {
+        "standard": (stages.input_shape, _Kernels(n, (k_h, k_w), m, plain),
+                     stages.output_shape, _OUTPUT_COLOUR, geometry),
+        "depthwise": (stages.input_shape,
+                      _Kernels(m, (k_h, k_w), 1, tuple(_channel_colours(m)), channel_tags),
+                      stages.hidden_shape, None, geometry),
+        "pointwise": (stages.hidden_shape, _Kernels(n, (1, 1), m, plain),
+                      stages.output_shape, _OUTPUT_COLOUR, ()),
     }
     figures = []
-    for stage in STAGES:
-        count, kernel = kernel_shapes[stage]
-        source, result, result_colour = blocks[stage]
+    for stage, (source, kernels, result, result_colour, setting) in parts.items():
+        kernel = _times(*kernels.kernel, kernels.depth)
+        noun = text["kernel"] if kernels.count == 1 else text["kernels"]
         stage_cost = stages.costs[stage]
-        counts = text["counts"].format(mults=stage_cost.mults, params=stage_cost.params)
-        notes: tuple[str, ...] = (text[f"{stage}_note"], counts)
-        if geometry and stage != "pointwise":
-            notes = (notes[0], geometry, counts)
         figures.append(_Figure(
             stage=stage,
             source=_Block(source),
-            kernels=kernels[stage],
+            kernels=kernels,
             result=_Block(result, result_colour),
-            caption=text[stage].format(count=count, kernel=kernel),
-            notes=notes,
+            caption=text[stage].format(count=kernels.count, kernels=noun, kernel=kernel),
+            notes=(
+                text[f"{stage}_note"],
+                *setting,
+                text["counts"].format(mults=stage_cost.mults, params=stage_cost.params),
+            ),
             labels=(
                 text["input"].format(shape=_times(*source)),
-                text["kernels"].format(count=count, kernel=kernel),
+                text["kernel_label"].format(count=kernels.count, kernels=noun, kernel=kernel),
                 text["output"].format(shape=_times(*result)),
             ),
             scale=text["scale"],
@@ -490,52 +527,69 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
 
 
 def _pair(values: tuple[int, int]) -> str:
-    return str(values[0]) if values[0] == values[1] else _times(*values)
+    return str(values[0]) if values[0] == values[1] else f"({values[0]}, {values[1]})"
 
 
-def _draw(figure: _Figure, plt: Any, patches: Any, colors: Any) -> Any:
-    """Lay out one figure left to right under its captions and return the matplotlib figure."""
-    parts: list[Any] = [figure.source, figure.kernels, figure.result]
-    widths = [part.extent[0] for part in parts]
-    heights = [part.extent[1] for part in parts]
-    operator = 1.2  # room for the "∗" between input and kernels
-    arrow = 2.4
-    xs = [_MARGIN]
-    xs.append(xs[0] + widths[0] + _GAP + operator + _GAP)
-    xs.append(xs[1] + widths[1] + _GAP + arrow + _GAP)
-    tallest = max(heights)
+def _draw(figure: _Figure, figure_class: Any, patches: Any, colors: Any, measure: Measure) -> Any:
+    """Lay out one figure left to right under its captions; return the matplotlib figure.
+
+    Parts are vertically centred on ``y = 0``; each sits in a slot wide enough for its labels,
+    with the "∗" between input and kernels and an arrow from kernels to output.
+    """
+    source, kernels, result = figure.source, figure.kernels, figure.result
+    spans = [source.span(measure), kernels.span(measure), result.span(measure)]
+    heights = [source.box.extent[1], kernels.box.extent[1], result.box.extent[1]]
+    labels = [measure(label, _FONT_SIZE, "bold") for label in figure.labels]
+    # Each label is centred under the drawn body of its part, from x to x + body.
+    bodies = [
+        source.box.extent[0],
+        kernels.positions(measure)[-1] + kernels.box.extent[0],
+        result.box.extent[0],
+    ]
+    lefts = [max(span.left, label / 2 - body / 2) for span, label, body in zip(spans, labels, bodies)]
+    rights = [max(span.right, body / 2 + label / 2) for span, label, body in zip(spans, labels, bodies)]
+    between = (_OPERATOR, _ARROW)
+    xs = [_MARGIN + lefts[0]]
+    for i in (1, 2):
+        xs.append(xs[i - 1] + rights[i - 1] + _GAP + between[i - 1] + _GAP + lefts[i])
+    drawing_width = xs[2] + rights[2] + _MARGIN
     ys = [-height / 2 for height in heights]
-    label_y = -tallest / 2 - 1.5
-    tagged = 0.8 if figure.kernels.tags else 0.0
-    width = xs[2] + widths[2] + _MARGIN
-    top, bottom = max(tallest / 2, heights[1] / 2 + tagged) + 0.5, label_y - 1.8
-    # Captions take a fixed room in inches above the drawing.
+    top = max(y + span.up for y, span in zip(ys, spans)) + 0.5
+    label_y = min(y - span.down for y, span in zip(ys, spans)) - 0.8
+    bottom = label_y - 3 * _LINE
+    # Captions take a fixed room in inches above the drawing; the figure is as wide as the
+    # drawing or its widest caption.
     title, line, pad = 0.42, 0.24, 0.18
-    caption = pad + title + line * len(figure.notes) + pad
-    size = (width * _INCHES_PER_UNIT, (top - bottom) * _INCHES_PER_UNIT + caption)
-    fig = plt.figure(figsize=size)
-    axes = fig.add_axes((0.0, 0.0, 1.0, 1.0 - caption / size[1]))
+    caption_room = pad + title + line * len(figure.notes) + pad
+    widest = max(
+        measure(figure.caption, _TITLE_SIZE, "bold"),
+        *(measure(note, _FONT_SIZE, "normal") for note in figure.notes),
+    )
+    width = max(drawing_width, widest + 2 * _MARGIN)
+    size = (width * _INCHES_PER_UNIT, (top - bottom) * _INCHES_PER_UNIT + caption_room)
+    fig = figure_class(figsize=size)
+    axes = fig.add_axes((0.0, 0.0, 1.0, 1.0 - caption_room / size[1]))
     axes.set_xlim(0.0, width)
     axes.set_ylim(bottom, top)
     axes.set_aspect("equal")
     axes.axis("off")
     canvas = _Canvas(axes, patches, colors)
-    for part, x, y in zip(parts, xs, ys):
-        part.draw(canvas, x, y)
-    canvas.text(xs[0] + widths[0] + _GAP + operator / 2, 0.0, "∗", ha="center", va="center",
-                fontsize=_FONT_SIZE * 2.2)
-    arrow_start = xs[1] + widths[1] + _GAP
-    axes.annotate("", xy=(arrow_start + arrow, 0.0), xytext=(arrow_start, 0.0),
+    source.draw(canvas, xs[0], ys[0])
+    kernels.draw(canvas, xs[1], ys[1], measure)
+    result.draw(canvas, xs[2], ys[2])
+    operator_x = xs[0] + rights[0] + _GAP + _OPERATOR / 2
+    canvas.text(operator_x, 0.0, "∗", ha="center", va="center", fontsize=_FONT_SIZE * 2.2)
+    arrow_x = xs[1] + rights[1] + _GAP
+    axes.annotate("", xy=(arrow_x + _ARROW, 0.0), xytext=(arrow_x, 0.0),
                   arrowprops={"arrowstyle": "-|>", "color": _EDGE_COLOUR, "linewidth": 1.5,
                               "mutation_scale": 16})
-    for part, x, label in zip(parts, xs, figure.labels):
-        canvas.text(x + part.extent[0] / 2, label_y, label, ha="center", va="top",
-                    fontweight="bold")
+    for x, body, label in zip(xs, bodies, figure.labels):
+        canvas.text(x + body / 2, label_y, label, ha="center", va="top", fontweight="bold")
     canvas.text(width - _MARGIN / 2, bottom + 0.3, figure.scale, ha="right", va="bottom",
-                fontsize=_FONT_SIZE * 0.8, color=_NOTE_COLOUR, fontstyle="italic")
+                fontsize=_TAG_SIZE, color=_NOTE_COLOUR, fontstyle="italic")
     left = _MARGIN * _INCHES_PER_UNIT / size[0]
     fig.text(left, 1.0 - pad / size[1], figure.caption, ha="left", va="top",
-             fontsize=_FONT_SIZE * 1.3, fontweight="bold", color=_TEXT_COLOUR)
+             fontsize=_TITLE_SIZE, fontweight="bold", color=_TEXT_COLOUR)
     for number, note in enumerate(figure.notes):
         fig.text(left, 1.0 - (pad + title + line * number) / size[1], note, ha="left", va="top",
                  fontsize=_FONT_SIZE, color=_NOTE_COLOUR)
@@ -700,13 +754,16 @@ def draw_separable_stages(
         import matplotlib
     except ImportError as error:
         raise SymconvError("diagrams need matplotlib: pip install 'symconv[diagrams]'") from error
-    matplotlib.use("Agg")
-    from matplotlib import colors, font_manager, patches
-    from matplotlib import pyplot as plt
+    # No pyplot: a bare Figure renders headless through its format's own canvas and leaves
+    # the user's backend (a notebook's, say) alone, as matplotlib.use("Agg") would not.
+    from matplotlib import colors, font_manager, patches, textpath
+    from matplotlib.figure import Figure
 
     style: Any = {  # matplotlib types its keys as Literals
-        "font.family": "sans-serif",  # SVG viewers fall back to their own sans-serif font
-        "font.sans-serif": _font_families(lang, font_manager),
+        # Every family listed is a fallback for glyphs the ones before it lack; the generic
+        # "sans-serif" last lets SVG viewers fall back to a font of their own.
+        "font.family": [*_font_families(lang, font_manager), "sans-serif"],
+        "font.sans-serif": [_LATIN_FAMILY],
         "svg.fonttype": "none",
         "svg.hashsalt": "symconv",
         "pdf.fonttype": 42,
@@ -715,14 +772,12 @@ def draw_separable_stages(
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[image]
     paths = []
     with _pending(directory) as pending, matplotlib.rc_context(style), _quiet_fonts():
+        measure = _measurer(font_manager, textpath)
         for figure in _figures(stages, lang):
             final = directory / f"{figure.stage}.{image}"
             temporary = _temporary(final)
             pending.append((temporary, final))
-            drawn = _draw(figure, plt, patches, colors)
-            try:
-                drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
-            finally:
-                plt.close(drawn)
+            drawn = _draw(figure, Figure, patches, colors, measure)
+            drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
             paths.append(final)
     return paths
