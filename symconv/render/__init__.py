@@ -10,7 +10,7 @@ Examples
 >>> renderer("yaml")
 Traceback (most recent call last):
 ...
-symconv.errors.SymconvError: --format yaml is not known; choose one of: text, json
+symconv.errors.SymconvError: --format yaml is not known; choose one of: text, json, latex, markdown
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ __all__ = ["FORMATS", "renderer"]
 FORMATS: dict[str, str] = {
     "text": "symconv.render.text",
     "json": "symconv.render.json",
+    "latex": "symconv.render.latex",
+    "markdown": "symconv.render.markdown",
 }
 
 

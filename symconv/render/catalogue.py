@@ -75,7 +75,7 @@ ZH: dict[str, str] = {
     "no_bias": "（无偏置）",
     "formula": "公式",
     "value": "数值",
-    "quantity": "量",
+    "quantity": "指标",
     "stage": "阶段",
     "title": "深度可分离卷积的计算量分析",
 }

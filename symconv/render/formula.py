@@ -144,7 +144,10 @@ class _Writer:
                 denominator.append(base ** (-exponent))
             else:
                 numerator.append(factor)
-        top = self.times.join(part for factor in numerator for part in self._factor(factor))
+        if self.style.latex and denominator and len(numerator) == 1 and numerator[0].is_Add:
+            top = self.write(numerator[0])  # \frac{}{} groups its numerator already
+        else:
+            top = self.times.join(part for factor in numerator for part in self._factor(factor))
         sign = self.style.minus if negative else ""
         if not denominator:
             return sign + top

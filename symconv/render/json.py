@@ -1,4 +1,4 @@
-"""JSON reports: formulas in SymPy syntax and LaTeX beside their exact values.
+r"""JSON reports: formulas in SymPy syntax and LaTeX beside their exact values.
 
 Examples
 --------
@@ -6,7 +6,7 @@ Examples
 >>> from symconv.compare import compare
 >>> report = json.loads(render_comparison(compare((7, 7, 3), 64, (3, 3))))
 >>> report["standard"]["mults"]
-{'formula': 'H_o*M*N*W_o*k**2', 'latex': 'H_{o} M N W_{o} k^{2}', 'value': 43200}
+{'formula': 'H_o*M*N*W_o*k**2', 'latex': 'H_{o} \\cdot M \\cdot N \\cdot W_{o} \\cdot k^{2}', 'value': 43200}
 >>> report["ratio"]["mults"]["value"]
 '73/576'
 """
@@ -29,8 +29,12 @@ _QUANTITIES = ("mults", "adds", "params")
 
 
 def latex(expr: sympy.Expr) -> str:
-    """SymPy's LaTeX of ``expr`` with symconv's symbol names (``H_{o}``, ``\\alpha``)."""
-    return str(sympy.latex(expr, symbol_names=LATEX_NAMES))
+    """SymPy's LaTeX of ``expr`` with symconv's symbol names (``H_{o}``, ``\\alpha``).
+
+    Products are written with ``\\cdot`` so that SymPy's LaTeX parser reads them back as
+    products (``W_{o} \\left(M - 1\\right)`` would read as a function call).
+    """
+    return str(sympy.latex(expr, symbol_names=LATEX_NAMES, mul_symbol="dot"))
 
 
 def formula_entry(general: sympy.Expr, value: object) -> dict[str, Any]:

@@ -1,0 +1,202 @@
+r"""LaTeX reports: amsmath environments with, for every stage, the general formula, the
+substituted product and the value; then the totals and the ratio as a fraction.
+
+A report is a fragment to ``\input`` into a document that loads ``amsmath``;
+:func:`standalone` wraps it into a complete document that compiles with ``pdflatex`` (English)
+or ``xelatex`` (Chinese, with ``ctex``).
+
+Examples
+--------
+>>> from symconv.compare import compare
+>>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
+>>> print(report.splitlines()[0])
+% symconv: standard and depthwise separable convolution, 7×7×3 → 5×5×64
+>>> r"&= 5 \times 5 \times 3 \times 3 \times 3 \times 64 \\" in report
+True
+>>> r"\frac{73}{576}" in report
+True
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from symconv.compare import Comparison, RatioResult
+from symconv.derive import Cost
+from symconv.kinds import GeneralFormulas
+from symconv.render.catalogue import check_language, message
+from symconv.render.formula import LATEX, formula, substituted
+from symconv.render.json import latex as sympy_latex
+from symconv.render.text import setting_text, shape_text
+
+__all__ = ["render_comparison", "render_kind", "standalone", "escape", "ENGINES"]
+
+_QUANTITIES = ("mults", "adds", "params")
+
+#: The engine that compiles a standalone document of each language.
+ENGINES = {"en": "pdflatex", "zh": "xelatex"}
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "×": r"\ensuremath{\times}", "→": r"\ensuremath{\to}", "≈": r"\ensuremath{\approx}",
+    "·": r"\ensuremath{\cdot}", "−": "-",
+}
+
+
+def escape(text: str) -> str:
+    r"""Text made safe for LaTeX: special characters escaped, ``×`` and ``→`` as math.
+
+    Examples
+    --------
+    >>> escape("64 kernels of 3×3×3 (50% & more)")
+    '64 kernels of 3\\ensuremath{\\times}3\\ensuremath{\\times}3 (50\\% \\& more)'
+    """
+    return "".join(_ESCAPES.get(char, char) for char in text)
+
+
+def _shape(shape: tuple[object, ...]) -> str:
+    return r" \times ".join(str(size) for size in shape)
+
+
+def _label(quantity: str, lang: str) -> str:
+    return rf"\text{{{escape(message(quantity, lang))}}}"
+
+
+def _stage_rows(general: Cost, values: dict[sympy.Symbol, int], value: Cost,
+                lang: str) -> list[str]:
+    rows = []
+    for quantity in _QUANTITIES:
+        expr = getattr(general, quantity)
+        rows.append(
+            rf"{_label(quantity, lang)} &= {formula(expr, style=LATEX)} \\"
+            + "\n" + rf"&= {substituted(expr, values, style=LATEX)} \\"
+            + "\n" + rf"&= {getattr(value, quantity)}"
+        )
+    return rows
+
+
+def _align(rows: list[str]) -> str:
+    return "\\begin{align*}\n" + " \\\\[4pt]\n".join(rows) + "\n\\end{align*}"
+
+
+def _ratio_rows(label: str, result: RatioResult, values: dict[sympy.Symbol, int]) -> str:
+    terms = result.general.as_ordered_terms()
+    if len(terms) > 1 and all(term.is_Pow or term.is_Mul or term.is_Symbol for term in terms):
+        middle = " + ".join(sympy_latex(term.subs(values)) for term in terms)
+    else:
+        middle = substituted(result.general, values, style=LATEX)
+    return (
+        rf"{label} &= {formula(result.general, style=LATEX)} \\" + "\n"
+        + rf"&= {middle} = {sympy_latex(result.value)} \approx {float(result.value):.3g}"
+    )
+
+
+def render_comparison(result: Comparison, lang: str = "en") -> str:
+    """The comparison as a LaTeX fragment (needs ``amsmath``)."""
+    check_language(lang)
+    kernel = shape_text(result.kernel)
+    how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
+    setting = setting_text(result, lang)
+    arrow = f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}"
+    bias = message("with_bias" if result.bias else "no_bias", lang)
+    parts = [
+        f"% symconv: standard and depthwise separable convolution, {arrow}",
+        rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
+        f"{escape(how)} ({escape(setting)}).",
+        "",
+        rf"\noindent {escape(message('counting', lang, bias=bias))}",
+        "",
+        rf"\paragraph{{{escape(message('output_size', lang))}}}",
+        _align([
+            rf"{name} &= {formula(size, style=LATEX)} \\" + "\n"
+            + rf"&= {substituted(size, result.values, style=LATEX)} = {out}"
+            for name, size, out in zip(
+                ("H_{o}", "W_{o}"), result.output_size_formulas, result.output_shape
+            )
+        ]),
+    ]
+    sizes = {"N": result.output_shape[2], "M": result.input_shape[2], "k": kernel}
+    for stage in result.stages:
+        detail = message(stage.name + ".detail", lang, **sizes)
+        parts.append(
+            rf"\paragraph{{{escape(message(stage.name, lang))}}} {escape(detail)}"
+        )
+        if stage.name == "separable":
+            pieces = [piece for _, piece in stage.value.stages]
+            parts.append(_align([
+                rf"{_label(quantity, lang)} &= "
+                + " + ".join(str(getattr(piece, quantity)) for piece in pieces)
+                + f" = {getattr(stage.value, quantity)}"
+                for quantity in _QUANTITIES
+            ]))
+            continue
+        parts.append(_align(_stage_rows(stage.general, result.values, stage.value, lang)))
+    parts.append(rf"\paragraph{{{escape(message('ratio', lang))}}}")
+    parts.append(_align([
+        _ratio_rows(_label("mults", lang), result.mults_ratio, result.values),
+        _ratio_rows(_label("params", lang), result.params_ratio, result.values),
+    ]))
+    return "\n".join(parts) + "\n"
+
+
+def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
+    r"""The general formulas of one layer kind as a LaTeX fragment.
+
+    Examples
+    --------
+    >>> from symconv.kinds import derive_kind
+    >>> print(render_kind(derive_kind("pointwise")).splitlines()[-2])
+    \text{parameters} &= M \cdot N
+    """
+    check_language(lang)
+    rows = [
+        rf"{LATEX.name(symbol)} &= {formula(size, style=LATEX)}"
+        for symbol, size in general.output_sizes
+    ]
+    blocks = [*general.cost.stages, ("total" if general.cost.stages else "", general.cost)]
+    for name, stage_cost in blocks:
+        prefix = rf"\text{{{escape(message(name, lang))}}}\colon\ " if name else ""
+        for quantity in _QUANTITIES:
+            rows.append(
+                rf"{prefix}{_label(quantity, lang)} &= "
+                f"{formula(getattr(stage_cost, quantity), style=LATEX)}"
+            )
+    if general.ratio is not None:
+        rows.append(rf"\text{{{escape(message('ratio', lang))}}} &= "
+                    f"{formula(general.ratio, style=LATEX)}")
+    return (
+        f"% symconv: general formulas of the {general.kind} convolution\n"
+        + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+    )
+
+
+def standalone(fragment: str, lang: str = "en") -> str:
+    """Wrap a fragment into a complete document: ``article`` (pdflatex) or ``ctexart`` (xelatex).
+
+    Examples
+    --------
+    >>> print(standalone("x", "zh").splitlines()[0])
+    % Compile with xelatex.
+    """
+    check_language(lang)
+    if lang == "zh":
+        preamble = [r"\documentclass[UTF8]{ctexart}"]
+    else:
+        preamble = [r"\documentclass{article}", r"\usepackage[T1]{fontenc}"]
+    preamble += [
+        r"\usepackage{amsmath}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\allowdisplaybreaks",
+        rf"\title{{{escape(message('title', lang))}}}",
+        r"\date{}",
+    ]
+    return "\n".join([
+        f"% Compile with {ENGINES[lang]}.",
+        *preamble,
+        r"\begin{document}",
+        r"\maketitle",
+        fragment.rstrip("\n"),
+        r"\end{document}",
+        "",
+    ])

@@ -1,0 +1,112 @@
+r"""Markdown reports: tables a README or a notebook can show, formulas as ``$...$`` math.
+
+Examples
+--------
+>>> from symconv.compare import compare
+>>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
+>>> print(report.splitlines()[0])
+**7×7×3 → 5×5×64**: kernel 3×3 (stride 1, padding 0, dilation 1)
+>>> print([line for line in report.splitlines() if "43200" in line][0])
+| Standard convolution | multiplications | $H_{o} \cdot W_{o} \cdot k^{2} \cdot M \cdot N$ | 5 × 5 × 3 × 3 × 3 × 64 | 43200 |
+"""
+
+from __future__ import annotations
+
+from symconv.compare import Comparison, RatioResult
+from symconv.kinds import GeneralFormulas
+from symconv.render.catalogue import check_language, message
+from symconv.render.formula import LATEX, formula, substituted
+from symconv.render.text import setting_text, shape_text
+
+__all__ = ["render_comparison", "render_kind", "table"]
+
+_QUANTITIES = ("mults", "adds", "params")
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    r"""A Markdown table; ``|`` inside cells is escaped.
+
+    Examples
+    --------
+    >>> print(table(["a", "b"], [["1", "x|y"]]))
+    | a | b |
+    |---|---|
+    | 1 | x\|y |
+    """
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", r"\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
+
+
+def _math(expr: object) -> str:
+    return f"${formula(expr, style=LATEX)}$"
+
+
+def _ratio_row(label: str, result: RatioResult, values: dict) -> list[str]:
+    terms = result.general.as_ordered_terms()
+    if len(terms) > 1 and all(term.is_Pow or term.is_Mul or term.is_Symbol for term in terms):
+        middle = " + ".join(formula(term.subs(values)) for term in terms)
+    else:
+        middle = substituted(result.general, values)
+    return [label, _math(result.general), middle, f"{result.value} ≈ {float(result.value):.3g}"]
+
+
+def render_comparison(result: Comparison, lang: str = "en") -> str:
+    """The comparison as Markdown: a heading line, what is counted, and one table."""
+    check_language(lang)
+    kernel = shape_text(result.kernel)
+    how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
+    bias = message("with_bias" if result.bias else "no_bias", lang)
+    rows: list[list[str]] = []
+    for stage in result.stages:
+        name = message(stage.name, lang)
+        for quantity in _QUANTITIES:
+            value = str(getattr(stage.value, quantity))
+            general = _math(getattr(stage.general, quantity))
+            if stage.name == "separable":
+                pieces = [piece for _, piece in stage.value.stages]
+                product = " + ".join(str(getattr(piece, quantity)) for piece in pieces)
+                general = " + ".join(  # in stage order, beside the stages' values
+                    _math(getattr(piece, quantity)) for _, piece in stage.general.stages
+                )
+            else:
+                product = substituted(getattr(stage.general, quantity), result.values)
+            rows.append([name, message(quantity, lang), general, product, value])
+    ratio_name = message("ratio", lang)
+    rows.append([ratio_name, *_ratio_row(message("mults", lang), result.mults_ratio,
+                                         result.values)])
+    rows.append([ratio_name, *_ratio_row(message("params", lang), result.params_ratio,
+                                         result.values)])
+    header = [message(key, lang) for key in ("stage", "quantity", "formula")]
+    header += ["=", message("value", lang)]
+    return "\n".join([
+        f"**{shape_text(result.input_shape)} → {shape_text(result.output_shape)}**: "
+        f"{how} ({setting_text(result, lang)})",
+        "",
+        message("counting", lang, bias=bias),
+        "",
+        table(header, rows),
+    ]) + "\n"
+
+
+def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
+    r"""The general formulas of one layer kind as a Markdown table.
+
+    Examples
+    --------
+    >>> from symconv.kinds import derive_kind
+    >>> print(render_kind(derive_kind("pointwise")).splitlines()[-1])
+    | parameters | $M \cdot N$ |
+    """
+    check_language(lang)
+    rows = [[f"${LATEX.name(symbol)}$", _math(size)] for symbol, size in general.output_sizes]
+    for name, stage_cost in [*general.cost.stages, ("", general.cost)]:
+        prefix = f"{message(name, lang)}: " if name else ""
+        rows += [[prefix + message(quantity, lang), _math(getattr(stage_cost, quantity))]
+                 for quantity in _QUANTITIES]
+    if general.ratio is not None:
+        rows.append([message("ratio", lang), _math(general.ratio)])
+    return f"`{general.layer!r}`\n\n" + table(
+        [message("quantity", lang), message("formula", lang)], rows
+    ) + "\n"

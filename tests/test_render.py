@@ -1,0 +1,133 @@
+"""Reports: LaTeX that compiles, formulas that parse back, Markdown tables, the language catalogue."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import sympy
+
+from symconv import symbols
+from symconv.cli import main
+from symconv.compare import compare
+from symconv.kinds import KINDS, derive_kind
+from symconv.render import FORMATS, renderer
+from symconv.render.catalogue import CATALOGUES
+from symconv.render.json import latex
+from symconv.render.latex import ENGINES, render_comparison, standalone
+
+FOUNDING = compare((7, 7, 3), 64, (3, 3), kernel_inferred=True)
+CANONICAL = {str(symbol): symbol for symbol in vars(symbols).values() if isinstance(symbol, sympy.Symbol)}
+CANONICAL.update({name: symbol for symbol, name in symbols.LATEX_NAMES.items()})
+
+
+def parse_back(text: str) -> sympy.Expr:
+    parse_latex = pytest.importorskip("sympy.parsing.latex").parse_latex
+    try:
+        parsed = parse_latex(text)
+    except ImportError as error:  # antlr4 missing or of the wrong version
+        pytest.skip(f"SymPy's LaTeX parser is unavailable: {error}")
+    return parsed.xreplace({free: CANONICAL[free.name] for free in parsed.free_symbols})
+
+
+def every_formula() -> list[sympy.Expr]:
+    found = []
+    for stage in FOUNDING.stages:
+        found += [stage.general.mults, stage.general.adds, stage.general.params]
+    found += [FOUNDING.mults_ratio.general, FOUNDING.params_ratio.general]
+    for kind in KINDS:
+        general = derive_kind(kind, bias=True).cost
+        found += [general.mults, general.adds, general.params]
+    found += [symbols.alpha**2 * symbols.rho**2 * 569, compare((7, 7, 3), 64, (3, 3), bias=True).params_ratio.general]
+    return found
+
+
+@pytest.mark.parametrize("expr", every_formula(), ids=str)
+def test_json_latex_parses_back_to_the_same_expression(expr: sympy.Expr) -> None:
+    back = parse_back(latex(expr))
+    assert sympy.expand(back - expr) == 0
+
+
+def test_latex_names_print_nicely() -> None:
+    text = latex(symbols.H_o * symbols.k**2 * symbols.alpha)
+    assert "H_{o}" in text and "k^{2}" in text and r"\alpha" in text
+
+
+def test_latex_report_shows_formula_product_and_value() -> None:
+    report = render_comparison(FOUNDING)
+    assert r"H_{o} \cdot W_{o} \cdot k^{2} \cdot M \cdot N" in report
+    assert r"&= 5 \times 5 \times 3 \times 3 \times 3 \times 64 \\" in report
+    assert "&= 43200" in report and "&= 675" in report and "&= 4800" in report
+    assert "675 + 4800 = 5475" in report
+    assert r"\frac{73}{576}" in report and r"\frac{1}{k^{2}} + \frac{1}{N}" in report
+    assert report.count(r"\begin{align*}") == report.count(r"\end{align*}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_standalone_documents_compile(tmp_path: Path, lang: str) -> None:
+    engine = ENGINES[lang]
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed (.ci/run installs TeX Live where apt-get works)")
+    document = standalone(render_comparison(FOUNDING, lang), lang)
+    (tmp_path / "report.tex").write_text(document, encoding="utf-8")
+    done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "report.pdf").stat().st_size > 1000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "report.pdf", "-"], cwd=tmp_path, capture_output=True,
+                              text=True, check=True).stdout
+        assert "43200" in text and "5475" in text
+        if lang == "zh":
+            assert "深度可分离卷积" in text
+
+
+def test_derive_latex_compiles_as_a_fragment(tmp_path: Path) -> None:
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    for kind in KINDS:
+        fragment = renderer("latex").render_kind(derive_kind(kind), "en")
+        (tmp_path / f"{kind}.tex").write_text(standalone(fragment), encoding="utf-8")
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{kind}.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+        assert done.returncode == 0, (kind, done.stdout[-2000:])
+
+
+def test_markdown_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("|")]
+    assert rows[1] == "|---|---|---|---|---|"
+    assert all(row.count(" | ") == 4 for row in rows if not row.startswith("|-"))
+    assert any("5 × 5 × 3 × 3 × 3 × 64 | 43200" in row for row in rows)
+    assert any("675 + 4800 | 5475" in row for row in rows)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("lang", sorted(CATALOGUES))
+def test_every_format_and_language_renders(capsys: pytest.CaptureFixture[str], fmt: str, lang: str) -> None:
+    assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", fmt, "--lang", lang]) == 0
+    assert "5475" in capsys.readouterr().out
+    assert main(["derive", "separable", "--format", fmt, "--lang", lang]) == 0
+    capsys.readouterr()
+
+
+def test_chinese_uses_the_course_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("text", "markdown", "latex"):
+        main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", fmt, "--lang", "zh"])
+        out = capsys.readouterr().out
+        for term in ("标准卷积", "深度卷积", "逐点卷积", "深度可分离卷积", "参数量", "计算量"):
+            assert term in out, (fmt, term)
+
+
+def test_catalogues_have_the_same_keys() -> None:
+    assert set(CATALOGUES["zh"]) == set(CATALOGUES["en"])
+
+
+def test_standalone_needs_latex(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--standalone"]) == 2
+    assert "--standalone goes with --format latex" in capsys.readouterr().err
+    assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "latex", "--standalone"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(r"\end{document}")
