@@ -228,10 +228,10 @@ def input_shapes(layer: Layer, *, min_size: int = 1, max_size: int = 8) -> Strat
     _pair("min_size", min_size, "max_size", max_size, 1)
     if not isinstance(layer, Layer):
         raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
+    smallest = _smallest_input(layer)
     channels = layer.in_channels_expected()
     if channels is None or not is_concrete(channels):
         raise SymconvError(f"layer={layer!r} needs integer in_channels to draw input shapes")
-    smallest = _smallest_input(layer)
     for axis, size in enumerate(smallest):
         if size > max_size:
             raise SymconvError(
