@@ -372,10 +372,14 @@ def conv_layers(
 
     Examples
     --------
-    >>> from hypothesis import find
-    >>> from symconv import Conv2d
-    >>> find(conv_layers(kinds=("standard",), dims=(2,)), lambda layer: True)
-    Conv2d(in_channels=1, out_channels=1, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=False)
+    >>> from hypothesis import given, settings, strategies as st
+    >>> from symconv import cost
+    >>> @settings(max_examples=10, derandomize=True, deadline=None)
+    ... @given(conv_layers(kinds=("transposed",), dims=(1,), max_size=4), st.data())
+    ... def test_fits(layer, data):
+    ...     shape = data.draw(input_shapes(layer, max_size=4))
+    ...     assert cost(layer, shape).output_shape[0] >= 1
+    >>> test_fits()
     """
     strategy, _ = _layer_strategy(
         kinds, dims, bias, min_size=min_size, max_size=max_size, min_channels=min_channels,
