@@ -1,0 +1,204 @@
+"""The MobileNets against the numbers their papers (and reference implementations) publish.
+
+Expected values are the published ones, never copied from symconv's output: MobileNet V1 paper
+(Howard et al. 2017) Tables 6 and 7; MobileNet V2 paper (Sandler et al. 2018) Table 4; the
+TF-slim checkpoint tables by the same authors (``research/slim/nets/mobilenet_v1.md`` and
+``nets/mobilenet/README.md``); torchvision's ``mobilenet_v2`` metadata.
+"""
+
+from __future__ import annotations
+
+import fractions
+import math
+
+import pytest
+import sympy
+
+from symconv import SymconvError, cost, count
+from symconv.conventions import breakdown
+from symconv.network import rows
+from symconv.symbols import alpha, rho
+from symconv.zoo import NETWORKS, mobilenet_v1, mobilenet_v2, network
+from symconv.zoo.mobilenet_v2 import make_divisible
+
+F = fractions.Fraction
+
+
+def millions(value: sympy.Expr) -> int:
+    """Rounded to the nearest million, in integers."""
+    return (int(value) + 500_000) // 1_000_000
+
+
+def tenths_of_millions(value: sympy.Expr) -> int:
+    return (int(value) + 50_000) // 100_000
+
+
+# (alpha, resolution, paper's million mult-adds, paper's million parameters × 10)
+V1_PAPER = [
+    (1, 224, 569, 42),       # Table 6 and 7: 1.0 MobileNet-224
+    (F(3, 4), 224, 325, 26),  # Table 6
+    (F(1, 2), 224, 149, 13),
+    (F(1, 4), 224, 41, 5),
+    (1, 192, 418, 42),       # Table 7
+    (1, 128, 186, 42),
+]
+
+
+@pytest.mark.parametrize(("width", "resolution", "macs", "params"), V1_PAPER)
+def test_mobilenet_v1_matches_the_paper(width: F, resolution: int, macs: int, params: int) -> None:
+    net = mobilenet_v1(width, resolution=resolution)
+    assert millions(count(net, convention="macs")) == macs
+    assert tenths_of_millions(count(net, convention="params")) == params
+
+
+def test_mobilenet_v1_at_160() -> None:
+    # Table 7 prints 290 million for 1.0 MobileNet-160; TF-slim's table prints 291. The exact
+    # count is between the two: 290.68 million.
+    macs = count(mobilenet_v1(resolution=160), convention="macs")
+    assert int(macs) // 1_000_000 == 290 and millions(macs) == 291
+
+
+def test_mobilenet_v1_shapes_follow_table_1() -> None:
+    table = {row.name: row for row in rows(mobilenet_v1())}
+    assert table["conv1.conv"].output_shape == (112, 112, 32)
+    assert table["block1.depthwise"].input_shape == (112, 112, 32)
+    assert table["block2.pointwise"].input_shape == (56, 56, 64)
+    assert table["block6.pointwise"].input_shape == (14, 14, 256)
+    assert table["block12.pointwise"].input_shape == (7, 7, 512)
+    assert table["block13.depthwise"].output_shape == (7, 7, 1024)
+    assert table["fc"].input_shape == (1, 1, 1024) and table["fc"].output_shape == (1, 1, 1000)
+    assert sum(1 for row in table.values() if row.kind == "depthwise") == 13
+
+
+def test_mobilenet_v1_symbolic_law() -> None:
+    macs = count(mobilenet_v1(alpha, rho), convention="macs")
+    assert sympy.Poly(macs, alpha, rho).degree(alpha) == 2
+    # The first convolution: 3·3·3·32α products at (112ρ)² positions.
+    first = rows(mobilenet_v1(alpha, rho))[0]
+    assert first.mults == 3 * 3 * 3 * 32 * alpha * (112 * rho) ** 2
+    # Separable layers: the paper's D_K·D_K·αM·ρD_F·ρD_F + αM·αN·ρD_F·ρD_F, D_F the output size.
+    table = {row.name: row for row in rows(mobilenet_v1(alpha, rho))}
+    d_f = 56 * rho
+    assert (table["block2.depthwise"].mults + table["block2.pointwise"].mults
+            == 3 * 3 * 64 * alpha * d_f * d_f + 64 * alpha * 128 * alpha * d_f * d_f)
+
+
+# (alpha, resolution) pairs where every size divides evenly: 224ρ a multiple of 32.
+V1_GRID = [(a, r) for a in (1, F(3, 4), F(1, 2), F(1, 4)) for r in (224, 192, 160, 128)]
+
+
+def test_mobilenet_v1_symbolic_equals_numeric_where_sizes_divide() -> None:
+    symbolic = cost(mobilenet_v1(alpha, rho))
+    for width, resolution in V1_GRID:
+        numeric = cost(mobilenet_v1(width, resolution=resolution))
+        at = {alpha: sympy.Rational(width), rho: sympy.Rational(resolution, 224)}
+        for kind in ("mults", "adds", "divs", "comparisons", "params"):
+            assert getattr(symbolic, kind).xreplace(at) == getattr(numeric, kind), (width, resolution, kind)
+
+
+# (alpha, resolution, TF-slim's million MACs): nets/mobilenet/README.md. That table cuts after
+# the digits shown (1.0-224: 300.77 → 300; 0.5-96: 18.89 → 18).
+V2_SLIM = [
+    (F(7, 5), 224, 582), (F(3, 4), 224, 209), (F(1, 2), 224, 97), (F(7, 20), 224, 59),
+    (1, 192, 221), (1, 160, 154), (1, 128, 99), (1, 96, 56),
+    (1, 224, 300), (F(3, 4), 128, 69), (F(1, 2), 96, 18), (F(7, 20), 96, 11),
+]
+
+
+def test_mobilenet_v2_matches_the_paper() -> None:
+    net = mobilenet_v2()
+    macs = count(net, convention="macs")
+    params = count(net, convention="params")
+    # Table 4: 300M MAdds and 3.4M parameters, both cut after the digits shown: the exact counts
+    # are 300.77M and 3.47M weights (TF-slim's table: 300 and 3.47).
+    assert int(macs) // 1_000_000 == 300
+    weights = params - breakdown(net, convention="params")["batchnorm"]
+    assert int(weights) // 100_000 == 34 and (int(weights) + 5_000) // 10_000 == 347
+    # torchvision's mobilenet_v2 (BatchNorm γ and β included, Linear classifier with a bias).
+    assert params == 3504872
+
+
+@pytest.mark.parametrize(("width", "resolution", "macs"), V2_SLIM)
+def test_mobilenet_v2_matches_tf_slim(width: F, resolution: int, macs: int) -> None:
+    assert int(count(mobilenet_v2(width, resolution=resolution), convention="macs")) // 1_000_000 == macs
+
+
+def test_mobilenet_v2_blocks_follow_table_2() -> None:
+    result = cost(mobilenet_v2())
+    stages = dict(result.stages)
+    assert len([name for name in stages if name.startswith("block")]) == 17
+    residual = [name for name, stage in result.stages if stage.kind == "residual"]
+    assert residual == ["block3", "block5", "block6", "block8", "block9", "block10", "block12",
+                        "block13", "block15", "block16"]
+    assert stages["block1"].stages[0][0] == "depthwise"  # t = 1: no expansion
+    assert stages["block2"].output_shape == (56, 56, 24)
+    assert stages["block4"].output_shape == (28, 28, 32)
+    assert stages["block7"].output_shape == (14, 14, 64)
+    assert stages["block11"].output_shape == (14, 14, 96)
+    assert stages["block14"].output_shape == (7, 7, 160)
+    assert stages["block17"].output_shape == (7, 7, 320)
+    assert stages["conv_last"].output_shape == (7, 7, 1280)
+    # The expansion of block 2: 16 → 6·16 = 96 channels.
+    assert dict(stages["block2"].stages)["expand"].output_shape == (112, 112, 96)
+
+
+def test_mobilenet_v2_width_rounding() -> None:
+    # Nearest multiple of 8, never below 8, never more than 10% below α·c.
+    assert make_divisible(sympy.Rational(56, 5)) == 16      # 0.35·32 = 11.2: 8 is > 10% below
+    assert make_divisible(sympy.Integer(12)) == 16           # 0.5·24 = 12: halfway rounds up
+    assert make_divisible(sympy.Rational(28, 5)) == 8        # 0.35·16 = 5.6: at least 8
+    assert make_divisible(sympy.Rational(1792)) == 1792      # 1.4·1280
+    stages = dict(cost(mobilenet_v2(F(7, 20))).stages)
+    assert stages["conv1"].output_shape[-1] == 16
+    assert stages["conv_last"].output_shape[-1] == 1280       # kept for α ≤ 1
+    assert dict(cost(mobilenet_v2(F(7, 5))).stages)["conv_last"].output_shape[-1] == 1792
+
+
+def test_mobilenet_v2_symbolic_equals_numeric_where_sizes_divide() -> None:
+    symbolic = cost(mobilenet_v2(alpha, rho))
+    for resolution in (224, 192, 160, 128, 96):
+        numeric = cost(mobilenet_v2(resolution=resolution))
+        at = {alpha: sympy.Integer(1), rho: sympy.Rational(resolution, 224)}
+        for kind in ("mults", "adds", "divs", "comparisons", "params"):
+            assert getattr(symbolic, kind).xreplace(at) == getattr(numeric, kind), (resolution, kind)
+    assert symbolic.output_shape == (1, 1, 1000)
+
+
+def test_multipliers_are_exact() -> None:
+    assert mobilenet_v1(0.75) == mobilenet_v1(F(3, 4)) == mobilenet_v1(sympy.Rational(3, 4))
+    assert mobilenet_v2(0.35) == mobilenet_v2(F(7, 20))
+    assert mobilenet_v1(rho=F(6, 7)).input_shape == (192, 192, 3)
+    assert mobilenet_v1(resolution=160) == mobilenet_v1(rho=F(5, 7))
+    assert mobilenet_v1(alpha, rho).input_shape == (224 * rho, 224 * rho, 3)
+    # An input that is not a multiple of 32 floors as PyTorch does: 100 → 50 → 25 → 13 → 7 → 4.
+    assert cost(mobilenet_v1(resolution=100)).stages[-3][1].output_shape == (4, 4, 1024)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: mobilenet_v1(0), "alpha=0 must be positive"),
+        (lambda: mobilenet_v2(-1), "alpha=-1 must be positive"),
+        (lambda: mobilenet_v1(-alpha), "alpha=-alpha must be positive"),
+        (lambda: mobilenet_v1("1"), "alpha='1' must be a number"),
+        (lambda: mobilenet_v1(True), "alpha=True must be a number"),
+        (lambda: mobilenet_v1(math.nan), "alpha=nan must be a finite number"),
+        (lambda: mobilenet_v1([1]), "alpha=\\[1\\] must be an int"),
+        (lambda: mobilenet_v1(F(1, 64)), "leaves conv1 with floor\\(1/64·32\\) = 0 channels"),
+        (lambda: mobilenet_v1(rho=F(1, 3)), "rho=1/3 gives an input of 224/3 pixels"),
+        (lambda: mobilenet_v1(rho=F(1, 448)), "rho=1/448 gives an input of 1/2 pixels"),
+        (lambda: mobilenet_v1(rho=0), "rho=0 must be positive"),
+        (lambda: mobilenet_v2(rho=F(6, 7), resolution=192), "both given"),
+        (lambda: mobilenet_v2(resolution=0), "resolution=0 must be positive"),
+        (lambda: mobilenet_v2(resolution=100.5), "resolution=100.5 must be a whole number"),
+        (lambda: network("resnet50"), "network='resnet50' is unknown; use one of mobilenet_v1, mobilenet_v2"),
+    ],
+)
+def test_bad_input(make: object, message: str) -> None:
+    with pytest.raises(SymconvError, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_network_registry() -> None:
+    assert set(NETWORKS) == {"mobilenet_v1", "mobilenet_v2"}
+    assert network("mobilenet_v1", F(1, 2), resolution=128) == mobilenet_v1(F(1, 2), resolution=128)
