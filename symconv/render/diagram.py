@@ -150,11 +150,16 @@ def _concrete(value: object, what: str) -> int:
     if isinstance(value, sympy.Integer):
         return int(value)
     raise SymconvError(
-        f"{what}={value} is symbolic; diagrams need concrete sizes, like input_shape=(7, 7, 3)"
+        f"{what} has the symbolic size {value}; diagrams need ints, like input_shape=(7, 7, 3)"
     )
 
 
-def _shape(values: Sequence[object], what: str) -> tuple[int, int, int]:
+def _concrete_pair(values: Sequence[object], what: str) -> tuple[int, int]:
+    first, second = (_concrete(value, what) for value in values)
+    return first, second
+
+
+def _concrete_shape(values: Sequence[object], what: str) -> tuple[int, int, int]:
     height, width, channels = (_concrete(value, what) for value in values)
     return height, width, channels
 
@@ -187,18 +192,18 @@ def _derive(
     standard = Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation)
     separable_cost = cost(separable, tuple(input_shape))
     costs = {"standard": cost(standard, tuple(input_shape)), **dict(separable_cost.stages)}
-    kernel = tuple(_concrete(size, "kernel_size") for size in separable.kernel_size)
+    # The arguments are valid; they must also be ints, and then so are the outputs.
+    shape = _concrete_shape(separable_cost.input_shape, "input_shape")
+    _concrete(separable.out_channels, "out_channels")
+    kernel = _concrete_pair(separable.kernel_size, "kernel_size")
+    steps = _concrete_pair(separable.stride, "stride")
+    pads = _concrete_pair(separable.padding, "padding")
+    spread = _concrete_pair(separable.dilation, "dilation")
     return _Stages(
-        input_shape=_shape(separable_cost.input_shape, "input_shape"),
-        hidden_shape=_shape(costs["depthwise"].output_shape, "input_shape"),
-        output_shape=_shape(costs["standard"].output_shape, "input_shape"),
-        kernel=(kernel[0], kernel[1]),
-        stride=(_concrete(separable.stride[0], "stride"), _concrete(separable.stride[1], "stride")),
-        padding=(_concrete(separable.padding[0], "padding"),
-                 _concrete(separable.padding[1], "padding")),
-        dilation=(_concrete(separable.dilation[0], "dilation"),
-                  _concrete(separable.dilation[1], "dilation")),
-        costs=costs,
+        input_shape=shape,
+        hidden_shape=_concrete_shape(costs["depthwise"].output_shape, "the depthwise output"),
+        output_shape=_concrete_shape(costs["standard"].output_shape, "the output"),
+        kernel=kernel, stride=steps, padding=pads, dilation=spread, costs=costs,
     )
 
 
