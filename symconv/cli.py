@@ -70,17 +70,40 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="a standard convolution against its depthwise separable twin"
     )
     _add_conv_arguments(compare)
-    compare.add_argument("--format", default="text", help="text, json (default text)")
+    compare.add_argument("--format", default="text",
+                         help="text, json, markdown or latex (default text)")
     compare.add_argument("--standalone", action="store_true",
                          help="wrap LaTeX in a complete document")
     _add_language(compare)
     compare.set_defaults(handler=_run_compare)
 
+    verify = commands.add_parser(
+        "verify", help="execute both layers with NumPy and check every formula against the counts"
+    )
+    _add_conv_arguments(verify)
+    verify.add_argument("--format", default="text", help="text, json, markdown, latex")
+    verify.add_argument("--standalone", action="store_true",
+                        help="wrap LaTeX in a complete document")
+    verify.add_argument("--seed", default="0", help="seed of the random input and weights")
+    _add_language(verify)
+    verify.set_defaults(handler=_run_verify)
+
+    diagram = commands.add_parser(
+        "diagram", help="draw the standard, depthwise and pointwise convolution as 3-D blocks"
+    )
+    _add_conv_arguments(diagram)
+    diagram.add_argument("--out-dir", required=True, metavar="DIR",
+                         help="existing, writable directory for the three figures")
+    diagram.add_argument("--image", default="svg", help="svg, png or pdf (default svg)")
+    _add_language(diagram)
+    diagram.set_defaults(handler=_run_diagram)
+
     derive = commands.add_parser("derive", help="the general formulas of one layer kind")
     derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
                                      "transposed")
     derive.add_argument("--bias", action="store_true", help="with a bias")
-    derive.add_argument("--format", default="text", help="text, json (default text)")
+    derive.add_argument("--format", default="text",
+                        help="text, json, markdown or latex (default text)")
     derive.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     _add_language(derive)
@@ -170,6 +193,44 @@ def _run_compare(args: argparse.Namespace) -> int:
             f"{'x'.join(map(str, result.output_shape))}"
         )
     print(_call(render, "render_comparison", args)(result, args.lang))
+    return 0
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from symconv.parse import parse_axes
+    from symconv.render import renderer
+    from symconv.render.catalogue import check_language
+
+    check_language(args.lang)
+    render = renderer(args.format)
+    seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
+    setting = _conv_setting(args)
+    from symconv.layers import Conv2d, DepthwiseSeparableConv2d
+    from symconv.verify import verify
+
+    arguments = (setting.kernel, setting.stride, setting.padding, setting.dilation)
+    channels, out_channels = setting.input_shape[2], setting.out_channels
+    results = [
+        verify(Conv2d(channels, out_channels, *arguments, bias=setting.bias),
+               setting.input_shape, seed=seed),
+        verify(DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias),
+               setting.input_shape, seed=seed),
+    ]
+    print(_call(render, "render_verification", args)(results, args.lang, seed))
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _run_diagram(args: argparse.Namespace) -> int:
+    setting = _conv_setting(args)
+    from symconv.render.diagram import draw_separable_stages
+
+    paths = draw_separable_stages(
+        setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
+        padding=setting.padding, dilation=setting.dilation, out_dir=args.out_dir,
+        image=args.image, lang=args.lang,
+    )
+    for path in paths:
+        print(path)
     return 0
 
 

@@ -49,6 +49,17 @@ EN: dict[str, str] = {
     "quantity": "quantity",
     "stage": "stage",
     "title": "Cost of a depthwise separable convolution",
+    "verify.title": "Verification: {layer} on {shape}, executed with NumPy (float64, seed {seed}), every scalar operation counted",
+    "counted": "counted",
+    "derived": "formula",
+    "match": "match",
+    "output_shape": "output shape",
+    "divs": "divisions",
+    "comparisons": "comparisons",
+    "all_match": "All {count} stages match their formulas.",
+    "mismatch": "{count} of {total} stages do NOT match their formulas.",
+    "yes": "yes",
+    "no": "NO",
 }
 
 ZH: dict[str, str] = {
@@ -78,6 +89,17 @@ ZH: dict[str, str] = {
     "quantity": "指标",
     "stage": "阶段",
     "title": "深度可分离卷积的计算量分析",
+    "verify.title": "验证：{layer}，输入 {shape}，用 NumPy 实际执行（float64，种子 {seed}），逐个统计标量运算",
+    "counted": "实测",
+    "derived": "公式",
+    "match": "一致",
+    "output_shape": "输出形状",
+    "divs": "除法次数",
+    "comparisons": "比较次数",
+    "all_match": "全部 {count} 个阶段与公式一致。",
+    "mismatch": "{total} 个阶段中有 {count} 个与公式不一致。",
+    "yes": "是",
+    "no": "否",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -14,7 +14,8 @@ Examples
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
@@ -23,7 +24,11 @@ from symconv.derive import Cost
 from symconv.kinds import GeneralFormulas
 from symconv.symbols import LATEX_NAMES
 
-__all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict"]
+if TYPE_CHECKING:
+    from symconv.verify import Verification
+
+__all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
+           "render_verification"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -108,4 +113,21 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         report["stages"] = {name: _cost_dict(stage) for name, stage in general.cost.stages}
     if general.ratio is not None:
         report["ratio"] = {"mults": _symbolic_entry(general.ratio)}
+    return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+    """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}``.
+
+    Examples
+    --------
+    >>> import json
+    >>> from symconv import PointwiseConv2d, verify
+    >>> json.loads(render_verification([verify(PointwiseConv2d(3, 64), (5, 5, 3))]))["ok"]
+    True
+    """
+    report = {
+        "ok": all(result.ok for result in results),
+        "stages": [stage for result in results for stage in result.to_dict()["stages"]],
+    }
     return json.dumps(report, ensure_ascii=False, indent=2)

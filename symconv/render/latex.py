@@ -19,6 +19,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import sympy
 
 from symconv.compare import Comparison, RatioResult
@@ -27,9 +30,20 @@ from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.json import latex as sympy_latex
-from symconv.render.text import setting_text, shape_text
+from symconv.render.text import (
+    setting_text,
+    shape_text,
+    verification_rows,
+    verification_summary,
+    verification_title,
+)
 
-__all__ = ["render_comparison", "render_kind", "standalone", "escape", "ENGINES"]
+if TYPE_CHECKING:
+    from symconv.verify import Verification
+
+__all__ = [
+    "render_comparison", "render_kind", "render_verification", "standalone", "escape", "ENGINES",
+]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -198,5 +212,31 @@ def standalone(fragment: str, lang: str = "en") -> str:
         r"\maketitle",
         fragment.rstrip("\n"),
         r"\end{document}",
+        "",
+    ])
+
+
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+    """Counted against derived as a LaTeX ``tabular``, with what was run and the verdict."""
+    check_language(lang)
+    header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
+    body = [
+        " & ".join(escape(cell) for cell in row) + r" \\"
+        for row in verification_rows(results, lang)
+    ]
+    return "\n".join([
+        "% symconv: formulas verified by execution",
+        rf"\noindent {escape(verification_title(results, lang, seed))}",
+        "",
+        r"\begin{center}",
+        r"\begin{tabular}{llrrl}",
+        r"\hline",
+        " & ".join(escape(cell) for cell in header) + r" \\",
+        r"\hline",
+        *body,
+        r"\hline",
+        r"\end{tabular}",
+        r"\end{center}",
+        rf"\noindent\textbf{{{escape(verification_summary(results, lang))}}}",
         "",
     ])

@@ -12,13 +12,25 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from symconv.compare import Comparison, RatioResult
 from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import check_language, message
 from symconv.render.formula import LATEX, formula, substituted
-from symconv.render.text import setting_text, shape_text
+from symconv.render.text import (
+    setting_text,
+    shape_text,
+    verification_rows,
+    verification_summary,
+    verification_title,
+)
 
-__all__ = ["render_comparison", "render_kind", "table"]
+if TYPE_CHECKING:
+    from symconv.verify import Verification
+
+__all__ = ["render_comparison", "render_kind", "render_verification", "table"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -110,3 +122,13 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     return f"`{general.layer!r}`\n\n" + table(
         [message("quantity", lang), message("formula", lang)], rows
     ) + "\n"
+
+
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+    """Counted against derived as a Markdown table, with what was run and the verdict."""
+    header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
+    return "\n\n".join([
+        verification_title(results, lang, seed),
+        table(header, verification_rows(results, lang)),
+        f"**{verification_summary(results, lang)}**",
+    ]) + "\n"

@@ -33,6 +33,8 @@ Separable / standard
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import sympy
 
@@ -42,8 +44,12 @@ from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import message
 from symconv.render.formula import formula, substituted
 
+if TYPE_CHECKING:
+    from symconv.verify import Verification
+
 __all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
-           "render_kind"]
+           "render_kind", "render_verification", "verification_rows", "verification_summary",
+           "verification_title"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -193,4 +199,62 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     if general.ratio is not None:
         lines.append(f"  {message('ratio', lang)} ({message('mults', lang)}): "
                      f"{formula(general.ratio)}")
+    return "\n".join(lines)
+
+
+def verification_rows(results: Sequence[Verification], lang: str) -> list[list[str]]:
+    """One row per stage and count: stage, quantity, counted, formula, match."""
+    rows = []
+    for result in results:
+        for stage in result.stages:
+            name = stage.name
+            for kind, counted in stage.counted.items():
+                derived = stage.formula[kind]
+                rows.append([name, message(kind, lang), str(counted), str(derived),
+                             message("yes" if counted == derived else "no", lang)])
+                name = ""
+            same = stage.counted_shape == stage.formula_shape
+            rows.append(["", message("output_shape", lang), shape_text(stage.counted_shape),
+                         shape_text(stage.formula_shape), message("yes" if same else "no", lang)])
+    return rows
+
+
+def verification_summary(results: Sequence[Verification], lang: str) -> str:
+    """``All 3 stages match their formulas.`` or how many do not."""
+    stages = [stage for result in results for stage in result.stages]
+    failed = sum(not stage.match for stage in stages)
+    if failed or not all(result.ok for result in results):
+        return message("mismatch", lang, count=failed, total=len(stages))
+    return message("all_match", lang, count=len(stages))
+
+
+def verification_title(results: Sequence[Verification], lang: str, seed: int = 0) -> str:
+    """What was run: the layers, the input shape and the seed."""
+    layers = " + ".join(type(result.layer).__name__ for result in results)
+    return message("verify.title", lang, layer=layers, shape=shape_text(results[0].input_shape),
+                   seed=seed)
+
+
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+    """Counted against derived, stage by stage, as an aligned text table.
+
+    Examples
+    --------
+    >>> from symconv import PointwiseConv2d, verify
+    >>> print(render_verification([verify(PointwiseConv2d(3, 64), (5, 5, 3))]))
+    Verification: PointwiseConv2d on 5×5×3, executed with NumPy (float64, seed 0), every scalar operation counted
+    stage      quantity         counted  formula  match
+    pointwise  multiplications  4800     4800     yes
+               additions        3200     3200     yes
+               output shape     5×5×64   5×5×64   yes
+    All 1 stages match their formulas.
+    """
+    header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
+    rows = [header, *verification_rows(results, lang)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(len(header))]
+    lines = [verification_title(results, lang, seed)]
+    for row in rows:
+        cells = [_pad(cell, width) for cell, width in zip(row[:-1], widths)]
+        lines.append("  ".join([*cells, row[-1]]))
+    lines.append(verification_summary(results, lang))
     return "\n".join(lines)

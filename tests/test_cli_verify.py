@@ -1,0 +1,91 @@
+"""``symconv verify`` and ``symconv diagram`` from the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+import sympy
+
+from symconv.cli import main
+from symconv.derive import Cost
+
+# the module, not the function of the same name that ``symconv.verify`` gives
+verify_module = importlib.import_module("symconv.verify")
+
+FOUNDING = ["--input", "7x7x3", "--output", "5x5x64"]
+
+
+def test_verify_founding_example_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", *FOUNDING, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert [stage["name"] for stage in report["stages"]] == ["standard", "depthwise", "pointwise"]
+    counted = {stage["name"]: stage["counted"] for stage in report["stages"]}
+    # by hand: 5·5·64 outputs × 27 products; 26 additions each
+    assert counted["standard"] == {"mults": 43200, "adds": 5 * 5 * 64 * 26}
+    assert counted["depthwise"] == {"mults": 675, "adds": 5 * 5 * 3 * 8}
+    assert counted["pointwise"] == {"mults": 4800, "adds": 5 * 5 * 64 * 2}
+    assert all(set(stage) == {"name", "counted", "formula", "match"} for stage in report["stages"])
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_verify_other_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    assert main(["verify", *FOUNDING, "--format", fmt, "--bias", "--stride", "2", "--kernel", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "depthwise" in out and "pointwise" in out
+
+
+def test_verify_exits_1_when_a_formula_disagrees(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    real_cost = verify_module.cost
+
+    def off_by_one(layer: object, shape: object) -> Cost:
+        """The standard convolution's formula claims one multiplication too many."""
+        derived: Cost = real_cost(layer, shape)
+        if derived.stages:
+            return derived
+        return dataclasses.replace(derived, mults=derived.mults + sympy.Integer(1))
+
+    monkeypatch.setattr(verify_module, "cost", off_by_one)
+    assert main(["verify", *FOUNDING, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False
+    assert report["stages"][0]["match"] is False
+    assert report["stages"][0]["formula"]["mults"] == 43201
+
+
+def test_verify_bad_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", *FOUNDING, "--seed", "x"]) == 2
+    assert "--seed x" in capsys.readouterr().err
+
+
+def test_diagram_writes_three_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    code = main(["diagram", "--input", "7x7x3", "--out-channels", "64", "--kernel", "3",
+                 "--out-dir", str(tmp_path)])
+    assert code == 0
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == ["depthwise.svg", "pointwise.svg", "standard.svg"]
+    assert capsys.readouterr().out.count(str(tmp_path)) == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--image", "gif"], "image='gif' is not known"), (["--lang", "fr"], "fr")],
+)
+def test_diagram_bad_arguments_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             extra: list[str], message: str) -> None:
+    pytest.importorskip("matplotlib")
+    code = main(["diagram", *FOUNDING, "--out-dir", str(tmp_path), *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_diagram_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diagram", *FOUNDING, "--out-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
