@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 import sys
+import types
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -119,6 +120,22 @@ def test_chinese_captions(tmp_path: pathlib.Path) -> None:
         assert caption in texts
         assert any("深度可分离卷积" in text for text in texts)
     assert "输出 5×5×64" in svg_texts(tmp_path / "standard.svg")
+
+
+def test_same_input_same_bytes(tmp_path: pathlib.Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    draw_separable_stages((7, 7, 3), 64, 3, out_dir=first)
+    draw_separable_stages((7, 7, 3), 64, 3, out_dir=second)
+    assert listing(first) == listing(second)
+
+
+def test_without_a_cjk_font_chinese_falls_back_with_a_warning() -> None:
+    no_fonts = types.SimpleNamespace(fontManager=types.SimpleNamespace(ttflist=[]))
+    with pytest.warns(UserWarning, match="no CJK font found for lang='zh'.*fonts-noto-cjk"):
+        assert diagram._font_families("zh", no_fonts) == ["DejaVu Sans"]
+    assert diagram._font_families("en", no_fonts) == ["DejaVu Sans"]
 
 
 def test_files_are_replaced_and_take_the_umask(tmp_path: pathlib.Path) -> None:
