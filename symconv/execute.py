@@ -156,7 +156,17 @@ class Counts:
 
 
 def _size(shape: Sequence[int]) -> int:
-    return math.prod(int(extent) for extent in shape)
+    return math.prod(shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_einsum(spec: str, operands: int) -> tuple[tuple[str, ...], str]:
+    inputs, arrow, output = spec.replace(" ", "").partition("->")
+    terms = tuple(inputs.split(","))
+    if not arrow or "." in spec or len(terms) != operands:
+        raise ValueError(f"einsum spec {spec!r} must be explicit ('ab,bc->ac') and name each of "
+                         f"the {operands} operands")
+    return terms, output
 
 
 class Counter:
@@ -208,11 +218,7 @@ class Counter:
         (3, 8)
         """
         if self.enabled:
-            inputs, arrow, output = spec.replace(" ", "").partition("->")
-            terms = inputs.split(",")
-            if not arrow or "." in spec or len(terms) != len(operands):
-                raise ValueError(f"einsum spec {spec!r} must be explicit ('ab,bc->ac') and "
-                                 f"name each of the {len(operands)} operands")
+            terms, output = _parse_einsum(spec, len(operands))
             extents: dict[str, int] = {}
             for term, operand in zip(terms, operands):
                 if len(term) != operand.ndim:
@@ -227,7 +233,7 @@ class Counter:
         return np.einsum(spec, *operands, optimize=len(operands) > 1)
 
     def matmul(self, a: Array, b: Array) -> Array:
-        """``a @ b`` for ``(..., n, k) @ (..., k, m)``: ``n·m`` dot products of ``k`` terms each.
+        """``a @ b``: every element of the result is a dot product of ``k = a.shape[-1]`` terms.
 
         Examples
         --------
@@ -238,20 +244,19 @@ class Counter:
         >>> counter.mults, counter.adds   # 2·3·5 dot products of 4 terms
         (120, 90)
         """
+        out = np.matmul(a, b)
         if self.enabled:
-            if a.ndim < 2 or b.ndim < 2:
-                raise ValueError("Counter.matmul takes arrays of at least 2 axes")
-            batch = _size(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-            rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
-            self.mults += batch * rows * inner * columns
-            self.adds += batch * rows * columns * (inner - 1)
-        return np.matmul(a, b)
+            terms = np.shape(a)[-1]
+            self.mults += out.size * terms
+            self.adds += out.size * (terms - 1)
+        return out
 
     def multiply(self, a: Array, b: Array) -> Array:
         """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
+        out = np.multiply(a, b)
         if self.enabled:
-            self.mults += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
-        return np.multiply(a, b)
+            self.mults += np.size(out)
+        return out
 
     def add(self, a: Array, b: Array) -> Array:
         """Elementwise ``a + b``: one addition per element of the broadcast result.
@@ -265,9 +270,10 @@ class Counter:
         >>> counter.adds
         100
         """
+        out = np.add(a, b)
         if self.enabled:
-            self.adds += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
-        return np.add(a, b)
+            self.adds += np.size(out)
+        return out
 
     def add_into(self, target: Array, values: Array) -> None:
         """``target += values`` in place: one addition per element of ``target``.
@@ -281,14 +287,15 @@ class Counter:
         (4, 4.0)
         """
         if self.enabled:
-            self.adds += _size(target.shape)
+            self.adds += target.size
         np.add(target, values, out=target)
 
     def divide(self, a: Array, b: Array) -> Array:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
+        out = np.divide(a, b)
         if self.enabled:
-            self.divs += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
-        return np.divide(a, b)
+            self.divs += np.size(out)
+        return out
 
     def maximum(self, a: Array, b: Array) -> Array:
         """Elementwise ``max(a, b)``: one comparison per element of the broadcast result.
@@ -304,9 +311,10 @@ class Counter:
         >>> counter.comparisons, counter.divs
         (2, 3)
         """
+        out = np.maximum(a, b)
         if self.enabled:
-            self.comparisons += _size(np.broadcast_shapes(np.shape(a), np.shape(b)))
-        return np.maximum(a, b)
+            self.comparisons += np.size(out)
+        return out
 
 
 @dataclass(frozen=True, eq=False)
