@@ -251,12 +251,16 @@ class Counter:
             self.adds += out.size * (terms - 1)
         return out
 
+    def _elementwise(self, operation: np.ufunc, kind: str, a: Array, b: Array) -> Array:
+        """Apply a binary ufunc, counting one ``kind`` per element of the broadcast result."""
+        out = operation(a, b)
+        if self.enabled:
+            setattr(self, kind, getattr(self, kind) + np.size(out))
+        return out
+
     def multiply(self, a: Array, b: Array) -> Array:
         """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
-        out = np.multiply(a, b)
-        if self.enabled:
-            self.mults += np.size(out)
-        return out
+        return self._elementwise(np.multiply, "mults", a, b)
 
     def add(self, a: Array, b: Array) -> Array:
         """Elementwise ``a + b``: one addition per element of the broadcast result.
@@ -270,10 +274,7 @@ class Counter:
         >>> counter.adds
         100
         """
-        out = np.add(a, b)
-        if self.enabled:
-            self.adds += np.size(out)
-        return out
+        return self._elementwise(np.add, "adds", a, b)
 
     def add_into(self, target: Array, values: Array) -> None:
         """``target += values`` in place: one addition per element of ``target``.
@@ -292,10 +293,7 @@ class Counter:
 
     def divide(self, a: Array, b: Array) -> Array:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
-        out = np.divide(a, b)
-        if self.enabled:
-            self.divs += np.size(out)
-        return out
+        return self._elementwise(np.divide, "divs", a, b)
 
     def maximum(self, a: Array, b: Array) -> Array:
         """Elementwise ``max(a, b)``: one comparison per element of the broadcast result.
@@ -311,10 +309,7 @@ class Counter:
         >>> counter.comparisons, counter.divs
         (2, 3)
         """
-        out = np.maximum(a, b)
-        if self.enabled:
-            self.comparisons += np.size(out)
-        return out
+        return self._elementwise(np.maximum, "comparisons", a, b)
 
 
 @dataclass(frozen=True, eq=False)

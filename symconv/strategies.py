@@ -381,12 +381,7 @@ def conv_layers(
     ...     assert cost(layer, shape).output_shape[0] >= 1
     >>> test_fits()
     """
-    strategy, _ = _layer_strategy(
-        kinds, dims, bias, min_size=min_size, max_size=max_size, min_channels=min_channels,
-        max_channels=max_channels, min_kernel=min_kernel, max_kernel=max_kernel,
-        max_stride=max_stride, max_dilation=max_dilation, max_padding=max_padding,
-        max_groups=max_groups,
-    )
+    strategy, _ = _layer_strategy(**locals())
     return strategy
 
 
@@ -459,12 +454,7 @@ def conv_cases(
     ...     assert all(size >= 1 for size in cost(layer, input_shape).output_shape)
     >>> test_output_is_never_empty()
     """
-    layers, bounds = _layer_strategy(
-        kinds, dims, bias, min_size=min_size, max_size=max_size, min_channels=min_channels,
-        max_channels=max_channels, min_kernel=min_kernel, max_kernel=max_kernel,
-        max_stride=max_stride, max_dilation=max_dilation, max_padding=max_padding,
-        max_groups=max_groups,
-    )
+    layers, bounds = _layer_strategy(**locals())
 
     @st.composite
     def draw_case(draw: Callable[[Strategy], Any]) -> tuple[Layer, tuple[int, ...]]:
