@@ -204,6 +204,8 @@ def conv_output_size(
     floor((H - d*(k - 1) + 2*p - 1)/s) + 1
     """
     reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
+    if stride == 1:  # reach is a whole number already; SymPy's floor of a long sum is slow
+        return reach + 1
     return sympy.floor(reach / _expr(stride)) + 1
 
 
@@ -275,8 +277,12 @@ def _(layer: ConvTransposeNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sy
     return tuple(sizes)
 
 
-def check_input_shape(layer: Layer, input_shape: object) -> tuple[sympy.Expr, ...]:
+def check_input_shape(
+    layer: Layer, input_shape: object, *, sizes_checked: bool = False
+) -> tuple[sympy.Expr, ...]:
     """Check an input shape against a layer and return it as SymPy expressions.
+
+    ``sizes_checked=True`` skips checking each size (a shape derived from a checked one).
 
     Examples
     --------
@@ -302,7 +308,9 @@ def check_input_shape(layer: Layer, input_shape: object) -> tuple[sympy.Expr, ..
             f"input_shape={tuple(input_shape)!r} must have {dims + 1} sizes ({axes}), "
             f"channels last, for {name}"
         )
-    sizes = tuple(_expr(as_size(size, "input_shape")) for size in input_shape)
+    sizes = tuple(
+        _expr(size if sizes_checked else as_size(size, "input_shape")) for size in input_shape
+    )
     expected = layer.in_channels_expected()
     if expected is not None and sympy.Eq(sizes[-1], _expr(expected)) is sympy.false:
         raise SymconvError(
@@ -449,7 +457,7 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
     if previous is not None:
         _check_follows(layer, shape, path, previous)
     try:
-        shape = check_input_shape(layer, shape)
+        shape = check_input_shape(layer, shape, sizes_checked=True)
         spatial = shape[:-1]
         nest = layer.loop_nest(spatial, output_spatial(layer, spatial), in_channels=shape[-1])
     except SymconvError as error:
