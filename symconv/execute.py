@@ -3,8 +3,8 @@
 :func:`execute` evaluates a layer on a concrete channels-last ``float64`` array (no batch axis:
 ``(L, C)``, ``(H, W, C)``, ``(D, H, W, C)``) and counts, while it runs, the scalar operations
 it performs. The counts come from the operations actually executed — the shapes of the arrays
-each ``einsum``, ``matmul`` or elementwise operation is handed, or one by one in the reference
-executor — never from cost formulas: this module does not import :mod:`symconv.derive`, so
+each ``einsum``, ``matmul`` or elementwise operation is handed and returns, or one by one in the
+reference executor — never from cost formulas: this module does not import :mod:`symconv.derive`, so
 that :mod:`symconv.verify` can hold the two against each other.
 
 What is counted (the same definitions as the formulas of :mod:`symconv.derive`):
@@ -36,7 +36,7 @@ layer kind is three small functions, not an edit of this module's internals:
     The vectorised evaluation; it does its arithmetic through the counting helpers of
     ``counter`` (:meth:`Counter.einsum`, :meth:`Counter.matmul`, :meth:`Counter.multiply`,
     :meth:`Counter.add`, :meth:`Counter.add_into`, :meth:`Counter.divide`,
-    :meth:`Counter.maximum`), which count from the operand shapes and then call NumPy.
+    :meth:`Counter.maximum`), which call NumPy and count from the shapes involved.
 ``run_reference(layer, x, params, counter) -> numpy.ndarray``
     Plain loops over scalars; adds its tallies to ``counter.mults``, ``counter.adds``, ...
 
@@ -170,7 +170,7 @@ def _parse_einsum(spec: str, operands: int) -> tuple[tuple[str, ...], str]:
 
 
 class Counter:
-    """Tallies scalar operations; its helpers count from operand shapes, then call NumPy.
+    """Tallies scalar operations; its helpers call NumPy and count from the shapes involved.
 
     Parameters
     ----------
@@ -224,7 +224,7 @@ class Counter:
                 if len(term) != operand.ndim:
                     raise ValueError(f"einsum term {term!r} does not fit shape {operand.shape}")
                 for letter, extent in zip(term, operand.shape):
-                    extents[letter] = int(extent)
+                    extents[letter] = max(extents.get(letter, 1), int(extent))  # 1 broadcasts
             everything = _size(list(extents.values()))
             kept = _size([extents[letter] for letter in output])
             summed = everything // kept if kept else 0
@@ -410,12 +410,15 @@ def _check_conv_fits(layer: ConvNd, spatial: tuple[int, ...]) -> None:
             )
 
 
-@parameter_shapes.register
-def _(layer: ConvNd) -> dict[str, tuple[int, ...]]:
+def _conv_parameter_shapes(layer: ConvNd | ConvTransposeNd) -> dict[str, tuple[int, ...]]:
     shapes = {"weight": _ints(layer.weight_shape)}
     if layer.bias:
         shapes["bias"] = (int(layer.out_channels),)
     return shapes
+
+
+parameter_shapes.register(ConvNd, _conv_parameter_shapes)
+parameter_shapes.register(ConvTransposeNd, _conv_parameter_shapes)
 
 
 def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int) -> Array:
@@ -553,14 +556,6 @@ def _check_transposed_fits(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> 
                 f"{_axis_name(len(spatial), axis)} (output size {size}); use padding of at most "
                 f"{(size + 2 * padding - 1) // 2}, or a larger input"
             )
-
-
-@parameter_shapes.register
-def _(layer: ConvTransposeNd) -> dict[str, tuple[int, ...]]:
-    shapes = {"weight": _ints(layer.weight_shape)}
-    if layer.bias:
-        shapes["bias"] = (int(layer.out_channels),)
-    return shapes
 
 
 @run_fast.register
