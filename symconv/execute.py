@@ -477,6 +477,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
 
 @run_reference.register
 def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
+    """Plain loops: every output element is a dot product, accumulated one product at a time."""
     dims = x.ndim - 1
     geometry = _conv_geometry(layer, x.shape[:-1])
     padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
@@ -493,7 +494,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
         for n in range(channels_out):
             first_channel = (n // per_group_out) * per_group_in
             total: float | None = None
-            for offset in itertools.product(*(range(size) for size in geometry["kernel"])):
+            for offset in _kernel_offsets(geometry["kernel"]):
                 base = sum(
                     (o * s + i * d) * step for o, s, i, d, step in zip(
                         position, geometry["stride"], offset, geometry["dilation"], steps)
@@ -585,6 +586,7 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
 
 @run_reference.register
 def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
+    """Plain loops in scatter form: every product is added into the zero-initialised output."""
     geometry = _transposed_geometry(layer, x.shape[:-1])
     weight = params["weight"]
     channels_in, per_group_out = weight.shape[-2], weight.shape[-1]
