@@ -57,29 +57,15 @@ def ops(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
     return _sum(layer_rows, "ops")
 
 
-def mults(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Every multiplication of every layer (BatchNorm's included)."""
-    return _sum(layer_rows, "mults")
+def _total(kind: str, doc: str) -> Convention:
+    """The convention that sums one field of every row."""
 
+    def total(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
+        return _sum(layer_rows, kind)
 
-def adds(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Every addition of every layer (biases, BatchNorm, pooling, residuals included)."""
-    return _sum(layer_rows, "adds")
-
-
-def divs(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Every division (average pooling: one per output element)."""
-    return _sum(layer_rows, "divs")
-
-
-def comparisons(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Every comparison (ReLU, ReLU6, max pooling)."""
-    return _sum(layer_rows, "comparisons")
-
-
-def params(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Learned parameters: weights, biases where present, BatchNorm's γ and β."""
-    return _sum(layer_rows, "params")
+    total.__name__ = total.__qualname__ = kind
+    total.__doc__ = doc
+    return total
 
 
 #: The one registry of conventions, by name.
@@ -87,11 +73,11 @@ CONVENTIONS: dict[str, Convention] = {
     "macs": macs,
     "flops": flops,
     "ops": ops,
-    "mults": mults,
-    "adds": adds,
-    "divs": divs,
-    "comparisons": comparisons,
-    "params": params,
+    "mults": _total("mults", "Every multiplication of every layer (BatchNorm's included)."),
+    "adds": _total("adds", "Every addition of every layer (biases, BatchNorm, pooling, residuals included)."),
+    "divs": _total("divs", "Every division (average pooling: one per output element)."),
+    "comparisons": _total("comparisons", "Every comparison (ReLU, ReLU6, max pooling)."),
+    "params": _total("params", "Learned parameters: weights, biases where present, BatchNorm's γ and β."),
 }
 
 

@@ -43,7 +43,7 @@ from typing import ClassVar
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.layers import Composite, Layer, LoopNest, _bias
+from symconv.layers import Accumulate, Composite, Layer, LoopNest, _bias
 from symconv.sizes import Size, as_size, per_axis, product
 
 __all__ = [
@@ -62,16 +62,35 @@ def _need_channels(layer: Layer, in_channels: Size | None) -> Size:
     return in_channels
 
 
-def _elementwise(
-    shape: tuple[Size, ...],
-    *,
-    multiply: bool = False,
-    per_output: tuple[tuple[str, Size], ...] = (),
-    parameters: _Parameters = (),
-) -> LoopNest:
-    """A loop over every element of ``shape`` with no reduction."""
-    return LoopNest(outer=shape, inner=(), outputs=shape, multiply=multiply,
-                    per_output=per_output, parameters=parameters)
+class _Elementwise(Layer):
+    """A layer that visits every element once, with no reduction (activations, BatchNorm, ...).
+
+    Subclasses say what is done per element: :attr:`multiply` (one multiplication by a
+    per-channel constant) and :attr:`per_element` (further operations, as ``(kind, count)``).
+    """
+
+    spatial_dims: ClassVar[int | None] = None
+    #: Whether each element is multiplied once.
+    multiply: ClassVar[bool] = False
+    #: Further operations per element: ``(kind, count)`` pairs.
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = ()
+
+    def _channels(self, in_channels: Size | None) -> Size:
+        return _need_channels(self, in_channels)
+
+    def _parameters(self) -> _Parameters:
+        return ()
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """Outer: every element; inner: nothing; then :attr:`per_element`."""
+        shape = (*output_spatial, self._channels(in_channels))
+        return LoopNest(outer=shape, inner=(), outputs=shape, multiply=self.multiply,
+                        per_output=self.per_element, parameters=self._parameters())
 
 
 @dataclass(frozen=True, init=False)
@@ -137,7 +156,7 @@ class Linear(Layer):
 
 
 @dataclass(frozen=True, init=False)
-class BatchNorm2d(Layer):
+class BatchNorm2d(_Elementwise):
     """Batch normalisation at inference, folded into one multiply-add per element.
 
     ``y = γ·(x − μ)/√(σ² + ε) + β`` is evaluated as ``y = x·a + b`` with the per-channel
@@ -158,6 +177,8 @@ class BatchNorm2d(Layer):
     channels: Size
 
     spatial_dims: ClassVar[int | None] = 2
+    multiply: ClassVar[bool] = True
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
 
     def __init__(self, channels: Size) -> None:
         object.__setattr__(self, "channels", as_size(channels, "channels"))
@@ -174,23 +195,15 @@ class BatchNorm2d(Layer):
     def in_channels_expected(self) -> Size:
         return self.channels
 
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Every element once: multiplied by its channel's ``a``, then ``b`` added."""
-        return _elementwise(
-            (*output_spatial, self.channels),
-            multiply=True,
-            per_output=(("adds", 1),),
-            parameters=(("weight", (self.channels,)), ("bias", (self.channels,))),
-        )
+    def _channels(self, in_channels: Size | None) -> Size:
+        return self.channels
+
+    def _parameters(self) -> _Parameters:
+        return (("weight", (self.channels,)), ("bias", (self.channels,)))
 
 
 @dataclass(frozen=True)
-class ReLU(Layer):
+class ReLU(_Elementwise):
     """``max(x, 0)``: one comparison per element, on inputs of any rank.
 
     Examples
@@ -200,23 +213,11 @@ class ReLU(Layer):
     75
     """
 
-    spatial_dims: ClassVar[int | None] = None
-    #: Comparisons per element.
-    comparisons_per_element: ClassVar[int] = 1
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 1),)
 
     @property
     def kind(self) -> str:
         return type(self).__name__.lower()
-
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Every element once, compared with the bound(s)."""
-        shape = (*output_spatial, _need_channels(self, in_channels))
-        return _elementwise(shape, per_output=(("comparisons", self.comparisons_per_element),))
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class ReLU6(ReLU):
     150
     """
 
-    comparisons_per_element: ClassVar[int] = 2
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 2),)
 
 
 def _check_pool_padding(kernel_size: tuple[Size, ...], padding: tuple[Size, ...]) -> None:
@@ -253,7 +254,9 @@ class _Pool2d(Layer):
 
     spatial_dims: ClassVar[int | None] = 2
     #: How a window's terms are combined.
-    accumulate: ClassVar[str] = "sum"
+    accumulate: ClassVar[Accumulate] = "sum"
+    #: Further operations per output element.
+    per_output: ClassVar[tuple[tuple[str, Size], ...]] = ()
 
     def __init__(self, kernel_size: object, stride: object = None, padding: object = 0) -> None:
         kernel = per_axis(kernel_size, "kernel_size", 2)
@@ -264,14 +267,17 @@ class _Pool2d(Layer):
         object.__setattr__(self, "padding", per_axis(padding, "padding", 2, minimum=0))
         _check_pool_padding(self.kernel_size, self.padding)
 
-    def _nest(
-        self, output_spatial: tuple[Size, ...], in_channels: Size | None,
-        per_output: tuple[tuple[str, Size], ...],
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
     ) -> LoopNest:
+        """Outer: output positions × channels; inner: the window, combined by
+        :attr:`accumulate`; then :attr:`per_output`."""
         outputs = (*output_spatial, _need_channels(self, in_channels))
         return LoopNest(outer=outputs, inner=self.kernel_size, outputs=outputs, multiply=False,
-                        accumulate="max" if self.accumulate == "max" else "sum",
-                        per_output=per_output)
+                        accumulate=self.accumulate, per_output=self.per_output)
 
 
 @dataclass(frozen=True, init=False)
@@ -290,6 +296,8 @@ class AvgPool2d(_Pool2d):
     ((2, 2, 3), 36, 12)
     """
 
+    per_output: ClassVar[tuple[tuple[str, Size], ...]] = (("divs", 1),)
+
     @property
     def kind(self) -> str:
         return "avgpool"
@@ -298,15 +306,6 @@ class AvgPool2d(_Pool2d):
     def dilation(self) -> tuple[Size, ...]:
         """Always 1: average pooling has no dilation."""
         return (1, 1)
-
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Outer: output positions × channels; inner: the window, summed, then one division."""
-        return self._nest(output_spatial, in_channels, (("divs", 1),))
 
 
 @dataclass(frozen=True, init=False)
@@ -327,7 +326,7 @@ class MaxPool2d(_Pool2d):
 
     dilation: tuple[Size, ...]
 
-    accumulate: ClassVar[str] = "max"
+    accumulate: ClassVar[Accumulate] = "max"
 
     def __init__(
         self, kernel_size: object, stride: object = None, padding: object = 0,
@@ -339,15 +338,6 @@ class MaxPool2d(_Pool2d):
     @property
     def kind(self) -> str:
         return "maxpool"
-
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Outer: output positions × channels; inner: the window, compared."""
-        return self._nest(output_spatial, in_channels, ())
 
 
 @dataclass(frozen=True)
@@ -422,7 +412,7 @@ class Flatten(Layer):
 
 
 @dataclass(frozen=True)
-class ResidualAdd(Layer):
+class ResidualAdd(_Elementwise):
     """The addition closing a :class:`Residual`: ``block(x) + x``, one addition per element.
 
     It appears as the last stage (named ``"add"``) of a residual block; an executor must add the
@@ -435,29 +425,20 @@ class ResidualAdd(Layer):
     75264
     """
 
-    spatial_dims: ClassVar[int | None] = None
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
 
     @property
     def kind(self) -> str:
         return "add"
-
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Every element once, added to the block's input."""
-        return _elementwise((*output_spatial, _need_channels(self, in_channels)),
-                            per_output=(("adds", 1),))
 
 
 @dataclass(frozen=True, init=False)
 class Residual(Composite):
     """``block(x) + x``: a block whose output has the shape of its input, plus that input.
 
-    The stages are the block's own stages (or ``("block", block)`` for a single layer) followed by
-    ``("add", ResidualAdd())``: one addition per output element. A block that changes the channel
+    The stages are the block's own stages when it is a :class:`Sequential` (else
+    ``("block", block)``) followed by ``("add", ResidualAdd())``: one addition per output
+    element. A block that changes the channel
     count raises :class:`~symconv.errors.SymconvError` at once; one that changes the spatial size
     raises when its cost is derived.
 
@@ -509,8 +490,10 @@ class Residual(Composite):
 
     @property
     def stages(self) -> tuple[tuple[str, Layer], ...]:
-        own = self.block.stages if isinstance(self.block, Composite) else (("block", self.block),)
-        return (*own, ("add", ResidualAdd()))
+        block = self.block
+        if isinstance(block, Sequential) and all(name != "add" for name, _ in block.stages):
+            return (*block.stages, ("add", ResidualAdd()))
+        return (("block", block), ("add", ResidualAdd()))
 
 
 _Entry = Layer | tuple[str, Layer]

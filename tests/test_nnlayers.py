@@ -88,6 +88,9 @@ def test_residual_adds_its_input() -> None:
     assert (c.mults, c.adds, c.comparisons) == (1024, 896 + 128, 128)
     single = cost(Residual(ReLU()), (2, 2, 1))
     assert [name for name, _ in single.stages] == ["block", "add"]
+    # A residual of a residual keeps the inner one whole, so that names stay unique.
+    twice = cost(Residual(Residual(block)), (4, 4, 8))
+    assert [name for name, _ in twice.stages] == ["block", "add"] and twice.adds == 896 + 2 * 128
 
 
 def test_residual_refuses_a_block_that_changes_the_shape() -> None:
