@@ -83,6 +83,22 @@ def test_mobilenet_v1_symbolic_law() -> None:
             == 3 * 3 * 64 * alpha * d_f * d_f + 64 * alpha * 128 * alpha * d_f * d_f)
 
 
+# Table 1 of the V1 paper, written out: (M, N, D_F) of each separable layer, D_F its output size.
+V1_TABLE_1 = [
+    (32, 64, 112), (64, 128, 56), (128, 128, 56), (128, 256, 28), (256, 256, 28), (256, 512, 14),
+    *[(512, 512, 14)] * 5, (512, 1024, 7), (1024, 1024, 7),
+]
+
+
+def test_mobilenet_v1_is_the_papers_law_summed() -> None:
+    # First conv 3×3×3×32 at 112×112, the paper's D_K·D_K·αM·ρD_F·ρD_F + αM·αN·ρD_F·ρD_F per
+    # separable layer, and the 1024 × 1000 fully connected layer.
+    law = 3 * 3 * 3 * 32 * alpha * (112 * rho) ** 2 + 1024 * alpha * 1000
+    for m, n, d_f in V1_TABLE_1:
+        law += (3 * 3 * alpha * m + alpha * m * alpha * n) * (rho * d_f) ** 2
+    assert sympy.expand(count(mobilenet_v1(alpha, rho), convention="macs") - law) == 0
+
+
 # (alpha, resolution) pairs where every size divides evenly: 224ρ a multiple of 32.
 V1_GRID = [(a, r) for a in (1, F(3, 4), F(1, 2), F(1, 4)) for r in (224, 192, 160, 128)]
 
