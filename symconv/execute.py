@@ -232,8 +232,8 @@ class Counter:
             self.adds += kept * (summed - 1) if summed else 0
         return np.einsum(spec, *operands, optimize=len(operands) > 1)
 
-    def matmul(self, a: Array, b: Array) -> Array:
-        """``a @ b``: every element of the result is a dot product of ``k = a.shape[-1]`` terms.
+    def matmul(self, a: Array, b: Array, *, out: Array | None = None) -> Array:
+        """``a @ b`` (into ``out`` if given): each result element is a dot product of ``a.shape[-1]`` terms.
 
         Examples
         --------
@@ -244,7 +244,7 @@ class Counter:
         >>> counter.mults, counter.adds   # 2·3·5 dot products of 4 terms
         (120, 90)
         """
-        out = np.matmul(a, b)
+        out = np.matmul(a, b, out=out)
         if self.enabled:
             terms = np.shape(a)[-1]
             self.mults += out.size * terms
@@ -421,13 +421,15 @@ parameter_shapes.register(ConvNd, _conv_parameter_shapes)
 parameter_shapes.register(ConvTransposeNd, _conv_parameter_shapes)
 
 
-def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int) -> Array:
+def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
+                    out: Array | None = None) -> Array:
     """``inputs (..., M) × weight (g, M/g, N/g) -> (..., N)``: channel group by channel group.
 
-    Each output element is a dot product over the ``M/g`` input channels of its group.
+    Each output element is a dot product over the ``M/g`` input channels of its group. Without
+    groups the result may be written into ``out``, a reused buffer.
     """
     if groups == 1:
-        return counter.matmul(inputs, weight[0])
+        return counter.matmul(inputs, weight[0], out=out)
     spread = inputs.reshape(*inputs.shape[:-1], groups, -1)
     return counter.einsum("...gm,gmn->...gn".replace("...", _POSITION_LETTERS[:inputs.ndim - 1]),
                           spread, weight).reshape(*inputs.shape[:-1], -1)
@@ -451,24 +453,24 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
 
     For each kernel offset a strided view of the padded input (one tap of every window) is
     multiplied by that offset's weights and summed over the group's input channels; the
-    partial sums of the ``k_h·k_w`` offsets are then added up. A dot product of ``L`` terms
-    so takes ``L − 1`` additions, as in a direct evaluation.
+    partial sums of the ``k_h·k_w`` offsets are then added up, so that a dot product of ``L``
+    terms takes ``L − 1`` additions, as in a direct evaluation.
     """
     geometry = _conv_geometry(layer, x.shape[:-1])
     groups = int(layer.groups)
     padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
     weight = params["weight"]
     # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
-    weight = weight.reshape(*weight.shape[:-1], groups, -1)
-    weight = np.moveaxis(weight, -2, -3)
+    weight = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
     out: Array | None = None
+    part: Array | None = None  # reused for each offset's product: fresh memory is slow to touch
     for offset in _kernel_offsets(geometry["kernel"]):
         window = padded[_taps(offset, geometry["dilation"], geometry["stride"], geometry["output"])]
-        part = _grouped_matmul(counter, window, weight[offset], groups)
         if out is None:
-            out = part
+            out = _grouped_matmul(counter, window, weight[offset], groups)
+            part = np.empty_like(out) if groups == 1 else None
         else:
-            counter.add_into(out, part)
+            counter.add_into(out, _grouped_matmul(counter, window, weight[offset], groups, out=part))
     assert out is not None
     if layer.bias:
         out = counter.add(out, params["bias"])
