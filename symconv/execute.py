@@ -565,8 +565,8 @@ def _check_transposed_fits(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> 
 def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
     """Scatter form, vectorised over positions and channels; a loop over kernel offsets only.
 
-    For each kernel offset, one einsum multiplies every input element by the weights of its
-    group and sums over the group's input channels; the sums are then added into the
+    For each kernel offset, one matmul (an einsum with groups) multiplies every input element by
+    the weights of its group and sums over the group's input channels; the sums are then added into the
     zero-initialised output. Per output channel and offset that is ``M/g`` products accumulated
     with ``M/g − 1 + 1`` additions — exactly one addition per product, as in scatter form.
     """
@@ -576,9 +576,10 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     # (..., M, N/g) -> (..., g, M/g, N/g): input channel c belongs to group c // (M/g).
     weight = weight.reshape(*weight.shape[:-2], groups, -1, weight.shape[-1])
     full = np.zeros((*geometry["full"], groups * weight.shape[-1]))
+    part = np.empty((*x.shape[:-1], full.shape[-1])) if groups == 1 else None  # reused
     for offset in _kernel_offsets(geometry["kernel"]):
         landing = _taps(offset, geometry["dilation"], geometry["stride"], x.shape[:-1])
-        counter.add_into(full[landing], _grouped_matmul(counter, x, weight[offset], groups))
+        counter.add_into(full[landing], _grouped_matmul(counter, x, weight[offset], groups, out=part))
     kept = tuple(slice(p, p + o) for p, o in zip(geometry["padding"], geometry["output"]))
     out = full[kept]
     if layer.bias:

@@ -402,6 +402,13 @@ def test_counter_add_into_counts_each_target_element() -> None:
     assert target.sum() == 6.0
 
 
+def test_counter_matmul_into_a_buffer() -> None:
+    counter, buffer = ex.Counter(), np.empty((2, 5))
+    result = counter.matmul(np.ones((2, 3)), np.ones((3, 5)), out=buffer)
+    assert result is buffer and float(buffer.sum()) == 30.0
+    assert counter.counts() == ex.Counts(mults=30, adds=20)  # 2·5 dot products of 3 terms
+
+
 def test_counter_einsum_refuses_implicit_specs() -> None:
     with pytest.raises(ValueError, match="must be explicit"):
         ex.Counter().einsum("ij,jk", np.ones((2, 2)), np.ones((2, 2)))
