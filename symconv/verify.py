@@ -154,7 +154,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...], *, seed: int = 0) -> Veri
     input_shape
         The channels-last input shape: ``(H, W, C)``, ``(L, C)`` or ``(D, H, W, C)``, of ints.
     seed
-        Seed of the random input (``numpy.random.default_rng(seed)``) and parameters.
+        The input is ``numpy.random.default_rng(seed).standard_normal(input_shape)`` and the
+        parameters those of ``execute(layer, x, seed=seed)``, so that a run can be repeated.
 
     Returns
     -------
