@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_language(diagram)
     diagram.set_defaults(handler=_run_diagram)
 
+    net = commands.add_parser(
+        "net", help="a whole network's cost: formula in alpha and rho, value, per layer"
+    )
+    net.add_argument("network", help="mobilenet_v1 or mobilenet_v2")
+    net.add_argument("--alpha", help="width multiplier, e.g. 0.75 or 3/4 (default: symbol alpha)")
+    net.add_argument("--resolution", help="input pixels, e.g. 160 (default: 224·rho)")
+    net.add_argument("--convention", default="macs",
+                     help="macs (default), flops, ops, mults, adds, divs, comparisons, params")
+    net.add_argument("--per-layer", action="store_true", help="one row per layer")
+    net.add_argument("--format", default="text", help="text, json, markdown or latex")
+    net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
+    _add_language(net)
+    net.set_defaults(handler=_run_net)
+
     derive = commands.add_parser("derive", help="the general formulas of one layer kind")
     derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
                                      "transposed")
@@ -231,6 +245,22 @@ def _run_diagram(args: argparse.Namespace) -> int:
     )
     for path in paths:
         print(path)
+    return 0
+
+
+def _run_net(args: argparse.Namespace) -> int:
+    from symconv.render import renderer
+    from symconv.render.catalogue import check_language
+
+    check_language(args.lang)
+    render = renderer(args.format)
+    from symconv.analysis import analyse_zoo
+
+    report = analyse_zoo(
+        args.network, alpha=args.alpha, resolution=args.resolution, convention=args.convention,
+        per_layer=args.per_layer or args.format == "json",
+    )
+    print(_call(render, "render_network", args)(report, args.lang))
     return 0
 
 

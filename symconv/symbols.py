@@ -26,7 +26,7 @@ __all__ = [
     "p", "p_d", "p_h", "p_w",
     "d", "d_d", "d_h", "d_w",
     "a", "g", "t", "alpha", "rho",
-    "LATEX_NAMES", "SYMBOL_ORDER",
+    "LATEX_NAMES", "UNICODE_NAMES", "SYMBOL_ORDER",
 ]
 
 
@@ -66,10 +66,13 @@ LATEX_NAMES: dict[sympy.Basic, str] = {
     alpha: r"\alpha", rho: r"\rho",
 }
 
+#: Plain-text spelling where it differs from the symbol's name.
+UNICODE_NAMES: dict[sympy.Basic, str] = {alpha: "α", rho: "ρ"}
+
 #: The order in which a student writes the factors of a cost: output positions, kernel,
 #: input channels, output channels.
 SYMBOL_ORDER: tuple[sympy.Symbol, ...] = (
-    D_o, H_o, W_o, L_o, D, H, W, L, rho,
+    D_o, H_o, W_o, L_o, D, H, W, L, alpha, rho,
     k, k_d, k_h, k_w, s, s_d, s_h, s_w, p, p_d, p_h, p_w, d, d_d, d_h, d_w, a,
-    alpha, M, t, N, C, g,
+    M, t, N, C, g,
 )

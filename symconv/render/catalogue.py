@@ -60,6 +60,22 @@ EN: dict[str, str] = {
     "mismatch": "{count} of {total} stages do NOT match their formulas.",
     "yes": "yes",
     "no": "NO",
+    "net.input": "input {shape}",
+    "net.convention": "Convention {name}: {description}",
+    "net.at": "at {point}",
+    "net.value": "value",
+    "net.exact": (
+        "The closed form is exact wherever every size divides evenly (whole channel counts "
+        "alpha·c, resolutions that are multiples of 32); the values are derived with floor "
+        "arithmetic."
+    ),
+    "layer": "layer",
+    "kind": "kind",
+    "input": "input",
+    "output": "output",
+    "macs": "MACs",
+    "flops": "FLOPs",
+    "ops": "operations",
 }
 
 ZH: dict[str, str] = {
@@ -100,6 +116,18 @@ ZH: dict[str, str] = {
     "mismatch": "{total} 个阶段中有 {count} 个与公式不一致。",
     "yes": "是",
     "no": "否",
+    "net.input": "输入 {shape}",
+    "net.convention": "计数约定 {name}：{description}",
+    "net.at": "取 {point}",
+    "net.value": "数值",
+    "net.exact": "当各尺寸均能整除时（通道数 alpha·c 为整数、分辨率为 32 的倍数）闭式公式是精确的；数值按向下取整的尺寸推导。",
+    "layer": "层",
+    "kind": "类型",
+    "input": "输入",
+    "output": "输出",
+    "macs": "乘加次数（MACs）",
+    "flops": "浮点运算数（FLOPs）",
+    "ops": "运算总数",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

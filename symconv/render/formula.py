@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symconv.symbols import LATEX_NAMES, SYMBOL_ORDER
+from symconv.symbols import LATEX_NAMES, SYMBOL_ORDER, UNICODE_NAMES
 
 __all__ = ["Style", "TEXT", "LATEX", "formula", "substituted"]
 
@@ -59,7 +59,8 @@ class Style:
         return rf"\left({inner}\right)" if self.latex else f"({inner})"
 
     def name(self, symbol: sympy.Symbol) -> str:
-        return LATEX_NAMES.get(symbol, symbol.name) if self.latex else symbol.name
+        names = LATEX_NAMES if self.latex else UNICODE_NAMES
+        return names.get(symbol, symbol.name)
 
 
 TEXT = Style(times_symbolic="·", times_numeric=" × ", minus="−", latex=False)

@@ -25,10 +25,11 @@ from symconv.kinds import GeneralFormulas
 from symconv.symbols import LATEX_NAMES
 
 if TYPE_CHECKING:
+    from symconv.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
-           "render_verification"]
+           "render_verification", "render_network"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -131,3 +132,42 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         "stages": [stage for result in results for stage in result.to_dict()["stages"]],
     }
     return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def _number_or_formula(expr: sympy.Expr) -> int | str:
+    return int(expr) if expr.is_Integer else sympy.sstr(expr)
+
+
+def render_network(report: NetworkReport, lang: str = "en") -> str:
+    """``{"network", "input", "convention", "total": {name: {"formula", "value"}}, "layers"}``.
+
+    Examples
+    --------
+    >>> import json
+    >>> from symconv.analysis import analyse_zoo
+    >>> report = json.loads(render_network(analyse_zoo("mobilenet_v1", per_layer=True)))
+    >>> report["total"]["macs"]["value"], report["layers"][0]["name"]
+    (568740352, 'conv1.conv')
+    """
+    return json.dumps({
+        "network": report.title,
+        "input": [_number_or_formula(size) for size in report.input_shape],
+        "convention": report.convention,
+        "description": report.description,
+        "reference": report.reference,
+        "total": {
+            name: {"formula": sympy.sstr(total.formula), "latex": latex(total.formula),
+                   "value": total.value}
+            for name, total in report.totals.items()
+        },
+        "layers": [
+            {
+                "name": row.name, "kind": row.kind,
+                "input": [_number_or_formula(size) for size in row.input_shape],
+                "output": [_number_or_formula(size) for size in row.output_shape],
+                **{name: _number_or_formula(getattr(row, name))
+                   for name in ("mults", "adds", "divs", "comparisons", "params")},
+            }
+            for row in report.layers
+        ],
+    }, ensure_ascii=False, indent=2)

@@ -27,10 +27,12 @@ import sympy
 from symconv.compare import Comparison, RatioResult
 from symconv.derive import Cost
 from symconv.kinds import GeneralFormulas
-from symconv.render.catalogue import check_language, message
+from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.json import latex as sympy_latex
 from symconv.render.text import (
+    network_header,
+    network_rows,
     setting_text,
     shape_text,
     verification_rows,
@@ -39,10 +41,12 @@ from symconv.render.text import (
 )
 
 if TYPE_CHECKING:
+    from symconv.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = [
-    "render_comparison", "render_kind", "render_verification", "standalone", "escape", "ENGINES",
+    "render_comparison", "render_kind", "render_verification", "render_network", "standalone",
+    "escape", "ENGINES",
 ]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -200,6 +204,7 @@ def standalone(fragment: str, lang: str = "en") -> str:
         preamble = [r"\documentclass{article}", r"\usepackage[T1]{fontenc}"]
     preamble += [
         r"\usepackage{amsmath}",
+        r"\usepackage{longtable}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\allowdisplaybreaks",
         rf"\title{{{escape(message('title', lang))}}}",
@@ -240,3 +245,40 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         rf"\noindent\textbf{{{escape(verification_summary(results, lang))}}}",
         "",
     ])
+
+
+def render_network(report: NetworkReport, lang: str = "en") -> str:
+    """A network's totals as an ``align*`` block (formula = value) and its layers as a table."""
+    check_language(lang)
+    rows = []
+    for name, total in report.totals.items():
+        label = escape(message(name, lang) if name in CATALOGUES["en"] else name)
+        if report.symbolic:
+            rows.append(rf"\text{{{label}}} &= {sympy_latex(total.formula)} \\" + "\n"
+                        + rf"&= {total.value}")
+        else:
+            rows.append(rf"\text{{{label}}} &= {total.value}")
+    parts = [
+        f"% symconv: {report.title}",
+        rf"\noindent {escape(report.title)}: "
+        + escape(message("net.input", lang, shape=shape_text(report.input_shape))) + ".",
+        "",
+        r"\noindent " + escape(message("net.convention", lang, name=report.convention,
+                                       description=report.description)),
+        "",
+    ]
+    if report.symbolic:
+        parts += [r"\noindent " + escape(message("net.at", lang, point=report.reference)) + ":"]
+    parts += [_align(rows)]
+    if report.symbolic:
+        parts += [r"\noindent " + escape(message("net.exact", lang)), ""]
+    if report.layers:
+        header = network_header(lang)
+        parts += [
+            r"{\footnotesize",
+            r"\begin{longtable}{llllrrr}",
+            " & ".join(escape(cell) for cell in header) + r" \\ \hline",
+            *(" & ".join(escape(cell) for cell in row) + r" \\" for row in network_rows(report, lang)),
+            r"\end{longtable}}",
+        ]
+    return "\n".join(parts) + "\n"

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from symconv.compare import Comparison, RatioResult
 from symconv.kinds import GeneralFormulas
-from symconv.render.catalogue import check_language, message
+from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.text import (
+    network_header,
+    network_rows,
     setting_text,
     shape_text,
     verification_rows,
@@ -28,9 +30,10 @@ from symconv.render.text import (
 )
 
 if TYPE_CHECKING:
+    from symconv.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["render_comparison", "render_kind", "render_verification", "table"]
+__all__ = ["render_comparison", "render_kind", "render_verification", "render_network", "table"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -132,3 +135,32 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         table(header, verification_rows(results, lang)),
         f"**{verification_summary(results, lang)}**",
     ]) + "\n"
+
+
+def render_network(report: NetworkReport, lang: str = "en") -> str:
+    """A network's totals (formula and value) and, if asked, one table row per layer."""
+    check_language(lang)
+    lines = [
+        f"**{report.title}**: {message('net.input', lang, shape=shape_text(report.input_shape))}",
+        "",
+        message("net.convention", lang, name=report.convention, description=report.description),
+        "",
+    ]
+    labels = {name: message(name, lang) if name in CATALOGUES["en"] else name
+              for name in report.totals}
+    if report.symbolic:
+        at = message("net.at", lang, point=report.reference)
+        lines.append(table(
+            [message("quantity", lang), message("formula", lang), at],
+            [[labels[name], _math(total.formula), str(total.value)]
+             for name, total in report.totals.items()],
+        ))
+        lines += ["", message("net.exact", lang)]
+    else:
+        lines.append(table(
+            [message("quantity", lang), message("value", lang)],
+            [[labels[name], str(total.value)] for name, total in report.totals.items()],
+        ))
+    if report.layers:
+        lines += ["", table(network_header(lang), network_rows(report, lang))]
+    return "\n".join(lines) + "\n"

@@ -41,22 +41,23 @@ import sympy
 from symconv.compare import Comparison, RatioResult
 from symconv.derive import Cost
 from symconv.kinds import GeneralFormulas
-from symconv.render.catalogue import message
+from symconv.render.catalogue import CATALOGUES, message
 from symconv.render.formula import formula, substituted
 
 if TYPE_CHECKING:
+    from symconv.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
            "render_kind", "render_verification", "verification_rows", "verification_summary",
-           "verification_title"]
+           "verification_title", "render_network", "network_rows", "network_header"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
 
 def shape_text(shape: tuple[object, ...]) -> str:
-    """``7×7×3``."""
-    return "×".join(str(size) for size in shape)
+    """``7×7×3``; symbolic sizes as formulas (``224·ρ×224·ρ×3``)."""
+    return "×".join(formula(size) if isinstance(size, sympy.Expr) else str(size) for size in shape)
 
 
 def axes_text(values: tuple[int, ...]) -> str:
@@ -257,4 +258,68 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         cells = [_pad(cell, width) for cell, width in zip(row[:-1], widths)]
         lines.append("  ".join([*cells, row[-1]]))
     lines.append(verification_summary(results, lang))
+    return "\n".join(lines)
+
+
+def _quantity_label(name: str, lang: str) -> str:
+    return message(name, lang) if name in CATALOGUES["en"] else name
+
+
+def network_rows(report: NetworkReport, lang: str) -> list[list[str]]:
+    """One row per layer: name, kind, input, output, mults, adds, params."""
+    return [
+        [row.name, row.kind, shape_text(row.input_shape), shape_text(row.output_shape),
+         formula(row.mults), formula(row.adds), formula(row.params)]
+        for row in report.layers
+    ]
+
+
+def network_header(lang: str) -> list[str]:
+    """The header of :func:`network_rows`."""
+    return [message(key, lang) for key in
+            ("layer", "kind", "input", "output", "mults", "adds", "params")]
+
+
+def render_network(report: NetworkReport, lang: str = "en") -> str:
+    """A network's totals under a convention, formula beside value, and its layers if asked.
+
+    Examples
+    --------
+    >>> from symconv.analysis import analyse_zoo
+    >>> print(render_network(analyse_zoo("mobilenet_v1", alpha="1", resolution="224")))
+    MobileNet V1: input 224×224×3
+    Convention macs: Multiply-accumulates of convolutions and linear layers only, biases excluded (MobileNet papers).
+      MACs             568740352
+      multiplications  573783040
+      additions        568789504
+      divisions        1024
+      comparisons      5042688
+      parameters       4231976
+    """
+    lines = [f"{report.title}: {message('net.input', lang, shape=shape_text(report.input_shape))}",
+             message("net.convention", lang, name=report.convention,
+                     description=report.description)]
+    labels = {name: _quantity_label(name, lang) for name in report.totals}
+    width = max(display_width(label) for label in labels.values())
+    if report.symbolic:
+        formulas = {name: formula(total.formula) for name, total in report.totals.items()}
+        formula_width = max(display_width(text) for text in formulas.values())
+        at = message("net.at", lang, point=report.reference)
+        lines.append(f"  {_pad('', width)}  {_pad('', formula_width)}  {at}")
+        for name, total in report.totals.items():
+            lines.append(f"  {_pad(labels[name], width)}  {_pad(formulas[name], formula_width)}  "
+                         f"{total.value}")
+        lines.append(message("net.exact", lang))
+    else:
+        for name, total in report.totals.items():
+            lines.append(f"  {_pad(labels[name], width)}  {total.value}")
+    if report.layers:
+        table = [network_header(lang), *network_rows(report, lang)]
+        widths = [max(display_width(row[column]) for row in table) for column in range(7)]
+        lines.append("")
+        for row in table:
+            lines.append("  ".join(
+                _pad(cell, widths[index]) if index < 4 else " " * (widths[index] - display_width(cell)) + cell
+                for index, cell in enumerate(row)
+            ).rstrip())
     return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""What ``symconv net`` reports: a network's totals under a convention, and its layers.
+
+:func:`analyse` derives a network once as given — symbolic in ``alpha`` and ``rho`` when they are
+symbols — and, when it is symbolic, once more at the reference point (α = 1, 224 pixels) with
+exact floor arithmetic, so that the report can show the formula beside a value that was derived,
+not substituted.
+
+Examples
+--------
+>>> report = analyse_zoo("mobilenet_v1")
+>>> report.totals["macs"].formula
+539492352*alpha**2*rho**2 + 28224000*alpha*rho**2 + 1024000*alpha
+>>> report.totals["macs"].value
+568740352
+>>> analyse_zoo("mobilenet_v1", alpha="0.5", resolution="160").totals["params"].value
+1331592
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from symconv.conventions import CONVENTIONS, count, describe
+from symconv.derive import Cost, cost
+from symconv.errors import SymconvError
+from symconv.layers import Layer
+from symconv.network import LayerRow, rows
+from symconv.symbols import alpha as alpha_symbol
+from symconv.symbols import rho as rho_symbol
+
+__all__ = ["Total", "NetworkReport", "analyse", "analyse_zoo", "parse_multiplier", "QUANTITIES"]
+
+#: The counts every report carries beside the chosen convention's.
+QUANTITIES = ("mults", "adds", "divs", "comparisons", "params")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]+/[0-9]+")
+_TITLES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2"}
+
+
+@dataclass(frozen=True)
+class Total:
+    """One total: its formula (equal to the value when nothing is symbolic) and its value."""
+
+    formula: sympy.Expr
+    value: int
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """A network's totals under a convention, and optionally its rows."""
+
+    title: str
+    input_shape: tuple[sympy.Expr, ...]
+    convention: str
+    description: str
+    totals: dict[str, Total]
+    layers: tuple[LayerRow, ...]
+    reference: str
+    symbolic: bool
+
+
+def parse_multiplier(text: str, option: str) -> Fraction:
+    """Read ``0.75`` or ``3/4`` exactly; anything else is refused, nothing is evaluated.
+
+    Examples
+    --------
+    >>> parse_multiplier("0.75", "--alpha"), parse_multiplier("6/7", "--alpha")
+    (Fraction(3, 4), Fraction(6, 7))
+    >>> parse_multiplier("0", "--alpha")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: --alpha 0 must be greater than 0, like 0.75 or 3/4
+    """
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        raise SymconvError(f"{option} {text!r} is not a number; write it like 0.75 or 3/4")
+    denominator = text.partition("/")[2]
+    if denominator and int(denominator) == 0:
+        raise SymconvError(f"{option} {text} divides by zero; write it like 0.75 or 3/4")
+    value = Fraction(text)
+    if value <= 0:
+        raise SymconvError(f"{option} {text} must be greater than 0, like 0.75 or 3/4")
+    return value
+
+
+def _as_int(value: sympy.Expr, what: str) -> int:
+    if not value.is_Integer:
+        raise SymconvError(f"{what} is {value}, not a whole number; give concrete sizes")
+    return int(value)
+
+
+def analyse(
+    title: str,
+    model: Layer,
+    input_shape: object = None,
+    *,
+    convention: str = "macs",
+    reference: tuple[Layer, object] | None = None,
+    reference_text: str = "",
+    per_layer: bool = False,
+) -> NetworkReport:
+    """Derive ``model``'s totals (and rows) under ``convention``.
+
+    Parameters
+    ----------
+    reference
+        For a symbolic model: the same network with numbers, and its input shape, whose totals
+        give the report's values.
+    """
+    if convention not in CONVENTIONS:
+        raise SymconvError(
+            f"--convention {convention} is unknown; use one of {', '.join(CONVENTIONS)}"
+        )
+    derived: Cost = cost(model, input_shape)
+    symbolic = bool(derived.mults.free_symbols or derived.params.free_symbols)
+    formulas = {convention: count(derived, convention=convention)}
+    formulas.update({name: getattr(derived, name) for name in QUANTITIES})
+    if symbolic:
+        formulas = {name: sympy.expand(expr) for name, expr in formulas.items()}
+        if reference is None:
+            raise SymconvError("a symbolic network needs a numeric reference to report values")
+        concrete = cost(*reference)
+        values = {convention: count(concrete, convention=convention)}
+        values.update({name: getattr(concrete, name) for name in QUANTITIES})
+    else:
+        values = formulas
+    totals = {
+        name: Total(formulas[name], _as_int(values[name], f"the total {name}"))
+        for name in formulas
+    }
+    return NetworkReport(
+        title=title,
+        input_shape=derived.input_shape,
+        convention=convention,
+        description=describe(convention),
+        totals=totals,
+        layers=rows(derived) if per_layer else (),
+        reference=reference_text,
+        symbolic=symbolic,
+    )
+
+
+def analyse_zoo(
+    name: str,
+    *,
+    alpha: str | None = None,
+    resolution: str | None = None,
+    convention: str = "macs",
+    per_layer: bool = False,
+) -> NetworkReport:
+    """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
+    to keep them symbolic (``alpha``, ``rho`` with input ``224·rho``)."""
+    from symconv.zoo import network
+
+    width = parse_multiplier(alpha, "--alpha") if alpha is not None else None
+    pixels = None
+    if resolution is not None:
+        from symconv.parse import parse_axes
+
+        pixels = parse_axes(resolution, "--resolution", 1)[0]
+    model = network(
+        name,
+        alpha_symbol if width is None else width,
+        rho_symbol if pixels is None else 1,
+        resolution=pixels,
+    )
+    reference_model = network(name, 1 if width is None else width, 1,
+                              resolution=224 if pixels is None else pixels)
+    parts = []
+    if width is None:
+        parts.append("alpha = 1")
+    if pixels is None:
+        parts.append("224×224 pixels (rho = 1)")
+    return analyse(
+        _TITLES.get(name, name), model, convention=convention,
+        reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
+    )
