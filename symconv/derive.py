@@ -150,6 +150,14 @@ class Cost:
     def _repr_latex_(self) -> str:
         return "$\\displaystyle " + sympy.latex(self, symbol_names=LATEX_NAMES) + "$"
 
+    def _repr_markdown_(self) -> str | None:
+        """A table of the layers for notebooks, when there are stages; else the LaTeX shows."""
+        if not self.stages:
+            return None
+        from symconv.render.notebook import cost_markdown  # display only: render sits above
+
+        return cost_markdown(self)
+
 
 def substitution(
     free: set[sympy.Symbol],

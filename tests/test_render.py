@@ -131,3 +131,19 @@ def test_standalone_needs_latex(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--standalone goes with --format latex" in capsys.readouterr().err
     assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "latex", "--standalone"]) == 0
     assert capsys.readouterr().out.rstrip().endswith(r"\end{document}")
+
+
+def test_notebook_display() -> None:
+    from symconv import Conv2d, DepthwiseSeparableConv2d, cost, ratio
+    from symconv.zoo import mobilenet_v1
+
+    single = cost(Conv2d(symbols.M, symbols.N, symbols.k), (symbols.H, symbols.W, symbols.M))
+    assert single._repr_markdown_() is None  # a notebook then shows the LaTeX
+    assert single._repr_latex_().startswith("$\\displaystyle")
+    separable = cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
+    table = separable._repr_markdown_()
+    assert table is not None and "| depthwise | depthwise | 7×7×3 | 5×5×3 | $675$ |" in table
+    assert "| **total** | separable | 7×7×3 | 5×5×64 | $5475$ | $3800$ | $219$ |" in table
+    network = cost(mobilenet_v1(symbols.alpha, symbols.rho))._repr_markdown_()
+    assert network is not None and r"\alpha" in network and network.count("\n") > 50
+    assert "frac" in ratio(separable.mults, cost(Conv2d(3, 64, 3), (7, 7, 3)).mults)._repr_latex_()
