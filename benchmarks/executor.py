@@ -45,7 +45,7 @@ def verdict(ok: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9, help="rounds per measurement (the best is kept)")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds per measurement (the best is kept)")
     rounds = parser.parse_args(argv).rounds
     rng = np.random.default_rng(0)
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     fast_small, quiet_small = race(
         lambda: execute(small, x_small, params_small),
         lambda: execute(small, x_small, params_small, count=False),
-        rounds=rounds, number=50,
+        rounds=rounds, number=100,
     )
 
     large = Conv2d(64, 64, 3, padding=1)

@@ -458,7 +458,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     """
     geometry = _conv_geometry(layer, x.shape[:-1])
     groups = int(layer.groups)
-    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
+    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)]) if any(geometry["padding"]) else x
     weight = params["weight"]
     # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
     weight = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
