@@ -27,7 +27,7 @@ agree on outputs to float tolerance and on counts exactly.
 The registry
 ------------
 Executors are registered per layer type with :func:`functools.singledispatch`, so that a new
-layer kind is three small functions, not an edit of this module's internals:
+layer kind is three or four small functions, not an edit of this module's internals:
 
 ``parameter_shapes(layer) -> dict[str, tuple[int, ...]]``
     The name and shape of each learned tensor (``{}``, the default, for layers without any).
@@ -39,6 +39,10 @@ layer kind is three small functions, not an edit of this module's internals:
     :meth:`Counter.maximum`), which call NumPy and count from the shapes involved.
 ``run_reference(layer, x, params, counter) -> numpy.ndarray``
     Plain loops over scalars; adds its tallies to ``counter.mults``, ``counter.adds``, ...
+
+``check_fits(layer, spatial) -> None``
+    Optional: raise :class:`~symconv.errors.SymconvError` when the input's spatial sizes do not
+    fit the layer (by default every size fits).
 
 ``x`` arrives checked (rank, channels, sizes) and ``params`` as a dict of ``float64`` arrays of
 the registered shapes. Composites (:class:`~symconv.layers.Composite`, anything with
@@ -101,7 +105,7 @@ from symconv.sizes import Size
 
 __all__ = [
     "Counts", "Counter", "Execution", "execute",
-    "parameter_shapes", "run_fast", "run_reference", "METHODS",
+    "parameter_shapes", "run_fast", "run_reference", "check_fits", "METHODS",
 ]
 
 #: The executors :func:`execute` can run.
@@ -378,6 +382,24 @@ def run_reference(layer: Layer, x: Array, params: Params, counter: Counter) -> A
     )
 
 
+@functools.singledispatch
+def check_fits(layer: Layer, spatial: tuple[int, ...]) -> None:
+    """Raise :class:`SymconvError` when an input of these spatial sizes does not fit the layer.
+
+    Every size fits by default; convolutions check that the padded input holds the dilated
+    kernel, transposed ones that the padding leaves an output.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d
+    >>> check_fits(Conv2d(3, 8, 3, padding=1), (1, 1))
+    >>> check_fits(Conv2d(3, 8, 5), (7, 4))
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: x has size 4 along W, but kernel_size=5 with dilation=1 spans 5 > 4 + 2·0 (padding); ...
+    """
+
+
 _RUNNERS = {"fast": run_fast, "reference": run_reference}
 
 
@@ -397,7 +419,8 @@ def _conv_geometry(layer: ConvNd, spatial: tuple[int, ...]) -> dict[str, tuple[i
             "reach": reach, "output": output}
 
 
-def _check_conv_fits(layer: ConvNd, spatial: tuple[int, ...]) -> None:
+@check_fits.register
+def _(layer: ConvNd, spatial: tuple[int, ...]) -> None:
     geometry = _conv_geometry(layer, spatial)
     for axis, size in enumerate(spatial):
         padding, reach = geometry["padding"][axis], geometry["reach"][axis]
@@ -549,7 +572,8 @@ def _transposed_geometry(
             "full": full, "output": output}
 
 
-def _check_transposed_fits(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> None:
+@check_fits.register
+def _(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> None:
     geometry = _transposed_geometry(layer, spatial)
     for axis, size in enumerate(geometry["output"]):
         if size < 1:
@@ -565,10 +589,11 @@ def _check_transposed_fits(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> 
 def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
     """Scatter form, vectorised over positions and channels; a loop over kernel offsets only.
 
-    For each kernel offset, one matmul (an einsum with groups) multiplies every input element by
-    the weights of its group and sums over the group's input channels; the sums are then added into the
-    zero-initialised output. Per output channel and offset that is ``M/g`` products accumulated
-    with ``M/g − 1 + 1`` additions — exactly one addition per product, as in scatter form.
+    For each kernel offset, one matmul (an einsum with groups) multiplies every input element
+    by the weights of its group and sums over the group's input channels; the sums are then
+    added into the zero-initialised output. Per output channel and offset that is ``M/g``
+    products accumulated with ``M/g − 1 + 1`` additions — exactly one addition per product, as
+    in scatter form.
     """
     geometry = _transposed_geometry(layer, x.shape[:-1])
     groups = int(layer.groups)
@@ -677,9 +702,9 @@ def _check_input(layer: Layer, x: object) -> Array:
             f"x has shape {array.shape} but {name} needs {dims + 1} axes ({axes}), "
             f"channels last{hint}"
         )
-    if array.ndim < 2 or 0 in array.shape:
+    if array.ndim == 0 or 0 in array.shape:
         raise SymconvError(
-            f"x has shape {array.shape}; it needs spatial axes and channels, all of size >= 1"
+            f"x has shape {array.shape}; it needs a channel axis (last) and no axis of size 0"
         )
     expected = layer.in_channels_expected()
     if expected is not None and array.shape[-1] != expected:
@@ -687,10 +712,7 @@ def _check_input(layer: Layer, x: object) -> Array:
             f"x has shape {array.shape}: {array.shape[-1]} channels, but {name} expects "
             f"in_channels={expected}; channels go last"
         )
-    if isinstance(layer, ConvNd):
-        _check_conv_fits(layer, array.shape[:-1])
-    elif isinstance(layer, ConvTransposeNd):
-        _check_transposed_fits(layer, array.shape[:-1])
+    check_fits(layer, array.shape[:-1])
     return array
 
 

@@ -310,7 +310,7 @@ BAD_INPUTS = [
     (Conv2d(3, 8, 3, dilation=2), np.ones((4, 7, 3)),
      "x has size 4 along H, but kernel_size=3 with dilation=2 spans 5 > 4 + 2·0 (padding)"),
     (ConvTranspose1d(1, 1, 1, padding=1), np.ones((1, 1)), "padding=1 crops the whole output along L"),
-    (Conv2d(3, 8, 3), np.ones((0, 7, 3)), "all of size >= 1"),
+    (Conv2d(3, 8, 3), np.ones((0, 7, 3)), "x has shape (0, 7, 3); it needs a channel axis (last) and no axis of size 0"),
     (Conv2d(3, 8, 3), "pixels", "x must be an array of real numbers"),
     (DepthwiseSeparableConv2d(3, 8, 5), np.ones((4, 4, 3)), "x has size 4 along H"),
 ]
