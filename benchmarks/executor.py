@@ -9,6 +9,12 @@ Prints the ratios side by side, from the best of several rounds in which the run
 3. the fast executor on 56×56×64 → 64, 3×3, padding 1 against one ``numpy.matmul`` doing the
    same number of multiply-adds, im2col-sized: (56·56, 3·3·64) @ (3·3·64, 64)
    (target: within 2×).
+
+The executor allocates three arrays of about 1.6 MB per call (padded input, output, one product
+buffer), the matmul one. Where touching fresh memory is slow (a sandbox with costly page
+faults) and glibc hands freed memory back to the system, that alone can cost the executor
+milliseconds; ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 python
+benchmarks/executor.py`` keeps freed memory in the process and shows the arithmetic alone.
 """
 
 from __future__ import annotations
