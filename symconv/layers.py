@@ -136,6 +136,29 @@ def _bias(value: object) -> bool:
     return value
 
 
+def _set_conv_fields(
+    layer: Layer, in_channels: object, out_channels: object, kernel_size: object, stride: object,
+    padding: object, dilation: object, groups: object, bias: object,
+) -> None:
+    """Check and set the fields every convolution shares, on a frozen dataclass."""
+    dims = layer.spatial_dims
+    assert dims is not None
+    values = {
+        "in_channels": _channels(in_channels, "in_channels"),
+        "out_channels": _channels(out_channels, "out_channels"),
+        "kernel_size": per_axis(kernel_size, "kernel_size", dims),
+        "stride": per_axis(stride, "stride", dims),
+        "padding": per_axis(padding, "padding", dims, minimum=0),
+        "dilation": per_axis(dilation, "dilation", dims),
+        "groups": as_size(groups, "groups"),
+        "bias": _bias(bias),
+    }
+    for name, value in values.items():
+        object.__setattr__(layer, name, value)
+    check_divides(values["groups"], values["in_channels"], "in_channels")
+    check_divides(values["groups"], values["out_channels"], "out_channels")
+
+
 def _per_group(channels: Size, groups: Size) -> Size:
     if is_concrete(channels) and is_concrete(groups):
         assert isinstance(channels, int) and isinstance(groups, int)
@@ -174,22 +197,8 @@ class ConvNd(Layer):
         groups: object = 1,
         bias: object = False,
     ) -> None:
-        dims = self.spatial_dims
-        assert dims is not None
-        values = {
-            "in_channels": _channels(in_channels, "in_channels"),
-            "out_channels": _channels(out_channels, "out_channels"),
-            "kernel_size": per_axis(kernel_size, "kernel_size", dims),
-            "stride": per_axis(stride, "stride", dims),
-            "padding": per_axis(padding, "padding", dims, minimum=0),
-            "dilation": per_axis(dilation, "dilation", dims),
-            "groups": as_size(groups, "groups"),
-            "bias": _bias(bias),
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-        check_divides(self.groups, self.in_channels, "in_channels")
-        check_divides(self.groups, self.out_channels, "out_channels")
+        _set_conv_fields(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias)
 
     @property
     def kind(self) -> str:
@@ -295,23 +304,13 @@ class ConvTransposeNd(Layer):
         groups: object = 1,
         bias: object = False,
     ) -> None:
-        dims = self.spatial_dims
-        assert dims is not None
-        values = {
-            "in_channels": _channels(in_channels, "in_channels"),
-            "out_channels": _channels(out_channels, "out_channels"),
-            "kernel_size": per_axis(kernel_size, "kernel_size", dims),
-            "stride": per_axis(stride, "stride", dims),
-            "padding": per_axis(padding, "padding", dims, minimum=0),
-            "output_padding": per_axis(output_padding, "output_padding", dims, minimum=0),
-            "dilation": per_axis(dilation, "dilation", dims),
-            "groups": as_size(groups, "groups"),
-            "bias": _bias(bias),
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-        check_divides(self.groups, self.in_channels, "in_channels")
-        check_divides(self.groups, self.out_channels, "out_channels")
+        _set_conv_fields(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias)
+        assert self.spatial_dims is not None
+        object.__setattr__(
+            self, "output_padding",
+            per_axis(output_padding, "output_padding", self.spatial_dims, minimum=0),
+        )
         for extra, step, spread in zip(self.output_padding, self.stride, self.dilation):
             bound = sympy.Max(step, spread)
             if (sympy.Integer(0) + extra < bound) is sympy.false:
