@@ -76,6 +76,21 @@ EN: dict[str, str] = {
     "macs": "MACs",
     "flops": "FLOPs",
     "ops": "operations",
+    "diagram.standard": "Standard convolution: {count} {kernels} of {kernel}",
+    "diagram.depthwise": "Depthwise convolution: {count} {kernels} of {kernel}, one per input channel",
+    "diagram.pointwise": "Pointwise convolution: {count} {kernels} of {kernel}",
+    "diagram.standard_note": "replaced by a depthwise separable convolution: depthwise, then pointwise",
+    "diagram.depthwise_note": "depthwise separable convolution, stage 1 of 2",
+    "diagram.pointwise_note": "depthwise separable convolution, stage 2 of 2",
+    "diagram.counts": "{mults} multiplications, {params} parameters",
+    "diagram.geometry": "stride {stride}, padding {padding}, dilation {dilation}",
+    "diagram.scale": "lengths drawn on a logarithmic scale; labels are exact",
+    "diagram.channel": "channel {channel}",
+    "diagram.input": "input {shape}",
+    "diagram.kernel_label": "{count} {kernels} {kernel}",
+    "diagram.kernel": "kernel",
+    "diagram.kernels": "kernels",
+    "diagram.output": "output {shape}",
 }
 
 ZH: dict[str, str] = {
@@ -128,6 +143,21 @@ ZH: dict[str, str] = {
     "macs": "乘加次数（MACs）",
     "flops": "浮点运算数（FLOPs）",
     "ops": "运算总数",
+    "diagram.standard": "标准卷积：{count} 个 {kernel} {kernels}",
+    "diagram.depthwise": "深度卷积：{count} 个 {kernel} {kernels}，每个输入通道一个",
+    "diagram.pointwise": "逐点卷积：{count} 个 {kernel} {kernels}",
+    "diagram.standard_note": "可由深度可分离卷积代替：先深度卷积，再逐点卷积",
+    "diagram.depthwise_note": "深度可分离卷积，第 1 步（共 2 步）",
+    "diagram.pointwise_note": "深度可分离卷积，第 2 步（共 2 步）",
+    "diagram.counts": "乘法 {mults} 次，参数 {params} 个",
+    "diagram.geometry": "步长 {stride}，填充 {padding}，膨胀 {dilation}",
+    "diagram.scale": "长度按对数比例绘制；标注为精确值",
+    "diagram.channel": "通道 {channel}",
+    "diagram.input": "输入 {shape}",
+    "diagram.kernel_label": "{count} 个{kernels} {kernel}",
+    "diagram.kernel": "卷积核",
+    "diagram.kernels": "卷积核",
+    "diagram.output": "输出 {shape}",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

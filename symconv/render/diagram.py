@@ -44,6 +44,7 @@ import sympy
 from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Conv2d, DepthwiseSeparableConv2d
+from symconv.render.catalogue import CATALOGUES
 
 __all__ = [
     "draw_separable_stages", "stage_shapes", "IMAGE_FORMATS", "LANGUAGES", "STAGES", "CAPTIONS",
@@ -57,41 +58,11 @@ STAGES = ("standard", "depthwise", "pointwise")
 #: Captions and labels, per language: ``{count}`` ``{kernels}`` (the noun, singular for one) of
 #: ``{kernel}`` (like ``3×3×3``); ``{mults}`` multiplications (mults) and ``{params}`` parameters
 #: of the figure's convolution; ``{shape}`` a tensor's ``H×W×C``.
+#: The captions of each language, kept in the shared catalogue under ``diagram.*`` keys.
 CAPTIONS: dict[str, dict[str, str]] = {
-    "en": {
-        "standard": "Standard convolution: {count} {kernels} of {kernel}",
-        "depthwise": "Depthwise convolution: {count} {kernels} of {kernel}, one per input channel",
-        "pointwise": "Pointwise convolution: {count} {kernels} of {kernel}",
-        "standard_note": "replaced by a depthwise separable convolution: depthwise, then pointwise",
-        "depthwise_note": "depthwise separable convolution, stage 1 of 2",
-        "pointwise_note": "depthwise separable convolution, stage 2 of 2",
-        "counts": "{mults} multiplications, {params} parameters",
-        "geometry": "stride {stride}, padding {padding}, dilation {dilation}",
-        "scale": "lengths drawn on a logarithmic scale; labels are exact",
-        "channel": "channel {channel}",
-        "input": "input {shape}",
-        "kernel_label": "{count} {kernels} {kernel}",
-        "kernel": "kernel",
-        "kernels": "kernels",
-        "output": "output {shape}",
-    },
-    "zh": {
-        "standard": "标准卷积：{count} 个 {kernel} {kernels}",
-        "depthwise": "深度卷积：{count} 个 {kernel} {kernels}，每个输入通道一个",
-        "pointwise": "逐点卷积：{count} 个 {kernel} {kernels}",
-        "standard_note": "可由深度可分离卷积代替：先深度卷积，再逐点卷积",
-        "depthwise_note": "深度可分离卷积，第 1 步（共 2 步）",
-        "pointwise_note": "深度可分离卷积，第 2 步（共 2 步）",
-        "counts": "乘法 {mults} 次，参数 {params} 个",
-        "geometry": "步长 {stride}，填充 {padding}，膨胀 {dilation}",
-        "scale": "长度按对数比例绘制；标注为精确值",
-        "channel": "通道 {channel}",
-        "input": "输入 {shape}",
-        "kernel_label": "{count} 个{kernels} {kernel}",
-        "kernel": "卷积核",
-        "kernels": "卷积核",
-        "output": "输出 {shape}",
-    },
+    lang: {key.removeprefix("diagram."): text for key, text in catalogue.items()
+           if key.startswith("diagram.")}
+    for lang, catalogue in CATALOGUES.items()
 }
 #: The languages captions exist in.
 LANGUAGES = tuple(CAPTIONS)
