@@ -36,6 +36,7 @@ from symconv.derive import COUNT_KINDS, Cost, cost, output_spatial
 from symconv.errors import SymconvError
 from symconv.layers import ConvNd, Layer
 from symconv.nnlayers import (
+    Activation,
     AvgPool2d,
     BatchNorm2d,
     Flatten,
@@ -63,7 +64,7 @@ def _pooled_to_one(layer: Layer, input_spatial: _Spatial) -> _Spatial:
     return (sympy.Integer(1),) * len(input_spatial)
 
 
-for _keeps_size in (Linear, BatchNorm2d, ReLU, ResidualAdd):
+for _keeps_size in (Linear, BatchNorm2d, ReLU, Activation, ResidualAdd):
     output_spatial.register(_keeps_size, _same)
 output_spatial.register(Flatten, _flattened)
 output_spatial.register(GlobalAvgPool2d, _pooled_to_one)

@@ -10,8 +10,10 @@ layer                  operations (direct evaluation)                           
 ``Linear``             per output: ``in_features`` mults, ``in_features − 1`` adds,     ``in·out``
                        one more add for the bias                                        ``+ out``
 ``BatchNorm2d``        per element: 1 mult and 1 add (folded, see the class)             ``2·C``
+``BatchNorm1d``        as ``BatchNorm2d``, on ``(C,)`` or ``(L, C)``                      ``2·C``
 ``ReLU``               per element: 1 comparison, ``max(x, 0)``                          0
 ``ReLU6``              per element: 2 comparisons, ``min(max(x, 0), 6)``                 0
+``Activation``         per element: as :data:`ACTIVATIONS` says (LeakyReLU, Hardswish, …)  0
 ``AvgPool2d``          per output: ``k_h·k_w − 1`` adds and 1 division                   0
 ``MaxPool2d``          per output: ``k_h·k_w − 1`` comparisons                           0
 ``GlobalAvgPool2d``    per channel: ``H·W − 1`` adds and 1 division                      0
@@ -47,8 +49,8 @@ from symconv.layers import Accumulate, Composite, Layer, LoopNest, _bias
 from symconv.sizes import Size, as_size, per_axis, product
 
 __all__ = [
-    "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
-    "Flatten", "ResidualAdd", "Residual", "Sequential",
+    "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS",
+    "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
 ]
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
@@ -232,6 +234,99 @@ class ReLU6(ReLU):
     """
 
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 2),)
+
+
+@dataclass(frozen=True, init=False)
+class BatchNorm1d(BatchNorm2d):
+    """Batch normalisation over ``(C,)`` or ``(L, C)`` inputs; counted as :class:`BatchNorm2d`.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(BatchNorm1d(10), (10,))
+    >>> c.mults, c.adds, c.params
+    (10, 10, 20)
+    """
+
+    spatial_dims: ClassVar[int | None] = None
+
+
+#: The elementwise activations :class:`Activation` knows, by name: what one element costs.
+#: Only activations made of the four counted kinds are here; those that evaluate ``exp``,
+#: ``erf`` or ``tanh`` (Sigmoid, Tanh, GELU, SiLU, ELU, Mish) are refused, since symconv has no
+#: count for a transcendental function and would otherwise report them as nearly free.
+ACTIVATIONS: dict[str, tuple[tuple[str, Size], ...]] = {
+    "relu": (("comparisons", 1),),                  # max(x, 0)
+    "relu6": (("comparisons", 2),),                 # min(max(x, 0), 6)
+    "hardtanh": (("comparisons", 2),),              # min(max(x, lo), hi)
+    "leakyrelu": (("mults", 1), ("comparisons", 1)),  # x if x > 0 else slope·x
+    "hardsigmoid": (("adds", 1), ("comparisons", 2), ("divs", 1)),  # min(max(x + 3, 0), 6) / 6
+    "hardswish": (("adds", 1), ("comparisons", 2), ("mults", 1), ("divs", 1)),  # x·hardsigmoid(x)
+}
+
+#: How an activation was written in PyTorch: a module (``nn.ReLU()``), a ``torch.nn.functional``
+#: call (``F.relu(x)``), or ``torch.relu(x)`` / ``x.relu()``. The counts are the same; some
+#: tools count only some spellings (ptflops), so the kind of the layer keeps the spelling.
+SPELLINGS = ("module", "F", "torch")
+
+
+@dataclass(frozen=True, init=False)
+class Activation(_Elementwise):
+    """An elementwise activation from :data:`ACTIVATIONS`, on inputs of any rank.
+
+    Parameters
+    ----------
+    function
+        A key of :data:`ACTIVATIONS`: ``"leakyrelu"``, ``"hardswish"``, ...
+    spelling
+        ``"module"`` (default), ``"F"`` or ``"torch"``: how the PyTorch model wrote it. The kind
+        is ``function`` for a module, else ``"F.<function>"`` or ``"torch.<function>"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Activation("hardswish"), (2, 2, 3))
+    >>> c.mults, c.adds, c.divs, c.comparisons, c.kind
+    (12, 12, 12, 24, 'hardswish')
+    >>> cost(Activation("relu", spelling="F"), (4,)).kind
+    'F.relu'
+    >>> Activation("gelu")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: Activation(function='gelu') is unknown; use one of relu, relu6, hardtanh, leakyrelu, hardsigmoid, hardswish
+    """
+
+    function: str
+    spelling: str
+
+    def __init__(self, function: str, spelling: str = "module") -> None:
+        if function not in ACTIVATIONS:
+            raise SymconvError(
+                f"Activation(function={function!r}) is unknown; use one of {', '.join(ACTIVATIONS)}"
+            )
+        if spelling not in SPELLINGS:
+            raise SymconvError(
+                f"Activation(spelling={spelling!r}) is unknown; use one of {', '.join(SPELLINGS)}"
+            )
+        object.__setattr__(self, "function", function)
+        object.__setattr__(self, "spelling", spelling)
+
+    @property
+    def kind(self) -> str:
+        return self.function if self.spelling == "module" else f"{self.spelling}.{self.function}"
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """Outer: every element; then the function's operations from :data:`ACTIVATIONS`."""
+        shape = (*output_spatial, self._channels(in_channels))
+        counts = dict(ACTIVATIONS[self.function])
+        multiply = counts.pop("mults", 0) == 1
+        return LoopNest(outer=shape, inner=(), outputs=shape, multiply=multiply,
+                        per_output=tuple(counts.items()))
 
 
 def _check_pool_padding(kernel_size: tuple[Size, ...], padding: tuple[Size, ...]) -> None:

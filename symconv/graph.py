@@ -1,0 +1,217 @@
+"""Networks that are not a chain: a graph of layers in topological order, with additions.
+
+A PyTorch ``forward`` may send a tensor down two paths and add them back (a ResNet block with a
+projection shortcut). :class:`Graph` lists such a network's layers in an order data can flow
+(topological), as stages; two costless routing stages say where a stage's input comes from:
+
+* :class:`Reuse` — "continue from the output of stage ``source``" (its shape is recorded), used
+  where a stage does not take the previous stage's output;
+* :class:`Add` — "add the output of stage ``other`` to this input", one addition per element.
+
+So the generic derivation (:func:`symconv.derive.cost`), which runs the stages of a composite one
+after the other, derives a graph's cost like any network's, every count still coming from a loop
+nest. :func:`symconv.from_torch` builds these; a chain becomes a plain
+:class:`~symconv.nnlayers.Sequential`.
+
+Examples
+--------
+>>> from symconv import Conv2d, cost
+>>> from symconv.network import rows
+>>> from symconv.nnlayers import ReLU
+>>> net = Graph(("conv", Conv2d(8, 8, 3, padding=1)), ("relu", ReLU()),
+...             ("add", Add(other="input")), input_shape=(5, 5, 8))
+>>> [(row.name, row.adds) for row in rows(cost(net))]
+[('conv', 14200), ('relu', 0), ('add', 200)]
+>>> net = Graph(("conv", Conv2d(8, 16, 1)), ("from input", Reuse("input", (5, 5, 8))),
+...             ("shortcut", Conv2d(8, 16, 1)), ("add", Add(other="conv")))
+>>> cost(net, (5, 5, 8)).mults
+6400
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy
+
+from symconv.derive import output_spatial
+from symconv.errors import SymconvError
+from symconv.layers import Composite, Layer, LoopNest
+from symconv.nnlayers import _Elementwise
+from symconv.sizes import Size, as_size
+
+__all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
+
+#: How an addition was written in PyTorch: ``a + b`` (``"+"``) or ``torch.add(a, b)`` /
+#: ``a.add(b)`` (``"torch.add"``). The counts are the same; ptflops counts only the second.
+ADD_SPELLINGS = {"+": "add", "torch.add": "torch.add"}
+
+
+@dataclass(frozen=True, init=False)
+class Reuse(Layer):
+    """Continue from the output of an earlier stage, ``source``, whose shape is ``shape``.
+
+    Costs nothing; its output shape is ``shape`` whatever its input. ``source`` is the name of
+    the stage (``"input"`` for the network's input).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Reuse("input", (7, 7, 3)), (4,))
+    >>> c.output_shape, c.mults, c.adds, c.kind
+    ((7, 7, 3), 0, 0, 'reuse')
+    """
+
+    source: str
+    shape: tuple[Size, ...]
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, source: str, shape: object) -> None:
+        if not isinstance(source, str) or not source:
+            raise SymconvError(f"Reuse(source={source!r}) must name a stage, or 'input'")
+        if not isinstance(shape, (tuple, list)) or not shape:
+            raise SymconvError(
+                f"Reuse(shape={shape!r}) must be the channels-last shape of stage {source}, "
+                "like (7, 7, 3)"
+            )
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "shape", tuple(as_size(size, "shape") for size in shape))
+
+    @property
+    def kind(self) -> str:
+        return "reuse"
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return self.shape[-1]
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: the output is the recorded tensor of stage :attr:`source`."""
+        return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False)
+
+
+@dataclass(frozen=True, init=False)
+class Add(_Elementwise):
+    """Add the output of stage ``other`` (of the same shape) to the input: one add per element.
+
+    Parameters
+    ----------
+    other
+        The name of the stage whose output is added (``"input"``: the network's input).
+    spelling
+        ``"+"`` (default) or ``"torch.add"``, as the PyTorch model wrote it; the kind is
+        ``"add"`` or ``"torch.add"`` (see :data:`ADD_SPELLINGS`).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Add("input"), (56, 56, 24))
+    >>> c.adds, c.kind
+    (75264, 'add')
+    >>> Add("input", spelling="-")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: Add(spelling='-') is unknown; use one of +, torch.add
+    """
+
+    other: str
+    spelling: str
+
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+
+    def __init__(self, other: str, spelling: str = "+") -> None:
+        if not isinstance(other, str) or not other:
+            raise SymconvError(f"Add(other={other!r}) must name a stage, or 'input'")
+        if spelling not in ADD_SPELLINGS:
+            raise SymconvError(
+                f"Add(spelling={spelling!r}) is unknown; use one of {', '.join(ADD_SPELLINGS)}"
+            )
+        object.__setattr__(self, "other", other)
+        object.__setattr__(self, "spelling", spelling)
+
+    @property
+    def kind(self) -> str:
+        return ADD_SPELLINGS[self.spelling]
+
+
+def _recorded(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
+    assert isinstance(layer, Reuse)
+    return tuple(sympy.Integer(size) if isinstance(size, int) else size
+                 for size in layer.shape[:-1])
+
+
+def _same(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
+    return input_spatial
+
+
+output_spatial.register(Reuse, _recorded)
+output_spatial.register(Add, _same)
+
+
+@dataclass(frozen=True, init=False)
+class Graph(Composite):
+    """A network whose stages, in topological order, may branch (:class:`Reuse`) and join
+    (:class:`Add`).
+
+    Parameters
+    ----------
+    *layers
+        ``(name, layer)`` pairs in an order data can flow. Names are unique and may be dotted
+        paths (``"layer1.0.conv1"``, PyTorch's module names); ``"input"`` is reserved for the
+        network's input.
+    input_shape
+        The channels-last input shape the network is built for, so that ``cost(net)`` needs
+        none.
+
+    Raises
+    ------
+    SymconvError
+        For a name used twice, or a :class:`Reuse` or :class:`Add` naming no earlier stage.
+    """
+
+    layers: tuple[tuple[str, Layer], ...]
+    input_shape: tuple[Size, ...] | None
+    size_multiple: int
+
+    def __init__(self, *layers: tuple[str, Layer], input_shape: object = None) -> None:
+        seen = {"input"}
+        for index, entry in enumerate(layers):
+            if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], Layer)):
+                raise SymconvError(f"Graph: stage {index} is {entry!r}; pass (name, layer) pairs")
+            name, layer = entry
+            if name in seen:
+                raise SymconvError(f"Graph: the name {name!r} is used twice (or is 'input'); "
+                                   "give every stage its own name")
+            needed = getattr(layer, "source", None) or getattr(layer, "other", None)
+            if isinstance(layer, (Reuse, Add)) and needed not in seen:
+                raise SymconvError(f"Graph: stage {name} uses {needed!r}, which is no earlier "
+                                   "stage; list the stages in an order data can flow")
+            seen.add(name)
+        object.__setattr__(self, "layers", tuple(layers))
+        if input_shape is not None:
+            if not isinstance(input_shape, (tuple, list)):
+                raise SymconvError(
+                    f"input_shape={input_shape!r} must be a tuple of sizes, channels last, "
+                    "like (224, 224, 3)"
+                )
+            input_shape = tuple(as_size(size, "input_shape") for size in input_shape)
+        object.__setattr__(self, "input_shape", input_shape)
+        object.__setattr__(self, "size_multiple", 1)
+
+    @property
+    def kind(self) -> str:
+        return "graph"
+
+    @property
+    def stages(self) -> tuple[tuple[str, Layer], ...]:
+        return self.layers
+
+    def __len__(self) -> int:
+        return len(self.layers)
