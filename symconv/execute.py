@@ -36,18 +36,29 @@ layer kind is three or four small functions, not an edit of this module's intern
     The vectorised evaluation; it does its arithmetic through the counting helpers of
     ``counter`` (:meth:`Counter.einsum`, :meth:`Counter.matmul`, :meth:`Counter.multiply`,
     :meth:`Counter.add`, :meth:`Counter.add_into`, :meth:`Counter.divide`,
-    :meth:`Counter.maximum`), which call NumPy and count from the shapes involved.
+    :meth:`Counter.maximum`, :meth:`Counter.minimum`), which call NumPy and count from the
+    shapes involved.
 ``run_reference(layer, x, params, counter) -> numpy.ndarray``
     Plain loops over scalars; adds its tallies to ``counter.mults``, ``counter.adds``, ...
 
 ``check_fits(layer, spatial) -> None``
     Optional: raise :class:`~symconv.errors.SymconvError` when the input's spatial sizes do not
     fit the layer (by default every size fits).
+``buffer_shapes(layer) -> dict[str, tuple[int, ...]]``
+    Optional: tensors the layer reads that are not learned parameters (BatchNorm's running
+    mean and variance). They are passed in ``execute(..., buffers=...)`` and returned in
+    :attr:`Execution.buffers`, apart from the parameters, so that ``.params`` holds exactly
+    what a derived cost counts as parameters.
+``uses_block_input(layer) -> bool``
+    Optional: ``True`` for a stage that also reads the input of the composite it belongs to
+    (the addition closing a residual block); its executors get it as ``block_input=``.
 
 ``x`` arrives checked (rank, channels, sizes) and ``params`` as a dict of ``float64`` arrays of
-the registered shapes. Composites (:class:`~symconv.layers.Composite`, anything with
-``.stages``) need no registration: :func:`execute` runs their stages in order and nests the
-parameters and results by stage name.
+the registered shapes, buffers included under their own names. Composites
+(:class:`~symconv.layers.Composite`, anything with ``.stages``, networks included) need no
+registration: :func:`execute` runs their stages in order, checks each stage's input as it
+comes, and nests the parameters, buffers and results by stage name. The executors of the layers
+around convolutions (:mod:`symconv.nnlayers`) live in :mod:`symconv.nnexecute`.
 
 Examples
 --------
@@ -94,7 +105,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
 import numpy as np
 import sympy
@@ -105,7 +116,8 @@ from symconv.sizes import Size
 
 __all__ = [
     "Counts", "Counter", "Execution", "execute",
-    "parameter_shapes", "run_fast", "run_reference", "check_fits", "METHODS",
+    "parameter_shapes", "buffer_shapes", "run_fast", "run_reference", "check_fits",
+    "uses_block_input", "METHODS",
 ]
 
 #: The executors :func:`execute` can run.
@@ -255,18 +267,20 @@ class Counter:
             self.adds += out.size * (terms - 1)
         return out
 
-    def _elementwise(self, operation: np.ufunc, kind: str, a: Array, b: Array) -> Array:
-        """Apply a binary ufunc, counting one ``kind`` per element of the broadcast result."""
-        out = operation(a, b)
+    def _elementwise(self, operation: np.ufunc, kind: str, a: Array | float, b: Array | float,
+                     out: Array | None = None) -> Array:
+        """Apply a binary ufunc (into ``out`` if given), counting one ``kind`` per element of the
+        broadcast result."""
+        result: Array = operation(a, b) if out is None else operation(a, b, out=out)
         if self.enabled:
-            setattr(self, kind, getattr(self, kind) + np.size(out))
-        return out
+            setattr(self, kind, getattr(self, kind) + np.size(result))
+        return result
 
-    def multiply(self, a: Array, b: Array) -> Array:
+    def multiply(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
-        return self._elementwise(np.multiply, "mults", a, b)
+        return self._elementwise(np.multiply, "mults", a, b, out)
 
-    def add(self, a: Array, b: Array) -> Array:
+    def add(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a + b``: one addition per element of the broadcast result.
 
         Examples
@@ -278,7 +292,7 @@ class Counter:
         >>> counter.adds
         100
         """
-        return self._elementwise(np.add, "adds", a, b)
+        return self._elementwise(np.add, "adds", a, b, out)
 
     def add_into(self, target: Array, values: Array) -> None:
         """``target += values`` in place: one addition per element of ``target``.
@@ -295,12 +309,17 @@ class Counter:
             self.adds += target.size
         np.add(target, values, out=target)
 
-    def divide(self, a: Array, b: Array) -> Array:
+    def divide(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
-        return self._elementwise(np.divide, "divs", a, b)
+        return self._elementwise(np.divide, "divs", a, b, out)
 
-    def maximum(self, a: Array, b: Array) -> Array:
-        """Elementwise ``max(a, b)``: one comparison per element of the broadcast result.
+    def minimum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``min(a, b)``: one comparison per element of the broadcast result."""
+        return self._elementwise(np.minimum, "comparisons", a, b, out)
+
+    def maximum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``max(a, b)`` (into ``out`` if given): one comparison per element of the
+        broadcast result.
 
         Examples
         --------
@@ -313,7 +332,7 @@ class Counter:
         >>> counter.comparisons, counter.divs
         (2, 3)
         """
-        return self._elementwise(np.maximum, "comparisons", a, b)
+        return self._elementwise(np.maximum, "comparisons", a, b, out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,6 +349,9 @@ class Execution:
     params
         The parameters used: ``{"weight": ..., "bias": ...}`` for one convolution, nested by
         stage name for a composite.
+    buffers
+        The other tensors a layer reads that are not learned parameters, nested as ``params``:
+        BatchNorm's ``{"running_mean": ..., "running_var": ...}``; ``{}`` for layers without.
     stages
         ``(name, Execution)`` for each stage of a composite; empty for a single layer.
     layer
@@ -344,6 +366,7 @@ class Execution:
     stages: tuple[tuple[str, Execution], ...]
     layer: Layer
     method: str
+    buffers: Params = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -362,6 +385,42 @@ def parameter_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
     {'weight': (3, 3, 6, 2)}
     """
     return {}
+
+
+@functools.singledispatch
+def buffer_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
+    """The name and shape of each buffer of a single layer: a tensor it reads that is not a
+    learned parameter (none by default).
+
+    Buffers are kept apart from :func:`parameter_shapes` so that the parameters of an execution
+    are exactly those a derived cost counts. When not given they are drawn
+    uniformly from [0.5, 1.5) (positive, as a running variance must be).
+
+    Examples
+    --------
+    >>> from symconv import BatchNorm2d, Conv2d
+    >>> buffer_shapes(BatchNorm2d(8)), buffer_shapes(Conv2d(3, 8, 3))
+    ({'running_mean': (8,), 'running_var': (8,)}, {})
+    """
+    return {}
+
+
+@functools.singledispatch
+def uses_block_input(layer: Layer) -> bool:
+    """Whether a stage also reads the input of the composite it is a stage of.
+
+    The addition closing a residual block (:class:`~symconv.nnlayers.ResidualAdd`) adds the
+    block's input to the block's output. The composite runner calls the executors of such a
+    stage with one more keyword argument, ``block_input=`` (the composite's input array):
+    ``run_fast(layer, x, params, counter, block_input=...)``. ``False`` by default.
+
+    Examples
+    --------
+    >>> from symconv.nnlayers import ReLU, ResidualAdd
+    >>> uses_block_input(ResidualAdd()), uses_block_input(ReLU())
+    (True, False)
+    """
+    return False
 
 
 @functools.singledispatch
@@ -410,7 +469,21 @@ def _ints(values: Sequence[Size]) -> tuple[int, ...]:
     return tuple(int(value) for value in values)
 
 
-def _conv_geometry(layer: ConvNd, spatial: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+class _Windowed(Protocol):
+    """A layer that slides a window: a convolution, or a pooling layer."""
+
+    @property
+    def kernel_size(self) -> tuple[Size, ...]: ...
+    @property
+    def stride(self) -> tuple[Size, ...]: ...
+    @property
+    def padding(self) -> tuple[Size, ...]: ...
+    @property
+    def dilation(self) -> tuple[Size, ...]: ...
+
+
+def _conv_geometry(layer: _Windowed, spatial: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Kernel, stride, padding, dilation, the span of a window (``reach``) and the output sizes."""
     kernel, stride = _ints(layer.kernel_size), _ints(layer.stride)
     padding, dilation = _ints(layer.padding), _ints(layer.dilation)
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
@@ -419,8 +492,8 @@ def _conv_geometry(layer: ConvNd, spatial: tuple[int, ...]) -> dict[str, tuple[i
             "reach": reach, "output": output}
 
 
-@check_fits.register
-def _(layer: ConvNd, spatial: tuple[int, ...]) -> None:
+def _check_window_fits(layer: _Windowed, spatial: tuple[int, ...]) -> None:
+    """The padded input must hold one (dilated) window along every axis."""
     geometry = _conv_geometry(layer, spatial)
     for axis, size in enumerate(spatial):
         padding, reach = geometry["padding"][axis], geometry["reach"][axis]
@@ -431,6 +504,9 @@ def _(layer: ConvNd, spatial: tuple[int, ...]) -> None:
                 f"{geometry['dilation'][axis]} spans {reach} > {size} + 2·{padding} (padding); "
                 "use a larger input, a smaller kernel or dilation, or more padding"
             )
+
+
+check_fits.register(ConvNd, _check_window_fits)
 
 
 def _conv_parameter_shapes(layer: ConvNd | ConvTransposeNd) -> dict[str, tuple[int, ...]]:
@@ -674,7 +750,12 @@ def _symbols_in(value: object) -> set[sympy.Symbol]:
     return set()
 
 
-def _check_concrete(layer: Layer) -> None:
+def _check_concrete(layer: Layer, path: tuple[str, ...] = ()) -> None:
+    """Raise when a single layer, or any stage of a composite, has symbolic sizes."""
+    if isinstance(layer, Composite):
+        for name, stage in layer.stages:
+            _check_concrete(stage, (*path, name))
+        return
     if not dataclasses.is_dataclass(layer):
         return
     found: set[sympy.Symbol] = set()
@@ -682,9 +763,10 @@ def _check_concrete(layer: Layer) -> None:
         found |= _symbols_in(getattr(layer, field.name))
     if found:
         names = ", ".join(sorted(str(symbol) for symbol in found))
+        where = f" (stage {'.'.join(path)})" if path else ""
         raise SymconvError(
-            f"layer={layer!r} has symbolic sizes ({names}); execute needs numbers: build the "
-            f"layer with ints (substitute a number for {names}), e.g. Conv2d(3, 64, 3)"
+            f"layer={layer!r}{where} has symbolic sizes ({names}); execute needs numbers: build "
+            f"the layer with ints (substitute a number for {names}), e.g. Conv2d(3, 64, 3)"
         )
 
 
@@ -716,38 +798,51 @@ def _check_input(layer: Layer, x: object) -> Array:
     return array
 
 
-def _key_path(path: tuple[str, ...]) -> str:
-    return "params" + "".join(f"[{key!r}]" for key in path)
+#: What a layer holds besides its input, by the name of ``execute``'s argument: the registry
+#: of its shapes.
+_HELD = {"params": parameter_shapes, "buffers": buffer_shapes}
+_SINGULAR = {"params": "parameter", "buffers": "buffer"}
+_PLURAL = {"params": "parameters", "buffers": "buffers"}
 
 
-def _check_params(
-    layer: Layer, given: object, path: tuple[str, ...]
-) -> dict[str, tuple[int, ...]]:
-    shapes = parameter_shapes(layer)
+def _key_path(path: tuple[str, ...], root: str = "params") -> str:
+    return root + "".join(f"[{key!r}]" for key in path)
+
+
+def _holds(layer: Layer, root: str) -> bool:
+    """Whether a layer, or any stage of a composite, has parameters (``root="params"``) or
+    buffers (``"buffers"``)."""
+    if isinstance(layer, Composite):
+        return any(_holds(stage, root) for _, stage in layer.stages)
+    return bool(_HELD[root](layer))
+
+
+def _draw(root: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    if root == "buffers":
+        return rng.uniform(0.5, 1.5, shape)
+    return rng.standard_normal(shape)
+
+
+def _held(layer: Layer, given: object, rng: np.random.Generator, path: tuple[str, ...],
+          root: str) -> Params:
+    """Draw a single layer's parameters or buffers, or check and convert the user's."""
+    shapes = _HELD[root](layer)
+    if given is None:
+        return {name: _draw(root, shape, rng) for name, shape in shapes.items()}
     if not isinstance(given, Mapping):
         raise SymconvError(
-            f"{_key_path(path)} must be a dict of arrays with keys {sorted(shapes)}, "
+            f"{_key_path(path, root)} must be a dict of arrays with keys {sorted(shapes)}, "
             f"not {type(given).__name__}"
         )
     extra = sorted(set(given) - set(shapes))
     if extra:
         raise SymconvError(
-            f"{_key_path((*path, extra[0]))} is not a parameter of {layer!r}; "
+            f"{_key_path((*path, extra[0]), root)} is not a {_SINGULAR[root]} of {layer!r}; "
             f"its keys are {sorted(shapes)}"
         )
-    return shapes
-
-
-def _parameters(layer: Layer, given: object, rng: np.random.Generator,
-                path: tuple[str, ...]) -> Params:
-    """Draw a single layer's parameters, or check and convert the user's."""
-    if given is None:
-        return {name: rng.standard_normal(shape) for name, shape in parameter_shapes(layer).items()}
-    shapes = _check_params(layer, given, path)
-    assert isinstance(given, Mapping)
-    params: Params = {}
+    held: Params = {}
     for name, shape in shapes.items():
-        where = _key_path((*path, name))
+        where = _key_path((*path, name), root)
         if name not in given:
             raise SymconvError(f"{where} is missing: {layer!r} needs an array of shape {shape}")
         try:
@@ -759,49 +854,91 @@ def _parameters(layer: Layer, given: object, rng: np.random.Generator,
                 f"{where} has shape {array.shape} but {type(layer).__name__} expects "
                 f"shape {shape}"
             )
-        params[name] = array
-    return params
+        held[name] = array
+    return held
 
 
-def _run(layer: Layer, x: Array, given: object, rng: np.random.Generator, method: str,
-         count: bool, path: tuple[str, ...]) -> Execution:
+def _stage_given(layer: Composite, given: object, name: str, stage: Layer,
+                 path: tuple[str, ...], root: str) -> object:
+    """The part of a composite's ``params`` (or ``buffers``) that belongs to one stage.
+
+    A stage without any may be left out of the dict.
+    """
+    if given is None:
+        return None
+    if not isinstance(given, Mapping):
+        raise SymconvError(
+            f"{_key_path(path, root)} must be a dict keyed by stage name "
+            f"{[stage_name for stage_name, _ in layer.stages]}, not {type(given).__name__}"
+        )
+    if name in given:
+        return given[name]
+    if _holds(stage, root):
+        raise SymconvError(
+            f"{_key_path((*path, name), root)} is missing: pass the {_PLURAL[root]} of every "
+            "stage (those without any may be left out)"
+        )
+    return None
+
+
+def _at_stage(error: SymconvError, path: tuple[str, ...], layer: Layer) -> SymconvError:
+    """The error of a stage, prefixed with the stage's dotted name, as ``cost`` names it."""
+    return SymconvError(f"layer {'.'.join(path)} ({layer.kind}): {error}")
+
+
+def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Generator,
+         method: str, count: bool, path: tuple[str, ...],
+         block_input: Array | None = None) -> Execution:
     if isinstance(layer, Composite):
-        if given is not None and not isinstance(given, Mapping):
-            raise SymconvError(
-                f"{_key_path(path)} must be a dict keyed by stage name "
-                f"{[name for name, _ in layer.stages]}, not {type(given).__name__}"
-            )
         names = [name for name, _ in layer.stages]
-        extra = sorted(set(given or {}) - set(names))
-        if extra:
-            raise SymconvError(
-                f"{_key_path((*path, extra[0]))} is not a stage of {type(layer).__name__}; "
-                f"its stages are {names}"
-            )
+        for root, value in given.items():
+            extra = sorted(set(value) - set(names)) if isinstance(value, Mapping) else []
+            if extra:
+                raise SymconvError(
+                    f"{_key_path((*path, extra[0]), root)} is not a stage of "
+                    f"{type(layer).__name__}; its stages are {names}"
+                )
         stages: list[tuple[str, Execution]] = []
         current = x
         for name, stage in layer.stages:
-            if given is not None and name not in given:
-                raise SymconvError(
-                    f"{_key_path((*path, name))} is missing: pass the parameters of every stage"
-                )
-            result = _run(stage, _check_input(stage, current),
-                          None if given is None else given[name], rng, method, count,
-                          (*path, name))
+            parts = {root: _stage_given(layer, value, name, stage, path, root)
+                     for root, value in given.items()}
+            try:
+                checked = _check_input(stage, current)
+            except SymconvError as error:
+                raise _at_stage(error, (*path, name), stage) from None
+            result = _run(stage, checked, parts, rng, method, count, (*path, name),
+                          x if uses_block_input(stage) else None)
             stages.append((name, result))
             current = result.output
         counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
         return Execution(
             output=current, counts=counts, params={name: r.params for name, r in stages},
             stages=tuple(stages), layer=layer, method=method,
+            buffers={name: r.buffers for name, r in stages},
         )
-    params = _parameters(layer, given, rng, path)
+    params = _held(layer, given["params"], rng, path, "params")
+    buffers = _held(layer, given["buffers"], rng, path, "buffers")
     counter = Counter(enabled=count)
-    output = _RUNNERS[method](layer, x, params, counter)
+    runner = _RUNNERS[method]
+    try:
+        if uses_block_input(layer):
+            if block_input is None:
+                raise SymconvError(
+                    f"layer={layer!r} adds the input of the block it closes; run it as the "
+                    "last stage of a composite, e.g. Residual(block)"
+                )
+            output = runner(layer, x, {**params, **buffers}, counter, block_input=block_input)
+        else:
+            output = runner(layer, x, {**params, **buffers}, counter)
+    except SymconvError as error:
+        if not path:
+            raise
+        raise _at_stage(error, path, layer) from None
     return Execution(
         output=np.asarray(output, dtype=np.float64),
         counts=counter.counts() if count else None,
-        params=params, stages=(), layer=layer, method=method,
+        params=params, stages=(), layer=layer, method=method, buffers=buffers,
     )
 
 
@@ -810,6 +947,7 @@ def execute(
     x: object,
     params: Mapping[str, Any] | None = None,
     *,
+    buffers: Mapping[str, Any] | None = None,
     seed: int = 0,
     method: Method = "fast",
     count: bool = True,
@@ -827,10 +965,17 @@ def execute(
         ``{"weight": ..., "bias": ...}`` (bias only where ``bias=True``) for one layer, nested
         by stage name for a composite (``{"depthwise": {...}, "pointwise": {...}}``). A
         convolution's weight is ``(*kernel_size, in_channels/groups, out_channels)``, a
-        transposed convolution's ``(*kernel_size, in_channels, out_channels/groups)``. When
-        ``None``, standard normal values from ``numpy.random.default_rng(seed)``.
+        transposed convolution's ``(*kernel_size, in_channels, out_channels/groups)``; a
+        :class:`~symconv.nnlayers.Linear` layer's ``(in_features, out_features)``; BatchNorm's
+        ``weight`` (γ) and ``bias`` (β) ``(channels,)``. Stages without parameters (activations,
+        pooling) may be left out. When ``None``, standard normal values from
+        ``numpy.random.default_rng(seed)``.
+    buffers
+        Tensors that are not learned parameters, nested as ``params``: BatchNorm's
+        ``{"running_mean": ..., "running_var": ...}``, each ``(channels,)``. When ``None``,
+        uniform on [0.5, 1.5) from the same generator.
     seed
-        Seed of the random parameters.
+        Seed of the random parameters and buffers.
     method
         ``"fast"`` (vectorised) or ``"reference"`` (plain Python loops over every scalar; for
         small shapes only). Both count the same operations.
@@ -841,13 +986,14 @@ def execute(
     Returns
     -------
     Execution
-        ``.output``, ``.counts`` (mults, adds, divs, comparisons), ``.params``, ``.stages``.
+        ``.output``, ``.counts`` (mults, adds, divs, comparisons), ``.params``, ``.buffers``,
+        ``.stages``.
 
     Raises
     ------
     SymconvError
-        For symbolic sizes, an input of the wrong rank, channels or size, or parameters of the
-        wrong keys or shapes.
+        For symbolic sizes, an input of the wrong rank, channels or size, parameters or
+        buffers of the wrong keys or shapes, or a residual block that changes the shape.
 
     Examples
     --------
@@ -875,4 +1021,9 @@ def execute(
         raise SymconvError(f"seed={seed!r} must be an int")
     _check_concrete(layer)
     array = _check_input(layer, x)
-    return _run(layer, array, params, np.random.default_rng(seed), method, count, ())
+    return _run(layer, array, {"params": params, "buffers": buffers},
+                np.random.default_rng(seed), method, count, ())
+
+
+# The executors of the layers around convolutions register themselves with the registries above.
+from symconv import nnexecute as _nnexecute  # noqa: E402, F401

@@ -1,9 +1,11 @@
-"""Check derived formulas against counts of a real execution, stage by stage.
+"""Check derived formulas against counts of a real execution, layer by layer.
 
-:func:`verify` runs a layer with the fast NumPy executor (:func:`symconv.execute.execute`) on a
-random input and derives its cost with :func:`symconv.derive.cost`, then compares, per stage, the
-multiplications and additions counted while running with the values of the formulas, and the
-output shape of the run with the derived one.
+:func:`verify` runs a layer, composite or whole network with the fast NumPy executor
+(:func:`symconv.execute.execute`) on a random input and derives its cost with
+:func:`symconv.derive.cost`, then compares, for every single layer (named by its dotted path in
+the network), the multiplications, additions, divisions and comparisons counted while running
+with the values of the formulas, the output shape of the run with the derived one, and the
+number of parameter values used with the derived parameter count.
 
 Examples
 --------
@@ -53,7 +55,10 @@ class StageCheck:
     counted_shape, formula_shape
         The output shape of the run and the derived output shape.
     match
-        Whether the counts and the output shapes are all equal.
+        Whether the counts, the output shapes and the parameter counts are all equal.
+    counted_params, formula_params
+        The number of parameter values the run used (buffers such as BatchNorm's running
+        statistics excluded) and the derived parameter count.
     """
 
     name: str
@@ -62,6 +67,8 @@ class StageCheck:
     counted_shape: tuple[int, ...]
     formula_shape: tuple[int, ...]
     match: bool
+    counted_params: int = 0
+    formula_params: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name", "counted", "formula", "match"}``, for JSON reports."""
@@ -134,34 +141,78 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
              *(kind for kind in _KEPT_APART if counted_all[kind] or formula_all[kind])]
     counted_shape = tuple(int(size) for size in run.output.shape)
     formula_shape = tuple(_as_int(size, "output size") for size in derived.output_shape)
+    counted_params = sum(int(np.size(value)) for value in run.params.values())
+    formula_params = _as_int(derived.params, "params")
     return StageCheck(
         name=name,
         counted={kind: counted_all[kind] for kind in kinds},
         formula={kind: formula_all[kind] for kind in kinds},
         counted_shape=counted_shape,
         formula_shape=formula_shape,
-        match=counted_all == formula_all and counted_shape == formula_shape,
+        match=(counted_all == formula_all and counted_shape == formula_shape
+               and counted_params == formula_params),
+        counted_params=counted_params,
+        formula_params=formula_params,
     )
 
 
-def verify(layer: Layer, input_shape: tuple[int, ...], *, seed: int = 0) -> Verification:
+def _checks(run: Execution, derived: Cost, path: str) -> tuple[list[StageCheck], bool]:
+    """One check per single layer, named by its dotted path as :func:`symconv.network.rows`
+    names it, and whether the run and the derivation have the same stages."""
+    if not run.stages:
+        return [_check(path, run, derived)], not derived.stages
+    checks: list[StageCheck] = []
+    same = [name for name, _ in run.stages] == [name for name, _ in derived.stages]
+    for (name, stage_run), (_, stage_cost) in zip(run.stages, derived.stages):
+        found, same_below = _checks(stage_run, stage_cost, f"{path}.{name}" if path else name)
+        checks += found
+        same = same and same_below
+    return checks, same
+
+
+def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
+    if input_shape is None:
+        input_shape = getattr(layer, "input_shape", None)
+        if input_shape is None:
+            raise SymconvError(
+                f"input_shape is needed: {type(layer).__name__} carries none; pass one, "
+                "channels last, like verify(layer, (7, 7, 3))"
+            )
+    if not isinstance(input_shape, (tuple, list)) or not all(
+        isinstance(size, (int, np.integer, sympy.Integer)) and not isinstance(size, bool)
+        for size in input_shape
+    ):
+        raise SymconvError(
+            f"input_shape={input_shape!r} must be a tuple of ints, channels last, like (7, 7, 3); "
+            "substitute numbers for symbols before verifying"
+        )
+    return tuple(int(size) for size in input_shape)
+
+
+def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0) -> Verification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
     Parameters
     ----------
     layer
-        A symconv layer or composite with integer sizes.
+        A symconv layer, composite or network with integer sizes.
     input_shape
         The channels-last input shape: ``(H, W, C)``, ``(L, C)`` or ``(D, H, W, C)``, of ints.
+        Not needed for a network that carries its own (``Sequential(..., input_shape=...)``,
+        the zoo's networks).
     seed
         The input is ``numpy.random.default_rng(seed).standard_normal(input_shape)`` and the
-        parameters those of ``execute(layer, x, seed=seed)``, so that a run can be repeated.
+        parameters and buffers those of ``execute(layer, x, seed=seed)``, so that a run can be
+        repeated.
 
     Returns
     -------
     Verification
-        ``.ok``, and per stage the mults and adds counted against the formulas' values
-        (see :class:`StageCheck`); ``.to_dict()`` for JSON.
+        ``.ok``, and per single layer — named by its dotted path in the network, as
+        :func:`symconv.network.rows` names it (``"block3.depthwise"``), or by its kind when the
+        layer is alone — the mults, adds, divs and comparisons counted against the formulas'
+        values, the output shapes and the parameter counts (see :class:`StageCheck`);
+        ``.to_dict()`` for JSON.
 
     Raises
     ------
@@ -176,27 +227,32 @@ def verify(layer: Layer, input_shape: tuple[int, ...], *, seed: int = 0) -> Veri
     (True, 'transposed', (11, 11, 4))
     >>> check.stages[0].counted   # 5·5·8 inputs × 3·3·4 weights; + one bias add per output
     {'mults': 7200, 'adds': 7684}
+
+    A whole network, at a small width and resolution; every layer is checked under its
+    dotted name. Block 3 runs on 8×8×8, expanded to 48 channels:
+
+    >>> from symconv.zoo import mobilenet_v2
+    >>> check = verify(mobilenet_v2(alpha=0.25, resolution=32))
+    >>> check.ok, len(check.stages)
+    (True, 152)
+    >>> [(stage.name, stage.counted) for stage in check.stages if stage.name.startswith("block3.")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('block3.expand', {'mults': 24576, 'adds': 21504}),
+     ('block3.expand_bn', {'mults': 3072, 'adds': 3072}),
+     ('block3.expand_relu6', {'mults': 0, 'adds': 0, 'comparisons': 6144}),
+     ('block3.depthwise', {'mults': 27648, 'adds': 24576}),
+     ('block3.depthwise_bn', {'mults': 3072, 'adds': 3072}),
+     ('block3.depthwise_relu6', {'mults': 0, 'adds': 0, 'comparisons': 6144}),
+     ('block3.project', {'mults': 24576, 'adds': 24064}),
+     ('block3.project_bn', {'mults': 512, 'adds': 512}),
+     ('block3.add', {'mults': 0, 'adds': 512})]
     """
-    if not isinstance(input_shape, (tuple, list)) or not all(
-        isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in input_shape
-    ):
-        raise SymconvError(
-            f"input_shape={input_shape!r} must be a tuple of ints, channels last, like (7, 7, 3); "
-            "substitute numbers for symbols before verifying"
-        )
-    shape = tuple(int(size) for size in input_shape)
+    shape = _input_shape(layer, input_shape)
     derived = cost(layer, shape)
     x = np.random.default_rng(seed).standard_normal(shape)
     run = execute(layer, x, seed=seed)
-    if run.stages:
-        pairs = [
-            (name, stage_run, stage_cost)
-            for (name, stage_run), (_, stage_cost) in zip(run.stages, derived.stages)
-        ]
-    else:
-        pairs = [(derived.kind or layer.kind, run, derived)]
-    stages = tuple(_check(name, stage_run, stage_cost) for name, stage_run, stage_cost in pairs)
+    checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     return Verification(
-        ok=all(stage.match for stage in stages) and len(run.stages) == len(derived.stages),
-        stages=stages, layer=layer, input_shape=shape,
+        ok=same and all(check.match for check in checks),
+        stages=tuple(checks), layer=layer, input_shape=shape,
     )
