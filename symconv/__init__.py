@@ -45,6 +45,7 @@ from symconv.nnlayers import (
 
 if TYPE_CHECKING:
     from symconv.execute import execute
+    from symconv.torch_bridge import from_torch
     from symconv.verify import verify
 
 __version__ = "0.1.0"
@@ -53,6 +54,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "execute": "symconv.execute",
     "verify": "symconv.verify",
+    "from_torch": "symconv.torch_bridge",
 }
 
 
@@ -86,5 +88,5 @@ __all__ = [
     "Cost", "cost", "ratio", "SymconvError", "__version__",
     "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
     "Flatten", "Residual", "Sequential", "count",
-    "execute", "verify",
+    "execute", "verify", "from_torch",
 ]

@@ -53,6 +53,16 @@ BY_HAND = {
     "comparisons": 128,
     "ops": (1728 + 64 + 256 + 32) + (1728 + 64 + 192 + 64 + 48 + 32) + 16 + 128,
     "params": 112 + 8 + 16 + 10,
+    # The peers' rules (docs/conventions.md): conv and fc with biases, BN 2/element, ReLU6
+    # 1/element, avg pool 2/input element; a + b is not counted.
+    "ptflops": (1728 + 64) + 2 * 64 + 64 + 256 + 2 * 64 + (32 + 8),
+    # No biases, BN 4/element, ReLU6 0, avg pool 1/output element.
+    "thop": 1728 + 4 * 64 + 256 + 16 + 32,
+    # No biases, BN 2/element, nothing for activations, pooling or additions.
+    "fvcore": 1728 + 2 * 64 + 256 + 32,
+    "torch": 2 * (1728 + 256 + 32),
+    # Conv: parameters × output positions (112·16, 16·16); BN and fc: their parameters.
+    "torchinfo": 112 * 16 + 8 + 16 * 16 + 10,
 }
 
 
