@@ -36,8 +36,8 @@ layer kind is three or four small functions, not an edit of this module's intern
     The vectorised evaluation; it does its arithmetic through the counting helpers of
     ``counter`` (:meth:`Counter.einsum`, :meth:`Counter.matmul`, :meth:`Counter.multiply`,
     :meth:`Counter.add`, :meth:`Counter.add_into`, :meth:`Counter.divide`,
-    :meth:`Counter.maximum`, :meth:`Counter.minimum`), which call NumPy and count from the
-    shapes involved.
+    :meth:`Counter.maximum`, :meth:`Counter.minimum`, :meth:`Counter.greater`), which call
+    NumPy and count from the shapes involved.
 ``run_reference(layer, x, params, counter) -> numpy.ndarray``
     Plain loops over scalars; adds its tallies to ``counter.mults``, ``counter.adds``, ...
 
@@ -49,9 +49,11 @@ layer kind is three or four small functions, not an edit of this module's intern
     mean and variance). They are passed in ``execute(..., buffers=...)`` and returned in
     :attr:`Execution.buffers`, apart from the parameters, so that ``.params`` holds exactly
     what a derived cost counts as parameters.
-``uses_block_input(layer) -> bool``
-    Optional: ``True`` for a stage that also reads the input of the composite it belongs to
-    (the addition closing a residual block); its executors get it as ``block_input=``.
+``second_input(layer) -> str | None``
+    Optional: for a stage that reads a tensor besides the previous stage's output, its name —
+    ``"input"``, the input of the composite the stage belongs to (the addition closing a
+    residual block), or an earlier stage of that composite (a graph's ``Reuse`` and ``Add``);
+    its executors get that tensor as the keyword ``other=``.
 
 ``x`` arrives checked (rank, channels, sizes) and ``params`` as a dict of ``float64`` arrays of
 the registered shapes, buffers included under their own names. Composites
@@ -117,7 +119,7 @@ from symconv.sizes import Size
 __all__ = [
     "Counts", "Counter", "Execution", "execute",
     "parameter_shapes", "buffer_shapes", "run_fast", "run_reference", "check_fits",
-    "uses_block_input", "METHODS",
+    "second_input", "METHODS",
 ]
 
 #: The executors :func:`execute` can run.
@@ -313,6 +315,18 @@ class Counter:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
         return self._elementwise(np.divide, "divs", a, b, out)
 
+    def greater(self, a: Array, b: Array | float) -> Array:
+        """Elementwise ``a > b`` (a boolean mask): one comparison per element of the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.greater(np.array([-1.0, 2.0]), 0.0), counter.comparisons
+        (array([False,  True]), 2)
+        """
+        return self._elementwise(np.greater, "comparisons", a, b)
+
     def minimum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``min(a, b)``: one comparison per element of the broadcast result."""
         return self._elementwise(np.minimum, "comparisons", a, b, out)
@@ -406,21 +420,23 @@ def buffer_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
 
 
 @functools.singledispatch
-def uses_block_input(layer: Layer) -> bool:
-    """Whether a stage also reads the input of the composite it is a stage of.
+def second_input(layer: Layer) -> str | None:
+    """The name of the tensor a stage reads besides the previous stage's output, if any.
 
-    The addition closing a residual block (:class:`~symconv.nnlayers.ResidualAdd`) adds the
-    block's input to the block's output. The composite runner calls the executors of such a
-    stage with one more keyword argument, ``block_input=`` (the composite's input array):
-    ``run_fast(layer, x, params, counter, block_input=...)``. ``False`` by default.
+    ``"input"`` is the input of the composite the stage belongs to: the addition closing a
+    residual block (:class:`~symconv.nnlayers.ResidualAdd`) adds the block's input to the
+    block's output. Any other name is an earlier stage of the same composite, whose output is
+    read (a :class:`~symconv.graph.Graph`'s ``Reuse`` and ``Add``). The composite runner calls
+    the executors of such a stage with one more keyword argument, ``other=``, that tensor:
+    ``run_fast(layer, x, params, counter, other=...)``. ``None`` (the default): none.
 
     Examples
     --------
     >>> from symconv.nnlayers import ReLU, ResidualAdd
-    >>> uses_block_input(ResidualAdd()), uses_block_input(ReLU())
-    (True, False)
+    >>> second_input(ResidualAdd()), second_input(ReLU())
+    ('input', None)
     """
-    return False
+    return None
 
 
 @functools.singledispatch
@@ -886,9 +902,26 @@ def _at_stage(error: SymconvError, path: tuple[str, ...], layer: Layer) -> Symco
     return SymconvError(f"layer {'.'.join(path)} ({layer.kind}): {error}")
 
 
+def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
+            path: tuple[str, ...]) -> Array | None:
+    """The tensor ``stage`` reads besides its input (:func:`second_input`), if any: the
+    composite's input ``x`` or an earlier stage's output."""
+    name = second_input(stage)
+    if name is None:
+        return None
+    if name == "input":
+        return x
+    if name not in outputs:
+        raise SymconvError(
+            f"layer {'.'.join(path)} ({stage.kind}) reads stage {name!r}, which has not run "
+            f"before it; the stages that have: {', '.join(['input', *outputs])}"
+        )
+    return outputs[name]
+
+
 def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Generator,
          method: str, count: bool, path: tuple[str, ...],
-         block_input: Array | None = None) -> Execution:
+         other: Array | None = None) -> Execution:
     if isinstance(layer, Composite):
         names = [name for name, _ in layer.stages]
         for root, value in given.items():
@@ -899,6 +932,7 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Gen
                     f"{type(layer).__name__}; its stages are {names}"
                 )
         stages: list[tuple[str, Execution]] = []
+        outputs: dict[str, Array] = {}
         current = x
         for name, stage in layer.stages:
             parts = {root: _stage_given(layer, value, name, stage, path, root)
@@ -908,9 +942,9 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Gen
             except SymconvError as error:
                 raise _at_stage(error, (*path, name), stage) from None
             result = _run(stage, checked, parts, rng, method, count, (*path, name),
-                          x if uses_block_input(stage) else None)
+                          _second(stage, x, outputs, (*path, name)))
             stages.append((name, result))
-            current = result.output
+            current = outputs[name] = result.output
         counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
         return Execution(
             output=current, counts=counts, params={name: r.params for name, r in stages},
@@ -922,13 +956,13 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Gen
     counter = Counter(enabled=count)
     runner = _RUNNERS[method]
     try:
-        if uses_block_input(layer):
-            if block_input is None:
+        if second_input(layer) is not None:
+            if other is None:
                 raise SymconvError(
-                    f"layer={layer!r} adds the input of the block it closes; run it as the "
-                    "last stage of a composite, e.g. Residual(block)"
+                    f"layer={layer!r} reads {second_input(layer)!r} besides its input; run it as "
+                    "a stage of a composite: Residual(block), or a Graph"
                 )
-            output = runner(layer, x, {**params, **buffers}, counter, block_input=block_input)
+            output = runner(layer, x, {**params, **buffers}, counter, other=other)
         else:
             output = runner(layer, x, {**params, **buffers}, counter)
     except SymconvError as error:

@@ -1,4 +1,6 @@
-"""Executors of the layers around convolutions (:mod:`symconv.nnlayers`), fast and reference.
+"""Executors of the layers around convolutions, fast and reference.
+
+The layers of :mod:`symconv.nnlayers`, and the routing stages of :mod:`symconv.graph`.
 
 Each layer registers its parameter (and buffer) shapes, a vectorised executor and a plain-loop
 reference executor with the registries of :mod:`symconv.execute`, which imports this module, so
@@ -15,15 +17,22 @@ layer                  operations performed
                        fewer adds), one more add for the bias
 ``BatchNorm2d``        folded ``y = x·a + b``: 1 mult and 1 add per element; ``a = γ/√(σ² + ε)``
                        and ``b = β − μ·a`` are computed once from the parameters and buffers,
-                       uncounted, as when the weights are loaded
+                       uncounted, as when the weights are loaded (``BatchNorm1d`` alike)
 ``ReLU``               ``max(x, 0)``: 1 comparison per element
 ``ReLU6``              ``min(max(x, 0), 6)``: 2 comparisons per element
+``Activation``         per element, what :data:`~symconv.nnlayers.ACTIVATIONS` lists: e.g.
+                       ``leakyrelu`` ``x if x > 0 else slope·x`` (1 mult, 1 comparison),
+                       ``hardswish`` ``x·min(max(x + 3, 0), 6)/6`` (1 add, 2 comparisons,
+                       1 division, 1 mult); constants not on the layer take
+                       :data:`ACTIVATION_DEFAULTS`
 ``AvgPool2d``          zero padding; per output, the window summed (``k_h·k_w − 1`` adds) and
                        divided by ``k_h·k_w`` (1 division; padding counted in the divisor)
 ``MaxPool2d``          −∞ padding; per output, ``k_h·k_w − 1`` comparisons
 ``GlobalAvgPool2d``    per channel, ``H·W − 1`` adds and 1 division
 ``Flatten``            a reshape, channels last; nothing counted
 ``ResidualAdd``        the block's input added to its output: 1 add per element
+``graph.Add``          the output of an earlier stage added: 1 add per element
+``graph.Reuse``        the output of an earlier stage, passed on; nothing counted
 =====================  ==========================================================================
 
 Parameters and buffers: ``Linear`` has ``weight`` ``(in_features, out_features)`` and, with a
@@ -53,7 +62,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -72,9 +81,12 @@ from symconv.execute import (
     parameter_shapes,
     run_fast,
     run_reference,
-    uses_block_input,
+    second_input,
 )
+from symconv.graph import Add, Reuse
+from symconv.layers import Layer
 from symconv.nnlayers import (
+    Activation,
     AvgPool2d,
     BatchNorm2d,
     Flatten,
@@ -86,7 +98,7 @@ from symconv.nnlayers import (
     ResidualAdd,
 )
 
-__all__ = ["BATCHNORM_EPS", "batchnorm_folded"]
+__all__ = ["BATCHNORM_EPS", "ACTIVATION_DEFAULTS", "batchnorm_folded"]
 
 #: ε of a BatchNorm layer that does not carry its own ``eps`` (PyTorch's default).
 BATCHNORM_EPS = 1e-5
@@ -248,6 +260,96 @@ def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 
+#: The constants of :class:`~symconv.nnlayers.Activation` functions that have some, when the
+#: layer does not carry its own (PyTorch's defaults).
+ACTIVATION_DEFAULTS = {"negative_slope": 0.01, "min_val": -1.0, "max_val": 1.0}
+
+
+def _constant(layer: Activation, name: str) -> float:
+    return float(getattr(layer, name, ACTIVATION_DEFAULTS[name]))
+
+
+def _hardsigmoid_fast(x: Array, counter: Counter) -> Array:
+    """``min(max(x + 3, 0), 6) / 6``: 1 add, 2 comparisons, 1 division per element."""
+    out = counter.add(x, 3.0)
+    counter.maximum(out, 0.0, out=out)
+    counter.minimum(out, 6.0, out=out)
+    return counter.divide(out, 6.0, out=out)
+
+
+@run_fast.register
+def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
+    """The function of :data:`~symconv.nnlayers.ACTIVATIONS`, vectorised.
+
+    ``leakyrelu`` multiplies every element by the slope and keeps ``x`` where ``x > 0``;
+    ``hardswish`` is ``x·hardsigmoid(x)``.
+    """
+    function = layer.function
+    if function == "relu":
+        return counter.maximum(x, 0.0)
+    if function in ("relu6", "hardtanh"):
+        low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
+                                                            _constant(layer, "max_val"))
+        out = counter.maximum(x, low)
+        return counter.minimum(out, high, out=out)
+    if function == "leakyrelu":
+        scaled = counter.multiply(x, _constant(layer, "negative_slope"))
+        return np.where(counter.greater(x, 0.0), x, scaled)
+    if function == "hardsigmoid":
+        return _hardsigmoid_fast(x, counter)
+    if function == "hardswish":
+        out = _hardsigmoid_fast(x, counter)
+        return counter.multiply(x, out, out=out)
+    raise SymconvError(f"Activation(function={function!r}) has no executor; add one to "
+                       "symconv.nnexecute")
+
+
+def _activation_scalar(layer: Activation) -> tuple[Callable[[float], float], dict[str, int]]:
+    """One element's evaluation and the operations it performs."""
+    function = layer.function
+    if function == "relu":
+        return (lambda v: v if v > 0.0 else 0.0), {"comparisons": 1}
+    if function in ("relu6", "hardtanh"):
+        low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
+                                                            _constant(layer, "max_val"))
+
+        def clamp(v: float) -> float:
+            v = v if v > low else low
+            return v if v < high else high
+        return clamp, {"comparisons": 2}
+    if function == "leakyrelu":
+        slope = _constant(layer, "negative_slope")
+
+        def leaky(v: float) -> float:
+            scaled = v * slope
+            return v if v > 0.0 else scaled
+        return leaky, {"mults": 1, "comparisons": 1}
+
+    def hardsigmoid(v: float) -> float:
+        v = v + 3.0
+        v = v if v > 0.0 else 0.0
+        v = v if v < 6.0 else 6.0
+        return v / 6.0
+    if function == "hardsigmoid":
+        return hardsigmoid, {"adds": 1, "comparisons": 2, "divs": 1}
+    if function == "hardswish":
+        return (lambda v: v * hardsigmoid(v)), {"adds": 1, "comparisons": 2, "divs": 1, "mults": 1}
+    raise SymconvError(f"Activation(function={function!r}) has no reference executor; add one to "
+                       "symconv.nnexecute")
+
+
+@run_reference.register
+def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
+    """Element by element, each operation of the function counted."""
+    evaluate, operations = _activation_scalar(layer)
+    out = []
+    for value in x.ravel().tolist():
+        out.append(evaluate(value))
+        for kind, number in operations.items():
+            setattr(counter, kind, getattr(counter, kind) + number)
+    return np.array(out, dtype=np.float64).reshape(x.shape)
+
+
 # --------------------------------------------------------------------------- pooling
 
 check_fits.register(AvgPool2d, _check_window_fits)
@@ -374,34 +476,69 @@ run_fast.register(Flatten, _flatten)
 run_reference.register(Flatten, _flatten)
 
 
-@uses_block_input.register
-def _(layer: ResidualAdd) -> bool:
-    return True
+@second_input.register
+def _(layer: ResidualAdd) -> str:
+    return "input"
 
 
-def _check_residual(x: Array, block_input: Array) -> None:
-    if x.shape != block_input.shape:
+def _check_same_shape(layer: Layer, x: Array, other: Array) -> None:
+    if x.shape != other.shape:
+        name = second_input(layer)
+        if name == "input":
+            raise SymconvError(
+                f"the block's output {x.shape} must have the shape of its input {other.shape} "
+                "to be added to it; make the block keep the shape (padding=k//2, stride 1, the "
+                "same channels), or drop the residual connection"
+            )
         raise SymconvError(
-            f"the block's output {x.shape} must have the shape of its input {block_input.shape} "
-            "to be added to it; make the block keep the shape (padding=k//2, stride 1, the same "
-            "channels), or drop the residual connection"
+            f"x has shape {x.shape} but the output of stage {name!r} added to it has shape "
+            f"{other.shape}; both must have the same shape"
         )
 
 
-@run_fast.register
-def _(layer: ResidualAdd, x: Array, params: Params, counter: Counter, *,
-      block_input: Array) -> Array:
-    """``block(x) + x``: one addition per element."""
-    _check_residual(x, block_input)
-    return counter.add(x, block_input)
+def _add_fast(layer: Layer, x: Array, params: Params, counter: Counter, *, other: Array) -> Array:
+    """``x + other``: one addition per element."""
+    _check_same_shape(layer, x, other)
+    return counter.add(x, other)
 
 
-@run_reference.register
-def _(layer: ResidualAdd, x: Array, params: Params, counter: Counter, *,
-      block_input: Array) -> Array:
+def _add_reference(layer: Layer, x: Array, params: Params, counter: Counter, *,
+                   other: Array) -> Array:
     """Element by element, one addition each."""
-    _check_residual(x, block_input)
-    out = [a + b for a, b in zip(x.ravel().tolist(), block_input.ravel().tolist())]
+    _check_same_shape(layer, x, other)
+    out = [a + b for a, b in zip(x.ravel().tolist(), other.ravel().tolist())]
     counter.adds += len(out)
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
+
+run_fast.register(ResidualAdd, _add_fast)
+run_reference.register(ResidualAdd, _add_reference)
+
+
+@second_input.register
+def _(layer: Add) -> str:
+    return layer.other
+
+
+@second_input.register
+def _(layer: Reuse) -> str:
+    return layer.source
+
+
+run_fast.register(Add, _add_fast)
+run_reference.register(Add, _add_reference)
+
+
+def _reuse(layer: Reuse, x: Array, params: Params, counter: Counter, *, other: Array) -> Array:
+    """The output of stage :attr:`~symconv.graph.Reuse.source`, unchanged; nothing is counted."""
+    recorded = tuple(int(size) for size in layer.shape)
+    if other.shape != recorded:
+        raise SymconvError(
+            f"Reuse(source={layer.source!r}) records shape {recorded} but that stage's output "
+            f"has shape {other.shape}; record the shape it has"
+        )
+    return other
+
+
+run_fast.register(Reuse, _reuse)
+run_reference.register(Reuse, _reuse)
