@@ -81,7 +81,9 @@ def _total(kind: str, doc: str) -> Convention:
 # so that nothing is counted as zero because a table missed it.
 
 _CONV_KINDS = ("standard", "pointwise", "depthwise", "grouped")
-_ZERO_KINDS = ("flatten", "reuse")  # reshaping and routing: no tool counts anything for them
+#: Reshaping, routing, and empty networks (a network without layers is one row of its kind):
+#: no tool counts anything for them.
+_ZERO_KINDS = ("flatten", "reuse", "graph", "sequential")
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,8 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no hook for the module, its F function "
                                                "not patched: 0"),
     ("F.relu", "F.relu6"): (_elements_in, "patched F.relu / F.relu6 "
-                            "(_numel_functional_flops_hook): 1 per input element"),
+                            "(_numel_functional_flops_hook), when forward looks F.relu up as it "
+                            "calls it: 1 per input element"),
     (*(f"F.{name}" for name in _ELEMENTWISE[2:]), *_TORCH_CALLS): (
         _zero, "not in FUNCTIONAL_MAPPING (torch.relu and x.relu() bypass the patched F.relu): 0"),
     ("maxpool", "avgpool", "globalavgpool"): (_times(2, _elements_in), "pool_flops_counter_hook "

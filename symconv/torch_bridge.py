@@ -324,7 +324,9 @@ def _run_graph(builder: _Builder, root: Any, graph: Any, prefix: str,
             "follows one input tensor"
         )
     for node in graph.nodes:
-        where = f"{prefix}.{node.name}" if prefix else node.name
+        scope = list(node.meta.get("nn_module_stack") or ())
+        local = f"{scope[-1]}.{node.name}" if scope and node.op != "call_module" else node.name
+        where = f"{prefix}.{local}" if prefix else local
         if node.op == "placeholder":
             values[node] = value
             continue
