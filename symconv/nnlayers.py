@@ -625,6 +625,21 @@ def _named(layers: tuple[object, ...]) -> tuple[tuple[str, Layer], ...]:
     return tuple(named)
 
 
+def _channel_requirement(layer: Layer) -> tuple[bool, Size | None]:
+    """``(decided, expected)``: whether ``layer`` fixes its input channels or breaks the channel
+    flow (a Flatten), and the count it expects; nested Sequentials are looked through."""
+    if isinstance(layer, Sequential):
+        for _, inner in layer.layers:
+            decided, expected = _channel_requirement(inner)
+            if decided:
+                return True, expected
+        return False, None
+    if isinstance(layer, Flatten):
+        return True, None
+    expected = layer.in_channels_expected()
+    return expected is not None, expected
+
+
 @dataclass(frozen=True, init=False)
 class Sequential(Composite):
     """Layers run one after the other; a network.
@@ -694,12 +709,8 @@ class Sequential(Composite):
 
     def in_channels_expected(self) -> Size | None:
         """The channel count the first layer that fixes one expects, if the layers before it
-        keep the channel count."""
-        for _, layer in self.layers:
-            expected = layer.in_channels_expected()
-            if expected is not None or isinstance(layer, Flatten):
-                return expected
-        return None
+        keep the channel count (a :class:`Flatten`, nested or not, ends the search)."""
+        return _channel_requirement(self)[1]
 
     def out_channels_for(self, in_channels: Size) -> Size:
         for _, layer in self.layers:
