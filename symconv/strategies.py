@@ -54,10 +54,26 @@ from symconv.layers import (
     Layer,
     PointwiseConv2d,
 )
+from symconv.nnlayers import (
+    ACTIVATIONS,
+    Activation,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Flatten,
+    GlobalAvgPool2d,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+    Residual,
+    Sequential,
+)
 from symconv.sizes import is_concrete
 
 __all__ = [
     "KINDS", "kernel_sizes", "channels_and_groups", "conv_layers", "input_shapes", "conv_cases",
+    "NETWORK_KINDS", "network_cases",
 ]
 
 #: The kinds of layer :func:`conv_layers` and :func:`conv_cases` draw.
@@ -461,5 +477,154 @@ def conv_cases(
         layer = draw(layers)
         return layer, draw(input_shapes(layer, min_size=bounds["min_size"],
                                         max_size=bounds["max_size"]))
+
+    return draw_case()
+
+
+# --------------------------------------------------------------------------- networks
+
+#: The kinds of layer :func:`network_cases` draws on a spatial ``(H, W, C)`` input; after a
+#: ``flatten`` only ``batchnorm`` (1-D), ``relu``, ``relu6``, ``activation`` and ``linear``.
+NETWORK_KINDS = ("conv", "depthwise", "separable", "batchnorm", "relu", "relu6", "activation",
+                 "avgpool", "maxpool", "residual", "linear", "globalavgpool", "flatten")
+_VECTOR_KINDS = ("batchnorm", "relu", "relu6", "activation", "linear")
+
+
+def _window_output(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _network_layer(draw: Callable[[Strategy], Any], kind: str, shape: tuple[int, ...],
+                   channels: Strategy) -> tuple[Layer, tuple[int, ...]]:
+    """A layer of ``kind`` that takes ``shape``, built to fit it, and its output shape."""
+    *spatial, depth = shape
+    if kind in ("conv", "depthwise", "separable", "avgpool", "maxpool"):
+        # Padding first, then a kernel the padded input holds and at least twice the padding
+        # (PyTorch's rule for pools): every window fits, every output has a size.
+        padding = draw(st.integers(0, 1))
+        kernel = draw(st.integers(max(1, 2 * padding), min(3, min(spatial) + 2 * padding)))
+        stride = draw(st.integers(1, 2))
+        dilation = 1
+        if kind == "maxpool" and padding == 0 and kernel == 2 and min(spatial) >= 3:
+            dilation = draw(st.integers(1, 2))
+        out_spatial = tuple(_window_output(size, kernel, stride, padding, dilation) for size in spatial)
+        layer: Layer
+        if kind == "conv":
+            depth_out = draw(channels)
+            layer = Conv2d(depth, depth_out, kernel, stride, padding, bias=draw(st.booleans()))
+        elif kind == "depthwise":
+            depth_out, layer = depth, DepthwiseConv2d(depth, kernel, stride, padding)
+        elif kind == "separable":
+            depth_out = draw(channels)
+            layer = DepthwiseSeparableConv2d(depth, depth_out, kernel, stride, padding)
+        elif kind == "avgpool":
+            depth_out, layer = depth, AvgPool2d(kernel, stride, padding)
+        else:
+            depth_out, layer = depth, MaxPool2d(kernel, stride, padding, dilation)
+        return layer, (*out_spatial, depth_out)
+    if kind == "residual":
+        body = Sequential(("conv", Conv2d(depth, depth, 3, padding=1)),
+                          ("bn", BatchNorm2d(depth)), ("relu6", ReLU6()))
+        return Residual(body if draw(st.booleans()) else Sequential(("inner", body))), shape
+    if kind == "globalavgpool":
+        return GlobalAvgPool2d(), (1, 1, depth)
+    if kind == "flatten":
+        return Flatten(), (math.prod(shape),)
+    if kind == "linear":
+        features = draw(channels)
+        return Linear(depth, features, bias=draw(st.booleans())), (*spatial, features)
+    if kind == "batchnorm":
+        return (BatchNorm2d(depth) if spatial else BatchNorm1d(depth)), shape
+    if kind == "activation":
+        return Activation(draw(st.sampled_from(sorted(ACTIVATIONS)))), shape
+    return (ReLU() if kind == "relu" else ReLU6()), shape
+
+
+def network_cases(
+    *,
+    kinds: Sequence[str] = NETWORK_KINDS,
+    min_size: int = 1,
+    max_size: int = 6,
+    min_channels: int = 1,
+    max_channels: int = 4,
+    min_layers: int = 1,
+    max_layers: int = 5,
+    nested: bool = True,
+) -> Strategy:
+    """``(network, input_shape)`` pairs: a small :class:`~symconv.nnlayers.Sequential` and an
+    ``(H, W, C)`` input it takes.
+
+    Each layer is built to fit the shape the layers before it give (no filtering): windows never
+    larger than the padded input, pools padded by at most half their window, residual blocks
+    that keep the shape, channel counts that follow. Layers are named ``"<kind><index>"``
+    (``"conv0"``, ``"residual2"``).
+
+    Parameters
+    ----------
+    kinds
+        Which of :data:`NETWORK_KINDS` to draw from (on a flattened input, the ones of them
+        that take a vector; when none is left the network stops).
+    min_size, max_size
+        Bounds of the input's spatial sizes.
+    min_channels, max_channels
+        Bounds of the input's channels and of every channel or feature count drawn.
+    min_layers, max_layers
+        Bounds of the number of layers at the top level.
+    nested
+        Whether the first half of the layers may be wrapped in a nested ``Sequential`` named
+        ``"front"`` (dotted names ``"front.conv0"``).
+
+    Raises
+    ------
+    SymconvError
+        At once, for bounds that are not ints, a ``min_*`` above its ``max_*``, or an unknown
+        kind.
+
+    Examples
+    --------
+    A property test of a whole network: every layer's counts equal its derived row.
+
+    >>> from hypothesis import given, settings
+    >>> from symconv import verify
+    >>> @settings(max_examples=20, derandomize=True, deadline=None)
+    ... @given(network_cases(max_layers=4))
+    ... def test_every_layer_verifies(case):
+    ...     network, input_shape = case
+    ...     assert verify(network, input_shape).ok
+    >>> test_every_layer_verifies()
+    >>> network_cases(min_layers=3, max_layers=2)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: min_layers=3 must not exceed max_layers=2
+    """
+    chosen = _choices("kinds", kinds, NETWORK_KINDS)
+    _pair("min_size", min_size, "max_size", max_size, 1)
+    _pair("min_channels", min_channels, "max_channels", max_channels, 1)
+    _pair("min_layers", min_layers, "max_layers", max_layers, 1)
+    if not isinstance(nested, bool):
+        raise SymconvError(f"nested={nested!r} must be True or False")
+    channels = st.integers(min_channels, max_channels)
+    vector_kinds = tuple(kind for kind in chosen if kind in _VECTOR_KINDS)
+
+    @st.composite
+    def draw_case(draw: Callable[[Strategy], Any]) -> tuple[Sequential, tuple[int, ...]]:
+        sizes = st.integers(min_size, max_size)
+        start: tuple[int, ...] = (draw(sizes), draw(sizes), draw(channels))
+        shape = start
+        layers: list[tuple[str, Layer]] = []
+        for index in range(draw(st.integers(min_layers, max_layers))):
+            available = chosen if len(shape) == 3 else vector_kinds
+            if not available:
+                break
+            kind = draw(st.sampled_from(available))
+            layer, shape = _network_layer(draw, kind, shape, channels)
+            layers.append((f"{kind}{index}", layer))
+        half = len(layers) // 2
+        # A Sequential that flattens is not nested: the channels a nested Sequential expects
+        # are not worked out through a Flatten.
+        if nested and half and not any(isinstance(layer, Flatten) for _, layer in layers[:half]) \
+                and draw(st.booleans()):
+            layers = [("front", Sequential(*layers[:half])), *layers[half:]]
+        return Sequential(*layers), start
 
     return draw_case()

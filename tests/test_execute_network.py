@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given
-from hypothesis import strategies as st
 
 from symconv import (
     AvgPool2d,
@@ -42,6 +41,7 @@ from symconv.graph import Add, Graph, Reuse
 from symconv.layers import Composite, Layer
 from symconv.network import rows
 from symconv.nnlayers import ACTIVATIONS, Activation, BatchNorm1d, ResidualAdd
+from symconv.strategies import network_cases
 from symconv.symbols import rho
 from symconv.zoo import mobilenet_v1, mobilenet_v2
 
@@ -391,83 +391,13 @@ def test_every_layer_kind_has_both_executors() -> None:
 # --------------------------------------------------------------------------- random networks
 
 
-@st.composite
-def _spatial_layer(draw: Any, shape: tuple[int, int, int]) -> tuple[str, Layer]:
-    """A layer that takes ``(H, W, C)``; built to fit it (no filtering)."""
-    height, width, channels = shape
-    smallest = min(height, width)
-    kind = draw(st.sampled_from(["conv", "depthwise", "separable", "bn", "relu", "relu6",
-                                 "activation", "avgpool", "maxpool", "residual", "linear"]))
-    if kind in ("conv", "depthwise", "separable", "avgpool", "maxpool"):
-        padding = draw(st.integers(0, 1))
-        kernel = draw(st.integers(max(1, 2 * padding), min(3, smallest + 2 * padding)))
-        stride = draw(st.integers(1, 2))
-        if kind == "conv":
-            return kind, Conv2d(channels, draw(st.integers(1, 4)), kernel, stride=stride,
-                                padding=padding, bias=draw(st.booleans()))
-        if kind == "depthwise":
-            return kind, DepthwiseConv2d(channels, kernel, stride=stride, padding=padding)
-        if kind == "separable":
-            return kind, DepthwiseSeparableConv2d(channels, draw(st.integers(1, 4)), kernel,
-                                                  stride=stride, padding=padding)
-        if kind == "avgpool":
-            return kind, AvgPool2d(kernel, stride=stride, padding=padding)
-        dilation = 2 if padding == 0 and kernel == 2 and smallest >= 3 and draw(st.booleans()) else 1
-        return kind, MaxPool2d(kernel, stride=stride, padding=padding, dilation=dilation)
-    if kind == "residual":
-        body = Sequential(("conv", Conv2d(channels, channels, 3, padding=1)),
-                          ("bn", BatchNorm2d(channels)), ("relu6", ReLU6()))
-        return kind, Residual(body if draw(st.booleans()) else Sequential(("inner", body)))
-    return _any_rank_layer(draw, kind, channels)
-
-
-def _any_rank_layer(draw: Any, kind: str, channels: int) -> tuple[str, Layer]:
-    if kind == "bn":
-        return kind, BatchNorm2d(channels)
-    if kind == "relu":
-        return kind, ReLU()
-    if kind == "relu6":
-        return kind, ReLU6()
-    if kind == "activation":
-        return kind, Activation(draw(st.sampled_from(sorted(ACTIVATIONS))))
-    return kind, Linear(channels, draw(st.integers(1, 4)), bias=draw(st.booleans()))
-
-
-@st.composite
-def networks(draw: Any, max_layers: int = 5) -> tuple[Sequential, tuple[int, ...]]:
-    """Small random Sequentials (nested, with residuals, pools, a head) and an input they take."""
-    shape: tuple[int, ...] = (draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 4)))
-    start = shape
-    layers: list[tuple[str, Layer]] = []
-    for index in range(draw(st.integers(1, max_layers))):
-        if len(shape) == 3:
-            if draw(st.integers(0, 5)) == 0:
-                head = GlobalAvgPool2d() if draw(st.booleans()) else Flatten()
-                kind, layer = ("pool" if isinstance(head, GlobalAvgPool2d) else "flatten"), head
-            else:
-                kind, layer = draw(_spatial_layer(shape))
-        else:
-            kind, layer = _any_rank_layer(draw, draw(st.sampled_from(["bn", "relu", "activation", "linear"])), shape[-1])
-            if kind == "bn":
-                layer = BatchNorm1d(shape[-1])
-        layers.append((f"{kind}{index}", layer))
-        shape = tuple(int(size) for size in cost(layer, shape).output_shape)
-    half = len(layers) // 2
-    # Nest the first half (unless it flattens: see test_a_flatten_nested_in_a_sequential).
-    if draw(st.booleans()) and half and not any(isinstance(layer, Flatten) for _, layer in layers[:half]):
-        layers = [("front", Sequential(*layers[:half])), *layers[half:]]
-    return Sequential(*layers), start
-
-
-@pytest.mark.xfail(strict=False, reason="Sequential.in_channels_expected (nnlayers) looks through "
-                   "a nested Sequential that flattens, to the channels of the layer after it")
 def test_a_flatten_nested_in_a_sequential() -> None:
     net = Sequential(("front", Sequential(("flatten", Flatten()))), ("bn", BatchNorm1d(2)))
     assert cost(net, (1, 2, 1)).output_shape == (2,)
     assert verify(net, (1, 2, 1)).ok
 
 
-@given(networks())
+@given(network_cases())
 def test_random_networks_counted_per_layer_equal_derived_rows(case: tuple[Sequential, tuple[int, ...]]) -> None:
     net, shape = case
     check = verify(net, shape)
@@ -480,10 +410,31 @@ def test_random_networks_counted_per_layer_equal_derived_rows(case: tuple[Sequen
         assert stage.counted_params == int(row.params)
 
 
-@given(networks(max_layers=4))
+@given(network_cases(max_layers=4))
 def test_random_networks_fast_equals_reference(case: tuple[Sequential, tuple[int, ...]]) -> None:
     net, shape = case
     _both(net, _x(shape))
+
+
+@given(network_cases(kinds=("conv", "maxpool", "flatten", "linear"), min_layers=4, max_layers=4,
+                     min_size=3, max_size=3, min_channels=2, max_channels=2, nested=False))
+def test_network_cases_keep_to_their_bounds(case: tuple[Sequential, tuple[int, ...]]) -> None:
+    net, shape = case
+    assert shape == (3, 3, 2)
+    assert 1 <= len(net) <= 4 and all(name[:-1] in ("conv", "maxpool", "flatten", "linear") for name, _ in net.stages)
+    widths = [layer.out_channels for layer in net if isinstance(layer, Conv2d)]
+    assert all(width == 2 for width in widths)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"kinds": ("conv", "softmax")}, "'softmax' is not one of"),
+    ({"min_size": 0}, "min_size=0 must be at least 1"),
+    ({"min_channels": 5, "max_channels": 4}, "min_channels=5 must not exceed max_channels=4"),
+    ({"nested": 1}, "nested=1 must be True or False"),
+])
+def test_network_cases_check_their_arguments_at_once(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(SymconvError, match=message):
+        network_cases(**kwargs)
 
 
 # --------------------------------------------------------------------------- the MobileNets
