@@ -51,7 +51,8 @@ class StageCheck:
         (``"standard"``, ``"grouped"``, ``"transposed"``, ...).
     counted, formula
         ``{"mults": int, "adds": int}`` counted while running and derived (the SymPy values as
-        ints); ``"divs"`` and ``"comparisons"`` too where either side is not zero.
+        ints); ``"divs"`` and ``"comparisons"`` too where either side is not zero, and
+        ``"params"`` where the parameter counts differ.
     counted_shape, formula_shape
         The output shape of the run and the derived output shape.
     match
@@ -143,10 +144,14 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
     formula_shape = tuple(_as_int(size, "output size") for size in derived.output_shape)
     counted_params = sum(int(np.size(value)) for value in run.params.values())
     formula_params = _as_int(derived.params, "params")
+    counted = {kind: counted_all[kind] for kind in kinds}
+    formula = {kind: formula_all[kind] for kind in kinds}
+    if counted_params != formula_params:   # shown in every report only when they differ
+        counted["params"], formula["params"] = counted_params, formula_params
     return StageCheck(
         name=name,
-        counted={kind: counted_all[kind] for kind in kinds},
-        formula={kind: formula_all[kind] for kind in kinds},
+        counted=counted,
+        formula=formula,
         counted_shape=counted_shape,
         formula_shape=formula_shape,
         match=(counted_all == formula_all and counted_shape == formula_shape

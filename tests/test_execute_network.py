@@ -5,6 +5,7 @@ and the MobileNets)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import itertools
 import math
@@ -161,6 +162,19 @@ def test_batchnorm_keeps_buffers_apart_from_params() -> None:
     # The parameter count a verification reports excludes the buffers: 2·C.
     check = verify(BatchNorm2d(4), (2, 2, 4))
     assert check.ok and (check.stages[0].counted_params, check.stages[0].formula_params) == (8, 8)
+
+
+def test_verify_reports_parameters_that_differ_from_the_formula() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class ReLUWithSlopes(ReLU):   # an executor that holds parameters the derivation does not know
+        pass
+
+    ex.parameter_shapes.register(ReLUWithSlopes, lambda layer: {"slope": (3,)})
+    check = verify(ReLUWithSlopes(), (2, 2, 3))
+    assert not check.ok
+    stage = check.stages[0]
+    assert (stage.counted["params"], stage.formula["params"], stage.match) == (3, 0, False)
+    assert "params" not in verify(ReLU(), (2, 2, 3)).stages[0].counted
 
 
 def test_relu_and_relu6_by_hand() -> None:
