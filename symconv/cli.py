@@ -101,11 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     net = commands.add_parser(
         "net", help="a whole network's cost: formula in alpha and rho, value, per layer"
     )
-    net.add_argument("network", help="mobilenet_v1 or mobilenet_v2")
+    net.add_argument("network", help="mobilenet_v1, mobilenet_v2, or a PyTorch model built by "
+                                     "a function in your file: path/to/model.py:factory")
     net.add_argument("--alpha", help="width multiplier, e.g. 0.75 or 3/4 (default: symbol alpha)")
     net.add_argument("--resolution", help="input pixels, e.g. 160 (default: 224·rho)")
+    net.add_argument("--input", metavar="HxWxC",
+                     help="a model file's input, channels last: 224x224x3 (LxC in 1-D, F alone)")
     net.add_argument("--convention", default="macs",
-                     help="macs (default), flops, ops, mults, adds, divs, comparisons, params")
+                     help="macs (default), flops, ops, mults, adds, divs, comparisons, params, "
+                          "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
+    net.add_argument("--compare-conventions", action="store_true",
+                     help="every convention side by side, with why each tool's number differs "
+                          "(text or json)")
     net.add_argument("--per-layer", action="store_true", help="one row per layer")
     net.add_argument("--format", default="text", help="text, json, markdown or latex")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
@@ -254,12 +261,61 @@ def _run_net(args: argparse.Namespace) -> int:
 
     check_language(args.lang)
     render = renderer(args.format)
+    if ":" in args.network or args.network.endswith(".py"):
+        return _run_net_file(args, render)
+    if args.input is not None:
+        raise SymconvError(f"--input is for models from a file; {args.network} carries its "
+                           "input shape (use --resolution)")
+    if args.compare_conventions:
+        from symconv.reconcile import compare_conventions
+        from symconv.zoo import network
+
+        pixels = args.resolution or "224"
+        from symconv.analysis import _TITLES, parse_multiplier
+        from symconv.parse import parse_axes
+
+        model = network(args.network, parse_multiplier(args.alpha or "1", "--alpha"),
+                        resolution=parse_axes(pixels, "--resolution", 1)[0])
+        comparison = compare_conventions(_TITLES.get(args.network, args.network), model)
+        print(_call(render, "render_conventions", args)(comparison, args.lang))
+        return 0
     from symconv.analysis import analyse_zoo
 
     report = analyse_zoo(
         args.network, alpha=args.alpha, resolution=args.resolution, convention=args.convention,
         per_layer=args.per_layer or args.format == "json",
     )
+    print(_call(render, "render_network", args)(report, args.lang))
+    return 0
+
+
+def _run_net_file(args: argparse.Namespace, render: object) -> int:
+    """``symconv net path/to/model.py:factory --input HxWxC``: a PyTorch model of the user's."""
+    from symconv.parse import parse_axes, parse_shape
+
+    for option in ("alpha", "resolution"):
+        if getattr(args, option) is not None:
+            raise SymconvError(f"--{option} is for the zoo networks; a model file's size is "
+                               "--input")
+    if args.input is None:
+        raise SymconvError(f"{args.network} needs --input, the shape of one example, channels "
+                           "last: 224x224x3")
+    sizes = args.input.replace("×", "x").replace("X", "x").replace("*", "x").count("x")
+    shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
+             else parse_axes(args.input, "--input", 1))
+    from symconv.torch_bridge import from_torch, load_model
+
+    net = from_torch(load_model(args.network), shape)
+    if args.compare_conventions:
+        from symconv.reconcile import compare_conventions
+
+        comparison = compare_conventions(args.network, net)
+        print(_call(render, "render_conventions", args)(comparison, args.lang))
+        return 0
+    from symconv.analysis import analyse
+
+    report = analyse(args.network, net, convention=args.convention,
+                     per_layer=args.per_layer or args.format == "json")
     print(_call(render, "render_network", args)(report, args.lang))
     return 0
 

@@ -82,7 +82,7 @@ from symconv.nnlayers import (
 )
 from symconv.sizes import Size, as_size, product
 
-__all__ = ["from_torch", "SUPPORTED_MODULES"]
+__all__ = ["from_torch", "load_model", "SUPPORTED_MODULES"]
 
 _CONVS: dict[str, Any] = {
     "Conv1d": Conv1d, "Conv2d": Conv2d, "Conv3d": Conv3d,
@@ -486,3 +486,66 @@ def from_torch(module: Any, input_shape: object) -> Graph:
         raise SymconvError("from_torch: the model's output is not one tensor symconv can follow")
     builder.finish(result)
     return Graph(*builder.stages, input_shape=shape)
+
+
+def load_model(reference: str) -> Any:
+    """Build the model of ``path/to/model.py:factory``: import the user's file and call
+    ``factory()`` (this runs the user's own code, as intended; nothing typed is evaluated).
+
+    Raises
+    ------
+    SymconvError
+        For a reference without ``:factory``, a missing file, a file that raises on import, a
+        missing factory, a factory that raises or returns no ``torch.nn.Module``.
+
+    Examples
+    --------
+    >>> load_model("model.py")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: network 'model.py': write a model file as path/to/model.py:factory, the function that builds the model
+    """
+    import importlib.util
+    import pathlib
+
+    path_text, _, factory_name = reference.rpartition(":")
+    if not path_text or not factory_name.isidentifier():
+        raise SymconvError(f"network {reference!r}: write a model file as path/to/model.py:factory, "
+                           "the function that builds the model")
+    path = pathlib.Path(path_text)
+    if not path.is_file():
+        raise SymconvError(f"network {reference!r}: there is no file {path_text}")
+    try:
+        import torch.nn as nn
+    except ImportError:
+        raise SymconvError("models from a file need PyTorch: pip install 'symconv[torch]' "
+                           "(or torch==2.13.0)") from None
+    spec = importlib.util.spec_from_file_location(f"symconv_user_model_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise SymconvError(f"network {reference!r}: {path_text} cannot be imported as Python")
+    user_module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(user_module)
+    except Exception as error:  # the user's file may raise anything: say what, in one line
+        raise SymconvError(f"network {reference!r}: importing {path_text} raised "
+                           f"{type(error).__name__}: {_first_line(error)}") from None
+    factory = getattr(user_module, factory_name, None)
+    if not callable(factory):
+        known = sorted(name for name, value in vars(user_module).items()
+                       if callable(value) and getattr(value, "__module__", None) == spec.name)
+        raise SymconvError(f"network {reference!r}: {path_text} has no function {factory_name}; "
+                           f"its functions and classes: {', '.join(known) or 'none'}")
+    try:
+        model = factory()
+    except Exception as error:  # as above
+        raise SymconvError(f"network {reference!r}: {factory_name}() raised "
+                           f"{type(error).__name__}: {_first_line(error)}") from None
+    if not isinstance(model, nn.Module):
+        raise SymconvError(f"network {reference!r}: {factory_name}() returned "
+                           f"{type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"

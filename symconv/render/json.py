@@ -26,10 +26,11 @@ from symconv.symbols import LATEX_NAMES
 
 if TYPE_CHECKING:
     from symconv.analysis import NetworkReport
+    from symconv.reconcile import ConventionComparison
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
-           "render_verification", "render_network"]
+           "render_verification", "render_network", "render_conventions"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -171,3 +172,29 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
             for row in report.layers
         ],
     }, ensure_ascii=False, indent=2)
+
+
+def render_conventions(comparison: ConventionComparison, lang: str = "en") -> str:
+    """``{"network", "input", "baseline", "conventions": [{"name", "description", "value",
+    "differences": [{"kind", "value", "baseline", "reason"}]}]}``.
+
+    Examples
+    --------
+    >>> import json
+    >>> from symconv.reconcile import compare_conventions
+    >>> from symconv.zoo import mobilenet_v1
+    >>> report = json.loads(render_conventions(compare_conventions("V1", mobilenet_v1())))
+    >>> [(c["name"], c["value"]) for c in report["conventions"] if c["name"] == "torchinfo"]
+    [('torchinfo', 568763240)]
+    """
+    return json.dumps({
+        "network": comparison.title,
+        "input": [_number_or_formula(size) for size in comparison.input_shape],
+        "baseline": comparison.baseline,
+        "conventions": [
+            {"name": line.name, "description": line.description, "value": line.value,
+             "differences": [{"kind": d.kind, "value": d.value, "baseline": d.baseline,
+                              "reason": d.reason} for d in line.differences]}
+            for line in comparison.lines
+        ],
+    }, indent=2, ensure_ascii=False)

@@ -46,11 +46,13 @@ from symconv.render.formula import formula, substituted
 
 if TYPE_CHECKING:
     from symconv.analysis import NetworkReport
+    from symconv.reconcile import ConventionComparison
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
            "render_kind", "render_verification", "verification_rows", "verification_summary",
-           "verification_title", "render_network", "network_rows", "network_header"]
+           "verification_title", "render_network", "network_rows", "network_header",
+           "render_conventions"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -323,3 +325,42 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
                 for index, cell in enumerate(row)
             ).rstrip())
     return "\n".join(lines)
+
+
+def render_conventions(comparison: ConventionComparison, lang: str = "en") -> str:
+    """Every convention's total side by side, then, for each, the kinds of layer it counts
+    differently from the baseline and the rule that makes the difference (English only).
+
+    Examples
+    --------
+    >>> from symconv.reconcile import compare_conventions
+    >>> from symconv.zoo import mobilenet_v1
+    >>> text = render_conventions(compare_conventions("MobileNet V1", mobilenet_v1()))
+    >>> print(text.splitlines()[0])
+    MobileNet V1: input 224×224×3, every convention, differences from macs by kind of layer
+    >>> print("\\n".join(line for line in text.splitlines() if line.startswith("thop")))
+    thop = macs + 20221952:
+    """
+    base = comparison.line(comparison.baseline)
+    lines = [f"{comparison.title}: input {shape_text(comparison.input_shape)}, every convention, "
+             f"differences from {comparison.baseline} by kind of layer"]
+    name_width = max(display_width(line.name) for line in comparison.lines)
+    value_width = max(len(str(line.value)) for line in comparison.lines)
+    for line in comparison.lines:
+        lines.append(f"  {_pad(line.name, name_width)}  {str(line.value).rjust(value_width)}  "
+                     f"{line.description}")
+    for line in comparison.lines:
+        if not line.differences:
+            continue
+        lines.extend(["", f"{line.name} = {comparison.baseline} {_signed(line.value - base.value)}:"])
+        kind_width = max(display_width(d.kind) for d in line.differences)
+        change_width = max(len(_signed(d.value - d.baseline)) for d in line.differences)
+        for difference in line.differences:
+            lines.append(f"  {_pad(difference.kind, kind_width)}  "
+                         f"{_signed(difference.value - difference.baseline).rjust(change_width)}  "
+                         f"{difference.reason}")
+    return "\n".join(lines)
+
+
+def _signed(value: int) -> str:
+    return f"+ {value}" if value >= 0 else f"− {-value}"

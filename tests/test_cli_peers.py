@@ -1,0 +1,97 @@
+"""``symconv net`` with the peer conventions, ``--compare-conventions``, and model files."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from symconv.cli import main
+
+MODEL_FILE = textwrap.dedent("""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            return torch.relu(x + self.bn(self.conv(x)))
+
+    def small():
+        return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), Block(8),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+
+    def broken():
+        raise RuntimeError("no weights here")
+
+    def not_a_model():
+        return 42
+""")
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "model.py"
+    path.write_text(MODEL_FILE)
+    return path
+
+
+def test_zoo_net_under_a_peer_convention(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["net", "mobilenet_v1", "--alpha", "1", "--resolution", "224", "--convention",
+                 "ptflops", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["total"]["ptflops"]["value"] == 589012456  # what ptflops 0.7.5 prints
+
+
+def test_compare_conventions_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["net", "mobilenet_v1", "--compare-conventions"]) == 0
+    text = capsys.readouterr().out
+    assert "ptflops = macs + 20272104:" in text
+    assert "double count" in text and "ptflops/pytorch_ops.py" in text
+    assert main(["net", "mobilenet_v2", "--resolution", "160", "--compare-conventions",
+                 "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = [line["name"] for line in report["conventions"]]
+    assert names[:2] == ["macs", "flops"] and "torchinfo" in names
+    thop = next(line for line in report["conventions"] if line["name"] == "thop")
+    assert {d["kind"] for d in thop["differences"]} == {"batchnorm", "globalavgpool"}
+    assert all(d["reason"] for d in thop["differences"])
+
+
+def test_model_file(model_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    reference = f"{model_file}:small"
+    assert main(["net", reference, "--input", "16x16x3", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # conv 3→8: 256·8·27; block conv 8→8: 256·8·72; linear 8·10
+    assert report["total"]["macs"]["value"] == 256 * 8 * 27 + 256 * 8 * 72 + 80
+    assert [layer["name"] for layer in report["layers"]][-3:] == ["3", "4", "5"]
+    assert main(["net", reference, "--input", "16x16x3", "--compare-conventions"]) == 0
+    assert "double count" in capsys.readouterr().out  # nn.ReLU under ptflops
+
+
+@pytest.mark.parametrize(("arguments", "words"), [
+    (["{file}:nothing", "--input", "8x8x3"], "has no function nothing; its functions and "
+                                             "classes: Block, broken, not_a_model, small"),
+    (["{dir}/missing.py:small", "--input", "8x8x3"], "there is no file"),
+    (["{file}:broken", "--input", "8x8x3"], "broken() raised RuntimeError: no weights here"),
+    (["{file}:not_a_model", "--input", "8x8x3"], "returned int, not a torch.nn.Module"),
+    (["{file}:small"], "needs --input"),
+    (["{file}", "--input", "8x8x3"], "write a model file as path/to/model.py:factory"),
+    (["{file}:small", "--input", "8x8x3", "--alpha", "1"], "--alpha is for the zoo networks"),
+    (["mobilenet_v1", "--input", "8x8x3"], "--input is for models from a file"),
+])
+def test_model_file_errors_are_one_line(model_file: Path, capsys: pytest.CaptureFixture[str],
+                                        arguments: list[str], words: str) -> None:
+    if any("{file}" in argument for argument in arguments) and "missing" not in arguments[0]:
+        pytest.importorskip("torch")
+    filled = [argument.format(file=model_file, dir=model_file.parent) for argument in arguments]
+    assert main(["net", *filled]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and words in error
