@@ -620,10 +620,7 @@ def network_cases(
             layer, shape = _network_layer(draw, kind, shape, channels)
             layers.append((f"{kind}{index}", layer))
         half = len(layers) // 2
-        # A Sequential that flattens is not nested: the channels a nested Sequential expects
-        # are not worked out through a Flatten.
-        if nested and half and not any(isinstance(layer, Flatten) for _, layer in layers[:half]) \
-                and draw(st.booleans()):
+        if nested and half and draw(st.booleans()):
             layers = [("front", Sequential(*layers[:half])), *layers[half:]]
         return Sequential(*layers), start
 

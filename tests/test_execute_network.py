@@ -478,3 +478,85 @@ def test_verify_needs_a_shape_it_can_use() -> None:
         verify(Sequential(ReLU()))
     with pytest.raises(SymconvError, match=r"must be a tuple of ints, channels last"):
         verify(mobilenet_v1(rho=rho))
+
+
+# --------------------------------------------------------------------------- against PyTorch
+
+
+def _torch_pairs(torch: Any) -> list[tuple[Layer, Any, tuple[int, ...]]]:
+    """(symconv layer, the PyTorch module computing the same, input shape) pairs."""
+    nn = torch.nn
+    return [
+        (Conv2d(3, 8, 3, stride=2, padding=1, bias=True), nn.Conv2d(3, 8, 3, 2, 1, bias=True), (9, 8, 3)),
+        (DepthwiseConv2d(4, 3, padding=1), nn.Conv2d(4, 4, 3, 1, 1, groups=4, bias=False), (5, 5, 4)),
+        (BatchNorm2d(4), nn.BatchNorm2d(4), (5, 5, 4)),
+        (BatchNorm1d(4), nn.BatchNorm1d(4), (4,)),
+        (ReLU6(), nn.ReLU6(), (5, 5, 4)),
+        (AvgPool2d(3, stride=2, padding=1), nn.AvgPool2d(3, 2, 1), (7, 6, 2)),
+        (MaxPool2d(3, stride=2, padding=1), nn.MaxPool2d(3, 2, 1), (7, 6, 2)),
+        (MaxPool2d(2, stride=1, padding=1, dilation=2), nn.MaxPool2d(2, 1, 1, dilation=2), (5, 6, 2)),
+        (GlobalAvgPool2d(), nn.AdaptiveAvgPool2d(1), (5, 3, 4)),
+        (Linear(6, 3), nn.Linear(6, 3), (6,)),
+        (Activation("leakyrelu"), nn.LeakyReLU(), (5, 5, 2)),
+        (Activation("hardtanh"), nn.Hardtanh(), (5, 5, 2)),
+        (Activation("hardsigmoid"), nn.Hardsigmoid(), (5, 5, 2)),
+        (Activation("hardswish"), nn.Hardswish(), (5, 5, 2)),
+    ]
+
+
+def _load_into(torch: Any, module: Any, params: dict[str, np.ndarray], buffers: dict[str, np.ndarray]) -> None:
+    """Copy symconv's parameters (channels last, kernel axes first) into a PyTorch module."""
+    state = {}
+    for name, value in {**params, **buffers}.items():
+        if name == "weight" and value.ndim == 4:      # (k_h, k_w, C_in/g, C_out) -> (C_out, C_in/g, k_h, k_w)
+            value = value.transpose(3, 2, 0, 1)
+        elif name == "weight" and value.ndim == 2:    # Linear: (in, out) -> (out, in)
+            value = value.T
+        state[name] = torch.from_numpy(np.ascontiguousarray(value))
+    loaded = module.load_state_dict(state, strict=False)
+    assert not loaded.unexpected_keys and set(loaded.missing_keys) <= {"num_batches_tracked"}
+
+
+def _torch_run(torch: Any, module: Any, x: np.ndarray) -> np.ndarray:
+    """Run a module on one channels-last example: (H, W, C) goes in as (1, C, H, W)."""
+    spatial = x.ndim == 3
+    tensor = torch.from_numpy(x.transpose(2, 0, 1)[None] if spatial else x[None])
+    with torch.no_grad():
+        out = module.double().eval()(tensor).numpy()[0]
+    return out.transpose(1, 2, 0) if spatial else out
+
+
+def test_each_layer_computes_what_pytorch_computes() -> None:
+    torch = pytest.importorskip("torch")
+    for layer, module, shape in _torch_pairs(torch):
+        x = _x(shape, seed=5)
+        run = _both(layer, x)
+        _load_into(torch, module.double(), run.params, run.buffers)
+        np.testing.assert_allclose(run.output, _torch_run(torch, module, x), rtol=1e-10, atol=1e-12,
+                                   err_msg=f"{layer!r} against {module!r}")
+
+
+def test_a_residual_network_computes_what_pytorch_computes() -> None:
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    net = Sequential(
+        ("stem", Sequential(("conv", Conv2d(3, 4, 3, stride=2, padding=1)), ("bn", BatchNorm2d(4)),
+                            ("relu6", ReLU6()))),
+        ("block", Residual(Sequential(("conv", Conv2d(4, 4, 3, padding=1)), ("bn", BatchNorm2d(4)),
+                                      ("relu", ReLU())))),
+        ("pool", GlobalAvgPool2d()), ("flatten", Flatten()), ("fc", Linear(4, 3)),
+    )
+    x = _x((8, 8, 3), seed=2)
+    run = _both(net, x)
+    stem = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU6()).double()
+    block = nn.Sequential(nn.Conv2d(4, 4, 3, 1, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU()).double()
+    fc = nn.Linear(4, 3).double()
+    for modules, name in ((stem, "stem"), (block, "block")):
+        _load_into(torch, modules[0], run.params[name]["conv"], {})
+        _load_into(torch, modules[1], run.params[name]["bn"], run.buffers[name]["bn"])
+    _load_into(torch, fc, run.params["fc"], {})
+    with torch.no_grad():
+        h = stem.eval()(torch.from_numpy(x.transpose(2, 0, 1)[None].copy()))
+        h = h + block.eval()(h)
+        expected = fc(h.mean(dim=(2, 3)))[0].numpy()
+    np.testing.assert_allclose(run.output, expected, rtol=1e-10, atol=1e-12)
