@@ -1,5 +1,5 @@
 """PyTorch twins of the zoo networks, and the peers run on a model: helpers of test_peers.py
-(and of benchmarks/torch_bridge.py). Import only after ``pytest.importorskip("torch")``."""
+(and of benchmarks/torch_bridge.py). Skipped, as a module, where torch is not installed."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import io
 import logging
 import warnings
 
-import torch
-from torch import nn
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
 
 #: The peer tools by the symconv convention that reproduces each, and the package it needs.
 PEER_PACKAGES = {"ptflops": "ptflops", "thop": "thop", "fvcore": "fvcore", "torch": "torch",
