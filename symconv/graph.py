@@ -38,7 +38,7 @@ import sympy
 from symconv.derive import output_spatial
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
-from symconv.nnlayers import _Elementwise
+from symconv.nnlayers import _Elementwise, one_of
 from symconv.sizes import Size, as_size
 
 __all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
@@ -128,12 +128,8 @@ class Add(_Elementwise):
     def __init__(self, other: str, spelling: str = "+") -> None:
         if not isinstance(other, str) or not other:
             raise SymconvError(f"Add(other={other!r}) must name a stage, or 'input'")
-        if spelling not in ADD_SPELLINGS:
-            raise SymconvError(
-                f"Add(spelling={spelling!r}) is unknown; use one of {', '.join(ADD_SPELLINGS)}"
-            )
         object.__setattr__(self, "other", other)
-        object.__setattr__(self, "spelling", spelling)
+        object.__setattr__(self, "spelling", one_of(spelling, ADD_SPELLINGS, "Add(spelling"))
 
     @property
     def kind(self) -> str:

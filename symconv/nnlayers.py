@@ -38,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -54,6 +54,15 @@ __all__ = [
 ]
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
+
+
+def one_of(value: object, choices: Iterable[str], argument: str) -> str:
+    """``value`` when it is one of ``choices``, else a :class:`SymconvError` naming
+    ``argument`` (written as ``"Owner(name"``), the value and the choices."""
+    known = list(choices)
+    if not isinstance(value, str) or value not in known:
+        raise SymconvError(f"{argument}={value!r}) is unknown; use one of {', '.join(known)}")
+    return value
 
 
 def _need_channels(layer: Layer, in_channels: Size | None) -> Size:
@@ -300,33 +309,22 @@ class Activation(_Elementwise):
     spelling: str
 
     def __init__(self, function: str, spelling: str = "module") -> None:
-        if function not in ACTIVATIONS:
-            raise SymconvError(
-                f"Activation(function={function!r}) is unknown; use one of {', '.join(ACTIVATIONS)}"
-            )
-        if spelling not in SPELLINGS:
-            raise SymconvError(
-                f"Activation(spelling={spelling!r}) is unknown; use one of {', '.join(SPELLINGS)}"
-            )
-        object.__setattr__(self, "function", function)
-        object.__setattr__(self, "spelling", spelling)
+        object.__setattr__(self, "function", one_of(function, ACTIVATIONS, "Activation(function"))
+        object.__setattr__(self, "spelling", one_of(spelling, SPELLINGS, "Activation(spelling"))
 
     @property
     def kind(self) -> str:
         return self.function if self.spelling == "module" else f"{self.spelling}.{self.function}"
 
-    def loop_nest(
-        self,
-        input_spatial: tuple[Size, ...],
-        output_spatial: tuple[Size, ...],
-        in_channels: Size | None = None,
-    ) -> LoopNest:
-        """Outer: every element; then the function's operations from :data:`ACTIVATIONS`."""
-        shape = (*output_spatial, self._channels(in_channels))
-        counts = dict(ACTIVATIONS[self.function])
-        multiply = counts.pop("mults", 0) == 1
-        return LoopNest(outer=shape, inner=(), outputs=shape, multiply=multiply,
-                        per_output=tuple(counts.items()))
+    @property
+    def multiply(self) -> bool:  # type: ignore[override]
+        """Whether the function multiplies each element once (:data:`ACTIVATIONS`)."""
+        return ("mults", 1) in ACTIVATIONS[self.function]
+
+    @property
+    def per_element(self) -> tuple[tuple[str, Size], ...]:  # type: ignore[override]
+        """The function's other operations per element (:data:`ACTIVATIONS`)."""
+        return tuple(pair for pair in ACTIVATIONS[self.function] if pair[0] != "mults")
 
 
 def _check_pool_padding(kernel_size: tuple[Size, ...], padding: tuple[Size, ...]) -> None:
