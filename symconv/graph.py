@@ -164,6 +164,11 @@ class Graph(Composite):
     input_shape
         The channels-last input shape the network is built for, so that ``cost(net)`` needs
         none.
+    size_multiple
+        As :class:`~symconv.nnlayers.Sequential`'s: symbolic spatial sizes of the carried
+        ``input_shape`` are taken to be multiples of it. :class:`Reuse` shapes must then be
+        written for such sizes (``H/2``, not ``floor(H/2 - 1/2) + 1``), as
+        :func:`symconv.from_torch` writes them.
 
     Raises
     ------
@@ -175,7 +180,8 @@ class Graph(Composite):
     input_shape: tuple[Size, ...] | None
     size_multiple: int
 
-    def __init__(self, *layers: tuple[str, Layer], input_shape: object = None) -> None:
+    def __init__(self, *layers: tuple[str, Layer], input_shape: object = None,
+                 size_multiple: int = 1) -> None:
         seen = {"input"}
         for index, entry in enumerate(layers):
             if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
@@ -199,7 +205,10 @@ class Graph(Composite):
                 )
             input_shape = tuple(as_size(size, "input_shape") for size in input_shape)
         object.__setattr__(self, "input_shape", input_shape)
-        object.__setattr__(self, "size_multiple", 1)
+        if isinstance(size_multiple, bool) or not isinstance(size_multiple, int) or size_multiple < 1:
+            raise SymconvError(f"size_multiple={size_multiple!r} must be a positive int, like 32 "
+                               "for five stride-2 layers")
+        object.__setattr__(self, "size_multiple", size_multiple)
 
     @property
     def kind(self) -> str:

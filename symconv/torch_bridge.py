@@ -56,7 +56,7 @@ from typing import Any, cast
 
 import sympy
 
-from symconv.derive import output_spatial
+from symconv.derive import _as_multiples, output_spatial
 from symconv.errors import SymconvError
 from symconv.graph import Add, Graph, Reuse
 from symconv.layers import (
@@ -410,7 +410,7 @@ def _view(builder: _Builder, where: str, node: Any, value: _Tensor, values: dict
     return builder.emit(where, Flatten(), value)
 
 
-def from_torch(module: Any, input_shape: object) -> Graph:
+def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> Graph:
     """A symconv network for a PyTorch model, on one input of channels-last shape ``input_shape``.
 
     Parameters
@@ -421,7 +421,12 @@ def from_torch(module: Any, input_shape: object) -> Graph:
     input_shape
         The shape of one example, channels last: ``(H, W, C)`` for a model taking
         ``(N, C, H, W)``; ``(L, C)`` in 1-D, ``(D, H, W, C)`` in 3-D, ``(F,)`` for features.
-        Sizes may be SymPy expressions: ``(H, W, 3)`` gives formulas in ``H`` and ``W``.
+        Sizes may be SymPy expressions: ``(H, W, 3)`` gives formulas in ``H`` and ``W``, with
+        ``floor`` for every stride (exact for every size).
+    size_multiple
+        Take symbolic spatial sizes to be multiples of this (the product of the model's
+        strides, 32 for the MobileNets): the formulas are then polynomials, exact wherever the
+        sizes do divide evenly. ``1`` (the default) assumes nothing.
 
     Returns
     -------
@@ -472,8 +477,12 @@ def from_torch(module: Any, input_shape: object) -> Graph:
             "(224, 224, 3) for a model taking (N, 3, 224, 224)"
         )
     shape = tuple(_expr(as_size(size, "input_shape")) for size in input_shape)
+    graph = Graph(input_shape=shape, size_multiple=size_multiple)  # checks size_multiple
+    # Symbolic sizes S as size_multiple·R while building (so Reuse shapes need no floor), the
+    # shapes recorded back in S: derive does the same with the carried input shape.
+    forward, back = _as_multiples(shape, size_multiple) if size_multiple != 1 else (shape, {})
     builder = _Builder()
-    result = _run_module(builder, module, "", _Tensor("input", shape))
+    result = _run_module(builder, module, "", _Tensor("input", forward))
     if builder.unsupported:
         count = len(builder.unsupported)
         raise SymconvError(
@@ -485,7 +494,10 @@ def from_torch(module: Any, input_shape: object) -> Graph:
     if result is None:
         raise SymconvError("from_torch: the model's output is not one tensor symconv can follow")
     builder.finish(result)
-    return Graph(*builder.stages, input_shape=shape)
+    stages = [(name, Reuse(layer.source, tuple(_expr(size).xreplace(back) for size in layer.shape))
+               if isinstance(layer, Reuse) and back else layer) for name, layer in builder.stages]
+    return Graph(*stages, input_shape=shape, size_multiple=graph.size_multiple)
+
 
 
 def load_model(reference: str) -> Any:

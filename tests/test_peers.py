@@ -229,6 +229,18 @@ def test_symbolic_input_gives_formulas_in_h_and_w() -> None:
     assert cost(net).output_shape == (H, W, 8)
 
 
+def test_size_multiple_gives_polynomials_exact_where_sizes_divide() -> None:
+    twin = mobilenet_v2()
+    net = from_torch(twin, (H, W, 3), size_multiple=32)
+    for convention in ("macs", "ptflops", "thop", "ops"):
+        formula = count(net, convention=convention)
+        assert not formula.has(sympy.floor)
+        assert formula.subs({H: 64, W: 96}) == count(from_torch(twin, (64, 96, 3)),
+                                                     convention=convention)
+    with pytest.raises(SymconvError, match="size_multiple=0 must be a positive int"):
+        from_torch(twin, (H, W, 3), size_multiple=0)
+
+
 def test_unsupported_parts_are_listed_by_name() -> None:
     class Model(nn.Module):
         def __init__(self) -> None:
@@ -260,7 +272,7 @@ def test_layers_symconv_cannot_mirror_are_refused(model: nn.Module, shape: tuple
         from_torch(model, shape)
 
 
-def test_untraceable_sequential_is_walked_and_other_modules_named() -> None:
+def test_untraceable_model_is_walked_down_to_the_module_that_fails() -> None:
     class Branchy(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -269,10 +281,11 @@ def test_untraceable_sequential_is_walked_and_other_modules_named() -> None:
         def forward(self, x: Any) -> Any:
             return self.conv(x) if x.sum() > 0 else x
 
-    walked = nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU())
-    torch.fx.symbolic_trace(walked)  # traceable: the walk is for the failing case below
-    with pytest.raises(SymconvError, match=r"1 \(Branchy\) cannot be traced by torch.fx"):
-        from_torch(nn.Sequential(nn.Conv2d(3, 4, 1), Branchy()), (5, 5, 3))
+    # Tracing the whole model fails; the nn.Sequential is walked child by child, and the error
+    # names the child that cannot be traced, by its path.
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Sequential(nn.ReLU(), Branchy()))
+    with pytest.raises(SymconvError, match=r"^from_torch: 1\.1 \(Branchy\) cannot be traced"):
+        from_torch(model, (5, 5, 3))
 
 
 def test_residual_graph_rows_name_torch_modules() -> None:
