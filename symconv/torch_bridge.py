@@ -30,8 +30,9 @@ PyTorch                                                     symconv
 ==========================================================  ======================================
 
 Counts are per example (batch size 1): every layer here costs the same for each example of a
-batch, so a batch of ``B`` costs ``B`` times as much under every convention (multiply by a
-symbol ``B`` for a formula in the batch size).
+batch, so a batch of ``B`` costs ``B`` times as much (multiply by a symbol ``B`` for a formula
+in the batch size), as thop, fvcore, FlopCounterMode and torchinfo count it; ptflops' number at
+a batch above one is neither (see ``docs/conventions.md``).
 
 Examples
 --------

@@ -219,6 +219,22 @@ def test_zoo_mobilenets_match_their_twins_and_every_peer(name: str) -> None:
         assert count(net, convention=convention) == count(zoo, convention=convention), convention
 
 
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+def test_a_batch_costs_batch_times_one_example() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=True), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    net = from_torch(model, (9, 9, 3))
+    for peer in PEERS_HERE:
+        per_example = count(net, convention=peer)
+        if peer == "ptflops":
+            # ptflops divides its module hooks' counts by the batch but adds the patched
+            # functions' counts (here F.relu 196, F.max_pool2d 196, F.adaptive_avg_pool2d 36)
+            # for the whole batch: at batch 3 it reports 2·428 more than per example.
+            assert peer_count(peer, model, (3, 9, 9), batch=3) == per_example + 2 * 428
+        else:
+            assert peer_count(peer, model, (3, 9, 9), batch=3) == 3 * per_example, peer
+
+
 def test_symbolic_input_gives_formulas_in_h_and_w() -> None:
     model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=1, padding=1), nn.ReLU(),
                           nn.Conv2d(8, 8, 1))

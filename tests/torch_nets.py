@@ -75,11 +75,11 @@ def mobilenet_v2() -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def peer_count(peer: str, model: nn.Module, input_chw: tuple[int, ...]) -> int:
-    """What ``peer`` reports for ``model`` on one input of PyTorch shape ``input_chw``
-    (model in eval mode, batch of one), as an int."""
+def peer_count(peer: str, model: nn.Module, input_chw: tuple[int, ...], batch: int = 1) -> int:
+    """What ``peer`` reports for ``model`` on a batch of inputs of PyTorch shape ``input_chw``
+    (model in eval mode), as an int."""
     model.eval()
-    x = torch.randn(1, *input_chw)
+    x = torch.randn(batch, *input_chw)
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
             warnings.catch_warnings():
@@ -88,7 +88,8 @@ def peer_count(peer: str, model: nn.Module, input_chw: tuple[int, ...]) -> int:
             from ptflops import get_model_complexity_info
 
             macs, _ = get_model_complexity_info(model, tuple(input_chw), as_strings=False,
-                                                print_per_layer_stat=False)
+                                                print_per_layer_stat=False,
+                                                input_constructor=lambda _: x)
             value: float = macs
         elif peer == "thop":
             from thop import profile
