@@ -326,7 +326,11 @@ def _run_graph(builder: _Builder, root: Any, graph: Any, prefix: str,
         )
     for node in graph.nodes:
         scope = list(node.meta.get("nn_module_stack") or ())
-        local = f"{scope[-1]}.{node.name}" if scope and node.op != "call_module" else node.name
+        local = node.name  # call_module: its path; functions: their name in their module
+        if node.op in ("call_function", "call_method"):
+            short = str(node.target) if node.op == "call_method" else getattr(
+                node.target, "__name__", node.name)
+            local = f"{scope[-1]}.{short}" if scope else short
         where = f"{prefix}.{local}" if prefix else local
         if node.op == "placeholder":
             values[node] = value
