@@ -102,7 +102,20 @@ SUPPORTED_MODULES = frozenset({
 _FUNCTIONAL_ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "leaky_relu": "leakyrelu",
                            "hardtanh": "hardtanh", "hardswish": "hardswish",
                            "hardsigmoid": "hardsigmoid"}
+#: Activations that evaluate a transcendental function, which no symconv count covers.
+_TRANSCENDENTAL = {"sigmoid": "exp", "tanh": "tanh", "gelu": "erf", "silu": "exp",
+                   "elu": "exp", "selu": "exp", "celu": "exp", "mish": "tanh and exp",
+                   "softplus": "exp and log", "softmax": "exp", "log_softmax": "exp and log"}
 _Shape = tuple[sympy.Expr, ...]
+
+
+def _refusal(name: str) -> str:
+    """Why a module or function called ``name`` is not counted."""
+    function = _TRANSCENDENTAL.get(name.lower())
+    if function is None:
+        return "symconv has no layer for it"
+    return (f"it evaluates {function}, and symconv counts only mults, adds, divs and "
+            "comparisons (Hardswish and Hardsigmoid are countable alternatives)")
 
 
 class _Unsupported(Exception):
@@ -205,7 +218,7 @@ def _module_layer(module: Any, shape: _Shape) -> Layer | None:
             raise _Unsupported(f"start_dim={module.start_dim}, end_dim={module.end_dim}: only "
                                "nn.Flatten() (start_dim=1, end_dim=-1) is supported")
         return Flatten()
-    raise _Unsupported("symconv has no layer for it")
+    raise _Unsupported(_refusal(name))
 
 
 class _Builder:
@@ -389,7 +402,7 @@ def _run_graph(builder: _Builder, root: Any, graph: Any, prefix: str,
             elif target is operator.getitem and values.get(node.args[0]) == _SIZES:
                 values[node] = _BATCH if node.args[1] == 0 else _SIZES
             else:
-                raise _Unsupported("symconv has no layer for it")
+                raise _Unsupported(_refusal(name))
         except _Unsupported as reason:
             builder.unsupported.append(f"{where} ({label if node.op != 'get_attr' else node.target}: "
                                        f"{reason})")
@@ -461,7 +474,8 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> G
     >>> from_torch(Block(), (8, 8, 4))
     Traceback (most recent call last):
     ...
-    symconv.errors.SymconvError: from_torch: symconv cannot count 1 part of the model: act (nn.SiLU: symconv has no layer for it); ...
+    symconv.errors.SymconvError: from_torch: symconv cannot count 1 part of the model: act (nn.SiLU: it evaluates exp, and symconv
+    counts only mults, adds, divs and comparisons (Hardswish and Hardsigmoid are countable alternatives)); ...
     >>> block = Block()
     >>> block.act = nn.ReLU()
     >>> net = from_torch(block, (8, 8, 4))
