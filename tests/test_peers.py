@@ -274,6 +274,7 @@ def test_unsupported_parts_are_listed_by_name() -> None:
     for part in ("act (nn.GELU", "up (nn.Upsample", "torch.sigmoid", "torch.cat"):
         assert part in message
     assert message.startswith("from_torch: symconv cannot count 4 parts")
+    assert "act (nn.GELU: it evaluates erf" in message
 
 
 @pytest.mark.parametrize(("model", "shape", "words"), [
