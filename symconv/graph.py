@@ -38,7 +38,7 @@ import sympy
 from symconv.derive import output_spatial
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
-from symconv.nnlayers import _Elementwise, one_of
+from symconv.nnlayers import _Elementwise, carried_shape, one_of
 from symconv.sizes import Size, as_size
 
 __all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
@@ -197,18 +197,9 @@ class Graph(Composite):
                                    "stage; list the stages in an order data can flow")
             seen.add(name)
         object.__setattr__(self, "layers", tuple(layers))
-        if input_shape is not None:
-            if not isinstance(input_shape, (tuple, list)):
-                raise SymconvError(
-                    f"input_shape={input_shape!r} must be a tuple of sizes, channels last, "
-                    "like (224, 224, 3)"
-                )
-            input_shape = tuple(as_size(size, "input_shape") for size in input_shape)
-        object.__setattr__(self, "input_shape", input_shape)
-        if isinstance(size_multiple, bool) or not isinstance(size_multiple, int) or size_multiple < 1:
-            raise SymconvError(f"size_multiple={size_multiple!r} must be a positive int, like 32 "
-                               "for five stride-2 layers")
-        object.__setattr__(self, "size_multiple", size_multiple)
+        shape, multiple = carried_shape(input_shape, size_multiple)
+        object.__setattr__(self, "input_shape", shape)
+        object.__setattr__(self, "size_multiple", multiple)
 
     @property
     def kind(self) -> str:

@@ -638,6 +638,24 @@ def _channel_requirement(layer: Layer) -> tuple[bool, Size | None]:
     return expected is not None, expected
 
 
+def carried_shape(input_shape: object, size_multiple: object) -> tuple[tuple[Size, ...] | None, int]:
+    """Check the ``input_shape`` and ``size_multiple`` a network carries (see
+    :class:`Sequential`)."""
+    if input_shape is not None:
+        if not isinstance(input_shape, (tuple, list)):
+            raise SymconvError(
+                f"input_shape={input_shape!r} must be a tuple of sizes, channels last, "
+                "like (224, 224, 3)"
+            )
+        input_shape = tuple(as_size(size, "input_shape") for size in input_shape)
+    if isinstance(size_multiple, bool) or not isinstance(size_multiple, int) or size_multiple < 1:
+        raise SymconvError(
+            f"size_multiple={size_multiple!r} must be a positive int, like 32 for five "
+            "stride-2 layers"
+        )
+    return input_shape, size_multiple
+
+
 @dataclass(frozen=True, init=False)
 class Sequential(Composite):
     """Layers run one after the other; a network.
@@ -682,20 +700,9 @@ class Sequential(Composite):
         input_shape: object = None, size_multiple: int = 1,
     ) -> None:
         object.__setattr__(self, "layers", _named(layers))
-        if input_shape is not None:
-            if not isinstance(input_shape, (tuple, list)):
-                raise SymconvError(
-                    f"input_shape={input_shape!r} must be a tuple of sizes, channels last, "
-                    "like (224, 224, 3)"
-                )
-            input_shape = tuple(as_size(size, "input_shape") for size in input_shape)
-        object.__setattr__(self, "input_shape", input_shape)
-        if isinstance(size_multiple, bool) or not isinstance(size_multiple, int) or size_multiple < 1:
-            raise SymconvError(
-                f"size_multiple={size_multiple!r} must be a positive int, like 32 for five "
-                "stride-2 layers"
-            )
-        object.__setattr__(self, "size_multiple", size_multiple)
+        shape, multiple = carried_shape(input_shape, size_multiple)
+        object.__setattr__(self, "input_shape", shape)
+        object.__setattr__(self, "size_multiple", multiple)
 
     @property
     def kind(self) -> str:
