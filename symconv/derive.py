@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fractions
 import functools
+import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,8 @@ def _expr(value: Size) -> sympy.Expr:
 
 
 def _product(values: tuple[Size, ...]) -> sympy.Expr:
+    if all(isinstance(value, (int, sympy.Integer)) for value in values):
+        return sympy.Integer(math.prod(int(value) for value in values))  # one Integer, not a Mul
     return sympy.Mul(*(_expr(value) for value in values))
 
 
