@@ -11,6 +11,10 @@ and conversion) plus ``count(net, convention="ptflops")`` (deriving every layer'
 SymPy's cache cleared before every run; ptflops' is ``get_model_complexity_info`` (hooks and a
 forward pass). The torch import is excluded from both. Prints the medians side by side with the
 ratio, then symconv on a symbolic input ``(H, W, 3)`` for reference. No assertion.
+
+Recorded on the project's 2-core machine (shared, so the milliseconds vary by run; the ratio
+less): at 224, symconv 28–44 ms against ptflops 39–81 ms (0.51–0.70); at 160, 0.51–1.09 (ptflops'
+forward pass shrinks with the input, symconv's derivation does not). Equal counts every time.
 """
 
 from __future__ import annotations
