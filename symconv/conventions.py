@@ -182,9 +182,6 @@ _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
 _NOT_MAC = ("batchnorm", "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
-_MACS_ONLY = {
-    (*_CONV_KINDS, "transposed", "linear"): (_mults, "the products of the layer, bias excluded"),
-}
 
 #: ptflops 0.7.5, default pytorch backend: module hooks (``MODULES_MAPPING``) plus patched
 #: ``torch.nn.functional`` calls and ``torch.add``/``Tensor.add`` (``FUNCTIONAL_MAPPING``,
