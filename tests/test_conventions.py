@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from hypothesis import given
 
 from symconv import (
     AvgPool2d,
@@ -20,7 +21,8 @@ from symconv import (
     cost,
     count,
 )
-from symconv.conventions import CONVENTIONS, breakdown, describe
+from symconv.conventions import CONVENTIONS, PEERS, breakdown, describe
+from symconv.strategies import network_cases
 from symconv.symbols import H, M, N, W, k
 
 
@@ -122,3 +124,13 @@ def test_unknown_conventions_list_the_known_ones(name: object) -> None:
     with pytest.raises(SymconvError, match="is unknown; use one of macs, flops, ops, mults, adds, divs, "
                                            "comparisons, params"):
         count(Conv2d(3, 64, 3), (7, 7, 3), convention=name)  # type: ignore[arg-type]
+
+
+@given(network_cases())
+def test_every_peer_convention_has_a_rule_for_every_layer_symconv_builds(
+    case: tuple[Sequential, tuple[int, ...]],
+) -> None:
+    net, shape = case
+    for name in PEERS:
+        value = count(net, shape, convention=name)
+        assert value.is_Integer and value >= 0, name
