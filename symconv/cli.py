@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="every convention side by side, with why each tool's number differs "
                           "(text or json)")
     net.add_argument("--per-layer", action="store_true", help="one row per layer")
+    net.add_argument("--verify", action="store_true",
+                     help="execute the network with NumPy and check every layer's counts "
+                          "(alpha 1 and 224 pixels unless given); exit 1 on a mismatch")
+    net.add_argument("--seed", default="0", help="with --verify: seed of the input and weights")
     net.add_argument("--format", default="text", help="text, json, markdown or latex")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
     _add_language(net)
@@ -266,7 +270,7 @@ def _run_net(args: argparse.Namespace) -> int:
     if args.input is not None:
         raise SymconvError(f"--input is for models from a file; {args.network} carries its "
                            "input shape (use --resolution)")
-    if args.compare_conventions:
+    if args.compare_conventions or args.verify:
         from symconv.reconcile import compare_conventions
         from symconv.zoo import network
 
@@ -276,7 +280,10 @@ def _run_net(args: argparse.Namespace) -> int:
 
         model = network(args.network, parse_multiplier(args.alpha or "1", "--alpha"),
                         resolution=parse_axes(pixels, "--resolution", 1)[0])
-        comparison = compare_conventions(_TITLES.get(args.network, args.network), model)
+        title = _TITLES.get(args.network, args.network)
+        if args.verify:
+            return _verify_network(title, model, args, render)
+        comparison = compare_conventions(title, model)
         print(_call(render, "render_conventions", args)(comparison, args.lang))
         return 0
     from symconv.analysis import analyse_zoo
@@ -306,6 +313,8 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     from symconv.torch_bridge import from_torch, load_model
 
     net = from_torch(load_model(args.network), shape)
+    if args.verify:
+        return _verify_network(args.network, net, args, render)
     if args.compare_conventions:
         from symconv.reconcile import compare_conventions
 
@@ -318,6 +327,17 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
                      per_layer=args.per_layer or args.format == "json")
     print(_call(render, "render_network", args)(report, args.lang))
     return 0
+
+
+def _verify_network(title: str, model: object, args: argparse.Namespace, render: object) -> int:
+    """``net --verify``: execute a concrete network and compare every layer with its row."""
+    from symconv.parse import parse_axes
+    from symconv.verify import verify
+
+    seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
+    check = verify(model, seed=seed)  # type: ignore[arg-type]
+    print(_call(render, "render_verification", args)([check], args.lang, seed, title=title))
+    return 0 if check.ok else 1
 
 
 def _run_derive(args: argparse.Namespace) -> int:

@@ -88,3 +88,22 @@ def test_parse_multiplier_is_exact() -> None:
     assert parse_multiplier("0.1", "--alpha") == sympy.Rational(1, 10)
     with pytest.raises(ValueError, match="divides by zero"):
         parse_multiplier("1/0", "--alpha")
+
+
+def test_net_verify_executes_every_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["net", "mobilenet_v2", "--verify", "--alpha", "1/4", "--resolution", "32",
+                 "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    names = [stage["name"] for stage in report["stages"]]
+    assert names[0] == "conv1.conv" and names[-1].startswith("classifier")
+    relu6 = next(stage for stage in report["stages"] if stage["name"].endswith("relu6"))
+    # ReLU6 compares every element twice (min and max): counted and derived agree, adds none
+    assert relu6["counted"] == relu6["formula"] and relu6["counted"]["comparisons"] > 0
+
+
+def test_net_verify_text_names_the_network(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["net", "mobilenet_v1", "--verify", "--alpha", "1/4", "--resolution", "32"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Verification: MobileNet V1 on 32×32×3")
+    assert "stages match their formulas" in out

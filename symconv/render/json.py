@@ -118,7 +118,8 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
 
 
-def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
+                        title: str | None = None) -> str:
     """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}``.
 
     Examples

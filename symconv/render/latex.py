@@ -221,7 +221,8 @@ def standalone(fragment: str, lang: str = "en") -> str:
     ])
 
 
-def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
+                        title: str | None = None) -> str:
     """Counted against derived as a LaTeX ``tabular``, with what was run and the verdict."""
     check_language(lang)
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
@@ -231,7 +232,7 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     ]
     return "\n".join([
         "% symconv: formulas verified by execution",
-        rf"\noindent {escape(verification_title(results, lang, seed))}",
+        rf"\noindent {escape(verification_title(results, lang, seed, title))}",
         "",
         r"\begin{center}",
         r"\begin{tabular}{llrrl}",

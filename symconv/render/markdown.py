@@ -127,11 +127,12 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     ) + "\n"
 
 
-def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
+                        title: str | None = None) -> str:
     """Counted against derived as a Markdown table, with what was run and the verdict."""
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     return "\n\n".join([
-        verification_title(results, lang, seed),
+        verification_title(results, lang, seed, title),
         table(header, verification_rows(results, lang)),
         f"**{verification_summary(results, lang)}**",
     ]) + "\n"

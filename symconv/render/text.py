@@ -231,14 +231,16 @@ def verification_summary(results: Sequence[Verification], lang: str) -> str:
     return message("all_match", lang, count=len(stages))
 
 
-def verification_title(results: Sequence[Verification], lang: str, seed: int = 0) -> str:
-    """What was run: the layers, the input shape and the seed."""
-    layers = " + ".join(type(result.layer).__name__ for result in results)
+def verification_title(results: Sequence[Verification], lang: str, seed: int = 0,
+                       title: str | None = None) -> str:
+    """What was run: the layers (or ``title``), the input shape and the seed."""
+    layers = title or " + ".join(type(result.layer).__name__ for result in results)
     return message("verify.title", lang, layer=layers, shape=shape_text(results[0].input_shape),
                    seed=seed)
 
 
-def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0) -> str:
+def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
+                        title: str | None = None) -> str:
     """Counted against derived, stage by stage, as an aligned text table.
 
     Examples
@@ -255,7 +257,7 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     rows = [header, *verification_rows(results, lang)]
     widths = [max(display_width(row[column]) for row in rows) for column in range(len(header))]
-    lines = [verification_title(results, lang, seed)]
+    lines = [verification_title(results, lang, seed, title)]
     for row in rows:
         cells = [_pad(cell, width) for cell, width in zip(row[:-1], widths)]
         lines.append("  ".join([*cells, row[-1]]))
