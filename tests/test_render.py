@@ -147,3 +147,23 @@ def test_notebook_display() -> None:
     network = cost(mobilenet_v1(symbols.alpha, symbols.rho))._repr_markdown_()
     assert network is not None and r"\alpha" in network and network.count("\n") > 50
     assert "frac" in ratio(separable.mults, cost(Conv2d(3, 64, 3), (7, 7, 3)).mults)._repr_latex_()
+
+
+@pytest.mark.parametrize(
+    ("argv", "lang"),
+    [
+        (["net", "mobilenet_v1", "--per-layer"], "en"),
+        (["net", "mobilenet_v2", "--alpha", "1/2", "--per-layer"], "zh"),
+        (["verify", "--input", "7x7x3", "--output", "5x5x64"], "en"),
+    ],
+)
+def test_net_and_verify_documents_compile(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          argv: list[str], lang: str) -> None:
+    engine = ENGINES[lang]
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    assert main([*argv, "--format", "latex", "--standalone", "--lang", lang]) == 0
+    (tmp_path / "report.tex").write_text(capsys.readouterr().out, encoding="utf-8")
+    done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -10,7 +10,7 @@ Examples
 >>> from symconv.compare import compare
 >>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
 >>> print(report.splitlines()[0])
-% symconv: standard and depthwise separable convolution, 7×7×3 → 5×5×64
+% symconv: Cost of a depthwise separable convolution
 >>> r"&= 5 \times 5 \times 3 \times 3 \times 3 \times 64 \\" in report
 True
 >>> r"\frac{73}{576}" in report
@@ -32,7 +32,6 @@ from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.json import latex as sympy_latex
 from symconv.render.text import (
     network_header,
-    network_rows,
     setting_text,
     shape_text,
     verification_rows,
@@ -58,7 +57,8 @@ _ESCAPES = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "×": r"\ensuremath{\times}", "→": r"\ensuremath{\to}", "≈": r"\ensuremath{\approx}",
-    "·": r"\ensuremath{\cdot}", "−": "-",
+    "·": r"\ensuremath{\cdot}", "−": "-", "α": r"\ensuremath{\alpha}", "ρ": r"\ensuremath{\rho}",
+    **{digit: rf"\textsuperscript{{{index}}}" for index, digit in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }
 
 
@@ -116,10 +116,9 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     kernel = shape_text(result.kernel)
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     setting = setting_text(result, lang)
-    arrow = f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}"
     bias = message("with_bias" if result.bias else "no_bias", lang)
     parts = [
-        f"% symconv: standard and depthwise separable convolution, {arrow}",
+        f"% symconv: {message('title', lang)}",
         rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
         f"{escape(how)} ({escape(setting)}).",
         "",
@@ -184,7 +183,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         rows.append(rf"\text{{{escape(message('ratio', lang))}}} &= "
                     f"{formula(general.ratio, style=LATEX)}")
     return (
-        f"% symconv: general formulas of the {general.kind} convolution\n"
+        f"% symconv: {message('title.derive', lang, kind=message(general.kind, lang))}\n"
         + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
     )
 
@@ -198,6 +197,8 @@ def standalone(fragment: str, lang: str = "en") -> str:
     % Compile with xelatex.
     """
     check_language(lang)
+    first = fragment.split("\n", 1)[0]
+    title = first.removeprefix("% symconv: ") if first.startswith("% symconv: ") else "symconv"
     if lang == "zh":
         preamble = [r"\documentclass[UTF8]{ctexart}"]
     else:
@@ -207,7 +208,7 @@ def standalone(fragment: str, lang: str = "en") -> str:
         r"\usepackage{longtable}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\allowdisplaybreaks",
-        rf"\title{{{escape(message('title', lang))}}}",
+        rf"\title{{{escape(title)}}}",
         r"\date{}",
     ]
     return "\n".join([
@@ -231,7 +232,7 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         for row in verification_rows(results, lang)
     ]
     return "\n".join([
-        "% symconv: formulas verified by execution",
+        f"% symconv: {message('title.verify', lang)}",
         rf"\noindent {escape(verification_title(results, lang, seed, title))}",
         "",
         r"\begin{center}",
@@ -248,6 +249,22 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     ])
 
 
+def _math_shape(shape: tuple[object, ...]) -> str:
+    return "$" + r" \times ".join(formula(size, style=LATEX) for size in shape) + "$"
+
+
+def _network_cells(report: NetworkReport) -> list[list[str]]:
+    """One row per layer (name, kind, output shape, mults, adds, params), as math.
+
+    The input shape is the previous row's output: left out, so that the table fits the page.
+    """
+    return [
+        [escape(row.name), escape(row.kind), _math_shape(row.output_shape),
+         *(f"${formula(getattr(row, name), style=LATEX)}$" for name in ("mults", "adds", "params"))]
+        for row in report.layers
+    ]
+
+
 def render_network(report: NetworkReport, lang: str = "en") -> str:
     """A network's totals as an ``align*`` block (formula = value) and its layers as a table."""
     check_language(lang)
@@ -262,7 +279,8 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     parts = [
         f"% symconv: {report.title}",
         rf"\noindent {escape(report.title)}: "
-        + escape(message("net.input", lang, shape=shape_text(report.input_shape))) + ".",
+        + escape(message("net.input", lang, shape="SHAPE")).replace(
+            "SHAPE", _math_shape(report.input_shape)) + ".",
         "",
         r"\noindent " + escape(message("net.convention", lang, name=report.convention,
                                        description=report.description)),
@@ -274,12 +292,12 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     if report.symbolic:
         parts += [r"\noindent " + escape(message("net.exact", lang)), ""]
     if report.layers:
-        header = network_header(lang)
+        header = [cell for index, cell in enumerate(network_header(lang)) if index != 2]
         parts += [
-            r"{\footnotesize",
-            r"\begin{longtable}{llllrrr}",
+            r"{\scriptsize",
+            r"\begin{longtable}{lllrrr}",
             " & ".join(escape(cell) for cell in header) + r" \\ \hline",
-            *(" & ".join(escape(cell) for cell in row) + r" \\" for row in network_rows(report, lang)),
+            *(" & ".join(cell for cell in row) + r" \\" for row in _network_cells(report)),
             r"\end{longtable}}",
         ]
     return "\n".join(parts) + "\n"
