@@ -331,7 +331,8 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
 
 def render_conventions(comparison: ConventionComparison, lang: str = "en") -> str:
     """Every convention's total side by side, then, for each, the kinds of layer it counts
-    differently from the baseline and the rule that makes the difference (English only).
+    differently from the baseline and the rule that makes the difference (the rules quote the
+    tools' sources, in English).
 
     Examples
     --------
@@ -344,8 +345,8 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     thop = macs + 20221952:
     """
     base = comparison.line(comparison.baseline)
-    lines = [f"{comparison.title}: input {shape_text(comparison.input_shape)}, every convention, "
-             f"differences from {comparison.baseline} by kind of layer"]
+    lines = [message("conventions.title", lang, title=comparison.title,
+                     shape=shape_text(comparison.input_shape), baseline=comparison.baseline)]
     name_width = max(display_width(line.name) for line in comparison.lines)
     value_width = max(len(str(line.value)) for line in comparison.lines)
     for line in comparison.lines:
