@@ -184,6 +184,15 @@ def test_unwritable_out_dir(tmp_path: pathlib.Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_unwritable_out_dir_even_for_root() -> None:
+    # /proc refuses new files whoever asks, root included (CI runs as root)
+    before = sorted(os.listdir("/proc/self"))
+    with pytest.raises(SymconvError, match="is not writable"):
+        draw_separable_stages((7, 7, 3), 64, 3, out_dir="/proc/self")
+    assert sorted(os.listdir("/proc/self")) == before
+
+
 def test_failure_midway_leaves_no_partial_files(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
