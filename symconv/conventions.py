@@ -29,7 +29,7 @@ import sympy
 
 from symconv.derive import Cost
 from symconv.errors import SymconvError
-from symconv.layers import Layer
+from symconv.layers import PADDING_STRINGS, Layer
 from symconv.network import LayerRow, as_cost, rows
 
 __all__ = ["CONVENTIONS", "MAC_KINDS", "PEERS", "Convention", "Rule", "count", "breakdown", "describe",
@@ -38,8 +38,13 @@ __all__ = ["CONVENTIONS", "MAC_KINDS", "PEERS", "Convention", "Rule", "count", "
 #: A convention: the rows of a network's single layers to one count.
 Convention = Callable[[Sequence[LayerRow]], sympy.Expr]
 
-#: The kinds of layer whose multiplications are multiply-accumulates: convolutions and linear.
-MAC_KINDS = frozenset({"standard", "pointwise", "depthwise", "grouped", "transposed", "linear"})
+_CONV_KINDS = ("standard", "pointwise", "depthwise", "grouped")
+#: Convolutions whose padding was written ``"same"`` or ``"valid"``: ``"standard:same"``, ...
+_STRING_PADDED = tuple(f"{kind}:{written}" for kind in _CONV_KINDS for written in PADDING_STRINGS)
+
+#: The kinds of layer whose multiplications are multiply-accumulates: convolutions (their
+#: padding written as numbers or as a string) and linear layers.
+MAC_KINDS = frozenset({*_CONV_KINDS, *_STRING_PADDED, "transposed", "linear"})
 
 
 def _sum(layer_rows: Sequence[LayerRow], kind: str) -> sympy.Expr:
@@ -80,7 +85,6 @@ def _total(kind: str, doc: str) -> Convention:
 # tool counts for one kind of layer and where its source says so; a kind without a rule raises,
 # so that nothing is counted as zero because a table missed it.
 
-_CONV_KINDS = ("standard", "pointwise", "depthwise", "grouped")
 #: Reshaping, routing, and empty networks (a network without layers is one row of its kind):
 #: no tool counts anything for them.
 _ZERO_KINDS = ("flatten", "reuse", "graph", "sequential")
@@ -187,9 +191,10 @@ _NOT_MAC = ("batchnorm", "avgpool", "maxpool", "globalavgpool", "add", "torch.ad
 #: ``torch.nn.functional`` calls and ``torch.add``/``Tensor.add`` (``FUNCTIONAL_MAPPING``,
 #: ``TENSOR_OPS_MAPPING``), all in ptflops/pytorch_ops.py, patched in pytorch_engine.py.
 _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
-    (*_CONV_KINDS, "transposed"): (_mults_and_bias, "conv_flops_counter_hook: kernel·M·N/g per "
-                                   "output position (per input position when transposed, as "
-                                   "symconv's mults), plus N per output position for a bias"),
+    (*_CONV_KINDS, *_STRING_PADDED, "transposed"): (
+        _mults_and_bias, "conv_flops_counter_hook: kernel·M·N/g per output position (per input "
+        "position when transposed, as symconv's mults), plus N per output position for a bias; "
+        "a module hook, from the output's shape, so padding='same' / 'valid' counts alike"),
     ("linear",): (_mults_and_bias, "linear_flops_counter_hook: in·out, plus out for the bias"),
     ("batchnorm",): (_times(2, _elements_in), "bn_flops_counter_hook: 2 per input element "
                      "(affine)"),
@@ -219,7 +224,9 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
 #: thop 0.1.1.post2209072238 (``thop.profile``): module hooks only (``register_hooks`` in
 #: thop/profile.py; the counters in thop/vision/basic_hooks.py and calc_func.py).
 _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
-    _CONV_KINDS: (_mults, "count_convNd: output elements · M/g · kernel, bias ignored"),
+    (*_CONV_KINDS, *_STRING_PADDED): (_mults, "count_convNd: output elements · M/g · kernel, "
+                                      "bias ignored (a module hook, from the output's shape: "
+                                      "padding='same' / 'valid' counts alike)"),
     ("transposed",): (_gather_form, "count_convNd treats it as a convolution over its output: "
                       "H_o·W_o·N·(M/g)·k², not the products a transposed convolution does "
                       "(H·W·M·(N/g)·k²); bias ignored"),
@@ -246,6 +253,11 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     (*_CONV_KINDS, "transposed"): (_mults, "conv_flop_jit / conv_flop_count: batch·prod(w_shape)·"
                                    "output positions (input positions when transposed), "
                                    "bias ignored"),
+    _STRING_PADDED: (_zero, "with padding='same' / 'valid' F.conv*d runs "
+                     "aten::_convolution_mode (ATen's Convolution.cpp), traced as that op, which "
+                     "has no handle in _DEFAULT_SUPPORTED_OPS "
+                     "(fvcore/nn/flop_count.py; conv_flop_jit is the handle of "
+                     "aten::_convolution only): skipped, 0"),
     ("linear",): (_mults, "linear_flop_jit: prod(input shape)·out, bias ignored"),
     ("batchnorm",): (_times(2, _elements_in), "batchnorm_flop_jit at inference: 2 per input "
                      "element with affine (5 per element in training mode)"),
@@ -262,6 +274,10 @@ _TORCH = _rules("torch 2.13.0, torch/utils/flop_counter.py", {
     (*_CONV_KINDS, "transposed"): (_times(2, _mults), "conv_flop_count: 2 · prod(w_shape) · "
                                    "output positions (input positions when transposed), bias "
                                    "ignored"),
+    _STRING_PADDED: (_times(2, _mults), "aten._convolution_mode (padding='same' / 'valid') is "
+                     "CompositeImplicitAutograd (native_functions.yaml): it decomposes into "
+                     "aten.convolution before FlopCounterMode sees it, which conv_flop_count "
+                     "counts as any convolution: 2 · prod(w_shape) · output positions"),
     ("linear",): (_times(2, _mults), "addmm_flop / mm_flop: 2·in·out, bias ignored"),
     _NOT_MAC: (_zero, "no formula in the registry: 0"),
 })
@@ -269,8 +285,9 @@ _TORCH = _rules("torch 2.13.0, torch/utils/flop_counter.py", {
 #: torchinfo 1.8.0 ``summary(model, input_data=x).total_mult_adds``: the sum over leaf layers of
 #: ``LayerInfo.calculate_macs`` (torchinfo/layer_info.py), from parameters and output shapes.
 _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
-    (*_CONV_KINDS,): (_params_per_output_position, "calculate_macs: a Conv layer's parameters "
-                      "(weight and bias) per output position"),
+    (*_CONV_KINDS, *_STRING_PADDED): (_params_per_output_position, "calculate_macs: a Conv "
+                                      "layer's parameters (weight and bias) per output "
+                                      "position, whatever its padding"),
     ("transposed",): (_params_per_output_position, "calculate_macs: parameters per *output* "
                       "position, as for a convolution: H_o·W_o·(k²·M·N/g + N), more than the "
                       "products a transposed convolution does"),
@@ -295,8 +312,9 @@ CONVENTIONS: dict[str, Convention] = {
                      "counted twice.", _PTFLOPS),
     "thop": _peer("thop", "MACs of thop 0.1.1: convolutions and linear layers without biases, "
                   "BatchNorm at 4 per element, average pooling.", _THOP),
-    "fvcore": _peer("fvcore", "Flops of fvcore 0.1.5 (one per multiply-add): convolutions, linear "
-                    "layers, BatchNorm and adaptive pooling.", _FVCORE),
+    "fvcore": _peer("fvcore", "Flops of fvcore 0.1.5 (one per multiply-add): convolutions (not "
+                    "those with padding='same' or 'valid'), linear layers, BatchNorm and "
+                    "adaptive pooling.", _FVCORE),
     "torch": _peer("torch", "PyTorch 2.13's FlopCounterMode: 2 per multiply-add of convolutions "
                    "and matrix products only.", _TORCH),
     "torchinfo": _peer("torchinfo", "Total mult-adds of torchinfo 1.8.0: each layer's parameters "

@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import sympy
@@ -33,8 +33,14 @@ __all__ = [
     "Layer", "Composite", "LoopNest",
     "ConvNd", "Conv1d", "Conv2d", "Conv3d",
     "ConvTransposeNd", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-    "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d",
+    "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d", "PADDING_STRINGS",
 ]
+
+#: The padding a convolution may be given as a string, as in PyTorch. The layer keeps the string
+#: (:attr:`ConvNd.padding_string`) and its kind ends in it (``"standard:same"``): the products
+#: are the same as with the padding written as numbers, but PyTorch then runs another aten op
+#: (``aten::_convolution_mode``), which fvcore does not count (``docs/conventions.md``).
+PADDING_STRINGS = ("same", "valid")
 
 Accumulate = Literal["sum", "scatter", "max"]
 
@@ -159,6 +165,36 @@ def _set_conv_fields(
     check_divides(values["groups"], values["out_channels"], "out_channels")
 
 
+def _string_padding(layer: ConvNd, written: str) -> tuple[Size, ...]:
+    """The padding per axis that ``padding="same"`` or ``"valid"`` stands for, as PyTorch
+    reads it: ``"valid"`` is none; ``"same"`` (stride 1 only) is ``d·(k − 1)/2`` on each side,
+    which must be whole: symconv pads both sides of an axis alike."""
+    owner = f"{type(layer).__name__}(padding"
+    if written not in PADDING_STRINGS:
+        raise SymconvError(f"{owner}={written!r}) is unknown; use one of "
+                           f"{', '.join(PADDING_STRINGS)}, or numbers")
+    if written == "valid":
+        return (0,) * len(layer.kernel_size)
+    if any(step != 1 for step in layer.stride):
+        raise SymconvError(f"padding='same' needs stride=1 (as in PyTorch), not "
+                           f"stride={layer.stride}; give the padding as numbers")
+    padding: list[Size] = []
+    for kernel, spread in zip(layer.kernel_size, layer.dilation):
+        span = sympy.sympify(spread) * (sympy.sympify(kernel) - 1)
+        if span.is_odd:
+            raise SymconvError(
+                f"padding='same' with kernel_size={layer.kernel_size}, dilation={layer.dilation} "
+                "pads one side more than the other (an odd dilation·(kernel_size − 1)); symconv "
+                "pads both sides alike: give the padding as numbers"
+            )
+        padding.append(as_size(span / 2, "padding", minimum=0))
+    return tuple(padding)
+
+
+def _with_padding_string(kind: str, padding_string: str | None) -> str:
+    return kind if padding_string is None else f"{kind}:{padding_string}"
+
+
 def _per_group(channels: Size, groups: Size) -> Size:
     if is_concrete(channels) and is_concrete(groups):
         assert isinstance(channels, int) and isinstance(groups, int)
@@ -183,6 +219,7 @@ class ConvNd(Layer):
     dilation: tuple[Size, ...]
     groups: Size
     bias: bool
+    padding_string: str | None = field(default=None, repr=False)
 
     spatial_dims: ClassVar[int | None] = 2
 
@@ -197,17 +234,24 @@ class ConvNd(Layer):
         groups: object = 1,
         bias: object = False,
     ) -> None:
-        _set_conv_fields(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias)
+        written = padding if isinstance(padding, str) else None
+        _set_conv_fields(self, in_channels, out_channels, kernel_size, stride,
+                         0 if written is not None else padding, dilation, groups, bias)
+        if written is not None:
+            object.__setattr__(self, "padding", _string_padding(self, written))
+            object.__setattr__(self, "padding_string", written)
 
     @property
     def kind(self) -> str:
-        """``"pointwise"``, ``"depthwise"``, ``"grouped"`` or ``"standard"``."""
+        """``"pointwise"``, ``"depthwise"``, ``"grouped"`` or ``"standard"``; followed by
+        ``":same"`` or ``":valid"`` when the padding was given as that string."""
         if self.groups == 1:
-            return "pointwise" if all(size == 1 for size in self.kernel_size) else "standard"
-        if self.groups == self.in_channels == self.out_channels:
-            return "depthwise"
-        return "grouped"
+            base = "pointwise" if all(size == 1 for size in self.kernel_size) else "standard"
+        elif self.groups == self.in_channels == self.out_channels:
+            base = "depthwise"
+        else:
+            base = "grouped"
+        return _with_padding_string(base, self.padding_string)
 
     def in_channels_expected(self) -> Size:
         return self.in_channels
@@ -257,6 +301,17 @@ class Conv2d(ConvNd):
     >>> from symconv import Conv2d, cost
     >>> cost(Conv2d(3, 64, 3), (7, 7, 3)).mults
     43200
+
+    ``padding="same"`` (stride 1) or ``"valid"``, as in PyTorch: the layer keeps the numbers it
+    stands for, and the string in its kind (:data:`PADDING_STRINGS`):
+
+    >>> same = Conv2d(3, 64, 3, padding="same")
+    >>> same.padding, same.padding_string, same.kind, cost(same, (7, 7, 3)).output_shape
+    ((1, 1), 'same', 'standard:same', (7, 7, 64))
+    >>> Conv2d(3, 64, 3, stride=2, padding="same")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: padding='same' needs stride=1 (as in PyTorch), not stride=(2, 2); give the padding as numbers
     """
 
     spatial_dims: ClassVar[int | None] = 2
@@ -416,7 +471,7 @@ class DepthwiseConv2d(Conv2d):
 
     @property
     def kind(self) -> str:
-        return "depthwise"
+        return _with_padding_string("depthwise", self.padding_string)
 
     def __repr__(self) -> str:
         return (

@@ -13,6 +13,8 @@ What is understood (shapes are channels last, ``(H, W, C)``; PyTorch's are ``(N,
 PyTorch                                                     symconv
 ==========================================================  ======================================
 ``nn.Conv1d/2d/3d``, ``nn.ConvTranspose1d/2d/3d``           ``Conv*d``, ``ConvTranspose*d``
+``nn.Conv*d(..., padding="same")`` (or ``"valid"``)          ``Conv*d(..., padding="same")``
+                                                            (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
 ``nn.BatchNorm1d/2d`` (``affine=True``)                     ``BatchNorm1d``, ``BatchNorm2d``
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
@@ -147,15 +149,24 @@ def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
 
 
 def _conv_padding(module: Any) -> object:
+    """The padding of an ``nn.Conv*d`` as symconv's layer takes it.
+
+    ``padding="same"`` / ``"valid"`` stays a string (the layer keeps it, and its kind ends in
+    it) when PyTorch passes it on to the convolution, which then runs
+    ``aten::_convolution_mode``: fvcore counts that op as 0. With a ``padding_mode`` other than
+    ``"zeros"`` the module pads the input itself (``F.pad``) and convolves with padding 0
+    (``aten::_convolution``, counted): the padding is then numbers, as written in numbers.
+    """
     padding = module.padding
-    if padding == "valid":
-        return 0
-    if padding == "same":
+    if isinstance(padding, str):
         totals = [d * (k - 1) for k, d in zip(module.kernel_size, module.dilation)]
-        if any(total % 2 for total in totals):
-            raise _Unsupported("padding='same' pads unevenly here (an even kernel span); "
+        if padding == "same" and any(total % 2 for total in totals):
+            raise _Unsupported("padding='same' pads unevenly here (an odd dilation·(kernel_size "
+                               "− 1)); "
                                "symconv pads both sides alike: give padding as numbers")
-        return tuple(total // 2 for total in totals)
+        if module.padding_mode == "zeros":
+            return padding
+        return tuple(total // 2 for total in totals) if padding == "same" else 0
     return tuple(padding)
 
 

@@ -107,10 +107,20 @@ def models(draw: st.DrawFn) -> tuple[nn.Module, tuple[int, int, int]]:
             out = groups * draw(st.integers(1, 3))
             bias = draw(st.booleans())
             if kind == "conv":
+                # padding as PyTorch takes it: numbers, "valid" (none), or "same" (stride 1
+                # only; an even d·(k − 1), since symconv pads both sides alike)
+                written = draw(st.sampled_from(["numbers", "valid", "same"]))
+                if written == "same" and (s != 1 or d * (k - 1) % 2):
+                    written = "numbers"
+                if written != "numbers":
+                    p = 0 if written == "valid" else d * (k - 1) // 2
                 oh, ow = _conv_out(h, k, s, p, d), _conv_out(w, k, s, p, d)
                 if min(oh, ow) < 1:
                     continue
-                steps.append(nn.Conv2d(c, out, k, s, p, d, groups, bias))
+                # reflect padding (PyTorch pads first, then convolves) needs p < the size
+                modes = ["zeros", "reflect"] if written == "same" and p < min(h, w) else ["zeros"]
+                steps.append(nn.Conv2d(c, out, k, s, p if written == "numbers" else written, d,
+                                       groups, bias, padding_mode=draw(st.sampled_from(modes))))
             else:
                 extra = draw(st.integers(0, max(s, d) - 1))
                 oh, ow = ((size - 1) * s - 2 * p + d * (k - 1) + extra + 1 for size in (h, w))
@@ -196,15 +206,33 @@ def test_every_peer_on_other_ranks(model: nn.Module, chw: tuple[int, ...]) -> No
     _assert_peers_agree(model, chw)
 
 
+STRING_PADDED = [
+    (nn.Sequential(nn.Conv2d(3, 4, 3, padding="same", bias=True),
+                   nn.Conv2d(4, 4, 3, padding="valid", groups=2)), (3, 7, 7)),
+    (nn.Sequential(nn.Conv1d(2, 2, 5, padding="same", dilation=2, groups=2),
+                   nn.Conv1d(2, 3, 1, padding="valid")), (2, 9)),
+    (nn.Conv3d(2, 4, 3, padding="same"), (2, 3, 4, 5)),
+    # a padding_mode other than "zeros": the module pads (F.pad) and convolves with padding 0
+    (nn.Conv2d(3, 4, 3, padding="same", padding_mode="reflect"), (3, 7, 7)),
+]
+
+
 @pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
-def test_padding_strings_every_peer_but_fvcore() -> None:
-    # padding="same" / "valid" runs aten::_convolution_mode, for which fvcore has no handle:
-    # fvcore counts such convolutions as 0. symconv's layer does not keep how the padding was
-    # written, so its fvcore convention counts them as fvcore counts numeric padding.
-    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding="same"), nn.Conv2d(4, 4, 3, padding="valid"))
-    _assert_peers_agree(model, (3, 7, 7), [peer for peer in PEERS_HERE if peer != "fvcore"])
-    if "fvcore" in PEERS_HERE:
-        assert peer_count("fvcore", model, (3, 7, 7)) == 0
+@pytest.mark.parametrize(("model", "chw"), STRING_PADDED)
+def test_every_peer_on_padding_strings(model: nn.Module, chw: tuple[int, ...]) -> None:
+    _assert_peers_agree(model, chw)
+
+
+def test_padding_strings_are_kept_in_the_kind_and_fvcore_counts_them_zero() -> None:
+    model, chw = STRING_PADDED[0]
+    net = from_torch(model, _channels_last(chw))
+    assert [row.kind for row in rows(net)] == ["standard:same", "grouped:valid"]
+    assert count(net, convention="fvcore") == 0
+    assert count(net, convention="macs") == 7 * 7 * 4 * 27 + 5 * 5 * 4 * 18
+    reflect, chw = STRING_PADDED[-1]
+    assert [row.kind for row in rows(from_torch(reflect, _channels_last(chw)))] == ["standard"]
+    with pytest.raises(SymconvError, match="padding='same' pads unevenly"):
+        from_torch(nn.Conv2d(3, 4, 2, padding="same"), (7, 7, 3))
 
 
 @pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
