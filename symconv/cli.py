@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
     net.add_argument("--compare-conventions", action="store_true",
                      help="every convention side by side, with why each tool's number differs "
-                          "(text or json)")
+                          "(text, markdown or json)")
     net.add_argument("--per-layer", action="store_true", help="one row per layer")
     net.add_argument("--verify", action="store_true",
                      help="execute the network with NumPy and check every layer's counts "

@@ -64,6 +64,39 @@ def test_compare_conventions_text_and_json(capsys: pytest.CaptureFixture[str]) -
     assert all(d["reason"] for d in thop["differences"])
 
 
+def test_compare_conventions_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["net", "mobilenet_v1", "--compare-conventions", "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0].startswith("**MobileNet") and "every convention" in lines[0]
+    assert lines[2:4] == ["| convention | value | what it counts |", "|---|---|---|"]
+    assert "| ptflops | 589012456 | MACs of ptflops" in text
+    assert "**ptflops = macs + 20272104**" in lines
+    header = lines.index("**ptflops = macs + 20272104**") + 2
+    assert lines[header] == "| kind | ptflops | macs | difference | why (the tool's source) |"
+    assert lines[header + 3].startswith("| relu | 10085376 | 0 | + 10085376 | "
+                                        "relu_flops_counter_hook")
+    assert "**macs" not in text and "**torch =" in text  # torch: 2·macs, a difference per kind
+    assert main(["net", "mobilenet_v1", "--compare-conventions", "--format", "markdown",
+                 "--lang", "zh"]) == 0
+    assert "| 计数约定 | 数值 | 计数内容 |" in capsys.readouterr().out
+
+
+def test_compare_conventions_markdown_shows_fvcore_skipping_padding_strings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    path = tmp_path / "same.py"
+    path.write_text("from torch import nn\n\ndef model():\n"
+                    "    return nn.Sequential(nn.Conv2d(3, 4, 3, padding='same'), nn.ReLU(),\n"
+                    "                         nn.Conv2d(4, 4, 3, padding=1))\n")
+    assert main(["net", f"{path}:model", "--input", "8x8x3", "--compare-conventions",
+                 "--format", "markdown"]) == 0
+    text = capsys.readouterr().out
+    # 8·8·4·27 products under padding="same": fvcore skips aten::_convolution_mode
+    assert "| standard:same | 0 | 6912 | − 6912 | with padding='same' / 'valid' F.conv*d" in text
+    assert "| standard | " not in text.split("**fvcore")[1].split("**torch")[0]
+
+
 def test_model_file(model_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch")
     reference = f"{model_file}:small"

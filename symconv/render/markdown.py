@@ -20,6 +20,7 @@ from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.text import (
+    _signed,
     network_header,
     network_rows,
     setting_text,
@@ -31,9 +32,11 @@ from symconv.render.text import (
 
 if TYPE_CHECKING:
     from symconv.analysis import NetworkReport
+    from symconv.reconcile import ConventionComparison
     from symconv.verify import Verification
 
-__all__ = ["render_comparison", "render_kind", "render_verification", "render_network", "table"]
+__all__ = ["render_comparison", "render_kind", "render_verification", "render_network",
+           "render_conventions", "table"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
@@ -165,3 +168,48 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     if report.layers:
         lines += ["", table(network_header(lang), network_rows(report, lang))]
     return "\n".join(lines) + "\n"
+
+
+def render_conventions(comparison: ConventionComparison, lang: str = "en") -> str:
+    r"""Every convention's total in one table (convention, value, what it counts), then, for
+    each convention that counts some kind of layer differently from the baseline, a table of
+    those kinds with both counts and the rule that makes the difference (the rules quote the
+    tools' sources, in English).
+
+    Examples
+    --------
+    >>> from symconv.reconcile import compare_conventions
+    >>> from symconv.zoo import mobilenet_v1
+    >>> text = render_conventions(compare_conventions("MobileNet V1", mobilenet_v1()))
+    >>> print("\n".join(text.splitlines()[:5]))
+    **MobileNet V1: input 224×224×3, every convention, differences from macs by kind of layer**
+    <BLANKLINE>
+    | convention | value | what it counts |
+    |---|---|---|
+    | macs | 568740352 | Multiply-accumulates of convolutions and linear layers only, biases excluded (MobileNet papers). |
+    >>> print("\n".join(line for line in text.splitlines() if line.startswith("**thop")))
+    **thop = macs + 20221952**
+    >>> row = [line for line in text.splitlines() if line.startswith("| globalavgpool | 51200")][0]
+    >>> row.split(" | ")[:4], row.split(" | ")[4].split(":")[0]
+    (['| globalavgpool', '51200', '0', '+ 51200'], 'count_adap_avgpool')
+    """
+    check_language(lang)
+    base = comparison.line(comparison.baseline)
+    title = message("conventions.title", lang, title=comparison.title,
+                    shape=shape_text(comparison.input_shape), baseline=comparison.baseline)
+    parts = [f"**{title}**", table(
+        [message(key, lang) for key in ("conventions.convention", "value",
+                                        "conventions.description")],
+        [[line.name, str(line.value), line.description] for line in comparison.lines],
+    )]
+    for line in comparison.lines:
+        if not line.differences:
+            continue
+        parts.append(f"**{line.name} = {comparison.baseline} {_signed(line.value - base.value)}**")
+        parts.append(table(
+            [message("kind", lang), line.name, comparison.baseline,
+             message("conventions.difference", lang), message("conventions.reason", lang)],
+            [[d.kind, str(d.value), str(d.baseline), _signed(d.value - d.baseline), d.reason]
+             for d in line.differences],
+        ))
+    return "\n\n".join(parts) + "\n"
