@@ -20,11 +20,11 @@ from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.text import (
-    _signed,
     network_header,
     network_rows,
     setting_text,
     shape_text,
+    signed_text,
     verification_rows,
     verification_summary,
     verification_title,
@@ -205,11 +205,11 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     for line in comparison.lines:
         if not line.differences:
             continue
-        parts.append(f"**{line.name} = {comparison.baseline} {_signed(line.value - base.value)}**")
+        parts.append(f"**{line.name} = {comparison.baseline} {signed_text(line.value - base.value)}**")
         parts.append(table(
             [message("kind", lang), line.name, comparison.baseline,
              message("conventions.difference", lang), message("conventions.reason", lang)],
-            [[d.kind, str(d.value), str(d.baseline), _signed(d.value - d.baseline), d.reason]
+            [[d.kind, str(d.value), str(d.baseline), signed_text(d.value - d.baseline), d.reason]
              for d in line.differences],
         ))
     return "\n\n".join(parts) + "\n"

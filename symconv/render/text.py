@@ -355,15 +355,22 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     for line in comparison.lines:
         if not line.differences:
             continue
-        lines.extend(["", f"{line.name} = {comparison.baseline} {_signed(line.value - base.value)}:"])
+        lines.extend(["", f"{line.name} = {comparison.baseline} {signed_text(line.value - base.value)}:"])
         kind_width = max(display_width(d.kind) for d in line.differences)
-        change_width = max(len(_signed(d.value - d.baseline)) for d in line.differences)
+        change_width = max(len(signed_text(d.value - d.baseline)) for d in line.differences)
         for difference in line.differences:
             lines.append(f"  {_pad(difference.kind, kind_width)}  "
-                         f"{_signed(difference.value - difference.baseline).rjust(change_width)}  "
+                         f"{signed_text(difference.value - difference.baseline).rjust(change_width)}  "
                          f"{difference.reason}")
     return "\n".join(lines)
 
 
-def _signed(value: int) -> str:
+def signed_text(value: int) -> str:
+    """``+ 5`` or ``− 5``: a difference written for a reader.
+
+    Examples
+    --------
+    >>> signed_text(5), signed_text(-5)
+    ('+ 5', '− 5')
+    """
     return f"+ {value}" if value >= 0 else f"− {-value}"
