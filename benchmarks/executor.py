@@ -1,6 +1,7 @@
 """How fast the executors are: run by hand, ``python benchmarks/executor.py``; never part of the tests.
 
-Prints the ratios side by side, from the best of several rounds in which the runs compared\ntake turns:
+Prints the ratios side by side, from the best of several rounds in which the runs compared
+take turns:
 
 1. the fast executor against the plain-loop reference on 16×16×8 → 16, 3×3, padding 1
    (target: at least 100× faster);
@@ -10,10 +11,11 @@ Prints the ratios side by side, from the best of several rounds in which the run
    same number of multiply-adds, im2col-sized: (56·56, 3·3·64) @ (3·3·64, 64)
    (target: within 2×).
 
-The executor allocates three arrays of about 1.6 MB per call (padded input, output, one product
-buffer), the matmul one. Where touching fresh memory is slow (a sandbox with costly page
-faults) and glibc hands freed memory back to the system, that alone can cost the executor
-milliseconds; ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 python
+The executor allocates one array per call, its output, as the matmul does: the padded input and
+the product buffer are scratch arrays it keeps between calls (``_workspace`` in
+``symconv/execute.py``), because touching fresh memory is slow where page faults are costly
+and glibc hands freed memory back to the system. Before they were kept, this comparison gave
+2.3×; ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 python
 benchmarks/executor.py`` keeps freed memory in the process and shows the arithmetic alone.
 """
 

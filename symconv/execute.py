@@ -105,6 +105,7 @@ import dataclasses
 import functools
 import itertools
 import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeAlias
@@ -536,6 +537,37 @@ parameter_shapes.register(ConvNd, _conv_parameter_shapes)
 parameter_shapes.register(ConvTransposeNd, _conv_parameter_shapes)
 
 
+_SCRATCH = threading.local()  # one set of scratch arrays per thread: no thread sees another's
+_WORKSPACE_LIMIT = 8
+
+
+def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> Array:
+    """A float64 scratch array kept between calls, for intermediate results only.
+
+    Touching freshly allocated memory is slow (page faults), so the fast executor keeps a few
+    scratch arrays of the shapes it last used, keyed by their role. ``fill`` marks arrays whose
+    untouched parts (the border of a padded input) must keep that value: they are made once
+    filled with it, and callers only ever overwrite the interior. Never returned to users.
+    """
+    arrays: dict[tuple[object, ...], Array] = _SCRATCH.__dict__.setdefault("arrays", {})
+    key = (role, shape, fill)
+    array = arrays.get(key)
+    if array is None:
+        if len(arrays) >= _WORKSPACE_LIMIT:
+            arrays.pop(next(iter(arrays)))  # the oldest
+        array = np.empty(shape) if fill is None else np.full(shape, fill)
+        arrays[key] = array
+    return array
+
+
+def _zero_padded(x: Array, padding: tuple[int, ...]) -> Array:
+    """``x`` zero-padded on every spatial axis, in a scratch array whose border stays zero."""
+    shape = (*(size + 2 * pad for size, pad in zip(x.shape[:-1], padding)), x.shape[-1])
+    padded = _workspace(f"padded{padding}", shape, fill=0.0)
+    padded[tuple(slice(pad, pad + size) for pad, size in zip(padding, x.shape[:-1]))] = x
+    return padded
+
+
 def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
                     out: Array | None = None) -> Array:
     """``inputs (..., M) × weight (g, M/g, N/g) -> (..., N)``: channel group by channel group.
@@ -573,7 +605,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     """
     geometry = _conv_geometry(layer, x.shape[:-1])
     groups = int(layer.groups)
-    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)]) if any(geometry["padding"]) else x
+    padded = _zero_padded(x, geometry["padding"]) if any(geometry["padding"]) else x
     weight = params["weight"]
     # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
     weight = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
@@ -583,7 +615,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
         window = padded[_taps(offset, geometry["dilation"], geometry["stride"], geometry["output"])]
         if out is None:
             out = _grouped_matmul(counter, window, weight[offset], groups)
-            part = np.empty_like(out) if groups == 1 else None
+            part = _workspace("product", out.shape) if groups == 1 else None
         else:
             counter.add_into(out, _grouped_matmul(counter, window, weight[offset], groups, out=part))
     assert out is not None

@@ -420,3 +420,24 @@ def test_execute_does_not_import_derive() -> None:
     with open(source.origin, encoding="utf-8") as handle:
         text = handle.read()
     assert "symconv.derive" not in text.replace(":mod:`symconv.derive`", "")
+
+
+def test_scratch_arrays_never_leak_into_results() -> None:
+    # The fast executor keeps its padded input and product buffers between calls: a result must
+    # never alias them, and a second call must not change the first call's output.
+    from concurrent.futures import ThreadPoolExecutor
+
+    layer = Conv2d(8, 8, 3, padding=1)
+    rng = np.random.default_rng(7)
+    inputs = [rng.standard_normal((12, 12, 8)) for _ in range(6)]
+    params = execute(layer, inputs[0]).params
+    first = execute(layer, inputs[0], params).output
+    kept = first.copy()
+    second = execute(layer, inputs[1], params).output
+    assert np.array_equal(first, kept)
+    assert not np.shares_memory(first, second)
+    reference = [execute(layer, x, params, method="reference").output for x in inputs]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda x: execute(layer, x, params).output, inputs * 4))
+    for got, want in zip(threaded, reference * 4):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
