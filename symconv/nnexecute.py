@@ -304,36 +304,40 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
                        "symconv.nnexecute")
 
 
-def _activation_scalar(layer: Activation) -> tuple[Callable[[float], float], dict[str, int]]:
-    """One element's evaluation and the operations it performs."""
+def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float], float]:
+    """One element's evaluation, counting each scalar operation where it is performed."""
     function = layer.function
+
+    def greater(a: float, b: float) -> bool:
+        counter.comparisons += 1
+        return a > b
+
+    def clamp(v: float, low: float, high: float) -> float:
+        v = v if greater(v, low) else low
+        return high if greater(v, high) else v
+
+    def hardsigmoid(v: float) -> float:
+        counter.adds += 1
+        counter.divs += 1
+        return clamp(v + 3.0, 0.0, 6.0) / 6.0
+
+    def times(a: float, b: float) -> float:
+        counter.mults += 1
+        return a * b
+
     if function == "relu":
-        return (lambda v: v if v > 0.0 else 0.0), {"comparisons": 1}
+        return lambda v: v if greater(v, 0.0) else 0.0
     if function in ("relu6", "hardtanh"):
         low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
                                                             _constant(layer, "max_val"))
-
-        def clamp(v: float) -> float:
-            v = v if v > low else low
-            return v if v < high else high
-        return clamp, {"comparisons": 2}
+        return lambda v: clamp(v, low, high)
     if function == "leakyrelu":
         slope = _constant(layer, "negative_slope")
-
-        def leaky(v: float) -> float:
-            scaled = v * slope
-            return v if v > 0.0 else scaled
-        return leaky, {"mults": 1, "comparisons": 1}
-
-    def hardsigmoid(v: float) -> float:
-        v = v + 3.0
-        v = v if v > 0.0 else 0.0
-        v = v if v < 6.0 else 6.0
-        return v / 6.0
+        return lambda v: (lambda scaled: v if greater(v, 0.0) else scaled)(times(v, slope))
     if function == "hardsigmoid":
-        return hardsigmoid, {"adds": 1, "comparisons": 2, "divs": 1}
+        return hardsigmoid
     if function == "hardswish":
-        return (lambda v: v * hardsigmoid(v)), {"adds": 1, "comparisons": 2, "divs": 1, "mults": 1}
+        return lambda v: times(v, hardsigmoid(v))
     raise SymconvError(f"Activation(function={function!r}) has no reference executor; add one to "
                        "symconv.nnexecute")
 
@@ -341,12 +345,8 @@ def _activation_scalar(layer: Activation) -> tuple[Callable[[float], float], dic
 @run_reference.register
 def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element, each operation of the function counted."""
-    evaluate, operations = _activation_scalar(layer)
-    out = []
-    for value in x.ravel().tolist():
-        out.append(evaluate(value))
-        for kind, number in operations.items():
-            setattr(counter, kind, getattr(counter, kind) + number)
+    evaluate = _activation_scalar(layer, counter)
+    out = [evaluate(value) for value in x.ravel().tolist()]
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 
