@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
                                      "transposed")
     derive.add_argument("--bias", action="store_true", help="with a bias")
+    derive.add_argument("--dims", default="2", help="spatial axes: 1 (L), 2 (H, W) or 3 (D, H, W)")
     derive.add_argument("--format", default="text",
                         help="text, json, markdown or latex (default text)")
     derive.add_argument("--standalone", action="store_true",
@@ -347,7 +348,10 @@ def _run_derive(args: argparse.Namespace) -> int:
 
     check_language(args.lang)
     render = renderer(args.format)
-    print(_call(render, "render_kind", args)(derive_kind(args.kind, bias=args.bias), args.lang))
+    if args.dims not in ("1", "2", "3"):
+        raise SymconvError(f"--dims {args.dims} must be 1, 2 or 3")
+    general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims))
+    print(_call(render, "render_kind", args)(general, args.lang))
     return 0
 
 

@@ -26,43 +26,61 @@ from symconv.derive import Cost, cost, in_output_symbols, output_spatial, ratio
 from symconv.errors import SymconvError
 from symconv.layers import (
     Composite,
+    Conv1d,
     Conv2d,
+    Conv3d,
+    ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     DepthwiseConv2d,
     DepthwiseSeparableConv2d,
     Layer,
     PointwiseConv2d,
 )
+from symconv.nnlayers import Sequential
 
-__all__ = ["KINDS", "GeneralFormulas", "derive_kind"]
-
-
-def _standard(bias: bool) -> Layer:
-    return Conv2d(sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, bias=bias)
+__all__ = ["KINDS", "GeneralFormulas", "derive_kind", "INPUT_SYMBOLS", "OUTPUT_SYMBOLS"]
 
 
-def _grouped(bias: bool) -> Layer:
-    return Conv2d(sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, groups=sym.g, bias=bias)
+_CONV = {1: Conv1d, 2: Conv2d, 3: Conv3d}
+_TRANSPOSED = {1: ConvTranspose1d, 2: ConvTranspose2d, 3: ConvTranspose3d}
+#: The symbols of an input's spatial sizes, and of the output's, per number of spatial axes.
+INPUT_SYMBOLS = {1: (sym.L,), 2: (sym.H, sym.W), 3: (sym.D, sym.H, sym.W)}
+OUTPUT_SYMBOLS = {1: (sym.L_o,), 2: (sym.H_o, sym.W_o), 3: (sym.D_o, sym.H_o, sym.W_o)}
 
 
-def _depthwise(bias: bool) -> Layer:
-    return DepthwiseConv2d(sym.M, sym.k, sym.s, sym.p, sym.d, bias=bias)
+def _standard(bias: bool, dims: int) -> Layer:
+    return _CONV[dims](sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, bias=bias)
 
 
-def _pointwise(bias: bool) -> Layer:
-    return PointwiseConv2d(sym.M, sym.N, bias=bias)
+def _grouped(bias: bool, dims: int) -> Layer:
+    return _CONV[dims](sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, groups=sym.g, bias=bias)
 
 
-def _separable(bias: bool) -> Layer:
-    return DepthwiseSeparableConv2d(sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, bias=bias)
+def _depthwise(bias: bool, dims: int) -> Layer:
+    if dims == 2:
+        return DepthwiseConv2d(sym.M, sym.k, sym.s, sym.p, sym.d, bias=bias)
+    return _CONV[dims](sym.M, sym.M, sym.k, sym.s, sym.p, sym.d, groups=sym.M, bias=bias)
 
 
-def _transposed(bias: bool) -> Layer:
-    return ConvTranspose2d(sym.M, sym.N, sym.k, sym.s, sym.p, sym.a, sym.d, bias=bias)
+def _pointwise(bias: bool, dims: int) -> Layer:
+    if dims == 2:
+        return PointwiseConv2d(sym.M, sym.N, bias=bias)
+    return _CONV[dims](sym.M, sym.N, 1, bias=bias)
 
 
-#: Each kind ``symconv derive`` knows, and how to build its symbolic layer.
-KINDS: dict[str, Callable[[bool], Layer]] = {
+def _separable(bias: bool, dims: int) -> Layer:
+    if dims == 2:
+        return DepthwiseSeparableConv2d(sym.M, sym.N, sym.k, sym.s, sym.p, sym.d, bias=bias)
+    return Sequential(("depthwise", _depthwise(bias, dims)), ("pointwise", _pointwise(bias, dims)))
+
+
+def _transposed(bias: bool, dims: int) -> Layer:
+    return _TRANSPOSED[dims](sym.M, sym.N, sym.k, sym.s, sym.p, sym.a, sym.d, bias=bias)
+
+
+#: Each kind ``symconv derive`` knows, and how to build its symbolic layer of 1, 2 or 3 axes.
+KINDS: dict[str, Callable[[bool, int], Layer]] = {
     "standard": _standard,
     "grouped": _grouped,
     "depthwise": _depthwise,
@@ -81,23 +99,33 @@ class GeneralFormulas:
     output_sizes: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
     cost: Cost
     ratio: sympy.Expr | None = None
+    input_shape: tuple[sympy.Symbol, ...] = (sym.H, sym.W, sym.M)
 
 
-def derive_kind(kind: str, *, bias: bool = False) -> GeneralFormulas:
-    """Derive the general formulas of one layer kind (see :data:`KINDS`).
+def derive_kind(kind: str, *, bias: bool = False, dims: int = 2) -> GeneralFormulas:
+    """Derive the general formulas of one layer kind (see :data:`KINDS`) over ``dims`` axes.
 
     The separable kind also carries its ratio to the standard convolution.
+
+    Examples
+    --------
+    >>> derive_kind("separable", dims=3).ratio
+    k**(-3) + 1/N
+    >>> derive_kind("standard", dims=1).cost.mults
+    L_o*M*N*k
     """
     if kind not in KINDS:
         raise SymconvError(f"unknown kind {kind!r}; choose one of: {', '.join(KINDS)}")
-    layer = KINDS[kind](bias)
-    shape = (sym.H, sym.W, sym.M)
+    if dims not in INPUT_SYMBOLS:
+        raise SymconvError(f"dims={dims!r} must be 1, 2 or 3 (spatial axes)")
+    layer = KINDS[kind](bias, dims)
+    shape = (*INPUT_SYMBOLS[dims], sym.M)
     first = layer.stages[0][1] if isinstance(layer, Composite) else layer
     sizes = output_spatial(first, shape[:-1])
-    output_sizes = tuple(zip((sym.H_o, sym.W_o), sizes))
+    output_sizes = tuple(zip(OUTPUT_SYMBOLS[dims], sizes))
     general = in_output_symbols(cost(layer, shape))
     separable_ratio = None
     if kind == "separable":
-        standard = in_output_symbols(cost(_standard(bias), shape))
+        standard = in_output_symbols(cost(_standard(bias, dims), shape))
         separable_ratio = ratio(general.mults, standard.mults)
-    return GeneralFormulas(kind, layer, output_sizes, general, separable_ratio)
+    return GeneralFormulas(kind, layer, output_sizes, general, separable_ratio, shape)

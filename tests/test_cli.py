@@ -147,3 +147,18 @@ def test_python_dash_m_and_help_exit_codes() -> None:
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert main(["--help"]) == 0
+
+
+@pytest.mark.parametrize(("dims", "ratio_text"), [("1", "k**(-1) + 1/N"), ("3", "k**(-3) + 1/N")])
+def test_derive_other_ranks(capsys: pytest.CaptureFixture[str], dims: str, ratio_text: str) -> None:
+    code, out, _ = run(capsys, "derive", "separable", "--dims", dims, "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["input"][-1] == "M" and len(report["input"]) == int(dims) + 1
+    # depthwise over k^dims taps, pointwise 1×…×1: the ratio is 1/N + 1/k^dims
+    assert sympy.sympify(report["ratio"]["mults"]["formula"], locals=SYMBOLS) == \
+        sympy.sympify(ratio_text, locals=SYMBOLS)
+
+
+def test_derive_bad_dims(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "derive", "standard", "--dims", "4")
+    assert code == 2 and "--dims 4 must be 1, 2 or 3" in err

@@ -105,7 +105,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     report: dict[str, Any] = {
         "kind": general.kind,
         "layer": repr(general.layer),
-        "input": ["H", "W", "M"],
+        "input": [str(size) for size in general.input_shape],
         "output_size": {
             str(symbol): _symbolic_entry(size) for symbol, size in general.output_sizes
         },

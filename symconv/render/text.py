@@ -184,7 +184,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         display_width(message(name, lang)) for name in (*_QUANTITIES, "output_size")
     )
     sizes = ", ".join(f"{symbol} = {formula(size)}" for symbol, size in general.output_sizes)
-    lines = [f"{general.layer!r} on H×W×M",
+    lines = [f"{general.layer!r} on {shape_text(general.input_shape)}",
              f"  {_pad(message('output_size', lang).lower(), label_width)}  {sizes}"]
     blocks: list[tuple[str, Cost]] = [("", general.cost)]
     blocks = [*((name, stage) for name, stage in general.cost.stages), *blocks]
