@@ -38,7 +38,7 @@ import sympy
 from symconv.derive import output_spatial
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
-from symconv.nnlayers import _Elementwise, carried_shape, one_of
+from symconv.nnlayers import _Elementwise, one_of, set_stages
 from symconv.sizes import Size, as_size
 
 __all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
@@ -196,10 +196,7 @@ class Graph(Composite):
                 raise SymconvError(f"Graph: stage {name} uses {needed!r}, which is no earlier "
                                    "stage; list the stages in an order data can flow")
             seen.add(name)
-        object.__setattr__(self, "layers", tuple(layers))
-        shape, multiple = carried_shape(input_shape, size_multiple)
-        object.__setattr__(self, "input_shape", shape)
-        object.__setattr__(self, "size_multiple", multiple)
+        set_stages(self, tuple(layers), input_shape, size_multiple)
 
     @property
     def kind(self) -> str:

@@ -638,9 +638,10 @@ def _channel_requirement(layer: Layer) -> tuple[bool, Size | None]:
     return expected is not None, expected
 
 
-def carried_shape(input_shape: object, size_multiple: object) -> tuple[tuple[Size, ...] | None, int]:
-    """Check the ``input_shape`` and ``size_multiple`` a network carries (see
-    :class:`Sequential`)."""
+def set_stages(network: Layer, layers: tuple[tuple[str, Layer], ...], input_shape: object,
+               size_multiple: object) -> None:
+    """Set a network's ``layers``, and the ``input_shape`` and ``size_multiple`` it carries,
+    checked (see :class:`Sequential`), on the frozen dataclass ``network``."""
     if input_shape is not None:
         if not isinstance(input_shape, (tuple, list)):
             raise SymconvError(
@@ -653,7 +654,9 @@ def carried_shape(input_shape: object, size_multiple: object) -> tuple[tuple[Siz
             f"size_multiple={size_multiple!r} must be a positive int, like 32 for five "
             "stride-2 layers"
         )
-    return input_shape, size_multiple
+    object.__setattr__(network, "layers", layers)
+    object.__setattr__(network, "input_shape", input_shape)
+    object.__setattr__(network, "size_multiple", size_multiple)
 
 
 @dataclass(frozen=True, init=False)
@@ -699,10 +702,7 @@ class Sequential(Composite):
         self, *layers: _Entry | Mapping[str, Layer],
         input_shape: object = None, size_multiple: int = 1,
     ) -> None:
-        object.__setattr__(self, "layers", _named(layers))
-        shape, multiple = carried_shape(input_shape, size_multiple)
-        object.__setattr__(self, "input_shape", shape)
-        object.__setattr__(self, "size_multiple", multiple)
+        set_stages(self, _named(layers), input_shape, size_multiple)
 
     @property
     def kind(self) -> str:
