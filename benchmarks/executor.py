@@ -13,7 +13,7 @@ take turns:
 
 The executor allocates one array per call, its output, as the matmul does: the padded input and
 the product buffer are scratch arrays it keeps between calls (``_workspace`` in
-``symconv/execute.py``), because touching fresh memory is slow where page faults are costly
+``symconv/execute/conv.py``), because touching fresh memory is slow where page faults are costly
 and glibc hands freed memory back to the system. Before they were kept, this comparison gave
 2.3×; ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 python
 benchmarks/executor.py`` keeps freed memory in the process and shows the arithmetic alone.

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from sympy.core.cache import clear_cache
 
 from symconv import DepthwiseConv2d, PointwiseConv2d, Sequential, cost, count
+from symconv.networks.zoo import mobilenet_v1, mobilenet_v2
 from symconv.symbols import H, M, W, alpha, k, rho
-from symconv.zoo import mobilenet_v1, mobilenet_v2
 
 
 def synthetic(layers: int) -> Sequential:

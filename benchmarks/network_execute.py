@@ -22,8 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
 from symconv import cost, execute
-from symconv.nnlayers import Sequential
-from symconv.zoo import mobilenet_v1, mobilenet_v2
+from symconv.layers import Sequential
+from symconv.networks.zoo import mobilenet_v1, mobilenet_v2
 
 TARGET_SECONDS = 5.0
 

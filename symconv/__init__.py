@@ -16,10 +16,11 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from symconv.conventions import count
 from symconv.derive import Cost, cost, ratio
 from symconv.errors import SymconvError
 from symconv.layers import (
+    AvgPool2d,
+    BatchNorm2d,
     Conv1d,
     Conv2d,
     Conv3d,
@@ -28,24 +29,22 @@ from symconv.layers import (
     ConvTranspose3d,
     DepthwiseConv2d,
     DepthwiseSeparableConv2d,
-    PointwiseConv2d,
-)
-from symconv.nnlayers import (
-    AvgPool2d,
-    BatchNorm2d,
     Flatten,
     GlobalAvgPool2d,
     Linear,
     MaxPool2d,
+    PointwiseConv2d,
     ReLU,
     ReLU6,
     Residual,
     Sequential,
 )
+from symconv.networks.conventions import count
+from symconv.render import notebook as _notebook  # registers a network cost's Markdown display  # noqa: F401
 
 if TYPE_CHECKING:
     from symconv.execute import execute
-    from symconv.torch_bridge import from_torch
+    from symconv.frontends.torch import from_torch
     from symconv.verify import verify
 
 __version__ = "0.1.0"
@@ -54,7 +53,7 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "execute": "symconv.execute",
     "verify": "symconv.verify",
-    "from_torch": "symconv.torch_bridge",
+    "from_torch": "symconv.frontends.torch",
 }
 
 

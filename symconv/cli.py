@@ -178,7 +178,7 @@ def _conv_setting(args: argparse.Namespace) -> ConvSetting:
     if kernel_inferred:
         if output is None:
             raise SymconvError("give --kernel K, or --output HxWxC to infer the kernel")
-        from symconv.infer import infer_kernel
+        from symconv.derive.infer import infer_kernel
 
         kernel = infer_kernel(
             (height, width), output[:2], stride=stride, padding=padding, dilation=dilation
@@ -205,7 +205,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     check_language(args.lang)
     render = renderer(args.format)
     setting = _conv_setting(args)
-    from symconv.compare import compare
+    from symconv.report.compare import compare
 
     result = compare(
         setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
@@ -272,12 +272,12 @@ def _run_net(args: argparse.Namespace) -> int:
         raise SymconvError(f"--input is for models from a file; {args.network} carries its "
                            "input shape (use --resolution)")
     if args.compare_conventions or args.verify:
-        from symconv.reconcile import compare_conventions
-        from symconv.zoo import network
+        from symconv.networks.reconcile import compare_conventions
+        from symconv.networks.zoo import network
 
         pixels = args.resolution or "224"
-        from symconv.analysis import _TITLES, parse_multiplier
         from symconv.parse import parse_axes
+        from symconv.report.analysis import _TITLES, parse_multiplier
 
         model = network(args.network, parse_multiplier(args.alpha or "1", "--alpha"),
                         resolution=parse_axes(pixels, "--resolution", 1)[0])
@@ -287,7 +287,7 @@ def _run_net(args: argparse.Namespace) -> int:
         comparison = compare_conventions(title, model)
         print(_call(render, "render_conventions", args)(comparison, args.lang))
         return 0
-    from symconv.analysis import analyse_zoo
+    from symconv.report.analysis import analyse_zoo
 
     report = analyse_zoo(
         args.network, alpha=args.alpha, resolution=args.resolution, convention=args.convention,
@@ -311,18 +311,18 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     sizes = args.input.replace("×", "x").replace("X", "x").replace("*", "x").count("x")
     shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
              else parse_axes(args.input, "--input", 1))
-    from symconv.torch_bridge import from_torch, load_model
+    from symconv.frontends.torch import from_torch, load_model
 
     net = from_torch(load_model(args.network), shape)
     if args.verify:
         return _verify_network(args.network, net, args, render)
     if args.compare_conventions:
-        from symconv.reconcile import compare_conventions
+        from symconv.networks.reconcile import compare_conventions
 
         comparison = compare_conventions(args.network, net)
         print(_call(render, "render_conventions", args)(comparison, args.lang))
         return 0
-    from symconv.analysis import analyse
+    from symconv.report.analysis import analyse
 
     report = analyse(args.network, net, convention=args.convention,
                      per_layer=args.per_layer or args.format == "json")
@@ -342,9 +342,9 @@ def _verify_network(title: str, model: object, args: argparse.Namespace, render:
 
 
 def _run_derive(args: argparse.Namespace) -> int:
-    from symconv.kinds import derive_kind
     from symconv.render import renderer
     from symconv.render.catalogue import check_language
+    from symconv.report.kinds import derive_kind
 
     check_language(args.lang)
     render = renderer(args.format)

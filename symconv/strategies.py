@@ -41,6 +41,11 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from symconv.errors import SymconvError
 from symconv.layers import (
+    ACTIVATIONS,
+    Activation,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
     Conv1d,
     Conv2d,
     Conv3d,
@@ -51,19 +56,12 @@ from symconv.layers import (
     ConvTransposeNd,
     DepthwiseConv2d,
     DepthwiseSeparableConv2d,
-    Layer,
-    PointwiseConv2d,
-)
-from symconv.nnlayers import (
-    ACTIVATIONS,
-    Activation,
-    AvgPool2d,
-    BatchNorm1d,
-    BatchNorm2d,
     Flatten,
     GlobalAvgPool2d,
+    Layer,
     Linear,
     MaxPool2d,
+    PointwiseConv2d,
     ReLU,
     ReLU6,
     Residual,
@@ -551,7 +549,7 @@ def network_cases(
     max_layers: int = 5,
     nested: bool = True,
 ) -> Strategy:
-    """``(network, input_shape)`` pairs: a small :class:`~symconv.nnlayers.Sequential` and an
+    """``(network, input_shape)`` pairs: a small :class:`~symconv.layers.Sequential` and an
     ``(H, W, C)`` input it takes.
 
     Each layer is built to fit the shape the layers before it give (no filtering): windows never

@@ -162,7 +162,7 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
 
 
 def _checks(run: Execution, derived: Cost, path: str) -> tuple[list[StageCheck], bool]:
-    """One check per single layer, named by its dotted path as :func:`symconv.network.rows`
+    """One check per single layer, named by its dotted path as :func:`symconv.networks.rows.rows`
     names it, and whether the run and the derivation have the same stages."""
     if not run.stages:
         return [_check(path, run, derived)], not derived.stages
@@ -214,7 +214,7 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     -------
     Verification
         ``.ok``, and per single layer — named by its dotted path in the network, as
-        :func:`symconv.network.rows` names it (``"block3.depthwise"``), or by its kind when the
+        :func:`symconv.networks.rows.rows` names it (``"block3.depthwise"``), or by its kind when the
         layer is alone — the mults, adds, divs and comparisons counted against the formulas'
         values, the output shapes and the parameter counts (see :class:`StageCheck`);
         ``.to_dict()`` for JSON.
@@ -236,7 +236,7 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     A whole network, at a small width and resolution; every layer is checked under its
     dotted name. Block 3 runs on 8×8×8, expanded to 48 channels:
 
-    >>> from symconv.zoo import mobilenet_v2
+    >>> from symconv.networks.zoo import mobilenet_v2
     >>> check = verify(mobilenet_v2(alpha=0.25, resolution=32))
     >>> check.ok, len(check.stages)
     (True, 152)

@@ -8,9 +8,9 @@ import pytest
 import sympy
 
 from symconv import symbols
-from symconv.analysis import analyse_zoo, parse_multiplier
 from symconv.cli import main
-from symconv.conventions import CONVENTIONS
+from symconv.networks.conventions import CONVENTIONS
+from symconv.report.analysis import analyse_zoo, parse_multiplier
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

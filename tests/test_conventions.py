@@ -21,7 +21,7 @@ from symconv import (
     cost,
     count,
 )
-from symconv.conventions import CONVENTIONS, PEERS, breakdown, describe
+from symconv.networks.conventions import CONVENTIONS, PEERS, breakdown, describe
 from symconv.strategies import network_cases
 from symconv.symbols import H, M, N, W, k
 

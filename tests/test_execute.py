@@ -414,14 +414,6 @@ def test_counter_einsum_refuses_implicit_specs() -> None:
         ex.Counter().einsum("ij,jk", np.ones((2, 2)), np.ones((2, 2)))
 
 
-def test_execute_does_not_import_derive() -> None:
-    source = importlib.util.find_spec("symconv.execute")
-    assert source is not None and source.origin is not None
-    with open(source.origin, encoding="utf-8") as handle:
-        text = handle.read()
-    assert "symconv.derive" not in text.replace(":mod:`symconv.derive`", "")
-
-
 def test_scratch_arrays_never_leak_into_results() -> None:
     # The fast executor keeps its padded input and product buffers between calls: a result must
     # never alias them, and a second call must not change the first call's output.

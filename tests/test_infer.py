@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from symconv import SymconvError
-from symconv.infer import infer_kernel, kernel_candidates
+from symconv.derive.infer import infer_kernel, kernel_candidates
 
 
 def brute_force(size: int, target: int, stride: int, padding: int, dilation: int) -> list[int]:

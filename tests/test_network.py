@@ -22,7 +22,7 @@ from symconv import (
     cost,
 )
 from symconv.derive import COUNT_KINDS
-from symconv.network import LayerRow, rows, totals
+from symconv.networks.rows import LayerRow, rows, totals
 from symconv.symbols import H, M, N, W, rho
 
 

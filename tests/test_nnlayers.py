@@ -22,8 +22,7 @@ from symconv import (
     cost,
 )
 from symconv.derive import Cost
-from symconv.layers import Layer
-from symconv.nnlayers import ResidualAdd
+from symconv.layers import Layer, ResidualAdd
 from symconv.symbols import C, H, W, k
 
 # (layer, input shape, output shape, mults, adds, divs, comparisons, params), each by hand.

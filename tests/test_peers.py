@@ -25,10 +25,10 @@ from torch import nn  # noqa: E402
 from torch_nets import installed_peers, mobilenet_v1, mobilenet_v2, peer_count  # noqa: E402
 
 from symconv import SymconvError, cost, count, from_torch  # noqa: E402
-from symconv.conventions import CONVENTIONS, PEERS  # noqa: E402
-from symconv.network import rows  # noqa: E402
+from symconv.networks.conventions import CONVENTIONS, PEERS  # noqa: E402
+from symconv.networks.rows import rows  # noqa: E402
+from symconv.networks.zoo import network  # noqa: E402
 from symconv.symbols import H, W  # noqa: E402
-from symconv.zoo import network  # noqa: E402
 
 PEERS_HERE = installed_peers()
 
@@ -343,7 +343,7 @@ def test_residual_graph_rows_name_torch_modules() -> None:
 
 
 def test_peer_conventions_refuse_kinds_they_have_no_rule_for() -> None:
-    from symconv.conventions import _peer
+    from symconv.networks.conventions import _peer
 
     bare = _peer("bare", "A convention that knows nothing.", {})
     from symconv import Conv2d
@@ -354,7 +354,7 @@ def test_peer_conventions_refuse_kinds_they_have_no_rule_for() -> None:
 
 
 def test_importing_symconv_does_not_import_torch() -> None:
-    code = "import sys, symconv, symconv.cli, symconv.conventions; print('torch' in sys.modules)"
+    code = "import sys, symconv, symconv.cli, symconv.networks.conventions; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"

@@ -11,12 +11,12 @@ import sympy
 
 from symconv import symbols
 from symconv.cli import main
-from symconv.compare import compare
-from symconv.kinds import KINDS, derive_kind
 from symconv.render import FORMATS, renderer
 from symconv.render.catalogue import CATALOGUES
 from symconv.render.json import latex
 from symconv.render.latex import ENGINES, render_comparison, standalone
+from symconv.report.compare import compare
+from symconv.report.kinds import KINDS, derive_kind
 
 FOUNDING = compare((7, 7, 3), 64, (3, 3), kernel_inferred=True)
 CANONICAL = {str(symbol): symbol for symbol in vars(symbols).values() if isinstance(symbol, sympy.Symbol)}
@@ -135,7 +135,7 @@ def test_standalone_needs_latex(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_notebook_display() -> None:
     from symconv import Conv2d, DepthwiseSeparableConv2d, cost, ratio
-    from symconv.zoo import mobilenet_v1
+    from symconv.networks.zoo import mobilenet_v1
 
     single = cost(Conv2d(symbols.M, symbols.N, symbols.k), (symbols.H, symbols.W, symbols.M))
     assert single._repr_markdown_() is None  # a notebook then shows the LaTeX

@@ -15,11 +15,11 @@ import pytest
 import sympy
 
 from symconv import SymconvError, cost, count
-from symconv.conventions import breakdown
-from symconv.network import rows
+from symconv.networks.conventions import breakdown
+from symconv.networks.rows import rows
+from symconv.networks.zoo import NETWORKS, mobilenet_v1, mobilenet_v2, network
+from symconv.networks.zoo.mobilenet_v2 import make_divisible
 from symconv.symbols import alpha, rho
-from symconv.zoo import NETWORKS, mobilenet_v1, mobilenet_v2, network
-from symconv.zoo.mobilenet_v2 import make_divisible
 
 F = fractions.Fraction
 

@@ -32,7 +32,7 @@ def _unit(cin: int, cout: int, k: int, stride: int, groups: int = 1,
 
 
 def mobilenet_v1() -> nn.Sequential:
-    """MobileNet V1 (Howard et al. 2017, Table 1), as symconv.zoo.mobilenet_v1 builds it."""
+    """MobileNet V1 (Howard et al. 2017, Table 1), as symconv.networks.zoo.mobilenet_v1 builds it."""
     layers = _unit(3, 32, 3, 2)
     channels = 32
     for out, stride in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1),
@@ -59,7 +59,7 @@ class InvertedResidual(nn.Module):
 
 
 def mobilenet_v2() -> nn.Sequential:
-    """MobileNet V2 (Sandler et al. 2018, Table 2), as symconv.zoo.mobilenet_v2 builds it:
+    """MobileNet V2 (Sandler et al. 2018, Table 2), as symconv.networks.zoo.mobilenet_v2 builds it:
     153 modules, 52 convolutions."""
     layers: list[nn.Module] = _unit(3, 32, 3, 2, activation=nn.ReLU6)
     channels = 32

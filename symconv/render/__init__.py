@@ -1,7 +1,11 @@
 """Renderers: one module per output format, chosen by name.
 
 Each format module offers ``render_comparison(result, lang)`` and ``render_kind(general, lang)``
-where it supports them; :func:`renderer` imports only the module asked for.
+where it supports them; :func:`renderer` imports only the module asked for. ``diagram`` draws the
+figures (matplotlib), ``notebook`` the rich display, ``catalogue`` holds the strings per language.
+
+May import: report, networks, derive, layers and the vocabulary; never execute (a renderer
+formats the results it is given).
 
 Examples
 --------

@@ -14,6 +14,9 @@ read, searched and translated; Chinese captions (``lang="zh"``) need a CJK font 
 (``apt-get install fonts-noto-cjk`` or ``fonts-wqy-microhei``) and fall back to DejaVu Sans
 with a warning when none is installed.
 
+This module is one cohesive thing, over 600 lines: the three figures share one geometry (oblique
+cuboids, the logarithmic scale), one layout and one set of styles and captions.
+
 Examples
 --------
 The shapes the three figures of the founding example show (input, output):

@@ -3,7 +3,7 @@ r"""JSON reports: formulas in SymPy syntax and LaTeX beside their exact values.
 Examples
 --------
 >>> import json
->>> from symconv.compare import compare
+>>> from symconv.report.compare import compare
 >>> report = json.loads(render_comparison(compare((7, 7, 3), 64, (3, 3))))
 >>> report["standard"]["mults"]
 {'formula': 'H_o*M*N*W_o*k**2', 'latex': 'H_{o} \\cdot M \\cdot N \\cdot W_{o} \\cdot k^{2}', 'value': 43200}
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from symconv.compare import Comparison, RatioResult
 from symconv.derive import Cost
-from symconv.kinds import GeneralFormulas
+from symconv.report.compare import Comparison, RatioResult
+from symconv.report.kinds import GeneralFormulas
 from symconv.symbols import LATEX_NAMES
 
 if TYPE_CHECKING:
-    from symconv.analysis import NetworkReport
-    from symconv.reconcile import ConventionComparison
+    from symconv.networks.reconcile import ConventionComparison
+    from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
@@ -97,7 +97,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     Examples
     --------
     >>> import json
-    >>> from symconv.kinds import derive_kind
+    >>> from symconv.report.kinds import derive_kind
     >>> report = json.loads(render_kind(derive_kind("separable")))
     >>> report["ratio"]["mults"]["formula"], report["stages"]["depthwise"]["mults"]["formula"]
     ('k**(-2) + 1/N', 'H_o*M*W_o*k**2')
@@ -146,7 +146,7 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     Examples
     --------
     >>> import json
-    >>> from symconv.analysis import analyse_zoo
+    >>> from symconv.report.analysis import analyse_zoo
     >>> report = json.loads(render_network(analyse_zoo("mobilenet_v1", per_layer=True)))
     >>> report["total"]["macs"]["value"], report["layers"][0]["name"]
     (568740352, 'conv1.conv')
@@ -182,8 +182,8 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     Examples
     --------
     >>> import json
-    >>> from symconv.reconcile import compare_conventions
-    >>> from symconv.zoo import mobilenet_v1
+    >>> from symconv.networks.reconcile import compare_conventions
+    >>> from symconv.networks.zoo import mobilenet_v1
     >>> report = json.loads(render_conventions(compare_conventions("V1", mobilenet_v1())))
     >>> [(c["name"], c["value"]) for c in report["conventions"] if c["name"] == "torchinfo"]
     [('torchinfo', 568763240)]

@@ -7,7 +7,7 @@ or ``xelatex`` (Chinese, with ``ctex``).
 
 Examples
 --------
->>> from symconv.compare import compare
+>>> from symconv.report.compare import compare
 >>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
 >>> print(report.splitlines()[0])
 % symconv: Cost of a depthwise separable convolution
@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from symconv.compare import Comparison, RatioResult
 from symconv.derive import Cost
-from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.json import latex as sympy_latex
@@ -38,9 +36,11 @@ from symconv.render.text import (
     verification_summary,
     verification_title,
 )
+from symconv.report.compare import Comparison, RatioResult
+from symconv.report.kinds import GeneralFormulas
 
 if TYPE_CHECKING:
-    from symconv.analysis import NetworkReport
+    from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = [
@@ -162,7 +162,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> from symconv.kinds import derive_kind
+    >>> from symconv.report.kinds import derive_kind
     >>> print(render_kind(derive_kind("pointwise")).splitlines()[-2])
     \text{parameters} &= M \cdot N
     """

@@ -2,7 +2,7 @@ r"""Markdown reports: tables a README or a notebook can show, formulas as ``$...
 
 Examples
 --------
->>> from symconv.compare import compare
+>>> from symconv.report.compare import compare
 >>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
 >>> print(report.splitlines()[0])
 **7×7×3 → 5×5×64**: kernel 3×3 (stride 1, padding 0, dilation 1)
@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from symconv.compare import Comparison, RatioResult
-from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.text import (
@@ -29,10 +27,12 @@ from symconv.render.text import (
     verification_summary,
     verification_title,
 )
+from symconv.report.compare import Comparison, RatioResult
+from symconv.report.kinds import GeneralFormulas
 
 if TYPE_CHECKING:
-    from symconv.analysis import NetworkReport
-    from symconv.reconcile import ConventionComparison
+    from symconv.networks.reconcile import ConventionComparison
+    from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "render_verification", "render_network",
@@ -113,7 +113,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> from symconv.kinds import derive_kind
+    >>> from symconv.report.kinds import derive_kind
     >>> print(render_kind(derive_kind("pointwise")).splitlines()[-1])
     | parameters | $M \cdot N$ |
     """
@@ -178,8 +178,8 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
 
     Examples
     --------
-    >>> from symconv.reconcile import compare_conventions
-    >>> from symconv.zoo import mobilenet_v1
+    >>> from symconv.networks.reconcile import compare_conventions
+    >>> from symconv.networks.zoo import mobilenet_v1
     >>> text = render_conventions(compare_conventions("MobileNet V1", mobilenet_v1()))
     >>> print("\n".join(text.splitlines()[:5]))
     **MobileNet V1: input 224×224×3, every convention, differences from macs by kind of layer**

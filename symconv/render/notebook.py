@@ -2,7 +2,8 @@
 
 :class:`~symconv.derive.Cost` shows itself as LaTeX (``_repr_latex_``); a cost with stages
 (a composite or a network) also offers this table through ``_repr_markdown_``, which notebooks
-prefer.
+prefer. The derivation knows no output format: importing this module (``import symconv`` does)
+registers the table with :func:`symconv.derive.register_markdown`.
 
 Examples
 --------
@@ -17,8 +18,8 @@ Examples
 
 from __future__ import annotations
 
-from symconv.derive import Cost
-from symconv.network import rows
+from symconv.derive import Cost, register_markdown
+from symconv.networks.rows import rows
 from symconv.render.formula import LATEX, formula
 from symconv.render.markdown import table
 from symconv.render.text import shape_text
@@ -39,3 +40,6 @@ def cost_markdown(result: Cost) -> str:
                  shape_text(result.output_shape),
                  *(f"${formula(getattr(result, name), style=LATEX)}$" for name in _QUANTITIES)])
     return table(["layer", "kind", "input", "output", *_QUANTITIES], body)
+
+
+register_markdown(cost_markdown)

@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from symconv.compare import compare
+>>> from symconv.report.compare import compare
 >>> print(render_comparison(compare((7, 7, 3), 64, (3, 3), kernel_inferred=True)))
 7×7×3 → 5×5×64: kernel 3×3 inferred (stride 1, padding 0, dilation 1)
 Output size  H_o = ⌊(H − d·(k − 1) + 2·p − 1)/s⌋ + 1 = ⌊(7 − 1 × (3 − 1) + 2 × 0 − 1)/1⌋ + 1 = 5
@@ -38,15 +38,15 @@ from typing import TYPE_CHECKING
 
 import sympy
 
-from symconv.compare import Comparison, RatioResult
 from symconv.derive import Cost
-from symconv.kinds import GeneralFormulas
 from symconv.render.catalogue import CATALOGUES, message
 from symconv.render.formula import formula, substituted
+from symconv.report.compare import Comparison, RatioResult
+from symconv.report.kinds import GeneralFormulas
 
 if TYPE_CHECKING:
-    from symconv.analysis import NetworkReport
-    from symconv.reconcile import ConventionComparison
+    from symconv.networks.reconcile import ConventionComparison
+    from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
@@ -110,7 +110,7 @@ def _ratio_parts(result: RatioResult, values: dict[sympy.Symbol, int],
 
 
 def render_comparison(result: Comparison, lang: str = "en") -> str:
-    """The text report of :func:`symconv.compare.compare`, in English or Chinese."""
+    """The text report of :func:`symconv.report.compare.compare`, in English or Chinese."""
     kernel = shape_text(result.kernel)
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     lines = [
@@ -172,7 +172,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> from symconv.kinds import derive_kind
+    >>> from symconv.report.kinds import derive_kind
     >>> print(render_kind(derive_kind("pointwise")))
     PointwiseConv2d(in_channels=M, out_channels=N, bias=False) on H×W×M
       output size      H_o = H, W_o = W
@@ -289,7 +289,7 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> from symconv.analysis import analyse_zoo
+    >>> from symconv.report.analysis import analyse_zoo
     >>> print(render_network(analyse_zoo("mobilenet_v1", alpha="1", resolution="224")))
     MobileNet V1: input 224×224×3
     Convention macs: Multiply-accumulates of convolutions and linear layers only, biases excluded (MobileNet papers).
@@ -336,8 +336,8 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
 
     Examples
     --------
-    >>> from symconv.reconcile import compare_conventions
-    >>> from symconv.zoo import mobilenet_v1
+    >>> from symconv.networks.reconcile import compare_conventions
+    >>> from symconv.networks.zoo import mobilenet_v1
     >>> text = render_conventions(compare_conventions("MobileNet V1", mobilenet_v1()))
     >>> print(text.splitlines()[0])
     MobileNet V1: input 224×224×3, every convention, differences from macs by kind of layer

@@ -1,13 +1,13 @@
 """Every convention side by side for one network, and why each differs from the MACs.
 
 :func:`compare_conventions` counts a network under every convention of
-:data:`~symconv.conventions.CONVENTIONS` and, for each peer tool, kind of layer by kind of layer,
+:data:`~symconv.networks.conventions.CONVENTIONS` and, for each peer tool, kind of layer by kind of layer,
 says where it differs from the baseline (``macs``: the products of convolutions and linear
 layers) and which rule of the tool's source makes the difference.
 
 Examples
 --------
->>> from symconv.zoo import mobilenet_v1
+>>> from symconv.networks.zoo import mobilenet_v1
 >>> comparison = compare_conventions("MobileNet V1", mobilenet_v1())
 >>> [(line.name, line.value) for line in comparison.lines][:3]
 [('macs', 568740352), ('flops', 1137480704), ('ops', 1147616256)]
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import sympy
 
-from symconv.conventions import CONVENTIONS, PEERS, describe, rules
 from symconv.derive import Cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
-from symconv.network import LayerRow, as_cost, rows
+from symconv.networks.conventions import CONVENTIONS, PEERS, describe, rules
+from symconv.networks.rows import LayerRow, as_cost, rows
 
 __all__ = ["Difference", "ConventionLine", "ConventionComparison", "compare_conventions"]
 
@@ -84,7 +84,7 @@ def compare_conventions(
     """Count ``model`` under every convention; explain each one's differences from ``baseline``.
 
     Sizes must be concrete (the values are integers). Differences are listed for the peer
-    tools' conventions (:data:`~symconv.conventions.PEERS`), each with the rule of the tool's
+    tools' conventions (:data:`~symconv.networks.conventions.PEERS`), each with the rule of the tool's
     source that makes it; symconv's own conventions say what they count in their description.
     """
     result = as_cost(model, input_shape)

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from symconv import cost
->>> from symconv.conventions import count
+>>> from symconv.networks.conventions import count
 >>> net = mobilenet_v1()
 >>> net.input_shape, cost(net).output_shape
 ((224, 224, 3), (1, 1, 1000))
@@ -16,10 +16,9 @@ from __future__ import annotations
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.layers import Conv2d, DepthwiseConv2d, Layer, PointwiseConv2d
-from symconv.nnlayers import BatchNorm2d, GlobalAvgPool2d, Linear, ReLU, Sequential
+from symconv.layers import BatchNorm2d, Conv2d, DepthwiseConv2d, GlobalAvgPool2d, Layer, Linear, PointwiseConv2d, ReLU, Sequential
+from symconv.networks.zoo._common import TOTAL_STRIDE, input_size, is_symbolic, multiplier, unit
 from symconv.sizes import Size
-from symconv.zoo._common import TOTAL_STRIDE, input_size, is_symbolic, multiplier, unit
 
 __all__ = ["mobilenet_v1", "BLOCKS", "CLASSES"]
 
@@ -47,7 +46,7 @@ def _width(alpha: sympy.Expr, channels: int, layer: str) -> Size:
 
 
 def mobilenet_v1(alpha: object = 1, rho: object = 1, *, resolution: object = None) -> Sequential:
-    """MobileNet V1 as a :class:`~symconv.nnlayers.Sequential` carrying its input shape.
+    """MobileNet V1 as a :class:`~symconv.layers.Sequential` carrying its input shape.
 
     Layers (Table 1 of the paper): ``conv1`` (3×3 convolution, stride 2, padding 1, then BatchNorm
     and ReLU), ``block1`` ... ``block13`` (a 3×3 depthwise convolution with padding 1, BatchNorm,
@@ -91,7 +90,7 @@ def mobilenet_v1(alpha: object = 1, rho: object = 1, *, resolution: object = Non
     Examples
     --------
     >>> from symconv import cost
-    >>> from symconv.conventions import count
+    >>> from symconv.networks.conventions import count
     >>> from symconv.symbols import alpha, rho
     >>> count(mobilenet_v1(alpha, rho), convention="macs")
     539492352*alpha**2*rho**2 + 28224000*alpha*rho**2 + 1024000*alpha

@@ -10,8 +10,7 @@ import numbers
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.layers import Layer
-from symconv.nnlayers import BatchNorm2d, ReLU, Sequential
+from symconv.layers import BatchNorm2d, Layer, ReLU, Sequential
 from symconv.sizes import Size
 
 __all__ = ["multiplier", "input_size", "is_symbolic", "unit", "BASE_RESOLUTION", "TOTAL_STRIDE"]

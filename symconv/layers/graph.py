@@ -11,13 +11,13 @@ projection shortcut). :class:`Graph` lists such a network's layers in an order d
 So the generic derivation (:func:`symconv.derive.cost`), which runs the stages of a composite one
 after the other, derives a graph's cost like any network's, every count still coming from a loop
 nest. :func:`symconv.from_torch` builds these; a chain becomes a plain
-:class:`~symconv.nnlayers.Sequential`.
+:class:`~symconv.layers.Sequential`.
 
 Examples
 --------
 >>> from symconv import Conv2d, cost
->>> from symconv.network import rows
->>> from symconv.nnlayers import ReLU
+>>> from symconv.networks.rows import rows
+>>> from symconv.layers import ReLU
 >>> net = Graph(("conv", Conv2d(8, 8, 3, padding=1)), ("relu", ReLU()),
 ...             ("add", Add(other="input")), input_shape=(5, 5, 8))
 >>> [(row.name, row.adds) for row in rows(cost(net))]
@@ -33,12 +33,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import sympy
-
-from symconv.derive import output_spatial
 from symconv.errors import SymconvError
-from symconv.layers import Composite, Layer, LoopNest
-from symconv.nnlayers import _Elementwise, one_of, set_stages
+from symconv.layers.base import Composite, Layer, LoopNest, one_of
+from symconv.layers.elementwise import _Elementwise
+from symconv.layers.sequential import set_stages
 from symconv.sizes import Size, as_size
 
 __all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
@@ -136,19 +134,6 @@ class Add(_Elementwise):
         return ADD_SPELLINGS[self.spelling]
 
 
-def _recorded(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
-    assert isinstance(layer, Reuse)
-    return tuple(sympy.Integer(size) if isinstance(size, int) else size
-                 for size in layer.shape[:-1])
-
-
-def _same(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
-    return input_spatial
-
-
-output_spatial.register(Reuse, _recorded)
-output_spatial.register(Add, _same)
-
 
 @dataclass(frozen=True, init=False)
 class Graph(Composite):
@@ -165,7 +150,7 @@ class Graph(Composite):
         The channels-last input shape the network is built for, so that ``cost(net)`` needs
         none.
     size_multiple
-        As :class:`~symconv.nnlayers.Sequential`'s: symbolic spatial sizes of the carried
+        As :class:`~symconv.layers.Sequential`'s: symbolic spatial sizes of the carried
         ``input_shape`` are taken to be multiples of it. :class:`Reuse` shapes must then be
         written for such sizes (``H/2``, not ``floor(H/2 - 1/2) + 1``), as
         :func:`symconv.from_torch` writes them.

@@ -17,8 +17,8 @@ symconv.errors.SymconvError: several kernel sizes map H=7 to H_o=3 with stride 2
 
 from __future__ import annotations
 
-from symconv.derive import conv_output_size
 from symconv.errors import SymconvError
+from symconv.layers.shapes import conv_output_size
 
 __all__ = ["kernel_candidates", "infer_kernel"]
 

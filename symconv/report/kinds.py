@@ -36,8 +36,8 @@ from symconv.layers import (
     DepthwiseSeparableConv2d,
     Layer,
     PointwiseConv2d,
+    Sequential,
 )
-from symconv.nnlayers import Sequential
 
 __all__ = ["KINDS", "GeneralFormulas", "derive_kind", "INPUT_SYMBOLS", "OUTPUT_SYMBOLS"]
 

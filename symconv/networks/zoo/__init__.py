@@ -2,11 +2,11 @@
 
 Each builder takes a width multiplier ``alpha`` and a resolution multiplier ``rho`` (numbers, or
 the symbols :data:`symconv.symbols.alpha` and :data:`symconv.symbols.rho`), or ``resolution=``
-in pixels, and returns a :class:`~symconv.nnlayers.Sequential` that carries its input shape.
+in pixels, and returns a :class:`~symconv.layers.Sequential` that carries its input shape.
 
 Examples
 --------
->>> from symconv.conventions import count
+>>> from symconv.networks.conventions import count
 >>> sorted(NETWORKS)
 ['mobilenet_v1', 'mobilenet_v2']
 >>> count(network("mobilenet_v2", resolution=160), convention="macs")
@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from symconv.errors import SymconvError
-from symconv.nnlayers import Sequential
-from symconv.zoo.mobilenet_v1 import mobilenet_v1
-from symconv.zoo.mobilenet_v2 import mobilenet_v2
+from symconv.layers import Sequential
+from symconv.networks.zoo.mobilenet_v1 import mobilenet_v1
+from symconv.networks.zoo.mobilenet_v2 import mobilenet_v2
 
 __all__ = ["NETWORKS", "network", "mobilenet_v1", "mobilenet_v2"]
 

@@ -59,30 +59,31 @@ from typing import Any, cast
 
 import sympy
 
-from symconv.derive import _as_multiples, output_spatial
+from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
-from symconv.graph import Add, Graph, Reuse
 from symconv.layers import (
+    Activation,
+    Add,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
     Conv1d,
     Conv2d,
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
     ConvTranspose3d,
-    Layer,
-)
-from symconv.nnlayers import (
-    Activation,
-    AvgPool2d,
-    BatchNorm1d,
-    BatchNorm2d,
     Flatten,
     GlobalAvgPool2d,
+    Graph,
+    Layer,
     Linear,
     MaxPool2d,
     ReLU,
     ReLU6,
+    Reuse,
 )
+from symconv.layers.shapes import output_spatial
 from symconv.sizes import Size, as_size, product
 
 __all__ = ["from_torch", "load_model", "SUPPORTED_MODULES"]
@@ -233,7 +234,7 @@ def _module_layer(module: Any, shape: _Shape) -> Layer | None:
 
 
 class _Builder:
-    """Turns traced PyTorch calls into the stages of a :class:`~symconv.graph.Graph`."""
+    """Turns traced PyTorch calls into the stages of a :class:`~symconv.layers.Graph`."""
 
     def __init__(self) -> None:
         self.stages: list[tuple[str, Layer]] = []

@@ -24,11 +24,11 @@ from fractions import Fraction
 
 import sympy
 
-from symconv.conventions import CONVENTIONS, count, describe
 from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
-from symconv.network import LayerRow, rows
+from symconv.networks.conventions import CONVENTIONS, count, describe
+from symconv.networks.rows import LayerRow, rows
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
@@ -153,7 +153,7 @@ def analyse_zoo(
 ) -> NetworkReport:
     """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
     to keep them symbolic (``alpha``, ``rho`` with input ``224·rho``)."""
-    from symconv.zoo import network
+    from symconv.networks.zoo import network
 
     width = parse_multiplier(alpha, "--alpha") if alpha is not None else None
     pixels = None

@@ -3,7 +3,7 @@
 Examples
 --------
 >>> from symconv import cost
->>> from symconv.conventions import count
+>>> from symconv.networks.conventions import count
 >>> net = mobilenet_v2()
 >>> net.input_shape, cost(net).output_shape
 ((224, 224, 3), (1, 1, 1000))
@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import sympy
 
-from symconv.layers import Conv2d, DepthwiseConv2d, Layer, PointwiseConv2d
-from symconv.nnlayers import BatchNorm2d, GlobalAvgPool2d, ReLU6, Residual, Sequential
+from symconv.layers import BatchNorm2d, Conv2d, DepthwiseConv2d, GlobalAvgPool2d, Layer, PointwiseConv2d, ReLU6, Residual, Sequential
+from symconv.networks.zoo._common import TOTAL_STRIDE, input_size, is_symbolic, multiplier, unit
 from symconv.sizes import Size
-from symconv.zoo._common import TOTAL_STRIDE, input_size, is_symbolic, multiplier, unit
 
 __all__ = ["mobilenet_v2", "make_divisible", "BOTTLENECKS", "CLASSES", "LAST_CHANNELS"]
 
@@ -89,12 +88,12 @@ def _bottleneck(in_channels: Size, out_channels: Size, stride: int, expansion: i
 
 
 def mobilenet_v2(alpha: object = 1, rho: object = 1, *, resolution: object = None) -> Sequential:
-    """MobileNet V2 as a :class:`~symconv.nnlayers.Sequential` carrying its input shape.
+    """MobileNet V2 as a :class:`~symconv.layers.Sequential` carrying its input shape.
 
     Layers (Table 2 of the paper): ``conv1`` (3×3 convolution, stride 2, padding 1, BatchNorm,
     ReLU6), ``block1`` ... ``block17`` (bottlenecks: stages ``expand``, ``expand_bn``,
     ``expand_relu6`` — left out when t = 1 —, ``depthwise`` (3×3, padding 1), ``depthwise_bn``,
-    ``depthwise_relu6``, ``project``, ``project_bn``; a :class:`~symconv.nnlayers.Residual`
+    ``depthwise_relu6``, ``project``, ``project_bn``; a :class:`~symconv.layers.Residual`
     with a last stage ``add`` when the stride is 1 and the channel counts match), ``conv_last``
     (1×1 convolution to 1280, BatchNorm, ReLU6), ``pool`` (global average pooling) and
     ``classifier`` (a 1×1 convolution to 1000 classes with a bias, on ``1×1×1280``).
@@ -131,7 +130,7 @@ def mobilenet_v2(alpha: object = 1, rho: object = 1, *, resolution: object = Non
 
     Examples
     --------
-    >>> from symconv.conventions import count
+    >>> from symconv.networks.conventions import count
     >>> from symconv.symbols import alpha, rho
     >>> count(mobilenet_v2(alpha, rho), convention="macs")
     247869440*alpha**2*rho**2 + 51624832*alpha*rho**2 + 1280000

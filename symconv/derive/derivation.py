@@ -1,0 +1,211 @@
+"""The one generic derivation: a layer's loop nest becomes its :class:`~symconv.derive.Cost`;
+a composite's stages are derived one after the other and summed. Pure SymPy.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import sympy
+
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _expr, _product
+from symconv.errors import SymconvError
+from symconv.layers import Composite, Layer, LoopNest
+from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
+from symconv.symbols import D_o, H_o, L_o, W_o
+
+__all__ = ["cost", "total", "in_output_symbols"]
+
+
+def _cost_of_nest(
+    nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str
+) -> Cost:
+    outer = _product(nest.outer)
+    inner = _product(nest.inner)
+    outputs = _product(nest.outputs)
+    counts = {name: _ZERO for name in COUNT_KINDS}
+    if nest.multiply:
+        counts["mults"] = outer * inner
+    if nest.accumulate == "sum":
+        counts["adds"] = outer * (inner - 1)
+    elif nest.accumulate == "scatter":
+        counts["adds"] = outer * inner
+    else:
+        counts["comparisons"] = outer * (inner - 1)
+    for name, per_element in nest.per_output:
+        counts[name] = counts[name] + _expr(per_element) * outputs
+    params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
+    return Cost(
+        input_shape=input_shape,
+        output_shape=tuple(_expr(size) for size in nest.outputs),
+        params=params,
+        kind=kind,
+        **counts,
+    )
+
+
+def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, ...],
+          kind: str) -> Cost:
+    """The sum of the stages' costs, keeping the stages."""
+    sums = {
+        name: sympy.Add(*(getattr(stage, name) for _, stage in stages))
+        for name in (*COUNT_KINDS, "params")
+    }
+    output_shape = stages[-1][1].output_shape if stages else input_shape
+    return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,
+                **sums)
+
+
+def cost(layer: Layer, input_shape: object = None) -> Cost:
+    """Derive what a layer costs on an input of the given channels-last shape.
+
+    Parameters
+    ----------
+    layer
+        Any symconv layer, composite or network.
+    input_shape
+        ``(H, W, C)`` (``(L, C)`` in 1-D, ``(D, H, W, C)`` in 3-D) of ints or SymPy
+        expressions. May be left out for networks that carry their own input shape; when such
+        a network also sets ``size_multiple`` (the MobileNets: 32), the symbolic spatial sizes of
+        its carried shape are taken to be multiples of it, so that its strides divide them evenly
+        and the formulas need no ``floor`` (exact wherever the sizes do divide evenly).
+
+    Returns
+    -------
+    Cost
+        Exact integers when every size is concrete, closed forms (with ``floor`` for strides)
+        when symbolic; composites list their stages.
+
+    Raises
+    ------
+    SymconvError
+        For a bad shape; inside a composite the message names the layer by its dotted path, and
+        a layer that cannot take the previous layer's output names both layers.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d, cost
+    >>> from symconv.symbols import H, s
+    >>> cost(Conv2d(3, 64, 3, stride=s), (H, H, 3)).output_shape
+    (floor((H - 3)/s) + 1, floor((H - 3)/s) + 1, 64)
+    >>> cost(Conv2d(3, 64, 3), (7, 7, 3)).mults
+    43200
+    """
+    carried = input_shape is None
+    if input_shape is None:
+        input_shape = getattr(layer, "input_shape", None)
+        if input_shape is None:
+            raise SymconvError(
+                f"input_shape is missing: {type(layer).__name__} needs one, like (7, 7, 3)"
+            )
+    shape = check_input_shape(layer, input_shape)
+    back: dict[sympy.Basic, sympy.Expr] = {}
+    multiple = getattr(layer, "size_multiple", 1) if carried else 1
+    if multiple != 1:
+        shape, back = _as_multiples(shape, multiple)
+    result, _ = _derive(layer, shape, "", None)
+    return result.xreplace(back) if back else result
+
+
+def _as_multiples(
+    shape: tuple[sympy.Expr, ...], multiple: int
+) -> tuple[tuple[sympy.Expr, ...], dict[sympy.Basic, sympy.Expr]]:
+    """Write each symbolic spatial size S as ``multiple·R`` (R a positive integer) and return the
+    way back, ``R -> S/multiple``: strides whose product divides ``multiple`` then need no floor."""
+    forward: dict[sympy.Expr, sympy.Expr] = {}
+    back: dict[sympy.Basic, sympy.Expr] = {}
+    for size in shape[:-1]:
+        if size.is_Integer or size in forward:
+            continue
+        whole = sympy.Dummy("R", positive=True, integer=True)
+        forward[size] = multiple * whole
+        back[whole] = size / multiple
+    return tuple(forward.get(size, size) for size in shape[:-1]) + shape[-1:], back
+
+
+_Previous: TypeAlias = "tuple[str, Layer] | None"
+
+
+def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
+            previous: _Previous) -> tuple[Cost, _Previous]:
+    """Derive ``layer`` at dotted ``path``; ``previous`` is the leaf layer that made ``shape``.
+
+    Returns the cost and the last leaf layer run, for the next stage's error messages.
+    """
+    if isinstance(layer, Composite):
+        stages = []
+        current = shape
+        for name, stage in layer.stages:
+            stage_cost, previous = _derive(stage, current, f"{path}.{name}" if path else name,
+                                           previous)
+            stages.append((name, stage_cost))
+            current = stage_cost.output_shape
+        result = total(tuple(stages), shape, layer.kind)
+        if layer.preserves_shape and (len(current) != len(shape) or any(
+            sympy.Eq(out, size) is sympy.false for out, size in zip(current, shape)
+        )):
+            where = f"layer {path} ({layer.kind})" if path else layer.kind
+            raise SymconvError(
+                f"{where}: the block's output {_shape_text(current)} must have the shape of its "
+                f"input {_shape_text(shape)} to be added to it; make the block keep the shape, "
+                "or drop the residual connection"
+            )
+        return result, previous
+    if previous is not None:
+        _check_follows(layer, shape, path, previous)
+    try:
+        shape = check_input_shape(layer, shape, sizes_checked=True)
+        spatial = shape[:-1]
+        nest = layer.loop_nest(spatial, output_spatial(layer, spatial), in_channels=shape[-1])
+    except SymconvError as error:
+        if not path:
+            raise
+        raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
+    return _cost_of_nest(nest, shape, layer.kind), (path, layer)
+
+
+def _shape_text(shape: tuple[sympy.Expr, ...]) -> str:
+    return "(" + ", ".join(str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _check_follows(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
+                   previous: tuple[str, Layer]) -> None:
+    """Raise, naming both layers, when ``layer`` cannot take what the previous layer gives."""
+    before, earlier = previous
+    dims = layer.spatial_dims
+    if dims is not None and len(shape) != dims + 1:
+        axes = ", ".join((*AXIS_NAMES.get(dims, ()), "C"))
+        raise SymconvError(
+            f"layer {path} ({layer.kind}) needs inputs of {dims + 1} sizes ({axes}) but layer "
+            f"{before} ({earlier.kind}) gives {_shape_text(shape)}; put a layer in between that "
+            "gives that rank"
+        )
+    expected = layer.in_channels_expected()
+    if expected is not None and sympy.Eq(shape[-1], _expr(expected)) is sympy.false:
+        raise SymconvError(
+            f"layer {path} ({layer.kind}, in_channels={expected}) cannot follow layer {before} "
+            f"({earlier.kind}, {shape[-1]} channels out); make in_channels={shape[-1]} or change "
+            f"layer {before}"
+        )
+
+
+_OUTPUT_SYMBOLS = {1: (L_o,), 2: (H_o, W_o), 3: (D_o, H_o, W_o)}
+
+
+def in_output_symbols(result: Cost) -> Cost:
+    """Write the output spatial sizes as ``H_o``, ``W_o`` (``L_o``; ``D_o``) where they appear.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d, cost
+    >>> from symconv.symbols import H, W, M, N, k, s
+    >>> in_output_symbols(cost(Conv2d(M, N, k, stride=s), (H, W, M))).mults
+    H_o*M*N*W_o*k**2
+    """
+    spatial = result.output_shape[:-1]
+    names = _OUTPUT_SYMBOLS.get(len(spatial), ())
+    mapping = {
+        size: symbol for size, symbol in zip(spatial, names)
+        if not (size.is_Symbol or size.is_Integer)
+    }
+    return result.xreplace(mapping)

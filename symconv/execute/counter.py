@@ -1,0 +1,232 @@
+"""Counting while computing: :class:`Counter` calls NumPy and counts from the shapes of the
+arrays each operation is handed and returns; :class:`Counts` is what it tallied."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import numpy as np
+
+__all__ = ["Counts", "Counter"]
+
+
+#: A NumPy array (float64 in every executor).
+Array: TypeAlias = np.ndarray
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Scalar operations counted while a layer ran.
+
+    Attributes
+    ----------
+    mults, adds
+        Scalar multiplications and additions (see the module docstring for what is counted).
+    divs, comparisons
+        Divisions and comparisons, kept apart from the two above.
+
+    Examples
+    --------
+    >>> Counts(mults=3, adds=2) + Counts(mults=1, comparisons=4)
+    Counts(mults=4, adds=2, divs=0, comparisons=4)
+    >>> Counts(mults=3, adds=2).as_dict()
+    {'mults': 3, 'adds': 2, 'divs': 0, 'comparisons': 0}
+    """
+
+    mults: int = 0
+    adds: int = 0
+    divs: int = 0
+    comparisons: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            mults=self.mults + other.mults,
+            adds=self.adds + other.adds,
+            divs=self.divs + other.divs,
+            comparisons=self.comparisons + other.comparisons,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        """The four counts as a dict, in report order."""
+        return dataclasses.asdict(self)
+
+
+def _size(shape: Sequence[int]) -> int:
+    return math.prod(shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_einsum(spec: str, operands: int) -> tuple[tuple[str, ...], str]:
+    inputs, arrow, output = spec.replace(" ", "").partition("->")
+    terms = tuple(inputs.split(","))
+    if not arrow or "." in spec or len(terms) != operands:
+        raise ValueError(f"einsum spec {spec!r} must be explicit ('ab,bc->ac') and name each of "
+                         f"the {operands} operands")
+    return terms, output
+
+
+class Counter:
+    """Tallies scalar operations; its helpers call NumPy and count from the shapes involved.
+
+    Parameters
+    ----------
+    enabled
+        With ``False`` the helpers only compute (to measure what counting costs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counter = Counter()
+    >>> a, b = np.ones((4, 5)), np.ones((5, 6))
+    >>> counter.einsum("ik,kj->ij", a, b).shape   # 4·6 dot products of 5 terms
+    (4, 6)
+    >>> counter.counts()
+    Counts(mults=120, adds=96, divs=0, comparisons=0)
+    """
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.mults = 0
+        self.adds = 0
+        self.divs = 0
+        self.comparisons = 0
+
+    def counts(self) -> Counts:
+        """A snapshot of the tallies."""
+        return Counts(self.mults, self.adds, self.divs, self.comparisons)
+
+    def einsum(self, spec: str, *operands: Array) -> Array:
+        """``numpy.einsum`` with an explicit ``->``, counting from the operand shapes.
+
+        Every point of the joint index space multiplies its ``n`` operands together
+        (``n − 1`` multiplications); every output element sums the products of the indices
+        summed over (``R`` terms, ``R − 1`` additions).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.einsum("i,i->", np.arange(3.0), np.arange(3.0))   # 3 mults, 2 adds
+        array(5.)
+        >>> counter.einsum("ij->i", np.ones((2, 4)))                  # 2 sums of 4 terms
+        array([4., 4.])
+        >>> counter.mults, counter.adds
+        (3, 8)
+        """
+        if self.enabled:
+            terms, output = _parse_einsum(spec, len(operands))
+            extents: dict[str, int] = {}
+            for term, operand in zip(terms, operands):
+                if len(term) != operand.ndim:
+                    raise ValueError(f"einsum term {term!r} does not fit shape {operand.shape}")
+                for letter, extent in zip(term, operand.shape):
+                    extents[letter] = max(extents.get(letter, 1), int(extent))  # 1 broadcasts
+            everything = _size(list(extents.values()))
+            kept = _size([extents[letter] for letter in output])
+            summed = everything // kept if kept else 0
+            self.mults += (len(operands) - 1) * everything
+            self.adds += kept * (summed - 1) if summed else 0
+        return np.einsum(spec, *operands, optimize=len(operands) > 1)
+
+    def matmul(self, a: Array, b: Array, *, out: Array | None = None) -> Array:
+        """``a @ b`` (into ``out`` if given): each result element is a dot product of ``a.shape[-1]`` terms.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.matmul(np.ones((2, 3, 4)), np.ones((4, 5))).shape
+        (2, 3, 5)
+        >>> counter.mults, counter.adds   # 2·3·5 dot products of 4 terms
+        (120, 90)
+        """
+        out = np.matmul(a, b, out=out)
+        if self.enabled:
+            terms = np.shape(a)[-1]
+            self.mults += out.size * terms
+            self.adds += out.size * (terms - 1)
+        return out
+
+    def _elementwise(self, operation: np.ufunc, kind: str, a: Array | float, b: Array | float,
+                     out: Array | None = None) -> Array:
+        """Apply a binary ufunc (into ``out`` if given), counting one ``kind`` per element of the
+        broadcast result."""
+        result: Array = operation(a, b) if out is None else operation(a, b, out=out)
+        if self.enabled:
+            setattr(self, kind, getattr(self, kind) + np.size(result))
+        return result
+
+    def multiply(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
+        return self._elementwise(np.multiply, "mults", a, b, out)
+
+    def add(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``a + b``: one addition per element of the broadcast result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.add(np.ones((5, 5, 4)), np.ones(4)).shape   # a bias: one add per element
+        (5, 5, 4)
+        >>> counter.adds
+        100
+        """
+        return self._elementwise(np.add, "adds", a, b, out)
+
+    def add_into(self, target: Array, values: Array) -> None:
+        """``target += values`` in place: one addition per element of ``target``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter, target = Counter(), np.zeros((3, 2))
+        >>> counter.add_into(target[::2], np.ones(2))
+        >>> counter.adds, float(target.sum())
+        (4, 4.0)
+        """
+        if self.enabled:
+            self.adds += target.size
+        np.add(target, values, out=target)
+
+    def divide(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``a / b``: one division per element of the broadcast result."""
+        return self._elementwise(np.divide, "divs", a, b, out)
+
+    def greater(self, a: Array, b: Array | float) -> Array:
+        """Elementwise ``a > b`` (a boolean mask): one comparison per element of the result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.greater(np.array([-1.0, 2.0]), 0.0), counter.comparisons
+        (array([False,  True]), 2)
+        """
+        return self._elementwise(np.greater, "comparisons", a, b)
+
+    def minimum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``min(a, b)``: one comparison per element of the broadcast result."""
+        return self._elementwise(np.minimum, "comparisons", a, b, out)
+
+    def maximum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``max(a, b)`` (into ``out`` if given): one comparison per element of the
+        broadcast result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.maximum(np.array([1.0, 5.0]), np.array([3.0, 2.0]))
+        array([3., 5.])
+        >>> counter.divide(np.ones(3), 2.0)
+        array([0.5, 0.5, 0.5])
+        >>> counter.comparisons, counter.divs
+        (2, 3)
+        """
+        return self._elementwise(np.maximum, "comparisons", a, b, out)

@@ -1,0 +1,368 @@
+"""The driver: :func:`execute` checks a layer and its input, draws or checks its parameters and
+buffers, runs it (stage by stage for composites) and returns an :class:`Execution`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from symconv.errors import SymconvError
+from symconv.execute.counter import Counter, Counts
+from symconv.execute.registry import (
+    _RUNNERS,
+    METHODS,
+    Array,
+    Method,
+    Params,
+    buffer_shapes,
+    check_fits,
+    parameter_shapes,
+    second_input,
+)
+from symconv.layers import (
+    Composite,
+    Layer,
+)
+from symconv.layers.shapes import AXIS_NAMES
+
+__all__ = ["Execution", "execute"]
+
+
+@dataclass(frozen=True, eq=False)
+class Execution:
+    """The result of :func:`execute`: what a layer computed and what it cost to compute it.
+
+    Attributes
+    ----------
+    output
+        The output, ``float64``, channels last.
+    counts
+        The scalar operations counted while running (``None`` when run with ``count=False``);
+        for a composite the sum over its stages.
+    params
+        The parameters used: ``{"weight": ..., "bias": ...}`` for one convolution, nested by
+        stage name for a composite.
+    buffers
+        The other tensors a layer reads that are not learned parameters, nested as ``params``:
+        BatchNorm's ``{"running_mean": ..., "running_var": ...}``; ``{}`` for layers without.
+    stages
+        ``(name, Execution)`` for each stage of a composite; empty for a single layer.
+    layer
+        The layer that ran.
+    method
+        ``"fast"`` or ``"reference"``.
+    """
+
+    output: Array
+    counts: Counts | None
+    params: Params
+    stages: tuple[tuple[str, Execution], ...]
+    layer: Layer
+    method: str
+    buffers: Params = dataclasses.field(default_factory=dict)
+
+
+def _symbols_in(value: object) -> set[sympy.Symbol]:
+    if isinstance(value, sympy.Basic):
+        return set(value.free_symbols)
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_symbols_in(item) for item in value))
+    return set()
+
+
+def _check_concrete(layer: Layer, path: tuple[str, ...] = ()) -> None:
+    """Raise when a single layer, or any stage of a composite, has symbolic sizes."""
+    if isinstance(layer, Composite):
+        for name, stage in layer.stages:
+            _check_concrete(stage, (*path, name))
+        return
+    if not dataclasses.is_dataclass(layer):
+        return
+    found: set[sympy.Symbol] = set()
+    for field in dataclasses.fields(layer):
+        found |= _symbols_in(getattr(layer, field.name))
+    if found:
+        names = ", ".join(sorted(str(symbol) for symbol in found))
+        where = f" (stage {'.'.join(path)})" if path else ""
+        raise SymconvError(
+            f"layer={layer!r}{where} has symbolic sizes ({names}); execute needs numbers: build "
+            f"the layer with ints (substitute a number for {names}), e.g. Conv2d(3, 64, 3)"
+        )
+
+
+def _check_input(layer: Layer, x: object) -> Array:
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise SymconvError(f"x must be an array of real numbers: {error}") from None
+    name = type(layer).__name__
+    dims = layer.spatial_dims
+    if dims is not None and array.ndim != dims + 1:
+        axes = ", ".join((*AXIS_NAMES.get(dims, ()), "C"))
+        hint = "; no batch axis: run one example at a time" if array.ndim == dims + 2 else ""
+        raise SymconvError(
+            f"x has shape {array.shape} but {name} needs {dims + 1} axes ({axes}), "
+            f"channels last{hint}"
+        )
+    if array.ndim == 0 or 0 in array.shape:
+        raise SymconvError(
+            f"x has shape {array.shape}; it needs a channel axis (last) and no axis of size 0"
+        )
+    expected = layer.in_channels_expected()
+    if expected is not None and array.shape[-1] != expected:
+        raise SymconvError(
+            f"x has shape {array.shape}: {array.shape[-1]} channels, but {name} expects "
+            f"in_channels={expected}; channels go last"
+        )
+    check_fits(layer, array.shape[:-1])
+    return array
+
+
+#: What a layer holds besides its input, by the name of ``execute``'s argument: the registry
+#: of its shapes.
+_HELD = {"params": parameter_shapes, "buffers": buffer_shapes}
+_SINGULAR = {"params": "parameter", "buffers": "buffer"}
+_PLURAL = {"params": "parameters", "buffers": "buffers"}
+
+
+def _key_path(path: tuple[str, ...], root: str = "params") -> str:
+    return root + "".join(f"[{key!r}]" for key in path)
+
+
+def _holds(layer: Layer, root: str) -> bool:
+    """Whether a layer, or any stage of a composite, has parameters (``root="params"``) or
+    buffers (``"buffers"``)."""
+    if isinstance(layer, Composite):
+        return any(_holds(stage, root) for _, stage in layer.stages)
+    return bool(_HELD[root](layer))
+
+
+def _draw(root: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+    if root == "buffers":
+        return rng.uniform(0.5, 1.5, shape)
+    return rng.standard_normal(shape)
+
+
+def _held(layer: Layer, given: object, rng: np.random.Generator, path: tuple[str, ...],
+          root: str) -> Params:
+    """Draw a single layer's parameters or buffers, or check and convert the user's."""
+    shapes = _HELD[root](layer)
+    if given is None:
+        return {name: _draw(root, shape, rng) for name, shape in shapes.items()}
+    if not isinstance(given, Mapping):
+        raise SymconvError(
+            f"{_key_path(path, root)} must be a dict of arrays with keys {sorted(shapes)}, "
+            f"not {type(given).__name__}"
+        )
+    extra = sorted(set(given) - set(shapes))
+    if extra:
+        raise SymconvError(
+            f"{_key_path((*path, extra[0]), root)} is not a {_SINGULAR[root]} of {layer!r}; "
+            f"its keys are {sorted(shapes)}"
+        )
+    held: Params = {}
+    for name, shape in shapes.items():
+        where = _key_path((*path, name), root)
+        if name not in given:
+            raise SymconvError(f"{where} is missing: {layer!r} needs an array of shape {shape}")
+        try:
+            array = np.asarray(given[name], dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise SymconvError(f"{where} must be an array of real numbers: {error}") from None
+        if array.shape != shape:
+            raise SymconvError(
+                f"{where} has shape {array.shape} but {type(layer).__name__} expects "
+                f"shape {shape}"
+            )
+        held[name] = array
+    return held
+
+
+def _stage_given(layer: Composite, given: object, name: str, stage: Layer,
+                 path: tuple[str, ...], root: str) -> object:
+    """The part of a composite's ``params`` (or ``buffers``) that belongs to one stage.
+
+    A stage without any may be left out of the dict.
+    """
+    if given is None:
+        return None
+    if not isinstance(given, Mapping):
+        raise SymconvError(
+            f"{_key_path(path, root)} must be a dict keyed by stage name "
+            f"{[stage_name for stage_name, _ in layer.stages]}, not {type(given).__name__}"
+        )
+    if name in given:
+        return given[name]
+    if _holds(stage, root):
+        raise SymconvError(
+            f"{_key_path((*path, name), root)} is missing: pass the {_PLURAL[root]} of every "
+            "stage (those without any may be left out)"
+        )
+    return None
+
+
+def _at_stage(error: SymconvError, path: tuple[str, ...], layer: Layer) -> SymconvError:
+    """The error of a stage, prefixed with the stage's dotted name, as ``cost`` names it."""
+    return SymconvError(f"layer {'.'.join(path)} ({layer.kind}): {error}")
+
+
+def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
+            path: tuple[str, ...]) -> Array | None:
+    """The tensor ``stage`` reads besides its input (:func:`second_input`), if any: the
+    composite's input ``x`` or an earlier stage's output."""
+    name = second_input(stage)
+    if name is None:
+        return None
+    if name == "input":
+        return x
+    if name not in outputs:
+        raise SymconvError(
+            f"layer {'.'.join(path)} ({stage.kind}) reads stage {name!r}, which has not run "
+            f"before it; the stages that have: {', '.join(['input', *outputs])}"
+        )
+    return outputs[name]
+
+
+def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Generator,
+         method: str, count: bool, path: tuple[str, ...],
+         other: Array | None = None) -> Execution:
+    if isinstance(layer, Composite):
+        names = [name for name, _ in layer.stages]
+        for root, value in given.items():
+            extra = sorted(set(value) - set(names)) if isinstance(value, Mapping) else []
+            if extra:
+                raise SymconvError(
+                    f"{_key_path((*path, extra[0]), root)} is not a stage of "
+                    f"{type(layer).__name__}; its stages are {names}"
+                )
+        stages: list[tuple[str, Execution]] = []
+        outputs: dict[str, Array] = {}
+        current = x
+        for name, stage in layer.stages:
+            parts = {root: _stage_given(layer, value, name, stage, path, root)
+                     for root, value in given.items()}
+            try:
+                checked = _check_input(stage, current)
+            except SymconvError as error:
+                raise _at_stage(error, (*path, name), stage) from None
+            result = _run(stage, checked, parts, rng, method, count, (*path, name),
+                          _second(stage, x, outputs, (*path, name)))
+            stages.append((name, result))
+            current = outputs[name] = result.output
+        counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
+        return Execution(
+            output=current, counts=counts, params={name: r.params for name, r in stages},
+            stages=tuple(stages), layer=layer, method=method,
+            buffers={name: r.buffers for name, r in stages},
+        )
+    params = _held(layer, given["params"], rng, path, "params")
+    buffers = _held(layer, given["buffers"], rng, path, "buffers")
+    counter = Counter(enabled=count)
+    runner = _RUNNERS[method]
+    try:
+        if second_input(layer) is not None:
+            if other is None:
+                raise SymconvError(
+                    f"layer={layer!r} reads {second_input(layer)!r} besides its input; run it as "
+                    "a stage of a composite: Residual(block), or a Graph"
+                )
+            output = runner(layer, x, {**params, **buffers}, counter, other=other)
+        else:
+            output = runner(layer, x, {**params, **buffers}, counter)
+    except SymconvError as error:
+        if not path:
+            raise
+        raise _at_stage(error, path, layer) from None
+    return Execution(
+        output=np.asarray(output, dtype=np.float64),
+        counts=counter.counts() if count else None,
+        params=params, stages=(), layer=layer, method=method, buffers=buffers,
+    )
+
+
+def execute(
+    layer: Layer,
+    x: object,
+    params: Mapping[str, Any] | None = None,
+    *,
+    buffers: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    method: Method = "fast",
+    count: bool = True,
+) -> Execution:
+    """Run a layer on a concrete input and count the operations it performs.
+
+    Parameters
+    ----------
+    layer
+        A symconv layer or composite whose sizes are all ints (no SymPy symbols).
+    x
+        A channels-last array without a batch axis: ``(L, C)``, ``(H, W, C)`` or
+        ``(D, H, W, C)``; converted to ``float64``.
+    params
+        ``{"weight": ..., "bias": ...}`` (bias only where ``bias=True``) for one layer, nested
+        by stage name for a composite (``{"depthwise": {...}, "pointwise": {...}}``). A
+        convolution's weight is ``(*kernel_size, in_channels/groups, out_channels)``, a
+        transposed convolution's ``(*kernel_size, in_channels, out_channels/groups)``; a
+        :class:`~symconv.layers.Linear` layer's ``(in_features, out_features)``; BatchNorm's
+        ``weight`` (γ) and ``bias`` (β) ``(channels,)``. Stages without parameters (activations,
+        pooling) may be left out. When ``None``, standard normal values from
+        ``numpy.random.default_rng(seed)``.
+    buffers
+        Tensors that are not learned parameters, nested as ``params``: BatchNorm's
+        ``{"running_mean": ..., "running_var": ...}``, each ``(channels,)``. When ``None``,
+        uniform on [0.5, 1.5) from the same generator.
+    seed
+        Seed of the random parameters and buffers.
+    method
+        ``"fast"`` (vectorised) or ``"reference"`` (plain Python loops over every scalar; for
+        small shapes only). Both count the same operations.
+    count
+        With ``False`` nothing is counted (``.counts`` is ``None``): for measuring the cost of
+        counting.
+
+    Returns
+    -------
+    Execution
+        ``.output``, ``.counts`` (mults, adds, divs, comparisons), ``.params``, ``.buffers``,
+        ``.stages``.
+
+    Raises
+    ------
+    SymconvError
+        For symbolic sizes, an input of the wrong rank, channels or size, parameters or
+        buffers of the wrong keys or shapes, or a residual block that changes the shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symconv import Conv1d, ConvTranspose1d, execute
+    >>> x = np.array([[1.0], [2.0], [3.0]])              # L = 3, one channel
+    >>> run = execute(Conv1d(1, 1, 2, bias=True), x, {"weight": [[[1.0]], [[10.0]]], "bias": [0.5]})
+    >>> run.output.ravel(), run.counts.mults, run.counts.adds
+    (array([21.5, 32.5]), 4, 4)
+    >>> up = execute(ConvTranspose1d(1, 1, 2, stride=2), x, {"weight": [[[1.0]], [[10.0]]]})
+    >>> up.output.ravel(), up.counts.mults, up.counts.adds
+    (array([ 1., 10.,  2., 20.,  3., 30.]), 6, 6)
+    >>> execute(Conv1d(1, 1, 2), x, method="reference").counts == execute(Conv1d(1, 1, 2), x).counts
+    True
+    >>> execute(Conv1d(1, 1, 2), x, {"weight": np.ones((2, 1, 2))})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: params['weight'] has shape (2, 1, 2) but Conv1d expects shape (2, 1, 1)
+    """
+    if method not in _RUNNERS:
+        raise SymconvError(f"method={method!r} must be one of {', '.join(map(repr, METHODS))}")
+    if not isinstance(layer, Layer):
+        raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise SymconvError(f"seed={seed!r} must be an int")
+    _check_concrete(layer)
+    array = _check_input(layer, x)
+    return _run(layer, array, {"params": params, "buffers": buffers},
+                np.random.default_rng(seed), method, count, ())

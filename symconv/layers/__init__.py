@@ -1,0 +1,103 @@
+"""What a layer IS: frozen dataclasses with PyTorch's argument names, each describing the loop nest
+of a direct evaluation, and the shape arithmetic every layer owns.
+
+Costs are derived from these descriptions (:mod:`symconv.derive`), never typed per layer. Shapes
+are channels last: ``(L, C)``, ``(H, W, C)``, ``(D, H, W, C)``.
+
+=================  ==========================================================================
+module             holds
+=================  ==========================================================================
+``base``           :class:`LoopNest`, :class:`Layer`, :class:`Composite`, shared checks
+``conv``           convolutions: standard, grouped, depthwise, pointwise, separable, transposed
+``elementwise``    BatchNorm, ReLU and the other activations, the residual addition
+``linear``         ``Linear`` and ``Flatten``
+``pooling``        average, max and global average pooling
+``sequential``     ``Sequential`` networks and ``Residual`` blocks
+``graph``          ``Graph``: networks with branches (``Reuse``, ``Add``)
+``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
+=================  ==========================================================================
+
+May import: the vocabulary (``errors``, ``sizes``, ``symbols``) and SymPy; never derive, execute,
+networks or render.
+
+What each layer does per element (the layers around convolutions):
+
+Each layer says which loops a direct evaluation runs (:class:`~symconv.layers.LoopNest`); the
+costs come out of the same generic derivation as a convolution's, never typed per layer. Shapes are
+channels last. What each layer does per element:
+
+=====================  ===============================================================  ==========
+layer                  operations (direct evaluation)                                   params
+=====================  ===============================================================  ==========
+``Linear``             per output: ``in_features`` mults, ``in_features − 1`` adds,     ``in·out``
+                       one more add for the bias                                        ``+ out``
+``BatchNorm2d``        per element: 1 mult and 1 add (folded, see the class)             ``2·C``
+``BatchNorm1d``        as ``BatchNorm2d``, on ``(C,)`` or ``(L, C)``                      ``2·C``
+``ReLU``               per element: 1 comparison, ``max(x, 0)``                          0
+``ReLU6``              per element: 2 comparisons, ``min(max(x, 0), 6)``                 0
+``Activation``         per element: as :data:`ACTIVATIONS` says (LeakyReLU, Hardswish, …)  0
+``AvgPool2d``          per output: ``k_h·k_w − 1`` adds and 1 division                   0
+``MaxPool2d``          per output: ``k_h·k_w − 1`` comparisons                           0
+``GlobalAvgPool2d``    per channel: ``H·W − 1`` adds and 1 division                      0
+``Flatten``            nothing: ``(H, W, C)`` becomes ``(H·W·C,)``                       0
+``Residual``           its block's, plus 1 add per output element (``block(x) + x``)     block's
+``Sequential``         the sum of its layers'                                           the sum
+=====================  ===============================================================  ==========
+
+Examples
+--------
+>>> from symconv import cost
+>>> from symconv.layers import BatchNorm2d, Conv2d, ReLU, Sequential
+>>> from symconv.symbols import H, W, M, N, k
+>>> Conv2d(M, N, k).loop_nest((7, 7), (5, 5)).inner
+(k, k, M)
+>>> [name for name, _ in DepthwiseSeparableConv2d(3, 64, 3).stages]
+['depthwise', 'pointwise']
+>>> net = Sequential(("conv", Conv2d(3, 8, 3, padding=1)), ("bn", BatchNorm2d(8)), ("relu", ReLU()))
+>>> c = cost(net, (H, W, 3))
+>>> c.mults, c.comparisons, c.params
+(224*H*W, 8*H*W, 232)
+"""
+
+from __future__ import annotations
+
+from symconv.layers import shapes  # registers the output sizes of every layer above  # noqa: F401
+from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
+from symconv.layers.conv import (
+    PADDING_STRINGS,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvNd,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+    ConvTransposeNd,
+    DepthwiseConv2d,
+    DepthwiseSeparableConv2d,
+    PointwiseConv2d,
+)
+from symconv.layers.elementwise import (
+    ACTIVATIONS,
+    SPELLINGS,
+    Activation,
+    BatchNorm1d,
+    BatchNorm2d,
+    ReLU,
+    ReLU6,
+    ResidualAdd,
+)
+from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
+from symconv.layers.linear import Flatten, Linear
+from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from symconv.layers.sequential import Residual, Sequential
+
+__all__ = [
+    "Layer", "Composite", "LoopNest", "Accumulate",
+    "ConvNd", "Conv1d", "Conv2d", "Conv3d",
+    "ConvTransposeNd", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+    "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d", "PADDING_STRINGS",
+    "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS",
+    "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
+    "Graph", "Reuse", "Add", "ADD_SPELLINGS",
+]

@@ -1,0 +1,230 @@
+"""Layers that visit every element once: BatchNorm, ReLU and the other activations, and the
+addition closing a residual block. Costs per element are in :mod:`symconv.layers` (the table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from symconv.layers.base import Layer, LoopNest, _need_channels, one_of
+from symconv.sizes import Size, as_size
+
+_Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
+
+__all__ = ["BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS", "ResidualAdd"]
+
+
+class _Elementwise(Layer):
+    """A layer that visits every element once, with no reduction (activations, BatchNorm, ...).
+
+    Subclasses say what is done per element: :attr:`multiply` (one multiplication by a
+    per-channel constant) and :attr:`per_element` (further operations, as ``(kind, count)``).
+    """
+
+    spatial_dims: ClassVar[int | None] = None
+    #: Whether each element is multiplied once.
+    multiply: ClassVar[bool] = False
+    #: Further operations per element: ``(kind, count)`` pairs.
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = ()
+
+    def _channels(self, in_channels: Size | None) -> Size:
+        return _need_channels(self, in_channels)
+
+    def _parameters(self) -> _Parameters:
+        return ()
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """Outer: every element; inner: nothing; then :attr:`per_element`."""
+        shape = (*output_spatial, self._channels(in_channels))
+        return LoopNest(outer=shape, inner=(), outputs=shape, multiply=self.multiply,
+                        per_output=self.per_element, parameters=self._parameters())
+
+
+
+@dataclass(frozen=True, init=False)
+class BatchNorm2d(_Elementwise):
+    """Batch normalisation at inference, folded into one multiply-add per element.
+
+    ``y = γ·(x − μ)/√(σ² + ε) + β`` is evaluated as ``y = x·a + b`` with the per-channel
+    constants ``a = γ/√(σ² + ε)`` and ``b = β − μ·a`` computed once when the weights are loaded
+    (as inference engines and ptflops do; not counted). Per element: **1 multiplication and
+    1 addition**, no division. Parameters: γ (``weight``) and β (``bias``), ``2·channels``; the
+    running mean and variance are buffers, not parameters.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W, C
+    >>> c = cost(BatchNorm2d(C), (H, W, C))
+    >>> c.mults, c.adds, c.divs, c.params
+    (C*H*W, C*H*W, 0, 2*C)
+    """
+
+    channels: Size
+
+    spatial_dims: ClassVar[int | None] = 2
+    multiply: ClassVar[bool] = True
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+
+    def __init__(self, channels: Size) -> None:
+        object.__setattr__(self, "channels", as_size(channels, "channels"))
+
+    @property
+    def kind(self) -> str:
+        return "batchnorm"
+
+    @property
+    def num_features(self) -> Size:
+        """PyTorch's name for :attr:`channels`."""
+        return self.channels
+
+    def in_channels_expected(self) -> Size:
+        return self.channels
+
+    def _channels(self, in_channels: Size | None) -> Size:
+        return self.channels
+
+    def _parameters(self) -> _Parameters:
+        return (("weight", (self.channels,)), ("bias", (self.channels,)))
+
+
+@dataclass(frozen=True)
+class ReLU(_Elementwise):
+    """``max(x, 0)``: one comparison per element, on inputs of any rank.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(ReLU(), (5, 5, 3)).comparisons
+    75
+    """
+
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 1),)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True)
+class ReLU6(ReLU):
+    """``min(max(x, 0), 6)``: two comparisons per element, on inputs of any rank.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(ReLU6(), (5, 5, 3)).comparisons
+    150
+    """
+
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 2),)
+
+
+@dataclass(frozen=True, init=False)
+class BatchNorm1d(BatchNorm2d):
+    """Batch normalisation over ``(C,)`` or ``(L, C)`` inputs; counted as :class:`BatchNorm2d`.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(BatchNorm1d(10), (10,))
+    >>> c.mults, c.adds, c.params
+    (10, 10, 20)
+    """
+
+    spatial_dims: ClassVar[int | None] = None
+
+
+#: The elementwise activations :class:`Activation` knows, by name: what one element costs.
+#: Only activations made of the four counted kinds are here; those that evaluate ``exp``,
+#: ``erf`` or ``tanh`` (Sigmoid, Tanh, GELU, SiLU, ELU, Mish) are refused, since symconv has no
+#: count for a transcendental function and would otherwise report them as nearly free.
+ACTIVATIONS: dict[str, tuple[tuple[str, Size], ...]] = {
+    "relu": (("comparisons", 1),),                  # max(x, 0)
+    "relu6": (("comparisons", 2),),                 # min(max(x, 0), 6)
+    "hardtanh": (("comparisons", 2),),              # min(max(x, lo), hi)
+    "leakyrelu": (("mults", 1), ("comparisons", 1)),  # x if x > 0 else slope·x
+    "hardsigmoid": (("adds", 1), ("comparisons", 2), ("divs", 1)),  # min(max(x + 3, 0), 6) / 6
+    "hardswish": (("adds", 1), ("comparisons", 2), ("mults", 1), ("divs", 1)),  # x·hardsigmoid(x)
+}
+
+#: How an activation was written in PyTorch: a module (``nn.ReLU()``), a ``torch.nn.functional``
+#: call (``F.relu(x)``), or ``torch.relu(x)`` / ``x.relu()``. The counts are the same; some
+#: tools count only some spellings (ptflops), so the kind of the layer keeps the spelling.
+SPELLINGS = ("module", "F", "torch")
+
+
+@dataclass(frozen=True, init=False)
+class Activation(_Elementwise):
+    """An elementwise activation from :data:`ACTIVATIONS`, on inputs of any rank.
+
+    Parameters
+    ----------
+    function
+        A key of :data:`ACTIVATIONS`: ``"leakyrelu"``, ``"hardswish"``, ...
+    spelling
+        ``"module"`` (default), ``"F"`` or ``"torch"``: how the PyTorch model wrote it. The kind
+        is ``function`` for a module, else ``"F.<function>"`` or ``"torch.<function>"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Activation("hardswish"), (2, 2, 3))
+    >>> c.mults, c.adds, c.divs, c.comparisons, c.kind
+    (12, 12, 12, 24, 'hardswish')
+    >>> cost(Activation("relu", spelling="F"), (4,)).kind
+    'F.relu'
+    >>> Activation("gelu")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: Activation(function='gelu') is unknown; use one of relu, relu6, hardtanh, leakyrelu, hardsigmoid, hardswish
+    """
+
+    function: str
+    spelling: str
+
+    def __init__(self, function: str, spelling: str = "module") -> None:
+        object.__setattr__(self, "function", one_of(function, ACTIVATIONS, "Activation(function"))
+        object.__setattr__(self, "spelling", one_of(spelling, SPELLINGS, "Activation(spelling"))
+
+    @property
+    def kind(self) -> str:
+        return self.function if self.spelling == "module" else f"{self.spelling}.{self.function}"
+
+    @property
+    def multiply(self) -> bool:  # type: ignore[override]
+        """Whether the function multiplies each element once (:data:`ACTIVATIONS`)."""
+        return ("mults", 1) in ACTIVATIONS[self.function]
+
+    @property
+    def per_element(self) -> tuple[tuple[str, Size], ...]:  # type: ignore[override]
+        """The function's other operations per element (:data:`ACTIVATIONS`)."""
+        return tuple(pair for pair in ACTIVATIONS[self.function] if pair[0] != "mults")
+
+
+
+@dataclass(frozen=True)
+class ResidualAdd(_Elementwise):
+    """The addition closing a :class:`Residual`: ``block(x) + x``, one addition per element.
+
+    It appears as the last stage (named ``"add"``) of a residual block; an executor must add the
+    block's *input* to the block's output here.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(ResidualAdd(), (56, 56, 24)).adds
+    75264
+    """
+
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+
+    @property
+    def kind(self) -> str:
+        return "add"

@@ -1,0 +1,158 @@
+"""Networks: the shape arithmetic of the layers around convolutions, and per-layer tables.
+
+Importing this module (``import symconv`` does) registers the output sizes of the layers of
+:mod:`symconv.layers` with :func:`symconv.derive.output_spatial`, so that
+:func:`symconv.derive.cost` derives a :class:`~symconv.layers.Sequential` network like any
+layer: totals, and ``.stages`` nested as the network is. :func:`rows` flattens that nesting into
+one :class:`LayerRow` per layer, named by dotted paths.
+
+Examples
+--------
+>>> from symconv import cost
+>>> from symconv.layers import Conv2d, DepthwiseSeparableConv2d
+>>> from symconv.layers import GlobalAvgPool2d, Linear, ReLU, Sequential
+>>> net = Sequential(("conv", Conv2d(3, 8, 3, padding=1)), ("relu", ReLU()),
+...                  ("block", DepthwiseSeparableConv2d(8, 16, 3, padding=1)),
+...                  ("pool", GlobalAvgPool2d()), ("fc", Linear(16, 10)))
+>>> for row in rows(cost(net, (8, 8, 3))):
+...     print(f"{row.name:16} {row.kind:14} {row.mults!s:>6} {row.params!s:>4}")
+conv             standard        13824  216
+relu             relu                0    0
+block.depthwise  depthwise        4608   72
+block.pointwise  pointwise        8192  128
+pool             globalavgpool       0    0
+fc               linear            160  170
+>>> totals(cost(net, (8, 8, 3))).mults
+26784
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from symconv.derive import COUNT_KINDS, Cost, cost
+from symconv.errors import SymconvError
+from symconv.layers import (
+    Layer,
+)
+
+__all__ = ["LayerRow", "rows", "totals", "as_cost"]
+
+_Spatial = tuple[sympy.Expr, ...]
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """What one layer of a network costs, under its dotted name.
+
+    Attributes
+    ----------
+    name
+        Dotted path of the layer in the network (``"block3.depthwise"``); ``"total"`` for
+        :func:`totals`.
+    kind
+        The kind of layer (``"depthwise"``, ``"batchnorm"``, ``"relu6"``, ...).
+    input_shape, output_shape
+        Channels-last shapes.
+    mults, adds, divs, comparisons, params
+        As in :class:`~symconv.derive.Cost` (see ``docs/conventions.md``).
+    """
+
+    name: str
+    kind: str
+    input_shape: tuple[sympy.Expr, ...]
+    output_shape: tuple[sympy.Expr, ...]
+    mults: sympy.Expr
+    adds: sympy.Expr
+    divs: sympy.Expr
+    comparisons: sympy.Expr
+    params: sympy.Expr
+
+    @classmethod
+    def of(cls, name: str, result: Cost) -> LayerRow:
+        """The row of one :class:`~symconv.derive.Cost`, named ``name``."""
+        return cls(name, result.kind, result.input_shape, result.output_shape,
+                   result.mults, result.adds, result.divs, result.comparisons, result.params)
+
+    @property
+    def ops(self) -> sympy.Expr:
+        """Every arithmetic operation: mults + adds + divs + comparisons."""
+        return sympy.Add(*(getattr(self, name) for name in COUNT_KINDS))
+
+
+def as_cost(model: Layer | Cost, input_shape: object = None) -> Cost:
+    """``model`` itself when it is a :class:`~symconv.derive.Cost`, else its derived cost."""
+    if isinstance(model, Cost):
+        if input_shape is not None:
+            raise SymconvError(
+                "input_shape is given but model is already a Cost; pass the layer instead"
+            )
+        return model
+    if not isinstance(model, Layer):
+        raise SymconvError(
+            f"model={model!r} must be a symconv layer or network, or the Cost derived from one"
+        )
+    return cost(model, input_shape)
+
+
+def rows(
+    model: Layer | Cost, input_shape: object = None, *, depth: int | None = None
+) -> tuple[LayerRow, ...]:
+    """One row per layer, nested composites flattened into dotted names.
+
+    Parameters
+    ----------
+    model
+        A layer or network, or the :class:`~symconv.derive.Cost` already derived from one.
+    input_shape
+        Channels-last input shape; not needed for networks that carry their own.
+    depth
+        ``None`` (default): down to single layers. ``1``: one row per top-level stage, ``2``:
+        one level further, and so on.
+
+    Returns
+    -------
+    tuple of LayerRow
+        In the order data flows. A single layer gives one row, named by its kind.
+
+    Examples
+    --------
+    >>> from symconv.layers import DepthwiseSeparableConv2d
+    >>> [(row.name, row.mults) for row in rows(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))]
+    [('depthwise', 675), ('pointwise', 4800)]
+    >>> [(row.name, row.mults) for row in rows(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3),
+    ...                                        depth=0)]
+    [('separable', 5475)]
+    """
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise SymconvError(f"depth={depth!r} must be None or an int of at least 0")
+    result = as_cost(model, input_shape)
+    if not result.stages or depth == 0:
+        return (LayerRow.of(result.kind, result),)
+    return _rows(result, "", depth)
+
+
+def _rows(result: Cost, prefix: str, depth: int | None) -> tuple[LayerRow, ...]:
+    found: list[LayerRow] = []
+    for name, stage in result.stages:
+        path = f"{prefix}.{name}" if prefix else name
+        if stage.stages and depth != 1:
+            found.extend(_rows(stage, path, None if depth is None else depth - 1))
+        else:
+            found.append(LayerRow.of(path, stage))
+    return tuple(found)
+
+
+def totals(model: Layer | Cost, input_shape: object = None) -> LayerRow:
+    """The whole network as one row, named ``"total"``.
+
+    Examples
+    --------
+    >>> from symconv.layers import DepthwiseSeparableConv2d
+    >>> row = totals(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
+    >>> row.name, row.output_shape, row.mults, row.params
+    ('total', (5, 5, 64), 5475, 219)
+    """
+    return LayerRow.of("total", as_cost(model, input_shape))
