@@ -118,3 +118,27 @@ def test_bad_input_is_refused(layer: Layer, shape: Any, message: str) -> None:
     with pytest.raises(SymconvError) as error:
         verify(layer, shape)
     assert message in str(error.value)
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class _ForgetsGroups(Conv2d):
+    """A convolution whose weight_shape (what the derivation reads) ignores the groups."""
+
+    @property
+    def weight_shape(self) -> tuple[Any, ...]:
+        return (*self.kernel_size, self.in_channels, self.out_channels)
+
+
+def test_parameters_are_counted_from_what_ran_not_from_weight_shape() -> None:
+    # The executor reads a (3, 3, 4/2, 6) weight: 108 values; the broken weight_shape says
+    # (3, 3, 4, 6) = 216. The counts of mults and adds still agree: only the parameters differ.
+    check = verify(_ForgetsGroups(4, 6, 3, groups=2), (5, 5, 4))
+    assert not check.ok
+    stage = check.stages[0]
+    assert (stage.counted_params, stage.formula_params) == (108, 216)
+    assert (stage.counted["params"], stage.formula["params"]) == (108, 216)
+    assert {k: v for k, v in stage.counted.items() if k != "params"} == \
+        {k: v for k, v in stage.formula.items() if k != "params"}
+    # The same layer without the fault verifies, with 108 parameters counted.
+    honest = verify(Conv2d(4, 6, 3, groups=2), (5, 5, 4)).stages[0]
+    assert honest.match and honest.counted_params == 108

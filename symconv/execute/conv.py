@@ -78,9 +78,24 @@ check_fits.register(ConvNd, _check_window_fits)
 
 
 def _conv_parameter_shapes(layer: ConvNd | ConvTransposeNd) -> dict[str, tuple[int, ...]]:
-    shapes = {"weight": _ints(layer.weight_shape)}
+    """The weight (and bias) the executors read, from the layer's defining arguments.
+
+    Worked out here from ``kernel_size``, ``in_channels``, ``out_channels`` and ``groups``, not
+    read from ``layer.weight_shape`` (the property the derivation reads), so that
+    :func:`symconv.verify` compares the derived parameter count with the number of values the
+    executor really multiplied by: a wrong ``weight_shape`` shows as a mismatch.
+    A convolution's weight is ``(*kernel, in/groups, out)``: each output channel reads the input
+    channels of its group; a transposed one's ``(*kernel, in, out/groups)``: each input channel
+    scatters into the output channels of its group.
+    """
+    kernel, groups = _ints(layer.kernel_size), int(layer.groups)
+    channels_in, channels_out = int(layer.in_channels), int(layer.out_channels)
+    if isinstance(layer, ConvTransposeNd):
+        shapes = {"weight": (*kernel, channels_in, channels_out // groups)}
+    else:
+        shapes = {"weight": (*kernel, channels_in // groups, channels_out)}
     if layer.bias:
-        shapes["bias"] = (int(layer.out_channels),)
+        shapes["bias"] = (channels_out,)
     return shapes
 
 
