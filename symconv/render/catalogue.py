@@ -74,9 +74,12 @@ EN: dict[str, str] = {
     "net.at": "at {point}",
     "net.value": "value",
     "net.exact": (
-        "The closed form is exact wherever every size divides evenly (whole channel counts "
-        "alpha·c, resolutions that are multiples of 32); the values are derived with floor "
-        "arithmetic."
+        "Formulas in rho are exact where 224·rho is a multiple of 32. Formulas in alpha take "
+        "every channel count as alpha·c, unrounded (MobileNet V2 keeping 1280 last channels): an "
+        "approximation, exact only where the network's own rounding changes nothing (V1: "
+        "32·alpha whole; V2: alpha = 1); symconv.zoo's rounding=\"exact\" gives formulas exact "
+        "for every alpha. The values are derived from the network itself, its rounding included, "
+        "with floor arithmetic."
     ),
     "layer": "layer",
     "kind": "kind",
@@ -153,7 +156,7 @@ ZH: dict[str, str] = {
     "net.convention": "计数约定 {name}：{description}",
     "net.at": "取 {point}",
     "net.value": "数值",
-    "net.exact": "当各尺寸均能整除时（通道数 alpha·c 为整数、分辨率为 32 的倍数）闭式公式是精确的；数值按向下取整的尺寸推导。",
+    "net.exact": "关于 rho 的公式在 224·rho 为 32 的倍数时精确。关于 alpha 的公式把每个通道数取为 alpha·c、不取整（MobileNet V2 最后一层保持 1280 个通道）：这是近似，只在网络自身的取整不起作用时精确（V1：32·alpha 为整数；V2：alpha = 1）；symconv.zoo 的 rounding=\"exact\" 给出对任意 alpha 都精确的公式。数值由网络本身（含其取整）按向下取整的尺寸推导。",
     "layer": "层",
     "kind": "类型",
     "input": "输入",
