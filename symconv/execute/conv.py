@@ -104,7 +104,11 @@ parameter_shapes.register(ConvTransposeNd, _conv_parameter_shapes)
 
 
 _SCRATCH = threading.local()  # one set of scratch arrays per thread: no thread sees another's
-_WORKSPACE_LIMIT = 8
+#: A scratch array larger than this (bytes) is made for one call and freed after it, not kept.
+SCRATCH_ARRAY_LIMIT = 16 * 2**20
+#: At most this many bytes of scratch arrays are kept per thread (the oldest go first).
+SCRATCH_TOTAL_LIMIT = 64 * 2**20
+_SCRATCH_COUNT_LIMIT = 16
 
 
 def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> Array:
@@ -114,15 +118,20 @@ def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> 
     scratch arrays of the shapes it last used, keyed by their role. ``fill`` marks arrays whose
     untouched parts (the border of a padded input) must keep that value: they are made once
     filled with it, and callers only ever overwrite the interior. Never returned to users.
+    What is kept is bounded: at most 16 arrays; an array above :data:`SCRATCH_ARRAY_LIMIT` bytes is not kept (it
+    is freed when the call ends), and the kept arrays of a thread stay within
+    :data:`SCRATCH_TOTAL_LIMIT` bytes, the oldest dropped first.
     """
     arrays: dict[tuple[object, ...], Array] = _SCRATCH.__dict__.setdefault("arrays", {})
     key = (role, shape, fill)
     array = arrays.get(key)
     if array is None:
-        if len(arrays) >= _WORKSPACE_LIMIT:
-            arrays.pop(next(iter(arrays)))  # the oldest
         array = np.empty(shape) if fill is None else np.full(shape, fill)
-        arrays[key] = array
+        if array.nbytes <= SCRATCH_ARRAY_LIMIT:
+            while arrays and (len(arrays) >= _SCRATCH_COUNT_LIMIT or sum(
+                    kept.nbytes for kept in arrays.values()) + array.nbytes > SCRATCH_TOTAL_LIMIT):
+                arrays.pop(next(iter(arrays)))  # the oldest
+            arrays[key] = array
     return array
 
 

@@ -119,21 +119,22 @@ def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
 
 @run_reference.register
 def _(layer: ReLU, x: Array, params: Params, counter: Counter) -> Array:
-    """Element by element, one comparison each."""
+    """Element by element, one comparison each; NaN stays NaN, as in PyTorch and ``np.maximum``."""
     out = []
     for value in x.ravel().tolist():
-        out.append(value if value > 0.0 else 0.0)
+        out.append(0.0 if value < 0.0 else value)
         counter.comparisons += 1
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 
 @run_reference.register
 def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
-    """Element by element: ``max(x, 0)`` then ``min(·, 6)``, two comparisons each."""
+    """Element by element: ``max(x, 0)`` then ``min(·, 6)``, two comparisons each; NaN stays
+    NaN, as in PyTorch."""
     out = []
     for value in x.ravel().tolist():
-        low = value if value > 0.0 else 0.0
-        out.append(low if low < 6.0 else 6.0)
+        low = 0.0 if value < 0.0 else value
+        out.append(6.0 if low > 6.0 else low)
         counter.comparisons += 2
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
@@ -183,7 +184,11 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
 
 
 def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float], float]:
-    """One element's evaluation, counting each scalar operation where it is performed."""
+    """One element's evaluation, counting each scalar operation where it is performed.
+
+    A comparison with NaN is false, so every branch keeps ``v`` unless the comparison holds:
+    NaN propagates, as in PyTorch.
+    """
     function = layer.function
 
     def greater(a: float, b: float) -> bool:
@@ -191,7 +196,7 @@ def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float],
         return a > b
 
     def clamp(v: float, low: float, high: float) -> float:
-        v = v if greater(v, low) else low
+        v = low if greater(low, v) else v
         return high if greater(v, high) else v
 
     def hardsigmoid(v: float) -> float:
@@ -204,7 +209,7 @@ def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float],
         return a * b
 
     if function == "relu":
-        return lambda v: v if greater(v, 0.0) else 0.0
+        return lambda v: 0.0 if greater(0.0, v) else v
     if function in ("relu6", "hardtanh"):
         low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
                                                             _constant(layer, "max_val"))

@@ -63,8 +63,8 @@ def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fi
                 value = row[c]
                 if total is None:
                     total = value
-                elif maximum:
-                    total = value if value > total else total
+                elif maximum:   # one comparison; NaN wins either way, as in np.maximum and PyTorch
+                    total = value if value > total or value != value else total
                     counter.comparisons += 1
                 else:
                     total += value

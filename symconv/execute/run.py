@@ -95,11 +95,31 @@ def _check_concrete(layer: Layer, path: tuple[str, ...] = ()) -> None:
         )
 
 
-def _check_input(layer: Layer, x: object) -> Array:
+def _real_array(value: object, where: str) -> Array:
+    """``value`` as a float64 array; complex values and masked arrays are refused, not cut
+    down (NumPy would drop the imaginary part with only a warning, and the mask silently)."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise SymconvError(
+            f"{where} is a masked array; its mask would be lost: pass "
+            f"{where}.filled(value) or a plain array"
+        )
     try:
-        array = np.asarray(x, dtype=np.float64)
+        raw = np.asarray(value)
+        if np.iscomplexobj(raw) or (raw.dtype == object and any(
+                isinstance(item, complex) for item in raw.ravel().tolist())):
+            raise SymconvError(
+                f"{where} holds complex numbers (dtype {raw.dtype}); symconv computes with real "
+                f"float64 values: pass {where}.real, or real and imaginary parts as separate runs"
+            )
+        return np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise SymconvError(f"x must be an array of real numbers: {error}") from None
+        if isinstance(error, SymconvError):
+            raise
+        raise SymconvError(f"{where} must be an array of real numbers: {error}") from None
+
+
+def _check_input(layer: Layer, x: object) -> Array:
+    array = _real_array(x, "x")
     name = type(layer).__name__
     dims = layer.spatial_dims
     if dims is not None and array.ndim != dims + 1:
@@ -170,10 +190,7 @@ def _held(layer: Layer, given: object, rng: np.random.Generator, path: tuple[str
         where = _key_path((*path, name), root)
         if name not in given:
             raise SymconvError(f"{where} is missing: {layer!r} needs an array of shape {shape}")
-        try:
-            array = np.asarray(given[name], dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise SymconvError(f"{where} must be an array of real numbers: {error}") from None
+        array = _real_array(given[name], where)
         if array.shape != shape:
             raise SymconvError(
                 f"{where} has shape {array.shape} but {type(layer).__name__} expects "
