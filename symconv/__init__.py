@@ -45,6 +45,7 @@ from symconv.render import notebook as _notebook  # registers a network cost's M
 if TYPE_CHECKING:
     from symconv.execute import execute
     from symconv.frontends.torch import from_torch
+    from symconv.model_summary import summary
     from symconv.verify import verify
 
 __version__ = "0.1.0"
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
     "execute": "symconv.execute",
     "verify": "symconv.verify",
     "from_torch": "symconv.frontends.torch",
+    "summary": "symconv.model_summary",
 }
 
 
@@ -87,5 +89,5 @@ __all__ = [
     "Cost", "cost", "ratio", "SymconvError", "__version__",
     "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
     "Flatten", "Residual", "Sequential", "count",
-    "execute", "verify", "from_torch",
+    "execute", "verify", "from_torch", "summary",
 ]
