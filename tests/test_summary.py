@@ -121,3 +121,13 @@ def test_a_pytorch_model_in_one_call_equals_torchinfo() -> None:
     theirs = torchinfo.summary(model, input_size=(2, 3, 32, 32), verbose=0)
     assert summary(model, (2, 3, 32, 32), convention="torchinfo").total == theirs.total_mult_adds
     assert summary(model, (2, 3, 32, 32)).params == theirs.total_params
+
+
+def test_torchvision_resnet_equals_torchinfo() -> None:
+    from torchvision_models import models
+
+    torchinfo = pytest.importorskip("torchinfo")
+    model = models().resnet18().eval()
+    theirs = torchinfo.summary(model, input_size=(1, 3, 64, 64), verbose=0)
+    ours = summary(model, (1, 3, 64, 64), convention="torchinfo")
+    assert (ours.total, ours.params) == (theirs.total_mult_adds, theirs.total_params)
