@@ -433,3 +433,79 @@ def test_scratch_arrays_never_leak_into_results() -> None:
         threaded = list(pool.map(lambda x: execute(layer, x, params).output, inputs * 4))
     for got, want in zip(threaded, reference * 4):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- output positions
+
+geometry = importlib.import_module("symconv.execute.geometry")
+
+STRIDED_CASES = conv_cases(kinds=("standard", "grouped", "depthwise", "transposed"), max_size=7,
+                           max_channels=2, max_kernel=3, max_stride=3, max_dilation=3,
+                           max_padding=2, max_groups=2)
+
+
+@given(STRIDED_CASES)
+def test_reference_finds_the_output_positions_the_fast_executor_computes(
+        case: tuple[Layer, tuple[int, ...]]) -> None:
+    # The fast executor takes its output sizes from the layer's shape arithmetic, the reference
+    # one by trying window placements (or, transposed, by where the products land).
+    layer, shape = case
+    x = np.random.default_rng(0).standard_normal(shape)
+    fast, reference = execute(layer, x), execute(layer, x, method="reference")
+    assert fast.output.shape == reference.output.shape
+    np.testing.assert_allclose(fast.output, reference.output, rtol=1e-10, atol=1e-10)
+
+
+@st.composite
+def _pool_cases(draw: st.DrawFn) -> tuple[Layer, tuple[int, ...]]:
+    from symconv import AvgPool2d, MaxPool2d
+
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, size // 2)) for size in kernel)
+    if draw(st.booleans()):
+        dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        layer: Layer = MaxPool2d(kernel, stride, padding, dilation=dilation)
+    else:
+        dilation = (1, 1)
+        layer = AvgPool2d(kernel, stride, padding)
+    reach = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    sizes = [draw(st.integers(max(1, r - 2 * p), 8)) for r, p in zip(reach, padding)]
+    return layer, (*sizes, draw(st.integers(1, 2)))
+
+
+@given(_pool_cases())
+def test_pooling_reference_finds_the_output_positions_the_fast_executor_computes(
+        case: tuple[Layer, tuple[int, ...]]) -> None:
+    layer, shape = case
+    x = np.random.default_rng(0).standard_normal(shape)
+    fast, reference = execute(layer, x), execute(layer, x, method="reference")
+    assert fast.output.shape == reference.output.shape
+    np.testing.assert_allclose(fast.output, reference.output, rtol=1e-12, atol=1e-12)
+    assert fast.counts == reference.counts
+
+
+@pytest.mark.parametrize(("size", "padding", "reach", "stride", "starts"), [
+    (7, 0, 3, 1, [0, 1, 2, 3, 4]),     # 7 − 3 + 1 = 5 placements
+    (7, 1, 5, 2, [0, 2, 4]),           # padded 9: starts 0, 2, 4 (6 + 5 > 9)
+    (5, 0, 5, 3, [0]),                 # exactly one window fits
+    (4, 1, 3, 4, [0]),                 # padded 6: a window at 4 would need 4 + 3 = 7
+    (2, 2, 1, 2, [0, 2, 4]),           # padded 6, a 1-wide window: 0, 2, 4
+])
+def test_placements_by_hand(size: int, padding: int, reach: int, stride: int, starts: list[int]) -> None:
+    assert geometry.placements(size, padding=padding, reach=reach, stride=stride) == starts
+
+
+def test_the_reference_executor_does_not_use_the_shape_arithmetic(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Break the shape arithmetic the fast executor reads: the reference one still finds the
+    # 3 output positions of L = 7, k = 3, s = 2 (starts 0, 2, 4); the fast one follows the lie.
+    import sympy
+
+    layer, x = Conv1d(1, 1, 3, stride=2), np.arange(7.0).reshape(7, 1)
+    monkeypatch.setattr(geometry, "output_spatial", lambda layer, spatial: (sympy.Integer(2),))
+    geometry.output_sizes.cache_clear()
+    try:
+        assert execute(layer, x, method="reference").output.shape == (3, 1)
+        assert execute(layer, x).output.shape == (2, 1)
+    finally:
+        geometry.output_sizes.cache_clear()

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from symconv.errors import SymconvError
 from symconv.execute.counter import Counter
+from symconv.execute.geometry import (
+    Window,
+    check_window_fits,
+    ints,
+    kernel_offsets,
+    output_sizes,
+    placements,
+    taps,
+    window,
+)
 from symconv.execute.registry import (
     Array,
     Params,
@@ -24,57 +32,11 @@ from symconv.layers import (
     ConvNd,
     ConvTransposeNd,
 )
-from symconv.layers.shapes import axis_name
-from symconv.sizes import Size
 
-# Letters for einsum specifications: output (or input) positions, kernel offsets.
+# Letters for einsum specifications: output (or input) positions.
 _POSITION_LETTERS = "uvwxyz"
-_KERNEL_LETTERS = "ijklst"
 
-
-
-def _ints(values: Sequence[Size]) -> tuple[int, ...]:
-    return tuple(int(value) for value in values)
-
-
-class _Windowed(Protocol):
-    """A layer that slides a window: a convolution, or a pooling layer."""
-
-    @property
-    def kernel_size(self) -> tuple[Size, ...]: ...
-    @property
-    def stride(self) -> tuple[Size, ...]: ...
-    @property
-    def padding(self) -> tuple[Size, ...]: ...
-    @property
-    def dilation(self) -> tuple[Size, ...]: ...
-
-
-def _conv_geometry(layer: _Windowed, spatial: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
-    """Kernel, stride, padding, dilation, the span of a window (``reach``) and the output sizes."""
-    kernel, stride = _ints(layer.kernel_size), _ints(layer.stride)
-    padding, dilation = _ints(layer.padding), _ints(layer.dilation)
-    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    output = tuple((n + 2 * p - r) // s + 1 for n, p, r, s in zip(spatial, padding, reach, stride))
-    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-            "reach": reach, "output": output}
-
-
-def _check_window_fits(layer: _Windowed, spatial: tuple[int, ...]) -> None:
-    """The padded input must hold one (dilated) window along every axis."""
-    geometry = _conv_geometry(layer, spatial)
-    for axis, size in enumerate(spatial):
-        padding, reach = geometry["padding"][axis], geometry["reach"][axis]
-        if size + 2 * padding < reach:
-            raise SymconvError(
-                f"x has size {size} along {axis_name(len(spatial), axis)}, but "
-                f"kernel_size={geometry['kernel'][axis]} with dilation="
-                f"{geometry['dilation'][axis]} spans {reach} > {size} + 2·{padding} (padding); "
-                "use a larger input, a smaller kernel or dilation, or more padding"
-            )
-
-
-check_fits.register(ConvNd, _check_window_fits)
+check_fits.register(ConvNd, check_window_fits)
 
 
 def _conv_parameter_shapes(layer: ConvNd | ConvTransposeNd) -> dict[str, tuple[int, ...]]:
@@ -88,7 +50,7 @@ def _conv_parameter_shapes(layer: ConvNd | ConvTransposeNd) -> dict[str, tuple[i
     channels of its group; a transposed one's ``(*kernel, in, out/groups)``: each input channel
     scatters into the output channels of its group.
     """
-    kernel, groups = _ints(layer.kernel_size), int(layer.groups)
+    kernel, groups = ints(layer.kernel_size), int(layer.groups)
     channels_in, channels_out = int(layer.in_channels), int(layer.out_channels)
     if isinstance(layer, ConvTransposeNd):
         shapes = {"weight": (*kernel, channels_in, channels_out // groups)}
@@ -157,18 +119,6 @@ def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
                           spread, weight).reshape(*inputs.shape[:-1], -1)
 
 
-def _kernel_offsets(kernel: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
-    """Every offset of a kernel window, in row-major order."""
-    return itertools.product(*(range(size) for size in kernel))
-
-
-def _taps(offset: tuple[int, ...], dilation: tuple[int, ...], stride: tuple[int, ...],
-          count: tuple[int, ...]) -> tuple[slice, ...]:
-    """The ``count`` positions ``i·d + o·s`` (``o < count``) along each axis, as slices."""
-    return tuple(slice(i * d, i * d + (n - 1) * s + 1, s)
-                 for i, d, s, n in zip(offset, dilation, stride, count))
-
-
 @run_fast.register
 def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     """Vectorised over positions and channels; a loop over kernel offsets only.
@@ -178,21 +128,21 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     partial sums of the ``k_h·k_w`` offsets are then added up, so that a dot product of ``L``
     terms takes ``L − 1`` additions, as in a direct evaluation.
     """
-    geometry = _conv_geometry(layer, x.shape[:-1])
+    shape, output = window(layer), output_sizes(layer, x.shape[:-1])
     groups = int(layer.groups)
-    padded = _zero_padded(x, geometry["padding"]) if any(geometry["padding"]) else x
+    padded = _zero_padded(x, shape.padding) if any(shape.padding) else x
     weight = params["weight"]
     # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
     weight = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
     out: Array | None = None
     part: Array | None = None  # reused for each offset's product: fresh memory is slow to touch
-    for offset in _kernel_offsets(geometry["kernel"]):
-        window = padded[_taps(offset, geometry["dilation"], geometry["stride"], geometry["output"])]
+    for offset in kernel_offsets(shape.kernel):
+        tap = padded[taps(offset, shape.dilation, shape.stride, output)]
         if out is None:
-            out = _grouped_matmul(counter, window, weight[offset], groups)
+            out = _grouped_matmul(counter, tap, weight[offset], groups)
             part = _workspace("product", out.shape) if groups == 1 else None
         else:
-            counter.add_into(out, _grouped_matmul(counter, window, weight[offset], groups, out=part))
+            counter.add_into(out, _grouped_matmul(counter, tap, weight[offset], groups, out=part))
     assert out is not None
     if layer.bias:
         out = counter.add(out, params["bias"])
@@ -201,10 +151,16 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
 
 @run_reference.register
 def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
-    """Plain loops: every output element is a dot product, accumulated one product at a time."""
+    """Plain loops: every output element is a dot product, accumulated one product at a time.
+
+    The output positions are the window placements that fit in the padded input, found by
+    trying them (:func:`~symconv.execute.geometry.placements`), not by the output-size formula.
+    """
     dims = x.ndim - 1
-    geometry = _conv_geometry(layer, x.shape[:-1])
-    padded = np.pad(x, [(p, p) for p in geometry["padding"]] + [(0, 0)])
+    shape = window(layer)
+    starts = [placements(size, padding=p, reach=r, stride=s)
+              for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
+    padded = np.pad(x, [(p, p) for p in shape.padding] + [(0, 0)])
     values, steps = padded.ravel().tolist(), _row_major_steps(padded.shape)
     weight = params["weight"]
     taps, weights = weight.ravel().tolist(), _row_major_steps(weight.shape)
@@ -212,16 +168,17 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     channels_out = weight.shape[-1]
     per_group_in = weight.shape[-2]
     per_group_out = channels_out // int(layer.groups)
-    out = np.zeros((*geometry["output"], channels_out))
+    out = np.zeros((*(len(axis) for axis in starts), channels_out))
     mults = adds = 0
-    for position in itertools.product(*(range(size) for size in geometry["output"])):
+    for position in itertools.product(*(range(len(axis)) for axis in starts)):
+        corner = [axis[o] for axis, o in zip(starts, position)]
         for n in range(channels_out):
             first_channel = (n // per_group_out) * per_group_in
             total: float | None = None
-            for offset in _kernel_offsets(geometry["kernel"]):
+            for offset in kernel_offsets(shape.kernel):
                 base = sum(
-                    (o * s + i * d) * step for o, s, i, d, step in zip(
-                        position, geometry["stride"], offset, geometry["dilation"], steps)
+                    (start + i * d) * step
+                    for start, i, d, step in zip(corner, offset, shape.dilation, steps)
                 )
                 tap = sum(i * step for i, step in zip(offset, weights))
                 for m in range(per_group_in):
@@ -255,33 +212,15 @@ def _row_major_steps(shape: tuple[int, ...]) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- transposed
 
 
-def _transposed_geometry(
-    layer: ConvTransposeNd, spatial: tuple[int, ...]
-) -> dict[str, tuple[int, ...]]:
-    kernel, stride = _ints(layer.kernel_size), _ints(layer.stride)
-    padding, dilation = _ints(layer.padding), _ints(layer.dilation)
-    extra = _ints(layer.output_padding)
-    # Every product lands in `full` (before cropping `padding` off each side).
-    full = tuple(
-        (n - 1) * s + d * (k - 1) + 1 + a
-        for n, s, d, k, a in zip(spatial, stride, dilation, kernel, extra)
-    )
-    output = tuple(f - 2 * p for f, p in zip(full, padding))
-    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-            "full": full, "output": output}
+def _scatter_window(layer: ConvTransposeNd) -> tuple[Window, tuple[int, ...]]:
+    """The kernel's window (its ``padding`` is cropped off the output, not added to the input)
+    and the output padding."""
+    return window(layer), ints(layer.output_padding)
 
 
 @check_fits.register
 def _(layer: ConvTransposeNd, spatial: tuple[int, ...]) -> None:
-    geometry = _transposed_geometry(layer, spatial)
-    for axis, size in enumerate(geometry["output"]):
-        if size < 1:
-            padding = geometry["padding"][axis]
-            raise SymconvError(
-                f"padding={padding} crops the whole output along "
-                f"{axis_name(len(spatial), axis)} (output size {size}); use padding of at most "
-                f"{(size + 2 * padding - 1) // 2}, or a larger input"
-            )
+    output_sizes(layer, spatial)   # the layer's shape arithmetic refuses an output cropped away
 
 
 @run_fast.register
@@ -292,19 +231,22 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     by the weights of its group and sums over the group's input channels; the sums are then
     added into the zero-initialised output. Per output channel and offset that is ``M/g``
     products accumulated with ``M/g − 1 + 1`` additions — exactly one addition per product, as
-    in scatter form.
+    in scatter form. The output sizes are the layer's shape arithmetic; every product lands
+    in the output before ``padding`` is cropped off each side.
     """
-    geometry = _transposed_geometry(layer, x.shape[:-1])
+    shape, _ = _scatter_window(layer)
+    output = output_sizes(layer, x.shape[:-1])
     groups = int(layer.groups)
     weight = params["weight"]
     # (..., M, N/g) -> (..., g, M/g, N/g): input channel c belongs to group c // (M/g).
     weight = weight.reshape(*weight.shape[:-2], groups, -1, weight.shape[-1])
-    full = np.zeros((*geometry["full"], groups * weight.shape[-1]))
+    full = np.zeros((*(o + 2 * p for o, p in zip(output, shape.padding)),
+                     groups * weight.shape[-1]))
     part = np.empty((*x.shape[:-1], full.shape[-1])) if groups == 1 else None  # reused
-    for offset in _kernel_offsets(geometry["kernel"]):
-        landing = _taps(offset, geometry["dilation"], geometry["stride"], x.shape[:-1])
+    for offset in kernel_offsets(shape.kernel):
+        landing = taps(offset, shape.dilation, shape.stride, x.shape[:-1])
         counter.add_into(full[landing], _grouped_matmul(counter, x, weight[offset], groups, out=part))
-    kept = tuple(slice(p, p + o) for p, o in zip(geometry["padding"], geometry["output"]))
+    kept = tuple(slice(p, p + o) for p, o in zip(shape.padding, output))
     out = full[kept]
     if layer.bias:
         out = counter.add(out, params["bias"])
@@ -313,33 +255,41 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
 
 @run_reference.register
 def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Array:
-    """Plain loops in scatter form: every product is added into the zero-initialised output."""
-    geometry = _transposed_geometry(layer, x.shape[:-1])
+    """Plain loops in scatter form: every product is added into the zero-initialised output.
+
+    The output is as long as the products reach: the last position any product lands on, plus
+    ``output_padding`` positions that receive none, with ``padding`` cropped off each side —
+    found by scattering, not by the output-size formula.
+    """
+    shape, extra = _scatter_window(layer)
     weight = params["weight"]
     channels_in, per_group_out = weight.shape[-2], weight.shape[-1]
     per_group_in = channels_in // int(layer.groups)
     channels_out = per_group_out * int(layer.groups)
-    full = np.zeros((*geometry["full"], channels_out)).tolist()
+    landed: dict[tuple[int, ...], list[float]] = {}   # position -> its output channels
     values = x.tolist()
-    taps = weight.tolist()
+    kernel_values = weight.tolist()
     mults = adds = 0
     for position in itertools.product(*(range(size) for size in x.shape[:-1])):
         row = _at(values, position)
         for c in range(channels_in):
             first_out = (c // per_group_in) * per_group_out
-            for offset in _kernel_offsets(geometry["kernel"]):
-                target = _at(full, tuple(
-                    h * s + i * d
-                    for h, s, i, d in zip(position, geometry["stride"], offset, geometry["dilation"])
-                ))
-                kernel_row = _at(taps, offset)[c]
+            for offset in kernel_offsets(shape.kernel):
+                where = tuple(h * s + i * d for h, s, i, d in
+                              zip(position, shape.stride, offset, shape.dilation))
+                target = landed.setdefault(where, [0.0] * channels_out)
+                kernel_row = _at(kernel_values, offset)[c]
                 for o in range(per_group_out):
                     product = row[c] * kernel_row[o]
                     mults += 1
                     target[first_out + o] += product
                     adds += 1
-    kept = tuple(slice(p, p + o) for p, o in zip(geometry["padding"], geometry["output"]))
-    out = np.ascontiguousarray(np.array(full)[kept])
+    reached = [max(where[axis] for where in landed) + 1 for axis in range(x.ndim - 1)]
+    full = np.zeros((*(r + a for r, a in zip(reached, extra)), channels_out))
+    for where, target in landed.items():
+        full[where] = target
+    kept = tuple(slice(p, size - p) for p, size in zip(shape.padding, full.shape))
+    out = np.ascontiguousarray(full[kept])
     if layer.bias:
         bias = params["bias"].tolist()
         flat = out.reshape(-1, channels_out)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import numpy as np
 
 from symconv.errors import SymconvError
-from symconv.execute.conv import _check_window_fits
 from symconv.execute.counter import Counter
+from symconv.execute.geometry import check_window_fits
 from symconv.execute.registry import (
     Array,
     Params,
@@ -235,8 +235,8 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
 
 # --------------------------------------------------------------------------- pooling
 
-check_fits.register(AvgPool2d, _check_window_fits)
-check_fits.register(MaxPool2d, _check_window_fits)
+check_fits.register(AvgPool2d, check_window_fits)
+check_fits.register(MaxPool2d, check_window_fits)
 
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from symconv.execute.conv import _conv_geometry, _ints, _kernel_offsets, _taps
 from symconv.execute.counter import Counter
+from symconv.execute.geometry import ints, kernel_offsets, output_sizes, placements, taps, window
 from symconv.execute.registry import (
     Array,
     Params,
-    _positions,
     _rows,
     run_fast,
     run_reference,
@@ -22,7 +23,7 @@ from symconv.layers import (
 
 
 def _padded(layer: AvgPool2d | MaxPool2d, x: Array, fill: float) -> Array:
-    padding = _ints(layer.padding)
+    padding = ints(layer.padding)
     if not any(padding):
         return x
     return np.pad(x, [(p, p) for p in padding] + [(0, 0)], constant_values=fill)
@@ -31,35 +32,38 @@ def _padded(layer: AvgPool2d | MaxPool2d, x: Array, fill: float) -> Array:
 def _pool_fast(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fill: float) -> Array:
     """The first tap of every window copied, then each further tap combined into it: ``k_h·k_w − 1``
     additions (average) or comparisons (max) per output element."""
-    geometry = _conv_geometry(layer, x.shape[:-1])
+    shape, output = window(layer), output_sizes(layer, x.shape[:-1])
     padded = _padded(layer, x, fill)
     out: Array | None = None
-    for offset in _kernel_offsets(geometry["kernel"]):
-        window = padded[_taps(offset, geometry["dilation"], geometry["stride"], geometry["output"])]
+    for offset in kernel_offsets(shape.kernel):
+        tap = padded[taps(offset, shape.dilation, shape.stride, output)]
         if out is None:
-            out = np.array(window)
+            out = np.array(tap)
         elif isinstance(layer, MaxPool2d):
-            counter.maximum(out, window, out=out)
+            counter.maximum(out, tap, out=out)
         else:
-            counter.add_into(out, window)
+            counter.add_into(out, tap)
     assert out is not None
     return out
 
 
 def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fill: float) -> Array:
-    """Loops over output positions, channels and the window, one scalar at a time."""
-    geometry = _conv_geometry(layer, x.shape[:-1])
+    """Loops over output positions, channels and the window, one scalar at a time; the output
+    positions are the window placements that fit, found by trying them."""
+    shape = window(layer)
+    starts = [placements(size, padding=p, reach=r, stride=s)
+              for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
     padded = _padded(layer, x, fill).tolist()
     channels = x.shape[-1]
     maximum = isinstance(layer, MaxPool2d)
     out = []
-    for position in _positions(geometry["output"]):
+    for corner in itertools.product(*starts):
         for c in range(channels):
             total: float | None = None
-            for offset in _kernel_offsets(geometry["kernel"]):
+            for offset in kernel_offsets(shape.kernel):
                 row = padded
-                for o, s, i, d in zip(position, geometry["stride"], offset, geometry["dilation"]):
-                    row = row[o * s + i * d]
+                for start, i, d in zip(corner, offset, shape.dilation):
+                    row = row[start + i * d]
                 value = row[c]
                 if total is None:
                     total = value
@@ -71,11 +75,11 @@ def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fi
                     counter.adds += 1
             assert total is not None
             out.append(total)
-    return np.array(out, dtype=np.float64).reshape(*geometry["output"], channels)
+    return np.array(out, dtype=np.float64).reshape(*(len(axis) for axis in starts), channels)
 
 
 def _window_size(layer: AvgPool2d) -> float:
-    return float(np.prod(_ints(layer.kernel_size)))
+    return float(np.prod(ints(layer.kernel_size)))
 
 
 @run_fast.register
