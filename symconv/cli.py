@@ -1,9 +1,11 @@
 """The ``symconv`` command line: build a parser, parse, dispatch.
 
-Exit codes: 0 on success, 1 when a verification does not match, 2 on bad input (one line on
-stderr, no traceback, no usage block). Sizes are parsed with :mod:`symconv.parse`'s strict
+Exit codes: 0 on success, 1 when a verification does not match (or, with one line asking for a
+report, an internal error), 2 on bad input or an output that cannot be written (one line on
+stderr, no traceback, no usage block), 130 when interrupted (Ctrl-C) and 141 when the reader of
+the output went away (a closed pipe). Sizes are parsed with :mod:`symconv.parse`'s strict
 grammar; no user text is evaluated. Each command imports only what it needs, so that a run is
-dominated by importing SymPy.
+dominated by importing SymPy. ``SYMCONV_DEBUG=1`` shows the traceback of an internal error.
 
 Examples
 --------
@@ -20,10 +22,11 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from symconv.errors import SymconvError
 
@@ -31,10 +34,24 @@ __all__ = ["main", "build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are :class:`SymconvError` (one line, exit 2)."""
+    """An argument parser whose errors are :class:`SymconvError` (one line, exit 2), and that
+    refuses an empty value (``--stride ""``) instead of taking it for the default."""
 
     def error(self, message: str) -> NoReturn:
         raise SymconvError(message)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, rest = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            value = getattr(parsed, action.dest, None)
+            if isinstance(value, str) and not value.strip():
+                name = action.option_strings[0] if action.option_strings else action.dest
+                later = "" if action.required or not action.option_strings else (
+                    ", or leave the option out")
+                raise SymconvError(f"{name} is empty; give a value{later}")
+        return parsed, rest
 
 
 def _add_conv_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     verify.add_argument("--seed", default="0", help="seed of the random input and weights")
+    verify.add_argument("--max-memory", metavar="SIZE",
+                        help="the most memory an execution may take, in bytes with an optional "
+                             "K, M, G or T (powers of 1024), like 2G")
     _add_language(verify)
     verify.set_defaults(handler=_run_verify)
 
@@ -93,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_conv_arguments(diagram)
     diagram.add_argument("--out-dir", required=True, metavar="DIR",
-                         help="existing, writable directory for the three figures")
+                         help="directory for the three figures (created if missing); figures "
+                              "of the same names in it are replaced")
     diagram.add_argument("--image", default="svg", help="svg, png or pdf (default svg)")
     _add_language(diagram)
     diagram.set_defaults(handler=_run_diagram)
@@ -107,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--resolution", help="input pixels, e.g. 160 (default: 224·rho)")
     net.add_argument("--input", metavar="HxWxC",
                      help="a model file's input, channels last: 224x224x3 (LxC in 1-D, F alone)")
-    net.add_argument("--convention", default="macs",
+    net.add_argument("--convention",
                      help="macs (default), flops, ops, mults, adds, divs, comparisons, params, "
                           "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
     net.add_argument("--compare-conventions", action="store_true",
@@ -117,7 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--verify", action="store_true",
                      help="execute the network with NumPy and check every layer's counts "
                           "(alpha 1 and 224 pixels unless given); exit 1 on a mismatch")
-    net.add_argument("--seed", default="0", help="with --verify: seed of the input and weights")
+    net.add_argument("--seed", help="with --verify: seed of the input and weights (default 0)")
+    net.add_argument("--max-memory", metavar="SIZE",
+                     help="with --verify: the most memory an execution may take, in bytes with "
+                          "an optional K, M, G or T (powers of 1024), like 2G")
     net.add_argument("--format", default="text", help="text, json, markdown or latex")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
     _add_language(net)
@@ -152,20 +176,59 @@ class ConvSetting:
     expected_output: tuple[int, int, int] | None
 
 
+def _given(value: str | None, default: str) -> str:
+    """An option's text, or its default when it was not given (an empty text stays empty)."""
+    return default if value is None else value
+
+
+def _warn(args: argparse.Namespace, message: str) -> None:
+    """Keep a warning for stderr: shown before the output, or joined to the error line when
+    the command fails (stderr then stays one line)."""
+    args.warnings.append(message)
+
+
+def _show_warnings(args: argparse.Namespace) -> None:
+    for message in args.warnings:
+        print(f"symconv: warning: {message}", file=sys.stderr)
+    args.warnings.clear()
+
+
+def _emit(args: argparse.Namespace, text: str) -> None:
+    """Print one report on stdout, after the warnings; a failing stdout is :class:`_OutputError`."""
+    _show_warnings(args)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except OSError as error:
+        raise _OutputError(error) from None
+
+
+def _warn_channels_first(args: argparse.Namespace, text: str, sizes: tuple[int, ...]) -> None:
+    """Warn when ``--input`` looks typed channels first (``3x224x224``)."""
+    from symconv.parse import channels_first_hint
+
+    hint = channels_first_hint(sizes)
+    if hint is not None:
+        _warn(args, f"--input {text} looks channels-first; did you mean "
+                    f"{'x'.join(map(str, hint))}?")
+
+
 def _conv_setting(args: argparse.Namespace) -> ConvSetting:
     """Turn the shared convolution options into checked values, inferring the kernel."""
     from symconv.parse import parse_axes, parse_shape
 
     height, width, channels = parse_shape(args.input, "--input")
-    stride = parse_axes(args.stride or "1", "--stride", 2)
-    padding = parse_axes(args.padding or "0", "--padding", 2, minimum=0)
-    dilation = parse_axes(args.dilation or "1", "--dilation", 2)
+    _warn_channels_first(args, args.input, (height, width, channels))
+    stride = parse_axes(_given(args.stride, "1"), "--stride", 2)
+    padding = parse_axes(_given(args.padding, "0"), "--padding", 2, minimum=0)
+    dilation = parse_axes(_given(args.dilation, "1"), "--dilation", 2)
     output = None
-    if args.output:
+    if args.output is not None:
         out_height, out_width, out_channels = parse_shape(args.output, "--output")
         output = (out_height, out_width, out_channels)
     given_channels = (
-        parse_axes(args.out_channels, "--out-channels", 1)[0] if args.out_channels else None
+        parse_axes(args.out_channels, "--out-channels", 1)[0]
+        if args.out_channels is not None else None
     )
     if output is None and given_channels is None:
         raise SymconvError("give --output HxWxC or --out-channels N")
@@ -198,12 +261,27 @@ def _conv_setting(args: argparse.Namespace) -> ConvSetting:
     )
 
 
+class _OutputError(Exception):
+    """Standard output could not be written: a full disk, ``/dev/full``, a closed pipe."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise _OutputError(error) from None
+
+
 def _run_compare(args: argparse.Namespace) -> int:
     from symconv.render import renderer
     from symconv.render.catalogue import check_language
 
     check_language(args.lang)
-    render = renderer(args.format)
+    write = _call(renderer(args.format), "render_comparison", args)
     setting = _conv_setting(args)
     from symconv.report.compare import compare
 
@@ -218,8 +296,17 @@ def _run_compare(args: argparse.Namespace) -> int:
             f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
             f"{'x'.join(map(str, result.output_shape))}"
         )
-    print(_call(render, "render_comparison", args)(result, args.lang))
+    _emit(args, write(result, args.lang))
     return 0
+
+
+def _memory_limit(args: argparse.Namespace) -> dict[str, int]:
+    """``{"max_memory": bytes}`` for :func:`symconv.verify` when ``--max-memory`` is given."""
+    if args.max_memory is None:
+        return {}
+    from symconv.parse import parse_bytes
+
+    return {"max_memory": parse_bytes(args.max_memory, "--max-memory")}
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -228,21 +315,20 @@ def _run_verify(args: argparse.Namespace) -> int:
     from symconv.render.catalogue import check_language
 
     check_language(args.lang)
-    render = renderer(args.format)
+    write = _call(renderer(args.format), "render_verification", args)
     seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
+    limit = _memory_limit(args)
     setting = _conv_setting(args)
     from symconv.layers import Conv2d, DepthwiseSeparableConv2d
     from symconv.verify import verify
 
     arguments = (setting.kernel, setting.stride, setting.padding, setting.dilation)
     channels, out_channels = setting.input_shape[2], setting.out_channels
-    results = [
-        verify(Conv2d(channels, out_channels, *arguments, bias=setting.bias),
-               setting.input_shape, seed=seed),
-        verify(DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias),
-               setting.input_shape, seed=seed),
-    ]
-    print(_call(render, "render_verification", args)(results, args.lang, seed))
+    layers = [Conv2d(channels, out_channels, *arguments, bias=setting.bias),
+              DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias)]
+    _show_warnings(args)  # before an execution that may take a while
+    results = [verify(layer, setting.input_shape, seed=seed, **limit) for layer in layers]
+    _emit(args, write(results, args.lang, seed))
     return 0 if all(result.ok for result in results) else 1
 
 
@@ -255,9 +341,30 @@ def _run_diagram(args: argparse.Namespace) -> int:
         padding=setting.padding, dilation=setting.dilation, out_dir=args.out_dir,
         image=args.image, lang=args.lang,
     )
-    for path in paths:
-        print(path)
+    _emit(args, "\n".join(str(path) for path in paths))
     return 0
+
+
+def _check_net_options(args: argparse.Namespace) -> None:
+    """Refuse options that would do nothing together (rather than ignore one silently)."""
+    if args.verify and args.compare_conventions:
+        raise SymconvError("--verify and --compare-conventions are two different reports; "
+                           "give one of them")
+    mode = "--verify" if args.verify else "--compare-conventions" if args.compare_conventions \
+        else None
+    if mode is not None and args.per_layer:
+        reason = ("already lists every layer" if args.verify
+                  else "compares whole-network totals")
+        raise SymconvError(f"--per-layer does nothing with {mode}, which {reason}; drop one")
+    if mode is not None and args.convention is not None:
+        reason = ("checks every count" if args.verify
+                  else "shows every convention side by side")
+        raise SymconvError(f"--convention does nothing with {mode}, which {reason}; drop one")
+    if not args.verify:
+        for option in ("seed", "max_memory"):
+            if getattr(args, option) is not None:
+                raise SymconvError(f"--{option.replace('_', '-')} goes with --verify (it sets "
+                                   "how the network is executed); add --verify or drop it")
 
 
 def _run_net(args: argparse.Namespace) -> int:
@@ -265,6 +372,7 @@ def _run_net(args: argparse.Namespace) -> int:
     from symconv.render.catalogue import check_language
 
     check_language(args.lang)
+    _check_net_options(args)
     render = renderer(args.format)
     if ":" in args.network or args.network.endswith(".py"):
         return _run_net_file(args, render)
@@ -274,31 +382,34 @@ def _run_net(args: argparse.Namespace) -> int:
     if args.compare_conventions or args.verify:
         from symconv.networks.reconcile import compare_conventions
         from symconv.networks.zoo import network
+        from symconv.parse import parse_axes, parse_multiplier
+        from symconv.report.analysis import _TITLES
 
-        pixels = args.resolution or "224"
-        from symconv.parse import parse_axes
-        from symconv.report.analysis import _TITLES, parse_multiplier
-
-        model = network(args.network, parse_multiplier(args.alpha or "1", "--alpha"),
-                        resolution=parse_axes(pixels, "--resolution", 1)[0])
+        write = _call(render, "render_verification" if args.verify else "render_conventions",
+                      args)
+        width = parse_multiplier(_given(args.alpha, "1"), "--alpha")
+        pixels = parse_axes(_given(args.resolution, "224"), "--resolution", 1)[0]
+        model = network(args.network, width, resolution=pixels)
         title = _TITLES.get(args.network, args.network)
         if args.verify:
-            return _verify_network(title, model, args, render)
-        comparison = compare_conventions(title, model)
-        print(_call(render, "render_conventions", args)(comparison, args.lang))
+            return _verify_network(title, model, args, write)
+        _emit(args, write(compare_conventions(title, model), args.lang))
         return 0
     from symconv.report.analysis import analyse_zoo
 
+    write = _call(render, "render_network", args)
     report = analyse_zoo(
-        args.network, alpha=args.alpha, resolution=args.resolution, convention=args.convention,
+        args.network, alpha=args.alpha, resolution=args.resolution,
+        convention=_given(args.convention, "macs"),
         per_layer=args.per_layer or args.format == "json",
     )
-    print(_call(render, "render_network", args)(report, args.lang))
+    _emit(args, write(report, args.lang))
     return 0
 
 
 def _run_net_file(args: argparse.Namespace, render: object) -> int:
     """``symconv net path/to/model.py:factory --input HxWxC``: a PyTorch model of the user's."""
+    from symconv.errors import shown
     from symconv.parse import parse_axes, parse_shape
 
     for option in ("alpha", "resolution"):
@@ -306,38 +417,50 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
             raise SymconvError(f"--{option} is for the zoo networks; a model file's size is "
                                "--input")
     if args.input is None:
-        raise SymconvError(f"{args.network} needs --input, the shape of one example, channels "
-                           "last: 224x224x3")
+        raise SymconvError(f"network {shown(args.network)} needs --input, the shape of one "
+                           "example, channels last: 224x224x3")
     sizes = args.input.replace("×", "x").replace("X", "x").replace("*", "x").count("x")
     shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
              else parse_axes(args.input, "--input", 1))
+    if len(shape) > 1:
+        _warn_channels_first(args, args.input, shape)
+    name = ("render_verification" if args.verify else
+            "render_conventions" if args.compare_conventions else "render_network")
+    write = _call(render, name, args)
     from symconv.frontends.torch import from_torch, load_model
 
-    net = from_torch(load_model(args.network), shape)
+    args.user_code = True  # the model file's own code runs from here on
+    try:
+        net = from_torch(load_model(args.network), shape)
+    except OSError as error:  # a path too long, a file that cannot be read
+        raise SymconvError(f"network {shown(args.network)}: {_os_message(error)}") from None
+    args.user_code = False
     if args.verify:
-        return _verify_network(args.network, net, args, render)
+        return _verify_network(args.network, net, args, write)
     if args.compare_conventions:
         from symconv.networks.reconcile import compare_conventions
 
-        comparison = compare_conventions(args.network, net)
-        print(_call(render, "render_conventions", args)(comparison, args.lang))
+        _emit(args, write(compare_conventions(args.network, net), args.lang))
         return 0
     from symconv.report.analysis import analyse
 
-    report = analyse(args.network, net, convention=args.convention,
+    report = analyse(args.network, net, convention=_given(args.convention, "macs"),
                      per_layer=args.per_layer or args.format == "json")
-    print(_call(render, "render_network", args)(report, args.lang))
+    _emit(args, write(report, args.lang))
     return 0
 
 
-def _verify_network(title: str, model: object, args: argparse.Namespace, render: object) -> int:
+def _verify_network(title: str, model: object, args: argparse.Namespace,
+                    write: Callable[..., str]) -> int:
     """``net --verify``: execute a concrete network and compare every layer with its row."""
     from symconv.parse import parse_axes
     from symconv.verify import verify
 
-    seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
-    check = verify(model, seed=seed)  # type: ignore[arg-type]
-    print(_call(render, "render_verification", args)([check], args.lang, seed, title=title))
+    seed = parse_axes(_given(args.seed, "0"), "--seed", 1, minimum=0)[0]
+    limit = _memory_limit(args)
+    _show_warnings(args)  # before an execution that may take a while
+    check = verify(model, seed=seed, **limit)  # type: ignore[arg-type]
+    _emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
 
 
@@ -347,43 +470,147 @@ def _run_derive(args: argparse.Namespace) -> int:
     from symconv.report.kinds import derive_kind
 
     check_language(args.lang)
-    render = renderer(args.format)
+    write = _call(renderer(args.format), "render_kind", args)
     if args.dims not in ("1", "2", "3"):
         raise SymconvError(f"--dims {args.dims} must be 1, 2 or 3")
     general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims))
-    print(_call(render, "render_kind", args)(general, args.lang))
+    _emit(args, write(general, args.lang))
     return 0
 
 
-def _call(module: object, name: str, args: argparse.Namespace) -> Callable[..., str]:
+def _mode(args: argparse.Namespace) -> str:
+    """The command as the user gave it, with the flag that picks its report: ``net --verify``."""
+    flags = [f" --{flag.replace('_', '-')}" for flag in ("verify", "compare_conventions")
+             if getattr(args, flag, False)]
+    return f"{args.command}{''.join(flags)}"
+
+
+def _call(module: Any, name: str, args: argparse.Namespace) -> Callable[..., str]:
+    """The renderer function ``name`` of ``module``, wrapped in a LaTeX document with
+    ``--standalone``; a format or ``--standalone`` that the command lacks is refused here,
+    before any work is done."""
     function = getattr(module, name, None)
     if function is None:
-        raise SymconvError(f"--format {args.format} is not available for {args.command}")
+        raise SymconvError(f"--format {args.format} is not available for {_mode(args)}")
     if getattr(args, "standalone", False):
         wrap = getattr(module, "standalone", None)
         if wrap is None:
             raise SymconvError(f"--standalone goes with --format latex, not {args.format}")
-        return lambda *values: str(wrap(function(*values), args.lang))
+
+        def document(*values: Any, **keywords: Any) -> str:
+            return str(wrap(function(*values, **keywords), args.lang))
+
+        return document
     return function
+
+
+def _one_line(text: str, limit: int = 1000) -> str:
+    """``text`` as one line of at most about ``limit`` characters: control characters escaped,
+    the middle of a longer text cut (its start and its end, which says the fix, are kept)."""
+    from symconv.errors import escape_controls
+
+    line = escape_controls(text)
+    if len(line) <= limit:
+        return line
+    keep = (limit - 40) // 2
+    return f"{line[:keep]}…({len(line) - 2 * keep} characters cut)…{line[-keep:]}"
+
+
+def _os_message(error: OSError) -> str:
+    """``No space left on device: 'figs/standard.svg'`` from an :class:`OSError`."""
+    from symconv.errors import shown
+
+    what = error.strerror or type(error).__name__
+    return f"{what}: {shown(os.fsdecode(error.filename))}" if error.filename else what
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _exit_text(exit_: BaseException) -> str:
+    if isinstance(exit_, SystemExit):
+        code = exit_.code
+        return f"sys.exit({code!r})" if code is None or isinstance(code, int) else \
+            f"sys.exit: {_first_line(exit_)}"
+    return f"{type(exit_).__name__}: {_first_line(exit_)}"
+
+
+def _fail(args: argparse.Namespace | None, line: str, code: int) -> int:
+    """Print ``line`` (and any pending warnings, on the same line) on stderr; return ``code``."""
+    if args is not None and getattr(args, "warnings", None):
+        line += "".join(f" (note: {message})" for message in args.warnings)
+    try:
+        print(_one_line(line), file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # nowhere left to say it; the exit status still does
+        pass
+    return code
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's last flush of what
+    could not be written (a full disk, a closed pipe) fails no second time at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
+def _internal_error(args: argparse.Namespace | None, error: BaseException) -> int:
+    if os.environ.get("SYMCONV_DEBUG") == "1":
+        raise error
+    return _fail(args, f"symconv: internal error: {type(error).__name__}: {_first_line(error)} "
+                       "(please report; SYMCONV_DEBUG=1 shows the traceback)", 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``symconv`` command line; returns the exit code.
 
-    Bad input prints ``symconv: error: <message>`` on stderr and returns 2.
+    Bad input prints ``symconv: error: <message>`` on stderr and returns 2; an interrupt
+    (Ctrl-C) ``symconv: interrupted`` and 130. Nothing ends in a traceback: an unexpected error
+    is one line ``symconv: internal error: ...`` and exit status 1, unless the environment sets
+    ``SYMCONV_DEBUG=1``.
     """
-    parser = build_parser()
+    args: argparse.Namespace | None = None
     try:
-        args = parser.parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exit_:  # --help and --version
+            _flush_stdout()
+            return exit_.code if isinstance(exit_.code, int) else 0
+        args.warnings = []
+        args.user_code = False
         code: int = args.handler(args)
+        _show_warnings(args)
+        _flush_stdout()
         return code
+    except KeyboardInterrupt:
+        return _fail(None, "symconv: interrupted", 130)
+    except _OutputError as failure:
+        _discard_stdout()
+        if isinstance(failure.error, BrokenPipeError):
+            return 141  # the reader went away (| head): nothing to say, as for SIGPIPE
+        return _fail(args, "symconv: error: cannot write the output: "
+                           f"{failure.error.strerror or failure.error}", 2)
     except SymconvError as error:
-        print(f"symconv: error: {error}", file=sys.stderr)
-        return 2
-    except SystemExit as exit_:  # --help and --version
-        return exit_.code if isinstance(exit_.code, int) else 0
-    except BrokenPipeError:
-        return 0
+        return _fail(args, f"symconv: error: {error}", 2)
+    except OSError as error:  # a path of the user's: too long, not permitted, a full disk
+        return _fail(args, f"symconv: error: {_os_message(error)}", 2)
+    except MemoryError:
+        return _fail(args, "symconv: error: not enough memory for this run; give smaller sizes",
+                     2)
+    except (SystemExit, GeneratorExit) as exit_:
+        if args is not None and args.user_code:
+            return _fail(args, f"symconv: error: the model file exited: {_exit_text(exit_)}", 2)
+        return _internal_error(args, exit_)
+    except Exception as error:
+        return _internal_error(args, error)
 
 
 if __name__ == "__main__":  # pragma: no cover

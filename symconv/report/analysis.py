@@ -18,9 +18,7 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from fractions import Fraction
 
 import sympy
 
@@ -29,6 +27,7 @@ from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.conventions import CONVENTIONS, count, describe
 from symconv.networks.rows import LayerRow, rows
+from symconv.parse import parse_multiplier
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
@@ -36,7 +35,6 @@ __all__ = ["Total", "NetworkReport", "analyse", "analyse_zoo", "parse_multiplier
 
 #: The counts every report carries beside the chosen convention's.
 QUANTITIES = ("mults", "adds", "divs", "comparisons", "params")
-_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?|[0-9]+/[0-9]+")
 _TITLES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2"}
 
 
@@ -60,30 +58,6 @@ class NetworkReport:
     layers: tuple[LayerRow, ...]
     reference: str
     symbolic: bool
-
-
-def parse_multiplier(text: str, option: str) -> Fraction:
-    """Read ``0.75`` or ``3/4`` exactly; anything else is refused, nothing is evaluated.
-
-    Examples
-    --------
-    >>> parse_multiplier("0.75", "--alpha"), parse_multiplier("6/7", "--alpha")
-    (Fraction(3, 4), Fraction(6, 7))
-    >>> parse_multiplier("0", "--alpha")
-    Traceback (most recent call last):
-    ...
-    symconv.errors.SymconvError: --alpha 0 must be greater than 0, like 0.75 or 3/4
-    """
-    text = text.strip()
-    if not _DECIMAL.fullmatch(text):
-        raise SymconvError(f"{option} {text!r} is not a number; write it like 0.75 or 3/4")
-    denominator = text.partition("/")[2]
-    if denominator and int(denominator) == 0:
-        raise SymconvError(f"{option} {text} divides by zero; write it like 0.75 or 3/4")
-    value = Fraction(text)
-    if value <= 0:
-        raise SymconvError(f"{option} {text} must be greater than 0, like 0.75 or 3/4")
-    return value
 
 
 def _as_int(value: sympy.Expr, what: str) -> int:
