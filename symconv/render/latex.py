@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from symconv.derive import Cost
+from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.json import latex as sympy_latex
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "render_comparison", "render_kind", "render_verification", "render_network", "standalone",
-    "escape", "ENGINES",
+    "escape", "comment", "ENGINES",
 ]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -61,16 +62,58 @@ _ESCAPES = {
     **{digit: rf"\textsuperscript{{{index}}}" for index, digit in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }
 
+#: Latin letters beyond ASCII that both engines typeset: Latin-1 and Latin Extended-A (``T1``
+#: fonts under pdflatex, Latin Modern under xelatex), less the few that either lacks.
+_LATIN = frozenset(chr(code) for code in range(0xA0, 0x180)) - frozenset("ĦħĸĿŀŉŦŧſ")
+_PUNCTUATION = frozenset("‘’“”–—…•€†‡‰‹›")
+#: Blocks that ``ctex`` typesets under xelatex: CJK punctuation, ideographs, full-width forms.
+_CJK = ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
 
-def escape(text: str) -> str:
+
+def _typeset(char: str, lang: str) -> bool:
+    """Whether the engine of ``lang`` has a glyph for ``char`` in the standalone document."""
+    if " " <= char <= "~" or char in _LATIN or char in _PUNCTUATION:
+        return True
+    code = ord(char)
+    return lang == "zh" and any(low <= code <= high for low, high in _CJK)
+
+
+def _escape_char(char: str, lang: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if escape_controls(char) != char:  # a control character: its escape, visibly (``\x1b``)
+        return r"\textbackslash{}" + escape_controls(char)[1:]
+    if _typeset(char, lang):
+        return char
+    return rf"\texttt{{U+{ord(char):04X}}}"
+
+
+def escape(text: str, lang: str = "en") -> str:
     r"""Text made safe for LaTeX: special characters escaped, ``×`` and ``→`` as math.
+
+    Control characters are written as their escapes (``\x1b``), and a character that the
+    engine of ``lang`` cannot typeset (CJK under pdflatex, emoji under either) as its code point
+    (``U+1F600``), so that every string compiles and shows what it holds.
 
     Examples
     --------
     >>> escape("64 kernels of 3×3×3 (50% & more)")
     '64 kernels of 3\\ensuremath{\\times}3\\ensuremath{\\times}3 (50\\% \\& more)'
+    >>> print(escape("a\n卷积😀"), escape("卷积😀", "zh"))
+    a\textbackslash{}n\texttt{U+5377}\texttt{U+79EF}\texttt{U+1F600} 卷积\texttt{U+1F600}
     """
-    return "".join(_ESCAPES.get(char, char) for char in text)
+    return "".join(_escape_char(char, lang) for char in text)
+
+
+def comment(text: str) -> str:
+    r"""A ``%`` comment line: control characters escaped, so that nothing ends the comment.
+
+    Examples
+    --------
+    >>> print(comment("model.py\n\\input{/etc/hostname}"))
+    % symconv: model.py\n\input{/etc/hostname}
+    """
+    return f"% symconv: {escape_controls(text)}"
 
 
 def _shape(shape: tuple[object, ...]) -> str:
@@ -78,7 +121,7 @@ def _shape(shape: tuple[object, ...]) -> str:
 
 
 def _label(quantity: str, lang: str) -> str:
-    return rf"\text{{{escape(message(quantity, lang))}}}"
+    return rf"\text{{{escape(message(quantity, lang), lang)}}}"
 
 
 def _stage_rows(general: Cost, values: dict[sympy.Symbol, int], value: Cost,
@@ -118,13 +161,13 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     setting = setting_text(result, lang)
     bias = message("with_bias" if result.bias else "no_bias", lang)
     parts = [
-        f"% symconv: {message('title', lang)}",
+        comment(message("title", lang)),
         rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
-        f"{escape(how)} ({escape(setting)}).",
+        f"{escape(how, lang)} ({escape(setting, lang)}).",
         "",
-        rf"\noindent {escape(message('counting', lang, bias=bias))}",
+        rf"\noindent {escape(message('counting', lang, bias=bias), lang)}",
         "",
-        rf"\paragraph{{{escape(message('output_size', lang))}}}",
+        rf"\paragraph{{{escape(message('output_size', lang), lang)}}}",
         _align([
             rf"{name} &= {formula(size, style=LATEX)} \\" + "\n"
             + rf"&= {substituted(size, result.values, style=LATEX)} = {out}"
@@ -137,7 +180,7 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     for stage in result.stages:
         detail = message(stage.name + ".detail", lang, **sizes)
         parts.append(
-            rf"\paragraph{{{escape(message(stage.name, lang))}}} {escape(detail)}"
+            rf"\paragraph{{{escape(message(stage.name, lang), lang)}}} {escape(detail, lang)}"
         )
         if stage.name == "separable":
             pieces = [piece for _, piece in stage.value.stages]
@@ -149,7 +192,7 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
             ]))
             continue
         parts.append(_align(_stage_rows(stage.general, result.values, stage.value, lang)))
-    parts.append(rf"\paragraph{{{escape(message('ratio', lang))}}}")
+    parts.append(rf"\paragraph{{{escape(message('ratio', lang), lang)}}}")
     parts.append(_align([
         _ratio_rows(_label("mults", lang), result.mults_ratio, result.values),
         _ratio_rows(_label("params", lang), result.params_ratio, result.values),
@@ -173,17 +216,17 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     ]
     blocks = [*general.cost.stages, ("total" if general.cost.stages else "", general.cost)]
     for name, stage_cost in blocks:
-        prefix = rf"\text{{{escape(message(name, lang))}}}\colon\ " if name else ""
+        prefix = rf"\text{{{escape(message(name, lang), lang)}}}\colon\ " if name else ""
         for quantity in _QUANTITIES:
             rows.append(
                 rf"{prefix}{_label(quantity, lang)} &= "
                 f"{formula(getattr(stage_cost, quantity), style=LATEX)}"
             )
     if general.ratio is not None:
-        rows.append(rf"\text{{{escape(message('ratio', lang))}}} &= "
+        rows.append(rf"\text{{{escape(message('ratio', lang), lang)}}} &= "
                     f"{formula(general.ratio, style=LATEX)}")
     return (
-        f"% symconv: {message('title.derive', lang, kind=message(general.kind, lang))}\n"
+        comment(message("title.derive", lang, kind=message(general.kind, lang))) + "\n"
         + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
     )
 
@@ -208,7 +251,7 @@ def standalone(fragment: str, lang: str = "en") -> str:
         r"\usepackage{longtable}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\allowdisplaybreaks",
-        rf"\title{{{escape(title)}}}",
+        rf"\title{{{escape(title, lang)}}}",
         r"\date{}",
     ]
     return "\n".join([
@@ -228,23 +271,23 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     check_language(lang)
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     body = [
-        " & ".join(escape(cell) for cell in row) + r" \\"
+        " & ".join(escape(cell, lang) for cell in row) + r" \\"
         for row in verification_rows(results, lang)
     ]
     return "\n".join([
-        f"% symconv: {message('title.verify', lang)}",
-        rf"\noindent {escape(verification_title(results, lang, seed, title))}",
+        comment(message("title.verify", lang)),
+        rf"\noindent {escape(verification_title(results, lang, seed, title), lang)}",
         "",
         r"\begin{center}",
         r"\begin{tabular}{llrrl}",
         r"\hline",
-        " & ".join(escape(cell) for cell in header) + r" \\",
+        " & ".join(escape(cell, lang) for cell in header) + r" \\",
         r"\hline",
         *body,
         r"\hline",
         r"\end{tabular}",
         r"\end{center}",
-        rf"\noindent\textbf{{{escape(verification_summary(results, lang))}}}",
+        rf"\noindent\textbf{{{escape(verification_summary(results, lang), lang)}}}",
         "",
     ])
 
@@ -253,13 +296,13 @@ def _math_shape(shape: tuple[object, ...]) -> str:
     return "$" + r" \times ".join(formula(size, style=LATEX) for size in shape) + "$"
 
 
-def _network_cells(report: NetworkReport) -> list[list[str]]:
+def _network_cells(report: NetworkReport, lang: str) -> list[list[str]]:
     """One row per layer (name, kind, output shape, mults, adds, params), as math.
 
     The input shape is the previous row's output: left out, so that the table fits the page.
     """
     return [
-        [escape(row.name), escape(row.kind), _math_shape(row.output_shape),
+        [escape(row.name, lang), escape(row.kind, lang), _math_shape(row.output_shape),
          *(f"${formula(getattr(row, name), style=LATEX)}$" for name in ("mults", "adds", "params"))]
         for row in report.layers
     ]
@@ -270,34 +313,34 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     check_language(lang)
     rows = []
     for name, total in report.totals.items():
-        label = escape(message(name, lang) if name in CATALOGUES["en"] else name)
+        label = escape(message(name, lang) if name in CATALOGUES["en"] else name, lang)
         if report.symbolic:
             rows.append(rf"\text{{{label}}} &= {sympy_latex(total.formula)} \\" + "\n"
                         + rf"&= {total.value}")
         else:
             rows.append(rf"\text{{{label}}} &= {total.value}")
     parts = [
-        f"% symconv: {report.title}",
-        rf"\noindent {escape(report.title)}: "
-        + escape(message("net.input", lang, shape="SHAPE")).replace(
+        comment(report.title),
+        rf"\noindent {escape(report.title, lang)}: "
+        + escape(message("net.input", lang, shape="SHAPE"), lang).replace(
             "SHAPE", _math_shape(report.input_shape)) + ".",
         "",
         r"\noindent " + escape(message("net.convention", lang, name=report.convention,
-                                       description=report.description)),
+                                       description=report.description), lang),
         "",
     ]
     if report.symbolic:
-        parts += [r"\noindent " + escape(message("net.at", lang, point=report.reference)) + ":"]
+        parts += [r"\noindent " + escape(message("net.at", lang, point=report.reference), lang) + ":"]
     parts += [_align(rows)]
     if report.symbolic:
-        parts += [r"\noindent " + escape(message("net.exact", lang)), ""]
+        parts += [r"\noindent " + escape(message("net.exact", lang), lang), ""]
     if report.layers:
         header = [cell for index, cell in enumerate(network_header(lang)) if index != 2]
         parts += [
             r"{\scriptsize",
             r"\begin{longtable}{lllrrr}",
-            " & ".join(escape(cell) for cell in header) + r" \\ \hline",
-            *(" & ".join(cell for cell in row) + r" \\" for row in _network_cells(report)),
+            " & ".join(escape(cell, lang) for cell in header) + r" \\ \hline",
+            *(" & ".join(cell for cell in row) + r" \\" for row in _network_cells(report, lang)),
             r"\end{longtable}}",
         ]
     return "\n".join(parts) + "\n"

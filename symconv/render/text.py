@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import sympy
 
 from symconv.derive import Cost
+from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, message
 from symconv.render.formula import formula, substituted
 from symconv.report.compare import Comparison, RatioResult
@@ -49,12 +50,24 @@ if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["render_comparison", "shape_text", "axes_text", "setting_text", "display_width",
-           "render_kind", "render_verification", "verification_rows", "verification_summary",
+__all__ = ["escape", "render_comparison", "shape_text", "axes_text", "setting_text",
+           "display_width", "render_kind", "render_verification", "verification_rows", "verification_summary",
            "verification_title", "render_network", "network_rows", "network_header",
            "render_conventions"]
 
 _QUANTITIES = ("mults", "adds", "params")
+
+
+def escape(text: str) -> str:
+    r"""A user's string (a layer's name, a model's path) as a terminal should show it: control
+    characters, newlines and ANSI escape sequences written as their escapes, never raw.
+
+    Examples
+    --------
+    >>> print(escape("conv\n\x1b[31m1"))
+    conv\n\x1b[31m1
+    """
+    return escape_controls(text)
 
 
 def shape_text(shape: tuple[object, ...]) -> str:
@@ -255,9 +268,9 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     All 1 stages match their formulas.
     """
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
-    rows = [header, *verification_rows(results, lang)]
+    rows = [[escape(cell) for cell in row] for row in [header, *verification_rows(results, lang)]]
     widths = [max(display_width(row[column]) for row in rows) for column in range(len(header))]
-    lines = [verification_title(results, lang, seed, title)]
+    lines = [escape(verification_title(results, lang, seed, title))]
     for row in rows:
         cells = [_pad(cell, width) for cell, width in zip(row[:-1], widths)]
         lines.append("  ".join([*cells, row[-1]]))
@@ -300,7 +313,8 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
       comparisons      5042688
       parameters       4231976
     """
-    lines = [f"{report.title}: {message('net.input', lang, shape=shape_text(report.input_shape))}",
+    lines = [f"{escape(report.title)}: "
+             f"{message('net.input', lang, shape=shape_text(report.input_shape))}",
              message("net.convention", lang, name=report.convention,
                      description=report.description)]
     labels = {name: _quantity_label(name, lang) for name in report.totals}
@@ -318,7 +332,9 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
         for name, total in report.totals.items():
             lines.append(f"  {_pad(labels[name], width)}  {total.value}")
     if report.layers:
-        table = [network_header(lang), *network_rows(report, lang)]
+        table = [network_header(lang),
+                 *([escape(name), escape(kind), *rest] for name, kind, *rest in
+                   network_rows(report, lang))]
         widths = [max(display_width(row[column]) for row in table) for column in range(7)]
         lines.append("")
         for row in table:
@@ -345,7 +361,7 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     thop = macs + 20221952:
     """
     base = comparison.line(comparison.baseline)
-    lines = [message("conventions.title", lang, title=comparison.title,
+    lines = [message("conventions.title", lang, title=escape(comparison.title),
                      shape=shape_text(comparison.input_shape), baseline=comparison.baseline)]
     name_width = max(display_width(line.name) for line in comparison.lines)
     value_width = max(len(str(line.value)) for line in comparison.lines)
@@ -356,10 +372,10 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
         if not line.differences:
             continue
         lines.extend(["", f"{line.name} = {comparison.baseline} {signed_text(line.value - base.value)}:"])
-        kind_width = max(display_width(d.kind) for d in line.differences)
+        kind_width = max(display_width(escape(d.kind)) for d in line.differences)
         change_width = max(len(signed_text(d.value - d.baseline)) for d in line.differences)
         for difference in line.differences:
-            lines.append(f"  {_pad(difference.kind, kind_width)}  "
+            lines.append(f"  {_pad(escape(difference.kind), kind_width)}  "
                          f"{signed_text(difference.value - difference.baseline).rjust(change_width)}  "
                          f"{difference.reason}")
     return "\n".join(lines)
