@@ -13,12 +13,19 @@ from symconv.errors import SymconvError
 from symconv.layers import BatchNorm2d, Layer, ReLU, Sequential
 from symconv.sizes import Size
 
-__all__ = ["multiplier", "input_size", "is_symbolic", "unit", "BASE_RESOLUTION", "TOTAL_STRIDE"]
+__all__ = [
+    "multiplier", "input_size", "is_symbolic", "rounding_for", "whole_width", "unit",
+    "BASE_RESOLUTION", "TOTAL_STRIDE", "ROUNDINGS",
+]
 
 #: The resolution both papers build for; ``rho`` scales it.
 BASE_RESOLUTION = 224
 #: The product of the strides of both MobileNets: five stride-2 layers.
 TOTAL_STRIDE = 32
+#: How a builder turns ``alpha·c`` into a channel count: ``"exact"`` rounds as the network itself
+#: does (for a symbol too: the formulas then hold floor/ceiling/Max), ``"none"`` keeps ``alpha·c``
+#: (for a symbol: the smooth polynomial; for a number it must be whole).
+ROUNDINGS = ("exact", "none")
 
 
 def multiplier(value: object, name: str) -> sympy.Expr:
@@ -69,6 +76,55 @@ def multiplier(value: object, name: str) -> sympy.Expr:
 def is_symbolic(value: sympy.Expr) -> bool:
     """Whether a multiplier holds symbols."""
     return bool(value.free_symbols)
+
+
+def rounding_for(rounding: object, alpha: sympy.Expr) -> str:
+    """The rounding a builder applies: ``rounding`` itself, or for ``None`` the default —
+    ``"exact"`` for a number, ``"none"`` (the smooth polynomial) for a symbolic ``alpha``.
+
+    Examples
+    --------
+    >>> from symconv.symbols import alpha
+    >>> rounding_for(None, sympy.Rational(3, 4)), rounding_for(None, alpha), rounding_for("exact", alpha)
+    ('exact', 'none', 'exact')
+    >>> rounding_for("round", alpha)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: rounding='round' is unknown; use 'exact' (the network's own channel rounding) or 'none' (alpha·c unrounded)
+    """
+    if rounding is None:
+        return "none" if is_symbolic(alpha) else "exact"
+    if not isinstance(rounding, str) or rounding not in ROUNDINGS:
+        raise SymconvError(
+            f"rounding={rounding!r} is unknown; use 'exact' (the network's own channel rounding) "
+            "or 'none' (alpha·c unrounded)"
+        )
+    return rounding
+
+
+def whole_width(alpha: sympy.Expr, channels: int, layer: str) -> Size:
+    """``alpha·channels`` unrounded (``rounding="none"``): kept for a symbol, a whole number of at
+    least 1 for a number.
+
+    Examples
+    --------
+    >>> whole_width(sympy.Rational(3, 4), 32, "conv1")
+    24
+    >>> whole_width(sympy.Rational(3, 10), 32, "conv1")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: alpha=3/10 gives conv1 3/10·32 = 48/5 channels, not a whole number; ...
+    """
+    scaled = alpha * channels
+    if is_symbolic(scaled):
+        return scaled
+    if not scaled.is_Integer:
+        raise SymconvError(
+            f"alpha={alpha} gives {layer} {alpha}·{channels} = {scaled} channels, not a whole "
+            "number; rounding='none' needs alpha·c whole, or use rounding='exact' (the network's "
+            "own rounding)"
+        )
+    return int(scaled)
 
 
 def input_size(rho: object, resolution: object) -> tuple[sympy.Expr, Size]:

@@ -16,10 +16,18 @@ from __future__ import annotations
 import sympy
 
 from symconv.layers import BatchNorm2d, Conv2d, DepthwiseConv2d, GlobalAvgPool2d, Layer, PointwiseConv2d, ReLU6, Residual, Sequential
-from symconv.networks.zoo._common import TOTAL_STRIDE, input_size, is_symbolic, multiplier, unit
+from symconv.networks.zoo._common import (
+    TOTAL_STRIDE,
+    input_size,
+    is_symbolic,
+    multiplier,
+    rounding_for,
+    unit,
+    whole_width,
+)
 from symconv.sizes import Size
 
-__all__ = ["mobilenet_v2", "make_divisible", "BOTTLENECKS", "CLASSES", "LAST_CHANNELS"]
+__all__ = ["mobilenet_v2", "make_divisible", "BOTTLENECKS", "CLASSES", "LAST_CHANNELS", "PAPER_ALPHAS"]
 
 #: ``(t, c, n, s)`` of each bottleneck row of Table 2: expansion factor, output channels,
 #: repeats, stride of the first repeat (the others have stride 1).
@@ -34,34 +42,60 @@ LAST_CHANNELS = 1280
 #: Classes of the ImageNet classifier; never scaled.
 CLASSES = 1000
 _DIVISOR = 8
+#: The width multipliers of the paper's results and TF-slim's checkpoint table.
+PAPER_ALPHAS: tuple[sympy.Expr, ...] = (
+    sympy.Rational(7, 5), sympy.Rational(13, 10), sympy.Integer(1), sympy.Rational(3, 4),
+    sympy.Rational(1, 2), sympy.Rational(7, 20),
+)
 
 
-def make_divisible(value: sympy.Expr, divisor: int = _DIVISOR) -> int:
-    """The multiple of ``divisor`` nearest to ``value``, at least ``divisor``, and not more than
-    10% below ``value`` (then one ``divisor`` more): the reference implementations' rounding,
-    computed exactly.
+def make_divisible(value: sympy.Expr, divisor: int = _DIVISOR) -> Size:
+    """The reference implementations' channel rounding, exact, for a number or a symbolic value.
+
+    torchvision's and TF-slim's ``_make_divisible(v, 8)``: the multiple of ``divisor`` nearest to
+    ``v`` (halves round up), at least ``divisor``, and one ``divisor`` more when that is below
+    ``0.9·v``. For ``v > 0`` this is ``Max(d·floor(v/d + 1/2), d·ceiling(9·v/(10·d)))``: when the
+    nearest multiple ``r`` is below ``0.9·v``, ``r + d`` is the smallest multiple of ``d`` at
+    least ``0.9·v`` (as ``0.9·v ≤ v < r + d/2``), and otherwise that smallest multiple is at most
+    ``r``; it is at least ``d``, which covers the floor of ``d``. One expression, so a symbolic
+    ``v`` gives a formula in ``alpha`` that is exact at every ``alpha``.
+
+    Returns
+    -------
+    int or sympy.Expr
+        An ``int`` for a number, a ``Max`` of ``floor`` and ``ceiling`` for a symbolic value.
 
     Examples
     --------
     >>> make_divisible(sympy.Rational(3, 4) * 24), make_divisible(sympy.Rational(7, 20) * 16)
     (24, 8)
-    >>> make_divisible(sympy.Rational(13, 10) * 96)
-    128
+    >>> make_divisible(sympy.Rational(13, 10) * 96), make_divisible(sympy.Rational(56, 5))
+    (128, 16)
+    >>> from symconv.symbols import alpha
+    >>> make_divisible(32 * alpha)
+    Max(8*ceiling(18*alpha/5), 8*floor(4*alpha + 1/2))
     """
-    rounded = max(divisor, int(sympy.floor((value + sympy.Rational(divisor, 2)) / divisor)) * divisor)
-    if rounded < sympy.Rational(9, 10) * value:
-        rounded += divisor
-    return rounded
+    rounded = sympy.Max(
+        divisor * sympy.floor(value / divisor + sympy.Rational(1, 2)),
+        divisor * sympy.ceiling(sympy.Rational(9, 10 * divisor) * value),
+    )
+    return rounded if is_symbolic(rounded) else int(rounded)
 
 
-def _width(alpha: sympy.Expr, channels: int) -> Size:
-    return alpha * channels if is_symbolic(alpha) else make_divisible(alpha * channels)
+def _width(alpha: sympy.Expr, channels: int, layer: str, rounding: str) -> Size:
+    if rounding == "none":
+        return whole_width(alpha, channels, layer)
+    return make_divisible(alpha * channels)
 
 
-def _last_width(alpha: sympy.Expr) -> Size:
-    if is_symbolic(alpha) or (alpha <= 1) is sympy.true:
+def _last_width(alpha: sympy.Expr, rounding: str) -> Size:
+    """torchvision's ``make_divisible(1280·max(1, alpha))``, written ``Max(1280,
+    make_divisible(1280·alpha))`` (equal, as make_divisible never decreases and keeps 1280);
+    ``"none"`` keeps 1280."""
+    if rounding == "none":
         return LAST_CHANNELS
-    return make_divisible(alpha * LAST_CHANNELS)
+    last = sympy.Max(LAST_CHANNELS, make_divisible(alpha * LAST_CHANNELS))
+    return last if is_symbolic(last) else int(last)
 
 
 def _bottleneck(in_channels: Size, out_channels: Size, stride: int, expansion: int) -> Layer:
@@ -87,7 +121,9 @@ def _bottleneck(in_channels: Size, out_channels: Size, stride: int, expansion: i
     return block
 
 
-def mobilenet_v2(alpha: object = 1, rho: object = 1, *, resolution: object = None) -> Sequential:
+def mobilenet_v2(
+    alpha: object = 1, rho: object = 1, *, resolution: object = None, rounding: str | None = None,
+) -> Sequential:
     """MobileNet V2 as a :class:`~symconv.layers.Sequential` carrying its input shape.
 
     Layers (Table 2 of the paper): ``conv1`` (3×3 convolution, stride 2, padding 1, BatchNorm,
@@ -99,59 +135,87 @@ def mobilenet_v2(alpha: object = 1, rho: object = 1, *, resolution: object = Non
     ``classifier`` (a 1×1 convolution to 1000 classes with a bias, on ``1×1×1280``).
     Convolutions other than the classifier have no bias.
 
+    This is the paper's network, with the pooling as a layer — what a PyTorch model with an
+    ``nn.AdaptiveAvgPool2d(1)`` module describes. torchvision's ``mobilenet_v2`` has the same
+    convolutions, BatchNorms, channel counts and parameters (its classifier is a
+    ``Linear(1280, 1000)`` after dropout, the same products), so every ``macs`` and ``params``
+    count agrees; but it pools by calling ``F.adaptive_avg_pool2d`` in ``forward``, which tools
+    that count modules see differently (ptflops prints 320,300,008 for it, against 320,362,728
+    here). To count torchvision's own model, trace it: ``from_torch(model, (224, 224, 3))``.
+
     Parameters
     ----------
     alpha
-        Width multiplier. For a number, each channel count ``c`` becomes the multiple of 8
-        nearest to ``alpha·c`` (never below 8, never more than 10% below ``alpha·c``:
-        :func:`make_divisible`); expansions are ``t`` times the rounded count; the last
-        convolution keeps 1280 channels for ``alpha ≤ 1`` and rounds ``1280·alpha`` above. A
-        SymPy expression such as :data:`symconv.symbols.alpha` gives channel counts ``alpha·c``
-        (no rounding, 1280 kept: the formulas are for ``alpha ≤ 1``, and exact where ``alpha·c``
-        is a multiple of 8). Numbers are read exactly (a float as its decimal: ``0.35`` → 7/20).
+        Width multiplier: scales the channel count ``c`` of every layer; expansions are ``t``
+        times the block's input count. Numbers are read exactly (a float as its decimal:
+        ``0.35`` → 7/20); a SymPy expression such as :data:`symconv.symbols.alpha` gives
+        formulas in ``alpha``.
     rho
         Resolution multiplier: the input is ``224·rho`` square, a whole number for numbers; a
         symbol gives sizes ``224·rho``, ``112·rho``, ..., ``7·rho``.
     resolution
         The input size in pixels, instead of ``rho``.
+    rounding
+        How ``alpha·c`` becomes a channel count. ``"exact"``: as the network rounds it — the
+        multiple of 8 nearest to ``alpha·c``, never below 8 and never more than 10% below
+        (:func:`make_divisible`), and ``make_divisible(1280·max(1, alpha))`` last channels
+        (1280 for ``alpha ≤ 1``). For a symbol the formulas hold those ``floor``, ``ceiling``
+        and ``Max`` terms and equal the network's counts at every ``alpha > 0`` — additions
+        (and conventions that count them) at every ``alpha > 5/18``: below it some blocks
+        whose ``c`` differ round to the same count, and the network adds a residual connection
+        that a symbolic build cannot decide. ``"none"``: ``alpha·c`` unrounded and 1280 last
+        channels — for a symbol the smooth polynomial, an approximation that equals the network
+        only at ``alpha = 1`` (:func:`symconv.networks.zoo.approximation_errors` gives its errors
+        at :data:`PAPER_ALPHAS`); for a number every ``alpha·c`` must be whole. ``None``
+        (the default): ``"exact"`` for a number, ``"none"`` for a symbolic ``alpha``.
 
     Returns
     -------
     Sequential
         With ``input_shape=(224·rho, 224·rho, 3)`` and ``size_multiple=32``, so ``cost(net)``
-        needs no shape. Numbers give exact integers (strides floor as PyTorch does); symbols give
-        polynomials in ``alpha`` and ``rho``, exact wherever the sizes divide evenly
-        (``224·rho`` a multiple of 32).
+        needs no shape. Numbers give exact integers (strides floor as PyTorch does); a symbolic
+        ``rho`` gives polynomials in ``rho``, exact where ``224·rho`` is a multiple of 32.
 
     Raises
     ------
     SymconvError
-        For a multiplier that is not positive or a ``rho`` that does not give whole pixels.
+        For a multiplier that is not positive, a ``rho`` that does not give whole pixels, an
+        unknown ``rounding``, or, with ``rounding="none"``, a fractional ``alpha·c``.
 
     Examples
     --------
     >>> from symconv.networks.conventions import count
     >>> from symconv.symbols import alpha, rho
-    >>> count(mobilenet_v2(alpha, rho), convention="macs")
+    >>> count(mobilenet_v2(alpha, rho), convention="macs")          # the smooth polynomial
     247869440*alpha**2*rho**2 + 51624832*alpha*rho**2 + 1280000
     >>> count(mobilenet_v2(1.4), convention="macs")    # TF-slim's table: 582 million
     582195824
+
+    The exact formula in ``alpha`` gives the network's count at any ``alpha``; the polynomial
+    does not:
+
+    >>> exact = count(mobilenet_v2(alpha, rounding="exact"), convention="macs")
+    >>> exact.subs(alpha, sympy.Rational(3, 4)), count(mobilenet_v2(0.75), convention="macs")
+    (209069792, 209069792)
+    >>> count(mobilenet_v2(alpha), convention="macs").subs(alpha, sympy.Rational(3, 4))
+    179425184
     """
     width = multiplier(alpha, "alpha")
+    mode = rounding_for(rounding, width)
     _, size = input_size(rho, resolution)
-    channels = _width(width, FIRST_CHANNELS)
+    channels = _width(width, FIRST_CHANNELS, "conv1", mode)
     layers: list[tuple[str, Layer]] = [
         ("conv1", unit(Conv2d(3, channels, 3, stride=2, padding=1), channels, ReLU6())),
     ]
     index = 0
     for expansion, out, repeats, first_stride in BOTTLENECKS:
-        out_channels = _width(width, out)
+        out_channels = _width(width, out, f"block{index + 1}", mode)
         for repeat in range(repeats):
             index += 1
             stride = first_stride if repeat == 0 else 1
             layers.append((f"block{index}", _bottleneck(channels, out_channels, stride, expansion)))
             channels = out_channels
-    last = _last_width(width)
+    last = _last_width(width, mode)
     layers += [
         ("conv_last", unit(PointwiseConv2d(channels, last), last, ReLU6())),
         ("pool", GlobalAvgPool2d()),
