@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, check_language, message
 from symconv.render.formula import LATEX, formula, substituted
 from symconv.render.text import (
@@ -36,13 +37,34 @@ if TYPE_CHECKING:
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "render_verification", "render_network",
-           "render_conventions", "table"]
+           "render_conventions", "table", "escape"]
 
 _QUANTITIES = ("mults", "adds", "params")
 
 
+#: Characters that Markdown reads as markup, and what stands for each: HTML's as entities, the
+#: rest behind a backslash. ``|`` is escaped by :func:`table`, where it matters.
+_MARKUP = {"&": "&amp;", "<": "&lt;", ">": "&gt;",
+           **{char: "\\" + char for char in "\\`*_[]$~"}}
+
+
+def escape(text: str) -> str:
+    r"""A user's string (a layer's name, a model's path) as Markdown text that shows it as is.
+
+    No HTML, emphasis, link, code span or math can start in it, and no newline can end a table
+    row: control characters are written as their escapes (``\n``, ``\x1b``).
+
+    Examples
+    --------
+    >>> print(escape("<img src=x onerror=alert(1)> *a_b* `c` [d](e)\n"))
+    &lt;img src=x onerror=alert(1)&gt; \*a\_b\* \`c\` \[d\](e)\\n
+    """
+    return "".join(_MARKUP.get(char, char) for char in escape_controls(text))
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
-    r"""A Markdown table; ``|`` inside cells is escaped.
+    r"""A Markdown table; ``|`` inside cells is escaped, and a control character (a newline
+    would end the row) is written as its escape.
 
     Examples
     --------
@@ -52,7 +74,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     | 1 | x\|y |
     """
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", r"\|") for cell in cells) + " |"
+        return "| " + " | ".join(
+            escape_controls(cell).replace("|", r"\|") for cell in cells
+        ) + " |"
 
     return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
 
@@ -134,9 +158,10 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
                         title: str | None = None) -> str:
     """Counted against derived as a Markdown table, with what was run and the verdict."""
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
+    rows = [[escape(cell) for cell in row] for row in verification_rows(results, lang)]
     return "\n\n".join([
-        verification_title(results, lang, seed, title),
-        table(header, verification_rows(results, lang)),
+        verification_title(results, lang, seed, None if title is None else escape(title)),
+        table(header, rows),
         f"**{verification_summary(results, lang)}**",
     ]) + "\n"
 
@@ -145,7 +170,8 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     """A network's totals (formula and value) and, if asked, one table row per layer."""
     check_language(lang)
     lines = [
-        f"**{report.title}**: {message('net.input', lang, shape=shape_text(report.input_shape))}",
+        f"**{escape(report.title)}**: "
+        f"{message('net.input', lang, shape=shape_text(report.input_shape))}",
         "",
         message("net.convention", lang, name=report.convention, description=report.description),
         "",
@@ -166,7 +192,9 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
             [[labels[name], str(total.value)] for name, total in report.totals.items()],
         ))
     if report.layers:
-        lines += ["", table(network_header(lang), network_rows(report, lang))]
+        lines += ["", table(network_header(lang), [
+            [escape(name), escape(kind), *rest] for name, kind, *rest in network_rows(report, lang)
+        ])]
     return "\n".join(lines) + "\n"
 
 
@@ -195,7 +223,7 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     """
     check_language(lang)
     base = comparison.line(comparison.baseline)
-    title = message("conventions.title", lang, title=comparison.title,
+    title = message("conventions.title", lang, title=escape(comparison.title),
                     shape=shape_text(comparison.input_shape), baseline=comparison.baseline)
     parts = [f"**{title}**", table(
         [message(key, lang) for key in ("conventions.convention", "value",
@@ -209,7 +237,7 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
         parts.append(table(
             [message("kind", lang), line.name, comparison.baseline,
              message("conventions.difference", lang), message("conventions.reason", lang)],
-            [[d.kind, str(d.value), str(d.baseline), signed_text(d.value - d.baseline), d.reason]
+            [[escape(d.kind), str(d.value), str(d.baseline), signed_text(d.value - d.baseline), d.reason]
              for d in line.differences],
         ))
     return "\n\n".join(parts) + "\n"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from symconv.derive import Cost, register_markdown
 from symconv.networks.rows import rows
 from symconv.render.formula import LATEX, formula
-from symconv.render.markdown import table
+from symconv.render.markdown import escape, table
 from symconv.render.text import shape_text
 
 __all__ = ["cost_markdown"]
@@ -30,13 +30,17 @@ _QUANTITIES = ("mults", "adds", "params")
 
 
 def cost_markdown(result: Cost) -> str:
-    """One row per layer (dotted names) and a total row; formulas as ``$...$`` math."""
+    """One row per layer (dotted names) and a total row; formulas as ``$...$`` math.
+
+    Names and kinds are escaped (:func:`symconv.render.markdown.escape`): a layer's name is the
+    user's, and may hold HTML or Markdown.
+    """
     body = [
-        [row.name, row.kind, shape_text(row.input_shape), shape_text(row.output_shape),
+        [escape(row.name), escape(row.kind), shape_text(row.input_shape), shape_text(row.output_shape),
          *(f"${formula(getattr(row, name), style=LATEX)}$" for name in _QUANTITIES)]
         for row in rows(result)
     ]
-    body.append(["**total**", result.kind, shape_text(result.input_shape),
+    body.append(["**total**", escape(result.kind), shape_text(result.input_shape),
                  shape_text(result.output_shape),
                  *(f"${formula(getattr(result, name), style=LATEX)}$" for name in _QUANTITIES)])
     return table(["layer", "kind", "input", "output", *_QUANTITIES], body)
