@@ -8,7 +8,10 @@ Prints the median time to derive the symbolic cost (and the ``ops`` count) of sy
 of 100, 200 and 500 layers — depthwise separable blocks on ``(H, W, M)`` with every size a
 symbol, a depthwise and a pointwise layer each — with the ratio of each time to the
 100-layer one (linear growth: about 2 and 5), then MobileNet V1 and V2 symbolic (``alpha``,
-``rho``) and numeric. SymPy's cache is cleared before every run. No assertion: the numbers go in the developers' notes.
+``rho``) and numeric, then issue 16's chain: ``n`` 3×3 convolutions ``8 → 8`` with a symbolic
+stride ``s`` and padding 1 on ``(H, W, 8)``, at 10, 20, 40 and 80 layers, with the ratio of each
+time to the 10-layer one (linear growth: about 2, 4 and 8; nested floors made it quadratic or
+worse). SymPy's cache is cleared before every run. No assertion: the numbers go in the developers' notes.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from collections.abc import Callable
 
 from sympy.core.cache import clear_cache
 
-from symconv import DepthwiseConv2d, PointwiseConv2d, Sequential, cost, count
+from symconv import Conv2d, DepthwiseConv2d, PointwiseConv2d, Sequential, cost, count
 from symconv.networks.zoo import mobilenet_v1, mobilenet_v2
-from symconv.symbols import H, M, W, alpha, k, rho
+from symconv.symbols import H, M, W, alpha, k, rho, s
 
 
 def synthetic(layers: int) -> Sequential:
@@ -35,6 +38,12 @@ def synthetic(layers: int) -> Sequential:
             ("pointwise", PointwiseConv2d(M, M)),
         )))
     return Sequential(*blocks)
+
+
+def strided_chain(layers: int) -> Sequential:
+    """``layers`` 3×3 convolutions ``8 → 8`` with the symbolic stride ``s`` and padding 1: each
+    output size holds the floors of every layer before it."""
+    return Sequential(*[Conv2d(8, 8, 3, stride=s, padding=1) for _ in range(layers)])
 
 
 def median_seconds(work: Callable[[], object], runs: int) -> float:
@@ -70,6 +79,14 @@ def main() -> None:
     }
     for name, work in cases.items():
         print(f"  {name:26} {median_seconds(work, runs):7.3f} s")
+
+    print("chain of convolutions with a symbolic stride s on (H, W, 8): cost")
+    base = None
+    for layers in (10, 20, 40, 80):
+        net = strided_chain(layers)
+        seconds = median_seconds(lambda net=net: cost(net, (H, W, 8)), runs)
+        base = base or seconds
+        print(f"  {layers:4d} layers  {seconds:7.3f} s   ratio to 10 layers {seconds / base:5.2f}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from symconv import (
     DepthwiseConv2d,
     DepthwiseSeparableConv2d,
     PointwiseConv2d,
+    Sequential,
     SymconvError,
     cost,
     ratio,
@@ -202,3 +203,29 @@ def test_repr_latex_is_math() -> None:
     text = cost(Conv2d(M, N, k), (H, W, M))._repr_latex_()
     assert text.startswith("$") and text.endswith("$")
     assert "k^{2}" in text
+
+
+CHAINS = [  # (kernel, padding, dilation) of every layer of a chain with a symbolic stride
+    (3, 1, 1),  # the floors collapse exactly: floor((H - 1)/s**n) + 1
+    (2, 0, 1),  # reach = floor(y) - 1 at every layer
+    (3, 0, 2),  # dilated
+    (1, 0, 1),  # 1×1: reach = floor(y)
+    (5, 1, 1),  # shrinks
+]
+
+
+@pytest.mark.parametrize(("kernel", "padding", "dilation"), CHAINS)
+def test_a_chain_with_a_symbolic_stride_gives_each_layers_output_size(
+    kernel: int, padding: int, dilation: int
+) -> None:
+    # The symbolic output size after four layers, at numbers, against the size worked out one
+    # layer at a time with Python's integer division (H_o = (H + 2p - d(k - 1) - 1) // s + 1).
+    chain = [Conv2d(2, 2, kernel, stride=s, padding=padding, dilation=dilation)] * 4
+    symbolic = cost(Sequential(*chain), (H, W, 2)).output_shape
+    for height, width, step in ((97, 64, 2), (500, 400, 3), (1000, 700, 4), (40, 39, 1)):
+        sizes = [height, width]
+        for _ in chain:
+            sizes = [(size + 2 * padding - dilation * (kernel - 1) - 1) // step + 1
+                     for size in sizes]
+            assert min(sizes) >= 1
+        assert [int(size.subs({H: height, W: width, s: step})) for size in symbolic[:2]] == sizes

@@ -28,7 +28,7 @@ from symconv.layers.linear import Flatten, Linear
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.sizes import Size, as_size
 
-__all__ = ["conv_output_size", "transposed_output_size", "output_spatial", "check_input_shape", "axis_name", "AXIS_NAMES"]
+__all__ = ["conv_output_size", "floor_div", "transposed_output_size", "output_spatial", "check_input_shape", "axis_name", "AXIS_NAMES"]
 
 
 _Spatial = tuple[sympy.Expr, ...]
@@ -54,7 +54,67 @@ def conv_output_size(
     reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
     if stride == 1:  # reach is a whole number already; SymPy's floor of a long sum is slow
         return reach + 1
-    return sympy.floor(reach / _expr(stride)) + 1
+    return floor_div(reach, _expr(stride)) + 1
+
+
+def _is_whole(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` is an integer by its form alone: integers, integer symbols, floors, and
+    sums, products and non-negative integer powers of those (a sufficient condition that asks
+    nothing of SymPy's assumptions, which walk the whole expression)."""
+    if expr.is_Integer or isinstance(expr, (sympy.floor, sympy.ceiling)):
+        return True
+    if expr.is_Symbol:
+        return bool(expr.is_integer)
+    if expr.is_Add or expr.is_Mul:
+        return all(_is_whole(arg) for arg in expr.args)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        return bool(exponent.is_Integer and exponent >= 0 and _is_whole(base))
+    return False
+
+
+def floor_div(reach: sympy.Expr, stride: sympy.Expr) -> sympy.Expr:
+    """``floor(reach / stride)``, built in time that does not grow with a chain of layers.
+
+    After a symbolic stride an output size holds a floor, and so does the next layer's reach:
+    ``floor(y) + c`` with ``c`` whole. For a positive integer stride ``floor(floor(y + c)/s)
+    = floor((y + c)/s)``, so the floors collapse into one, over a flat argument: a chain of
+    stride-``s`` layers gives ``floor((H - 1)/s**n) + 1`` rather than ``n`` nested floors
+    (SymPy's ``floor`` asks questions of its whole argument, and ordering the factors of a cost
+    compares the nests, which made a chain quadratic or worse in its length). A reach of any
+    other form with floors in it gets the one simplification SymPy would make there, whole terms
+    moved out (``floor(x + n) = floor(x) + n``, whole by their form, :func:`_is_whole`), the
+    rest kept as an unevaluated ``floor``; a reach without floors is left to SymPy.
+
+    Examples
+    --------
+    >>> from symconv.symbols import H, s
+    >>> floor_div(H - 3, sympy.Integer(2))
+    floor(H/2 - 3/2)
+    >>> floor_div(sympy.floor((H - 1) / s), s)
+    floor((H - 1)/s**2)
+    >>> floor_div(sympy.floor((H - 1) / s) + 1, s)
+    floor((H + s - 1)/s**2)
+    >>> floor_div(sympy.Integer(7), sympy.Integer(2))
+    3
+    """
+    terms = sympy.Add.make_args(reach)
+    floors = [term for term in terms if isinstance(term, sympy.floor)]
+    if not floors:
+        return sympy.floor(reach / stride)
+    rest = [term for term in terms if not isinstance(term, sympy.floor)]
+    if (len(floors) == 1 and stride.is_integer and stride.is_positive
+            and all(_is_whole(term) for term in rest)):
+        inner = floors[0].args[0] + sympy.Add(*rest)
+        if not inner.has(sympy.floor):
+            return sympy.floor(sympy.together(inner / stride))
+    whole: list[sympy.Expr] = []
+    fractional: list[sympy.Expr] = []
+    for term in sympy.Add.make_args(reach / stride):
+        (whole if _is_whole(term) else fractional).append(term)
+    if not fractional:
+        return sympy.Add(*whole)
+    return sympy.Add(*whole, sympy.floor(sympy.Add(*fractional), evaluate=False))
 
 
 def transposed_output_size(
@@ -81,6 +141,23 @@ def axis_name(dims: int, axis: int) -> str:
 
 
 
+def _definitely(size: sympy.Expr, relation: str, bound: int) -> bool:
+    """Whether ``size < bound`` (``relation`` is ``"<"``) is definitely true.
+
+    A size holding the floors of earlier stages (after a symbolic stride) is not asked: SymPy
+    decides such a relation by walking the whole nest of floors, which made a chain of layers
+    quadratic or worse, and with free symbols in it the answer is "undecidable" in practice.
+    Such a condition is accepted, as every undecidable one is, and checked when numbers are
+    given (by :func:`symconv.cost` with concrete sizes, or by ``Cost.subs``).
+    """
+    assert relation == "<"
+    if size.is_Integer:
+        return bool(size < bound)
+    if size.has(sympy.floor, sympy.ceiling):
+        return False
+    return (size < bound) is sympy.true
+
+
 @functools.singledispatch
 def output_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
     """The spatial output sizes of a single layer (registered per layer family)."""
@@ -95,7 +172,7 @@ def _(layer: ConvNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr,
         zip(input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     ):
         reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
-        if (reach < 0) is sympy.true:
+        if _definitely(reach, "<", 0):
             span = _expr(dilation) * (_expr(kernel) - 1) + 1
             room = _expr(size) + 2 * _expr(padding)
             raise SymconvError(
@@ -116,7 +193,7 @@ def _(layer: ConvTransposeNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sy
             layer.output_padding)
     ):
         out = transposed_output_size(size, kernel, stride, padding, dilation, extra)
-        if (out < 1) is sympy.true:
+        if _definitely(out, "<", 1):
             raise SymconvError(
                 f"padding={padding} crops the whole output along {axis_name(dims, axis)} "
                 f"(output size {out}); use padding of at most "
