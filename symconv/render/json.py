@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ import sympy
 from symconv.derive import Cost
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
-from symconv.symbols import LATEX_NAMES
+from symconv.symbols import LATEX_NAMES, d
 
 if TYPE_CHECKING:
     from symconv.networks.reconcile import ConventionComparison
@@ -30,18 +31,47 @@ if TYPE_CHECKING:
     from symconv.verify import Verification
 
 __all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
-           "render_verification", "render_network", "render_conventions"]
+           "render_verification", "render_network", "render_conventions", "dumps"]
 
 _QUANTITIES = ("mults", "adds", "params")
+#: The dilation is written ``{d}``: SymPy's LaTeX parser reads ``d \cdot`` as one differential.
+_NAMES = {**LATEX_NAMES, d: "{d}"}
+#: Characters that JSON allows raw but that must not reach a terminal raw (DEL, C1 controls,
+#: line separators, bidirectional controls) or that cannot be encoded (lone surrogates).
+_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def latex(expr: sympy.Expr) -> str:
     """SymPy's LaTeX of ``expr`` with symconv's symbol names (``H_{o}``, ``\\alpha``).
 
     Products are written with ``\\cdot`` so that SymPy's LaTeX parser reads them back as
-    products (``W_{o} \\left(M - 1\\right)`` would read as a function call).
+    products (``W_{o} \\left(M - 1\\right)`` would read as a function call), and the dilation
+    as ``{d}`` (``d \\cdot`` would read as a differential).
+
+    Examples
+    --------
+    >>> from symconv.symbols import d, k
+    >>> print(latex(d * (k - 1)))
+    {d} \\cdot \\left(k - 1\\right)
     """
-    return str(sympy.latex(expr, symbol_names=LATEX_NAMES, mul_symbol="dot"))
+    return str(sympy.latex(expr, symbol_names=_NAMES, mul_symbol="dot"))
+
+
+def dumps(report: object) -> str:
+    r"""``report`` as indented JSON, non-ASCII text as it is; ``json.loads`` gives it back exactly.
+
+    The few characters that JSON allows raw but a terminal must not receive (DEL, C1 controls,
+    line separators, bidirectional controls), and lone surrogates, are written as ``\uXXXX``.
+
+    Examples
+    --------
+    >>> print(dumps({"name": "卷积\x1b\x9b"}))
+    {
+      "name": "卷积\u001b\u009b"
+    }
+    """
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    return _RAW.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def formula_entry(general: sympy.Expr, value: object) -> dict[str, Any]:
@@ -80,7 +110,7 @@ def comparison_dict(result: Comparison) -> dict[str, Any]:
 
 def render_comparison(result: Comparison, lang: str = "en") -> str:
     """The comparison as one JSON object (``lang`` does not change JSON keys)."""
-    return json.dumps(comparison_dict(result), ensure_ascii=False, indent=2)
+    return dumps(comparison_dict(result))
 
 
 def _symbolic_entry(expr: sympy.Expr) -> dict[str, str]:
@@ -115,7 +145,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         report["stages"] = {name: _cost_dict(stage) for name, stage in general.cost.stages}
     if general.ratio is not None:
         report["ratio"] = {"mults": _symbolic_entry(general.ratio)}
-    return json.dumps(report, ensure_ascii=False, indent=2)
+    return dumps(report)
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
@@ -133,7 +163,7 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
         "ok": all(result.ok for result in results),
         "stages": [stage for result in results for stage in result.to_dict()["stages"]],
     }
-    return json.dumps(report, ensure_ascii=False, indent=2)
+    return dumps(report)
 
 
 def _number_or_formula(expr: sympy.Expr) -> int | str:
@@ -151,7 +181,7 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     >>> report["total"]["macs"]["value"], report["layers"][0]["name"]
     (568740352, 'conv1.conv')
     """
-    return json.dumps({
+    return dumps({
         "network": report.title,
         "input": [_number_or_formula(size) for size in report.input_shape],
         "convention": report.convention,
@@ -172,7 +202,7 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
             }
             for row in report.layers
         ],
-    }, ensure_ascii=False, indent=2)
+    })
 
 
 def render_conventions(comparison: ConventionComparison, lang: str = "en") -> str:
@@ -188,7 +218,7 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
     >>> [(c["name"], c["value"]) for c in report["conventions"] if c["name"] == "torchinfo"]
     [('torchinfo', 568763240)]
     """
-    return json.dumps({
+    return dumps({
         "network": comparison.title,
         "input": [_number_or_formula(size) for size in comparison.input_shape],
         "baseline": comparison.baseline,
@@ -198,4 +228,4 @@ def render_conventions(comparison: ConventionComparison, lang: str = "en") -> st
                               "reason": d.reason} for d in line.differences]}
             for line in comparison.lines
         ],
-    }, indent=2, ensure_ascii=False)
+    })
