@@ -7,8 +7,17 @@ reproducible and fast on two cores; ``dev`` draws many more, randomly, for local
 from __future__ import annotations
 
 import os
+import sys
+import types
 
 from hypothesis import settings
+
+# torchvision's PyPI wheel cannot register its compiled operators with the CPU torch wheel the
+# tests install, and then `import torchvision` raises RuntimeError, also inside ptflops, which
+# imports torchvision.ops when it can. The model definitions need none of those operators: see
+# tests/torchvision_models.py. Set before anything imports torchvision.
+sys.modules.setdefault("torchvision._meta_registrations",
+                       types.ModuleType("torchvision._meta_registrations"))
 
 settings.register_profile(
     "ci",

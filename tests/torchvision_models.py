@@ -5,8 +5,9 @@ torchvision's PyPI wheel is built against a CUDA torch: with the CPU wheel (``to
 kernels for torchvision's compiled operators (``nms``, ``roi_align``, ...) that cannot load.
 The model definitions in ``torchvision.models`` need none of those operators. So the tests
 install torchvision without its dependencies (``pip install --no-deps torchvision==0.28.0``, as
-``.ci/run`` does) and import it with that one module replaced by an empty one: every
-classification model builds and runs; detection models that call ``nms`` would not.
+``.ci/run`` does) and import it with that one module replaced by an empty one
+(``tests/conftest.py`` does it before any test runs: ptflops imports ``torchvision.ops`` too):
+every classification model builds and runs; detection models that call ``nms`` would not.
 
 :func:`models` returns ``torchvision.models`` or skips the calling test with the reason.
 """
