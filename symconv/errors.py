@@ -44,11 +44,12 @@ def escape_controls(text: str) -> str:
     return "".join(repr(char)[1:-1] if _hidden(char) else char for char in text)
 
 
-def shown(value: object, limit: int = 80) -> str:
+def shown(value: object, limit: int = 80, *, bare: bool = False) -> str:
     """A user's value as an error message shows it: repr-style, escaped, cut to ``limit``.
 
     Strings are quoted like ``repr`` (control characters escaped); anything longer than
-    ``limit`` characters is cut, and the message says how much was left out.
+    ``limit`` characters is cut, and the message says how much was left out. With ``bare``, a
+    string that needs neither (printable, short) is written as it is, without quotes.
 
     Examples
     --------
@@ -58,7 +59,11 @@ def shown(value: object, limit: int = 80) -> str:
     'xxxxx'…(95 more characters)
     >>> print(shown(3))
     3
+    >>> print(shown("fr", bare=True), shown("f\\r", bare=True))
+    fr 'f\\r'
     """
+    if bare and isinstance(value, str) and len(value) <= limit and value.isprintable():
+        return value
     text = value if isinstance(value, str) else repr(value)
     rest = len(text) - limit
     if rest > 0:

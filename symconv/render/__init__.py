@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, shown
 
 __all__ = ["FORMATS", "renderer"]
 
@@ -38,5 +38,5 @@ FORMATS: dict[str, str] = {
 def renderer(name: str) -> ModuleType:
     """The module that renders format ``name``."""
     if name not in FORMATS:
-        raise SymconvError(f"--format {name} is not known; choose one of: {', '.join(FORMATS)}")
+        raise SymconvError(f"--format {shown(name, bare=True)} is not known; choose one of: {', '.join(FORMATS)}")
     return importlib.import_module(FORMATS[name])

@@ -15,7 +15,7 @@ symconv.errors.SymconvError: --lang fr is not known; choose one of: en, zh
 
 from __future__ import annotations
 
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, shown
 
 __all__ = ["CATALOGUES", "LANGUAGES", "message", "check_language"]
 
@@ -188,7 +188,7 @@ LANGUAGES = tuple(CATALOGUES)
 def check_language(lang: str) -> str:
     """Return ``lang`` when a catalogue exists for it, else raise."""
     if lang not in CATALOGUES:
-        raise SymconvError(f"--lang {lang} is not known; choose one of: {', '.join(LANGUAGES)}")
+        raise SymconvError(f"--lang {shown(lang, bare=True)} is not known; choose one of: {', '.join(LANGUAGES)}")
     return lang
 
 

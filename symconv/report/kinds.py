@@ -23,7 +23,7 @@ import sympy
 
 from symconv import symbols as sym
 from symconv.derive import Cost, cost, in_output_symbols, output_spatial, ratio
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, shown
 from symconv.layers import (
     Composite,
     Conv1d,
@@ -115,9 +115,9 @@ def derive_kind(kind: str, *, bias: bool = False, dims: int = 2) -> GeneralFormu
     L_o*M*N*k
     """
     if kind not in KINDS:
-        raise SymconvError(f"unknown kind {kind!r}; choose one of: {', '.join(KINDS)}")
+        raise SymconvError(f"unknown kind {shown(kind)}; choose one of: {', '.join(KINDS)}")
     if dims not in INPUT_SYMBOLS:
-        raise SymconvError(f"dims={dims!r} must be 1, 2 or 3 (spatial axes)")
+        raise SymconvError(f"dims={shown(dims)} must be 1, 2 or 3 (spatial axes)")
     layer = KINDS[kind](bias, dims)
     shape = (*INPUT_SYMBOLS[dims], sym.M)
     first = layer.stages[0][1] if isinstance(layer, Composite) else layer
