@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,13 @@ def test_diagram_bad_arguments_write_nothing(tmp_path: Path, capsys: pytest.Capt
     assert list(tmp_path.iterdir()) == []
 
 
-def test_diagram_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["diagram", *FOUNDING, "--out-dir", str(tmp_path / "nope")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+def test_diagram_creates_a_missing_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    # the README's example, in a fresh folder
+    assert main(["diagram", "--input", "7x7x3", "--out-channels", "64", "--kernel", "3",
+                 "--out-dir", "figs/"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "figs/standard.svg", "figs/depthwise.svg", "figs/pointwise.svg"]
+    assert sorted(os.listdir(tmp_path / "figs")) == ["depthwise.svg", "pointwise.svg", "standard.svg"]

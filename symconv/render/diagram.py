@@ -37,6 +37,7 @@ import math
 import os
 import pathlib
 import secrets
+import stat
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from typing import Any
 import sympy
 
 from symconv.derive import Cost, cost
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, shown
 from symconv.layers import Conv2d, DepthwiseSeparableConv2d
 from symconv.render.catalogue import CATALOGUES
 
@@ -579,16 +580,64 @@ def _draw(figure: _Figure, figure_class: Any, patches: Any, colors: Any, measure
 
 
 def _check_out_dir(out_dir: object) -> pathlib.Path:
+    """``out_dir`` as a path, refused when empty or when something else than a directory stands
+    there; it need not exist yet (see :func:`_make_out_dir`)."""
     if not isinstance(out_dir, (str, os.PathLike)):
-        raise SymconvError(f"out_dir={out_dir!r} must be a path to a directory")
-    path = pathlib.Path(out_dir)
-    if not path.exists():
-        raise SymconvError(f"out_dir={str(path)!r} does not exist; create it first (mkdir -p)")
-    if not path.is_dir():
-        raise SymconvError(f"out_dir={str(path)!r} is not a directory; give a directory")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise SymconvError(f"out_dir={str(path)!r} is not writable; choose another directory")
+        raise SymconvError(f"out_dir={shown(out_dir)} must be a path to a directory")
+    text = os.fsdecode(os.fspath(out_dir))
+    if not text.strip():
+        raise SymconvError(f"out_dir={shown(text)} is empty; give a directory, like 'figs'")
+    path = pathlib.Path(text)
+    try:
+        if path.exists() and not path.is_dir():
+            raise SymconvError(f"out_dir={shown(text)} is not a directory; give a directory")
+    except OSError as error:  # a name too long, a component that is not a directory, ...
+        raise SymconvError(f"out_dir={shown(text)}: {error.strerror}; choose another directory") \
+            from None
     return path
+
+
+def _make_out_dir(path: pathlib.Path) -> list[pathlib.Path]:
+    """Create ``path`` and its missing parents, as ``mkdir -p`` does; return those created,
+    outermost first, so that a failure can remove them again."""
+    missing = []
+    try:
+        for directory in (path, *path.parents):
+            if directory.exists():
+                break
+            missing.append(directory)
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        for directory in missing:  # innermost first: the parents made before the failure
+            _remove(directory, directory=True)
+        raise SymconvError(f"out_dir={shown(str(path))} cannot be created ({error.strerror}); "
+                           "choose another directory") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        for directory in missing:
+            _remove(directory, directory=True)
+        raise SymconvError(f"out_dir={shown(str(path))} is not writable; choose another directory")
+    return missing[::-1]
+
+
+def _check_target(final: pathlib.Path) -> None:
+    """Refuse to replace what is not a figure of ours: a directory, a special file, or a file
+    made read-only (which says: keep it). A writable file of the same name is replaced."""
+    try:
+        status = final.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise SymconvError(f"{shown(str(final))} cannot be checked ({error.strerror}); choose "
+                           "another out_dir") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise SymconvError(f"{shown(str(final))} is a directory; move it away or choose another "
+                           "out_dir (nothing was written)")
+    if not (stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode)):
+        raise SymconvError(f"{shown(str(final))} is not a regular file; move it away or choose "
+                           "another out_dir (nothing was written)")
+    if stat.S_ISREG(status.st_mode) and not status.st_mode & stat.S_IWUSR:
+        raise SymconvError(f"{shown(str(final))} is read-only; make it writable (chmod u+w) to "
+                           "have it replaced, or choose another out_dir (nothing was written)")
 
 
 def _check_choice(value: object, name: str, choices: Sequence[str]) -> str:
@@ -636,25 +685,42 @@ def _temporary(final: pathlib.Path) -> pathlib.Path:
             continue
         except OSError as error:
             raise SymconvError(
-                f"out_dir={str(final.parent)!r} is not writable ({error.strerror}); "
+                f"out_dir={shown(str(final.parent))} is not writable ({error.strerror}); "
                 "choose another directory"
-            ) from error
+            ) from None
         return path
-    raise SymconvError(f"out_dir={str(final.parent)!r}: no free temporary name; clean it up")
+    raise SymconvError(f"out_dir={shown(str(final.parent))}: no free temporary name; clean it up")
+
+
+def _remove(path: pathlib.Path, directory: bool = False) -> None:
+    """Remove a temporary file or a directory we created; what cannot be removed stays."""
+    with contextlib.suppress(OSError):
+        if directory:
+            path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
-def _pending(out_dir: pathlib.Path) -> Iterator[list[tuple[pathlib.Path, pathlib.Path]]]:
-    """Collect ``(temporary, final)`` paths; rename them all on success, remove them on failure."""
+def _pending(created: list[pathlib.Path]) -> Iterator[list[tuple[pathlib.Path, pathlib.Path]]]:
+    """Collect ``(temporary, final)`` paths; when the block succeeds rename them all, and on any
+    failure remove every temporary file and the directories ``created`` (if still empty)."""
     pending: list[tuple[pathlib.Path, pathlib.Path]] = []
     try:
         yield pending
+        for done, (temporary, final) in enumerate(pending):
+            try:
+                os.replace(temporary, final)
+            except OSError as error:  # checked before drawing: only a race gets here
+                replaced = ", ".join(str(final) for _, final in pending[:done]) or "none"
+                raise SymconvError(f"{shown(str(final))} could not be replaced "
+                                   f"({error.strerror}); replaced before it: {replaced}") from None
     except BaseException:
         for temporary, _ in pending:
-            temporary.unlink(missing_ok=True)
+            _remove(temporary)
+        for directory in reversed(created):
+            _remove(directory, directory=True)
         raise
-    for temporary, final in pending:
-        os.replace(temporary, final)
 
 
 def draw_separable_stages(
@@ -687,7 +753,9 @@ def draw_separable_stages(
         As for :class:`symconv.DepthwiseSeparableConv2d`: an int or one per axis ``(h, w)``;
         stride, padding and dilation belong to the depthwise stage.
     out_dir
-        An existing, writable directory. Files of the same names are replaced.
+        A directory, created with its parents when missing. Writable files of the same names
+        are replaced; a directory, a special file or a read-only file standing there is refused
+        before anything is written.
     image
         ``"svg"`` (text kept as text), ``"png"`` or ``"pdf"``.
     lang
@@ -701,10 +769,13 @@ def draw_separable_stages(
     Raises
     ------
     SymconvError
-        For an ``out_dir`` that is missing, not a directory or not writable, an unknown image
-        format or language, sizes that do not fit together, symbolic sizes, and when matplotlib
-        is not installed. Nothing is written then: files are drawn to temporary names in
-        ``out_dir`` and renamed only when all three are done.
+        For an ``out_dir`` that is empty, not a directory, cannot be created or is not writable,
+        a target that must not be replaced (above), a file that cannot be written (a full
+        disk), an unknown image format or language, sizes that do not fit together, symbolic
+        sizes, and when matplotlib is not installed. Nothing is left behind then: every target
+        is checked first, files are drawn to temporary names in ``out_dir`` and renamed only
+        when all three are done, and on a failure the temporary files and the directories
+        created are removed.
 
     Examples
     --------
@@ -729,6 +800,9 @@ def draw_separable_stages(
     lang = _check_choice(lang, "lang", LANGUAGES)
     directory = _check_out_dir(out_dir)
     stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation)
+    finals = [directory / f"{stage}.{image}" for stage in STAGES]
+    for final in finals:
+        _check_target(final)
     try:
         import matplotlib
     except ImportError as error:
@@ -749,14 +823,16 @@ def draw_separable_stages(
         "axes.unicode_minus": False,
     }
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[image]
-    paths = []
-    with _pending(directory) as pending, matplotlib.rc_context(style), _quiet_fonts():
+    created = _make_out_dir(directory)
+    with _pending(created) as pending, matplotlib.rc_context(style), _quiet_fonts():
         measure = _measurer(font_manager, textpath)
-        for figure in _figures(stages, lang):
-            final = directory / f"{figure.stage}.{image}"
+        for figure, final in zip(_figures(stages, lang), finals):
             temporary = _temporary(final)
             pending.append((temporary, final))
             drawn = _draw(figure, Figure, patches, colors, measure)
-            drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
-            paths.append(final)
-    return paths
+            try:
+                drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
+            except OSError as error:  # a full disk, a quota
+                raise SymconvError(f"{shown(str(final))} could not be written "
+                                   f"({error.strerror}); nothing was written") from None
+    return finals
