@@ -30,7 +30,7 @@ import sympy
 
 from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
-from symconv.execute import Counts, Execution, execute
+from symconv.execute import Counts, Execution, budget, execute
 from symconv.layers import Layer
 
 __all__ = ["StageCheck", "Verification", "verify"]
@@ -194,7 +194,8 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
     return tuple(int(size) for size in input_shape)
 
 
-def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0) -> Verification:
+def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
+           max_memory: int | None = None, max_operations: int | None = None) -> Verification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
     Parameters
@@ -209,6 +210,11 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         The input is ``numpy.random.default_rng(seed).standard_normal(input_shape)`` and the
         parameters and buffers those of ``execute(layer, x, seed=seed)``, so that a run can be
         repeated.
+    max_memory
+        Bytes the run may take, the random input included (estimated before anything is
+        allocated, see :mod:`symconv.execute.budget`); ``None``: half the memory available now.
+    max_operations
+        Scalar operations the run may do; ``None``: 10¹¹ (the fast executor's default).
 
     Returns
     -------
@@ -222,7 +228,14 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     Raises
     ------
     SymconvError
-        For symbolic sizes and input shapes that do not fit the layer.
+        For symbolic sizes, input shapes that do not fit the layer, and runs estimated above
+        ``max_memory`` or ``max_operations``, refused before they start:
+
+        >>> from symconv import Conv2d
+        >>> verify(Conv2d(512, 64, 3), (100000, 100000, 512), max_memory=2**30)
+        Traceback (most recent call last):
+        ...
+        symconv.errors.SymconvError: this run would need about ... TiB of memory (input 37.3 TiB, ...) but the limit is 1.0 GiB (max_memory=1073741824); use a smaller input, or pass max_memory=<bytes> (on the command line --max-memory) to allow more
 
     Examples
     --------
@@ -254,8 +267,10 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     """
     shape = _input_shape(layer, input_shape)
     derived = cost(layer, shape)
+    limits = {"max_memory": max_memory, "max_operations": max_operations}
+    budget.check(layer, shape, "fast", **limits)    # before drawing the input
     x = np.random.default_rng(seed).standard_normal(shape)
-    run = execute(layer, x, seed=seed)
+    run = execute(layer, x, seed=seed, **limits)
     checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     return Verification(
         ok=same and all(check.match for check in checks),

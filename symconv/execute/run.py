@@ -12,6 +12,7 @@ import numpy as np
 import sympy
 
 from symconv.errors import SymconvError
+from symconv.execute import budget
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (
     _RUNNERS,
@@ -311,6 +312,8 @@ def execute(
     seed: int = 0,
     method: Method = "fast",
     count: bool = True,
+    max_memory: int | None = None,
+    max_operations: int | None = None,
 ) -> Execution:
     """Run a layer on a concrete input and count the operations it performs.
 
@@ -342,6 +345,15 @@ def execute(
     count
         With ``False`` nothing is counted (``.counts`` is ``None``): for measuring the cost of
         counting.
+    max_memory
+        Bytes the run may take beyond the input (its outputs, parameters, buffers and scratch,
+        estimated before it starts by :func:`symconv.execute.budget.estimate`); ``None``: half
+        the memory available now. A run estimated above it is refused before it allocates
+        anything.
+    max_operations
+        Scalar operations the run may do; ``None``: 5·10⁷ for ``method="reference"``, 10¹¹ for
+        ``"fast"``. The fast executor also refuses kernels of more than 10⁵ offsets in all (it
+        loops over them in Python). See :mod:`symconv.execute.budget`.
 
     Returns
     -------
@@ -352,8 +364,9 @@ def execute(
     Raises
     ------
     SymconvError
-        For symbolic sizes, an input of the wrong rank, channels or size, parameters or
-        buffers of the wrong keys or shapes, or a residual block that changes the shape.
+        For symbolic sizes, an input of the wrong rank, channels or size, complex or masked
+        values, parameters or buffers of the wrong keys or shapes, a residual block that
+        changes the shape, or a run above ``max_memory`` or ``max_operations``.
 
     Examples
     --------
@@ -381,5 +394,7 @@ def execute(
         raise SymconvError(f"seed={seed!r} must be an int")
     _check_concrete(layer)
     array = _check_input(layer, x)
+    budget.check(layer, array.shape, method, max_memory=max_memory,
+                 max_operations=max_operations, input_allocated=True)
     return _run(layer, array, {"params": params, "buffers": buffers},
                 np.random.default_rng(seed), method, count, ())
