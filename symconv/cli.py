@@ -26,7 +26,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 from symconv.errors import SymconvError
 
@@ -39,6 +39,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise SymconvError(message)
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        """As argparse's (``--help``, ``--version``), without ignoring a failed write."""
+        if message:
+            try:
+                (file or sys.stderr).write(message)
+            except OSError as error:
+                raise _OutputError(error) from None
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,

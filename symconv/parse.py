@@ -74,7 +74,7 @@ def _integer(text: str, option: str, whole: str, minimum: int) -> int:
     if not _INTEGER.fullmatch(text):
         hint = "a whole number" if text else "a number between the separators"
         raise SymconvError(
-            f"{option} {_shown(whole)}: {_shown(text)!r} is not {hint}; write sizes like 7x7x3"
+            f"{option} {_shown(whole)}: '{_shown(text)}' is not {hint}; write sizes like 7x7x3"
         )
     if len(text.lstrip("0")) > MAX_DIGITS:
         raise SymconvError(
@@ -167,7 +167,7 @@ def parse_multiplier(text: str, option: str) -> Fraction:
         raise _empty(option, "0.75 or 3/4")
     match = _MULTIPLIER.fullmatch(text)
     if not match:
-        raise SymconvError(f"{option} {_shown(text)!r} is not a number; write it like 0.75 or 3/4")
+        raise SymconvError(f"{option} '{_shown(text)}' is not a number; write it like 0.75 or 3/4")
     if any(len(part.lstrip("0")) > MAX_DIGITS for part in match.groups() if part):
         raise SymconvError(f"{option} {_shown(text)} has too many digits; numbers here have at "
                            f"most {MAX_DIGITS} digits on each side of the point or slash")
