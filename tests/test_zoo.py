@@ -9,15 +9,19 @@ TF-slim checkpoint tables by the same authors (``research/slim/nets/mobilenet_v1
 from __future__ import annotations
 
 import fractions
+import functools
+import itertools
 import math
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from symconv import SymconvError, cost, count
+from symconv import Cost, SymconvError, cost, count
 from symconv.networks.conventions import breakdown
 from symconv.networks.rows import rows
-from symconv.networks.zoo import NETWORKS, mobilenet_v1, mobilenet_v2, network
+from symconv.networks.zoo import NETWORKS, approximation_errors, mobilenet_v1, mobilenet_v2, network
 from symconv.networks.zoo.mobilenet_v2 import make_divisible
 from symconv.symbols import alpha, rho
 
@@ -208,6 +212,11 @@ def test_multipliers_are_exact() -> None:
         (lambda: mobilenet_v2(resolution=0), "resolution=0 must be positive"),
         (lambda: mobilenet_v2(resolution=100.5), "resolution=100.5 must be a whole number"),
         (lambda: network("resnet50"), "network='resnet50' is unknown; use one of mobilenet_v1, mobilenet_v2"),
+        (lambda: mobilenet_v2(alpha, rounding="round"), "rounding='round' is unknown; use 'exact'"),
+        (lambda: mobilenet_v1(rounding=True), "rounding=True is unknown"),  # type: ignore[arg-type]
+        (lambda: mobilenet_v1(0.3, rounding="none"), "alpha=3/10 gives conv1 3/10·32 = 48/5 channels, not a whole"),
+        (lambda: mobilenet_v2(F(1, 16), rounding="none"), "alpha=1/16 gives block2 1/16·24 = 3/2 channels"),
+        (lambda: approximation_errors("resnet50"), "network='resnet50' is unknown"),
     ],
 )
 def test_bad_input(make: object, message: str) -> None:
@@ -218,3 +227,193 @@ def test_bad_input(make: object, message: str) -> None:
 def test_network_registry() -> None:
     assert set(NETWORKS) == {"mobilenet_v1", "mobilenet_v2"}
     assert network("mobilenet_v1", F(1, 2), resolution=128) == mobilenet_v1(F(1, 2), resolution=128)
+
+
+# Issue 10: formulas in alpha that are exact at every alpha (rounding="exact"), beside the smooth
+# polynomial (rounding="none"). The oracle is the reference implementations' rule, written again
+# here in plain Python with exact Fractions — torchvision's ``_make_divisible``
+# (torchvision/models/_utils.py; TF-slim's ``_make_divisible`` is the same) and the channel
+# plan of ``torchvision.models.MobileNetV2.__init__`` — never symconv's code.
+V2_TABLE_2 = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+              (6, 160, 3, 2), (6, 320, 1, 1)]
+QUANTITIES = ("mults", "adds", "divs", "comparisons", "params")
+
+
+def torchvision_make_divisible(v: F, divisor: int = 8) -> int:
+    new_v = max(divisor, int(v + F(divisor, 2)) // divisor * divisor)
+    if new_v < F(9, 10) * v:
+        new_v += divisor
+    return new_v
+
+
+def torchvision_v2_plan(width: F) -> tuple[list[int], int]:
+    """Output channels of every convolution of MobileNetV2(width_mult=width) in order (its
+    Linear classifier as the last, 1000), and how many blocks add their input."""
+    channels = torchvision_make_divisible(32 * width)
+    plan, residuals = [channels], 0
+    for t, c, n, s in V2_TABLE_2:
+        out = torchvision_make_divisible(c * width)
+        for i in range(n):
+            hidden = channels * t
+            plan += ([hidden] if t != 1 else []) + [hidden, out]
+            residuals += (s if i == 0 else 1) == 1 and channels == out
+            channels = out
+    return [*plan, torchvision_make_divisible(1280 * max(F(1), width)), 1000], residuals
+
+
+def keras_v1_plan(width: F) -> list[int]:
+    """Output channels of every convolution of Keras' MobileNet(alpha=width): int(c * alpha)."""
+    plan = [int(32 * width)]
+    for out in (64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024):
+        plan += [plan[-1], int(out * width)]
+    return [*plan, 1000]
+
+
+def conv_channels(derived: Cost) -> list[int]:
+    return [int(row.output_shape[-1]) for row in rows(derived)
+            if row.kind in ("standard", "depthwise", "pointwise", "linear")]
+
+
+@functools.cache
+def exact_formula(name: str) -> Cost:
+    return cost(network(name, alpha, rounding="exact"))
+
+
+def at(formula: Cost, width: F) -> dict[str, sympy.Expr]:
+    return {kind: getattr(formula, kind).xreplace({alpha: sympy.Rational(width)})
+            for kind in QUANTITIES}
+
+
+def numeric(derived: Cost) -> dict[str, sympy.Expr]:
+    return {kind: getattr(derived, kind) for kind in QUANTITIES}
+
+
+# The largest alpha at which two consecutive V2 blocks with different c round to the same count
+# with stride 1, so that the network adds a residual the symbolic build cannot see (the
+# docstring of mobilenet_v2 states it).
+V2_RESIDUAL_BOUND = F(5, 18)
+V2_ALPHAS = [F(7, 5), F(13, 10), F(1), F(3, 4), F(1, 2), F(7, 20), F(2), F(3), F(1, 10), F(1, 4),
+             F(5, 18), F(3, 10), F(3, 5), F(1, 3), F(11, 10), F(641, 640), F(1, 1000)]
+
+
+@pytest.mark.parametrize("width", V2_ALPHAS)
+def test_mobilenet_v2_exact_formula_is_the_network_at_every_alpha(width: F) -> None:
+    plan, residuals = torchvision_v2_plan(width)
+    derived = cost(mobilenet_v2(width))
+    assert conv_channels(derived) == plan
+    assert sum(stage.kind == "residual" for _, stage in derived.stages) == residuals
+    formula, counted = at(exact_formula("mobilenet_v2"), width), numeric(derived)
+    for kind in ("mults", "divs", "comparisons", "params"):
+        assert formula[kind] == counted[kind], (width, kind)
+    # Additions: exact unless blocks with different c round to one count and add a residual
+    # (10 residual blocks otherwise, as at alpha = 1), which happens at alpha ≤ 5/18 only.
+    assert (formula["adds"] == counted["adds"]) == (residuals == 10), width
+    if width > V2_RESIDUAL_BOUND:
+        assert residuals == 10
+
+
+def test_mobilenet_v2_extra_residuals_stop_at_5_18() -> None:
+    # Every alpha at which a block's rounded count can change: c·alpha = 8m − 4 (nearest
+    # multiple) or 80m/9 (the 10% rule), and the midpoints between them, up to alpha = 3.
+    points = sorted({v / c for c in (16, 24, 32, 64, 96, 160, 320)
+                     for m in range(1, 130) for v in (F(8 * m - 4), F(80 * m, 9)) if v / c <= 3})
+    points += [(a + b) / 2 for a, b in itertools.pairwise(points)]
+    extra = [width for width in points if torchvision_v2_plan(width)[1] > 10]
+    assert max(extra) == V2_RESIDUAL_BOUND
+
+
+@settings(max_examples=15)
+@given(st.fractions(min_value=F(1, 50), max_value=F(5, 2), max_denominator=400))
+def test_mobilenet_v2_exact_formula_hypothesis(width: F) -> None:
+    derived = cost(mobilenet_v2(width))
+    assert conv_channels(derived) == torchvision_v2_plan(width)[0]
+    formula = exact_formula("mobilenet_v2")
+    assert count(formula, convention="macs").xreplace({alpha: sympy.Rational(width)}) == \
+        count(derived, convention="macs")
+    assert formula.params.xreplace({alpha: sympy.Rational(width)}) == derived.params
+
+
+@functools.cache
+def symbolic_make_divisible(channels: int) -> sympy.Expr:
+    return make_divisible(channels * alpha)
+
+
+@given(st.fractions(min_value=F(1, 100), max_value=F(5, 2), max_denominator=1000))
+def test_make_divisible_is_torchvisions_rule(width: F) -> None:
+    for c in (16, 24, 32, 64, 96, 160, 320, 1280):
+        assert make_divisible(sympy.Rational(c * width)) == torchvision_make_divisible(c * width)
+        assert symbolic_make_divisible(c).xreplace({alpha: sympy.Rational(width)}) == \
+            torchvision_make_divisible(c * width)
+
+
+@pytest.mark.parametrize("width", [F(1), F(3, 4), F(1, 2), F(1, 4), F(3, 10), F(1, 3), F(1, 32),
+                                   F(2), F(13, 10), F(99, 100)])
+def test_mobilenet_v1_exact_formula_is_the_network(width: F) -> None:
+    derived = cost(mobilenet_v1(width))
+    assert conv_channels(derived) == keras_v1_plan(width)
+    assert at(exact_formula("mobilenet_v1"), width) == numeric(derived)
+
+
+def test_polynomials_are_exact_only_where_rounding_changes_nothing() -> None:
+    v1 = count(mobilenet_v1(alpha), convention="macs")
+    for k in range(2, 41):  # alpha = k/64 from 1/32 to 5/8: exact iff 32·alpha is whole
+        width = F(k, 64)
+        exact = v1.xreplace({alpha: sympy.Rational(width)}) == count(mobilenet_v1(width), convention="macs")
+        assert exact == (k % 2 == 0), width
+    v2 = count(mobilenet_v2(alpha), convention="macs")
+    for k in range(1, 25):  # alpha = k/16 up to 3/2: exact at 1 only
+        width = F(k, 16)
+        exact = v2.xreplace({alpha: sympy.Rational(width)}) == count(mobilenet_v2(width), convention="macs")
+        assert exact == (width == 1), width
+
+
+def test_the_polynomial_is_the_unrounded_network() -> None:
+    # rounding="none" with a number builds the network of unrounded channels alpha·c; where they
+    # are all whole its count, derived with numbers, is the polynomial's value.
+    for name, width in [("mobilenet_v2", F(3, 4)), ("mobilenet_v2", F(1, 2)), ("mobilenet_v1", F(3, 8))]:
+        polynomial = cost(network(name, alpha))
+        unrounded = numeric(cost(network(name, width, rounding="none")))
+        assert {kind: getattr(polynomial, kind).xreplace({alpha: sympy.Rational(width)})
+                for kind in QUANTITIES} == unrounded
+    assert conv_channels(cost(mobilenet_v2(F(3, 4), rounding="none")))[:3] == [24, 24, 12]
+
+
+def test_approximation_errors() -> None:
+    # TF-slim's table: 209 million MACs for 0.75 MobileNet V2 (cut after the digits); the
+    # unrounded network (all alpha·c whole at 3/4) counts fewer than 180 million.
+    unrounded = count(mobilenet_v2(F(3, 4), rounding="none"), convention="macs")
+    assert unrounded < 180_000_000 and int(count(mobilenet_v2(F(3, 4)), convention="macs")) // 10**6 == 209
+    errors = approximation_errors("mobilenet_v2")
+    assert list(errors) == [sympy.Rational(a) for a in (F(7, 5), F(13, 10), 1, F(3, 4), F(1, 2), F(7, 20))]
+    assert errors[sympy.Rational(3, 4)] == sympy.Rational(int(unrounded), 209069792) - 1
+    assert errors[1] == 0 and all(error < 0 for width, error in errors.items() if width != 1)
+    assert max(abs(error) for error in errors.values()) > sympy.Rational(16, 100)
+    params = approximation_errors("mobilenet_v2", convention="params", alphas=[2])
+    assert params[2] < sympy.Rational(-18, 100)  # 1280 last channels kept: too few at alpha = 2
+    assert set(approximation_errors("mobilenet_v1").values()) == {0}  # 32·alpha whole for all
+    assert approximation_errors("mobilenet_v1", alphas=[0.3])[sympy.Rational(3, 10)] > 0
+
+
+def test_symbolic_default_is_the_polynomial_and_numbers_round() -> None:
+    assert mobilenet_v2(alpha) == mobilenet_v2(alpha, rounding="none")
+    assert mobilenet_v1(alpha, rho) == mobilenet_v1(alpha, rho, rounding="none")
+    assert mobilenet_v2(F(7, 20)) == mobilenet_v2(F(7, 20), rounding="exact")
+    assert mobilenet_v2(1, rounding="none") == mobilenet_v2(1)
+    assert mobilenet_v1(F(1, 2), rounding="none") == mobilenet_v1(F(1, 2))
+
+
+def test_torchvision_mobilenet_v2_has_the_zoos_channels() -> None:
+    # torchvision's own definition (skipped where it cannot be imported), at the paper's
+    # multipliers as floats, the way torchvision computes them.
+    from torchvision_models import models
+
+    torch = pytest.importorskip("torch")
+    tv = models()
+    for width in (1.4, 1.3, 1.0, 0.75, 0.5, 0.35, 0.1, 2.0):
+        with torch.device("meta"):  # shapes only: no weights drawn
+            model = tv.mobilenet_v2(width_mult=width)
+        channels = [module.out_channels for module in model.modules() if isinstance(module, torch.nn.Conv2d)]
+        assert [*channels, 1000] == conv_channels(cost(mobilenet_v2(width))), width
+        weights = sum(parameter.numel() for parameter in model.parameters())
+        assert weights == count(mobilenet_v2(width), convention="params")
+        assert weights == exact_formula("mobilenet_v2").params.xreplace({alpha: sympy.Rational(F(repr(width)))})
