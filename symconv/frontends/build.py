@@ -1,0 +1,158 @@
+"""From a recorded run (:class:`~symconv.frontends.trace.Trace`) to a symconv
+:class:`~symconv.layers.Graph`: :func:`build`.
+
+The layers come from the calls' hyperparameters, never from the shapes PyTorch recorded; the
+shapes are derived again by symconv's own arithmetic from the (possibly symbolic) input shape,
+and checked against every shape PyTorch produced at the sizes it ran at. A branch becomes a
+:class:`~symconv.layers.Reuse` stage, an addition an :class:`~symconv.layers.Add`.
+
+Examples
+--------
+>>> from symconv.frontends.trace import Call, Sum, Trace
+>>> from symconv.layers import Conv2d
+>>> run = Trace((Call("conv", Conv2d(4, 4, 3, padding=1), (-1,), (5, 5, 4)),
+...              Call("add", Sum("+"), (0, -1), (5, 5, 4))), output=1, refused=())
+>>> build([({}, run)], (5, 5, 4)).stages
+(('conv', Conv2d(...)), ('add', Add(other='input', spelling='+')))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from symconv.derive.derivation import _as_multiples
+from symconv.errors import SymconvError
+from symconv.frontends.trace import INPUT, Sum, Trace
+from symconv.layers import Add, Flatten, Graph, Layer, Reuse
+from symconv.layers.shapes import output_spatial
+from symconv.sizes import Size, product
+
+__all__ = ["build"]
+
+_Shape = tuple[sympy.Expr, ...]
+
+
+def _expr(size: Size) -> sympy.Expr:
+    return sympy.Integer(size) if isinstance(size, int) else size
+
+
+def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
+    if isinstance(layer, Flatten):
+        return (_expr(product(shape)),)
+    spatial = output_spatial(layer, shape[:-1])
+    return (*spatial, _expr(layer.out_channels_for(shape[-1])))
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A tensor while building: the stage that made it (``"input"``) and its shape."""
+
+    producer: str
+    shape: _Shape
+
+
+class _Builder:
+    """The stages of a :class:`~symconv.layers.Graph`, with a :class:`Reuse` wherever a stage
+    does not take the previous stage's output."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, Layer]] = []
+        self.names: set[str] = {"input"}
+        self.current = "input"
+
+    def _unique(self, name: str) -> str:
+        candidate, number = name, 2
+        while candidate in self.names:
+            candidate, number = f"{name}#{number}", number + 1
+        self.names.add(candidate)
+        return candidate
+
+    def feed(self, value: _Value) -> None:
+        if value.producer != self.current:
+            self.stages.append((self._unique(f"reuse:{value.producer}"),
+                                Reuse(value.producer, value.shape)))
+            self.current = value.producer
+
+    def emit(self, name: str, layer: Layer, value: _Value) -> _Value:
+        self.feed(value)
+        try:
+            shape = _next_shape(layer, value.shape)
+        except SymconvError as error:
+            raise SymconvError(f"from_torch: {name}: {error}") from None
+        self.names.add(name)
+        self.stages.append((name, layer))
+        self.current = name
+        return _Value(name, shape)
+
+    def add(self, name: str, spelling: str, first: _Value, second: _Value) -> _Value:
+        if len(first.shape) != len(second.shape) or any(
+            sympy.Eq(a, b) is sympy.false for a, b in zip(first.shape, second.shape)
+        ):
+            raise SymconvError(f"from_torch: {name} adds tensors of shapes {first.shape} and "
+                               f"{second.shape}; symconv adds tensors of one shape")
+        if second.producer == self.current:
+            first, second = second, first
+        self.feed(first)
+        self.names.add(name)
+        self.stages.append((name, Add(second.producer, spelling)))
+        self.current = name
+        return _Value(name, first.shape)
+
+
+def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shape, *,
+          size_multiple: int = 1) -> Graph:
+    """The symconv network of a model's recorded runs, on an input of channels-last ``shape``.
+
+    Parameters
+    ----------
+    runs
+        Each run recorded (of one structure, with no refused part), with the value of each
+        symbol of ``shape`` it ran at (``{}`` for a concrete ``shape``). The stages are the
+        first run's calls; every shape symconv derives must equal PyTorch's in every run.
+    shape
+        The input shape, channels last; symbolic sizes give formulas.
+    size_multiple
+        As :func:`~symconv.from_torch`'s.
+
+    Raises
+    ------
+    SymconvError
+        Where symconv's arithmetic gives another shape than PyTorch's, naming the stage.
+    """
+    # Symbolic sizes S as size_multiple·R while building (so Reuse shapes need no floor), the
+    # shapes recorded back in S: derive does the same with the carried input shape.
+    forward, back = _as_multiples(shape, size_multiple) if size_multiple != 1 else (shape, {})
+    builder = _Builder()
+    first = runs[0][1]
+    values: dict[int, _Value] = {INPUT: _Value("input", forward)}
+    for index, call in enumerate(first.calls):
+        sources = [values[source] for source in call.inputs]
+        if isinstance(call.op, Sum):
+            value = builder.add(call.name, call.op.spelling, sources[0], sources[1])
+        else:
+            value = builder.emit(call.name, call.op, sources[0])
+        _check(call.name, value.shape, back, [(at, run.calls[index].shape) for at, run in runs])
+        values[index] = value
+    builder.feed(values[first.output])
+    stages = [(name, Reuse(layer.source, tuple(_expr(size).xreplace(back) for size in layer.shape))
+               if isinstance(layer, Reuse) and back else layer) for name, layer in builder.stages]
+    return Graph(*stages, input_shape=shape, size_multiple=size_multiple)
+
+
+def _check(name: str, derived: _Shape, back: Mapping[sympy.Basic, sympy.Expr],
+           runs: Sequence[tuple[Mapping[sympy.Symbol, int], tuple[int, ...]]]) -> None:
+    """Raise unless ``derived`` is the shape PyTorch produced in each run."""
+    concrete = all(isinstance(size, sympy.Integer) for size in derived)
+    for at, ran in runs:
+        sizes = (tuple(int(size) for size in derived) if concrete else
+                 tuple(int(_expr(size).xreplace(back).subs(at)) for size in derived))
+        if sizes != ran:
+            where = ", ".join(f"{symbol}={value}" for symbol, value in at.items())
+            raise SymconvError(
+                f"from_torch: {name}: PyTorch made a tensor of shape {ran} (channels last)"
+                f"{' at ' + where if where else ''}, symconv's arithmetic gives {sizes}; "
+                "symconv cannot count this model faithfully"
+            )

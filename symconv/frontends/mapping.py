@@ -1,0 +1,254 @@
+"""What symconv makes of each PyTorch module and function that a traced model runs.
+
+One table per spelling: ``torch.nn`` module classes (:func:`module_layer`), and functions by
+their qualified name as the tracer sees them (:data:`FUNCTIONS`): ``torch.nn.functional.relu``
+(``F.relu``), ``torch.relu``, ``Tensor.relu`` (``x.relu()``), ``Tensor.add`` called as a method
+(``x.add(y)``) or by an operator (``x + y``), ... The spelling matters: ptflops counts
+``F.relu(x)`` and not ``torch.relu(x)``, ``torch.add(a, b)`` and not ``a + b``
+(``docs/conventions.md``), so the layer keeps it.
+
+Nothing here imports torch: modules are read by their class name and attributes.
+
+Examples
+--------
+>>> FUNCTIONS["torch.nn.functional.relu"]
+Function(role='layer', layer=Activation(function='relu', spelling='F'), spelling='')
+>>> FUNCTIONS["Tensor.add_"].role, FUNCTIONS["Tensor.add_"].spelling
+('add', '+')
+>>> refusal("GELU")
+'it evaluates erf, and symconv counts only mults, adds, divs and comparisons (Hardswish and Hardsigmoid are countable alternatives)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from symconv.layers import (
+    Activation,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+    Flatten,
+    GlobalAvgPool2d,
+    Layer,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+)
+
+__all__ = ["SUPPORTED_MODULES", "FUNCTIONS", "METADATA", "Function", "Unsupported", "module_layer",
+           "refusal", "is_leaf"]
+
+_CONVS: dict[str, Any] = {
+    "Conv1d": Conv1d, "Conv2d": Conv2d, "Conv3d": Conv3d,
+    "ConvTranspose1d": ConvTranspose1d, "ConvTranspose2d": ConvTranspose2d,
+    "ConvTranspose3d": ConvTranspose3d,
+}
+_ACTIVATION_MODULES = {"LeakyReLU": "leakyrelu", "Hardtanh": "hardtanh",
+                       "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid"}
+_DROPPED_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                              "FeatureAlphaDropout", "Identity"})
+#: The ``torch.nn`` module classes :func:`~symconv.from_torch` turns into symconv layers (or
+#: drops, as identities at inference).
+SUPPORTED_MODULES = frozenset({
+    *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
+    "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Sequential",
+})
+
+#: Activations that evaluate a transcendental function, which no symconv count covers.
+_TRANSCENDENTAL = {"sigmoid": "exp", "tanh": "tanh", "gelu": "erf", "silu": "exp",
+                   "elu": "exp", "selu": "exp", "celu": "exp", "mish": "tanh and exp",
+                   "softplus": "exp and log", "softmax": "exp", "log_softmax": "exp and log"}
+
+
+class Unsupported(Exception):
+    """A module or function symconv cannot count; the message says why."""
+
+
+def refusal(name: str) -> str:
+    """Why a module or function called ``name`` is not counted."""
+    function = _TRANSCENDENTAL.get(name.lower().rstrip("_"))
+    if function is None:
+        return "symconv has no layer for it"
+    return (f"it evaluates {function}, and symconv counts only mults, adds, divs and "
+            "comparisons (Hardswish and Hardsigmoid are countable alternatives)")
+
+
+@dataclass(frozen=True)
+class Function:
+    """What a function call is to symconv.
+
+    ``role`` is ``"layer"`` (``layer`` on the first argument), ``"add"`` (two tensors added,
+    written as ``spelling``: ``"+"`` or ``"torch.add"``), ``"flatten"`` (a reshape that must
+    flatten to ``(batch, features)``), ``"identity"`` (the first argument, unchanged) or
+    ``"dropout"`` (an identity when called with ``training=False``).
+    """
+
+    role: str
+    layer: Layer | None = None
+    spelling: str = ""
+
+
+def _functions() -> dict[str, Function]:
+    table: dict[str, Function] = {}
+    for name, kind in {"relu": "relu", "relu6": "relu6", "leaky_relu": "leakyrelu",
+                       "hardtanh": "hardtanh", "hardswish": "hardswish",
+                       "hardsigmoid": "hardsigmoid"}.items():
+        table[f"torch.nn.functional.{name}"] = Function("layer", Activation(kind, "F"))
+    for name in ("torch.relu", "torch.relu_", "Tensor.relu", "Tensor.relu_"):
+        table[name] = Function("layer", Activation("relu", "torch"))
+    # ptflops patches torch.add and the attribute torch.Tensor.add: a method call x.add(y)
+    # looks the attribute up, x + y and x += y (Tensor.add_) do not.
+    table["torch.add"] = Function("add", spelling="torch.add")
+    table["Tensor.add:method"] = Function("add", spelling="torch.add")
+    table["Tensor.add"] = Function("add", spelling="+")
+    table["Tensor.add_"] = Function("add", spelling="+")
+    for name in ("torch.flatten", "Tensor.flatten", "Tensor.view", "Tensor.reshape",
+                 "torch.reshape"):
+        table[name] = Function("flatten")
+    for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+                 "feature_alpha_dropout"):
+        table[f"torch.nn.functional.{name}"] = Function("dropout")
+    table["Tensor.contiguous"] = Function("identity")
+    return table
+
+
+#: Functions by qualified name (``Tensor.x`` for tensor methods and operators, ``torch.x``,
+#: ``torch.nn.functional.x``).
+FUNCTIONS = _functions()
+
+#: Calls that read a tensor's metadata or convert it, computing nothing symconv counts:
+#: ``x.size(0)``, ``x.shape``, ``x.dim()``, ``bool(...)``, ``torch._assert(...)``, ...
+METADATA = frozenset({
+    *(f"Tensor.{name}" for name in (
+        "size", "shape", "dim", "ndim", "ndimension", "numel", "nelement", "dtype", "device",
+        "layout", "is_cuda", "is_cpu", "is_meta", "is_sparse", "is_quantized", "is_leaf",
+        "requires_grad", "is_contiguous", "stride", "storage_offset", "element_size",
+        "is_floating_point", "is_complex", "is_signed", "get_device", "data_ptr", "names",
+        "__len__", "__bool__", "__int__", "__float__", "__index__", "item", "tolist",
+        "__repr__", "__str__", "__format__", "__hash__", "grad_fn", "_version")),
+    "torch._assert", "torch.is_tensor", "torch.numel", "torch.is_floating_point",
+    "torch.is_complex", "torch.is_grad_enabled",
+})
+
+
+def is_leaf(module: Any) -> bool:
+    """Whether ``module`` runs as one ``torch.nn`` layer: a class from ``torch.nn`` (not a
+    container) whose ``forward`` is its class's own, not replaced on the instance or the class."""
+    cls = type(module)
+    if not cls.__module__.startswith("torch.nn") or cls.__name__ in ("Sequential", "ModuleList",
+                                                                      "ModuleDict"):
+        return False
+    if "forward" in vars(module):
+        return False
+    forward = getattr(cls, "forward", None)
+    return str(getattr(forward, "__module__", "")).startswith("torch.nn")
+
+
+def _conv_padding(module: Any) -> object:
+    """The padding of an ``nn.Conv*d`` as symconv's layer takes it.
+
+    ``padding="same"`` / ``"valid"`` stays a string (the layer keeps it, and its kind ends in
+    it) when PyTorch passes it on to the convolution, which then runs
+    ``aten::_convolution_mode``: fvcore counts that op as 0. With a ``padding_mode`` other than
+    ``"zeros"`` the module pads the input itself (``F.pad``) and convolves with padding 0
+    (``aten::_convolution``, counted): the padding is then numbers, as written in numbers.
+    """
+    padding = module.padding
+    if isinstance(padding, str):
+        totals = [d * (k - 1) for k, d in zip(module.kernel_size, module.dilation)]
+        if padding == "same" and any(total % 2 for total in totals):
+            raise Unsupported("padding='same' pads unevenly here (an odd dilation·(kernel_size "
+                              "− 1)); symconv pads both sides alike: give padding as numbers")
+        if module.padding_mode == "zeros":
+            return padding
+        return tuple(total // 2 for total in totals) if padding == "same" else 0
+    return tuple(padding)
+
+
+def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None = None
+                 ) -> Layer | None:
+    """The symconv layer for one ``torch.nn`` layer (``None``: an identity at inference).
+
+    Parameters
+    ----------
+    module
+        The ``torch.nn`` module (:func:`is_leaf`).
+    rank
+        The number of axes of its input, batch axis excluded (``(C, H, W)``: 3).
+    output_padding
+        For a transposed convolution called with ``output_size``: the output padding that size
+        stands for (the module's own is then ignored, as PyTorch does).
+
+    Raises
+    ------
+    Unsupported
+        For a module or an option symconv does not count.
+    """
+    name = type(module).__name__
+    if name in _DROPPED_MODULES:
+        return None
+    if name in _CONVS:
+        arguments: dict[str, object] = {
+            "stride": tuple(module.stride), "dilation": tuple(module.dilation),
+            "groups": module.groups, "bias": module.bias is not None,
+        }
+        if name.startswith("ConvTranspose"):
+            if module.padding_mode != "zeros":
+                raise Unsupported(f"padding_mode={module.padding_mode!r}")
+            arguments["padding"] = tuple(module.padding)
+            arguments["output_padding"] = (tuple(module.output_padding) if output_padding is None
+                                           else output_padding)
+        else:
+            arguments["padding"] = _conv_padding(module)
+        return _CONVS[name](module.in_channels, module.out_channels, tuple(module.kernel_size),
+                            **arguments)
+    if name == "Linear":
+        if rank != 1:
+            raise Unsupported(
+                f"nn.Linear gets a tensor of {rank + 1} axes: it acts on the last one, "
+                "which is a spatial axis in PyTorch's layout and channels in symconv's; "
+                "flatten before it (nn.Flatten())"
+            )
+        return Linear(module.in_features, module.out_features, bias=module.bias is not None)
+    if name in ("BatchNorm1d", "BatchNorm2d"):
+        if not module.affine:
+            raise Unsupported("affine=False: symconv's BatchNorm has γ and β")
+        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features)
+    if name == "ReLU":
+        return ReLU()
+    if name == "ReLU6":
+        return ReLU6()
+    if name in _ACTIVATION_MODULES:
+        return Activation(_ACTIVATION_MODULES[name])
+    if name in ("MaxPool2d", "AvgPool2d"):
+        if module.ceil_mode:
+            raise Unsupported("ceil_mode=True: symconv's pooling floors the output size")
+        if name == "MaxPool2d":
+            if module.return_indices:
+                raise Unsupported("return_indices=True")
+            return MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)
+        if not module.count_include_pad or module.divisor_override is not None:
+            raise Unsupported("symconv's AvgPool2d divides by the whole window "
+                              "(count_include_pad=True, no divisor_override)")
+        return AvgPool2d(module.kernel_size, module.stride, module.padding)
+    if name == "AdaptiveAvgPool2d":
+        size = module.output_size
+        if size not in (1, (1, 1), [1, 1]):
+            raise Unsupported(f"output_size={size!r}: only global pooling (output_size=1) "
+                              "is supported")
+        return GlobalAvgPool2d()
+    if name == "Flatten":
+        if (module.start_dim, module.end_dim) != (1, -1):
+            raise Unsupported(f"start_dim={module.start_dim}, end_dim={module.end_dim}: only "
+                              "nn.Flatten() (start_dim=1, end_dim=-1) is supported")
+        return Flatten()
+    raise Unsupported(refusal(name))

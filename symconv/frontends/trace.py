@@ -1,0 +1,486 @@
+"""Run a PyTorch model once and record what it runs: :func:`trace`.
+
+The model runs on a random tensor of one concrete shape (batch 1, in eval mode, without
+gradients), and two things watch it:
+
+* a ``torch.overrides.TorchFunctionMode`` sees every call at the Python level with its
+  spelling (``F.relu``, ``torch.relu``, ``x.relu()``, ``x + y``, ``torch.add``, ...);
+* four hooks on every module say which module each call ran inside, by its dotted name, and
+  whether it ran in a ``torch.nn`` layer's own ``forward`` (then the layer is recorded as one
+  call, with the arguments it was called with) or in a hook of the user's.
+
+Which call made each tensor is known by the tensor's identity, so the record is the dataflow
+graph of what ran: a model's own ``forward`` (loops, branches, a layer run twice or not at all),
+hooks, keyword arguments and replaced ``forward`` methods included. Anything symconv cannot
+count is recorded by name, as a refusal.
+
+Hooks run in this order in ``Module.__call__``, and the four hooks (``prepend=True`` puts one
+before the user's, an appended one runs after them) cut a call in phases::
+
+    enter (pre, first) | user pre-hooks | forward (pre, last) | forward | (post, first) done |
+    user forward hooks | (post, last, always called) leave
+
+This module imports torch inside its functions only; ``import symconv`` never imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from symconv.errors import SymconvError, escape_controls, shown
+from symconv.frontends.mapping import (
+    FUNCTIONS,
+    METADATA,
+    Unsupported,
+    is_leaf,
+    module_layer,
+    refusal,
+)
+from symconv.layers import Flatten, Layer
+
+__all__ = ["Call", "Sum", "Trace", "trace", "INPUT"]
+
+#: The producer of the model's input tensor.
+INPUT = -1
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Two tensors added element by element, written as ``spelling`` (``"+"``, ``"torch.add"``)."""
+
+    spelling: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded call: its unique stage ``name``, what it is (a symconv ``Layer`` or a
+    :class:`Sum`), the calls that made its inputs (:data:`INPUT` for the model's input), and the
+    channels-last shape of the tensor PyTorch produced."""
+
+    name: str
+    op: Layer | Sum
+    inputs: tuple[int, ...]
+    shape: tuple[int, ...]
+    #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
+    size_dependent: str = ""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What one run of a model did: its calls in order, the producer of its output, and every
+    part symconv cannot count (``"name (what: why)"``)."""
+
+    calls: tuple[Call, ...]
+    output: int
+    refused: tuple[str, ...]
+
+
+#: A tensor made by a part symconv cannot count (already refused by name).
+_REFUSED = -2
+
+
+def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch's ``(N, C, *spatial)`` without the batch, channels last: ``(*spatial, C)``."""
+    return (*shape[2:], shape[1]) if len(shape) > 2 else tuple(shape[1:])
+
+
+def _qualified(function: Any, method_add: Any) -> str:
+    """The name a function is known by in :data:`~symconv.frontends.mapping.FUNCTIONS`."""
+    if function is method_add:
+        return "Tensor.add"
+    name = getattr(function, "__name__", None) or type(function).__name__
+    owner = getattr(function, "__self__", None)
+    if name == "__get__" and owner is not None:  # a tensor attribute: x.shape, x.T, ...
+        return f"Tensor.{getattr(owner, '__name__', '?')}"
+    qualname = getattr(function, "__qualname__", "") or ""
+    if qualname.startswith(("TensorBase.", "Tensor.")):
+        return f"Tensor.{name}"
+    if qualname.startswith("_VariableFunctionsClass."):
+        return f"torch.{name}"
+    module = getattr(function, "__module__", None)
+    return f"{module}.{name}" if module else name
+
+
+def _short(qualified: str) -> str:
+    """A call's name in its stage name: ``add`` for ``Tensor.__add__``, ``relu`` for ``F.relu``."""
+    last = qualified.rsplit(".", 1)[-1]
+    return last.strip("_") or last
+
+
+def _tensors(value: Any, tensor_type: Any) -> list[Any]:
+    """The tensors in a call's result (a tensor, or a tuple or list of them)."""
+    if isinstance(value, tensor_type):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [item for item in value if isinstance(item, tensor_type)]
+    return []
+
+
+@dataclass
+class _Frame:
+    """One module call in progress: its module, dotted name, and phase."""
+
+    module: Any
+    name: str
+    phase: str = "pre"  # "pre": its pre-hooks; "forward"; "post": its forward hooks
+    leaf: bool = False
+    inside: bool = False  # called from inside a torch.nn layer's forward: not followed
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class _Recorder:
+    """The state of one trace; the mode and the hooks call into it."""
+
+    def __init__(self, names: dict[int, str], tensor_type: Any, method_add: Any) -> None:
+        self.names = names
+        self.tensor_type = tensor_type
+        self.method_add = method_add
+        self.calls: list[Call] = []
+        self.refused: list[str] = []
+        self.values: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor, producer)
+        self.frames: list[_Frame] = []
+        self.taken: set[str] = {"input"}
+        self.opaque = 0  # > 0 inside a torch.nn layer's own forward
+        self.busy = False  # inside our own hooks and bookkeeping
+
+    # --- names and values ---------------------------------------------------------------
+    def unique(self, name: str) -> str:
+        candidate, number = name, 2
+        while candidate in self.taken:
+            candidate, number = f"{name}#{number}", number + 1
+        self.taken.add(candidate)
+        return candidate
+
+    def producer(self, tensor: Any) -> int | None:
+        """The call that made ``tensor``; ``None`` for a tensor from elsewhere (a parameter,
+        a buffer, a constant)."""
+        entry = self.values.get(id(tensor))
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    def set(self, tensor: Any, producer: int) -> None:
+        self.values[id(tensor)] = (tensor, producer)
+
+    def refuse(self, where: str, what: str, why: str) -> None:
+        self.refused.append(f"{where} ({what}: {why})")
+
+    def scope(self) -> tuple[str, str]:
+        """The module the current call runs in, and the words for where in it."""
+        for frame in reversed(self.frames):
+            if not frame.inside:
+                hook = {"pre": "in a forward pre-hook of ", "post": "in a forward hook of "}
+                where = hook.get(frame.phase, "")
+                return frame.name, f"{where}{frame.name or 'the model'}" if where else ""
+        return "", ""
+
+    def record(self, name: str, op: Layer | Sum, inputs: tuple[int, ...], output: Any,
+               size_dependent: str = "") -> None:
+        self.calls.append(Call(name, op, inputs, channels_last(tuple(output.shape)),
+                               size_dependent))
+        self.set(output, len(self.calls) - 1)
+
+    # --- hooks ------------------------------------------------------------------------
+    def enter(self, module: Any, args: Any, kwargs: Any) -> None:
+        inside = self.opaque > 0
+        self.frames.append(_Frame(module, self.names.get(id(module), "?"), inside=inside))
+
+    def start(self, module: Any, args: Any, kwargs: Any) -> None:
+        frame = self.frames[-1]
+        if frame.inside:
+            return
+        frame.phase = "forward"
+        if is_leaf(module):
+            frame.leaf, frame.args, frame.kwargs = True, tuple(args), dict(kwargs)
+            self.opaque += 1
+
+    def done(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
+        frame = self.frames[-1]
+        if frame.inside:
+            return
+        frame.phase = "post"
+        if frame.leaf:
+            self.opaque -= 1
+            frame.leaf = False
+            self.busy = True
+            try:
+                self.leaf_call(frame, output)
+            finally:
+                self.busy = False
+
+    def leave(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
+        while self.frames:
+            frame = self.frames.pop()
+            if frame.leaf:  # its forward raised: done() never ran
+                self.opaque -= 1
+            if frame.module is module:
+                return
+
+    # --- a torch.nn layer's call ----------------------------------------------------------
+    def leaf_call(self, frame: _Frame, output: Any) -> None:
+        module = frame.module
+        where = frame.name or "model"
+        what = f"nn.{type(module).__name__}"
+        first = frame.args[0] if frame.args else None
+        outputs = _tensors(output, self.tensor_type)
+        try:
+            if not isinstance(first, self.tensor_type):
+                raise Unsupported("called without a tensor as its first argument")
+            output_padding, size_dependent = None, ""
+            extra = dict(frame.kwargs)
+            if len(frame.args) > 1:
+                if type(module).__name__.startswith("ConvTranspose") and len(frame.args) == 2:
+                    extra["output_size"] = frame.args[1]
+                else:
+                    raise Unsupported(f"called with {len(frame.args)} arguments; symconv follows "
+                                      "one input tensor")
+            if extra:
+                if set(extra) != {"output_size"} or not type(module).__name__.startswith(
+                        "ConvTranspose"):
+                    raise Unsupported(f"called with {', '.join(sorted(extra))}=...; symconv "
+                                      "follows the layer's own arguments only")
+                if extra["output_size"] is not None:
+                    output_padding = self.output_padding(module, first, output)
+                    size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
+                                      "which fixes its output size")
+            layer = module_layer(module, first.dim() - 1, output_padding)
+            if len(outputs) != 1 or not isinstance(output, self.tensor_type):
+                raise Unsupported("returns more than one tensor")
+        except Unsupported as reason:
+            self.refuse(where, what, str(reason))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        source = self.producer(first)
+        if source is None:
+            self.refuse(where, what, "its input is not computed from the model's input (a "
+                        "parameter, a buffer or a constant)")
+            source = _REFUSED
+        if source == _REFUSED:
+            self.set(output, _REFUSED)
+        elif layer is None:  # an identity at inference
+            self.set(output, source)
+        else:
+            self.record(self.unique(where), layer, (source,), output, size_dependent)
+
+    @staticmethod
+    def output_padding(module: Any, first: Any, output: Any) -> tuple[int, ...]:
+        """The output padding a transposed convolution ran with, from the sizes it ran at."""
+        spatial = len(module.kernel_size)
+        sizes_in, sizes_out = tuple(first.shape[-spatial:]), tuple(output.shape[-spatial:])
+        return tuple(
+            out - ((size - 1) * s - 2 * p + d * (k - 1) + 1)
+            for size, out, k, s, p, d in zip(sizes_in, sizes_out, module.kernel_size,
+                                             module.stride, module.padding, module.dilation)
+        )
+
+    # --- a function call --------------------------------------------------------------
+    def function_call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      result: Any, method: bool) -> None:
+        qualified = _qualified(function, self.method_add)
+        scope, hook = self.scope()
+        short = _short(qualified)
+        where = f"{scope}.{short}" if scope else short
+        what = f"{qualified} {hook}" if hook else qualified
+        outputs = _tensors(result, self.tensor_type)
+        key = f"{qualified}:method" if method and qualified == "Tensor.add" else qualified
+        known = FUNCTIONS.get(key)
+        tensors_in = [item for item in (*args, *kwargs.values())
+                      if isinstance(item, self.tensor_type)]
+        sources = [self.producer(tensor) for tensor in tensors_in]
+        if known is None:
+            if not outputs and qualified in METADATA:
+                return
+            self.refuse(self.unique(where), what, refusal(short))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        if _REFUSED in sources:
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        try:
+            self.known_call(known.role, known, where, args, kwargs, result, sources)
+        except Unsupported as reason:
+            self.refuse(self.unique(where), what, str(reason))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+
+    def known_call(self, role: str, known: Any, where: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
+        tensor_type = self.tensor_type
+        first = args[0] if args else kwargs.get("input")
+        if not isinstance(first, tensor_type) or not isinstance(result, tensor_type):
+            raise Unsupported("symconv follows it on one tensor, returning one tensor")
+        if None in sources:
+            raise Unsupported("it uses a tensor that is not computed from the model's input "
+                              "(a parameter, a buffer or a constant)")
+        source = self.producer(first)
+        assert source is not None
+        if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
+            raise Unsupported("training=True (the default of the F.dropout functions) drops "
+                              "elements at random even in eval mode; pass "
+                              "training=self.training")
+        if role in ("identity", "dropout"):
+            self.set(result, source)
+        elif role == "layer":
+            # its other arguments (negative_slope, min_val, inplace, ...) change values, not
+            # the operations done per element; a second tensor is refused above (sources)
+            if len(sources) != 1:
+                raise Unsupported("symconv follows it on one tensor")
+            self.record(self.unique(where), known.layer, (source,), result)
+        elif role == "flatten":
+            total = 1
+            for size in first.shape[1:]:
+                total *= int(size)
+            if tuple(result.shape) != (first.shape[0], total) or first.shape[0] != 1:
+                raise Unsupported(f"reshapes {tuple(first.shape)} to {tuple(result.shape)}; "
+                                  "symconv follows flattening to (batch, features) only, as "
+                                  "x.view(x.size(0), -1) or torch.flatten(x, 1)")
+            self.record(self.unique(where), Flatten(), (source,), result)
+        else:  # "add"
+            other = args[1] if len(args) > 1 else kwargs.get("other")
+            if not isinstance(other, tensor_type):
+                raise Unsupported(f"adds {type(other).__name__} {shown(other, 20)}; symconv adds "
+                                  "two tensors")
+            if set(kwargs) - {"other"} or len(args) > 2:
+                raise Unsupported("only a + b of two tensors is supported (no alpha, no out)")
+            if tuple(first.shape) != tuple(other.shape):
+                raise Unsupported(f"adds tensors of shapes {tuple(first.shape)} and "
+                                  f"{tuple(other.shape)}; symconv adds tensors of one shape "
+                                  "(no broadcasting)")
+            second = self.producer(other)
+            assert second is not None
+            self.record(self.unique(where), Sum(known.spelling), (source, second), result)
+
+
+@functools.cache
+def _mode_class() -> type:
+    """The ``TorchFunctionMode`` that reports every call to a recorder (built once, lazily)."""
+    from torch.overrides import TorchFunctionMode
+
+    class _Mode(TorchFunctionMode):
+        def __init__(self, recorder: _Recorder, flags: threading.local) -> None:
+            super().__init__()
+            self.recorder = recorder
+            self.flags = flags
+
+        def __torch_function__(self, func: Any, types: Any, args: Any = (),
+                               kwargs: Any = None) -> Any:
+            kwargs = kwargs or {}
+            recorder = self.recorder
+            method = getattr(self.flags, "method_add", 0) > 0
+            result = func(*args, **kwargs)
+            if recorder.busy or recorder.opaque:
+                return result
+            recorder.busy = True
+            try:
+                recorder.function_call(func, tuple(args), dict(kwargs), result, method)
+            finally:
+                recorder.busy = False
+            return result
+
+    return _Mode
+
+
+def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
+    """Run ``model`` once on a random input of channels-last ``shape`` and record what it ran.
+
+    The model runs in eval mode (``model.eval()``: Dropout is an identity, BatchNorm uses its
+    running statistics) without gradients, on a batch of one; every module's mode is restored
+    afterwards, and every hook removed.
+
+    Raises
+    ------
+    SymconvError
+        When the model raises while it runs (the error's type and first line said), or returns
+        no tensor.
+    KeyboardInterrupt
+        Untouched: Ctrl-C stops a model that does not finish.
+    """
+    import torch
+
+    torch_shape = (1, shape[-1], *shape[:-1]) if len(shape) > 1 else (1, *shape)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(torch_shape, generator=generator)
+    modes = [(module, module.training) for module in model.modules()]
+    names = {id(module): name for name, module in model.named_modules()}
+    flags = threading.local()
+    original = torch.Tensor.add
+    own = vars(torch.Tensor).get("add")
+
+    def method_add(self: Any, *args: Any, **kwargs: Any) -> Any:
+        flags.method_add = getattr(flags, "method_add", 0) + 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            flags.method_add -= 1
+
+    recorder = _Recorder(names, torch.Tensor, method_add)
+    recorder.set(x, INPUT)
+
+    def hooked(hook: Any) -> Any:
+        def run(*arguments: Any) -> None:
+            if recorder.busy:
+                return
+            recorder.busy = True
+            try:
+                hook(*arguments)
+            finally:
+                recorder.busy = False
+        return run
+
+    handles = []
+    try:
+        for module in model.modules():
+            handles += [
+                module.register_forward_pre_hook(hooked(recorder.enter), prepend=True,
+                                                 with_kwargs=True),
+                module.register_forward_pre_hook(hooked(recorder.start), with_kwargs=True),
+                module.register_forward_hook(hooked(recorder.done), prepend=True,
+                                             with_kwargs=True),
+                module.register_forward_hook(hooked(recorder.leave), with_kwargs=True,
+                                             always_call=True),
+            ]
+        model.eval()
+        torch.Tensor.add = method_add  # type: ignore[method-assign]
+        with torch.no_grad(), _mode_class()(recorder, flags):
+            output = model(x)
+    except (Exception, SystemExit) as error:
+        shape_text = "×".join(str(size) for size in torch_shape)
+        before = f"; before that: {'; '.join(recorder.refused)}" if recorder.refused else ""
+        raise SymconvError(
+            f"from_torch: the model raised {type(error).__name__} when run on an input of "
+            f"PyTorch shape {shape_text}: {first_line(error)}{before}"
+        ) from None
+    finally:
+        if own is None:
+            del torch.Tensor.add
+        else:
+            torch.Tensor.add = own  # type: ignore[method-assign]
+        for handle in handles:
+            handle.remove()
+        for module, training in modes:
+            module.training = training
+    if not isinstance(output, torch.Tensor):
+        recorder.refused.append(f"model (returns {type(output).__name__}, not one tensor; "
+                                "symconv follows a model with one output tensor)")
+        produced = _REFUSED
+    else:
+        found = recorder.producer(output)
+        if found is None:
+            recorder.refused.append("model (returns a tensor that is not computed from its "
+                                    "input)")
+            found = _REFUSED
+        produced = found
+    return Trace(tuple(recorder.calls), produced, tuple(recorder.refused))
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, control characters escaped, at most 200
+    characters."""
+    text = str(error).strip()
+    line = escape_controls(text.splitlines()[0]) if text else "(no message)"
+    return line if len(line) <= 200 else f"{line[:200]}…"
