@@ -30,8 +30,16 @@ from symconv.errors import SymconvError
 
 __all__ = [
     "Size", "SizeArg", "as_size", "per_axis", "is_concrete", "divisors_text", "check_divides",
-    "product",
+    "product", "MAX_DIGITS", "digits", "check_digits",
 ]
+
+#: The most digits a size may have. Python refuses to print an integer of more than 4300 digits
+#: (``sys.get_int_max_str_digits()``, a guard against slow conversions), and a count multiplies
+#: up to nine sizes (a grouped 3-D convolution: three output sizes, output channels, three kernel
+#: sizes, input channels per group): nine sizes of 400 digits make at most 3600, so every count
+#: of a layer prints. No real tensor comes near: 400 digits is 10**400 elements along one axis.
+MAX_DIGITS = 400
+_LIMIT = 10**MAX_DIGITS
 
 #: One size: a Python int when concrete, a SymPy expression when symbolic.
 Size: TypeAlias = int | sympy.Expr
@@ -42,6 +50,49 @@ SizeArg: TypeAlias = int | sympy.Expr | tuple[int | sympy.Expr, ...] | list[int 
 def is_concrete(value: Size) -> bool:
     """Whether a size is a plain integer (not a symbolic expression)."""
     return isinstance(value, int)
+
+
+def digits(number: int) -> int:
+    """The number of decimal digits of an integer, without converting it to text (Python refuses
+    to print integers of more than 4300 digits).
+
+    Examples
+    --------
+    >>> digits(0), digits(-999), digits(10**5000)
+    (1, 3, 5001)
+    """
+    number = abs(number)
+    count = max(1, (number.bit_length() * 30103) // 100000)  # log10(2) ≈ 0.30103, from below
+    while 10**count <= number:
+        count += 1
+    return count
+
+
+def check_digits(number: int, name: str, *, limit: int = MAX_DIGITS) -> None:
+    """Raise when an integer has more than ``limit`` digits (:data:`MAX_DIGITS` for a size).
+
+    Examples
+    --------
+    >>> check_digits(10**500, "H")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: H is an integer of 501 digits; sizes must have at most 400 digits
+    (a count multiplies up to nine sizes, and Python prints integers of at most 4300 digits)
+    """
+    if abs(number) < (_LIMIT if limit == MAX_DIGITS else 10**limit):
+        return
+    what = "sizes" if limit == MAX_DIGITS else "numbers here"
+    raise SymconvError(
+        f"{name} is an integer of {digits(number)} digits; {what} must have at most {limit} "
+        "digits (a count multiplies up to nine sizes, and Python prints integers of at most "
+        "4300 digits)"
+    )
+
+
+def _check_expr_digits(value: sympy.Expr, name: str, limit: int = MAX_DIGITS) -> None:
+    for number in value.atoms(sympy.Rational):
+        check_digits(int(number.p), name, limit=limit)
+        check_digits(int(number.q), name, limit=limit)
 
 
 def as_size(value: object, name: str, *, minimum: int = 1) -> Size:
@@ -83,16 +134,28 @@ def as_size(value: object, name: str, *, minimum: int = 1) -> Size:
         raise SymconvError(f"{name}={value!r} must be an integer, not a boolean")
     if isinstance(value, numbers.Integral):
         number = int(value)
+        check_digits(number, name)
         if number < minimum:
             raise SymconvError(f"{name}={number} must be {least}")
         return number
-    if isinstance(value, (float, numbers.Real)) and not isinstance(value, sympy.Basic):
+    if isinstance(value, float) or (
+        isinstance(value, numbers.Real) and not isinstance(value, (sympy.Basic, numbers.Rational))
+    ):
         raise SymconvError(
             f"{name}={value!r} must be a whole number; sizes are exact integers, never floats"
         )
+    if isinstance(value, numbers.Rational) and not isinstance(value, sympy.Basic):
+        raise SymconvError(f"{name}={value!r} must be a whole number, given as an int")
     if isinstance(value, sympy.Expr):
         if value.is_Integer:
             return as_size(int(value), name, minimum=minimum)
+        _check_expr_digits(value, name)
+        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise SymconvError(f"{name}={value} must be a finite whole number")
+        if value.has(sympy.Float):
+            raise SymconvError(
+                f"{name}={value} holds a float; sizes are exact: use integers or sympy.Rational"
+            )
         if value.is_number or value.is_integer is False:
             raise SymconvError(f"{name}={value} must be a whole number")
         if value.free_symbols and (value < minimum) is sympy.true:

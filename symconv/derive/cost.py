@@ -15,10 +15,10 @@ from typing import Any
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.sizes import Size
+from symconv.sizes import MAX_DIGITS, Size, check_digits
 from symconv.symbols import LATEX_NAMES
 
-__all__ = ["Cost", "COUNT_KINDS", "substitution", "register_markdown"]
+__all__ = ["Cost", "Source", "COUNT_KINDS", "substitution", "register_markdown"]
 
 
 #: The operation counts a :class:`Cost` carries, in report order.
@@ -35,6 +35,21 @@ def _product(values: tuple[Size, ...]) -> sympy.Expr:
     if all(isinstance(value, (int, sympy.Integer)) for value in values):
         return sympy.Integer(math.prod(int(value) for value in values))  # one Integer, not a Mul
     return sympy.Mul(*(_expr(value) for value in values))
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a :class:`Cost` was derived from: the layer, the input shape given (``None`` when a
+    network carried its own), and the derivation to run again (:func:`symconv.derive.cost`)."""
+
+    layer: Any
+    shape: tuple[sympy.Expr, ...] | None
+    derive: Callable[[Any, Any], Cost]
+
+    def derive_again(self, mapping: Mapping[sympy.Basic, sympy.Expr]) -> Cost:
+        """The cost of the layer and shape with ``mapping`` substituted (checked again)."""
+        shape = None if self.shape is None else tuple(size.subs(mapping) for size in self.shape)
+        return self.derive(self.layer.subs(mapping), shape)
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,25 @@ class Cost:
     stages: tuple[tuple[str, Cost], ...] = field(default=())
     kind: str = ""
 
+    #: How this cost was derived, so that :meth:`subs` can derive it again from the substituted
+    #: layer and shape; ``None`` once the expressions were rewritten (:meth:`xreplace`,
+    #: :meth:`map`) or for a cost built by hand.
+    source: Source | None = field(default=None, compare=False, repr=False)
+
     def map(self, transform: Callable[[sympy.Expr], sympy.Expr]) -> Cost:
-        """Apply ``transform`` to every expression, stages included."""
+        """Apply ``transform`` to every expression, stages included.
+
+        The result no longer knows how it was derived (its :attr:`source` is dropped): its
+        expressions may say something else than the layer's derivation, so :meth:`subs` on it
+        checks the values given but derives nothing again.
+        """
+        return self._map(transform, keep_source=False)
+
+    def _map(self, transform: Callable[[sympy.Expr], sympy.Expr], *, keep_source: bool) -> Cost:
+        source = None
+        if keep_source and self.source is not None:
+            source = replace(self.source, shape=None if self.source.shape is None else
+                             tuple(transform(size) for size in self.source.shape))
         return replace(
             self,
             mults=transform(self.mults),
@@ -88,16 +120,28 @@ class Cost:
             comparisons=transform(self.comparisons),
             input_shape=tuple(transform(size) for size in self.input_shape),
             output_shape=tuple(transform(size) for size in self.output_shape),
-            stages=tuple((name, stage.map(transform)) for name, stage in self.stages),
+            stages=tuple((name, stage._map(transform, keep_source=keep_source))
+                         for name, stage in self.stages),
+            source=source,
         )
 
     def subs(
         self, values: Mapping[sympy.Basic, object] | None = None, /, **by_name: object
     ) -> Cost:
-        """Substitute values for symbols, given as a mapping and/or by symbol name.
+        """Substitute values for symbols, given as a mapping and/or by symbol name, checked.
 
-        Values must be numbers (ints, fractions) or SymPy expressions; strings are refused, as
-        symconv never evaluates text.
+        Values must be numbers (ints, fractions) or SymPy expressions; strings, floats, NaN and
+        infinities are refused, as symconv never evaluates text and counts are exact. Each value
+        must agree with what its symbol declares (:mod:`symconv.symbols`): a size (positive
+        integer) takes a positive integer, a padding (non-negative integer) an integer of at
+        least 0; a symbol may also be replaced by an expression (``k`` by ``2*q + 1``).
+
+        A cost from :func:`~symconv.derive.cost` remembers the layer and the input shape it
+        was derived from (:attr:`source`), and ``subs`` derives it again from the layer and the
+        shape with the values substituted: every check :func:`~symconv.derive.cost` makes (a
+        kernel that fits the padded input, groups that divide the channels, ...) is made on the
+        values, and a stride's floors are evaluated at them. A cost whose expressions were
+        rewritten (:meth:`xreplace`) only has its values checked and substituted.
 
         Examples
         --------
@@ -106,9 +150,20 @@ class Cost:
         >>> c = cost(Conv2d(M, N, k), (H, W, M))
         >>> c.subs({H: 7, W: 7, M: 3}, N=64, k=3).mults
         43200
+        >>> c.subs({H: 2, W: 3, M: 3, N: 64, k: 5})
+        Traceback (most recent call last):
+        ...
+        symconv.errors.SymconvError: subs(H=2, W=3, M=3, N=64, k=5): kernel_size=5 (spanning 5 with
+        dilation=1) is larger than the padded input along H: 2 + 2·0 = 2; ...
         """
         mapping = substitution(self._free_symbols(), values, by_name)
-        return self.map(lambda expr: expr.subs(mapping))
+        if self.source is None or not mapping:
+            return self.map(lambda expr: expr.subs(mapping))
+        try:
+            return self.source.derive_again(mapping)
+        except SymconvError as error:
+            given = ", ".join(f"{key}={value}" for key, value in mapping.items())
+            raise SymconvError(f"subs({given}): {error}") from None
 
     def xreplace(self, mapping: Mapping[sympy.Basic, sympy.Basic]) -> Cost:
         """Replace exact subexpressions (for instance output-size expressions by ``H_o``)."""
@@ -155,7 +210,28 @@ def substitution(
     values: Mapping[sympy.Basic, object] | None,
     by_name: Mapping[str, object],
 ) -> dict[sympy.Basic, sympy.Expr]:
-    """Build a checked substitution from a mapping and names of free symbols."""
+    """Build a checked substitution from a mapping and names of ``free`` symbols.
+
+    Keys that are not among ``free`` are left out (a mapping of values may serve several
+    costs), unless a symbol of ``free`` has the same name: two symbols named ``H`` with
+    different assumptions print alike but are different, and substituting the one would leave
+    the other in place. Every value is checked against its symbol's assumptions.
+
+    Examples
+    --------
+    >>> from symconv.symbols import H, p
+    >>> substitution({H, p}, {H: 7}, {"p": 0})
+    {H: 7, p: 0}
+    >>> substitution({H}, {sympy.Symbol("H"): 7}, {})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: subs: the key H is not the H here: they print alike but the one
+    given is declared with no assumptions, the one here is declared a positive integer; ...
+    >>> substitution({p}, {p: -1}, {})
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: p=-1 must be at least 0: p is declared a non-negative integer
+    """
     mapping: dict[sympy.Basic, sympy.Expr] = {}
     named = {symbol.name: symbol for symbol in free}
     for key, value in (values or {}).items():
@@ -163,26 +239,109 @@ def substitution(
             raise SymconvError(
                 f"subs key {key!r} must be a SymPy symbol; pass names as keywords instead"
             )
-        mapping[key] = _number(value, str(key))
+        name = str(key)
+        if key not in free:
+            twin = named.get(name) if isinstance(key, sympy.Symbol) else None
+            if twin is not None:
+                raise SymconvError(
+                    f"subs: the key {name} is not the {name} here: they print alike but the "
+                    f"one given {_declared(key)}, the one here {_declared(twin)}; "
+                    f"use symconv.symbols.{name} or pass {name}=... by name"
+                )
+            continue
+        mapping[key] = _checked(key, _number(value, name, _digits_for(key)), name)
     for name, value in by_name.items():
         if name not in named:
             known = ", ".join(sorted(named)) or "none"
             raise SymconvError(f"subs({name}=...): no symbol {name!r} here; symbols: {known}")
-        mapping[named[name]] = _number(value, name)
+        symbol = named[name]
+        mapping[symbol] = _checked(symbol, _number(value, name, _digits_for(symbol)), name)
     return mapping
 
 
-def _number(value: object, name: str) -> sympy.Expr:
+def _digits_for(symbol: sympy.Basic) -> int:
+    """Sizes (integer symbols) take at most :data:`~symconv.sizes.MAX_DIGITS` digits."""
+    return MAX_DIGITS if getattr(symbol, "is_integer", None) else MAX_NUMBER_DIGITS
+
+
+def _declared(symbol: sympy.Basic) -> str:
+    """What ``symbol`` is declared: ``"is declared a positive integer"``."""
+    if symbol.is_integer and symbol.is_positive:
+        what = "a positive integer"
+    elif symbol.is_integer and symbol.is_nonnegative:
+        what = "a non-negative integer"
+    elif symbol.is_integer:
+        what = "an integer"
+    elif symbol.is_positive:
+        what = "positive"
+    elif symbol.is_nonnegative:
+        what = "non-negative"
+    else:
+        what = "with no assumptions"
+    return f"is declared {what}"
+
+
+def _checked(symbol: sympy.Basic, value: sympy.Expr, name: str) -> sympy.Expr:
+    """``value`` when nothing shows it breaks what ``symbol`` is declared to be."""
+    if not isinstance(symbol, sympy.Symbol):
+        return value
+    broken = None
+    if symbol.is_integer and value.is_integer is False:
+        broken = "an integer"
+    elif symbol.is_positive and value.is_positive is False:
+        broken = "positive"
+    elif symbol.is_nonnegative and value.is_nonnegative is False:
+        broken = "at least 0"
+    if broken is not None:
+        raise SymconvError(f"{name}={value} must be {broken}: {symbol} {_declared(symbol)}")
+    return value
+
+
+#: The most digits a number given to :func:`ratio` or to ``Cost.subs`` for a symbol that is not
+#: a size may have: Python prints integers of at most 4300 digits. Sizes take fewer
+#: (:data:`~symconv.sizes.MAX_DIGITS`).
+MAX_NUMBER_DIGITS = 4000
+
+
+def _number(value: object, name: str, limit: int = MAX_NUMBER_DIGITS) -> sympy.Expr:
+    """An exact, finite SymPy number or expression from what a user gave, or a SymconvError.
+
+    Examples
+    --------
+    >>> _number(sympy.nan, "numerator")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: numerator=nan must be a finite number: NaN and infinities are no count
+    """
     if isinstance(value, bool) or isinstance(value, str):
         raise SymconvError(f"{name}={value!r} must be a number or a SymPy expression")
     if isinstance(value, numbers.Integral):
+        check_digits(int(value), name, limit=limit)
         return sympy.Integer(int(value))
     if isinstance(value, fractions.Fraction):
+        check_digits(value.numerator, name, limit=limit)
+        check_digits(value.denominator, name, limit=limit)
         return sympy.Rational(value.numerator, value.denominator)
     if isinstance(value, sympy.Expr):
-        if value.is_Float:
-            raise SymconvError(f"{name}={value} must be exact; use sympy.Rational")
+        for number in value.atoms(sympy.Rational):
+            check_digits(int(number.p), name, limit=limit)
+            check_digits(int(number.q), name, limit=limit)
+        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise SymconvError(
+                f"{name}={value} must be a finite number: NaN and infinities are no count"
+            )
+        if value.has(sympy.Float):
+            raise SymconvError(f"{name}={value} must be exact; use sympy.Rational, not floats")
         return value
+    if isinstance(value, Cost):
+        raise SymconvError(
+            f"{name} is a whole Cost; give one of its counts, like cost(...).mults"
+        )
+    if isinstance(value, float):
+        raise SymconvError(
+            f"{name}={value!r} must be exact: floats are not (NaN and infinities are no count "
+            "either); use an int, a Fraction or sympy.Rational"
+        )
     raise SymconvError(
         f"{name}={value!r} must be an int, a Fraction or a SymPy expression "
         f"(floats are not exact: use sympy.Rational)"

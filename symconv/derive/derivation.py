@@ -4,21 +4,24 @@ a composite's stages are derived one after the other and summed. Pure SymPy.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TypeAlias
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _expr, _product
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _expr, _product
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
+from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
+from symconv.sizes import check_digits
 from symconv.symbols import D_o, H_o, L_o, W_o
 
 __all__ = ["cost", "total", "in_output_symbols"]
 
 
 def _cost_of_nest(
-    nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str
+    nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, source: Source | None = None
 ) -> Cost:
     outer = _product(nest.outer)
     inner = _product(nest.inner)
@@ -40,12 +43,13 @@ def _cost_of_nest(
         output_shape=tuple(_expr(size) for size in nest.outputs),
         params=params,
         kind=kind,
+        source=source,
         **counts,
     )
 
 
 def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, ...],
-          kind: str) -> Cost:
+          kind: str, source: Source | None = None) -> Cost:
     """The sum of the stages' costs, keeping the stages."""
     sums = {
         name: sympy.Add(*(getattr(stage, name) for _, stage in stages))
@@ -53,7 +57,7 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
     }
     output_shape = stages[-1][1].output_shape if stages else input_shape
     return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,
-                **sums)
+                source=source, **sums)
 
 
 def cost(layer: Layer, input_shape: object = None) -> Cost:
@@ -91,6 +95,7 @@ def cost(layer: Layer, input_shape: object = None) -> Cost:
     >>> cost(Conv2d(3, 64, 3), (7, 7, 3)).mults
     43200
     """
+    check_layer(layer, "cost(layer")
     carried = input_shape is None
     if input_shape is None:
         input_shape = getattr(layer, "input_shape", None)
@@ -99,12 +104,46 @@ def cost(layer: Layer, input_shape: object = None) -> Cost:
                 f"input_shape is missing: {type(layer).__name__} needs one, like (7, 7, 3)"
             )
     shape = check_input_shape(layer, input_shape)
+    _check_one_symbol_a_name(layer, shape)
     back: dict[sympy.Basic, sympy.Expr] = {}
     multiple = getattr(layer, "size_multiple", 1) if carried else 1
     if multiple != 1:
         shape, back = _as_multiples(shape, multiple)
     result, _ = _derive(layer, shape, "", None)
-    return result.xreplace(back) if back else result
+    if back:
+        result = result._map(lambda expr: expr.xreplace(back), keep_source=True)
+    return replace(result, source=Source(layer, None if carried else result.input_shape, cost))
+
+
+def _check_one_symbol_a_name(layer: Layer, shape: tuple[sympy.Expr, ...]) -> None:
+    """Raise when two different symbols of the layer and the shape have the same name.
+
+    ``sympy.Symbol("H")`` and :data:`symconv.symbols.H` (a positive integer) print alike, but
+    SymPy takes them for two sizes: nothing would cancel between them and the result would be
+    silently wrong.
+    """
+    symbols = set(layer.free_symbols)
+    for size in shape:
+        symbols.update(size.free_symbols)
+    by_name: dict[str, sympy.Symbol] = {}
+    for symbol in sorted(symbols, key=sympy.default_sort_key):
+        other = by_name.setdefault(symbol.name, symbol)
+        if other != symbol:
+            raise SymconvError(
+                f"two different symbols are named {symbol.name}: {_described(other)} and "
+                f"{_described(symbol)}; they print alike but SymPy takes them for two sizes, so "
+                f"the result would be wrong: use one of them everywhere (symconv.symbols."
+                f"{symbol.name} where it exists)"
+            )
+
+
+def _described(symbol: sympy.Symbol) -> str:
+    facts = [name for name in ("integer", "positive", "nonnegative")
+             if getattr(symbol, f"is_{name}")]
+    kind = "Dummy" if isinstance(symbol, sympy.Dummy) else "Symbol"
+    if not facts:
+        return f"{kind}({symbol.name!r}) with no assumptions"
+    return f"{kind}({symbol.name!r}, " + ", ".join(f"{fact}=True" for fact in facts) + ")"
 
 
 def _as_multiples(
@@ -140,7 +179,7 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
                                            previous)
             stages.append((name, stage_cost))
             current = stage_cost.output_shape
-        result = total(tuple(stages), shape, layer.kind)
+        result = total(tuple(stages), shape, layer.kind, Source(layer, shape, cost))
         if layer.preserves_shape and (len(current) != len(shape) or any(
             sympy.Eq(out, size) is sympy.false for out, size in zip(current, shape)
         )):
@@ -154,6 +193,9 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
     if previous is not None:
         _check_follows(layer, shape, path, previous)
     try:
+        for size in shape:  # sizes made by earlier layers (a chain of transposed convolutions)
+            if size.is_Integer:
+                check_digits(int(size), "its input size")
         shape = check_input_shape(layer, shape, sizes_checked=True)
         spatial = shape[:-1]
         nest = layer.loop_nest(spatial, output_spatial(layer, spatial), in_channels=shape[-1])
@@ -161,7 +203,7 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    return _cost_of_nest(nest, shape, layer.kind), (path, layer)
+    return _cost_of_nest(nest, shape, layer.kind, Source(layer, shape, cost)), (path, layer)
 
 
 def _shape_text(shape: tuple[sympy.Expr, ...]) -> str:

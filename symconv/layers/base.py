@@ -6,14 +6,18 @@ Imports only the vocabulary (errors, sizes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+import functools
+import inspect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, ClassVar, Literal
+
+import sympy
 
 from symconv.errors import SymconvError
 from symconv.sizes import Size, as_size
 
-__all__ = ["Layer", "Composite", "LoopNest", "Accumulate", "one_of"]
+__all__ = ["Layer", "Composite", "LoopNest", "Accumulate", "one_of", "check_layer"]
 
 
 #: The padding a convolution may be given as a string, as in PyTorch. The layer keeps the string
@@ -64,8 +68,73 @@ class LoopNest:
     parameters: tuple[tuple[str, tuple[Size, ...]], ...] = ()
 
 
-class Layer:
+@functools.cache
+def _signature(cls: type) -> inspect.Signature:
+    return inspect.signature(cls.__init__)  # type: ignore[misc]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _check_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Raise a :class:`SymconvError` when ``cls(*args, **kwargs)`` does not fit the constructor:
+    a required argument missing, one too many, or a name the constructor does not know."""
+    parameters = list(_signature(cls).parameters.values())[1:]  # without self
+    name = cls.__name__
+    example = getattr(cls, "example", None)
+    hint = f"; e.g. {example}" if example else ""
+    positional = [p for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not any(p.kind == p.VAR_POSITIONAL for p in parameters) and len(args) > len(positional):
+        allowed = f"at most {len(positional)}" if positional else "none"
+        raise SymconvError(
+            f"{name}: {len(args)} argument{'s' if len(args) > 1 else ''} given by position, "
+            f"{allowed} allowed "
+            f"({', '.join(p.name for p in positional) or 'it takes no arguments'}){hint}"
+        )
+    named = {p.name: p for p in parameters if p.kind != p.VAR_POSITIONAL}
+    if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+        for key in kwargs:
+            if key not in named or named[key].kind == named[key].POSITIONAL_ONLY:
+                known = ", ".join(named) or "none"
+                raise SymconvError(
+                    f"{name}: no argument named {key!r}; its arguments: {known}{hint}"
+                )
+    given = {p.name for p in positional[:len(args)]}
+    for key in kwargs:
+        if key in given:
+            raise SymconvError(f"{name}: {key} is given twice, by position and by name{hint}")
+    missing = [
+        p.name for p in parameters
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        and p.name not in given and p.name not in kwargs
+    ]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise SymconvError(f"{name}: {_and(missing)} {verb} missing{hint}")
+
+
+class _LayerType(type):
+    """The type of every layer: arguments that do not fit a layer's constructor (one missing,
+    one too many, a misspelt name) raise :class:`SymconvError` naming them, with an example of
+    the call (the class's :attr:`~Layer.example`), rather than Python's ``TypeError``."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        _check_arguments(cls, args, kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+class Layer(metaclass=_LayerType):
     """Base class of every layer description.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d
+    >>> Conv2d(3, 64)
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: Conv2d: kernel_size is missing; e.g. Conv2d(3, 64, 3)
 
     Subclasses set :attr:`spatial_dims` (``None`` when any rank is accepted) and implement
     :meth:`loop_nest` (single layers) or :attr:`~Composite.stages` (composites), plus
@@ -74,6 +143,8 @@ class Layer:
 
     #: Number of spatial axes the layer expects, or ``None`` for any.
     spatial_dims: ClassVar[int | None] = None
+    #: A call that builds one, for error messages (``"Conv2d(3, 64, 3)"``).
+    example: ClassVar[str] = ""
 
     @property
     def kind(self) -> str:
@@ -100,6 +171,76 @@ class Layer:
         may ignore it, layers that take any count (activations, pooling) need it.
         """
         raise NotImplementedError(f"{type(self).__name__} has no loop nest")
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """The SymPy symbols in the layer's sizes, those of its stages included.
+
+        Examples
+        --------
+        >>> from symconv import Conv2d, Sequential
+        >>> from symconv.symbols import M, N, k
+        >>> sorted(Sequential(Conv2d(M, N, k), Conv2d(N, 8, 1)).free_symbols, key=str)
+        [M, N, k]
+        """
+        found: set[sympy.Symbol] = set()
+        if is_dataclass(self):
+            for item in fields(self):
+                _collect_symbols(getattr(self, item.name), found)
+        return found
+
+    def constructor_arguments(self) -> tuple[tuple[object, ...], dict[str, object]]:
+        """``(args, kwargs)`` such that ``type(self)(*args, **kwargs)`` builds this layer again:
+        each argument of the constructor read from the attribute of its name (the layers of a
+        network, a ``*layers`` argument, given by position)."""
+        args: tuple[object, ...] = ()
+        kwargs: dict[str, object] = {}
+        for parameter in list(_signature(type(self)).parameters.values())[1:]:
+            if parameter.kind == parameter.VAR_POSITIONAL:
+                args = tuple(getattr(self, parameter.name))
+            elif parameter.kind != parameter.VAR_KEYWORD:
+                kwargs[parameter.name] = getattr(self, parameter.name)
+        return args, kwargs
+
+    def subs(self, mapping: Mapping[sympy.Basic, sympy.Expr]) -> Layer:
+        """The layer with ``mapping`` substituted into its sizes, built (and so checked) again.
+
+        Examples
+        --------
+        >>> from symconv import Conv2d
+        >>> from symconv.symbols import M, N, k
+        >>> Conv2d(M, N, k).subs({M: 3, N: 64, k: 3}) == Conv2d(3, 64, 3)
+        True
+        >>> Conv2d(M, N, k, groups=4).subs({M: 6, N: 8, k: 3})
+        Traceback (most recent call last):
+        ...
+        symconv.errors.SymconvError: groups=4 must divide in_channels=6; divisors of 6: 1, 2, 3, 6
+        """
+        if not any(key in mapping for key in self.free_symbols):
+            return self
+        args, kwargs = self.constructor_arguments()
+        return type(self)(*_substituted(args, mapping),
+                          **{name: _substituted(value, mapping) for name, value in kwargs.items()})
+
+
+def _collect_symbols(value: object, found: set[sympy.Symbol]) -> None:
+    if isinstance(value, sympy.Basic):
+        found.update(value.free_symbols)  # type: ignore[arg-type]
+    elif isinstance(value, Layer):
+        found.update(value.free_symbols)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _collect_symbols(item, found)
+
+
+def _substituted(value: Any, mapping: Mapping[sympy.Basic, sympy.Expr]) -> Any:
+    if isinstance(value, sympy.Basic):
+        return value.subs(mapping)
+    if isinstance(value, Layer):
+        return value.subs(mapping)
+    if isinstance(value, (tuple, list)):
+        return tuple(_substituted(item, mapping) for item in value)
+    return value
 
 
 class Composite(Layer):
@@ -134,6 +275,39 @@ def one_of(value: object, choices: Iterable[str], argument: str) -> str:
     if not isinstance(value, str) or value not in known:
         raise SymconvError(f"{argument}={value!r}) is unknown; use one of {', '.join(known)}")
     return value
+
+
+def check_layer(value: object, argument: str) -> None:
+    """Raise, naming ``argument`` and saying what to pass, unless ``value`` is a layer instance.
+
+    Examples
+    --------
+    >>> from symconv import Conv2d
+    >>> check_layer(Conv2d, "cost(layer")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: cost(layer=Conv2d): give a layer, not its class; e.g. Conv2d(3, 64, 3)
+    >>> check_layer("conv", "cost(layer")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: cost(layer='conv'): must be a symconv layer, like Conv2d(3, 64, 3), not str
+    """
+    if isinstance(value, Layer):
+        return
+    if isinstance(value, type) and issubclass(value, Layer):
+        example = value.example or f"{value.__name__}(...)"
+        raise SymconvError(
+            f"{argument}={value.__name__}): give a layer, not its class; e.g. {example}"
+        )
+    raise SymconvError(
+        f"{argument}={_short(value)}): must be a symconv layer, like Conv2d(3, 64, 3), "
+        f"not {type(value).__name__}"
+    )
+
+
+def _short(value: object) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**50 else "<a huge int>"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _need_channels(layer: Layer, in_channels: Size | None) -> Size:

@@ -144,6 +144,13 @@ class ConvNd(Layer):
             object.__setattr__(self, "padding", _string_padding(self, written))
             object.__setattr__(self, "padding_string", written)
 
+    def constructor_arguments(self) -> tuple[tuple[object, ...], dict[str, object]]:
+        """As :meth:`Layer.constructor_arguments`, with the padding as written (``"same"``)."""
+        args, kwargs = super().constructor_arguments()
+        if self.padding_string is not None and "padding" in kwargs:
+            kwargs["padding"] = self.padding_string
+        return args, kwargs
+
     @property
     def kind(self) -> str:
         """``"pointwise"``, ``"depthwise"``, ``"grouped"`` or ``"standard"``; followed by
@@ -192,6 +199,8 @@ class ConvNd(Layer):
 class Conv1d(ConvNd):
     """1-D convolution over channels-last inputs ``(L, C)``; arguments as ``nn.Conv1d``."""
 
+    example: ClassVar[str] = 'Conv1d(3, 64, 3)'
+
     spatial_dims: ClassVar[int | None] = 1
 
 
@@ -217,12 +226,16 @@ class Conv2d(ConvNd):
     symconv.errors.SymconvError: padding='same' needs stride=1 (as in PyTorch), not stride=(2, 2); give the padding as numbers
     """
 
+    example: ClassVar[str] = 'Conv2d(3, 64, 3)'
+
     spatial_dims: ClassVar[int | None] = 2
 
 
 @dataclass(frozen=True, init=False)
 class Conv3d(ConvNd):
     """3-D convolution over channels-last inputs ``(D, H, W, C)``; arguments as ``nn.Conv3d``."""
+
+    example: ClassVar[str] = 'Conv3d(3, 64, 3)'
 
     spatial_dims: ClassVar[int | None] = 3
 
@@ -316,6 +329,8 @@ class ConvTransposeNd(Layer):
 class ConvTranspose1d(ConvTransposeNd):
     """1-D transposed convolution; arguments as ``nn.ConvTranspose1d``."""
 
+    example: ClassVar[str] = 'ConvTranspose1d(64, 3, 3, stride=2)'
+
     spatial_dims: ClassVar[int | None] = 1
 
 
@@ -331,12 +346,16 @@ class ConvTranspose2d(ConvTransposeNd):
     ((11, 11, 4), 7200)
     """
 
+    example: ClassVar[str] = 'ConvTranspose2d(64, 3, 3, stride=2)'
+
     spatial_dims: ClassVar[int | None] = 2
 
 
 @dataclass(frozen=True, init=False)
 class ConvTranspose3d(ConvTransposeNd):
     """3-D transposed convolution; arguments as ``nn.ConvTranspose3d``."""
+
+    example: ClassVar[str] = 'ConvTranspose3d(64, 3, 3, stride=2)'
 
     spatial_dims: ClassVar[int | None] = 3
 
@@ -353,6 +372,8 @@ class DepthwiseConv2d(Conv2d):
     >>> cost(DepthwiseConv2d(3, 3), (7, 7, 3)).mults
     675
     """
+
+    example: ClassVar[str] = 'DepthwiseConv2d(32, 3)'
 
     def __init__(
         self,
@@ -397,6 +418,8 @@ class PointwiseConv2d(Conv2d):
     4800
     """
 
+    example: ClassVar[str] = 'PointwiseConv2d(32, 64)'
+
     def __init__(self, in_channels: Size, out_channels: Size, bias: object = False) -> None:
         super().__init__(in_channels, out_channels, 1, bias=bias)
 
@@ -425,6 +448,8 @@ class DepthwiseSeparableConv2d(Composite):
     >>> c.mults, c.params, [(name, stage.mults) for name, stage in c.stages]
     (5475, 219, [('depthwise', 675), ('pointwise', 4800)])
     """
+
+    example: ClassVar[str] = 'DepthwiseSeparableConv2d(3, 64, 3)'
 
     in_channels: Size
     out_channels: Size

@@ -66,6 +66,8 @@ class BatchNorm2d(_Elementwise):
     (C*H*W, C*H*W, 0, 2*C)
     """
 
+    example: ClassVar[str] = 'BatchNorm2d(64)'
+
     channels: Size
 
     spatial_dims: ClassVar[int | None] = 2
@@ -105,6 +107,8 @@ class ReLU(_Elementwise):
     75
     """
 
+    example: ClassVar[str] = 'ReLU()'
+
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 1),)
 
     @property
@@ -123,6 +127,8 @@ class ReLU6(ReLU):
     150
     """
 
+    example: ClassVar[str] = 'ReLU6()'
+
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("comparisons", 2),)
 
 
@@ -137,6 +143,8 @@ class BatchNorm1d(BatchNorm2d):
     >>> c.mults, c.adds, c.params
     (10, 10, 20)
     """
+
+    example: ClassVar[str] = 'BatchNorm1d(64)'
 
     spatial_dims: ClassVar[int | None] = None
 
@@ -186,6 +194,8 @@ class Activation(_Elementwise):
     symconv.errors.SymconvError: Activation(function='gelu') is unknown; use one of relu, relu6, hardtanh, leakyrelu, hardsigmoid, hardswish
     """
 
+    example: ClassVar[str] = 'Activation("hardswish")'
+
     function: str
     spelling: str
 
@@ -222,6 +232,8 @@ class ResidualAdd(_Elementwise):
     >>> cost(ResidualAdd(), (56, 56, 24)).adds
     75264
     """
+
+    example: ClassVar[str] = 'ResidualAdd()'
 
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
 

@@ -61,6 +61,8 @@ class Reuse(Layer):
     ((7, 7, 3), 0, 0, 'reuse')
     """
 
+    example: ClassVar[str] = 'Reuse("input", (7, 7, 3))'
+
     source: str
     shape: tuple[Size, ...]
 
@@ -118,6 +120,8 @@ class Add(_Elementwise):
     symconv.errors.SymconvError: Add(spelling='-') is unknown; use one of +, torch.add
     """
 
+    example: ClassVar[str] = 'Add("input")'
+
     other: str
     spelling: str
 
@@ -160,6 +164,8 @@ class Graph(Composite):
     SymconvError
         For a name used twice, or a :class:`Reuse` or :class:`Add` naming no earlier stage.
     """
+
+    example: ClassVar[str] = 'Graph(("conv", Conv2d(8, 8, 3, padding=1)), ("add", Add("input")))'
 
     layers: tuple[tuple[str, Layer], ...]
     input_shape: tuple[Size, ...] | None

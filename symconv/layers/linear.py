@@ -36,6 +36,8 @@ class Linear(Layer):
     (1, 1, 1000)
     """
 
+    example: ClassVar[str] = 'Linear(1024, 1000)'
+
     in_features: Size
     out_features: Size
     bias: bool
@@ -92,6 +94,8 @@ class Flatten(Layer):
     >>> c.output_shape, c.mults, c.adds
     ((1024,), 0, 0)
     """
+
+    example: ClassVar[str] = 'Flatten()'
 
     spatial_dims: ClassVar[int | None] = None
 

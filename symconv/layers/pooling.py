@@ -76,6 +76,8 @@ class AvgPool2d(_Pool2d):
     ((2, 2, 3), 36, 12)
     """
 
+    example: ClassVar[str] = 'AvgPool2d(2)'
+
     per_output: ClassVar[tuple[tuple[str, Size], ...]] = (("divs", 1),)
 
     @property
@@ -103,6 +105,8 @@ class MaxPool2d(_Pool2d):
     >>> c.output_shape, c.comparisons
     ((56, 56, 64), 1605632)
     """
+
+    example: ClassVar[str] = 'MaxPool2d(3, stride=2, padding=1)'
 
     dilation: tuple[Size, ...]
 
@@ -134,6 +138,8 @@ class GlobalAvgPool2d(Layer):
     >>> c.output_shape, c.adds, c.divs
     ((1, 1, 1024), 49152, 1024)
     """
+
+    example: ClassVar[str] = 'GlobalAvgPool2d()'
 
     spatial_dims: ClassVar[int | None] = 2
 

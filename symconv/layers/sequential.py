@@ -41,6 +41,8 @@ class Residual(Composite):
     symconv.errors.SymconvError: Residual(block=...): the block takes 8 channels but gives 16; ...
     """
 
+    example: ClassVar[str] = 'Residual(Sequential(PointwiseConv2d(8, 8), ReLU()))'
+
     block: Layer
 
     preserves_shape: ClassVar[bool] = True
@@ -185,6 +187,8 @@ class Sequential(Composite):
     symconv.errors.SymconvError: layer pointwise (pointwise, in_channels=64) cannot follow layer depthwise
     (depthwise, 32 channels out); make in_channels=32 or change layer depthwise
     """
+
+    example: ClassVar[str] = 'Sequential(Conv2d(3, 8, 3), ReLU())'
 
     layers: tuple[tuple[str, Layer], ...]
     input_shape: tuple[Size, ...] | None
