@@ -417,3 +417,19 @@ def test_torchvision_mobilenet_v2_has_the_zoos_channels() -> None:
         weights = sum(parameter.numel() for parameter in model.parameters())
         assert weights == count(mobilenet_v2(width), convention="params")
         assert weights == exact_formula("mobilenet_v2").params.xreplace({alpha: sympy.Rational(F(repr(width)))})
+
+
+@pytest.mark.parametrize("peer", ["ptflops", "thop"])
+def test_torchvision_mobilenet_v2_pools_with_a_function(peer: str) -> None:
+    # docs/conventions.md: torchvision's forward calls F.adaptive_avg_pool2d, which ptflops counts
+    # once (n_in) instead of twice and thop not at all (n_in + n_out less), so the tools print
+    # less for it than for the zoo's network, whose pooling is a module. At 64 pixels (2×2 pool).
+    from torch_nets import installed_peers, peer_count
+    from torchvision_models import models
+
+    if peer not in installed_peers():
+        pytest.skip(f"{peer} is not installed")
+    tool = peer_count(peer, models().mobilenet_v2(), (3, 64, 64))
+    pooled = 2 * 2 * 1280
+    assert tool == count(mobilenet_v2(resolution=64), convention=peer) - {
+        "ptflops": pooled, "thop": pooled + 1280}[peer]

@@ -137,11 +137,14 @@ def mobilenet_v2(
 
     This is the paper's network, with the pooling as a layer — what a PyTorch model with an
     ``nn.AdaptiveAvgPool2d(1)`` module describes. torchvision's ``mobilenet_v2`` has the same
-    convolutions, BatchNorms, channel counts and parameters (its classifier is a
-    ``Linear(1280, 1000)`` after dropout, the same products), so every ``macs`` and ``params``
-    count agrees; but it pools by calling ``F.adaptive_avg_pool2d`` in ``forward``, which tools
-    that count modules see differently (ptflops prints 320,300,008 for it, against 320,362,728
-    here). To count torchvision's own model, trace it: ``from_torch(model, (224, 224, 3))``.
+    convolutions, BatchNorms, channel counts (at every ``width_mult``) and parameters (its
+    classifier is a ``Linear(1280, 1000)`` after dropout, the same products), so symconv's own
+    counts (``macs``, ``params``, ...) agree; but it pools by calling ``F.adaptive_avg_pool2d``
+    in ``forward``, which ptflops and thop count differently from the module (ptflops prints
+    320,300,008 for it, against this network's 320,362,728: ``docs/conventions.md``). To count
+    torchvision's model itself, trace it with :func:`symconv.from_torch` once that maps
+    ``F.adaptive_avg_pool2d`` (today it refuses it); ``symconv net
+    torchvision.models:mobilenet_v2`` is planned.
 
     Parameters
     ----------
