@@ -97,3 +97,14 @@ def test_diagram_creates_a_missing_directory(tmp_path: Path, monkeypatch: pytest
     assert capsys.readouterr().out.splitlines() == [
         "figs/standard.svg", "figs/depthwise.svg", "figs/pointwise.svg"]
     assert sorted(os.listdir(tmp_path / "figs")) == ["depthwise.svg", "pointwise.svg", "standard.svg"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_verify_says_how_it_counts(capsys: pytest.CaptureFixture[str], lang: str) -> None:
+    # the fast executor counts per NumPy operation from the operand shapes: the report must not
+    # claim that every scalar operation was counted one by one (issue 10)
+    assert main(["verify", *FOUNDING, "--lang", lang]) == 0
+    title = capsys.readouterr().out.splitlines()[0]
+    assert "every scalar" not in title and "逐个" not in title
+    assert ("per NumPy operation, from the shapes involved" in title if lang == "en"
+            else "按每次 NumPy 运算所涉及的数组形状计数" in title)

@@ -58,7 +58,10 @@ EN: dict[str, str] = {
     "title.derive": "General formulas: {kind}",
     "grouped": "Grouped convolution",
     "transposed": "Transposed convolution",
-    "verify.title": "Verification: {layer} on {shape}, executed with NumPy (float64, seed {seed}), every scalar operation counted",
+    "verify.title": (
+        "Verification: {layer} on {shape}, executed with NumPy (float64, seed {seed}); operations "
+        "counted while running (fast executor: per NumPy operation, from the shapes involved)"
+    ),
     "counted": "counted",
     "derived": "formula",
     "match": "match",
@@ -141,7 +144,10 @@ ZH: dict[str, str] = {
     "title.derive": "一般公式：{kind}",
     "grouped": "分组卷积",
     "transposed": "转置卷积",
-    "verify.title": "验证：{layer}，输入 {shape}，用 NumPy 实际执行（float64，种子 {seed}），逐个统计标量运算",
+    "verify.title": (
+        "验证：{layer}，输入 {shape}，用 NumPy 实际执行（float64，种子 {seed}）；"
+        "运算在执行时计数（快速执行器：按每次 NumPy 运算所涉及的数组形状计数）"
+    ),
     "counted": "实测",
     "derived": "公式",
     "match": "一致",

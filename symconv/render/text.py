@@ -260,7 +260,8 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     --------
     >>> from symconv import PointwiseConv2d, verify
     >>> print(render_verification([verify(PointwiseConv2d(3, 64), (5, 5, 3))]))
-    Verification: PointwiseConv2d on 5×5×3, executed with NumPy (float64, seed 0), every scalar operation counted
+    Verification: PointwiseConv2d on 5×5×3, executed with NumPy (float64, seed 0); operations counted
+    while running (fast executor: per NumPy operation, from the shapes involved)
     stage      quantity         counted  formula  match
     pointwise  multiplications  4800     4800     yes
                additions        3200     3200     yes
