@@ -509,3 +509,33 @@ def test_the_reference_executor_does_not_use_the_shape_arithmetic(monkeypatch: p
         assert execute(layer, x).output.shape == (2, 1)
     finally:
         geometry.output_sizes.cache_clear()
+
+
+# --------------------------------------------------------------------------- every fast path
+
+conv_module = importlib.import_module("symconv.execute.conv")
+
+# (IM2COL_LIMIT, DEPTHWISE_BLOCK): the defaults; no im2col and one row per depthwise block;
+# im2col for everything.
+FAST_PATH_SETTINGS = [(conv_module.IM2COL_LIMIT, conv_module.DEPTHWISE_BLOCK), (0, 1), (2**40, 2**40)]
+
+
+@given(conv_cases(max_size=6, max_channels=4, max_kernel=3, max_stride=2, max_dilation=2,
+                  max_padding=2, max_groups=2),
+       st.sampled_from(FAST_PATH_SETTINGS))
+def test_every_fast_path_agrees_with_the_reference(case: tuple[Layer, tuple[int, ...]],
+                                                   setting: tuple[int, int]) -> None:
+    # Small layers without groups take im2col, larger ones one matmul per kernel offset,
+    # depthwise ones a per-channel multiply-add in blocks of rows: each must compute and count
+    # what the reference executor does.
+    layer, shape = case
+    x = np.random.default_rng(2).standard_normal(shape)
+    reference = execute(layer, x, method="reference")
+    kept = conv_module.IM2COL_LIMIT, conv_module.DEPTHWISE_BLOCK
+    conv_module.IM2COL_LIMIT, conv_module.DEPTHWISE_BLOCK = setting
+    try:
+        fast = execute(layer, x)
+    finally:
+        conv_module.IM2COL_LIMIT, conv_module.DEPTHWISE_BLOCK = kept
+    assert fast.counts == reference.counts
+    np.testing.assert_allclose(fast.output, reference.output, rtol=1e-10, atol=1e-10)

@@ -119,33 +119,97 @@ def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
                           spread, weight).reshape(*inputs.shape[:-1], -1)
 
 
+#: Largest im2col matrix (bytes) the fast executor builds: below it, one matmul of every
+#: window's taps replaces one matmul per kernel offset (fewer NumPy calls for small layers).
+IM2COL_LIMIT = 2**20
+#: Bytes of output the depthwise path works on at a time, so that the block stays in cache
+#: while every kernel offset is multiplied and added into it.
+DEPTHWISE_BLOCK = 2**18
+
+
+def _windows(padded: Array, shape: Window, output: tuple[int, ...]) -> Array:
+    """Every window of the padded input as a read-only strided view ``(*output, *kernel, C)``."""
+    steps = padded.strides
+    return np.lib.stride_tricks.as_strided(
+        padded,
+        shape=(*output, *shape.kernel, padded.shape[-1]),
+        strides=(*(s * step for s, step in zip(shape.stride, steps)),
+                 *(d * step for d, step in zip(shape.dilation, steps)), steps[-1]),
+        writeable=False,
+    )
+
+
+def _im2col(counter: Counter, padded: Array, weight: Array, shape: Window,
+            output: tuple[int, ...]) -> Array:
+    """No groups, small: the taps of every window copied into one ``(positions, k·M)`` matrix and
+    multiplied by the ``(k·M, N)`` weight in one matmul — each output element a dot product of
+    ``k_h·k_w·M`` terms."""
+    columns = np.ascontiguousarray(_windows(padded, shape, output))
+    columns = columns.reshape(-1, weight[..., 0].size)
+    out = counter.matmul(columns, weight.reshape(columns.shape[-1], -1))
+    return out.reshape(*output, weight.shape[-1])
+
+
+def _depthwise(counter: Counter, padded: Array, weight: Array, shape: Window,
+               output: tuple[int, ...]) -> Array:
+    """One input and one output channel per group: for each kernel offset, its tap of every
+    window times its weight per channel, added into the output (``k_h·k_w`` multiplications and
+    ``k_h·k_w − 1`` additions per output element), a block of rows at a time so that the block
+    stays in cache across the offsets."""
+    channels = weight.shape[-1]
+    offsets = list(kernel_offsets(shape.kernel))
+    views = [padded[taps(offset, shape.dilation, shape.stride, output)] for offset in offsets]
+    factors = [weight[offset].reshape(channels) for offset in offsets]
+    out = np.empty((*output, channels))
+    rows = max(1, DEPTHWISE_BLOCK // max(1, out[0].nbytes))
+    part = _workspace("depthwise", (min(rows, output[0]), *out.shape[1:]))
+    for first in range(0, output[0], rows):
+        block = out[first:first + rows]
+        product = part[:block.shape[0]]
+        counter.multiply(views[0][first:first + rows], factors[0], out=block)
+        for view, factor in zip(views[1:], factors[1:]):
+            counter.multiply(view[first:first + rows], factor, out=product)
+            counter.add_into(block, product)
+    return out
+
+
 @run_fast.register
 def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
-    """Vectorised over positions and channels; a loop over kernel offsets only.
+    """Vectorised over positions and channels; a loop over kernel offsets at most.
 
     For each kernel offset a strided view of the padded input (one tap of every window) is
     multiplied by that offset's weights and summed over the group's input channels; the
     partial sums of the ``k_h·k_w`` offsets are then added up, so that a dot product of ``L``
-    terms takes ``L − 1`` additions, as in a direct evaluation.
+    terms takes ``L − 1`` additions, as in a direct evaluation. Small layers without groups
+    instead copy every window's taps into one matrix (im2col, up to :data:`IM2COL_LIMIT` bytes)
+    for one matmul; depthwise layers multiply and add per channel, a block of rows at a time.
+    Either way each NumPy operation is counted from its operand shapes.
     """
     shape, output = window(layer), output_sizes(layer, x.shape[:-1])
     groups = int(layer.groups)
     padded = _zero_padded(x, shape.padding) if any(shape.padding) else x
     weight = params["weight"]
-    # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
-    weight = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
+    positions = int(np.prod(output))
     out: Array | None = None
-    part: Array | None = None  # reused for each offset's product: fresh memory is slow to touch
-    for offset in kernel_offsets(shape.kernel):
-        tap = padded[taps(offset, shape.dilation, shape.stride, output)]
-        if out is None:
-            out = _grouped_matmul(counter, tap, weight[offset], groups)
-            part = _workspace("product", out.shape) if groups == 1 else None
-        else:
-            counter.add_into(out, _grouped_matmul(counter, tap, weight[offset], groups, out=part))
+    if weight.shape[-2] == 1 and weight.shape[-1] == groups:
+        out = _depthwise(counter, padded, weight, shape, output)
+    elif groups == 1 and positions * weight[..., 0].size * 8 <= IM2COL_LIMIT:
+        out = _im2col(counter, padded, weight, shape, output)
+    else:
+        # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
+        grouped = weight.reshape(*weight.shape[:-2], 1, *weight.shape[-2:]) if groups == 1 else \
+            np.moveaxis(weight.reshape(*weight.shape[:-1], groups, -1), -2, -3)
+        part: Array | None = None  # reused for each offset's product: fresh memory is slow to touch
+        for offset in kernel_offsets(shape.kernel):
+            tap = padded[taps(offset, shape.dilation, shape.stride, output)]
+            if out is None:
+                out = _grouped_matmul(counter, tap, grouped[offset], groups)
+                part = _workspace("product", out.shape) if groups == 1 else None
+            else:
+                counter.add_into(out, _grouped_matmul(counter, tap, grouped[offset], groups, out=part))
     assert out is not None
     if layer.bias:
-        out = counter.add(out, params["bias"])
+        counter.add(out, params["bias"], out=out)
     return out
 
 
