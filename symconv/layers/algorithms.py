@@ -161,8 +161,9 @@ def algorithm_options(layer: Layer, algorithm: object, options: dict[str, object
             f"kernel_size={kernel}; substitute numbers for the kernel size"
         )
     tile = options.get("tile", 2)
-    tiles = tile if isinstance(tile, tuple) else (tile,) * len(kernel)
-    if len(tiles) != len(kernel) or not all(_whole_int(m) and m >= 1 for m in tiles):
+    given: tuple[object, ...] = tile if isinstance(tile, tuple) else (tile,) * len(kernel)
+    tiles = tuple(m for m in given if isinstance(m, int) and not isinstance(m, bool) and m >= 1)
+    if len(given) != len(kernel) or len(tiles) != len(given):
         raise SymconvError(
             f"tile={tile!r} must be a positive int (or one per axis, {len(kernel)} of them), "
             "like tile=2 for F(2×2, 3×3)"
@@ -174,7 +175,8 @@ def algorithm_options(layer: Layer, algorithm: object, options: dict[str, object
             "a different number per axis; use the same m + r on every axis, or leave points out"
         )
     return WinogradOptions(
-        tuple(int(m) for m in tiles),
-        tuple(points) if isinstance(points, (list, tuple)) else points,  # checked when built
+        tiles,
+        tuple(points) if isinstance(points, (list, tuple)) else  # checked when built
+        None if points is None else (points,),
         _flag(options.get("precompute_weights", False), "precompute_weights", algorithm),
     )
