@@ -154,13 +154,19 @@ def as_size(value: object, name: str, *, minimum: int = 1) -> Size:
             raise SymconvError(f"{name}={value} must be a finite whole number")
         if value.has(sympy.Float):
             raise SymconvError(
-                f"{name}={value} holds a float; sizes are exact: use integers or sympy.Rational"
+                f"{name}={value} holds a float; sizes are exact integers, never floats: use "
+                "integers or sympy.Rational"
             )
         if value.is_number or value.is_integer is False:
             raise SymconvError(f"{name}={value} must be a whole number")
         if value.free_symbols and (value < minimum) is sympy.true:
             raise SymconvError(f"{name}={value} must be {least}")
         return value
+    if isinstance(value, type):
+        raise SymconvError(
+            f"{name}={value.__name__} must be an int or a SymPy expression, not the class "
+            f"{value.__name__}"
+        )
     raise SymconvError(
         f"{name}={value!r} must be an int or a SymPy expression, not {type(value).__name__}"
     )

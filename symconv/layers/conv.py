@@ -384,6 +384,7 @@ class DepthwiseConv2d(Conv2d):
         dilation: object = 1,
         bias: object = False,
     ) -> None:
+        channels = _channels(channels, "channels")  # named as the caller wrote it
         super().__init__(
             channels, channels, kernel_size, stride, padding, dilation, groups=channels, bias=bias
         )
@@ -471,6 +472,7 @@ class DepthwiseSeparableConv2d(Composite):
         dilation: object = 1,
         bias: object = False,
     ) -> None:
+        in_channels = _channels(in_channels, "in_channels")  # named as the caller wrote it
         depthwise = DepthwiseConv2d(in_channels, kernel_size, stride, padding, dilation, bias)
         pointwise = PointwiseConv2d(in_channels, out_channels, bias)
         values = {

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from symconv.errors import SymconvError
-from symconv.layers.base import Composite, Layer, LoopNest, one_of
+from symconv.layers.base import Composite, Layer, LoopNest, _short, check_layer, one_of
 from symconv.layers.elementwise import _Elementwise
 from symconv.layers.sequential import set_stages
 from symconv.sizes import Size, as_size
@@ -177,7 +177,11 @@ class Graph(Composite):
         for index, entry in enumerate(layers):
             if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
                     and isinstance(entry[1], Layer)):
-                raise SymconvError(f"Graph: stage {index} is {entry!r}; pass (name, layer) pairs")
+                if isinstance(entry, tuple) and len(entry) == 2:
+                    check_layer(entry[1], f"Graph(stage {index}")
+                raise SymconvError(
+                    f"Graph: stage {index} is {_short(entry)}; pass (name, layer) pairs"
+                )
             name, layer = entry
             if name in seen:
                 raise SymconvError(f"Graph: the name {name!r} is used twice (or is 'input'); "

@@ -9,7 +9,7 @@ from typing import ClassVar
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.layers.base import Composite, Layer
+from symconv.layers.base import Composite, Layer, _short, check_layer
 from symconv.layers.elementwise import ResidualAdd
 from symconv.layers.linear import Flatten
 from symconv.sizes import Size, as_size
@@ -48,11 +48,7 @@ class Residual(Composite):
     preserves_shape: ClassVar[bool] = True
 
     def __init__(self, block: Layer) -> None:
-        if not isinstance(block, Layer):
-            raise SymconvError(
-                f"Residual(block={block!r}): block must be a symconv layer, like "
-                "Sequential(...)"
-            )
+        check_layer(block, "Residual(block")
         object.__setattr__(self, "block", block)
         expected = block.in_channels_expected()
         if expected is None:
@@ -97,8 +93,11 @@ def _named(layers: tuple[object, ...]) -> tuple[tuple[str, Layer], ...]:
               and isinstance(entry[1], Layer)):
             name, layer = entry
         else:
+            layer = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+            if isinstance(layer, type) and issubclass(layer, Layer):
+                check_layer(layer, f"Sequential(layer {index}")
             raise SymconvError(
-                f"Sequential: layer {index} is {entry!r}; pass layers, (name, layer) pairs "
+                f"Sequential: layer {index} is {_short(entry)}; pass layers, (name, layer) pairs "
                 "or one mapping of names to layers"
             )
         if not name or "." in name:
