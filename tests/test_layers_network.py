@@ -98,7 +98,7 @@ def test_residual_refuses_a_block_that_changes_the_shape() -> None:
     strided = Residual(DepthwiseConv2d(8, 3, stride=2, padding=1))
     with pytest.raises(SymconvError, match=r"output \(3, 3, 8\) must have the shape of its input \(5, 5, 8\)"):
         cost(strided, (5, 5, 8))
-    with pytest.raises(SymconvError, match="block must be a symconv layer"):
+    with pytest.raises(SymconvError, match="must be a symconv layer"):
         Residual("conv")  # type: ignore[arg-type]
 
 

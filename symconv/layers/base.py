@@ -225,7 +225,7 @@ class Layer(metaclass=_LayerType):
 
 def _collect_symbols(value: object, found: set[sympy.Symbol]) -> None:
     if isinstance(value, sympy.Basic):
-        found.update(value.free_symbols)  # type: ignore[arg-type]
+        found.update(value.free_symbols)
     elif isinstance(value, Layer):
         found.update(value.free_symbols)
     elif isinstance(value, (tuple, list)):

@@ -93,9 +93,9 @@ def _named(layers: tuple[object, ...]) -> tuple[tuple[str, Layer], ...]:
               and isinstance(entry[1], Layer)):
             name, layer = entry
         else:
-            layer = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
-            if isinstance(layer, type) and issubclass(layer, Layer):
-                check_layer(layer, f"Sequential(layer {index}")
+            given = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+            if isinstance(given, type) and issubclass(given, Layer):
+                check_layer(given, f"Sequential(layer {index}")
             raise SymconvError(
                 f"Sequential: layer {index} is {_short(entry)}; pass layers, (name, layer) pairs "
                 "or one mapping of names to layers"
