@@ -267,10 +267,10 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     """
     shape = _input_shape(layer, input_shape)
     derived = cost(layer, shape)
-    limits = {"max_memory": max_memory, "max_operations": max_operations}
-    budget.check(layer, shape, "fast", **limits)    # before drawing the input
+    # Refused before the input is drawn, if it is too big.
+    budget.check(layer, shape, "fast", max_memory=max_memory, max_operations=max_operations)
     x = np.random.default_rng(seed).standard_normal(shape)
-    run = execute(layer, x, seed=seed, **limits)
+    run = execute(layer, x, seed=seed, max_memory=max_memory, max_operations=max_operations)
     checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     return Verification(
         ok=same and all(check.match for check in checks),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from typing import Any
 
@@ -189,7 +190,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     groups = int(layer.groups)
     padded = _zero_padded(x, shape.padding) if any(shape.padding) else x
     weight = params["weight"]
-    positions = int(np.prod(output))
+    positions = math.prod(output)
     out: Array | None = None
     if weight.shape[-2] == 1 and weight.shape[-1] == groups:
         out = _depthwise(counter, padded, weight, shape, output)

@@ -49,6 +49,7 @@ class Windowed(Protocol):
     def padding(self) -> tuple[Size, ...]: ...
     @property
     def dilation(self) -> tuple[Size, ...]: ...
+    def __hash__(self) -> int: ...
 
 
 class Window(NamedTuple):
@@ -62,6 +63,7 @@ class Window(NamedTuple):
     reach: tuple[int, ...]
 
 
+@functools.lru_cache(maxsize=1024)
 def window(layer: Windowed) -> Window:
     """The window of a convolution or pooling layer with concrete sizes."""
     kernel, dilation = ints(layer.kernel_size), ints(layer.dilation)

@@ -76,11 +76,28 @@ def _symbols_in(value: object) -> set[sympy.Symbol]:
     return set()
 
 
-def _check_concrete(layer: Layer, path: tuple[str, ...] = ()) -> None:
-    """Raise when a single layer, or any stage of a composite, has symbolic sizes."""
+def _check_concrete(layer: Layer) -> None:
+    """Raise when a single layer, or any stage of a composite, has symbolic sizes (layers are
+    immutable: a layer found concrete once is not searched again)."""
+    try:
+        if layer in _CONCRETE:
+            return
+    except TypeError:       # an unhashable layer: search it every time
+        _check_concrete_at(layer)
+        return
+    _check_concrete_at(layer)
+    if len(_CONCRETE) > 1024:
+        _CONCRETE.clear()
+    _CONCRETE.add(layer)
+
+
+_CONCRETE: set[Layer] = set()
+
+
+def _check_concrete_at(layer: Layer, path: tuple[str, ...] = ()) -> None:
     if isinstance(layer, Composite):
         for name, stage in layer.stages:
-            _check_concrete(stage, (*path, name))
+            _check_concrete_at(stage, (*path, name))
         return
     if not dataclasses.is_dataclass(layer):
         return
@@ -163,13 +180,28 @@ def _holds(layer: Layer, root: str) -> bool:
     return bool(_HELD[root](layer))
 
 
-def _draw(root: str, shape: tuple[int, ...], rng: np.random.Generator) -> Array:
+class _Random:
+    """``numpy.random.default_rng(seed)``, made when first needed (most calls with parameters
+    given draw nothing)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._generator: np.random.Generator | None = None
+
+    @property
+    def generator(self) -> np.random.Generator:
+        if self._generator is None:
+            self._generator = np.random.default_rng(self.seed)
+        return self._generator
+
+
+def _draw(root: str, shape: tuple[int, ...], rng: _Random) -> Array:
     if root == "buffers":
-        return rng.uniform(0.5, 1.5, shape)
-    return rng.standard_normal(shape)
+        return rng.generator.uniform(0.5, 1.5, shape)
+    return rng.generator.standard_normal(shape)
 
 
-def _held(layer: Layer, given: object, rng: np.random.Generator, path: tuple[str, ...],
+def _held(layer: Layer, given: object, rng: _Random, path: tuple[str, ...],
           root: str) -> Params:
     """Draw a single layer's parameters or buffers, or check and convert the user's."""
     shapes = _HELD[root](layer)
@@ -246,7 +278,7 @@ def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
     return outputs[name]
 
 
-def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: np.random.Generator,
+def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
          method: str, count: bool, path: tuple[str, ...],
          other: Array | None = None) -> Execution:
     if isinstance(layer, Composite):
@@ -397,4 +429,4 @@ def execute(
     budget.check(layer, array.shape, method, max_memory=max_memory,
                  max_operations=max_operations, input_allocated=True)
     return _run(layer, array, {"params": params, "buffers": buffers},
-                np.random.default_rng(seed), method, count, ())
+                _Random(int(seed)), method, count, ())
