@@ -121,21 +121,142 @@ def test_ratio_with_biases_is_the_exact_other_form() -> None:
     assert ratio(separable.mults, standard.mults) == 1 / N + 1 / k**2
 
 
-def test_grouped_with_one_group_equals_dense() -> None:
-    dense = cost(Conv2d(M, N, k, s, p, d), (H, W, M))
-    grouped = cost(Conv2d(M, N, k, s, p, d, groups=1), (H, W, M))
-    assert sympy.simplify(dense.mults - grouped.mults) == 0
-    general = cost(Conv2d(M, N, k, s, p, d, groups=g), (H, W, M))
-    assert sympy.simplify(general.mults.subs(g, 1) - dense.mults) == 0
-    assert sympy.simplify(general.mults * g - dense.mults) == 0
+def _windows(size: int, kernel: int, stride: int, padding: int, dilation: int) -> list[int]:
+    """The start of every window position along one axis, found by sliding: a window starting
+    at ``i·stride`` reaches ``i·stride + dilation·(kernel − 1)``, which must stay inside the
+    padded input (``size + 2·padding`` positions)."""
+    starts = []
+    while len(starts) * stride + dilation * (kernel - 1) <= size + 2 * padding - 1:
+        starts.append(len(starts) * stride)
+    return starts
 
 
-def test_depthwise_is_grouped_with_groups_equal_channels() -> None:
-    grouped = cost(Conv2d(M, M, k, s, p, d, groups=M), (H, W, M))
-    depthwise = cost(DepthwiseConv2d(M, k, s, p, d), (H, W, M))
-    assert sympy.simplify(grouped.mults - depthwise.mults) == 0
-    pointwise = cost(PointwiseConv2d(M, N), (H, W, M))
-    assert pointwise.mults == H * W * M * N
+def brute_force_conv(shape: tuple[int, int, int], out_channels: int, kernel: tuple[int, int],
+                     stride: int, padding: int, dilation: int, groups: int,
+                     bias: bool) -> tuple[tuple[int, int, int], int, int, int]:
+    """``(output_shape, mults, adds, params)`` of a direct convolution, by enumerating every
+    (output element, reduction element) pair with nested loops — no symconv code, only the
+    definition: output channel ``n`` reads the input channels of group ``n // (N/g)``."""
+    height, width, channels = shape
+    rows = _windows(height, kernel[0], stride, padding, dilation)
+    cols = _windows(width, kernel[1], stride, padding, dilation)
+    per_group_in, per_group_out = channels // groups, out_channels // groups
+    mults = adds = 0
+    weights = set()
+    for _ in rows:
+        for _ in cols:
+            for n in range(out_channels):
+                group = n // per_group_out
+                terms = 0
+                for u in range(kernel[0]):
+                    for v in range(kernel[1]):
+                        for c in range(group * per_group_in, (group + 1) * per_group_in):
+                            terms += 1  # one product input × weight, padding zeros included
+                            weights.add((u, v, c - group * per_group_in, n))
+                mults += terms
+                adds += terms - 1 + (1 if bias else 0)
+    params = len(weights) + (out_channels if bias else 0)
+    return (len(rows), len(cols), out_channels), mults, adds, params
+
+
+CONV_CASES = [
+    # (input shape, out channels, kernel, stride, padding, dilation, groups, bias)
+    ((7, 7, 3), 64, (3, 3), 1, 0, 1, 1, False),   # the founding example
+    ((5, 6, 4), 6, (2, 3), 1, 0, 1, 2, False),    # rectangular kernel, two groups
+    ((7, 5, 6), 6, (3, 3), 2, 1, 1, 3, True),     # strided, padded, grouped, bias
+    ((9, 9, 4), 8, (3, 2), 3, 2, 2, 4, False),    # dilated, stride 3
+    ((6, 6, 4), 4, (3, 3), 1, 1, 1, 4, False),    # depthwise
+    ((6, 6, 5), 3, (1, 1), 1, 0, 1, 1, True),     # pointwise
+    ((8, 4, 2), 2, (4, 1), 2, 0, 1, 2, False),
+]
+
+
+@pytest.mark.parametrize(("shape", "out", "kernel", "stride", "padding", "dilation", "groups", "bias"),
+                         CONV_CASES)
+def test_counts_match_a_brute_force_enumeration(
+    shape: tuple[int, int, int], out: int, kernel: tuple[int, int], stride: int, padding: int,
+    dilation: int, groups: int, bias: bool,
+) -> None:
+    expected_shape, mults, adds, params = brute_force_conv(shape, out, kernel, stride, padding,
+                                                           dilation, groups, bias)
+    layer = Conv2d(shape[-1], out, kernel, stride, padding, dilation, groups=groups, bias=bias)
+    concrete = cost(layer, shape)
+    assert (concrete.output_shape, concrete.mults, concrete.adds, concrete.params) == (
+        expected_shape, mults, adds, params)
+    # The general formula, with every hyperparameter a symbol, evaluated at the same numbers
+    # (expression substitution, not a new derivation).
+    general = cost(Conv2d(M, N, (k_h, k_w), s, p, d, groups=g, bias=bias), (H, W, M))
+    values = {H: shape[0], W: shape[1], M: shape[2], N: out, k_h: kernel[0], k_w: kernel[1],
+              s: stride, p: padding, d: dilation, g: groups}
+    assert [size.subs(values) for size in general.output_shape] == list(expected_shape)
+    assert (general.mults.subs(values), general.adds.subs(values), general.params.subs(values)) == (
+        mults, adds, params)
+
+
+@pytest.mark.parametrize(("shape", "out", "kernel", "stride", "padding", "dilation"), [
+    ((7, 7, 3), 64, 3, 1, 0, 1),
+    ((9, 8, 4), 6, 3, 2, 1, 1),
+    ((7, 7, 2), 5, 3, 1, 2, 2),
+])
+def test_depthwise_pointwise_and_separable_match_brute_force(
+    shape: tuple[int, int, int], out: int, kernel: int, stride: int, padding: int, dilation: int
+) -> None:
+    channels = shape[-1]
+    depthwise_shape, dw_mults, dw_adds, dw_params = brute_force_conv(
+        shape, channels, (kernel, kernel), stride, padding, dilation, channels, False)
+    _, pw_mults, pw_adds, pw_params = brute_force_conv((*depthwise_shape[:2], channels), out,
+                                                       (1, 1), 1, 0, 1, 1, False)
+    depthwise = cost(DepthwiseConv2d(channels, kernel, stride, padding, dilation), shape)
+    assert (depthwise.output_shape, depthwise.mults, depthwise.adds, depthwise.params) == (
+        depthwise_shape, dw_mults, dw_adds, dw_params)
+    pointwise = cost(PointwiseConv2d(channels, out), (*depthwise_shape[:2], channels))
+    assert (pointwise.mults, pointwise.adds, pointwise.params) == (pw_mults, pw_adds, pw_params)
+    separable = cost(DepthwiseSeparableConv2d(channels, out, kernel, stride, padding, dilation),
+                     shape)
+    assert [(name, stage.mults) for name, stage in separable.stages] == [
+        ("depthwise", dw_mults), ("pointwise", pw_mults)]
+    assert (separable.mults, separable.adds, separable.params) == (
+        dw_mults + pw_mults, dw_adds + pw_adds, dw_params + pw_params)
+
+
+def brute_force_transposed(shape: tuple[int, int, int], out_channels: int, kernel: int,
+                           stride: int, padding: int, output_padding: int,
+                           groups: int) -> tuple[tuple[int, int], int]:
+    """``((H_o, W_o), mults)`` of a transposed convolution in scatter form: every input element
+    times every weight of its group lands at ``i·stride + a − padding``; the output spans the
+    positions hit before cropping, plus the output padding, less the padding on both sides."""
+    height, width, channels = shape
+    per_group_in, per_group_out = channels // groups, out_channels // groups
+    mults = 0
+    furthest = [0, 0]
+    for i in range(height):
+        for j in range(width):
+            for c in range(channels):
+                group = c // per_group_in
+                for u in range(kernel):
+                    for v in range(kernel):
+                        for _ in range(group * per_group_out, (group + 1) * per_group_out):
+                            mults += 1
+                            furthest = [max(furthest[0], i * stride + u),
+                                        max(furthest[1], j * stride + v)]
+    sizes = tuple(reach + 1 + output_padding - 2 * padding for reach in furthest)
+    return (sizes[0], sizes[1]), mults
+
+
+@pytest.mark.parametrize(("shape", "out", "kernel", "stride", "padding", "extra", "groups"), [
+    ((5, 5, 4), 8, 3, 2, 1, 0, 1),
+    ((3, 4, 4), 6, 3, 2, 1, 1, 2),
+    ((2, 2, 3), 3, 4, 3, 0, 2, 3),
+])
+def test_transposed_matches_brute_force(shape: tuple[int, int, int], out: int, kernel: int,
+                                        stride: int, padding: int, extra: int,
+                                        groups: int) -> None:
+    sizes, mults = brute_force_transposed(shape, out, kernel, stride, padding, extra, groups)
+    result = cost(ConvTranspose2d(shape[-1], out, kernel, stride, padding, extra, groups=groups),
+                  shape)
+    assert result.output_shape == (*sizes, out)
+    assert result.mults == mults
+    assert result.adds == mults  # scatter form: each product added once, no bias
 
 
 def test_transposed_twin_has_the_same_products() -> None:

@@ -21,7 +21,6 @@ from symconv import (
     SymconvError,
     cost,
 )
-from symconv.derive import COUNT_KINDS
 from symconv.networks.rows import LayerRow, rows, totals
 from symconv.symbols import H, M, N, W, rho
 
@@ -67,16 +66,40 @@ def test_rows_by_hand() -> None:
     assert (fc.kind, fc.mults, fc.adds, fc.params, fc.ops) == ("linear", 160, 160, 170, 320)
 
 
-def test_rows_add_up_to_the_totals() -> None:
-    for shape in ((8, 8, 3), (H, W, 3)):
-        result = cost(small_net(), shape)
-        layer_rows = rows(result)
-        total = totals(result)
-        assert isinstance(total, LayerRow) and total.name == "total"
-        for kind in (*COUNT_KINDS, "params"):
-            assert sympy.expand(sympy.Add(*(getattr(row, kind) for row in layer_rows))
-                                - getattr(total, kind)) == 0
-        assert total.output_shape == (10,)
+def test_totals_by_hand() -> None:
+    # small_net on 8×8×3, layer by layer (h = w = 4 after the stride-2 stem):
+    #   stem conv   4·4·8 outputs × 27 products: 3456 mults, 128·26 = 3328 adds, 216 params
+    #   stem bn     128 elements: 128 mults, 128 adds, 16 params;  stem relu: 128 comparisons
+    #   depthwise   128 outputs × 9: 1152 mults, 128·8 = 1024 adds, 72 params
+    #   pointwise   256 outputs × 8: 2048 mults, 256·7 = 1792 adds, 128 params
+    #   res         256 outputs × 16: 4096 mults, 256·15 = 3840 adds, 256 params; relu 256
+    #               comparisons; the residual addition 256 adds
+    #   pool        16 channels × (16 − 1) adds = 240, 16 divisions;  flatten: nothing
+    #   fc          160 mults, 10·15 + 10 = 160 adds, 170 params
+    expected = {"mults": 11040, "adds": 10768, "divs": 16, "comparisons": 384, "params": 858}
+    result = cost(small_net(), (8, 8, 3))
+    assert {kind: getattr(result, kind) for kind in expected} == expected
+    total = totals(result)
+    assert isinstance(total, LayerRow) and total.name == "total"
+    assert {kind: getattr(total, kind) for kind in expected} == expected
+    assert {kind: sum(getattr(row, kind) for row in rows(result)) for kind in expected} == expected
+    assert total.output_shape == (10,)
+
+
+def test_symbolic_totals_by_hand() -> None:
+    # The same network on (H, W, 3): the stem gives h = floor((H − 1)/2) + 1 rows (and w
+    # columns); per output position the layers above do 216 + 8 + 72 + 128 + 256 = 680 mults
+    # and 208 + 8 + 64 + 112 + 240 + 16 + 16 = 664 adds (the pool's 16·(hw − 1) included as
+    # 16 per position less 16), 8 + 16 comparisons; the head adds 160 mults and 160 adds.
+    h = sympy.floor((H - 1) / 2) + 1
+    w = sympy.floor((W - 1) / 2) + 1
+    result = cost(small_net(), (H, W, 3))
+    assert sympy.expand(result.mults - (680 * h * w + 160)) == 0
+    assert sympy.expand(result.adds - (664 * h * w - 16 + 160)) == 0
+    assert sympy.expand(result.comparisons - 24 * h * w) == 0
+    assert (result.divs, result.params) == (16, 858)
+    # ... and at H = W = 8 they are the numbers of the test above.
+    assert result.mults.subs({H: 8, W: 8}) == 11040 and result.adds.subs({H: 8, W: 8}) == 10768
 
 
 def test_rows_to_a_depth() -> None:
