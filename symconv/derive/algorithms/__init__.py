@@ -14,7 +14,10 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from symconv.derive.algorithms.common import AlgorithmCost
+from symconv.derive.cost import Source
 from symconv.derive.algorithms.fft import fft_cost
 from symconv.derive.algorithms.im2col import im2col_cost
 from symconv.derive.algorithms.winograd import elementwise_ratio, winograd_cost
@@ -38,10 +41,21 @@ def algorithm_cost(layer: Layer, input_shape: object, algorithm: str,
         convolution).
     """
     algorithm_options(layer, algorithm, dict(options))   # refuse before deriving anything
-    if algorithm == "im2col":
-        return im2col_cost(layer, input_shape)  # type: ignore[arg-type]
-    if algorithm == "winograd":
-        return winograd_cost(layer, input_shape, **options)  # type: ignore[arg-type]
-    if algorithm == "fft":
-        return fft_cost(layer, input_shape, **options)  # type: ignore[arg-type]
-    raise SymconvError(f"algorithm={algorithm!r} is unknown; use one of {', '.join(ALGORITHMS)}")
+    derivations = {"im2col": im2col_cost, "winograd": winograd_cost, "fft": fft_cost}
+    if algorithm not in derivations:
+        raise SymconvError(f"algorithm={algorithm!r} is unknown; use one of "
+                           f"{', '.join(ALGORITHMS)}")
+    result = derivations[algorithm](layer, input_shape, **options)  # type: ignore[arg-type]
+    again = _Again(algorithm, tuple(options.items()))
+    return replace(result, source=Source(layer, result.input_shape, again))
+
+
+@dataclass(frozen=True)
+class _Again:
+    """Derive again by the same algorithm with the same options (for :meth:`Cost.subs`)."""
+
+    algorithm: str
+    options: tuple[tuple[str, object], ...]
+
+    def __call__(self, layer: Layer, input_shape: object) -> AlgorithmCost:
+        return algorithm_cost(layer, input_shape, self.algorithm, **dict(self.options))

@@ -46,9 +46,10 @@ class AlgorithmCost(Cost):
     workspace: sympy.Expr = _ZERO
     rule: str = ""
 
-    def map(self, transform: Callable[[sympy.Expr], sympy.Expr]) -> AlgorithmCost:
+    def _map(self, transform: Callable[[sympy.Expr], sympy.Expr], *,
+             keep_source: bool) -> AlgorithmCost:
         """Apply ``transform`` to every expression, the workspace and stages included."""
-        mapped = Cost.map(self, transform)
+        mapped = Cost._map(self, transform, keep_source=keep_source)
         assert isinstance(mapped, AlgorithmCost)
         return replace(mapped, workspace=transform(self.workspace))
 

@@ -19,6 +19,7 @@ import sympy
 
 from symconv.derive.algorithms.common import AlgorithmCost, sizes_of, stage, total
 from symconv.derive.cost import _product
+from symconv.layers.algorithms import algorithm_options
 from symconv.layers.conv import ConvNd
 
 __all__ = ["im2col_cost", "RULE"]
@@ -27,9 +28,10 @@ RULE = ("im2col: the gather copies (no arithmetic); the GEMM's dot products of k
         "k·M/g multiplications and one fewer additions, as a direct evaluation")
 
 
-def im2col_cost(layer: ConvNd, input_shape: object) -> AlgorithmCost:
+def im2col_cost(layer: ConvNd, input_shape: object, **options: object) -> AlgorithmCost:
     """The cost of ``layer`` by im2col and GEMM: stages ``im2col`` (copies only), ``gemm`` and,
     with a bias, ``bias``; ``workspace`` is the column matrix's size in elements."""
+    algorithm_options(layer, "im2col", dict(options))
     sizes = sizes_of(layer, input_shape)
     nest = layer.loop_nest(sizes.spatial, sizes.out)
     dots, terms = _product(nest.outer), _product(nest.inner)

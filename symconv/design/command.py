@@ -1,0 +1,159 @@
+"""``symconv solve``: the arguments of each question and what the command prints.
+
+Imports only argparse and the error type at module level, so that building the CLI's parser
+stays cheap; the solving is imported when the command runs.
+
+Examples
+--------
+>>> from symconv.cli import main
+>>> main(["solve", "separable", "--kernel", "3", "--saving", "8", "--format", "json"])
+... # doctest: +ELLIPSIS
+{
+  "question": "smallest N for a 3×3 depthwise separable convolution with 8× fewer mults ...",
+  ...
+  "answer": 72,
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from fractions import Fraction
+
+from symconv.errors import SymconvError
+
+__all__ = ["add_arguments", "run", "parse_count"]
+
+#: Which options each question takes (the others are refused, not ignored).
+_OPTIONS = {
+    "separable": ("kernel", "saving", "measure"),
+    "alpha": ("network", "budget", "convention", "resolution"),
+    "resolution": ("network", "budget", "convention", "alpha"),
+    "crossover": ("first", "second", "tile", "channels", "out_channels", "kernel", "padding",
+                  "measure", "limit", "complex_mult"),
+}
+_SI = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_COUNT = re.compile(r"(\d{1,30})(?:\.(\d{1,30}))?([KMGT]?)", re.IGNORECASE)
+
+
+def parse_count(text: str, option: str) -> int:
+    """A whole count with an optional SI suffix: ``300M`` = 300 000 000, ``3.4M``; exact.
+
+    Examples
+    --------
+    >>> parse_count("300M", "--budget"), parse_count("3.4M", "--budget"), parse_count("1000", "--budget")
+    (300000000, 3400000, 1000)
+    >>> parse_count("1.5", "--budget")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: --budget 1.5 is not a whole count; write it like 300M or 300000000
+    """
+    match = _COUNT.fullmatch(text.strip())
+    fix = "write it like 300M or 300000000"
+    if not match:
+        raise SymconvError(f"--budget {text!r} is not a count; {fix}".replace("--budget", option))
+    whole, decimals, unit = match.groups()
+    value = Fraction(int(whole + (decimals or "")), 10 ** len(decimals or "")) * _SI[unit.upper()]
+    if value.denominator != 1 or value < 1:
+        raise SymconvError(f"{option} {text.strip()} is not a whole count; {fix}")
+    return int(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``symconv solve``."""
+    parser.add_argument("question", help="separable, alpha, resolution or crossover")
+    parser.add_argument("--kernel", help="separable, crossover: kernel size k (e.g. 3)")
+    parser.add_argument("--saving", help="separable: the factor to save, e.g. 8 or 15/2")
+    parser.add_argument("--measure", help="separable: mults or params; crossover: mults, "
+                                          "adds or ops (default mults)")
+    parser.add_argument("--network", help="alpha, resolution: mobilenet_v1 or mobilenet_v2")
+    parser.add_argument("--budget", help="alpha, resolution: the largest count, e.g. 300M")
+    parser.add_argument("--convention", help="alpha, resolution: macs (default), flops, mults, "
+                                             "params (alpha only)")
+    parser.add_argument("--resolution", help="alpha: input pixels (default 224)")
+    parser.add_argument("--alpha", help="resolution: width multiplier (default 1)")
+    parser.add_argument("--first", help="crossover: im2col, winograd, fft or direct")
+    parser.add_argument("--second", help="crossover: the algorithm to beat (default direct)")
+    parser.add_argument("--tile", help="crossover: Winograd's tile m (default 2)")
+    parser.add_argument("--complex-mult", help="crossover: FFT's rule, 4m2a or 3m5a")
+    parser.add_argument("--channels", help="crossover: input channels M")
+    parser.add_argument("--out-channels", help="crossover: output channels N")
+    parser.add_argument("--padding", help="crossover: zero padding (default 0)")
+    parser.add_argument("--limit", help="crossover: the largest input size tried (default 256)")
+    parser.add_argument("--format", default="text", help="text, markdown, latex or json")
+
+
+def _refuse_others(args: argparse.Namespace) -> None:
+    allowed = _OPTIONS[args.question]
+    for name in {name for names in _OPTIONS.values() for name in names}:
+        if name not in allowed and getattr(args, name) is not None:
+            option = "--" + name.replace("_", "-")
+            raise SymconvError(f"{option} is not an option of 'solve {args.question}'; its "
+                               "options: " + ", ".join("--" + n.replace("_", "-")
+                                                       for n in allowed))
+
+
+def _needed(args: argparse.Namespace, name: str, example: str) -> str:
+    value = getattr(args, name)
+    if value is None:
+        raise SymconvError(f"solve {args.question} needs --{name.replace('_', '-')}, "
+                           f"like {example}")
+    return str(value)
+
+
+def _one(text: str, option: str, minimum: int = 1) -> int:
+    from symconv.parse import parse_axes
+
+    return parse_axes(text, option, 1, minimum=minimum)[0]
+
+
+def run(args: argparse.Namespace) -> str:
+    """Solve what ``args`` asks and render it in ``args.format``."""
+    from symconv.design import QUESTIONS, solve
+    from symconv.parse import parse_multiplier
+
+    if args.question not in QUESTIONS:
+        raise SymconvError(f"solve: question {args.question!r} is unknown; use one of "
+                           f"{', '.join(QUESTIONS)}")
+    if args.format not in ("text", "markdown", "latex", "json"):
+        raise SymconvError(f"--format {args.format!r} is unknown; use text, markdown, latex "
+                           "or json")
+    _refuse_others(args)
+    if args.question == "separable":
+        answer = solve("separable", kernel_size=_one(_needed(args, "kernel", "3"), "--kernel"),
+                       saving=parse_multiplier(_needed(args, "saving", "8"), "--saving"),
+                       measure=args.measure or "mults")
+    elif args.question in ("alpha", "resolution"):
+        keywords: dict[str, object] = {
+            "network": _needed(args, "network", "mobilenet_v2"),
+            "budget": parse_count(_needed(args, "budget", "300M"), "--budget"),
+            "convention": args.convention or "macs",
+        }
+        if args.resolution is not None:
+            keywords["resolution"] = _one(args.resolution, "--resolution")
+        if args.alpha is not None:
+            keywords["alpha"] = parse_multiplier(args.alpha, "--alpha")
+        answer = solve(args.question, **keywords)
+    else:
+        from symconv.layers.conv import Conv2d
+        from symconv.symbols import H
+
+        first = _needed(args, "first", "winograd")
+        layer = Conv2d(_one(_needed(args, "channels", "16"), "--channels"),
+                       _one(_needed(args, "out_channels", "16"), "--out-channels"),
+                       _one(_needed(args, "kernel", "3"), "--kernel"),
+                       padding=_one(args.padding or "0", "--padding", minimum=0))
+        options: dict[str, dict[str, object]] = {"winograd": {}, "fft": {}}
+        if args.tile is not None:
+            options["winograd"]["tile"] = _one(args.tile, "--tile")
+        if args.complex_mult is not None:
+            options["fft"]["complex_mult"] = args.complex_mult
+        second = args.second or "direct"
+        answer = solve("crossover", layer=layer, input_shape=(H, H, layer.in_channels),
+                       first=first, second=second, measure=args.measure or "mults",
+                       first_options=options.get(first, {}),
+                       second_options=options.get(second, {}),
+                       limit=_one(args.limit or "256", "--limit"))
+    return answer.render(args.format)
