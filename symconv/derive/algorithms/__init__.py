@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from symconv.derive.algorithms.common import AlgorithmCost
-from symconv.derive.cost import Source
 from symconv.derive.algorithms.fft import fft_cost
 from symconv.derive.algorithms.im2col import im2col_cost
 from symconv.derive.algorithms.winograd import elementwise_ratio, winograd_cost
+from symconv.derive.cost import Source
 from symconv.errors import SymconvError
 from symconv.layers.algorithms import ALGORITHMS, algorithm_options
 from symconv.layers.base import Layer
