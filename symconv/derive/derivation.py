@@ -60,7 +60,8 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
                 source=source, **sums)
 
 
-def cost(layer: Layer, input_shape: object = None) -> Cost:
+def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct",
+         **options: object) -> Cost:
     """Derive what a layer costs on an input of the given channels-last shape.
 
     Parameters
@@ -73,6 +74,14 @@ def cost(layer: Layer, input_shape: object = None) -> Cost:
         a network also sets ``size_multiple`` (the MobileNets: 32), the symbolic spatial sizes of
         its carried shape are taken to be multiples of it, so that its strides divide them evenly
         and the formulas need no ``floor`` (exact wherever the sizes do divide evenly).
+    algorithm
+        ``"direct"`` (the default: the definition of mults and adds), or for one convolution
+        ``"im2col"``, ``"winograd"`` or ``"fft"``, whose cost comes with its stages and
+        ``workspace`` (:mod:`symconv.derive.algorithms`); an algorithm that does not apply is
+        refused by name.
+    **options
+        The algorithm's options: Winograd's ``tile``, ``points``, ``precompute_weights``; FFT's
+        ``complex_mult``, ``precompute_weights`` (:mod:`symconv.layers.algorithms`).
 
     Returns
     -------
@@ -94,8 +103,19 @@ def cost(layer: Layer, input_shape: object = None) -> Cost:
     (floor((H - 3)/s) + 1, floor((H - 3)/s) + 1, 64)
     >>> cost(Conv2d(3, 64, 3), (7, 7, 3)).mults
     43200
+    >>> cost(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=2).stage("elementwise").mults
+    27648
     """
     check_layer(layer, "cost(layer")
+    if algorithm != "direct" or options:
+        from symconv.derive.algorithms import algorithm_cost
+
+        if algorithm == "direct":
+            raise SymconvError(f"algorithm='direct' takes no options, not "
+                               f"{', '.join(name + '=' for name in options)}")
+        if input_shape is None:
+            input_shape = getattr(layer, "input_shape", None)
+        return algorithm_cost(layer, input_shape, algorithm, **options)
     carried = input_shape is None
     if input_shape is None:
         input_shape = getattr(layer, "input_shape", None)
