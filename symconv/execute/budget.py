@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symconv.errors import SymconvError
+from symconv.execute import conv
 from symconv.execute.registry import Method, buffer_shapes, parameter_shapes
 from symconv.layers import Composite, ConvNd, ConvTransposeNd, Layer
 from symconv.layers.shapes import output_spatial
@@ -65,7 +66,9 @@ FAST_MAX_KERNEL_OFFSETS = 10**5
 FALLBACK_AVAILABLE = 8 * 2**30
 
 _FLOAT = 8            # bytes of one float64
-_PYTHON_FLOAT = 48    # bytes of one value held in a Python list (pointer, float object, slack)
+_PYTHON_FLOAT = 64    # bytes of one value held in Python (pointer, float object, list or dict slack)
+#: Bytes taken by any run besides its arrays (Python objects, the results' bookkeeping).
+BASE_MEMORY = 2**20
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Estimate:
         the buffers.
     scratch
         Bytes of the largest transient memory of any one layer.
+    kept
+        Bytes of scratch arrays the fast executor may keep from layer to layer (padded inputs,
+        product buffers), counted up to its bound of 64 MiB per thread.
     operations
         Scalar operations: every inner-loop iteration of every layer's loop nest, plus one per
         output element.
@@ -91,19 +97,22 @@ class Estimate:
     params: int = 0
     buffers: int = 0
     scratch: int = 0
+    kept: int = 0
     operations: int = 0
     kernel_offsets: int = 0
 
     @property
     def memory(self) -> int:
-        """Bytes in all: input, outputs, parameters, buffers and the largest scratch."""
-        return self.input + self.outputs + self.params + self.buffers + self.scratch
+        """Bytes in all: input, outputs, parameters, buffers, the largest scratch, and
+        :data:`BASE_MEMORY`."""
+        return (self.input + self.outputs + self.params + self.buffers + self.scratch
+                + min(self.kept, conv.SCRATCH_TOTAL_LIMIT) + BASE_MEMORY)
 
     def __add__(self, other: Estimate) -> Estimate:
         """The estimate of two runs one after the other: sizes add up, scratch does not."""
         return Estimate(input=self.input + other.input, outputs=self.outputs + other.outputs,
                         params=self.params + other.params, buffers=self.buffers + other.buffers,
-                        scratch=max(self.scratch, other.scratch),
+                        scratch=max(self.scratch, other.scratch), kept=self.kept + other.kept,
                         operations=self.operations + other.operations,
                         kernel_offsets=self.kernel_offsets + other.kernel_offsets)
 
@@ -134,25 +143,33 @@ def _single(layer: Layer, shape: tuple[int, ...], method: Method) -> tuple[Estim
     padded = inputs
     if kernel and not isinstance(layer, ConvTransposeNd) and any(padding):
         padded = _elements(tuple(n + 2 * p for n, p in zip(spatial, padding))) * channels
+    copy = padded if padded != inputs else 0     # the padded copy, where there is padding
     if method == "reference":
         # Python lists of the (padded) input, the weights and the output, beside NumPy copies.
         scratch = (_PYTHON_FLOAT + _FLOAT) * (padded + outputs + params + buffers)
     elif isinstance(layer, ConvTransposeNd):
         # The zero-initialised output before cropping, the product buffer and the group
-        # einsum's temporaries (each input positions × output channels), the biased output.
+        # einsum's temporaries (each input positions × output channels).
         cropped = tuple(o + 2 * int(p) for o, p in zip(out_shape[:-1], layer.padding))
         products = _elements(spatial) * out_shape[-1]
-        scratch = _FLOAT * (_elements(cropped) * out_shape[-1] + 3 * products + outputs)
+        scratch = _FLOAT * (_elements(cropped) * out_shape[-1] + 3 * products)
     elif isinstance(layer, ConvNd):
-        # The padded copy, a contiguous copy of one tap of every window (and its regrouping),
-        # the product buffer and the biased output, a copy of the weight.
-        taps = _elements(out_shape[:-1]) * channels
-        scratch = _FLOAT * ((padded if padded != inputs else 0) + 2 * taps + 2 * outputs + params)
-    else:
-        scratch = _FLOAT * ((padded if padded != inputs else 0) + 2 * (inputs + outputs))
+        positions, groups = _elements(out_shape[:-1]), int(layer.groups)
+        columns = positions * _elements(kernel) * (channels // groups)
+        if channels == groups == out_shape[-1]:      # depthwise: a block of rows at a time
+            scratch = _FLOAT * copy + conv.DEPTHWISE_BLOCK
+        elif groups == 1 and _FLOAT * columns <= conv.IM2COL_LIMIT:   # im2col: one matrix
+            scratch = _FLOAT * (copy + columns)
+        elif groups == 1:   # a product buffer reused per offset; matmul's copy of a strided tap
+            scratch = _FLOAT * (copy + outputs + positions * channels)
+        else:   # per offset: the regrouped tap and the einsum's result and temporaries
+            scratch = _FLOAT * (copy + positions * channels + 2 * outputs + params)
+    else:       # elementwise and pooling: a padded copy, temporaries the size of the output
+        scratch = _FLOAT * (copy + 2 * outputs)
     return Estimate(
         outputs=_FLOAT * outputs, params=_FLOAT * params, buffers=_FLOAT * buffers,
-        scratch=scratch, operations=iterations + outputs,
+        scratch=scratch, kept=scratch if method == "fast" else 0,
+        operations=iterations + outputs,
         kernel_offsets=_elements(kernel) if kernel else 0,
     ), out_shape
 
@@ -188,6 +205,7 @@ def estimate(layer: Layer, input_shape: tuple[int, ...], method: Method = "fast"
     found, _, _ = _walk(layer, tuple(int(size) for size in input_shape), method)
     return Estimate(input=_FLOAT * _elements(input_shape), outputs=found.outputs,
                     params=found.params, buffers=found.buffers, scratch=found.scratch,
+                    kept=found.kept,
                     operations=found.operations, kernel_offsets=found.kernel_offsets)
 
 
@@ -285,7 +303,7 @@ def check(layer: Layer, input_shape: tuple[int, ...], method: Method = "fast", *
         parts = ", ".join(f"{name} {readable_bytes(size)}" for name, size in (
             ("input", 0 if input_allocated else need.input), ("layer outputs", need.outputs),
             ("parameters and buffers", need.params + need.buffers),
-            ("scratch", need.scratch)) if size)
+            ("scratch", need.scratch + min(need.kept, conv.SCRATCH_TOTAL_LIMIT))) if size)
         raise SymconvError(
             f"this run would need about {readable_bytes(memory)} of memory ({parts}) but the "
             f"limit is {readable_bytes(memory_limit)} ({source}); use a smaller input, or pass "
