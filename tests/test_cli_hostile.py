@@ -429,3 +429,30 @@ def test_max_memory_refuses_a_verification_that_does_not_fit(
                          "--resolution", "32", "--max-memory", "64K")
     assert (code, out) == (2, "")
     assert "the limit is 64.0 KiB" in one_error_line(err)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT as a terminal's Ctrl-C does")
+def test_ctrl_c_stops_a_model_file_that_loops_forever(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import signal
+    import time
+
+    started = tmp_path / "started"
+    path = tmp_path / "forever.py"
+    path.write_text(f"import pathlib\n\ndef model():\n    pathlib.Path({str(started)!r}).touch()\n"
+                    "    while True:\n        pass\n")
+    process = subprocess.Popen([sys.executable, "-m", "symconv", "net", f"{path}:model",
+                                "--input", "8x8x3"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), process.communicate()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert (process.returncode, out, err) == (130, "", "symconv: interrupted\n")
