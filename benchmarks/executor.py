@@ -1,37 +1,49 @@
 """How fast the executors are: run by hand, ``python benchmarks/executor.py``; never part of the tests.
 
-Prints the ratios side by side, from the best of several rounds in which the runs compared
-take turns:
+Prints, in one run, times side by side and their ratios, from the best of several rounds in which
+the runs compared take turns (a machine busy with other work slows them alike):
 
-1. the fast executor against the plain-loop reference on 16×16×8 → 16, 3×3, padding 1
-   (target: at least 100× faster);
-2. the fast executor with counting against without (``count=False``), on the same layer and on
-   56×56×64 → 64 (target: at most 10% overhead);
-3. the fast executor on 56×56×64 → 64, 3×3, padding 1 against one ``numpy.matmul`` doing the
-   same number of multiply-adds, im2col-sized: (56·56, 3·3·64) @ (3·3·64, 64)
-   (target: within 2×).
+1. the fast executor against PyTorch (``torch.nn.functional.conv2d``, float64,
+   ``torch.set_num_threads(2)``, the same input and weights) on each shape of :data:`SHAPES` —
+   standard, depthwise and dilated (target: at most 1.5× torch's time); skipped without torch;
+2. the fast executor with counting against without (``count=False``) on each shape
+   (target: at most 10% overhead);
+3. the fast executor against the plain-loop reference on 16×16×8 → 16, 3×3, padding 1
+   (target: at least 100× faster).
 
-The executor allocates one array per call, its output, as the matmul does: the padded input and
-the product buffer are scratch arrays it keeps between calls (``_workspace`` in
-``symconv/execute/conv.py``), because touching fresh memory is slow where page faults are costly
-and glibc hands freed memory back to the system. Before they were kept, this comparison gave
-2.3×; ``MALLOC_TRIM_THRESHOLD_=1000000000 MALLOC_MMAP_THRESHOLD_=1000000000 python
-benchmarks/executor.py`` keeps freed memory in the process and shows the arithmetic alone.
+The fast executor takes one of three paths: small ungrouped layers copy every window into one
+matrix for one matmul (im2col), larger ones run one matmul per kernel offset, depthwise ones a
+per-channel multiply-add over kernel offsets in row blocks that stay in cache. Each NumPy
+operation is counted from its operand shapes. The padded input and product buffers are scratch
+arrays kept between calls (up to 16 MiB each), because touching fresh memory is slow.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import timeit
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from symconv import Conv2d, execute
+from symconv import Conv2d, DepthwiseConv2d, execute
+from symconv.layers import ConvNd
+
+#: (name, layer, input shape).
+SHAPES: list[tuple[str, ConvNd, tuple[int, int, int]]] = [
+    ("16×16×8 → 16, 3×3, padding 1", Conv2d(8, 16, 3, padding=1), (16, 16, 8)),
+    ("56×56×64 → 64, 3×3, padding 1", Conv2d(64, 64, 3, padding=1), (56, 56, 64)),
+    ("56×56×64 → 64, 3×3, dilation 2", Conv2d(64, 64, 3, padding=2, dilation=2), (56, 56, 64)),
+    ("112×112×64 depthwise 3×3", DepthwiseConv2d(64, 3, padding=1), (112, 112, 64)),
+    ("112×112×64 depthwise 3×3, stride 2", DepthwiseConv2d(64, 3, stride=2, padding=1), (112, 112, 64)),
+    ("112×112×64 depthwise 3×3, dilation 2", DepthwiseConv2d(64, 3, padding=2, dilation=2), (112, 112, 64)),
+]
 
 
 def race(*runs: Callable[[], object], rounds: int, number: int) -> list[float]:
@@ -51,56 +63,73 @@ def verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
 
 
+def running(layer: ConvNd, x: np.ndarray, params: dict[str, Any], *, count: bool) -> Callable[[], object]:
+    """One call of the fast executor on given parameters."""
+    return lambda: execute(layer, x, params, count=count)
+
+
+def torch_conv(torch: Any, layer: ConvNd, x: np.ndarray, weight: np.ndarray) -> Callable[[], object]:
+    """PyTorch's float64 convolution of the same input and weights, NCHW."""
+    tensor = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+    kernel = torch.from_numpy(np.ascontiguousarray(weight.transpose(3, 2, 0, 1)))
+    stride, padding, dilation = (tuple(int(v) for v in values)
+                                 for values in (layer.stride, layer.padding, layer.dilation))
+    groups = int(layer.groups)
+
+    def run() -> object:
+        with torch.no_grad():
+            return torch.nn.functional.conv2d(tensor, kernel, None, stride, padding, dilation, groups)
+    return run
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="rounds per measurement (the best is kept)")
     rounds = parser.parse_args(argv).rounds
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    else:
+        torch.set_num_threads(2)
     rng = np.random.default_rng(0)
+    rows = []
+    for name, layer, shape in SHAPES:
+        x = rng.standard_normal(shape)
+        params = execute(layer, x).params
+        number = max(1, int(2e6 // (np.prod(shape) * 9)))
+        runs = [running(layer, x, params, count=True), running(layer, x, params, count=False)]
+        if torch is not None:
+            reference_run = torch_conv(torch, layer, x, params["weight"])
+            np.testing.assert_allclose(execute(layer, x, params).output,
+                                       reference_run()[0].numpy().transpose(1, 2, 0), rtol=1e-9, atol=1e-9)
+            runs.append(reference_run)
+        times = race(*runs, rounds=rounds, number=number)
+        fast, quiet = times[0], times[1]
+        overhead = fast / quiet - 1
+        if torch is not None:
+            ratio = fast / times[2]
+            rows.append((f"vs torch, {name}", f"fast {fast * 1e3:8.3f} ms   torch {times[2] * 1e3:8.3f} ms",
+                         f"{ratio:6.2f}× the time", "≤ 1.5×", ratio <= 1.5))
+        rows.append((f"counting overhead, {name}", f"counting {fast * 1e3:8.3f} ms   not {quiet * 1e3:8.3f} ms",
+                     f"{overhead:+8.1%}", "≤ 10%", overhead <= 0.10))
 
-    small = Conv2d(8, 16, 3, padding=1)
-    x_small = rng.standard_normal((16, 16, 8))
+    small, small_shape = SHAPES[0][1], SHAPES[0][2]
+    x_small = rng.standard_normal(small_shape)
     params_small = execute(small, x_small).params
-    (reference,) = race(lambda: execute(small, x_small, params_small, method="reference"), rounds=3, number=1)
-    fast_small, quiet_small = race(
-        lambda: execute(small, x_small, params_small),
-        lambda: execute(small, x_small, params_small, count=False),
-        rounds=rounds, number=100,
-    )
-
-    large = Conv2d(64, 64, 3, padding=1)
-    x_large = rng.standard_normal((56, 56, 64))
-    params_large = execute(large, x_large).params
-    columns = rng.standard_normal((56 * 56, 3 * 3 * 64))
-    kernel = rng.standard_normal((3 * 3 * 64, 64))
-    fast_large, quiet_large, matmul = race(
-        lambda: execute(large, x_large, params_large),
-        lambda: execute(large, x_large, params_large, count=False),
-        lambda: np.matmul(columns, kernel),
-        rounds=rounds, number=5,
-    )
-
+    reference, fast_small = race(lambda: execute(small, x_small, params_small, method="reference"),
+                                 lambda: execute(small, x_small, params_small), rounds=3, number=1)
     speedup = reference / fast_small
-    overhead_small = fast_small / quiet_small - 1
-    overhead_large = fast_large / quiet_large - 1
-    versus_matmul = fast_large / matmul
-    rows = [
-        ("fast vs reference, 16×16×8 → 16, 3×3",
-         f"reference {reference * 1e3:8.1f} ms   fast {fast_small * 1e3:7.3f} ms",
-         f"{speedup:8.0f}× faster", "≥ 100×", speedup >= 100),
-        ("counting overhead, 16×16×8 → 16",
-         f"counting {fast_small * 1e3:9.3f} ms   not {quiet_small * 1e3:8.3f} ms",
-         f"{overhead_small:+8.1%}", "≤ 10%", overhead_small <= 0.10),
-        ("counting overhead, 56×56×64 → 64",
-         f"counting {fast_large * 1e3:9.3f} ms   not {quiet_large * 1e3:8.3f} ms",
-         f"{overhead_large:+8.1%}", "≤ 10%", overhead_large <= 0.10),
-        ("fast vs im2col matmul, 56×56×64 → 64, 3×3",
-         f"fast {fast_large * 1e3:13.3f} ms   matmul {matmul * 1e3:5.3f} ms",
-         f"{versus_matmul:8.2f}× the time", "≤ 2×", versus_matmul <= 2),
-    ]
+    rows.append((f"fast vs reference, {SHAPES[0][0]}",
+                 f"reference {reference * 1e3:8.1f} ms   fast {fast_small * 1e3:7.3f} ms",
+                 f"{speedup:8.0f}× faster", "≥ 100×", speedup >= 100))
+
     width = max(len(row[0]) for row in rows)
-    print(f"numpy {np.__version__}; best of {rounds} interleaved rounds; times per call")
-    for name, times, ratio, target, ok in rows:
-        print(f"{name:<{width}}  {times}  {ratio:>18}  (target {target}: {verdict(ok)})")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'} "
+          f"(float64, 2 threads); best of {rounds} interleaved rounds; load average {load}")
+    for name, times_text, ratio_text, target, ok in rows:
+        print(f"{name:<{width}}  {times_text}  {ratio_text:>16}  (target {target}: {verdict(ok)})")
     return 0
 
 
