@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -32,6 +32,9 @@ from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.execute import Counts, Execution, budget, execute
 from symconv.layers import Layer
+
+if TYPE_CHECKING:
+    from symconv.verify_algorithm import AlgorithmVerification
 
 __all__ = ["StageCheck", "Verification", "verify"]
 
@@ -195,7 +198,9 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
 
 
 def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
-           max_memory: int | None = None, max_operations: int | None = None) -> Verification:
+           max_memory: int | None = None, max_operations: int | None = None,
+           algorithm: object = "direct", **options: object
+           ) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
     Parameters
@@ -215,6 +220,18 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         allocated, see :mod:`symconv.execute.budget`); ``None``: half the memory available now.
     max_operations
         Scalar operations the run may do; ``None``: 10¹¹ (the fast executor's default).
+    algorithm, **options
+        ``"direct"`` (the default), or ``"im2col"``, ``"winograd"``, ``"fft"`` with their options
+        (``tile=``, ...) for one convolution: then the algorithm's executor counts every stage
+        against :func:`symconv.cost` with the same algorithm, and its output is checked against
+        the direct convolution's within the float64 bound that
+        :mod:`symconv.verify_algorithm` states; the result is an
+        :class:`~symconv.verify_algorithm.AlgorithmVerification`.
+
+        >>> from symconv import Conv2d
+        >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
+        >>> check.ok, check.max_error <= check.tolerance
+        (True, True)
 
     Returns
     -------
@@ -265,6 +282,14 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
      ('block3.project_bn', {'mults': 512, 'adds': 512}),
      ('block3.add', {'mults': 0, 'adds': 512})]
     """
+    if algorithm != "direct" or options:
+        from symconv.verify_algorithm import verify_algorithm
+
+        if algorithm == "direct" or not isinstance(algorithm, str):
+            raise SymconvError(f"algorithm={algorithm!r} takes no options" if algorithm == "direct"
+                               else f"algorithm={algorithm!r} must be a name, like 'winograd'")
+        return verify_algorithm(layer, _input_shape(layer, input_shape), algorithm, seed=seed,
+                                **options)
     shape = _input_shape(layer, input_shape)
     derived = cost(layer, shape)
     # Refused before the input is drawn, if it is too big.
