@@ -7,6 +7,15 @@ the network), the multiplications, additions, divisions and comparisons counted 
 with the values of the formulas, the output shape of the run with the derived one, and the
 number of parameter values used with the derived parameter count.
 
+The fast executor counts each NumPy operation it performs (a matmul, an einsum, an elementwise
+operation) from the shapes of its operands, not scalar by scalar; the reference executor
+(``execute(..., method="reference")``), which counts every scalar operation where it is
+performed, is held against the fast one in the tests. The parameters counted are the elements
+of the arrays the executor read (:attr:`~symconv.execute.Execution.params`), whose shapes it
+works out from the layer's arguments, not from ``weight_shape``, the property the derivation
+reads. A run too big for the machine is refused before the input is drawn (``max_memory``,
+``max_operations``; see :mod:`symconv.execute.budget`).
+
 Examples
 --------
 >>> from symconv import Conv2d, DepthwiseSeparableConv2d, verify

@@ -18,12 +18,23 @@ What is counted (the same definitions as the formulas of :mod:`symconv.derive`):
   (products landing on cropped positions included).
 * **divs**, **comparisons** — kept apart (no convolution performs any).
 
-Two executors check each other: ``method="reference"`` is plain Python loops that count every
-scalar multiplication and addition one at a time (for small shapes only), and
-``method="fast"`` (the default) is vectorised — for each kernel offset, one strided view of
-every window's tap times that offset's weights through ``matmul``/``einsum``; no Python loop over
-positions or channels — and counts from the operand shapes through a :class:`Counter`. They
-agree on outputs to float tolerance and on counts exactly.
+Two executors check each other, and count in two ways:
+
+* ``method="reference"`` is plain Python loops that count every scalar multiplication,
+  addition, division and comparison one at a time, where it is performed (for small shapes only:
+  more than 5·10⁷ operations are refused, see :mod:`symconv.execute.budget`). It finds the output
+  positions by trying window placements, not by the output-size formula.
+* ``method="fast"`` (the default, and what :func:`symconv.verify` runs) is vectorised and counts
+  each NumPy operation it performs — a ``matmul``, an ``einsum``, an elementwise ``multiply``,
+  ``add``, ``maximum`` ... — from the shapes of its operands and result, through a
+  :class:`Counter`; it never looks at single scalars. A convolution takes one of three paths:
+  small ungrouped ones copy every window into one matrix for a single matmul (im2col); depthwise
+  ones multiply each kernel offset's tap per channel and add it in, a block of rows at a time;
+  the others run one matmul (an einsum with groups) per kernel offset, on a strided view of the
+  padded input. No Python loop runs over positions or channels.
+
+They agree on outputs to float tolerance and on counts exactly; NaN propagates through both as
+in PyTorch. Complex and masked arrays are refused, not cut down.
 
 The registry
 ------------

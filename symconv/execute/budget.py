@@ -293,13 +293,13 @@ def check(layer: Layer, input_shape: tuple[int, ...], method: Method = "fast", *
     operations_limit = _limit(max_operations, "max_operations")
     need = estimate(layer, tuple(input_shape), method)
     memory = need.memory - (need.input if input_allocated else 0)
-    if memory_limit is None:
-        available = available_memory()
-        memory_limit, source = available // 2, (
-            f"half the {readable_bytes(available)} of memory available now")
-    else:
-        source = f"max_memory={memory_limit}"
-    if memory > memory_limit:
+    available = available_memory() if memory_limit is None else 0
+    if memory > (available // 2 if memory_limit is None else memory_limit):
+        if memory_limit is None:
+            memory_limit = available // 2
+            source = f"half the {readable_bytes(available)} of memory available now"
+        else:
+            source = f"max_memory={memory_limit}"
         parts = ", ".join(f"{name} {readable_bytes(size)}" for name, size in (
             ("input", 0 if input_allocated else need.input), ("layer outputs", need.outputs),
             ("parameters and buffers", need.params + need.buffers),

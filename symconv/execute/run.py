@@ -372,8 +372,9 @@ def execute(
     seed
         Seed of the random parameters and buffers.
     method
-        ``"fast"`` (vectorised) or ``"reference"`` (plain Python loops over every scalar; for
-        small shapes only). Both count the same operations.
+        ``"fast"`` (vectorised: counts each NumPy operation from the shapes of its operands) or
+        ``"reference"`` (plain Python loops: counts scalar by scalar, where each operation is
+        performed; for small shapes only). Both count the same operations.
     count
         With ``False`` nothing is counted (``.counts`` is ``None``): for measuring the cost of
         counting.
