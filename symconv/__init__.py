@@ -43,6 +43,7 @@ from symconv.networks.conventions import count
 from symconv.render import notebook as _notebook  # registers a network cost's Markdown display  # noqa: F401
 
 if TYPE_CHECKING:
+    from symconv.design import solve
     from symconv.execute import execute
     from symconv.frontends.torch import from_torch
     from symconv.model_summary import summary
@@ -56,6 +57,7 @@ _LAZY: dict[str, str] = {
     "verify": "symconv.verify",
     "from_torch": "symconv.frontends.torch",
     "summary": "symconv.model_summary",
+    "solve": "symconv.design",
 }
 
 
@@ -89,5 +91,5 @@ __all__ = [
     "Cost", "cost", "ratio", "SymconvError", "__version__",
     "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
     "Flatten", "Residual", "Sequential", "count",
-    "execute", "verify", "from_torch", "summary",
+    "execute", "verify", "from_torch", "summary", "solve",
 ]

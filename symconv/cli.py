@@ -155,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_language(net)
     net.set_defaults(handler=_run_net)
 
+    solve = commands.add_parser(
+        "solve", help="exact answers to design questions: separable N for a saving, the widest "
+                      "or largest MobileNet within a budget, where one algorithm beats another"
+    )
+    from symconv.design.command import add_arguments as _add_solve_arguments
+
+    _add_solve_arguments(solve)
+    solve.set_defaults(handler=_run_solve)
+
     derive = commands.add_parser("derive", help="the general formulas of one layer kind")
     derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
                                      "transposed")
@@ -470,6 +479,13 @@ def _verify_network(title: str, model: object, args: argparse.Namespace,
     check = verify(model, seed=seed, **limit)  # type: ignore[arg-type]
     _emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    from symconv.design.command import run
+
+    _emit(args, run(args))
+    return 0
 
 
 def _run_derive(args: argparse.Namespace) -> int:
