@@ -77,9 +77,27 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+@functools.cache
+def _spec(cls: type) -> tuple[int, int, bool]:
+    """``(positional, required, varargs)`` of a layer's constructor: how many arguments it takes
+    by position, how many leading ones are required (and nothing else is), whether it takes
+    ``*args`` — enough to accept the usual call at once."""
+    parameters = list(_signature(cls).parameters.values())[1:]
+    positional = [p for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in parameters if p.default is p.empty
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    leading = len(required) if positional[:len(required)] == required else len(positional) + 1
+    varargs = any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    return len(positional), leading, varargs
+
+
 def _check_arguments(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Raise a :class:`SymconvError` when ``cls(*args, **kwargs)`` does not fit the constructor:
     a required argument missing, one too many, or a name the constructor does not know."""
+    positional_count, leading, varargs = _spec(cls)
+    if not kwargs and leading <= len(args) and (varargs or len(args) <= positional_count):
+        return  # the usual call: the required arguments, and maybe more, by position
     parameters = list(_signature(cls).parameters.values())[1:]  # without self
     name = cls.__name__
     example = getattr(cls, "example", None)
@@ -172,7 +190,7 @@ class Layer(metaclass=_LayerType):
         """
         raise NotImplementedError(f"{type(self).__name__} has no loop nest")
 
-    @property
+    @functools.cached_property
     def free_symbols(self) -> set[sympy.Symbol]:
         """The SymPy symbols in the layer's sizes, those of its stages included.
 
@@ -224,6 +242,8 @@ class Layer(metaclass=_LayerType):
 
 
 def _collect_symbols(value: object, found: set[sympy.Symbol]) -> None:
+    if isinstance(value, (int, str)) or value is None:
+        return
     if isinstance(value, sympy.Basic):
         found.update(value.free_symbols)
     elif isinstance(value, Layer):
