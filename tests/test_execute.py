@@ -539,3 +539,20 @@ def test_every_fast_path_agrees_with_the_reference(case: tuple[Layer, tuple[int,
         conv_module.IM2COL_LIMIT, conv_module.DEPTHWISE_BLOCK = kept
     assert fast.counts == reference.counts
     np.testing.assert_allclose(fast.output, reference.output, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_depthwise_path_split_over_threads_counts_every_block(threads: int) -> None:
+    # One row per block, 37 rows: split over threads, each with its own counter, added up after.
+    layer, x = DepthwiseConv2d(4, 3, stride=(1, 2), padding=1, dilation=2), np.random.default_rng(1).standard_normal((39, 9, 4))
+    reference = execute(layer, x, method="reference")
+    kept = conv_module.DEPTHWISE_BLOCK, conv_module.THREADS
+    conv_module.DEPTHWISE_BLOCK, conv_module.THREADS = 1, threads
+    try:
+        fast = execute(layer, x)
+    finally:
+        conv_module.DEPTHWISE_BLOCK, conv_module.THREADS = kept
+    assert fast.output.shape == reference.output.shape == (37, 4, 4)
+    # 37·4·4 outputs of 9 products: 5328 mults, 8 adds each.
+    assert fast.counts == reference.counts == ex.Counts(mults=37 * 4 * 4 * 9, adds=37 * 4 * 4 * 8)
+    np.testing.assert_allclose(fast.output, reference.output, rtol=1e-12, atol=1e-12)

@@ -157,7 +157,7 @@ def _single(layer: Layer, shape: tuple[int, ...], method: Method) -> tuple[Estim
         positions, groups = _elements(out_shape[:-1]), int(layer.groups)
         columns = positions * _elements(kernel) * (channels // groups)
         if channels == groups == out_shape[-1]:      # depthwise: a block of rows at a time
-            scratch = _FLOAT * copy + conv.DEPTHWISE_BLOCK
+            scratch = _FLOAT * copy + min(conv.THREADS * conv.DEPTHWISE_BLOCK, _FLOAT * outputs)
         elif groups == 1 and _FLOAT * columns <= conv.IM2COL_LIMIT:   # im2col: one matrix
             scratch = _FLOAT * (copy + columns)
         elif groups == 1:   # a product buffer reused per offset; matmul's copy of a strided tap

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import math
+import os
 import threading
 from typing import Any
 
@@ -151,27 +153,61 @@ def _im2col(counter: Counter, padded: Array, weight: Array, shape: Window,
     return out.reshape(*output, weight.shape[-1])
 
 
+def _depthwise_rows(counter: Counter, views: list[Array], factors: list[Array], out: Array,
+                    rows: int, first: int, last: int) -> None:
+    """Rows ``first:last`` of a depthwise output, ``rows`` at a time (see :func:`_depthwise`)."""
+    part = _workspace("depthwise", (min(rows, last - first), *out.shape[1:]))
+    for start in range(first, last, rows):
+        stop = min(start + rows, last)
+        block, product = out[start:stop], part[:stop - start]
+        counter.multiply(views[0][start:stop], factors[0], out=block)
+        for view, factor in zip(views[1:], factors[1:]):
+            counter.multiply(view[start:stop], factor, out=product)
+            counter.add_into(block, product)
+
+
 def _depthwise(counter: Counter, padded: Array, weight: Array, shape: Window,
                output: tuple[int, ...]) -> Array:
     """One input and one output channel per group: for each kernel offset, its tap of every
     window times its weight per channel, added into the output (``k_h·k_w`` multiplications and
     ``k_h·k_w − 1`` additions per output element), a block of rows at a time so that the block
-    stays in cache across the offsets."""
+    stays in cache across the offsets.
+
+    Large outputs are split in :data:`THREADS` runs of rows, one thread each (NumPy releases the
+    GIL in its loops), each with its own :class:`Counter`, whose tallies are added up after.
+    """
     channels = weight.shape[-1]
     offsets = list(kernel_offsets(shape.kernel))
     views = [padded[taps(offset, shape.dilation, shape.stride, output)] for offset in offsets]
     factors = [weight[offset].reshape(channels) for offset in offsets]
     out = np.empty((*output, channels))
     rows = max(1, DEPTHWISE_BLOCK // max(1, out[0].nbytes))
-    part = _workspace("depthwise", (min(rows, output[0]), *out.shape[1:]))
-    for first in range(0, output[0], rows):
-        block = out[first:first + rows]
-        product = part[:block.shape[0]]
-        counter.multiply(views[0][first:first + rows], factors[0], out=block)
-        for view, factor in zip(views[1:], factors[1:]):
-            counter.multiply(view[first:first + rows], factor, out=product)
-            counter.add_into(block, product)
+    blocks = -(-output[0] // rows)
+    if THREADS < 2 or blocks < 4 * THREADS:
+        _depthwise_rows(counter, views, factors, out, rows, 0, output[0])
+        return out
+    per_thread = -(-blocks // THREADS) * rows
+    counters = [Counter(enabled=counter.enabled) for _ in range(THREADS)]
+    futures = [_pool().submit(_depthwise_rows, part, views, factors, out, rows, first,
+                              min(first + per_thread, output[0]))
+               for part, first in zip(counters, range(0, output[0], per_thread))]
+    for future in futures:
+        future.result()
+    for part in counters:
+        counter.absorb(part)
     return out
+
+
+#: Threads the depthwise path runs on for large outputs (as many as PyTorch's default on a
+#: machine of up to 2 cores; at most 2).
+THREADS = min(2, os.cpu_count() or 1)
+_POOL: list[concurrent.futures.ThreadPoolExecutor] = []
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="symconv"))
+    return _POOL[0]
 
 
 @run_fast.register

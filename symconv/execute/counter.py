@@ -100,6 +100,21 @@ class Counter:
         """A snapshot of the tallies."""
         return Counts(self.mults, self.adds, self.divs, self.comparisons)
 
+    def absorb(self, other: Counter) -> None:
+        """Add another counter's tallies to these (one counter per thread, added up after).
+
+        Examples
+        --------
+        >>> total, part = Counter(), Counter()
+        >>> part.mults, part.comparisons = 3, 1
+        >>> total.absorb(part); total.counts()
+        Counts(mults=3, adds=0, divs=0, comparisons=1)
+        """
+        self.mults += other.mults
+        self.adds += other.adds
+        self.divs += other.divs
+        self.comparisons += other.comparisons
+
     def einsum(self, spec: str, *operands: Array) -> Array:
         """``numpy.einsum`` with an explicit ``->``, counting from the operand shapes.
 
