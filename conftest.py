@@ -1,4 +1,6 @@
-"""Hypothesis profiles: ``ci`` (the default) and ``dev``, chosen by ``HYPOTHESIS_PROFILE``.
+"""The one conftest of the suite (symconv/ doctests, tests/, docs/, README.md).
+
+Hypothesis profiles: ``ci`` (the default) and ``dev``, chosen by ``HYPOTHESIS_PROFILE``.
 
 ``ci`` is derandomized, without deadlines and with few examples, so that the suite is
 reproducible and fast on two cores; ``dev`` draws many more, randomly, for local digging.
@@ -6,6 +8,7 @@ reproducible and fast on two cores; ``dev`` draws many more, randomly, for local
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import types
@@ -34,3 +37,8 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# docs/pytorch.md runs where torch and the five peers it compares with are installed.
+_PYTORCH_DOC_NEEDS = ("torch", "ptflops", "thop", "fvcore", "torchinfo")
+collect_ignore = [] if all(importlib.util.find_spec(name) for name in _PYTORCH_DOC_NEEDS) \
+    else ["docs/pytorch.md"]

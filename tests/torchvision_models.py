@@ -29,6 +29,6 @@ def models() -> Any:
                                types.ModuleType("torchvision._meta_registrations"))
     try:
         import torchvision.models
-    except Exception as error:  # noqa: BLE001 - any failure means: skip, with the reason
+    except Exception as error:  # any failure means: skip, with the reason
         pytest.skip(f"torchvision.models cannot be imported here: {error}")
     return torchvision.models

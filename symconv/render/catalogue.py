@@ -162,7 +162,12 @@ ZH: dict[str, str] = {
     "net.convention": "计数约定 {name}：{description}",
     "net.at": "取 {point}",
     "net.value": "数值",
-    "net.exact": "关于 rho 的公式在 224·rho 为 32 的倍数时精确。关于 alpha 的公式把每个通道数取为 alpha·c、不取整（MobileNet V2 最后一层保持 1280 个通道）：这是近似，只在网络自身的取整不起作用时精确（V1：32·alpha 为整数；V2：alpha = 1）；symconv.zoo 的 rounding=\"exact\" 给出对任意 alpha 都精确的公式。数值由网络本身（含其取整）按向下取整的尺寸推导。",
+    "net.exact": (
+        "关于 rho 的公式在 224·rho 为 32 的倍数时精确。关于 alpha 的公式把每个通道数取为 alpha·c、不取整"
+        "（MobileNet V2 最后一层保持 1280 个通道）：这是近似，只在网络自身的取整不起作用时精确"
+        "（V1：32·alpha 为整数；V2：alpha = 1）；symconv.zoo 的 rounding=\"exact\" 给出对任意 alpha "
+        "都精确的公式。数值由网络本身（含其取整）按向下取整的尺寸推导。"
+    ),
     "layer": "层",
     "kind": "类型",
     "input": "输入",
