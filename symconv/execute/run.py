@@ -116,6 +116,8 @@ def _check_concrete_at(layer: Layer, path: tuple[str, ...] = ()) -> None:
 def _real_array(value: object, where: str) -> Array:
     """``value`` as a float64 array; complex values and masked arrays are refused, not cut
     down (NumPy would drop the imaginary part with only a warning, and the mask silently)."""
+    if type(value) is np.ndarray and value.dtype == np.float64:   # the common case, at once
+        return value
     if isinstance(value, np.ma.MaskedArray):
         raise SymconvError(
             f"{where} is a masked array; its mask would be lost: pass "
@@ -220,14 +222,16 @@ def _held(layer: Layer, given: object, rng: _Random, path: tuple[str, ...],
         )
     held: Params = {}
     for name, shape in shapes.items():
-        where = _key_path((*path, name), root)
         if name not in given:
-            raise SymconvError(f"{where} is missing: {layer!r} needs an array of shape {shape}")
-        array = _real_array(given[name], where)
+            raise SymconvError(f"{_key_path((*path, name), root)} is missing: {layer!r} needs an "
+                               f"array of shape {shape}")
+        array = given[name]
+        if type(array) is not np.ndarray or array.dtype != np.float64:
+            array = _real_array(array, _key_path((*path, name), root))
         if array.shape != shape:
             raise SymconvError(
-                f"{where} has shape {array.shape} but {type(layer).__name__} expects "
-                f"shape {shape}"
+                f"{_key_path((*path, name), root)} has shape {array.shape} but "
+                f"{type(layer).__name__} expects shape {shape}"
             )
         held[name] = array
     return held
