@@ -46,8 +46,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import symconv.execute.conv as conv
 from symconv.errors import SymconvError
-from symconv.execute import conv
 from symconv.execute.registry import Method, buffer_shapes, parameter_shapes
 from symconv.layers import Composite, ConvNd, ConvTransposeNd, Layer
 from symconv.layers.shapes import output_spatial

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+import symconv.execute.budget as budget
 from symconv.errors import SymconvError
-from symconv.execute import budget
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (
     _RUNNERS,
