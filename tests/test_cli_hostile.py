@@ -80,23 +80,30 @@ def test_numbers_of_thousands_of_digits_are_one_short_line(
 
 # --- empty values ----------------------------------------------------------------------------
 
-def _options_taking_a_value() -> list[tuple[str, str]]:
-    """``(command, option)`` for every option of every command that takes a value."""
+def _commands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     commands = next(action for action in parser._actions
                     if isinstance(action, argparse._SubParsersAction))
-    found = []
-    for command, sub in commands.choices.items():
-        for action in sub._actions:
-            if action.option_strings and action.nargs is None and action.dest != "help":
-                found.append((command, action.option_strings[0]))
-    return found
+    return dict(commands.choices)
 
 
-REQUIRED = {
-    "compare": CONV, "verify": CONV, "diagram": [*CONV, "--out-dir", "figs"],
-    "net": ["mobilenet_v1"], "derive": ["standard"],
-}
+def _options_taking_a_value() -> list[tuple[str, str]]:
+    """``(command, option)`` for every option of every command that takes a value."""
+    return [(command, action.option_strings[0])
+            for command, sub in _commands().items() for action in sub._actions
+            if action.option_strings and action.nargs is None and action.dest != "help"]
+
+
+def _required(command: str, but: str) -> list[str]:
+    """Some text for every required argument of ``command`` except ``but``: an empty value is
+    refused while the arguments are read, before any of them is checked further."""
+    argv = []
+    for action in _commands()[command]._actions:
+        if action.required and not action.option_strings:
+            argv.append("x")
+        elif action.required and action.option_strings[0] != but:
+            argv += [action.option_strings[0], "x"]
+    return argv
 
 
 @pytest.mark.parametrize(("command", "option"), _options_taking_a_value())
@@ -106,7 +113,7 @@ def test_every_empty_option_is_an_error_naming_it(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for blank in ("", "  "):
-        code, out, err = run(capsys, command, *REQUIRED[command], option, blank)
+        code, out, err = run(capsys, command, *_required(command, option), option, blank)
         assert (code, out) == (2, "")
         assert one_error_line(err).startswith(f"symconv: error: {option} is empty; give a value")
     assert os.listdir(tmp_path) == []  # --out-dir "" wrote nothing into the current directory
