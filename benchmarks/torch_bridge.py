@@ -3,18 +3,23 @@ ptflops counting the same model.
 
 Run by hand from the repository root, with torch and ptflops installed::
 
-    python benchmarks/torch_bridge.py [--runs 7] [--resolution 224]
+    python benchmarks/torch_bridge.py [--runs 7] [--resolution 224] [--threads N]
 
 The model is MobileNet V2 in PyTorch (tests/torch_nets.py: 141 leaf layers, 52 convolutions,
-10 residual additions in ``forward``). symconv's time is ``from_torch`` (``torch.fx`` tracing
-and conversion) plus ``count(net, convention="ptflops")`` (deriving every layer's cost), with
-SymPy's cache cleared before every run; ptflops' is ``get_model_complexity_info`` (hooks and a
-forward pass). The torch import is excluded from both. Prints the medians side by side with the
-ratio, then symconv on a symbolic input ``(H, W, 3)`` for reference. No assertion.
+10 residual additions in ``forward``). symconv's time is ``from_torch`` (one run of the model
+under the tracer, then conversion) plus ``count(net, convention="ptflops")`` (deriving every
+layer's cost), with SymPy's cache cleared before every run; ptflops' is
+``get_model_complexity_info`` (hooks and a forward pass). The two take turns in every round, so
+both see the same load on a shared machine; wall and CPU (process) medians are printed side by
+side with their ratios, then symconv on a symbolic input ``(H, W, 3)`` (two traced runs) for
+reference. The torch import is excluded from both. No assertion.
 
-Recorded on the project's 2-core machine (shared, so the milliseconds vary by run; the ratio
-less): at 224, symconv 28–44 ms against ptflops 39–81 ms (0.51–0.70); at 160, 0.51–1.09 (ptflops'
-forward pass shrinks with the input, symconv's derivation does not). Equal counts every time.
+Recorded on the project's 2-core machine, shared and loaded (load average about 5) while
+measured: at 224, 2 threads, symconv 378 ms against ptflops 646 ms wall (0.59; CPU 0.57); one
+thread 47.9 against 50.3 ms (0.95; CPU 0.89); at 160, 2 threads, 0.51. Equal counts every time.
+The tracer runs the model's code but not the convolution kernels inside ``torch.nn`` layers
+(their output shapes come from PyTorch's meta kernels), which is where ptflops spends its
+forward pass; before that (tracing by ``torch.fx``, no tensor computed) it was 0.51–0.70.
 """
 
 from __future__ import annotations
@@ -39,26 +44,37 @@ from symconv import count, from_torch
 from symconv.symbols import H, W
 
 
-def median_seconds(run: Callable[[], object], runs: int) -> tuple[float, object]:
-    """The median wall time of ``runs`` calls, and the last result."""
-    times, result = [], None
+def interleaved(runs: int, **calls: Callable[[], object]) -> dict[str, tuple[float, float, object]]:
+    """Each call's median wall and CPU (process) time over ``runs`` rounds, and its last result.
+
+    The calls take turns within each round (SymPy's cache cleared before each), so that all see
+    the same load on a shared machine.
+    """
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    results: dict[str, object] = {}
     for _ in range(runs):
-        clear_cache()
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, call in calls.items():
+            clear_cache()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            results[name] = call()
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name]), results[name])
+            for name in calls}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--resolution", type=int, default=224)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     args = parser.parse_args()
     model = mobilenet_v2().eval()
     size = args.resolution
     leaves = sum(1 for module in model.modules() if not list(module.children()))
-    torch.set_num_threads(torch.get_num_threads())
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     def ptflops() -> object:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -72,16 +88,20 @@ def main() -> None:
         return count(from_torch(model, (H, W, 3)), convention="ptflops")
 
     ptflops()  # warm up: first forward pass allocates
-    theirs_time, theirs = median_seconds(ptflops, args.runs)
-    ours_time, ours = median_seconds(symconv, args.runs)
-    symbolic_time, formula = median_seconds(symbolic, max(1, args.runs // 3))
+    symconv()
+    times = interleaved(args.runs, ptflops=ptflops, symconv=symconv)
+    (theirs_time, theirs_cpu, theirs), (ours_time, ours_cpu, ours) = times["ptflops"], times["symconv"]
+    symbolic_time, _, formula = interleaved(max(1, args.runs // 3), symbolic=symbolic)["symbolic"]
     print(f"MobileNet V2 in PyTorch, {leaves} leaf layers, input {size}x{size}x3, "
-          f"median of {args.runs} runs")
-    print(f"  ptflops get_model_complexity_info      {theirs_time * 1000:8.1f} ms  {theirs}")
-    print(f"  symconv from_torch + count(ptflops)    {ours_time * 1000:8.1f} ms  {ours}")
-    print(f"  symconv / ptflops                      {ours_time / theirs_time:8.2f}   "
-          f"{'equal' if ours == theirs else 'DIFFERENT'} counts")
-    print(f"  symconv on (H, W, 3), symbolic         {symbolic_time * 1000:8.1f} ms  "
+          f"median of {args.runs} interleaved runs, {torch.get_num_threads()} threads")
+    print("                                         wall ms   cpu ms   count")
+    print(f"  ptflops get_model_complexity_info    {theirs_time * 1000:8.1f} {theirs_cpu * 1000:8.1f}   "
+          f"{theirs}")
+    print(f"  symconv from_torch + count(ptflops)  {ours_time * 1000:8.1f} {ours_cpu * 1000:8.1f}   "
+          f"{ours}")
+    print(f"  symconv / ptflops                    {ours_time / theirs_time:8.2f} "
+          f"{ours_cpu / theirs_cpu:8.2f}   {'equal' if ours == theirs else 'DIFFERENT'} counts")
+    print(f"  symconv on (H, W, 3), symbolic       {symbolic_time * 1000:8.1f}            "
           f"{len(str(formula))} characters of formula")
 
 

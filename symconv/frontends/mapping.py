@@ -21,7 +21,9 @@ Function(role='layer', layer=Activation(function='relu', spelling='F'), spelling
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from symconv.layers import (
@@ -171,12 +173,30 @@ def _conv_padding(module: Any) -> object:
         if module.padding_mode == "zeros":
             return padding
         return tuple(total // 2 for total in totals) if padding == "same" else 0
-    return tuple(padding)
+    return padding
+
+
+#: The attributes of a ``torch.nn`` layer that :func:`module_layer` reads: its hyperparameters.
+_HYPERPARAMETERS = (
+    "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+    "padding_mode", "output_padding", "in_features", "out_features", "num_features", "affine",
+    "ceil_mode", "return_indices", "count_include_pad", "divisor_override", "output_size",
+    "start_dim", "end_dim",
+)
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(item) for item in value)
+    return value
 
 
 def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None = None
                  ) -> Layer | None:
     """The symconv layer for one ``torch.nn`` layer (``None``: an identity at inference).
+
+    Layers are immutable, so one is made once for each class and set of hyperparameters (and
+    kept: a model's hundred convolutions of a few shapes cost a few constructions).
 
     Parameters
     ----------
@@ -192,24 +212,69 @@ def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None 
     ------
     Unsupported
         For a module or an option symconv does not count.
+
+    Examples
+    --------
+    >>> Linear = type("Linear", (), {})
+    >>> linear = Linear()
+    >>> linear.in_features, linear.out_features, linear.bias = 8, 2, None
+    >>> module_layer(linear, 1)
+    Linear(in_features=8, out_features=2, bias=False)
+    >>> module_layer(linear, 3)
+    Traceback (most recent call last):
+    ...
+    symconv.frontends.mapping.Unsupported: nn.Linear gets a tensor of 4 axes: ...
     """
-    name = type(module).__name__
+    attributes = vars(module)  # hyperparameters are plain attributes (not parameters)
+    values: tuple[Any, ...] = tuple(map(attributes.get, _HYPERPARAMETERS))
+    head = (type(module).__name__, rank, output_padding, getattr(module, "bias", None) is not None)
+    try:
+        made = _cached_layer((*head, values))
+    except TypeError:  # a list among them: as tuples (an attribute that cannot be hashed at all
+        values = tuple(map(_hashable, values))  # makes the layer afresh)
+        try:
+            made = _cached_layer((*head, values))
+        except TypeError:
+            made = _layer(*head, values)
+    if isinstance(made, Unsupported):
+        raise Unsupported(*made.args)
+    return made
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_layer(key: tuple[Any, ...]) -> Layer | Unsupported | None:
+    return _layer(*key)
+
+
+def _layer(name: str, rank: int, output_padding: tuple[int, ...] | None, bias: bool,
+           values: tuple[Any, ...]) -> Layer | Unsupported | None:
+    try:
+        return _make(name, rank, output_padding, SimpleNamespace(
+            **dict(zip(_HYPERPARAMETERS, values)), bias=bias))
+    except Unsupported as reason:
+        return reason
+
+
+def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: Any
+          ) -> Layer | None:
+    """The layer of a module of class ``name`` with these hyperparameters (``module.bias``:
+    whether it has one)."""
     if name in _DROPPED_MODULES:
         return None
     if name in _CONVS:
         arguments: dict[str, object] = {
-            "stride": tuple(module.stride), "dilation": tuple(module.dilation),
-            "groups": module.groups, "bias": module.bias is not None,
+            "stride": module.stride, "dilation": module.dilation,
+            "groups": module.groups, "bias": module.bias,
         }
         if name.startswith("ConvTranspose"):
             if module.padding_mode != "zeros":
                 raise Unsupported(f"padding_mode={module.padding_mode!r}")
-            arguments["padding"] = tuple(module.padding)
-            arguments["output_padding"] = (tuple(module.output_padding) if output_padding is None
+            arguments["padding"] = module.padding
+            arguments["output_padding"] = (module.output_padding if output_padding is None
                                            else output_padding)
         else:
             arguments["padding"] = _conv_padding(module)
-        return _CONVS[name](module.in_channels, module.out_channels, tuple(module.kernel_size),
+        return _CONVS[name](module.in_channels, module.out_channels, module.kernel_size,
                             **arguments)
     if name == "Linear":
         if rank != 1:
@@ -218,7 +283,7 @@ def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None 
                 "which is a spatial axis in PyTorch's layout and channels in symconv's; "
                 "flatten before it (nn.Flatten())"
             )
-        return Linear(module.in_features, module.out_features, bias=module.bias is not None)
+        return Linear(module.in_features, module.out_features, bias=module.bias)
     if name in ("BatchNorm1d", "BatchNorm2d"):
         if not module.affine:
             raise Unsupported("affine=False: symconv's BatchNorm has γ and β")
@@ -242,7 +307,7 @@ def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None 
         return AvgPool2d(module.kernel_size, module.stride, module.padding)
     if name == "AdaptiveAvgPool2d":
         size = module.output_size
-        if size not in (1, (1, 1), [1, 1]):
+        if size not in (1, (1, 1)):
             raise Unsupported(f"output_size={size!r}: only global pooling (output_size=1) "
                               "is supported")
         return GlobalAvgPool2d()

@@ -5,29 +5,41 @@ gradients), and two things watch it:
 
 * a ``torch.overrides.TorchFunctionMode`` sees every call at the Python level with its
   spelling (``F.relu``, ``torch.relu``, ``x.relu()``, ``x + y``, ``torch.add``, ...);
-* four hooks on every module say which module each call ran inside, by its dotted name, and
-  whether it ran in a ``torch.nn`` layer's own ``forward`` (then the layer is recorded as one
-  call, with the arguments it was called with) or in a hook of the user's.
+* module hooks say which module each call ran inside, by its dotted name, and whether it ran
+  in a ``torch.nn`` layer's own ``forward`` (then the layer is recorded as one call, with the
+  arguments it was called with) or in a hook of the user's.
 
 Which call made each tensor is known by the tensor's identity, so the record is the dataflow
 graph of what ran: a model's own ``forward`` (loops, branches, a layer run twice or not at all),
 hooks, keyword arguments and replaced ``forward`` methods included. Anything symconv cannot
 count is recorded by name, as a refusal.
 
-Hooks run in this order in ``Module.__call__``, and the four hooks (``prepend=True`` puts one
-before the user's, an appended one runs after them) cut a call in phases::
+``Module.__call__`` runs global hooks before a module's own, so two global hooks (registered for
+the trace only) and, on a module that has hooks of the user's, one more appended after them,
+cut every call in phases::
 
-    enter (pre, first) | user pre-hooks | forward (pre, last) | forward | (post, first) done |
-    user forward hooks | (post, last, always called) leave
+    enter (global pre-hook) | user pre-hooks | start (appended pre-hook; or at enter) |
+    forward | done (global forward hook) | user forward hooks | leave (appended; or at done)
+
+A call made between ``enter`` and ``start`` runs in a pre-hook of the user's, one between
+``done`` and ``leave`` in a forward hook; calls between ``start`` and ``done`` of a ``torch.nn``
+layer are its own implementation and are not followed. ``x.add(y)`` and ``x + y`` reach the mode
+as the same function: while tracing, ``torch.Tensor.add`` is wrapped (as ptflops patches it) to
+tell a method call apart.
+
+Inside a ``torch.nn`` layer, the convolution and linear kernels are not computed: the layer is
+counted from its hyperparameters, and PyTorch's meta kernel gives the output's shape (zeros of
+that shape go on to the next layer). Every other function runs for real.
 
 This module imports torch inside its functions only; ``import symconv`` never imports it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from symconv.errors import SymconvError, escape_controls, shown
@@ -128,15 +140,18 @@ class _Frame:
     phase: str = "pre"  # "pre": its pre-hooks; "forward"; "post": its forward hooks
     leaf: bool = False
     inside: bool = False  # called from inside a torch.nn layer's forward: not followed
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 class _Recorder:
     """The state of one trace; the mode and the hooks call into it."""
 
-    def __init__(self, names: dict[int, str], tensor_type: Any, method_add: Any) -> None:
-        self.names = names
+    def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, method_add: Any
+                 ) -> None:
+        self.names = {id(module): name for name, module in modules}
+        self.leaves = {id(module) for _, module in modules if is_leaf(module)}
+        #: Modules with hooks of the user's, before and after forward.
+        self.pre_hooked = {id(module) for _, module in modules if module._forward_pre_hooks}
+        self.post_hooked = {id(module) for _, module in modules if module._forward_hooks}
         self.tensor_type = tensor_type
         self.method_add = method_add
         self.calls: list[Call] = []
@@ -183,58 +198,73 @@ class _Recorder:
         self.set(output, len(self.calls) - 1)
 
     # --- hooks ------------------------------------------------------------------------
-    def enter(self, module: Any, args: Any, kwargs: Any) -> None:
-        inside = self.opaque > 0
-        self.frames.append(_Frame(module, self.names.get(id(module), "?"), inside=inside))
+    def enter(self, module: Any, args: Any) -> None:
+        """Global pre-hook: before the module's own pre-hooks."""
+        name = self.names.get(id(module))
+        if name is None:  # not a module of the model (made in forward, another model)
+            return
+        self.frames.append(_Frame(module, name, inside=self.opaque > 0))
+        if id(module) not in self.pre_hooked:
+            self.start(module, args, {})
 
     def start(self, module: Any, args: Any, kwargs: Any) -> None:
+        """After the module's own pre-hooks, as its forward starts."""
         frame = self.frames[-1]
         if frame.inside:
             return
         frame.phase = "forward"
-        if is_leaf(module):
-            frame.leaf, frame.args, frame.kwargs = True, tuple(args), dict(kwargs)
+        if id(module) in self.leaves:
+            frame.leaf = True
             self.opaque += 1
 
-    def done(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
-        frame = self.frames[-1]
-        if frame.inside:
+    def done(self, module: Any, args: Any, *rest: Any) -> None:
+        """Global forward hook: after forward, before the module's own forward hooks (called
+        ``(module, args, output)``, without kwargs, when forward raised)."""
+        if id(module) not in self.names:
             return
-        frame.phase = "post"
-        if frame.leaf:
-            self.opaque -= 1
-            frame.leaf = False
-            self.busy = True
-            try:
-                self.leaf_call(frame, output)
-            finally:
-                self.busy = False
+        if len(rest) != 2 or not self.frames or self.frames[-1].module is not module:
+            self.leave(module)  # forward raised, or a frame was left behind by an error
+            return
+        kwargs, output = rest
+        frame = self.frames[-1]
+        if not frame.inside:
+            frame.phase = "post"
+            if frame.leaf:
+                self.opaque -= 1
+                frame.leaf = False
+                self.leaf_call(frame, tuple(args), dict(kwargs), output)
+        if id(module) not in self.post_hooked:
+            self.leave(module)
 
-    def leave(self, module: Any, args: Any, kwargs: Any, output: Any) -> None:
+    def leave(self, module: Any, *rest: Any) -> None:
+        """After the module's own forward hooks (or at once, without any)."""
+        if id(module) not in self.names:
+            return
         while self.frames:
             frame = self.frames.pop()
-            if frame.leaf:  # its forward raised: done() never ran
+            if frame.leaf:  # its forward raised: done() never recorded it
                 self.opaque -= 1
             if frame.module is module:
                 return
 
     # --- a torch.nn layer's call ----------------------------------------------------------
-    def leaf_call(self, frame: _Frame, output: Any) -> None:
+    def leaf_call(self, frame: _Frame, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  output: Any) -> None:
         module = frame.module
         where = frame.name or "model"
         what = f"nn.{type(module).__name__}"
-        first = frame.args[0] if frame.args else None
+        first = args[0] if args else None
         outputs = _tensors(output, self.tensor_type)
         try:
             if not isinstance(first, self.tensor_type):
                 raise Unsupported("called without a tensor as its first argument")
             output_padding, size_dependent = None, ""
-            extra = dict(frame.kwargs)
-            if len(frame.args) > 1:
-                if type(module).__name__.startswith("ConvTranspose") and len(frame.args) == 2:
-                    extra["output_size"] = frame.args[1]
+            extra = dict(kwargs)
+            if len(args) > 1:
+                if type(module).__name__.startswith("ConvTranspose") and len(args) == 2:
+                    extra["output_size"] = args[1]
                 else:
-                    raise Unsupported(f"called with {len(frame.args)} arguments; symconv follows "
+                    raise Unsupported(f"called with {len(args)} arguments; symconv follows "
                                       "one input tensor")
             if extra:
                 if set(extra) != {"output_size"} or not type(module).__name__.startswith(
@@ -356,10 +386,38 @@ class _Recorder:
             self.record(self.unique(where), Sum(known.spelling), (source, second), result)
 
 
+def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
+    """``func``'s result as zeros of the shape PyTorch gives it, found by its meta kernel
+    (no arithmetic); the real kernel where the meta one fails."""
+    import torch
+
+    def meta(value: Any) -> Any:
+        return value.to("meta") if isinstance(value, torch.Tensor) else value
+
+    try:
+        shaped = func(*map(meta, args), **{name: meta(value) for name, value in kwargs.items()})
+    except Exception:  # no meta kernel for these arguments: compute it
+        return func(*args, **kwargs)
+    if not isinstance(shaped, torch.Tensor):
+        return func(*args, **kwargs)
+    return torch.zeros(shaped.shape, dtype=shaped.dtype)
+
+
 @functools.cache
 def _mode_class() -> type:
-    """The ``TorchFunctionMode`` that reports every call to a recorder (built once, lazily)."""
+    """The ``TorchFunctionMode`` that reports every call to a recorder (built once, lazily).
+
+    Inside a ``torch.nn`` layer's own forward, the convolution and linear kernels (most of a
+    model's arithmetic) are not computed: symconv counts the layer from its hyperparameters,
+    and the next layer needs only a tensor of the right shape, which PyTorch's meta kernel
+    gives (zeros of that shape are handed on).
+    """
+    import torch
+    import torch.nn.functional as F
     from torch.overrides import TorchFunctionMode
+
+    kernels = frozenset({torch.conv1d, torch.conv2d, torch.conv3d, torch.conv_transpose1d,
+                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: _Recorder, flags: threading.local) -> None:
@@ -371,6 +429,8 @@ def _mode_class() -> type:
                                kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
             recorder = self.recorder
+            if recorder.opaque and not recorder.busy and func in kernels:
+                return _shape_only(func, args, kwargs)
             method = getattr(self.flags, "method_add", 0) > 0
             result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:
@@ -405,8 +465,6 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
     torch_shape = (1, shape[-1], *shape[:-1]) if len(shape) > 1 else (1, *shape)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(torch_shape, generator=generator)
-    modes = [(module, module.training) for module in model.modules()]
-    names = {id(module): name for name, module in model.named_modules()}
     flags = threading.local()
     original = torch.Tensor.add
     own = vars(torch.Tensor).get("add")
@@ -418,8 +476,12 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
         finally:
             flags.method_add -= 1
 
-    recorder = _Recorder(names, torch.Tensor, method_add)
+    modules = list(model.named_modules())
+    recorder = _Recorder(modules, torch.Tensor, method_add)
     recorder.set(x, INPUT)
+
+    # Inside the hooks, reading a tensor's shape need not go through the mode.
+    quiet = getattr(torch._C, "DisableTorchFunction", contextlib.nullcontext)
 
     def hooked(hook: Any) -> Any:
         def run(*arguments: Any) -> None:
@@ -427,24 +489,37 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
                 return
             recorder.busy = True
             try:
-                hook(*arguments)
+                with quiet():
+                    hook(*arguments)
             finally:
                 recorder.busy = False
         return run
 
+    from torch.nn.modules.module import (
+        register_module_forward_hook,
+        register_module_forward_pre_hook,
+    )
+
+    training = [module for _, module in modules if module.training]
     handles = []
     try:
-        for module in model.modules():
-            handles += [
-                module.register_forward_pre_hook(hooked(recorder.enter), prepend=True,
-                                                 with_kwargs=True),
-                module.register_forward_pre_hook(hooked(recorder.start), with_kwargs=True),
-                module.register_forward_hook(hooked(recorder.done), prepend=True,
-                                             with_kwargs=True),
-                module.register_forward_hook(hooked(recorder.leave), with_kwargs=True,
-                                             always_call=True),
-            ]
-        model.eval()
+        # Hooks on every module, global; a module with hooks of the user's gets one more
+        # before forward (after the user's pre-hooks) or after them (after the user's hooks).
+        handles.append(register_module_forward_pre_hook(hooked(recorder.enter)))
+        handles.append(register_module_forward_hook(hooked(recorder.done), with_kwargs=True,
+                                                    always_call=True))
+        for _, module in modules:
+            if id(module) in recorder.pre_hooked:
+                handles.append(module.register_forward_pre_hook(hooked(recorder.start),
+                                                                with_kwargs=True))
+            if id(module) in recorder.post_hooked:
+                handles.append(module.register_forward_hook(hooked(recorder.leave),
+                                                            always_call=True))
+        if training:
+            model.eval()
+            for _, module in modules:
+                if module.training:  # an eval() of the user's that left some in training
+                    module.training = False
         torch.Tensor.add = method_add  # type: ignore[method-assign]
         with torch.no_grad(), _mode_class()(recorder, flags):
             output = model(x)
@@ -462,8 +537,9 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
             torch.Tensor.add = own  # type: ignore[method-assign]
         for handle in handles:
             handle.remove()
-        for module, training in modes:
-            module.training = training
+        for module in training:
+            if not module.training:
+                module.training = True
     if not isinstance(output, torch.Tensor):
         recorder.refused.append(f"model (returns {type(output).__name__}, not one tensor; "
                                 "symconv follows a model with one output tensor)")
