@@ -195,6 +195,58 @@ def test_a_model_that_returns_no_tensor_it_computed_is_refused(returned: Any, wo
         from_torch(Returns(), (5, 5, 4))
 
 
+def test_modules_in_lists_made_in_forward_or_called_by_keyword_are_what_runs() -> None:
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Conv2d(3, 3, 1) for _ in range(2)])
+
+        def forward(self, x: Any) -> Any:
+            for block in self.blocks:
+                x = block(x) + x
+            # a module that is no part of the model runs its own F.relu: ptflops patches that
+            # call but hooks only the model's modules, so it is the F.relu spelling
+            return nn.ReLU()(x)
+
+    model = Model()
+    net = from_torch(model, (4, 4, 3))
+    assert [(row.name, row.kind) for row in rows(net)] == [
+        ("blocks.0", "pointwise"), ("add", "add"), ("blocks.1", "pointwise"), ("add#2", "add"),
+        ("relu", "F.relu")]
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (3, 4, 4)), peer
+    # called by keyword (ptflops' hooks fail on that: they read the positional input)
+    keyword = nn.Sequential()
+    keyword.forward = lambda x: model.blocks[1](input=model.blocks[0](input=x))  # type: ignore[method-assign]
+    keyword.blocks = model.blocks
+    assert names(keyword, (4, 4, 3)) == ["blocks.0", "blocks.1"]
+
+
+def test_a_layer_called_around_its_hooks_is_refused_by_name() -> None:
+    class Direct(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 1)
+
+        def forward(self, x: Any) -> Any:
+            return self.conv.forward(x)  # no module call: its F.conv2d runs in the model
+
+    with pytest.raises(SymconvError, match=r"part of the model: conv2d \(torch\.conv2d: "):
+        from_torch(Direct(), (4, 4, 3))
+
+
+def test_a_layer_that_does_not_fit_its_input_is_the_model_raising() -> None:
+    # the convolution kernel is not computed inside nn.Conv2d, but PyTorch's shape checks run
+    for model, words in [(nn.Conv2d(4, 3, 1), "expected input.* to have 4 channels"),
+                         (nn.Sequential(nn.Conv2d(3, 3, 1), nn.BatchNorm2d(5)),
+                          "running_mean should contain 3 elements not 5"),
+                         (nn.Sequential(nn.Flatten(), nn.Linear(10, 3)),
+                          r"mat1 and mat2 shapes cannot be multiplied")]:
+        with pytest.raises(SymconvError, match=r"the model raised RuntimeError when run on an "
+                                               r"input of PyTorch shape 1×3×4×4: .*" + words):
+            from_torch(model, (4, 4, 3))
+
+
 def test_size_arithmetic_in_forward_simply_runs() -> None:
     class Halves(nn.Module):
         def __init__(self) -> None:

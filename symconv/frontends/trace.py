@@ -253,6 +253,9 @@ class _Recorder:
         module = frame.module
         where = frame.name or "model"
         what = f"nn.{type(module).__name__}"
+        if not args and "input" in kwargs:  # self.conv(input=x)
+            kwargs = dict(kwargs)
+            args = (kwargs.pop("input"),)
         first = args[0] if args else None
         outputs = _tensors(output, self.tensor_type)
         try:
