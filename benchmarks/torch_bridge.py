@@ -30,13 +30,13 @@ import io
 import statistics
 import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import torch  # imported before any timing
-from ptflops import get_model_complexity_info
 from sympy.core.cache import clear_cache
 from torch_nets import mobilenet_v2
 
@@ -65,6 +65,13 @@ def interleaved(runs: int, **calls: Callable[[], object]) -> dict[str, tuple[flo
 
 
 def main() -> None:
+    # ptflops imports torchvision.ops where torchvision is installed; with the CPU torch wheel
+    # that import fails in torchvision's meta registrations unless they are replaced (as the
+    # repository's conftest.py does for the tests)
+    sys.modules.setdefault("torchvision._meta_registrations",
+                           types.ModuleType("torchvision._meta_registrations"))
+    from ptflops import get_model_complexity_info
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--resolution", type=int, default=224)
