@@ -178,7 +178,10 @@ class Counter:
 
     def multiply(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
-        return self._elementwise(np.multiply, "mults", a, b, out)
+        result: Array = np.multiply(a, b) if out is None else np.multiply(a, b, out=out)
+        if self.enabled:
+            self.mults += result.size
+        return result
 
     def add(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a + b``: one addition per element of the broadcast result.
@@ -205,9 +208,9 @@ class Counter:
         >>> counter.adds, float(target.sum())
         (4, 4.0)
         """
+        np.add(target, values, out=target)
         if self.enabled:
             self.adds += target.size
-        np.add(target, values, out=target)
 
     def divide(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
