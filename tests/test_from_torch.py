@@ -109,6 +109,22 @@ def test_hooks_that_change_values_are_counted_where_they_run() -> None:
         assert count(net, convention=peer) == peer_count(peer, model, (4, 5, 5)), peer
 
 
+def test_a_global_hook_of_the_users_is_counted_where_it_runs() -> None:
+    from torch.nn.modules.module import register_module_forward_hook
+
+    def relu_after_convolutions(module: nn.Module, args: Any, out: Any) -> Any:
+        return F.relu(out) if isinstance(module, nn.Conv2d) else None
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 1))
+    handle = register_module_forward_hook(relu_after_convolutions)
+    try:
+        net = from_torch(model, (5, 5, 3))
+    finally:
+        handle.remove()
+    assert [(row.name, row.kind) for row in rows(net)] == [
+        ("0", "pointwise"), ("relu", "F.relu"), ("1", "pointwise"), ("relu#2", "F.relu")]
+
+
 def test_a_hook_that_flattens_feeds_the_next_layer_what_it_made() -> None:
     model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.Linear(18, 5))
     model[0].register_forward_hook(lambda module, args, out: torch.flatten(out, 1))

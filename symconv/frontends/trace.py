@@ -511,6 +511,10 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
         handles.append(register_module_forward_pre_hook(hooked(recorder.enter)))
         handles.append(register_module_forward_hook(hooked(recorder.done), with_kwargs=True,
                                                     always_call=True))
+        # before any global forward hook of the user's, so that what those do is recorded
+        global_hooks: Any = getattr(torch.nn.modules.module, "_global_forward_hooks", None)
+        if hasattr(global_hooks, "move_to_end"):
+            global_hooks.move_to_end(handles[-1].id, last=False)
         for _, module in modules:
             if id(module) in recorder.pre_hooked:
                 handles.append(module.register_forward_pre_hook(hooked(recorder.start),
