@@ -2,9 +2,8 @@
 
 Prints, in one run, times side by side and their ratios, from the best of several rounds in which
 the runs compared take turns (a machine busy with other work slows them alike). Counting is
-compared with not counting apart from PyTorch: PyTorch's threads linger after each call and
-slow whatever runs next (in the comparison with PyTorch, that is our executor: the ratio errs
-against it).
+compared with not counting apart from PyTorch, and every turn of the race with PyTorch starts
+after a 50 ms pause: PyTorch's threads linger after each call and slow whatever runs next.
 
 1. the fast executor against PyTorch (``torch.nn.functional.conv2d``, float64,
    ``torch.set_num_threads(2)``, the same input and weights) on each shape of :data:`SHAPES` —
@@ -26,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
@@ -49,15 +49,17 @@ SHAPES: list[tuple[str, ConvNd, tuple[int, int, int]]] = [
 ]
 
 
-def race(*runs: Callable[[], object], rounds: int, number: int) -> list[float]:
+def race(*runs: Callable[[], object], rounds: int, number: int, settle: float = 0.0) -> list[float]:
     """The best time of one call of each run, in seconds.
 
     The runs take turns, round after round, so that a machine busy with other work slows them
-    alike and their ratio stays fair.
+    alike and their ratio stays fair; ``settle`` seconds pass untimed before each run, so that
+    threads a run leaves spinning (PyTorch's) are idle when the next one starts.
     """
     times: list[list[float]] = [[] for _ in runs]
     for _ in range(rounds):
         for run, kept in zip(runs, times):
+            time.sleep(settle)
             kept.append(timeit.timeit(run, number=number) / number)
     return [min(kept) for kept in times]
 
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         params = execute(layer, x).params
         number = max(1, int(2e6 // (np.prod(shape) * 9)))
         # Counting against not counting, then (apart, so that PyTorch's threads, which linger
-        # after each call, slow neither side of the first comparison) against PyTorch.
+        # after each call, slow neither side of the first comparison) against PyTorch, with a
+        # pause before each turn for the same reason.
         fast, quiet = race(running(layer, x, params, count=True), running(layer, x, params, count=False),
                            rounds=rounds, number=number)
         overhead = fast / quiet - 1
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             torch_run = torch_conv(torch, layer, x, params["weight"])
             np.testing.assert_allclose(execute(layer, x, params).output,
                                        torch_run()[0].numpy().transpose(1, 2, 0), rtol=1e-9, atol=1e-9)
-            ours, theirs = race(running(layer, x, params, count=True), torch_run, rounds=rounds, number=number)
+            ours, theirs = race(running(layer, x, params, count=True), torch_run, rounds=rounds,
+                                number=number, settle=0.05)
             ratio = ours / theirs
             rows.append((f"vs torch, {name}", f"fast {ours * 1e3:8.3f} ms   torch {theirs * 1e3:8.3f} ms",
                          f"{ratio:6.2f}× the time", "≤ 1.5×", ratio <= 1.5))
