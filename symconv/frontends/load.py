@@ -255,9 +255,11 @@ def load_model(reference: str, factory_kwargs: Mapping[str, object] | None = Non
         module_name = getattr(user_module, "__name__", "")
         members = vars(user_module).items()
         known = sorted(name for name, value in members if callable(value)
+                       and not name.startswith("_")
                        and not isinstance(value, nn.Module)
                        and getattr(value, "__module__", None) == module_name)
-        models = sorted(name for name, value in members if isinstance(value, nn.Module))
+        models = sorted(name for name, value in members
+                        if isinstance(value, nn.Module) and not name.startswith("_"))
         text = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
         extra = f"; its models: {', '.join(models[:20])}" if models else ""
         raise SymconvError(f"{where}: {_path(source)} has no function {factory_name}; its "
