@@ -11,14 +11,20 @@ counted as zero because symconv does not know it. Each layer comes from its hype
 its output shape is derived by symconv's own arithmetic and checked against the one PyTorch
 produced.
 
-A symbolic input shape (``(H, W, 3)``) is traced at two concrete sizes (224 and 256 for 2-D
-inputs, multiples of ``size_multiple``); if the model runs different layers at the two, or a
-layer whose hyperparameters depend on the input size (a transposed convolution called with
-``output_size``), it is refused by name: give a concrete shape.
+A symbolic input shape (``(H, W, 3)``) is traced at two concrete sizes (``H = 224, W = 256``,
+then ``256, 288``, multiples of ``size_multiple``: :func:`trace_sizes`), and every shape symconv
+derives is checked against PyTorch's at both; if the model runs different layers at the two,
+or a layer whose hyperparameters depend on the input size (a transposed convolution called
+with ``output_size``), it is refused by name: give a concrete shape.
 
 The model is counted in **eval mode** (``model.eval()``, as ptflops and thop put it:
-Dropout is an identity, BatchNorm uses its running statistics); each module's mode is restored
-afterwards. :func:`load_model` returns a model already in eval mode.
+Dropout is an identity, BatchNorm uses its running statistics; :data:`COUNTED_MODE`); each
+module's mode is restored afterwards. :func:`load_model` returns a model already in eval mode.
+
+Running the model runs its code: one forward pass (two for a symbolic shape), without the
+convolution and linear arithmetic inside ``torch.nn`` layers (PyTorch's meta kernels give
+their output shapes). A ``forward`` that never returns is stopped with Ctrl-C: the
+``KeyboardInterrupt`` goes through untouched, every hook the tracer added is removed.
 
 What is understood (shapes are channels last, ``(H, W, C)``; PyTorch's are ``(N, C, H, W)``):
 

@@ -282,13 +282,13 @@ class _Recorder:
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:
-            self.refuse(where, what, str(reason))
+            self.refuse(self.unique(where), what, str(reason))
             for tensor in outputs:
                 self.set(tensor, _REFUSED)
             return
         source = self.producer(first)
         if source is None:
-            self.refuse(where, what, "its input is not computed from the model's input (a "
+            self.refuse(self.unique(where), what, "its input is not computed from the model's input (a "
                         "parameter, a buffer or a constant)")
             source = _REFUSED
         if source == _REFUSED:
