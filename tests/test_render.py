@@ -98,7 +98,11 @@ def test_derive_latex_compiles_as_a_fragment(tmp_path: Path) -> None:
 def test_markdown_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
-    rows = [line for line in out.splitlines() if line.startswith("|")]
+    legend, report = out.split("**7×7×3 → 5×5×64**")
+    assert legend.startswith("**Symbols**")
+    assert "| $M$ | input channels | 3 |" in legend
+    assert "| $D_{F} = H_{o} = W_{o}$ | feature-map size, as the MobileNet paper writes it (square maps) | 5 |" in legend
+    rows = [line for line in report.splitlines() if line.startswith("|")]
     assert rows[1] == "|---|---|---|---|---|"
     assert all(row.count(" | ") == 4 for row in rows if not row.startswith("|-"))
     assert any("5 × 5 × 3 × 3 × 3 × 64 | 43200" in row for row in rows)

@@ -51,7 +51,7 @@ from symconv.layers import Conv2d, DepthwiseSeparableConv2d
 from symconv.render.catalogue import CATALOGUES
 
 __all__ = [
-    "draw_separable_stages", "stage_shapes", "IMAGE_FORMATS", "LANGUAGES", "STAGES", "CAPTIONS",
+    "draw_separable_stages", "stage_images", "stage_shapes", "IMAGE_FORMATS", "LANGUAGES", "STAGES", "CAPTIONS",
 ]
 
 #: The image formats a diagram can be written in (the file extension).
@@ -151,11 +151,12 @@ class _Stages:
     padding: tuple[int, int]
     dilation: tuple[int, int]
     costs: dict[str, Cost]
+    bias: bool = False
 
 
 def _derive(
     input_shape: object, out_channels: object, kernel_size: object, stride: object,
-    padding: object, dilation: object,
+    padding: object, dilation: object, bias: bool = False,
 ) -> _Stages:
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise SymconvError(
@@ -163,8 +164,8 @@ def _derive(
         )
     in_channels = input_shape[-1]
     separable = DepthwiseSeparableConv2d(in_channels, out_channels, kernel_size, stride, padding,
-                                         dilation)
-    standard = Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation)
+                                         dilation, bias=bias)
+    standard = Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, bias=bias)
     separable_cost = cost(separable, tuple(input_shape))
     costs = {"standard": cost(standard, tuple(input_shape)), **dict(separable_cost.stages)}
     # The arguments are valid; they must also be ints, and then so are the outputs.
@@ -178,7 +179,7 @@ def _derive(
         input_shape=shape,
         hidden_shape=_concrete_shape(costs["depthwise"].output_shape, "the depthwise output"),
         output_shape=_concrete_shape(costs["standard"].output_shape, "the output"),
-        kernel=kernel, stride=steps, padding=pads, dilation=spread, costs=costs,
+        kernel=kernel, stride=steps, padding=pads, dilation=spread, costs=costs, bias=bias,
     )
 
 
@@ -494,7 +495,8 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
             notes=(
                 text[f"{stage}_note"],
                 *setting,
-                text["counts"].format(mults=stage_cost.mults, params=stage_cost.params),
+                text["counts_bias" if stages.bias else "counts"].format(
+                    mults=stage_cost.mults, params=stage_cost.params),
             ),
             labels=(
                 text["input"].format(shape=_times(*source)),
@@ -510,12 +512,32 @@ def _pair(values: tuple[int, int]) -> str:
     return str(values[0]) if values[0] == values[1] else f"({values[0]}, {values[1]})"
 
 
-def _draw(figure: _Figure, figure_class: Any, patches: Any, colors: Any, measure: Measure) -> Any:
-    """Lay out one figure left to right under its captions; return the matplotlib figure.
+def _width(figure: _Figure, measure: Measure) -> float:
+    """The width a figure needs, in drawing units: its drawing or its widest caption."""
+    return _layout(figure, measure).width
 
-    Parts are vertically centred on ``y = 0``; each sits in a slot wide enough for its labels,
-    with the "∗" between input and kernels and an arrow from kernels to output.
-    """
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the parts of a figure go (see :func:`_layout`)."""
+
+    xs: list[float]
+    ys: list[float]
+    rights: list[float]
+    bodies: list[float]
+    top: float
+    bottom: float
+    label_y: float
+    width: float
+
+
+#: Room for the captions above the drawing, in inches: padding, the title, a line per note.
+_TITLE_ROOM, _NOTE_ROOM, _CAPTION_PAD = 0.42, 0.24, 0.18
+
+
+def _layout(figure: _Figure, measure: Measure, least_width: float = 0.0) -> _Layout:
+    """Lay out one figure left to right: parts vertically centred on ``y = 0``, each in a slot
+    wide enough for its labels, the "∗" between input and kernels, an arrow to the output."""
     source, kernels, result = figure.source, figure.kernels, figure.result
     spans = [source.span(measure), kernels.span(measure), result.span(measure)]
     heights = [source.box.extent[1], kernels.box.extent[1], result.box.extent[1]]
@@ -537,15 +559,25 @@ def _draw(figure: _Figure, figure_class: Any, patches: Any, colors: Any, measure
     top = max(y + span.up for y, span in zip(ys, spans)) + 0.5
     label_y = min(y - span.down for y, span in zip(ys, spans)) - 0.8
     bottom = label_y - 3 * _LINE
-    # Captions take a fixed room in inches above the drawing; the figure is as wide as the
-    # drawing or its widest caption.
-    title, line, pad = 0.42, 0.24, 0.18
-    caption_room = pad + title + line * len(figure.notes) + pad
     widest = max(
         measure(figure.caption, _TITLE_SIZE, "bold"),
         *(measure(note, _FONT_SIZE, "normal") for note in figure.notes),
     )
-    width = max(drawing_width, widest + 2 * _MARGIN)
+    width = max(drawing_width, widest + 2 * _MARGIN, least_width)
+    return _Layout(xs, ys, rights, bodies, top, bottom, label_y, width)
+
+
+def _draw(figure: _Figure, figure_class: Any, patches: Any, colors: Any, measure: Measure,
+          least_width: float = 0.0) -> Any:
+    """Draw one figure as :func:`_layout` places it, at least ``least_width`` wide, under its
+    captions; return the matplotlib figure."""
+    source, kernels, result = figure.source, figure.kernels, figure.result
+    place = _layout(figure, measure, least_width)
+    xs, ys, rights, bodies = place.xs, place.ys, place.rights, place.bodies
+    top, bottom, label_y, width = place.top, place.bottom, place.label_y, place.width
+    # Captions take a fixed room in inches above the drawing.
+    title, line, pad = _TITLE_ROOM, _NOTE_ROOM, _CAPTION_PAD
+    caption_room = pad + title + line * len(figure.notes) + pad
     size = (width * _INCHES_PER_UNIT, (top - bottom) * _INCHES_PER_UNIT + caption_room)
     fig = figure_class(figsize=size)
     axes = fig.add_axes((0.0, 0.0, 1.0, 1.0 - caption_room / size[1]))
@@ -731,6 +763,7 @@ def draw_separable_stages(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
     dilation: int | tuple[int, int] = 1,
+    bias: bool = False,
     out_dir: str | os.PathLike[str],
     image: str = "svg",
     lang: str = "en",
@@ -752,6 +785,8 @@ def draw_separable_stages(
     kernel_size, stride, padding, dilation
         As for :class:`symconv.DepthwiseSeparableConv2d`: an int or one per axis ``(h, w)``;
         stride, padding and dilation belong to the depthwise stage.
+    bias
+        Whether each convolution has a bias: the parameters in the captions count them.
     out_dir
         A directory, created with its parents when missing. Writable files of the same names
         are replaced; a directory, a special file or a read-only file standing there is refused
@@ -799,10 +834,28 @@ def draw_separable_stages(
     image = _check_choice(image, "image", IMAGE_FORMATS)
     lang = _check_choice(lang, "lang", LANGUAGES)
     directory = _check_out_dir(out_dir)
-    stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation)
+    stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation, bias)
     finals = [directory / f"{stage}.{image}" for stage in STAGES]
     for final in finals:
         _check_target(final)
+    created = _make_out_dir(directory)
+    with _pending(created) as pending, _drawn(stages, lang, image) as figures:
+        for (drawn, metadata), final in zip(figures, finals):
+            temporary = _temporary(final)
+            pending.append((temporary, final))
+            try:
+                drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
+            except OSError as error:  # a full disk, a quota
+                raise SymconvError(f"{shown(str(final))} could not be written "
+                                   f"({error.strerror}); nothing was written") from None
+    return finals
+
+
+@contextlib.contextmanager
+def _drawn(stages: _Stages, lang: str, image: str) -> Iterator[Iterator[tuple[Any, dict[str, Any]]]]:
+    """The three matplotlib figures, drawn one at a time with symconv's style, and the metadata
+    to save each with; the three share one width (the widest one's), so that side by side or
+    one under the other they are drawn to one scale."""
     try:
         import matplotlib
     except ImportError as error:
@@ -823,16 +876,44 @@ def draw_separable_stages(
         "axes.unicode_minus": False,
     }
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[image]
-    created = _make_out_dir(directory)
-    with _pending(created) as pending, matplotlib.rc_context(style), _quiet_fonts():
+    with matplotlib.rc_context(style), _quiet_fonts():
         measure = _measurer(font_manager, textpath)
-        for figure, final in zip(_figures(stages, lang), finals):
-            temporary = _temporary(final)
-            pending.append((temporary, final))
-            drawn = _draw(figure, Figure, patches, colors, measure)
-            try:
-                drawn.savefig(temporary, format=image, metadata=metadata, dpi=150)
-            except OSError as error:  # a full disk, a quota
-                raise SymconvError(f"{shown(str(final))} could not be written "
-                                   f"({error.strerror}); nothing was written") from None
-    return finals
+        figures = _figures(stages, lang)
+        width = max(_width(figure, measure) for figure in figures)
+        yield ((_draw(figure, Figure, patches, colors, measure, width), metadata)
+               for figure in figures)
+
+
+def stage_images(
+    input_shape: Sequence[int],
+    out_channels: int,
+    kernel_size: int | tuple[int, int],
+    *,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    bias: bool = False,
+    image: str = "svg",
+    lang: str = "en",
+) -> list[bytes]:
+    """The three figures of :func:`draw_separable_stages` in memory, as the bytes of their files
+    (for a report that embeds them: SVG inline in HTML).
+
+    Examples
+    --------
+    >>> svgs = stage_images((7, 7, 3), 64, 3)
+    >>> [svg.decode().count("<svg") for svg in svgs], "5×5×64" in svgs[0].decode()
+    ([1, 1, 1], True)
+    """
+    import io
+
+    image = _check_choice(image, "image", IMAGE_FORMATS)
+    lang = _check_choice(lang, "lang", LANGUAGES)
+    stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation, bias)
+    files = []
+    with _drawn(stages, lang, image) as figures:
+        for drawn, metadata in figures:
+            buffer = io.BytesIO()
+            drawn.savefig(buffer, format=image, metadata=metadata, dpi=150)
+            files.append(buffer.getvalue())
+    return files

@@ -28,7 +28,7 @@ import sympy
 
 from symconv.symbols import LATEX_NAMES, SYMBOL_ORDER, UNICODE_NAMES
 
-__all__ = ["Style", "TEXT", "LATEX", "formula", "substituted"]
+__all__ = ["Style", "TEXT", "LATEX", "formula", "substituted", "latex_name"]
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -188,3 +188,15 @@ def _as_expr(expr: object) -> sympy.Expr:
     if not isinstance(expr, sympy.Expr):
         raise TypeError(f"expected a SymPy expression, got {type(expr).__name__}")
     return expr
+
+
+def latex_name(name: str) -> str:
+    """A symbol's name (``H_o``, ``D_K``) in LaTeX, its subscript braced.
+
+    Examples
+    --------
+    >>> latex_name("H_o"), latex_name("M")
+    ('H_{o}', 'M')
+    """
+    base, _, subscript = name.partition("_")
+    return f"{base}_{{{subscript}}}" if subscript else base

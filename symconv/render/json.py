@@ -23,6 +23,7 @@ import sympy
 from symconv.derive import Cost
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
+from symconv.report.legend import Legend, comparison_legend, kind_legend
 from symconv.symbols import LATEX_NAMES, d
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
+__all__ = ["legend_list", "render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
            "render_verification", "render_network", "render_conventions", "dumps"]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -79,13 +80,32 @@ def formula_entry(general: sympy.Expr, value: object) -> dict[str, Any]:
     return {"formula": sympy.sstr(general), "latex": latex(general), "value": value}
 
 
+def legend_list(legend: Legend) -> list[dict[str, Any]]:
+    """The symbol legend as JSON data: per row ``symbols``, ``equals`` (other names of the same
+    quantity), ``meaning`` (in English: JSON is the same in every language) and ``values`` (ints,
+    or ``null`` for general formulas).
+
+    Examples
+    --------
+    >>> from symconv.report.legend import conv_legend
+    >>> legend_list(conv_legend((7, 7, 3), 64, (3, 3), output=(5, 5)))[0]
+    {'symbols': ['M'], 'equals': [], 'meaning': 'input channels', 'values': [3]}
+    """
+    from symconv.render.catalogue import message
+
+    return [{"symbols": list(row.symbols), "equals": list(row.equals),
+             "meaning": message(row.key),
+             "values": None if row.values is None else list(row.values)} for row in legend]
+
+
 def _ratio_entry(result: RatioResult) -> dict[str, Any]:
     return formula_entry(result.general, str(result.value))
 
 
 def comparison_dict(result: Comparison) -> dict[str, Any]:
-    """The JSON object of a comparison, as plain Python data."""
+    """The JSON object of a comparison, as plain Python data: the symbol legend first."""
     report: dict[str, Any] = {
+        "symbols": legend_list(comparison_legend(result)),
         "input": list(result.input_shape),
         "output": list(result.output_shape),
         "kernel": list(result.kernel),
@@ -109,7 +129,7 @@ def comparison_dict(result: Comparison) -> dict[str, Any]:
 
 
 def render_comparison(result: Comparison, lang: str = "en") -> str:
-    """The comparison as one JSON object (``lang`` does not change JSON keys)."""
+    """The comparison as one JSON object (``lang`` changes nothing: JSON carries no prose)."""
     return dumps(comparison_dict(result))
 
 
@@ -133,6 +153,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     ('k**(-2) + 1/N', 'H_o*M*W_o*k**2')
     """
     report: dict[str, Any] = {
+        "symbols": legend_list(kind_legend(general)),
         "kind": general.kind,
         "layer": repr(general.layer),
         "input": [str(size) for size in general.input_shape],
@@ -149,8 +170,9 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
-                        title: str | None = None) -> str:
-    """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}``.
+                        title: str | None = None, legend: Legend | None = None) -> str:
+    """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}``, after
+    ``"symbols"`` (see :func:`legend_list`) when a ``legend`` is given.
 
     Examples
     --------
@@ -159,7 +181,8 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     >>> json.loads(render_verification([verify(PointwiseConv2d(3, 64), (5, 5, 3))]))["ok"]
     True
     """
-    report = {
+    report: dict[str, Any] = {} if legend is None else {"symbols": legend_list(legend)}
+    report |= {
         "ok": all(result.ok for result in results),
         "stages": [stage for result in results for stage in result.to_dict()["stages"]],
     }

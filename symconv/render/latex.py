@@ -27,9 +27,11 @@ import sympy
 from symconv.derive import Cost
 from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, check_language, message
-from symconv.render.formula import LATEX, formula, substituted
+from symconv.render.formula import LATEX, formula, latex_name, substituted
 from symconv.render.json import latex as sympy_latex
 from symconv.render.text import (
+    layer_name,
+    legend_cells,
     network_header,
     setting_text,
     shape_text,
@@ -39,13 +41,14 @@ from symconv.render.text import (
 )
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
+from symconv.report.legend import Legend, comparison_legend, kind_legend
 
 if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
 __all__ = [
-    "render_comparison", "render_kind", "render_verification", "render_network", "standalone",
+    "render_legend", "render_comparison", "render_kind", "render_verification", "render_network", "standalone",
     "escape", "comment", "ENGINES",
 ]
 
@@ -137,11 +140,47 @@ def _stage_rows(general: Cost, values: dict[sympy.Symbol, int], value: Cost,
     return rows
 
 
+def needs(*packages: str) -> str:
+    r"""The comment line that says which packages a fragment needs.
+
+    Examples
+    --------
+    >>> print(needs("amsmath", "graphicx"))
+    % needs: \usepackage{amsmath} \usepackage{graphicx}
+    """
+    return "% needs: " + " ".join(rf"\usepackage{{{package}}}" for package in packages)
+
+
+def render_legend(legend: Legend, lang: str = "en") -> str:
+    r"""The symbol legend as a ``tabular``: ``$M = 3$`` and what it stands for.
+
+    Examples
+    --------
+    >>> from symconv.report.legend import conv_legend
+    >>> print(render_legend(conv_legend((7, 7, 3), 64, (3, 3), output=(5, 5))[4:5]))
+    \noindent\textbf{Symbols}\par
+    \noindent\begin{tabular}{@{}ll@{}}
+    $H_{o}, W_{o} = 5, 5$ & output height and width \\
+    \end{tabular}\par
+    <BLANKLINE>
+    """
+    rows = []
+    for row in legend:
+        symbols = " = ".join([", ".join(latex_name(name) for name in row.symbols),
+                              *(latex_name(name) for name in row.equals)])
+        values = legend_cells(row)[1]
+        math = f"${symbols} = {values}$" if values else f"${symbols}$"
+        rows.append(rf"{math} & {escape(message(row.key, lang), lang)} \\")
+    return "\n".join([rf"\noindent\textbf{{{escape(message('legend.title', lang), lang)}}}\par",
+                      r"\noindent\begin{tabular}{@{}ll@{}}", *rows, r"\end{tabular}\par", ""])
+
+
 def _align(rows: list[str]) -> str:
     return "\\begin{align*}\n" + " \\\\[4pt]\n".join(rows) + "\n\\end{align*}"
 
 
-def _ratio_rows(label: str, result: RatioResult, values: dict[sympy.Symbol, int]) -> str:
+def _ratio_rows(label: str, result: RatioResult, values: dict[sympy.Symbol, int],
+                lang: str = "en") -> str:
     terms = result.general.as_ordered_terms()
     if len(terms) > 1 and all(term.is_Pow or term.is_Mul or term.is_Symbol for term in terms):
         middle = " + ".join(sympy_latex(term.subs(values)) for term in terms)
@@ -150,7 +189,17 @@ def _ratio_rows(label: str, result: RatioResult, values: dict[sympy.Symbol, int]
     return (
         rf"{label} &= {formula(result.general, style=LATEX)} \\" + "\n"
         + rf"&= {middle} = {sympy_latex(result.value)} \approx {float(result.value):.3g}"
+        + _fewer(result, lang)
     )
+
+
+def _fewer(result: RatioResult, lang: str) -> str:
+    r"""``\quad\text{(7.9× fewer)}`` after a ratio below one, as the text report writes it."""
+    if result.value >= 1:
+        return ""
+    factor = f"{float(1 / result.value):.1f}"
+    text = message("fewer", lang, factor=factor)
+    return rf"\quad\text{{({escape(text, lang)})}}"
 
 
 def render_comparison(result: Comparison, lang: str = "en") -> str:
@@ -162,6 +211,8 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     bias = message("with_bias" if result.bias else "no_bias", lang)
     parts = [
         comment(message("title", lang)),
+        needs("amsmath"),
+        render_legend(comparison_legend(result), lang),
         rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
         f"{escape(how, lang)} ({escape(setting, lang)}).",
         "",
@@ -194,8 +245,8 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         parts.append(_align(_stage_rows(stage.general, result.values, stage.value, lang)))
     parts.append(rf"\paragraph{{{escape(message('ratio', lang), lang)}}}")
     parts.append(_align([
-        _ratio_rows(_label("mults", lang), result.mults_ratio, result.values),
-        _ratio_rows(_label("params", lang), result.params_ratio, result.values),
+        _ratio_rows(_label("mults", lang), result.mults_ratio, result.values, lang),
+        _ratio_rows(_label("params", lang), result.params_ratio, result.values, lang),
     ]))
     return "\n".join(parts) + "\n"
 
@@ -227,21 +278,38 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
                     f"{formula(general.ratio, style=LATEX)}")
     return (
         comment(message("title.derive", lang, kind=message(general.kind, lang))) + "\n"
+        + needs("amsmath") + "\n" + render_legend(kind_legend(general), lang) + "\n"
+        + rf"\noindent {escape(layer_name(general), lang)}" + "\n"
         + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
     )
 
 
-def standalone(fragment: str, lang: str = "en") -> str:
-    """Wrap a fragment into a complete document: ``article`` (pdflatex) or ``ctexart`` (xelatex).
+def standalone(fragment: str, lang: str = "en", title: str | None = None,
+               author: str | None = None) -> str:
+    r"""Wrap a fragment into a complete document: ``article`` (pdflatex) or ``ctexart`` (xelatex).
+
+    The title is the fragment's first comment (or ``title``), set as a heading with the author
+    under it, if given: no ``\maketitle``, so no empty author and date block, and no warning.
+    Display math never breaks across pages (no ``\allowdisplaybreaks``): a derivation stays in
+    one piece.
 
     Examples
     --------
     >>> print(standalone("x", "zh").splitlines()[0])
     % Compile with xelatex.
+    >>> document = standalone("% symconv: Cost\nx", author="Ada")
+    >>> print(document[document.index("\\begin{center}"):document.index("% symconv")])
+    \begin{center}
+    {\Large\bfseries Cost\par}
+    \medskip
+    Ada
+    \end{center}
+    <BLANKLINE>
     """
     check_language(lang)
     first = fragment.split("\n", 1)[0]
-    title = first.removeprefix("% symconv: ") if first.startswith("% symconv: ") else "symconv"
+    if title is None:
+        title = first.removeprefix("% symconv: ") if first.startswith("% symconv: ") else "symconv"
     if lang == "zh":
         preamble = [r"\documentclass[UTF8]{ctexart}"]
     else:
@@ -249,16 +317,18 @@ def standalone(fragment: str, lang: str = "en") -> str:
     preamble += [
         r"\usepackage{amsmath}",
         r"\usepackage{longtable}",
+        r"\usepackage{graphicx}",
         r"\usepackage[margin=2cm]{geometry}",
-        r"\allowdisplaybreaks",
-        rf"\title{{{escape(title, lang)}}}",
-        r"\date{}",
     ]
+    heading = [r"\begin{center}", rf"{{\Large\bfseries {escape(title, lang)}\par}}"]
+    if author:
+        heading += [r"\medskip", escape(author, lang)]
+    heading += [r"\end{center}"]
     return "\n".join([
         f"% Compile with {ENGINES[lang]}.",
         *preamble,
         r"\begin{document}",
-        r"\maketitle",
+        *heading,
         fragment.rstrip("\n"),
         r"\end{document}",
         "",
@@ -266,8 +336,9 @@ def standalone(fragment: str, lang: str = "en") -> str:
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
-                        title: str | None = None) -> str:
-    """Counted against derived as a LaTeX ``tabular``, with what was run and the verdict."""
+                        title: str | None = None, legend: Legend | None = None) -> str:
+    """Counted against derived as a LaTeX ``tabular``, with what was run and the verdict, after
+    the symbol ``legend`` when one is given."""
     check_language(lang)
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     body = [
@@ -276,6 +347,7 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     ]
     return "\n".join([
         comment(message("title.verify", lang)),
+        *([render_legend(legend, lang)] if legend else []),
         rf"\noindent {escape(verification_title(results, lang, seed, title), lang)}",
         "",
         r"\begin{center}",
@@ -321,6 +393,7 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
             rows.append(rf"\text{{{label}}} &= {total.value}")
     parts = [
         comment(report.title),
+        needs("amsmath", "longtable") if report.layers else needs("amsmath"),
         rf"\noindent {escape(report.title, lang)}: "
         + escape(message("net.input", lang, shape="SHAPE"), lang).replace(
             "SHAPE", _math_shape(report.input_shape)) + ".",

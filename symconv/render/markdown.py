@@ -5,6 +5,8 @@ Examples
 >>> from symconv.report.compare import compare
 >>> report = render_comparison(compare((7, 7, 3), 64, (3, 3)))
 >>> print(report.splitlines()[0])
+**Symbols**
+>>> print([line for line in report.splitlines() if line.startswith("**7")][0])
 **7×7×3 → 5×5×64**: kernel 3×3 (stride 1, padding 0, dilation 1)
 >>> print([line for line in report.splitlines() if "43200" in line][0])
 | Standard convolution | multiplications | $H_{o} \cdot W_{o} \cdot k^{2} \cdot M \cdot N$ | 5 × 5 × 3 × 3 × 3 × 64 | 43200 |
@@ -17,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, check_language, message
-from symconv.render.formula import LATEX, formula, substituted
+from symconv.render.formula import LATEX, formula, latex_name, substituted
 from symconv.render.text import (
+    layer_name,
+    legend_cells,
     network_header,
     network_rows,
     setting_text,
@@ -30,13 +34,14 @@ from symconv.render.text import (
 )
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
+from symconv.report.legend import Legend, comparison_legend, kind_legend
 
 if TYPE_CHECKING:
     from symconv.networks.reconcile import ConventionComparison
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["render_comparison", "render_kind", "render_verification", "render_network",
+__all__ = ["render_legend", "render_comparison", "render_kind", "render_verification", "render_network",
            "render_conventions", "table", "escape"]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -81,6 +86,33 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows)])
 
 
+def render_legend(legend: Legend, lang: str = "en") -> str:
+    r"""The symbol legend as a Markdown table (symbol, meaning and, where known, value).
+
+    Examples
+    --------
+    >>> from symconv.report.legend import conv_legend
+    >>> print(render_legend(conv_legend((7, 7, 3), 64, (3, 3), output=(5, 5))[3:5]))
+    **Symbols**
+    <BLANKLINE>
+    | symbol | meaning | value |
+    |---|---|---|
+    | $H, W$ | input height and width | 7, 7 |
+    | $H_{o}, W_{o}$ | output height and width | 5, 5 |
+    """
+    header = [message("legend.symbol", lang), message("legend.meaning", lang)]
+    valued = any(row.values is not None for row in legend)
+    if valued:
+        header.append(message("value", lang))
+    rows = []
+    for row in legend:
+        cells = ["$" + " = ".join([", ".join(latex_name(name) for name in row.symbols),
+                                   *(latex_name(name) for name in row.equals)]) + "$",
+                 message(row.key, lang)]
+        rows.append([*cells, legend_cells(row)[1]] if valued else cells)
+    return f"**{message('legend.title', lang)}**\n\n" + table(header, rows)
+
+
 def _math(expr: object) -> str:
     return f"${formula(expr, style=LATEX)}$"
 
@@ -123,6 +155,8 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     header = [message(key, lang) for key in ("stage", "quantity", "formula")]
     header += ["=", message("value", lang)]
     return "\n".join([
+        render_legend(comparison_legend(result), lang),
+        "",
         f"**{shape_text(result.input_shape)} → {shape_text(result.output_shape)}**: "
         f"{how} ({setting_text(result, lang)})",
         "",
@@ -149,17 +183,19 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
                  for quantity in _QUANTITIES]
     if general.ratio is not None:
         rows.append([message("ratio", lang), _math(general.ratio)])
-    return f"`{general.layer!r}`\n\n" + table(
+    return render_legend(kind_legend(general), lang) + f"\n\n`{layer_name(general)}`\n\n" + table(
         [message("quantity", lang), message("formula", lang)], rows
     ) + "\n"
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
-                        title: str | None = None) -> str:
-    """Counted against derived as a Markdown table, with what was run and the verdict."""
+                        title: str | None = None, legend: Legend | None = None) -> str:
+    """Counted against derived as a Markdown table, with what was run and the verdict, after
+    the symbol ``legend`` when one is given."""
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     rows = [[escape(cell) for cell in row] for row in verification_rows(results, lang)]
     return "\n\n".join([
+        *([render_legend(legend, lang)] if legend else []),
         verification_title(results, lang, seed, None if title is None else escape(title)),
         table(header, rows),
         f"**{verification_summary(results, lang)}**",

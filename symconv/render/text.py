@@ -4,6 +4,16 @@ Examples
 --------
 >>> from symconv.report.compare import compare
 >>> print(render_comparison(compare((7, 7, 3), 64, (3, 3), kernel_inferred=True)))
+Symbols
+  M = 3                input channels
+  N = 64               output channels
+  k = 3                kernel size (k×k)
+  H, W = 7, 7          input height and width
+  H_o, W_o = 5, 5      output height and width
+  s, p, d = 1, 0, 1    stride, padding, dilation
+  D_K = k = 3          kernel size, as the MobileNet paper writes it
+  D_F = H_o = W_o = 5  feature-map size, as the MobileNet paper writes it (square maps)
+<BLANKLINE>
 7×7×3 → 5×5×64: kernel 3×3 inferred (stride 1, padding 0, dilation 1)
 Output size  H_o = ⌊(H − d·(k − 1) + 2·p − 1)/s⌋ + 1 = ⌊(7 − 1 × (3 − 1) + 2 × 0 − 1)/1⌋ + 1 = 5
              W_o = ⌊(W − d·(k − 1) + 2·p − 1)/s⌋ + 1 = ⌊(7 − 1 × (3 − 1) + 2 × 0 − 1)/1⌋ + 1 = 5
@@ -44,14 +54,15 @@ from symconv.render.catalogue import CATALOGUES, message
 from symconv.render.formula import formula, substituted
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
+from symconv.report.legend import Legend, LegendRow, comparison_legend, kind_legend
 
 if TYPE_CHECKING:
     from symconv.networks.reconcile import ConventionComparison
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["escape", "render_comparison", "shape_text", "axes_text", "setting_text",
-           "display_width", "render_kind", "render_verification", "verification_rows", "verification_summary",
+__all__ = ["escape", "render_legend", "legend_cells", "render_comparison", "shape_text", "axes_text", "setting_text",
+           "display_width", "render_kind", "layer_name", "render_verification", "verification_rows", "verification_summary",
            "verification_title", "render_network", "network_rows", "network_header",
            "render_conventions"]
 
@@ -108,6 +119,34 @@ def _aligned(rows: list[tuple[str, ...]], label_width: int) -> list[str]:
     return lines
 
 
+def legend_cells(row: LegendRow) -> tuple[str, str]:
+    """A legend row's symbols (with their other names) and values as text:
+    ``("H_o, W_o", "5, 5")``, ``("D_K = k", "3")``; no values ``""``."""
+    values = "" if row.values is None else ", ".join(str(value) for value in row.values)
+    return " = ".join([", ".join(row.symbols), *row.equals]), values
+
+
+def render_legend(legend: Legend, lang: str = "en") -> str:
+    """The symbol legend as text: ``M = 3`` and what it stands for, one row per line.
+
+    Examples
+    --------
+    >>> from symconv.report.legend import conv_legend
+    >>> print(render_legend(conv_legend((7, 7, 3), 64, (3, 3), output=(5, 5))[:3]))
+    Symbols
+      M = 3   input channels
+      N = 64  output channels
+      k = 3   kernel size (k×k)
+    """
+    cells = []
+    for row in legend:
+        symbols, values = legend_cells(row)
+        cells.append((f"{symbols} = {values}" if values else symbols, message(row.key, lang)))
+    width = max(display_width(left) for left, _ in cells)
+    return "\n".join([message("legend.title", lang),
+                      *(f"  {_pad(left, width)}  {meaning}" for left, meaning in cells)])
+
+
 def _ratio_parts(result: RatioResult, values: dict[sympy.Symbol, int],
                  lang: str) -> tuple[str, ...]:
     terms = result.general.as_ordered_terms()
@@ -127,6 +166,8 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     kernel = shape_text(result.kernel)
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     lines = [
+        render_legend(comparison_legend(result), lang),
+        "",
         f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}: "
         f"{how} ({setting_text(result, lang)})"
     ]
@@ -187,7 +228,13 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     --------
     >>> from symconv.report.kinds import derive_kind
     >>> print(render_kind(derive_kind("pointwise")))
-    PointwiseConv2d(in_channels=M, out_channels=N, bias=False) on H×W×M
+    Symbols
+      M         input channels
+      N         output channels
+      H, W      input height and width
+      H_o, W_o  output height and width
+    <BLANKLINE>
+    PointwiseConv2d on H×W×M
       output size      H_o = H, W_o = W
       multiplications  H·W·M·N
       additions        H·W·N·(M − 1)
@@ -197,7 +244,8 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         display_width(message(name, lang)) for name in (*_QUANTITIES, "output_size")
     )
     sizes = ", ".join(f"{symbol} = {formula(size)}" for symbol, size in general.output_sizes)
-    lines = [f"{general.layer!r} on {shape_text(general.input_shape)}",
+    lines = [render_legend(kind_legend(general), lang), "",
+             f"{layer_name(general)} on {shape_text(general.input_shape)}",
              f"  {_pad(message('output_size', lang).lower(), label_width)}  {sizes}"]
     blocks: list[tuple[str, Cost]] = [("", general.cost)]
     blocks = [*((name, stage) for name, stage in general.cost.stages), *blocks]
@@ -216,6 +264,21 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         lines.append(f"  {message('ratio', lang)} ({message('mults', lang)}): "
                      f"{formula(general.ratio)}")
     return "\n".join(lines)
+
+
+def layer_name(general: GeneralFormulas) -> str:
+    """A derived layer's short name: its class (``Conv3d``), or its stages' (``Conv3d + Conv3d``).
+
+    Examples
+    --------
+    >>> from symconv.report.kinds import derive_kind
+    >>> layer_name(derive_kind("grouped", dims=3)), layer_name(derive_kind("separable", dims=1))
+    ('Conv3d', 'Conv1d + Conv1d')
+    """
+    stages = getattr(general.layer, "stages", None)
+    if type(general.layer).__name__ == "Sequential" and stages:
+        return " + ".join(type(stage).__name__ for _, stage in stages)
+    return type(general.layer).__name__
 
 
 def verification_rows(results: Sequence[Verification], lang: str) -> list[list[str]]:
@@ -253,8 +316,9 @@ def verification_title(results: Sequence[Verification], lang: str, seed: int = 0
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
-                        title: str | None = None) -> str:
-    """Counted against derived, stage by stage, as an aligned text table.
+                        title: str | None = None, legend: Legend | None = None) -> str:
+    """Counted against derived, stage by stage, as an aligned text table, after the symbol
+    ``legend`` when one is given.
 
     Examples
     --------
@@ -271,7 +335,8 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     header = [message(key, lang) for key in ("stage", "quantity", "counted", "derived", "match")]
     rows = [[escape(cell) for cell in row] for row in [header, *verification_rows(results, lang)]]
     widths = [max(display_width(row[column]) for row in rows) for column in range(len(header))]
-    lines = [escape(verification_title(results, lang, seed, title))]
+    lines = [render_legend(legend, lang), ""] if legend else []
+    lines.append(escape(verification_title(results, lang, seed, title)))
     for row in rows:
         cells = [_pad(cell, width) for cell, width in zip(row[:-1], widths)]
         lines.append("  ".join([*cells, row[-1]]))
