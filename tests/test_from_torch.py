@@ -263,6 +263,26 @@ def test_a_layer_that_does_not_fit_its_input_is_the_model_raising() -> None:
             from_torch(model, (4, 4, 3))
 
 
+def test_control_flow_on_values_computed_from_the_input_is_refused_on_parameters_it_runs() -> None:
+    class Gate(nn.Module):
+        def __init__(self, on_parameter: bool) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 1)
+            self.head = nn.Linear(3, 1)
+            self.gate = nn.Parameter(torch.ones(()))
+            self.on_parameter = on_parameter
+
+        def forward(self, x: Any) -> Any:
+            y = torch.flatten(self.conv(x), 1)
+            read = self.gate if self.on_parameter else self.head(y)
+            return self.conv(x) if read.item() > 0 else x
+
+    assert names(Gate(on_parameter=True), (1, 1, 3)) == ["conv", "flatten", "reuse:input", "conv#2"]
+    with pytest.raises(SymconvError, match=r"item \(Tensor\.item: it reads the values of a tensor "
+                                           "computed from the input into Python"):
+        from_torch(Gate(on_parameter=False), (1, 1, 3))
+
+
 def test_size_arithmetic_in_forward_simply_runs() -> None:
     class Halves(nn.Module):
         def __init__(self) -> None:

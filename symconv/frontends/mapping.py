@@ -46,7 +46,7 @@ from symconv.layers import (
     ReLU6,
 )
 
-__all__ = ["SUPPORTED_MODULES", "FUNCTIONS", "METADATA", "Function", "Unsupported", "module_layer",
+__all__ = ["SUPPORTED_MODULES", "FUNCTIONS", "METADATA", "VALUE_READS", "Function", "Unsupported", "module_layer",
            "refusal", "is_leaf"]
 
 _CONVS: dict[str, Any] = {
@@ -135,11 +135,16 @@ METADATA = frozenset({
         "layout", "is_cuda", "is_cpu", "is_meta", "is_sparse", "is_quantized", "is_leaf",
         "requires_grad", "is_contiguous", "stride", "storage_offset", "element_size",
         "is_floating_point", "is_complex", "is_signed", "get_device", "data_ptr", "names",
-        "__len__", "__bool__", "__int__", "__float__", "__index__", "item", "tolist",
-        "__repr__", "__str__", "__format__", "__hash__", "grad_fn", "_version")),
+        "__len__", "__repr__", "__str__", "__format__", "__hash__", "grad_fn", "_version")),
     "torch._assert", "torch.is_tensor", "torch.numel", "torch.is_floating_point",
     "torch.is_complex", "torch.is_grad_enabled",
 })
+
+#: Calls that read a tensor's values into Python (``bool(t)``, ``t.item()``, ...): free on a
+#: parameter or a constant, refused on a tensor computed from the input, whose values are
+#: random here (symconv counts a model whatever its input, so not control flow on its values).
+VALUE_READS = frozenset(f"Tensor.{name}" for name in (
+    "__bool__", "__int__", "__float__", "__index__", "__complex__", "item", "tolist"))
 
 
 def is_leaf(module: Any) -> bool:

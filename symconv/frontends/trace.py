@@ -28,8 +28,12 @@ as the same function: while tracing, ``torch.Tensor.add`` is wrapped (as ptflops
 tell a method call apart.
 
 Inside a ``torch.nn`` layer, the convolution and linear kernels are not computed: the layer is
-counted from its hyperparameters, and PyTorch's meta kernel gives the output's shape (zeros of
-that shape go on to the next layer). Every other function runs for real.
+counted from its hyperparameters, and PyTorch's meta kernel gives the output's shape (an
+uninitialised tensor of that shape goes on to the next layer); BatchNorm and the activations
+symconv counts keep their input's shape (an uninitialised tensor of it, or the input itself in
+place). Every other function runs for real. So no count may depend on a value: reading a value
+computed from the input into Python (``bool(t)``, ``t.item()``) is refused by name; the input is
+random anyway, and symconv counts a model whatever its input.
 
 This module imports torch inside its functions only; ``import symconv`` never imports it.
 """
@@ -46,6 +50,7 @@ from symconv.errors import SymconvError, escape_controls, shown
 from symconv.frontends.mapping import (
     FUNCTIONS,
     METADATA,
+    VALUE_READS,
     Unsupported,
     is_leaf,
     module_layer,
@@ -326,6 +331,12 @@ class _Recorder:
         if known is None:
             if not outputs and qualified in METADATA:
                 return
+            if qualified in VALUE_READS:
+                if any(source is not None and source != _REFUSED for source in sources):
+                    self.refuse(self.unique(where), what, "it reads the values of a tensor "
+                                "computed from the input into Python; symconv counts a model "
+                                "whatever its input's values, so not control flow on them")
+                return
             self.refuse(self.unique(where), what, refusal(short))
             for tensor in outputs:
                 self.set(tensor, _REFUSED)
@@ -390,8 +401,8 @@ class _Recorder:
 
 
 def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
-    """``func``'s result as zeros of the shape PyTorch gives it, found by its meta kernel
-    (no arithmetic); the real kernel where the meta one fails."""
+    """``func``'s result as an uninitialised tensor of the shape PyTorch gives it, found by its
+    meta kernel (no arithmetic); the real kernel where the meta one fails."""
     import torch
 
     def meta(value: Any) -> Any:
@@ -403,7 +414,26 @@ def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
         return func(*args, **kwargs)
     if not isinstance(shaped, torch.Tensor):
         return func(*args, **kwargs)
-    return torch.zeros(shaped.shape, dtype=shaped.dtype)
+    return torch.empty(shaped.shape, dtype=shaped.dtype)
+
+
+def _same_shape(func: Any, args: Any, kwargs: Any) -> Any:
+    """An elementwise function's result (BatchNorm, an activation) as an uninitialised tensor of
+    its input's shape, or its input itself when it works in place; computed where its input is not one tensor, or
+    where BatchNorm's statistics do not fit the channels (PyTorch then raises)."""
+    import torch
+
+    first = args[0] if args else kwargs.get("input")
+    if not isinstance(first, torch.Tensor) or first.dim() < 2:
+        return func(*args, **kwargs)
+    if getattr(func, "__name__", "") == "batch_norm":
+        statistics = args[1] if len(args) > 1 else kwargs.get("running_mean")
+        training = args[5] if len(args) > 5 else kwargs.get("training", False)
+        if training or statistics is None or statistics.numel() != first.shape[1]:
+            return func(*args, **kwargs)
+    if kwargs.get("inplace"):
+        return first
+    return torch.empty_like(first)
 
 
 @functools.cache
@@ -413,7 +443,10 @@ def _mode_class() -> type:
     Inside a ``torch.nn`` layer's own forward, the convolution and linear kernels (most of a
     model's arithmetic) are not computed: symconv counts the layer from its hyperparameters,
     and the next layer needs only a tensor of the right shape, which PyTorch's meta kernel
-    gives (zeros of that shape are handed on).
+    gives (an uninitialised tensor of that shape is handed on). BatchNorm and the activations
+    symconv counts keep their input's shape (an uninitialised tensor of it is handed on, the
+    input itself when in place). Values are never needed: reading a value computed from the
+    input into Python is refused (:data:`~symconv.frontends.mapping.VALUE_READS`).
     """
     import torch
     import torch.nn.functional as F
@@ -421,6 +454,8 @@ def _mode_class() -> type:
 
     kernels = frozenset({torch.conv1d, torch.conv2d, torch.conv3d, torch.conv_transpose1d,
                          torch.conv_transpose2d, torch.conv_transpose3d, F.linear})
+    elementwise = frozenset({F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu,
+                             F.hardswish, F.hardsigmoid})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: _Recorder, flags: threading.local) -> None:
@@ -432,8 +467,11 @@ def _mode_class() -> type:
                                kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
             recorder = self.recorder
-            if recorder.opaque and not recorder.busy and func in kernels:
-                return _shape_only(func, args, kwargs)
+            if recorder.opaque and not recorder.busy:
+                if func in kernels:
+                    return _shape_only(func, args, kwargs)
+                if func in elementwise:
+                    return _same_shape(func, args, kwargs)
             method = getattr(self.flags, "method_add", 0) > 0
             result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:
