@@ -14,12 +14,14 @@ both see the same load on a shared machine; wall and CPU (process) medians are p
 side with their ratios, then symconv on a symbolic input ``(H, W, 3)`` (two traced runs) for
 reference. The torch import is excluded from both. No assertion.
 
-Recorded on the project's 2-core machine, shared and loaded (load average about 5) while
-measured: at 224, 2 threads, symconv 378 ms against ptflops 646 ms wall (0.59; CPU 0.57); one
-thread 47.9 against 50.3 ms (0.95; CPU 0.89); at 160, 2 threads, 0.51. Equal counts every time.
-The tracer runs the model's code but not the convolution kernels inside ``torch.nn`` layers
-(their output shapes come from PyTorch's meta kernels), which is where ptflops spends its
-forward pass; before that (tracing by ``torch.fx``, no tensor computed) it was 0.51–0.70.
+Recorded on the project's 2-core machine, shared with other work (load average about 3) while
+measured, 15 interleaved runs: at 224, symconv 24.6 ms against ptflops 38.8 ms with one thread
+(0.63; CPU 0.65), 23.5 against 53.5 ms with two (0.44); at 160, two threads, 19.3 against 22.0
+ms (0.88: ptflops' forward pass shrinks with the input, symconv's derivation does not). Equal
+counts every time. The tracer runs the model's code, but inside ``torch.nn`` layers not the
+arithmetic of convolutions, linear layers, BatchNorm and activations (PyTorch's meta kernels
+give the shapes), which is where ptflops spends its forward pass. (Tracing by ``torch.fx``
+before, no tensor computed: 0.51–0.70; running every kernel for real: 1.0–1.5.)
 """
 
 from __future__ import annotations
