@@ -26,7 +26,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from symconv.errors import SymconvError
 
@@ -163,6 +163,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_solve_arguments(solve)
     solve.set_defaults(handler=_run_solve)
+
+    report = commands.add_parser(
+        "report", help="the homework answered in one document: symbols, diagrams, every "
+                       "stage's formula, substitution and value, the ratio, the execution's check"
+    )
+    _add_conv_arguments(report)
+    report.add_argument("--format", choices=("html", "latex"),
+                        help="html (default: one self-contained page on standard output) or "
+                             "latex (report.tex and the three figures as PDFs in --out-dir)")
+    report.add_argument("--standalone", action="store_true",
+                        help="with --format latex: a complete document (pdflatex for en, "
+                             "xelatex for zh)")
+    report.add_argument("--out-dir", metavar="DIR",
+                        help="with --format latex: directory for report.tex and the figures")
+    report.add_argument("--pdf", metavar="OUT.pdf",
+                        help="compile the LaTeX report into OUT.pdf (needs pdflatex, or xelatex "
+                             "for --lang zh)")
+    report.add_argument("--title", help="the document's title")
+    report.add_argument("--author", help="the author shown under the title")
+    report.add_argument("--seed", default="0", help="seed of the executed layers' input and weights")
+    _add_language(report)
+    report.set_defaults(handler=_run_report)
 
     derive = commands.add_parser("derive", help="the general formulas of one layer kind")
     derive.add_argument("kind", help="standard, grouped, depthwise, pointwise, separable or "
@@ -345,7 +367,14 @@ def _run_verify(args: argparse.Namespace) -> int:
               DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias)]
     _show_warnings(args)  # before an execution that may take a while
     results = [verify(layer, setting.input_shape, seed=seed, **limit) for layer in layers]
-    _emit(args, write(results, args.lang, seed))
+    from symconv.layers.shapes import output_spatial
+    from symconv.report.legend import conv_legend
+
+    out_height, out_width = output_spatial(layers[0], setting.input_shape[:2])
+    legend = conv_legend(setting.input_shape, out_channels, setting.kernel,
+                         output=(int(out_height), int(out_width)), stride=setting.stride,
+                         padding=setting.padding, dilation=setting.dilation)
+    _emit(args, write(results, args.lang, seed, legend=legend))
     return 0 if all(result.ok for result in results) else 1
 
 
@@ -360,6 +389,67 @@ def _run_diagram(args: argparse.Namespace) -> int:
     )
     _emit(args, "\n".join(str(path) for path in paths))
     return 0
+
+
+def _check_report_options(args: argparse.Namespace) -> None:
+    """Refuse ``report`` options that would do nothing together."""
+    if args.pdf is not None:
+        if args.format == "html":
+            raise SymconvError("--pdf writes a PDF from LaTeX; drop --format html")
+        if args.out_dir is not None or args.standalone:
+            raise SymconvError("--pdf makes the complete document itself; drop --out-dir and "
+                               "--standalone (or drop --pdf to keep the .tex)")
+        return
+    if args.format in (None, "html"):
+        for option, given in (("--standalone", args.standalone), ("--out-dir", args.out_dir)):
+            if given:
+                raise SymconvError(f"{option} goes with --format latex; an HTML report is one "
+                                   "file, written to standard output")
+    elif args.out_dir is None:
+        raise SymconvError("--format latex needs --out-dir DIR: report.tex and its three "
+                           "figures (PDF) are written there")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from symconv.parse import parse_axes
+    from symconv.render.catalogue import check_language
+
+    check_language(args.lang)
+    _check_report_options(args)
+    seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
+    setting = _conv_setting(args)
+    from symconv.report.compare import compare
+    from symconv.report.homework import Homework, layers
+    from symconv.verify import Verification, verify
+
+    result = compare(
+        setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
+        padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
+        kernel_inferred=setting.kernel_inferred,
+    )
+    expected = setting.expected_output
+    if expected is not None and expected != result.output_shape:
+        raise SymconvError(
+            f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
+            f"{'x'.join(map(str, result.output_shape))}"
+        )
+    _show_warnings(args)  # before an execution that may take a while
+    checks = tuple(cast("Verification", verify(layer, result.input_shape, seed=seed))
+                   for layer in layers(result))
+    answer = Homework(result, checks, seed, title=args.title, author=args.author)
+    if args.pdf is None and args.format != "latex":
+        from symconv.render.html import render_report
+
+        _emit(args, render_report(answer, args.lang))
+    else:
+        from symconv.render.document import write_latex_report, write_pdf_report
+
+        if args.pdf is not None:
+            _emit(args, str(write_pdf_report(answer, args.pdf, args.lang)))
+        else:
+            paths = write_latex_report(answer, args.out_dir, args.lang, standalone=args.standalone)
+            _emit(args, "\n".join(str(path) for path in paths))
+    return 0 if answer.ok else 1
 
 
 def _check_net_options(args: argparse.Namespace) -> None:

@@ -14,7 +14,7 @@ Examples
 >>> renderer("yaml")
 Traceback (most recent call last):
 ...
-symconv.errors.SymconvError: --format yaml is not known; choose one of: text, json, latex, markdown
+symconv.errors.SymconvError: --format yaml is not known; choose one of: text, json, latex, markdown, html
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ FORMATS: dict[str, str] = {
     "json": "symconv.render.json",
     "latex": "symconv.render.latex",
     "markdown": "symconv.render.markdown",
+    "html": "symconv.render.html",
 }
 
 

@@ -45,10 +45,11 @@ from symconv.report.legend import Legend, comparison_legend, kind_legend
 
 if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
+    from symconv.report.homework import Homework
     from symconv.verify import Verification
 
 __all__ = [
-    "render_legend", "render_comparison", "render_kind", "render_verification", "render_network", "standalone",
+    "render_legend", "render_comparison", "render_report", "render_kind", "render_verification", "render_network", "standalone",
     "escape", "comment", "ENGINES",
 ]
 
@@ -202,17 +203,13 @@ def _fewer(result: RatioResult, lang: str) -> str:
     return rf"\quad\text{{({escape(text, lang)})}}"
 
 
-def render_comparison(result: Comparison, lang: str = "en") -> str:
-    """The comparison as a LaTeX fragment (needs ``amsmath``)."""
-    check_language(lang)
+def _setting_parts(result: Comparison, lang: str) -> list[str]:
+    """The headline, what is counted, and the output size's derivation."""
     kernel = shape_text(result.kernel)
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     setting = setting_text(result, lang)
     bias = message("with_bias" if result.bias else "no_bias", lang)
-    parts = [
-        comment(message("title", lang)),
-        needs("amsmath"),
-        render_legend(comparison_legend(result), lang),
+    return [
         rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
         f"{escape(how, lang)} ({escape(setting, lang)}).",
         "",
@@ -227,7 +224,13 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
             )
         ]),
     ]
-    sizes = {"N": result.output_shape[2], "M": result.input_shape[2], "k": kernel}
+
+
+def _stage_parts(result: Comparison, lang: str) -> list[str]:
+    """Every stage's formula, substitution and value, one unbreakable block per stage."""
+    parts = []
+    sizes = {"N": result.output_shape[2], "M": result.input_shape[2],
+             "k": shape_text(result.kernel)}
     for stage in result.stages:
         detail = message(stage.name + ".detail", lang, **sizes)
         parts.append(
@@ -243,11 +246,91 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
             ]))
             continue
         parts.append(_align(_stage_rows(stage.general, result.values, stage.value, lang)))
-    parts.append(rf"\paragraph{{{escape(message('ratio', lang), lang)}}}")
-    parts.append(_align([
-        _ratio_rows(_label("mults", lang), result.mults_ratio, result.values, lang),
-        _ratio_rows(_label("params", lang), result.params_ratio, result.values, lang),
-    ]))
+    return parts
+
+
+def _ratio_parts(result: Comparison, lang: str, derivation: bool = False) -> list[str]:
+    """The ratios; with ``derivation``, each starts from separable over standard."""
+    rows = []
+    for quantity, ratio in (("mults", result.mults_ratio), ("params", result.params_ratio)):
+        row = _ratio_rows(_label(quantity, lang), ratio, result.values, lang)
+        if derivation:
+            separable = getattr(result.stage("separable").general, quantity)
+            standard = getattr(result.stage("standard").general, quantity)
+            fraction = (rf"\frac{{{formula(separable, style=LATEX)}}}"
+                        rf"{{{formula(standard, style=LATEX)}}}")
+            row = row.replace(" &= ", rf" &= {fraction} \\" + "\n&= ", 1)
+        rows.append(row)
+    return [rf"\paragraph{{{escape(message('ratio', lang), lang)}}}", _align(rows)]
+
+
+def render_comparison(result: Comparison, lang: str = "en") -> str:
+    """The comparison as a LaTeX fragment (needs ``amsmath``)."""
+    check_language(lang)
+    parts = [
+        comment(message("title", lang)),
+        needs("amsmath"),
+        render_legend(comparison_legend(result), lang),
+        *_setting_parts(result, lang),
+        *_stage_parts(result, lang),
+        *_ratio_parts(result, lang),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _comparison_table(result: Comparison, lang: str) -> list[str]:
+    header = ["", *(message(quantity, lang) for quantity in _QUANTITIES)]
+    rows = [" & ".join([escape(message(stage.name, lang), lang),
+                        *(str(getattr(stage.value, quantity)) for quantity in _QUANTITIES)])
+            + r" \\" for stage in result.stages]
+    ratio = " & ".join([escape(message("ratio", lang), lang),
+                        f"${sympy_latex(result.mults_ratio.value)}$", "",
+                        f"${sympy_latex(result.params_ratio.value)}$"]) + r" \\"
+    return [
+        rf"\paragraph{{{escape(message('report.comparison', lang), lang)}}}",
+        "",
+        r"\begin{center}",
+        r"\begin{tabular}{lrrr}",
+        r"\hline",
+        " & ".join(escape(cell, lang) for cell in header) + r" \\",
+        r"\hline",
+        *rows,
+        ratio,
+        r"\hline",
+        r"\end{tabular}",
+        r"\end{center}",
+    ]
+
+
+def render_report(answer: Homework, lang: str = "en",
+                  figures: Sequence[str] = ("standard.pdf", "depthwise.pdf", "pointwise.pdf")
+                  ) -> str:
+    r"""The homework answered in one LaTeX fragment (needs ``amsmath`` and ``graphicx``): legend,
+    setting, the three ``figures`` (file names for ``\includegraphics``, drawn one width, shown
+    one width), every stage, the comparison table, the ratio from its definition, and the
+    execution's check. :func:`standalone` makes it a document.
+    """
+    check_language(lang)
+    result = answer.comparison
+    title = answer.title or message("title", lang)
+    pictures = [rf"\paragraph{{{escape(message('report.diagrams', lang), lang)}}}", ""]
+    for name in figures:
+        pictures += [r"\begin{center}", rf"\includegraphics[width=0.95\linewidth]{{{name}}}",
+                     r"\end{center}"]
+    check = render_verification(answer.checks, lang, answer.seed).split("\n", 1)[1]
+    parts = [
+        comment(title),
+        needs("amsmath", "graphicx"),
+        render_legend(answer.legend, lang),
+        *_setting_parts(result, lang),
+        *pictures,
+        *_stage_parts(result, lang),
+        *_comparison_table(result, lang),
+        *_ratio_parts(result, lang, derivation=True),
+        rf"\paragraph{{{escape(message('report.verification', lang), lang)}}}",
+        "",
+        check,
+    ]
     return "\n".join(parts) + "\n"
 
 
