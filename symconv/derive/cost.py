@@ -64,6 +64,10 @@ class Cost:
         Learned parameters: weights, biases where present, BatchNorm's γ and β.
     divs, comparisons
         Divisions and comparisons, kept apart from mults and adds.
+    reads, writes
+        Elements moved under the compulsory-traffic model (:mod:`symconv.derive.traffic`):
+        every distinct input element the loop nest touches plus every weight and bias; every
+        output element written. Bytes are these times the dtype size.
     input_shape, output_shape
         Channels-last shapes as tuples of SymPy expressions.
     stages
@@ -89,6 +93,8 @@ class Cost:
     output_shape: tuple[sympy.Expr, ...]
     divs: sympy.Expr = _ZERO
     comparisons: sympy.Expr = _ZERO
+    reads: sympy.Expr = _ZERO
+    writes: sympy.Expr = _ZERO
     stages: tuple[tuple[str, Cost], ...] = field(default=())
     kind: str = ""
 
@@ -121,6 +127,8 @@ class Cost:
             input_shape=tuple(transform(size) for size in self.input_shape),
             output_shape=tuple(transform(size) for size in self.output_shape),
             stages=tuple((name, stage._map(transform, keep_source=keep_source))
+            reads=transform(self.reads),
+            writes=transform(self.writes),
                          for name, stage in self.stages),
             source=source,
         )

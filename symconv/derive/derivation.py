@@ -11,6 +11,7 @@ import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _expr, _product
 from symconv.errors import SymconvError
+from symconv.derive.traffic import nest_traffic
 from symconv.layers import Composite, Layer, LoopNest
 from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
@@ -39,7 +40,10 @@ def _cost_of_nest(
         counts[name] = counts[name] + _expr(per_element) * outputs
     params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
     return Cost(
+    reads, writes = nest_traffic(nest, input_shape)
         input_shape=input_shape,
+        reads=reads,
+        writes=writes,
         output_shape=tuple(_expr(size) for size in nest.outputs),
         params=params,
         kind=kind,
@@ -53,7 +57,7 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
     """The sum of the stages' costs, keeping the stages."""
     sums = {
         name: sympy.Add(*(getattr(stage, name) for _, stage in stages))
-        for name in (*COUNT_KINDS, "params")
+        for name in (*COUNT_KINDS, "params", "reads", "writes")
     }
     output_shape = stages[-1][1].output_shape if stages else input_shape
     return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,

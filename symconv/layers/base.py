@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import sympy
 
 from symconv.errors import SymconvError
+from symconv.layers.traffic import EVERY_ELEMENT, InputAccess
 from symconv.sizes import Size, as_size
 
 __all__ = ["Layer", "Composite", "LoopNest", "Accumulate", "one_of", "check_layer"]
@@ -57,6 +58,10 @@ class LoopNest:
         one of ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"`` (a bias: one addition).
     parameters
         ``(name, shape)`` of each learned tensor.
+    access
+        Which input elements the loops read and whether they write the output
+        (:class:`~symconv.layers.traffic.InputAccess`; by default every element, read once):
+        what ``Cost.reads`` and ``Cost.writes`` are derived from.
     """
 
     outer: tuple[Size, ...]
@@ -66,6 +71,7 @@ class LoopNest:
     accumulate: Accumulate = "sum"
     per_output: tuple[tuple[str, Size], ...] = ()
     parameters: tuple[tuple[str, tuple[Size, ...]], ...] = ()
+    access: InputAccess = EVERY_ELEMENT
 
 
 @functools.cache

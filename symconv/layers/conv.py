@@ -28,6 +28,7 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Composite, Layer, LoopNest, _bias, _channels
+from symconv.layers.traffic import windows
 from symconv.sizes import Size, as_size, check_divides, is_concrete, per_axis
 
 __all__ = [
@@ -192,6 +193,8 @@ class ConvNd(Layer):
             accumulate="sum",
             per_output=(("adds", 1),) if self.bias else (),
             parameters=parameters,
+            access=windows(input_spatial, output_spatial, self.kernel_size, self.stride,
+                           self.dilation, self.padding),
         )
 
 

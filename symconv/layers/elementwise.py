@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from symconv.layers.base import Layer, LoopNest, _need_channels, one_of
+from symconv.layers.traffic import InputAccess
 from symconv.sizes import Size, as_size
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
@@ -27,6 +28,8 @@ class _Elementwise(Layer):
     multiply: ClassVar[bool] = False
     #: Further operations per element: ``(kind, count)`` pairs.
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = ()
+    #: How many tensors of the input's shape are read (an addition: 2).
+    operands: ClassVar[int] = 1
 
     def _channels(self, in_channels: Size | None) -> Size:
         return _need_channels(self, in_channels)
@@ -43,7 +46,8 @@ class _Elementwise(Layer):
         """Outer: every element; inner: nothing; then :attr:`per_element`."""
         shape = (*output_spatial, self._channels(in_channels))
         return LoopNest(outer=shape, inner=(), outputs=shape, multiply=self.multiply,
-                        per_output=self.per_element, parameters=self._parameters())
+                        per_output=self.per_element, parameters=self._parameters(),
+                        access=InputAccess(copies=self.operands))
 
 
 
@@ -236,6 +240,7 @@ class ResidualAdd(_Elementwise):
     example: ClassVar[str] = 'ResidualAdd()'
 
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+    operands: ClassVar[int] = 2
 
     @property
     def kind(self) -> str:

@@ -37,6 +37,7 @@ from symconv.errors import SymconvError
 from symconv.layers.base import Composite, Layer, LoopNest, _short, check_layer, one_of
 from symconv.layers.elementwise import _Elementwise
 from symconv.layers.sequential import set_stages
+from symconv.layers.traffic import NOTHING
 from symconv.sizes import Size, as_size
 
 __all__ = ["Graph", "Reuse", "Add", "ADD_SPELLINGS"]
@@ -93,7 +94,7 @@ class Reuse(Layer):
         in_channels: Size | None = None,
     ) -> LoopNest:
         """No loops: the output is the recorded tensor of stage :attr:`source`."""
-        return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False)
+        return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False, access=NOTHING)
 
 
 @dataclass(frozen=True, init=False)
@@ -126,6 +127,7 @@ class Add(_Elementwise):
     spelling: str
 
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+    operands: ClassVar[int] = 2
 
     def __init__(self, other: str, spelling: str = "+") -> None:
         if not isinstance(other, str) or not other:

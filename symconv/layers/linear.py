@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _bias, _need_channels
+from symconv.layers.traffic import NOTHING
 from symconv.sizes import Size, as_size, product
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
@@ -117,4 +118,4 @@ class Flatten(Layer):
     ) -> LoopNest:
         """No loops: only the shape changes."""
         size = product((*input_spatial, _need_channels(self, in_channels)))
-        return LoopNest(outer=(), inner=(), outputs=(size,), multiply=False)
+        return LoopNest(outer=(), inner=(), outputs=(size,), multiply=False, access=NOTHING)

@@ -9,6 +9,7 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Accumulate, Layer, LoopNest, _need_channels
+from symconv.layers.traffic import windows
 from symconv.sizes import Size, per_axis
 
 __all__ = ["AvgPool2d", "MaxPool2d", "GlobalAvgPool2d"]
@@ -57,7 +58,10 @@ class _Pool2d(Layer):
         :attr:`accumulate`; then :attr:`per_output`."""
         outputs = (*output_spatial, _need_channels(self, in_channels))
         return LoopNest(outer=outputs, inner=self.kernel_size, outputs=outputs, multiply=False,
-                        accumulate=self.accumulate, per_output=self.per_output)
+                        accumulate=self.accumulate, per_output=self.per_output,
+                        access=windows(input_spatial, output_spatial, self.kernel_size,
+                                       self.stride, getattr(self, "dilation", None),
+                                       self.padding))
 
 
 @dataclass(frozen=True, init=False)
