@@ -97,6 +97,9 @@ class Cost:
     writes: sympy.Expr = _ZERO
     stages: tuple[tuple[str, Cost], ...] = field(default=())
     kind: str = ""
+    #: ``(name, Cost)`` of each gradient a single layer's backward pass computes
+    #: (``"input_grad"``, ``"weight_grad"``, ...; :mod:`symconv.layers.backward`); empty otherwise.
+    gradients: tuple[tuple[str, Cost], ...] = field(default=())
 
     #: How this cost was derived, so that :meth:`subs` can derive it again from the substituted
     #: layer and shape; ``None`` once the expressions were rewritten (:meth:`xreplace`,
@@ -124,12 +127,14 @@ class Cost:
             params=transform(self.params),
             divs=transform(self.divs),
             comparisons=transform(self.comparisons),
+            reads=transform(self.reads),
+            writes=transform(self.writes),
             input_shape=tuple(transform(size) for size in self.input_shape),
             output_shape=tuple(transform(size) for size in self.output_shape),
             stages=tuple((name, stage._map(transform, keep_source=keep_source))
-            reads=transform(self.reads),
-            writes=transform(self.writes),
                          for name, stage in self.stages),
+            gradients=tuple((name, part._map(transform, keep_source=keep_source))
+                            for name, part in self.gradients),
             source=source,
         )
 

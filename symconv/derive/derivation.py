@@ -9,9 +9,10 @@ from typing import TypeAlias
 
 import sympy
 
+import symconv.derive.backward as backward
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _expr, _product
-from symconv.errors import SymconvError
 from symconv.derive.traffic import nest_traffic
+from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
 from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
@@ -39,11 +40,11 @@ def _cost_of_nest(
     for name, per_element in nest.per_output:
         counts[name] = counts[name] + _expr(per_element) * outputs
     params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
-    return Cost(
     reads, writes = nest_traffic(nest, input_shape)
-        input_shape=input_shape,
+    return Cost(
         reads=reads,
         writes=writes,
+        input_shape=input_shape,
         output_shape=tuple(_expr(size) for size in nest.outputs),
         params=params,
         kind=kind,
@@ -64,7 +65,8 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
                 source=source, **sums)
 
 
-def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct",
+def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
+         phase: str = "forward", input_grad: bool = True, frozen: object = (),
          **options: object) -> Cost:
     """Derive what a layer costs on an input of the given channels-last shape.
 
@@ -83,6 +85,16 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct",
         ``"im2col"``, ``"winograd"`` or ``"fft"``, whose cost comes with its stages and
         ``workspace`` (:mod:`symconv.derive.algorithms`); an algorithm that does not apply is
         refused by name.
+    phase
+        ``"forward"`` (the default), ``"backward"`` (the gradients: :mod:`symconv.derive.backward`)
+        or ``"train"`` (forward plus backward, as stages ``"forward"`` and ``"backward"``);
+        backward and train take the direct algorithm only.
+    input_grad
+        For ``phase="backward"`` or ``"train"``: whether the gradient with respect to the input is
+        needed (``False`` for a network's first layer).
+    frozen
+        For ``phase="backward"`` or ``"train"``: ``True`` (every parameter frozen), or the dotted
+        paths of frozen layers or blocks (``("features",)``): they get no gradient.
     **options
         The algorithm's options: Winograd's ``tile``, ``points``, ``precompute_weights``; FFT's
         ``complex_mult``, ``precompute_weights`` (:mod:`symconv.layers.algorithms`).
@@ -111,6 +123,11 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct",
     27648
     """
     check_layer(layer, "cost(layer")
+    if phase != "forward" or input_grad is not True or frozen != ():
+        if algorithm != "direct" or options:
+            raise SymconvError(f"phase={phase!r} takes algorithm='direct' only, without options")
+        return backward.phased_cost(layer, input_shape, phase, input_grad=input_grad,
+                           frozen=frozen)  # type: ignore[arg-type]
     if algorithm != "direct" or options:
         from symconv.derive.algorithms import algorithm_cost
 
@@ -275,3 +292,6 @@ def in_output_symbols(result: Cost) -> Cost:
         if not (size.is_Symbol or size.is_Integer)
     }
     return result.xreplace(mapping)
+
+
+backward.use(backward.Derivation(cost=cost, nest_cost=_cost_of_nest, total=total))

@@ -1,0 +1,245 @@
+"""The backward pass and the training step, derived from loop nests. Pure SymPy.
+
+:func:`backward_cost` walks a layer or network in the order data flows, keeping track of
+whether each tensor needs its gradient, and derives each single layer's backward loop nests
+(:func:`symconv.layers.backward.backward_nests`) with the generic derivation of forward passes.
+The rules:
+
+* the network's input needs no gradient unless ``input_grad=True`` (a single layer's does by
+  default; :func:`symconv.derive.cost` passes ``input_grad``);
+* a layer's parameters get gradients unless they are frozen (``frozen=`` by dotted path, or a
+  layer whose ``trainable`` attribute is ``False``, as ``from_torch`` may set from
+  ``requires_grad``);
+* a layer's input needs its gradient when something before it is trainable (or the network's
+  input needs one): the layers before the first trainable one run no backward at all;
+* a tensor read by several layers (a residual block's input, a graph's reused outputs) gets the
+  sum of their gradients: one addition per element for each reader beyond the first.
+
+A backward :class:`~symconv.derive.Cost` counts operations only: its ``params`` are 0 (the
+training step's parameters are the forward pass's). A single layer's backward cost lists its
+gradients in :attr:`~symconv.derive.Cost.gradients`.
+
+Examples
+--------
+>>> from symconv import Conv2d, cost, ratio
+>>> from symconv.symbols import H, W, M, N, k
+>>> conv = Conv2d(M, N, k)
+>>> ratio(cost(conv, (H, W, M), phase="backward").mults, cost(conv, (H, W, M)).mults)
+2
+>>> ratio(cost(conv, (H, W, M), phase="backward", input_grad=False).mults,
+...       cost(conv, (H, W, M)).mults)
+1
+>>> [name for name, _ in cost(conv, (H, W, M), phase="backward").gradients]
+['input_grad', 'weight_grad']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
+from symconv.errors import SymconvError
+from symconv.layers import Add, Composite, Layer, ResidualAdd, Reuse
+from symconv.layers.backward import backward_nests
+from symconv.layers.base import LoopNest
+
+__all__ = ["backward_cost", "train_cost", "phased_cost", "PHASES", "Frozen"]
+
+#: The phases :func:`symconv.derive.cost` derives.
+PHASES = ("forward", "backward", "train")
+
+#: Frozen parameters: ``True`` (all), or the dotted paths of frozen layers or blocks.
+Frozen = bool | Collection[str]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The generic derivation this module builds on, handed in by
+    :func:`symconv.derive.cost` (so that the two modules import no cycle): the forward
+    ``cost``, the cost of one loop nest, and the sum of stages."""
+
+    cost: Callable[..., Cost]
+    nest_cost: Callable[..., Cost]
+    total: Callable[..., Cost]
+
+
+_DERIVATION: list[Derivation] = []
+
+
+def _derivation() -> Derivation:
+    return _DERIVATION[-1]
+
+
+def _cost_of_nest(nest: LoopNest, shape: tuple[sympy.Expr, ...], kind: str) -> Cost:
+    return _derivation().nest_cost(nest, shape, kind)
+
+
+def total(stages: tuple[tuple[str, Cost], ...], shape: tuple[sympy.Expr, ...],
+          kind: str) -> Cost:
+    return _derivation().total(stages, shape, kind)
+
+
+def use(derivation: Derivation) -> None:
+    """Set the generic derivation (done once by :mod:`symconv.derive.derivation`)."""
+    _DERIVATION.append(derivation)
+
+
+def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
+    if getattr(layer, "trainable", True) is False:
+        return True
+    if isinstance(frozen, bool):
+        return frozen
+    return any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+
+
+def _has_parameters(forward: Cost) -> bool:
+    return forward.params != 0
+
+
+def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
+    """One addition per element of ``shape``: a second gradient added into a tensor's."""
+    nest = LoopNest(outer=(), inner=(), outputs=shape, multiply=False,
+                    per_output=(("adds", 1),))
+    part = _cost_of_nest(nest, source.input_shape, kind)
+    return _counts_only(part, source)
+
+
+def _counts_only(part: Cost, forward: Cost) -> Cost:
+    """A gradient's cost with the layer's shapes, no parameters."""
+    return replace(part, params=_ZERO, input_shape=forward.input_shape,
+                   output_shape=forward.output_shape, source=None)
+
+
+def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
+          extra: Cost | None) -> tuple[Cost, bool]:
+    trainable = _has_parameters(forward) and not _is_frozen(path, layer, frozen)
+    shape = forward.input_shape
+    try:
+        nests = backward_nests(layer, shape[:-1], forward.output_shape[:-1], shape[-1],
+                               input_grad=needs, trainable=trainable)
+    except NotImplementedError:
+        where = f"layer {path} ({layer.kind})" if path else layer.kind
+        raise SymconvError(f"{where}: no backward pass is known for {type(layer).__name__}; "
+                           "register one with symconv.layers.backward.backward_nests") from None
+    gradients = [(name, _counts_only(_cost_of_nest(nest, shape, layer.kind), forward))
+                 for name, nest in nests]
+    if extra is not None:
+        gradients.append(("accumulate", extra))
+    sums = {name: sympy.Add(*(getattr(part, name) for _, part in gradients))
+            for name in COUNT_KINDS}
+    result = Cost(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
+                  kind=layer.kind, gradients=tuple(gradients), **sums)
+    return result, needs or trainable
+
+
+def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
+          frozen: Frozen) -> tuple[Cost, bool]:
+    """The backward cost of ``layer`` (whose forward cost is ``forward``) and whether its
+    output's gradient is needed."""
+    if not isinstance(layer, Composite):
+        return _leaf(layer, forward, path, needs, frozen, None)
+    flags: dict[str, bool] = {"input": needs}
+    readers: dict[str, int] = {"input": 0}
+    shapes: dict[str, tuple[sympy.Expr, ...]] = {"input": forward.input_shape}
+    current, previous = needs, "input"
+    stages: list[tuple[str, Cost]] = []
+    for (name, stage), (_, stage_forward) in zip(layer.stages, forward.stages):
+        stage_path = f"{path}.{name}" if path else name
+        extra: Cost | None = None
+        if isinstance(stage, Reuse):
+            read = stage.source
+            current = flags.get(read, False)
+        else:
+            read = previous
+        if isinstance(stage, Add):
+            other = stage.other
+            current = current or flags.get(other, False)
+            readers[other] = readers.get(other, 0) + 1
+            if readers[other] > 1 and flags.get(other, False):
+                extra = _accumulate(shapes[other], stage.kind, stage_forward)
+        elif isinstance(stage, ResidualAdd):
+            readers["input"] += 1
+            if flags["input"]:
+                extra = _accumulate(shapes["input"], stage.kind, stage_forward)
+        if isinstance(stage, Reuse):
+            readers[read] = readers.get(read, 0) + 1
+            if readers[read] > 1 and flags.get(read, False):
+                extra = _accumulate(shapes[read], stage.kind, stage_forward)
+        elif not isinstance(stage, (Add, ResidualAdd)):
+            readers[read] = readers.get(read, 0) + 1
+        if isinstance(stage, Composite):
+            result, current = _walk(stage, stage_forward, stage_path, current, frozen)
+        elif isinstance(stage, (Add, Reuse, ResidualAdd)):
+            result = _extra_only(stage, stage_forward, extra)
+        else:
+            result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra)
+        stages.append((name, result))
+        flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
+        previous = name
+    result = total(tuple(stages), forward.input_shape, layer.kind)
+    return replace(result, params=_ZERO), current
+
+
+def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
+    """A routing stage's backward: the gradient copied; plus an accumulation where a tensor it
+    reads has another reader."""
+    gradients = (("accumulate", extra),) if extra is not None else ()
+    sums = {name: sympy.Add(*(getattr(part, name) for _, part in gradients))
+            for name in COUNT_KINDS}
+    return Cost(params=_ZERO, input_shape=forward.input_shape,
+                output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
+
+
+def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,
+                  frozen: Frozen = ()) -> Cost:
+    """The backward pass of ``layer``, given its derived forward cost.
+
+    Parameters
+    ----------
+    layer
+        The layer or network ``forward`` was derived from.
+    forward
+        Its forward cost (:func:`symconv.derive.cost`).
+    input_grad
+        Whether the gradient with respect to the input is needed (``False`` for a network's
+        first layer in training).
+    frozen
+        ``True`` to freeze every parameter, or the dotted paths of frozen layers or blocks.
+    """
+    if not isinstance(frozen, bool) and (isinstance(frozen, str) or not all(
+            isinstance(item, str) for item in frozen)):
+        raise SymconvError(f"frozen={frozen!r} must be True, False or a collection of dotted "
+                           "layer paths, like ('features',)")
+    result, _ = _walk(layer, forward, "", input_grad, frozen)
+    return result
+
+
+def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool = True,
+                frozen: Frozen = ()) -> Cost:
+    """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both."""
+    cost = _derivation().cost
+    if phase not in PHASES:
+        raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
+    if not isinstance(input_grad, bool):
+        raise SymconvError(f"input_grad={input_grad!r} must be True or False")
+    forward = cost(layer, input_shape)
+    if phase == "forward":
+        return forward
+    backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
+    result = backward if phase == "backward" else train_cost(forward, backward)
+
+    def again(layer: Layer, shape: object) -> Cost:
+        return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen)
+
+    carried = forward.source is not None and forward.source.shape is None
+    return replace(result, source=Source(layer, None if carried else forward.input_shape, again))
+
+
+def train_cost(forward: Cost, backward: Cost) -> Cost:
+    """Forward plus backward, as two stages named ``"forward"`` and ``"backward"``."""
+    result = total((("forward", forward), ("backward", backward)), forward.input_shape,
+                   forward.kind)
+    return replace(result, params=forward.params, output_shape=forward.output_shape)

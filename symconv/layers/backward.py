@@ -1,0 +1,278 @@
+"""What a layer's backward pass runs: one loop nest per gradient (:func:`backward_nests`).
+
+Given the gradient of the loss with respect to a layer's output (``g``, the output's shape), the
+backward pass computes the gradient with respect to the layer's input (``input_grad``, unless it
+is not needed: the first layer, or a layer with nothing trainable before it) and, where the layer
+is trainable, with respect to its weight and bias. Each gradient is a :class:`LoopNest`, derived
+by the same generic derivation as a forward pass (:mod:`symconv.derive.backward`), never a typed
+formula. What each layer kind counts:
+
+==================  ==========================================================================
+layer               backward (per gradient)
+==================  ==========================================================================
+convolution         ``input_grad``: a transposed convolution of ``g`` in scatter form, every
+                    product of the forward pass again (``H_o·W_o·N·k²·M/g`` mults), each added
+                    once into a zero-initialised input gradient (as many adds);
+                    ``weight_grad``: a correlation of input and ``g``, one dot product of
+                    ``H_o·W_o`` terms per weight (the forward's mults again);
+                    ``bias_grad``: per output channel, a sum of ``H_o·W_o`` terms
+transposed conv.    ``input_grad``: a convolution of ``g`` (gather form: a dot product of
+                    ``k²·N/g`` terms per input element); ``weight_grad``: a dot product of
+                    ``H·W`` terms per weight; ``bias_grad`` as a convolution's
+Linear              ``input_grad``: ``g·Wᵀ`` (dot products of ``out_features`` terms);
+                    ``weight_grad``: ``xᵀ·g`` (dot products over the leading positions);
+                    ``bias_grad``: a sum over the leading positions
+BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`` with the
+                    batch mean ``μ`` and ``1/σ`` saved by the forward pass: ``centre``
+                    ``x − μ`` (1 add per element); ``sum_g`` ``Σ g`` and ``dot`` ``Σ g·(x − μ)``
+                    per channel; ``constants`` per channel ``Σg/E`` (1 div), ``dot·(1/σ)²/E``
+                    (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
+                    ``(g − Σg/E − (x − μ)·c)·γ/σ`` (2 mults, 2 adds per element);
+                    ``weight_grad`` ``dot·(1/σ)`` (1 mult per channel); ``bias_grad`` is
+                    ``Σ g`` itself (nothing more)
+ReLU, ReLU6         a select: ``g`` where the input passed, else 0 — 1 comparison per element
+                    (ReLU6: 2, ``0 < x`` and ``x < 6``), no multiplication
+Activation          LeakyReLU: 1 comparison, 1 mult (``slope·g``); Hardtanh: 2 comparisons;
+                    Hardsigmoid: 2 comparisons, 1 div (``g/6``); Hardswish: 2 comparisons,
+                    ``g·(2x + 3)/6``: 2 mults, 1 add, 1 div per element
+AvgPool2d           per output: 1 division (``g/(k_h·k_w)``), scattered into the window (one add
+                    per window element, into a zero-initialised input gradient)
+MaxPool2d           routed to the window's maximum, whose index the forward pass saved (as
+                    PyTorch's ``max_pool2d_with_indices``): 1 add per output element, no
+                    comparison
+GlobalAvgPool2d     1 division per channel, the quotient copied to every position (no add)
+Flatten             nothing (a reshape)
+ResidualAdd         ``g`` copied to both branches; where the two gradients meet again at the
+                    block's input, 1 add per element
+==================  ==========================================================================
+
+Imports only :mod:`symconv.layers`; no derive, execute or networks.
+
+Examples
+--------
+>>> from symconv.layers import Conv2d
+>>> [name for name, _ in backward_nests(Conv2d(3, 8, 3, bias=True), (7, 7), (5, 5))]
+['input_grad', 'weight_grad', 'bias_grad']
+>>> [name for name, _ in backward_nests(Conv2d(3, 8, 3), (7, 7), (5, 5), input_grad=False)]
+['weight_grad']
+"""
+
+from __future__ import annotations
+
+import functools
+
+from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
+from symconv.layers.elementwise import (
+    Activation,
+    BatchNorm2d,
+    ReLU,
+    ReLU6,
+    ResidualAdd,
+)
+from symconv.layers.graph import Add, Reuse
+from symconv.layers.linear import Flatten, Linear
+from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from symconv.sizes import Size
+
+__all__ = ["backward_nests", "GRADIENT_NAMES", "ACTIVATION_BACKWARD", "Nests"]
+
+#: ``(name, nest)`` of each gradient a backward pass computes, in the order it runs them.
+Nests = tuple[tuple[str, LoopNest], ...]
+
+#: The names the gradients of the layers here go by.
+GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants")
+
+#: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
+ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
+    "relu": (("comparisons", 1),),                            # g if x > 0 else 0
+    "relu6": (("comparisons", 2),),                           # g if 0 < x < 6 else 0
+    "hardtanh": (("comparisons", 2),),                        # g if lo < x < hi else 0
+    "leakyrelu": (("comparisons", 1), ("mults", 1)),          # g if x > 0 else slope·g
+    "hardsigmoid": (("comparisons", 2), ("divs", 1)),         # g/6 if -3 < x < 3 else 0
+    "hardswish": (("comparisons", 2), ("mults", 2), ("adds", 1), ("divs", 1)),  # g·(2x+3)/6
+}
+
+
+def _elements(shape: tuple[Size, ...], per_element: tuple[tuple[str, Size], ...]) -> LoopNest:
+    """Every element of ``shape`` once, with ``per_element`` operations and nothing else."""
+    return LoopNest(outer=(), inner=(), outputs=shape, multiply=False, per_output=per_element)
+
+
+@functools.singledispatch
+def backward_nests(
+    layer: Layer,
+    input_spatial: tuple[Size, ...],
+    output_spatial: tuple[Size, ...],
+    in_channels: Size | None = None,
+    *,
+    input_grad: bool = True,
+    trainable: bool = True,
+) -> Nests:
+    """The loop nests of ``layer``'s backward pass, one per gradient computed.
+
+    Parameters
+    ----------
+    layer
+        A single layer (not a composite: :func:`symconv.derive.cost` walks those).
+    input_spatial, output_spatial, in_channels
+        The sizes around the layer, as for :meth:`~symconv.layers.Layer.loop_nest`.
+    input_grad
+        Whether the gradient with respect to the input is needed.
+    trainable
+        Whether the layer's parameters get gradients (``requires_grad``).
+    """
+    raise NotImplementedError(f"{type(layer).__name__} has no backward loop nest")
+
+
+@backward_nests.register
+def _(layer: ConvNd, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    outputs = (*output_spatial, layer.out_channels)
+    window = (*layer.kernel_size, _per_group(layer.in_channels, layer.groups))
+    nests: list[tuple[str, LoopNest]] = []
+    if input_grad:
+        nests.append(("input_grad", LoopNest(outer=outputs, inner=window,
+                                             outputs=(*input_spatial, layer.in_channels),
+                                             accumulate="scatter")))
+    if trainable:
+        weight = layer.weight_shape
+        nests.append(("weight_grad", LoopNest(outer=weight, inner=output_spatial, outputs=weight)))
+        if layer.bias:
+            nests.append(("bias_grad", LoopNest(outer=(layer.out_channels,), inner=output_spatial,
+                                                outputs=(layer.out_channels,), multiply=False)))
+    return tuple(nests)
+
+
+@backward_nests.register
+def _(layer: ConvTransposeNd, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    inputs = (*input_spatial, layer.in_channels)
+    nests: list[tuple[str, LoopNest]] = []
+    if input_grad:
+        window = (*layer.kernel_size, _per_group(layer.out_channels, layer.groups))
+        nests.append(("input_grad", LoopNest(outer=inputs, inner=window, outputs=inputs)))
+    if trainable:
+        weight = layer.weight_shape
+        nests.append(("weight_grad", LoopNest(outer=weight, inner=input_spatial, outputs=weight)))
+        if layer.bias:
+            nests.append(("bias_grad", LoopNest(outer=(layer.out_channels,), inner=output_spatial,
+                                                outputs=(layer.out_channels,), multiply=False)))
+    return tuple(nests)
+
+
+@backward_nests.register
+def _(layer: Linear, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    nests: list[tuple[str, LoopNest]] = []
+    if input_grad:
+        inputs = (*input_spatial, layer.in_features)
+        nests.append(("input_grad", LoopNest(outer=inputs, inner=(layer.out_features,),
+                                             outputs=inputs)))
+    if trainable:
+        weight = (layer.in_features, layer.out_features)
+        nests.append(("weight_grad", LoopNest(outer=weight, inner=input_spatial, outputs=weight)))
+        if layer.bias:
+            bias = (layer.out_features,)
+            nests.append(("bias_grad", LoopNest(outer=bias, inner=input_spatial, outputs=bias,
+                                                multiply=False)))
+    return tuple(nests)
+
+
+@backward_nests.register
+def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    channels = (layer.channels,)
+    shape = (*input_spatial, layer.channels)
+    nests: list[tuple[str, LoopNest]] = []
+    if input_grad or trainable:
+        nests.append(("centre", _elements(shape, (("adds", 1),))))
+        nests.append(("sum_g", LoopNest(outer=channels, inner=input_spatial, outputs=channels,
+                                        multiply=False)))
+        nests.append(("dot", LoopNest(outer=channels, inner=input_spatial, outputs=channels)))
+    if input_grad:
+        nests.append(("constants", _elements(channels, (("mults", 3), ("divs", 2)))))
+        nests.append(("input_grad", _elements(shape, (("mults", 2), ("adds", 2)))))
+    if trainable:
+        nests.append(("weight_grad", _elements(channels, (("mults", 1),))))
+    return tuple(nests)
+
+
+def _per_element(table: tuple[tuple[str, Size], ...]):  # type: ignore[no-untyped-def]
+    def nests(layer: Layer, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+              in_channels: Size | None = None, *, input_grad: bool = True,
+              trainable: bool = True) -> Nests:
+        if not input_grad:
+            return ()
+        shape = (*input_spatial, _need_channels(layer, in_channels))
+        return (("input_grad", _elements(shape, table)),)
+    return nests
+
+
+backward_nests.register(ReLU, _per_element(ACTIVATION_BACKWARD["relu"]))
+backward_nests.register(ReLU6, _per_element(ACTIVATION_BACKWARD["relu6"]))
+backward_nests.register(ResidualAdd, _per_element((("adds", 1),)))
+
+
+@backward_nests.register
+def _(layer: Activation, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    return _per_element(ACTIVATION_BACKWARD[layer.function])(
+        layer, input_spatial, output_spatial, in_channels, input_grad=input_grad)
+
+
+@backward_nests.register
+def _(layer: AvgPool2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    if not input_grad:
+        return ()
+    channels = _need_channels(layer, in_channels)
+    outputs = (*output_spatial, channels)
+    return (("input_grad", LoopNest(outer=outputs, inner=layer.kernel_size,
+                                    outputs=(*input_spatial, channels), multiply=False,
+                                    accumulate="scatter", per_output=(("divs", 1),))),)
+
+
+@backward_nests.register
+def _(layer: MaxPool2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    if not input_grad:
+        return ()
+    channels = _need_channels(layer, in_channels)
+    return (("input_grad", LoopNest(outer=(*output_spatial, channels), inner=(),
+                                    outputs=(*input_spatial, channels), multiply=False,
+                                    accumulate="scatter")),)
+
+
+@backward_nests.register
+def _(layer: GlobalAvgPool2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    if not input_grad:
+        return ()
+    channels = (_need_channels(layer, in_channels),)
+    return (("input_grad", _elements(channels, (("divs", 1),))),)
+
+
+@backward_nests.register(Flatten)
+@backward_nests.register(Reuse)
+def _(layer: Layer, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    return ()
+
+
+@backward_nests.register
+def _(layer: Add, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None, *, input_grad: bool = True,
+      trainable: bool = True) -> Nests:
+    """``g`` is copied to both operands: nothing here; where the earlier stage's output is used
+    twice its two gradients meet (1 add per element, counted by the derivation's graph walk)."""
+    return ()
