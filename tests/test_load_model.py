@@ -225,3 +225,16 @@ def test_paths_that_cannot_be_read_are_one_line(tmp_path: Path, good: Path,
     monkeypatch.setattr(pathlib.Path, "open", refused)  # root reads any file: refuse it here
     with pytest.raises(SymconvError, match=r"cannot read .*model\.py: Permission denied$"):
         load_model(f"{good}:small")
+
+
+def test_a_wrong_path_is_named_even_without_torch(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    # a machine without torch: `import torch` fails, as it does when torch is not installed
+    for name in [name for name in sys.modules if name == "torch" or name.startswith("torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(SymconvError, match="there is no file"):
+        load_model(f"{tmp_path}/missing.py:model")
+    (tmp_path / "model.py").write_text("def model():\n    return None\n", encoding="utf-8")
+    with pytest.raises(SymconvError, match="models from a file need PyTorch"):
+        load_model(f"{tmp_path}/model.py:model")

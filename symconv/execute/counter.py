@@ -12,6 +12,8 @@ from typing import TypeAlias
 
 import numpy as np
 
+from symconv.execute.traffic import Tracker
+
 __all__ = ["Counts", "Counter"]
 
 
@@ -89,8 +91,10 @@ class Counter:
     Counts(mults=120, adds=96, divs=0, comparisons=0)
     """
 
-    def __init__(self, *, enabled: bool = True) -> None:
+    def __init__(self, *, enabled: bool = True, tracker: Tracker | None = None) -> None:
         self.enabled = enabled
+        #: Records the elements each operation touches (``execute(..., track=True)``), or None.
+        self.tracker = tracker
         self.mults = 0
         self.adds = 0
         self.divs = 0
@@ -114,6 +118,17 @@ class Counter:
         self.adds += other.adds
         self.divs += other.divs
         self.comparisons += other.comparisons
+
+    def read(self, *arrays: Array) -> None:
+        """Mark ``arrays`` (views) as read, where an executor reads them outside the counted
+        operations (a copy, a fold); nothing without a tracker."""
+        if self.tracker is not None:
+            self.tracker.read(arrays)
+
+    def wrote(self, array: Array) -> None:
+        """Record that ``array`` was written outside the counted operations."""
+        if self.tracker is not None:
+            self.tracker.wrote(array)
 
     def einsum(self, spec: str, *operands: Array) -> Array:
         """``numpy.einsum`` with an explicit ``->``, counting from the operand shapes.
@@ -146,7 +161,11 @@ class Counter:
             summed = everything // kept if kept else 0
             self.mults += (len(operands) - 1) * everything
             self.adds += kept * (summed - 1) if summed else 0
-        return np.einsum(spec, *operands, optimize=len(operands) > 1)
+        result: Array = np.einsum(spec, *operands, optimize=len(operands) > 1)
+        if self.tracker is not None:
+            self.tracker.read(operands)
+            self.tracker.wrote(result)
+        return result
 
     def matmul(self, a: Array, b: Array, *, out: Array | None = None) -> Array:
         """``a @ b`` (into ``out`` if given): each result element is a dot product of ``a.shape[-1]`` terms.
@@ -161,6 +180,9 @@ class Counter:
         (120, 90)
         """
         out = np.matmul(a, b, out=out)
+        if self.tracker is not None:
+            self.tracker.read((a, b))
+            self.tracker.wrote(out)
         if self.enabled:
             terms = np.shape(a)[-1]
             self.mults += out.size * terms
@@ -172,6 +194,9 @@ class Counter:
         """Apply a binary ufunc (into ``out`` if given), counting one ``kind`` per element of the
         broadcast result."""
         result: Array = operation(a, b) if out is None else operation(a, b, out=out)
+        if self.tracker is not None:
+            self.tracker.read((a, b))
+            self.tracker.wrote(result)
         if self.enabled:
             setattr(self, kind, getattr(self, kind) + np.size(result))
         return result
@@ -179,6 +204,9 @@ class Counter:
     def multiply(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a * b``: one multiplication per element of the broadcast result."""
         result: Array = np.multiply(a, b) if out is None else np.multiply(a, b, out=out)
+        if self.tracker is not None:
+            self.tracker.read((a, b))
+            self.tracker.wrote(result)
         if self.enabled:
             self.mults += result.size
         return result
@@ -209,6 +237,9 @@ class Counter:
         (4, 4.0)
         """
         np.add(target, values, out=target)
+        if self.tracker is not None:
+            self.tracker.read((target, values))
+            self.tracker.wrote(target)
         if self.enabled:
             self.adds += target.size
 

@@ -113,10 +113,10 @@ def _run(reference: str, doing: str, captured: _Captured, call: Any) -> Any:
         raise _failure(reference, doing, error, captured) from None
 
 
-def _file_module(reference: str, path_text: str, captured: _Captured) -> Any:
-    """Import the user's file ``path_text``."""
-    import importlib.util
+def _checked_file(reference: str, path_text: str) -> Path:
+    """The user's file ``path_text``, checked to exist, be a readable ``.py`` file; else one line.
 
+    Checked before torch is imported, so that a wrong path is named as such on any machine."""
     path = Path(path_text)
     where = f"network {shown(reference)}"
     try:
@@ -129,10 +129,19 @@ def _file_module(reference: str, path_text: str, captured: _Captured) -> Any:
                                "path/to/model.py:factory or package.module:factory")
         with path.open("rb") as stream:
             stream.read(1)
-        folder = path.resolve().parent
     except OSError as error:
         reason = escape_controls(error.strerror or type(error).__name__)
         raise SymconvError(f"{where}: cannot read {_path(path_text)}: {reason}") from None
+    return path
+
+
+def _file_module(reference: str, path_text: str, captured: _Captured) -> Any:
+    """Import the user's file ``path_text``."""
+    import importlib.util
+
+    path = _checked_file(reference, path_text)
+    where = f"network {shown(reference)}"
+    folder = path.resolve().parent
     name = f"symconv_user_model_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -225,13 +234,15 @@ def load_model(reference: str, factory_kwargs: Mapping[str, object] | None = Non
             isinstance(key, str) and key.isidentifier() for key in factory_kwargs)):
         raise SymconvError(f"factory_kwargs={shown(factory_kwargs)} must map argument names "
                            "to values, like {\"num_classes\": 10}")
+    dotted = all(part.isidentifier() for part in source.split("."))
+    if not dotted or source.endswith(".py") or _is_file(source):
+        _checked_file(reference, source)  # a wrong path is named before torch is needed
     try:
         import torch.nn as nn
     except ImportError:
         raise SymconvError("models from a file need PyTorch: pip install 'symconv[torch]' "
                            "(or torch==2.13.0)") from None
     captured = _Captured()
-    dotted = all(part.isidentifier() for part in source.split("."))
     if dotted and not source.endswith(".py") and not _is_file(source):
         user_module = _package_module(reference, source, captured)
         folder = None
