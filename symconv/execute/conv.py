@@ -108,6 +108,11 @@ def _zero_padded(x: Array, padding: tuple[int, ...]) -> Array:
     return padded
 
 
+def _interior(padding: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """Where an input of ``shape`` sits in its zero-padded copy."""
+    return tuple(slice(pad, pad + size) for pad, size in zip(padding, shape[:-1]))
+
+
 def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
                     out: Array | None = None) -> Array:
     """``inputs (..., M) × weight (g, M/g, N/g) -> (..., N)``: channel group by channel group.
@@ -147,7 +152,9 @@ def _im2col(counter: Counter, padded: Array, weight: Array, shape: Window,
     """No groups, small: the taps of every window copied into one ``(positions, k·M)`` matrix and
     multiplied by the ``(k·M, N)`` weight in one matmul — each output element a dot product of
     ``k_h·k_w·M`` terms."""
-    columns = np.ascontiguousarray(_windows(padded, shape, output))
+    every = _windows(padded, shape, output)
+    counter.read(every)
+    columns = np.ascontiguousarray(every)
     columns = columns.reshape(-1, weight[..., 0].size)
     out = counter.matmul(columns, weight.reshape(columns.shape[-1], -1))
     return out.reshape(*output, weight.shape[-1])
@@ -187,7 +194,7 @@ def _depthwise(counter: Counter, padded: Array, weight: Array, shape: Window,
         _depthwise_rows(counter, views, factors, out, rows, 0, output[0])
         return out
     per_thread = -(-blocks // THREADS) * rows
-    counters = [Counter(enabled=counter.enabled) for _ in range(THREADS)]
+    counters = [Counter(enabled=counter.enabled, tracker=counter.tracker) for _ in range(THREADS)]
     futures = [_pool().submit(_depthwise_rows, part, views, factors, out, rows, first,
                               min(first + per_thread, output[0]))
                for part, first in zip(counters, range(0, output[0], per_thread))]
@@ -225,6 +232,8 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     shape, output = window(layer), output_sizes(layer, x.shape[:-1])
     groups = int(layer.groups)
     padded = _zero_padded(x, shape.padding) if any(shape.padding) else x
+    if counter.tracker is not None and padded is not x:
+        counter.tracker.alias(x, padded, _interior(shape.padding, x.shape))
     weight = params["weight"]
     positions = math.prod(output)
     out: Array | None = None
@@ -343,6 +352,7 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     weight = weight.reshape(*weight.shape[:-2], groups, -1, weight.shape[-1])
     full = np.zeros((*(o + 2 * p for o, p in zip(output, shape.padding)),
                      groups * weight.shape[-1]))
+    counter.wrote(full)   # zero-initialised: every element written (output_padding's too)
     part = np.empty((*x.shape[:-1], full.shape[-1])) if groups == 1 else None  # reused
     for offset in kernel_offsets(shape.kernel):
         landing = taps(offset, shape.dilation, shape.stride, x.shape[:-1])

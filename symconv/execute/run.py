@@ -14,6 +14,7 @@ import sympy
 import symconv.execute.budget as budget
 from symconv.errors import SymconvError
 from symconv.execute.counter import Counter, Counts
+from symconv.execute.traffic import Tracker, Traffic
 from symconv.execute.registry import (
     _RUNNERS,
     METHODS,
@@ -57,6 +58,9 @@ class Execution:
         The layer that ran.
     method
         ``"fast"`` or ``"reference"``.
+    traffic
+        With ``track=True``: the distinct input, parameter and output elements the run
+        touched (:class:`~symconv.execute.traffic.Traffic`), summed over stages; else ``None``.
     """
 
     output: Array
@@ -66,6 +70,7 @@ class Execution:
     layer: Layer
     method: str
     buffers: Params = dataclasses.field(default_factory=dict)
+    traffic: Traffic | None = None
 
 
 def _symbols_in(value: object) -> set[sympy.Symbol]:
@@ -284,7 +289,7 @@ def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
 
 def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
          method: str, count: bool, path: tuple[str, ...],
-         other: Array | None = None) -> Execution:
+         other: Array | None = None, track: bool = False) -> Execution:
     if isinstance(layer, Composite):
         names = [name for name, _ in layer.stages]
         for root, value in given.items():
@@ -305,7 +310,7 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             except SymconvError as error:
                 raise _at_stage(error, (*path, name), stage) from None
             result = _run(stage, checked, parts, rng, method, count, (*path, name),
-                          _second(stage, x, outputs, (*path, name)))
+                          _second(stage, x, outputs, (*path, name)), track)
             stages.append((name, result))
             current = outputs[name] = result.output
         counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
@@ -313,10 +318,22 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             output=current, counts=counts, params={name: r.params for name, r in stages},
             stages=tuple(stages), layer=layer, method=method,
             buffers={name: r.buffers for name, r in stages},
+            traffic=sum((r.traffic or Traffic() for _, r in stages), Traffic()) if track else None,
         )
     params = _held(layer, given["params"], rng, path, "params")
     buffers = _held(layer, given["buffers"], rng, path, "buffers")
-    counter = Counter(enabled=count)
+    tracker = None
+    if track:
+        tracker = Tracker()
+        x = np.ascontiguousarray(x)
+        tracker.watch("input", x)
+        params = {name: np.ascontiguousarray(value) for name, value in params.items()}
+        for name, value in params.items():
+            tracker.watch(name, value)
+        if other is not None:
+            other = np.ascontiguousarray(other)
+            tracker.watch("other", other)
+    counter = Counter(enabled=count, tracker=tracker)
     runner = _RUNNERS[method]
     try:
         if second_input(layer) is not None:
@@ -336,6 +353,7 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
         output=np.asarray(output, dtype=np.float64),
         counts=counter.counts() if count else None,
         params=params, stages=(), layer=layer, method=method, buffers=buffers,
+        traffic=None if tracker is None else tracker.traffic(output, params),
     )
 
 
@@ -350,6 +368,7 @@ def execute(
     count: bool = True,
     max_memory: int | None = None,
     max_operations: int | None = None,
+    track: bool = False,
 ) -> Execution:
     """Run a layer on a concrete input and count the operations it performs.
 
@@ -391,6 +410,9 @@ def execute(
         Scalar operations the run may do; ``None``: 5·10⁷ for ``method="reference"``, 10¹¹ for
         ``"fast"``. The fast executor also refuses kernels of more than 10⁵ offsets in all (it
         loops over them in Python). See :mod:`symconv.execute.budget`.
+    track
+        With ``True`` (``method="fast"`` only), record the distinct input, parameter and output
+        elements the operations touch (:mod:`symconv.execute.traffic`): ``.traffic``.
 
     Returns
     -------
@@ -429,9 +451,11 @@ def execute(
         raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise SymconvError(f"seed={seed!r} must be an int")
+    if track and method != "fast":
+        raise SymconvError(f"track=True needs method='fast', not method={method!r}")
     _check_concrete(layer)
     array = _check_input(layer, x)
     budget.check(layer, array.shape, method, max_memory=max_memory,
                  max_operations=max_operations, input_allocated=True)
     return _run(layer, array, {"params": params, "buffers": buffers},
-                _Random(int(seed)), method, count, ())
+                _Random(int(seed)), method, count, (), track=track)

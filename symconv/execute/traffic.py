@@ -1,0 +1,180 @@
+"""Which elements a run really touched: :class:`Tracker` keeps a boolean mask per operand (the
+input, each parameter, a second input) and sets it through every strided view an operation is
+handed; :class:`Traffic` is what it found.
+
+Tracking is switched on with ``execute(..., track=True)``; without it the counting helpers of
+:class:`~symconv.execute.counter.Counter` only test that no tracker is attached. What is
+recorded:
+
+* **reads** — a view handed to a counted operation (``einsum``, ``matmul``, ``multiply``, ...)
+  or marked read by an executor where it copies data outside them (an im2col matrix, the first
+  tap of a pooling window, BatchNorm's γ and β folded into a scale and shift) sets the mask of
+  the watched array it points into, at exactly the elements the view covers (its byte offset
+  and strides, read from the view). A padded copy of the input is watched as an *alias*: a mark
+  in its interior is a mark on the input, a mark on the padding is none.
+* **writes** — every array an operation returns or writes into (``out=``) is recorded; after
+  the run, the output's elements covered by those arrays are counted. A reshape or a reused
+  tensor writes nothing.
+
+No count comes from a shape formula: each is the number of ``True`` elements of a mask set by
+the operations performed. This module imports NumPy only.
+
+Examples
+--------
+>>> import numpy as np
+>>> tracker = Tracker()
+>>> x = np.arange(16.0).reshape(4, 4, 1)
+>>> tracker.watch("input", x)
+>>> tracker.read(x[::2, ::2])               # a 1x1 stride-2 tap
+>>> tracker.touched("input")
+4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Tracker", "Traffic"]
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Distinct elements a run touched.
+
+    Attributes
+    ----------
+    input
+        Distinct input elements read (padding excluded); for an addition of two tensors, both.
+    params
+        Distinct elements read of each parameter, by name (nested by stage for composites in
+        :attr:`Execution.stages <symconv.execute.run.Execution>`).
+    writes
+        Output elements written.
+
+    Examples
+    --------
+    >>> t = Traffic(input=16, params={"weight": 64}, writes=16)
+    >>> t.reads, (t + t).reads
+    (80, 160)
+    """
+
+    input: int = 0
+    params: dict[str, int] = field(default_factory=dict)
+    writes: int = 0
+
+    @property
+    def reads(self) -> int:
+        """Input elements plus parameter elements read."""
+        return self.input + sum(self.params.values())
+
+    @property
+    def param_elements(self) -> int:
+        """Parameter elements read, all parameters together."""
+        return sum(self.params.values())
+
+    def __add__(self, other: Traffic) -> Traffic:
+        params = dict(self.params)
+        for name, value in other.params.items():
+            params[name] = params.get(name, 0) + value
+        return Traffic(self.input + other.input, params, self.writes + other.writes)
+
+
+def _address(array: Array) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+class _Watched:
+    """One watched array: its mask, and where its marks go (``region``: the part of an alias
+    that stands for the original; ``None``: all of it)."""
+
+    __slots__ = ("name", "array", "mask", "flat", "start", "end", "region")
+
+    def __init__(self, name: str, array: Array, region: tuple[slice, ...] | None) -> None:
+        if not array.flags.c_contiguous or array.itemsize != 8:
+            raise ValueError("a watched array must be C-contiguous float64")
+        self.name, self.array, self.region = name, array, region
+        self.mask = np.zeros(array.shape, dtype=bool)
+        self.flat = self.mask.reshape(-1)
+        self.start = _address(array)
+        self.end = self.start + array.nbytes
+
+
+def _mark(flat: Array, offset: int, view: Array) -> None:
+    """Set the elements of ``flat`` (a boolean mask of float64 elements) that ``view`` covers,
+    ``view`` starting ``offset`` elements in."""
+    strides = tuple(step // 8 for step in view.strides)
+    np.lib.stride_tricks.as_strided(flat[offset:], shape=view.shape, strides=strides)[...] = True
+
+
+class Tracker:
+    """Masks of the watched arrays, set by the operations a run performs (module docstring)."""
+
+    def __init__(self) -> None:
+        self.watched: list[_Watched] = []
+        self.results: list[Array] = []
+
+    def watch(self, name: str, array: Array) -> None:
+        """Track the reads of ``array`` under ``name`` (``"input"``, ``"weight"``, ...)."""
+        self.watched.append(_Watched(name, array, None))
+
+    def alias(self, source: Array, copy: Array, region: tuple[slice, ...]) -> None:
+        """``copy[region]`` holds the values of the watched ``source`` (a padded copy): reads of
+        it count as reads of ``source``; reads of the rest of ``copy`` (padding) as none."""
+        for watched in list(self.watched):
+            if watched.array is source:
+                self.watched.append(_Watched(watched.name, copy, region))
+
+    def read(self, arrays: Iterable[object]) -> None:
+        """Mark every element of a watched array that one of ``arrays`` (views) covers."""
+        for array in arrays:
+            if not isinstance(array, np.ndarray) or array.itemsize != 8 or array.size == 0:
+                continue
+            where = _address(array)
+            for watched in self.watched:
+                if watched.start <= where < watched.end:
+                    _mark(watched.flat, (where - watched.start) // 8, array)
+
+    def wrote(self, array: Array) -> None:
+        """Record that an operation wrote every element of ``array``."""
+        self.results.append(array)
+
+    def touched(self, name: str) -> int:
+        """Distinct elements read of the array(s) watched as ``name``, aliases folded in."""
+        total: Array | None = None
+        for watched in self.watched:
+            if watched.name != name:
+                continue
+            part = watched.mask if watched.region is None else watched.mask[watched.region]
+            total = part.copy() if total is None else total | part
+        return 0 if total is None else int(np.count_nonzero(total))
+
+    def written(self, output: Array) -> int:
+        """Elements of ``output`` covered by arrays that operations wrote."""
+        owner = output
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        if not owner.flags.c_contiguous or owner.itemsize != 8 or output.itemsize != 8:
+            return 0
+        start, flat = _address(owner), np.zeros(owner.size, dtype=bool)
+        end = start + owner.nbytes
+        for result in self.results:
+            where = _address(result)
+            if isinstance(result, np.ndarray) and start <= where < end and result.size:
+                _mark(flat, (where - start) // 8, result)
+        view = np.lib.stride_tricks.as_strided(
+            flat[(_address(output) - start) // 8:], shape=output.shape,
+            strides=tuple(step // 8 for step in output.strides))
+        return int(np.count_nonzero(view))
+
+    def traffic(self, output: Array, params: Iterable[str]) -> Traffic:
+        """What the run touched: the input (and a second input), each parameter, the output."""
+        return Traffic(
+            input=self.touched("input") + self.touched("other"),
+            params={name: self.touched(name) for name in params},
+            writes=self.written(output),
+        )
