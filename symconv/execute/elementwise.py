@@ -81,6 +81,7 @@ def batchnorm_folded(layer: BatchNorm2d, params: Params) -> tuple[Array, Array]:
 def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
     """Folded: one multiplication and one addition per element."""
     scale, shift = batchnorm_folded(layer, params)
+    counter.read(params["weight"], params["bias"])   # γ and β, folded into scale and shift
     out = counter.multiply(x, scale)
     return counter.add(out, shift, out=out)
 
@@ -173,7 +174,9 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
         return counter.minimum(out, high, out=out)
     if function == "leakyrelu":
         scaled = counter.multiply(x, _constant(layer, "negative_slope"))
-        return np.where(counter.greater(x, 0.0), x, scaled)
+        chosen = np.where(counter.greater(x, 0.0), x, scaled)
+        counter.wrote(chosen)
+        return chosen
     if function == "hardsigmoid":
         return _hardsigmoid_fast(x, counter)
     if function == "hardswish":

@@ -34,11 +34,16 @@ def _pool_fast(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fill: f
     additions (average) or comparisons (max) per output element."""
     shape, output = window(layer), output_sizes(layer, x.shape[:-1])
     padded = _padded(layer, x, fill)
+    if counter.tracker is not None and padded is not x:
+        counter.tracker.alias(x, padded, tuple(slice(p, p + size) for p, size in
+                                               zip(ints(layer.padding), x.shape[:-1])))
     out: Array | None = None
     for offset in kernel_offsets(shape.kernel):
         tap = padded[taps(offset, shape.dilation, shape.stride, output)]
         if out is None:
             out = np.array(tap)
+            counter.read(tap)
+            counter.wrote(out)
         elif isinstance(layer, MaxPool2d):
             counter.maximum(out, tap, out=out)
         else:
