@@ -33,8 +33,9 @@ BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`
 ReLU, ReLU6         a select: ``g`` where the input passed, else 0 — 1 comparison per element
                     (ReLU6: 2, ``0 < x`` and ``x < 6``), no multiplication
 Activation          LeakyReLU: 1 comparison, 1 mult (``slope·g``); Hardtanh: 2 comparisons;
-                    Hardsigmoid: 2 comparisons, 1 div (``g/6``); Hardswish: 2 comparisons,
-                    ``g·(2x + 3)/6``: 2 mults, 1 add, 1 div per element
+                    Hardsigmoid: 2 comparisons, 1 div (``g/6``); Hardswish (PyTorch's
+                    ``hardswish_backward``): 2 comparisons, ``g·(x/3 + 1/2)``: 1 div, 1 add,
+                    1 mult per element
 AvgPool2d           per output: 1 division (``g/(k_h·k_w)``), scattered into the window (one add
                     per window element, into a zero-initialised input gradient)
 MaxPool2d           routed to the window's maximum, whose index the forward pass saved (as
@@ -81,7 +82,8 @@ __all__ = ["backward_nests", "GRADIENT_NAMES", "ACTIVATION_BACKWARD", "Nests"]
 Nests = tuple[tuple[str, LoopNest], ...]
 
 #: The names the gradients of the layers here go by.
-GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants")
+GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
+                  "share", "accumulate")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
@@ -90,7 +92,7 @@ ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
     "hardtanh": (("comparisons", 2),),                        # g if lo < x < hi else 0
     "leakyrelu": (("comparisons", 1), ("mults", 1)),          # g if x > 0 else slope·g
     "hardsigmoid": (("comparisons", 2), ("divs", 1)),         # g/6 if -3 < x < 3 else 0
-    "hardswish": (("comparisons", 2), ("mults", 2), ("adds", 1), ("divs", 1)),  # g·(2x+3)/6
+    "hardswish": (("comparisons", 2), ("divs", 1), ("adds", 1), ("mults", 1)),  # g·(x/3 + 1/2)
 }
 
 
@@ -234,9 +236,10 @@ def _(layer: AvgPool2d, input_spatial: tuple[Size, ...], output_spatial: tuple[S
         return ()
     channels = _need_channels(layer, in_channels)
     outputs = (*output_spatial, channels)
-    return (("input_grad", LoopNest(outer=outputs, inner=layer.kernel_size,
+    return (("share", _elements(outputs, (("divs", 1),))),
+            ("input_grad", LoopNest(outer=outputs, inner=layer.kernel_size,
                                     outputs=(*input_spatial, channels), multiply=False,
-                                    accumulate="scatter", per_output=(("divs", 1),))),)
+                                    accumulate="scatter")))
 
 
 @backward_nests.register

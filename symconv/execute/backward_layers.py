@@ -1,0 +1,635 @@
+"""Backward executors of single layers, fast (vectorised) and reference (scalar loops).
+
+Each takes the layer's input ``x``, its parameters and buffers, the gradient of its output
+``g``, a :class:`Counter`, and ``input_grad`` / ``trainable`` (which gradients to compute), and
+returns ``(input gradient or None, {"weight": ..., "bias": ...})``. The counts come from the
+operations performed (the Counter's helpers, or one by one in the reference loops), never from
+formulas; what each layer does is said in :mod:`symconv.layers.backward`. What the forward pass
+saves (BatchNorm's batch mean and ``1/σ``, max pooling's index of each window's maximum) is
+recomputed here, uncounted, as a training framework would read it from memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from symconv.errors import SymconvError
+from symconv.execute.counter import Array, Counter
+from symconv.execute.elementwise import ACTIVATION_DEFAULTS, BATCHNORM_EPS
+from symconv.execute.geometry import kernel_offsets, output_sizes, placements, taps, window
+from symconv.execute.registry import Params
+from symconv.layers import (
+    Activation,
+    AvgPool2d,
+    BatchNorm2d,
+    ConvNd,
+    ConvTransposeNd,
+    Flatten,
+    GlobalAvgPool2d,
+    Layer,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+)
+
+__all__ = ["backward_fast", "backward_reference", "Gradients"]
+
+#: What a layer's backward returns: the input gradient (``None`` when not needed) and the
+#: parameter gradients by name.
+Gradients = tuple[Array | None, dict[str, Array]]
+
+
+@functools.singledispatch
+def backward_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
+                  input_grad: bool, trainable: bool) -> Gradients:
+    """The vectorised backward pass of a single layer (registered per layer type)."""
+    raise SymconvError(f"layer={type(layer).__name__} has no backward executor; register one "
+                       "with symconv.execute.backward_layers.backward_fast.register")
+
+
+@functools.singledispatch
+def backward_reference(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
+                       input_grad: bool, trainable: bool) -> Gradients:
+    """The plain-loop backward pass of a single layer (registered per layer type)."""
+    raise SymconvError(f"layer={type(layer).__name__} has no backward reference executor; "
+                       "register one with symconv.execute.backward_layers.backward_reference")
+
+
+def _subtract(counter: Counter, a: Array, b: Array | float) -> Array:
+    """``a − b``: one addition (a subtraction) per element of the result."""
+    return counter._elementwise(np.subtract, "adds", a, b)
+
+
+def _less(counter: Counter, a: Array, b: float) -> Array:
+    return counter._elementwise(np.less, "comparisons", a, b)
+
+
+def _both(*functions: Any) -> Any:
+    """Register one function as both the fast and the reference backward of some types."""
+    def register(function: Any) -> Any:
+        for kind in functions:
+            backward_fast.register(kind, function)
+            backward_reference.register(kind, function)
+        return function
+    return register
+
+
+# --------------------------------------------------------------------------- convolutions
+
+
+def _pad(x: Array, padding: tuple[int, ...]) -> Array:
+    return np.pad(x, [(p, p) for p in padding] + [(0, 0)]) if any(padding) else x
+
+
+def _crop(full: Array, padding: tuple[int, ...], sizes: tuple[int, ...]) -> Array:
+    return np.ascontiguousarray(full[tuple(slice(p, p + n) for p, n in zip(padding, sizes))])
+
+
+def _grouped(counter: Counter, spec: str, a: Array, b: Array) -> Array:
+    return counter.einsum(spec, a, b)
+
+
+@backward_fast.register
+def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Per kernel offset: the input gradient gets ``g × W[offset]ᵀ`` scattered into it (one
+    addition per product, into zeros); the weight gradient at the offset is ``tapᵀ × g``, a dot
+    product over the output positions."""
+    shape = window(layer)
+    output = g.shape[:-1]
+    groups = int(layer.groups)
+    weight = params["weight"]                      # (*kernel, M/g, N)
+    per_in, channels_out = weight.shape[-2], weight.shape[-1]
+    per_out = channels_out // groups
+    padded = _pad(x, shape.padding)
+    positions = math.prod(output)
+    g2 = g.reshape(positions, groups, per_out)
+    grouped = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, per_out), -2, -3)
+    dx = np.zeros(padded.shape) if input_grad else None
+    dw = np.empty(weight.shape) if trainable else None
+    for offset in kernel_offsets(shape.kernel):
+        where = taps(offset, shape.dilation, shape.stride, output)
+        if dw is not None:
+            tap = padded[where].reshape(positions, groups, per_in)
+            if groups == 1:
+                dw[offset] = counter.matmul(tap[:, 0].T, g2[:, 0])
+            else:
+                part = counter.einsum("pgm,pgn->gmn", tap, g2)          # (g, M/g, N/g)
+                dw[offset] = np.moveaxis(part, 0, 1).reshape(per_in, channels_out)
+        if dx is not None:
+            if groups == 1:
+                back = counter.matmul(g2[:, 0], grouped[offset][0].T)
+            else:
+                back = counter.einsum("pgn,gmn->pgm", g2, grouped[offset])
+            counter.add_into(dx[where], back.reshape(*output, groups * per_in))
+    grads: dict[str, Array] = {}
+    if dw is not None:
+        grads["weight"] = dw
+        if layer.bias:
+            grads["bias"] = counter.einsum("pn->n", g.reshape(positions, channels_out))
+    return (None if dx is None else _crop(dx, shape.padding, x.shape[:-1])), grads
+
+
+@backward_reference.register
+def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Plain loops over output positions, channels, kernel offsets and the group's input
+    channels; the output positions are the window placements that fit, found by trying."""
+    shape = window(layer)
+    starts = [placements(size, padding=p, reach=r, stride=s)
+              for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
+    padded = _pad(x, shape.padding)
+    weight = params["weight"]
+    per_in, channels_out = weight.shape[-2], weight.shape[-1]
+    per_out = channels_out // int(layer.groups)
+    dx = np.zeros(padded.shape)
+    dw = np.zeros(weight.shape)
+    seen: set[tuple[int, ...]] = set()
+    db = [0.0] * channels_out
+    db_terms = [0] * channels_out
+    mults = adds = 0
+    for position in itertools.product(*(range(len(axis)) for axis in starts)):
+        corner = [axis[o] for axis, o in zip(starts, position)]
+        for n in range(channels_out):
+            grad = float(g[tuple((*position, n))])
+            if trainable and layer.bias:
+                db[n] += grad
+                adds += 1 if db_terms[n] else 0
+                db_terms[n] += 1
+            first = (n // per_out) * per_in
+            for offset in kernel_offsets(shape.kernel):
+                at = tuple(c + i * d for c, i, d in zip(corner, offset, shape.dilation))
+                for m in range(per_in):
+                    if input_grad:
+                        dx[tuple((*at, first + m))] += grad * float(weight[tuple((*offset, m, n))])
+                        mults += 1
+                        adds += 1
+                    if trainable:
+                        key = (*offset, m, n)
+                        dw[key] += float(padded[tuple((*at, first + m))]) * grad
+                        mults += 1
+                        if key in seen:
+                            adds += 1
+                        else:
+                            seen.add(key)
+    counter.mults += mults
+    counter.adds += adds
+    grads: dict[str, Array] = {}
+    if trainable:
+        grads["weight"] = dw
+        if layer.bias:
+            grads["bias"] = np.array(db)
+    return (_crop(dx, shape.padding, x.shape[:-1]) if input_grad else None), grads
+
+
+@backward_fast.register
+def _(layer: ConvTransposeNd, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Per kernel offset, the output gradient at the positions that offset's products landed
+    on (the cropped ones hold 0): the input gradient sums ``tap × W[offset]ᵀ`` over offsets,
+    the weight gradient at the offset is ``xᵀ × tap``."""
+    shape = window(layer)
+    groups = int(layer.groups)
+    weight = params["weight"]                      # (*kernel, M, N/g)
+    channels_in, per_out = weight.shape[-2], weight.shape[-1]
+    per_in = channels_in // groups
+    positions = math.prod(x.shape[:-1])
+    full = _pad(g, shape.padding)
+    x2 = x.reshape(positions, groups, per_in)
+    grouped = weight.reshape(*weight.shape[:-2], groups, per_in, per_out)
+    dx: Array | None = None
+    dw = np.empty(weight.shape) if trainable else None
+    for offset in kernel_offsets(shape.kernel):
+        tap = full[taps(offset, shape.dilation, shape.stride, x.shape[:-1])]
+        tap = tap.reshape(positions, groups, per_out)
+        if input_grad:
+            back = counter.einsum("pgn,gmn->pgm", tap, grouped[offset])
+            if dx is None:
+                dx = back
+            else:
+                counter.add_into(dx, back)
+        if dw is not None:
+            dw[offset] = counter.einsum("pgm,pgn->gmn", x2, tap).reshape(channels_in, per_out)
+    grads: dict[str, Array] = {}
+    if dw is not None:
+        grads["weight"] = dw
+        if layer.bias:
+            grads["bias"] = counter.einsum("pn->n", g.reshape(-1, g.shape[-1]))
+    return (None if dx is None else dx.reshape(x.shape)), grads
+
+
+@backward_reference.register
+def _(layer: ConvTransposeNd, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Plain loops over input positions, channels, kernel offsets and the group's output
+    channels: each product of the forward scatter, read back from where it landed."""
+    shape = window(layer)
+    weight = params["weight"]
+    channels_in, per_out = weight.shape[-2], weight.shape[-1]
+    per_in = channels_in // int(layer.groups)
+    full = _pad(g, shape.padding)
+    dx = np.zeros(x.shape)
+    dw = np.zeros(weight.shape)
+    seen: set[tuple[int, ...]] = set()
+    mults = adds = 0
+    for position in itertools.product(*(range(size) for size in x.shape[:-1])):
+        for c in range(channels_in):
+            first = (c // per_in) * per_out
+            total: float | None = None
+            for offset in kernel_offsets(shape.kernel):
+                at = tuple(h * s + i * d for h, s, i, d in
+                           zip(position, shape.stride, offset, shape.dilation))
+                for o in range(per_out):
+                    grad = float(full[tuple((*at, first + o))])
+                    if input_grad:
+                        product = grad * float(weight[tuple((*offset, c, o))])
+                        mults += 1
+                        if total is None:
+                            total = product
+                        else:
+                            total += product
+                            adds += 1
+                    if trainable:
+                        key = (*offset, c, o)
+                        dw[key] += float(x[tuple((*position, c))]) * grad
+                        mults += 1
+                        if key in seen:
+                            adds += 1
+                        else:
+                            seen.add(key)
+            if total is not None:
+                dx[tuple((*position, c))] = total
+    grads: dict[str, Array] = {}
+    if trainable:
+        grads["weight"] = dw
+        if layer.bias:
+            grads["bias"] = _sum_rows(g.reshape(-1, g.shape[-1]), counter)
+    counter.mults += mults
+    counter.adds += adds
+    return (dx if input_grad else None), grads
+
+
+def _sum_rows(rows: Array, counter: Counter) -> Array:
+    """Per column, the sum of the rows one addition at a time."""
+    values = rows.tolist()
+    out = list(values[0])
+    for row in values[1:]:
+        for n, value in enumerate(row):
+            out[n] += value
+            counter.adds += 1
+    return np.array(out)
+
+
+# --------------------------------------------------------------------------- Linear
+
+
+@backward_fast.register
+def _(layer: Linear, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """``g × Wᵀ``; ``xᵀ × g`` over the leading positions; the bias gradient sums ``g`` there."""
+    weight = params["weight"]
+    dx = counter.matmul(g, weight.T) if input_grad else None
+    grads: dict[str, Array] = {}
+    if trainable:
+        x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+        grads["weight"] = counter.matmul(x2.T, g2)
+        if layer.bias:
+            grads["bias"] = counter.einsum("pn->n", g2)
+    return dx, grads
+
+
+@backward_reference.register
+def _(layer: Linear, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Every dot product accumulated one product at a time."""
+    weight = params["weight"].tolist()
+    xs = x.reshape(-1, x.shape[-1]).tolist()
+    gs = g.reshape(-1, g.shape[-1]).tolist()
+    features_in, features_out = len(weight), len(weight[0])
+    dx = None
+    if input_grad:
+        rows = []
+        for grad in gs:
+            row = []
+            for m in range(features_in):
+                total = grad[0] * weight[m][0]
+                counter.mults += 1
+                for n in range(1, features_out):
+                    total += grad[n] * weight[m][n]
+                    counter.mults += 1
+                    counter.adds += 1
+                row.append(total)
+            rows.append(row)
+        dx = np.array(rows).reshape(x.shape)
+    grads: dict[str, Array] = {}
+    if trainable:
+        dw = np.zeros((features_in, features_out))
+        for m in range(features_in):
+            for n in range(features_out):
+                total = xs[0][m] * gs[0][n]
+                counter.mults += 1
+                for p in range(1, len(xs)):
+                    total += xs[p][m] * gs[p][n]
+                    counter.mults += 1
+                    counter.adds += 1
+                dw[m, n] = total
+        grads["weight"] = dw
+        if layer.bias:
+            grads["bias"] = _sum_rows(np.array(gs), counter)
+    return dx, grads
+
+
+@_both(Flatten)
+def _flatten(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
+             input_grad: bool, trainable: bool) -> Gradients:
+    """A reshape back: nothing counted."""
+    return (g.reshape(x.shape) if input_grad else None), {}
+
+
+# --------------------------------------------------------------------------- BatchNorm
+
+
+def batch_statistics(layer: BatchNorm2d, x: Array) -> tuple[Array, Array]:
+    """The batch mean and ``1/√(σ² + ε)`` per channel (biased variance), as the forward pass
+    in training mode saves them (not counted here)."""
+    rows = x.reshape(-1, x.shape[-1])
+    eps = float(getattr(layer, "eps", BATCHNORM_EPS))
+    return rows.mean(axis=0), 1.0 / np.sqrt(rows.var(axis=0) + eps)
+
+
+@backward_fast.register
+def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """PyTorch's ``native_batch_norm_backward`` with batch statistics (the nests of
+    :mod:`symconv.layers.backward`)."""
+    if not (input_grad or trainable):
+        return None, {}
+    mean, invstd = batch_statistics(layer, x)
+    rows, grad = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+    elements = rows.shape[0]
+    centred = _subtract(counter, rows, mean)
+    sum_g = counter.einsum("pc->c", grad)
+    dot = counter.einsum("pc,pc->c", grad, centred)
+    dx = None
+    if input_grad:
+        mean_g = counter.divide(sum_g, float(elements))
+        k = counter.multiply(invstd, invstd)
+        k = counter.divide(counter.multiply(k, dot), float(elements))
+        scale = counter.multiply(invstd, params["weight"])
+        out = _subtract(counter, grad, mean_g)
+        out = _subtract(counter, out, counter.multiply(centred, k))
+        dx = counter.multiply(out, scale).reshape(x.shape)
+    grads: dict[str, Array] = {}
+    if trainable:
+        grads = {"weight": counter.multiply(dot, invstd), "bias": sum_g}
+    return dx, grads
+
+
+@backward_reference.register
+def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """The same formulation, one scalar at a time."""
+    if not (input_grad or trainable):
+        return None, {}
+    mean, invstd = (values.tolist() for values in batch_statistics(layer, x))
+    gamma = params["weight"].tolist()
+    xs, gs = x.reshape(-1, x.shape[-1]).tolist(), g.reshape(-1, g.shape[-1]).tolist()
+    elements, channels = len(xs), len(xs[0])
+    centred = []
+    for row in xs:
+        centred.append([value - mean[c] for c, value in enumerate(row)])
+        counter.adds += channels
+    sum_g, dot = list(gs[0]), []
+    for c in range(channels):
+        dot.append(gs[0][c] * centred[0][c])
+        counter.mults += 1
+    for p in range(1, elements):
+        for c in range(channels):
+            sum_g[c] += gs[p][c]
+            dot[c] += gs[p][c] * centred[p][c]
+            counter.adds += 2
+            counter.mults += 1
+    dx = None
+    if input_grad:
+        out = []
+        constants = []
+        for c in range(channels):
+            mean_g = sum_g[c] / elements
+            k = invstd[c] * invstd[c] * dot[c] / elements
+            constants.append((mean_g, k, invstd[c] * gamma[c]))
+            counter.divs += 2
+            counter.mults += 3
+        for p in range(elements):
+            row = []
+            for c in range(channels):
+                mean_g, k, scale = constants[c]
+                row.append((gs[p][c] - mean_g - centred[p][c] * k) * scale)
+                counter.adds += 2
+                counter.mults += 2
+            out.append(row)
+        dx = np.array(out).reshape(x.shape)
+    grads: dict[str, Array] = {}
+    if trainable:
+        weight = []
+        for c in range(channels):
+            weight.append(dot[c] * invstd[c])
+            counter.mults += 1
+        grads = {"weight": np.array(weight), "bias": np.array(sum_g)}
+    return dx, grads
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def _bounds(layer: Layer) -> tuple[float, float] | None:
+    """The open interval where a clamping activation passes its input through."""
+    function = layer.function if isinstance(layer, Activation) else type(layer).__name__.lower()
+    if function in ("relu6",):
+        return 0.0, 6.0
+    if function == "hardtanh":
+        return (float(getattr(layer, "min_val", ACTIVATION_DEFAULTS["min_val"])),
+                float(getattr(layer, "max_val", ACTIVATION_DEFAULTS["max_val"])))
+    if function in ("hardsigmoid", "hardswish"):
+        return -3.0, 3.0
+    return None
+
+
+@backward_fast.register(ReLU)
+@backward_fast.register(ReLU6)
+@backward_fast.register(Activation)
+def _(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """A select by comparisons with the input, and what the function's slope needs."""
+    if not input_grad:
+        return None, {}
+    function = layer.function if isinstance(layer, Activation) else type(layer).__name__.lower()
+    if function == "relu":
+        return np.where(counter.greater(x, 0.0), g, 0.0), {}
+    if function == "leakyrelu":
+        slope = float(getattr(layer, "negative_slope", ACTIVATION_DEFAULTS["negative_slope"]))
+        return np.where(counter.greater(x, 0.0), g, counter.multiply(g, slope)), {}
+    bounds = _bounds(layer)
+    assert bounds is not None
+    low, high = bounds
+    inside = counter.greater(x, low) & _less(counter, x, high)
+    if function in ("relu6", "hardtanh"):
+        return np.where(inside, g, 0.0), {}
+    if function == "hardsigmoid":
+        return np.where(inside, counter.divide(g, 6.0), 0.0), {}
+    if function == "hardswish":   # hardswish_backward: g·(x/3 + 1/2) inside, g above, 0 below
+        factor = counter.add(counter.divide(x, 3.0), 0.5)
+        return np.where(inside, counter.multiply(g, factor), np.where(x >= high, g, 0.0)), {}
+    raise SymconvError(f"Activation(function={function!r}) has no backward executor")
+
+
+@backward_reference.register(ReLU)
+@backward_reference.register(ReLU6)
+@backward_reference.register(Activation)
+def _(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Element by element, each comparison and arithmetic operation counted."""
+    if not input_grad:
+        return None, {}
+    function = layer.function if isinstance(layer, Activation) else type(layer).__name__.lower()
+    bounds = _bounds(layer)
+    slope = float(getattr(layer, "negative_slope", ACTIVATION_DEFAULTS["negative_slope"]))
+    out = []
+    for value, grad in zip(x.ravel().tolist(), g.ravel().tolist()):
+        if bounds is None:
+            other = 0.0
+            if function == "leakyrelu":
+                other = grad * slope
+                counter.mults += 1
+            counter.comparisons += 1
+            out.append(grad if value > 0.0 else other)
+            continue
+        low, high = bounds
+        counter.comparisons += 2
+        inside = value > low and value < high
+        if function == "hardsigmoid":
+            counter.divs += 1
+            out.append(grad / 6.0 if inside else 0.0)
+        elif function == "hardswish":
+            scaled = grad * (value / 3.0 + 0.5)
+            counter.divs += 1
+            counter.adds += 1
+            counter.mults += 1
+            out.append(scaled if inside else (grad if value >= high else 0.0))
+        else:
+            out.append(grad if inside else 0.0)
+    return np.array(out, dtype=np.float64).reshape(x.shape), {}
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+@backward_fast.register
+def _(layer: AvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """``g/(k_h·k_w)`` added into every position of its window (padding counted in the
+    divisor, as PyTorch's default)."""
+    if not input_grad:
+        return None, {}
+    shape = window(layer)
+    share = counter.divide(g, float(math.prod(shape.kernel)))
+    full = np.zeros(_pad(x, shape.padding).shape)
+    for offset in kernel_offsets(shape.kernel):
+        counter.add_into(full[taps(offset, shape.dilation, shape.stride, g.shape[:-1])], share)
+    return _crop(full, shape.padding, x.shape[:-1]), {}
+
+
+def _argmax_positions(layer: MaxPool2d, x: Array) -> tuple[Array, tuple[int, ...]]:
+    """Per output element, the flat index in the padded input of its window's maximum (what
+    the forward pass saves; not counted) and the padded shape."""
+    shape = window(layer)
+    output = output_sizes(layer, x.shape[:-1])
+    padded = np.pad(x, [(p, p) for p in shape.padding] + [(0, 0)], constant_values=-np.inf)
+    index = np.arange(padded.size).reshape(padded.shape)
+    best = np.full((*output, x.shape[-1]), -np.inf)
+    where = np.zeros(best.shape, dtype=np.int64)
+    for offset in kernel_offsets(shape.kernel):
+        part = taps(offset, shape.dilation, shape.stride, output)
+        tap = padded[part]
+        better = tap > best
+        best = np.where(better, tap, best)
+        where = np.where(better, index[part], where)
+    return where, padded.shape
+
+
+@backward_fast.register
+def _(layer: MaxPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Each output's gradient added at its window's maximum: one addition per output element."""
+    if not input_grad:
+        return None, {}
+    where, shape = _argmax_positions(layer, x)
+    full = np.zeros(math.prod(shape))
+    np.add.at(full, where.ravel(), g.ravel())
+    counter.adds += where.size           # one np.add.at addition per output element
+    padding = window(layer).padding
+    return _crop(full.reshape(shape), padding, x.shape[:-1]), {}
+
+
+@backward_reference.register
+def _(layer: MaxPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Output by output, its gradient added at its window's maximum."""
+    if not input_grad:
+        return None, {}
+    where, shape = _argmax_positions(layer, x)
+    full = [0.0] * math.prod(shape)
+    for index, grad in zip(where.ravel().tolist(), g.ravel().tolist()):
+        full[index] += grad
+        counter.adds += 1
+    padding = window(layer).padding
+    return _crop(np.array(full).reshape(shape), padding, x.shape[:-1]), {}
+
+
+@backward_reference.register
+def _(layer: AvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Output by output: one division, then the share added at each window position."""
+    if not input_grad:
+        return None, {}
+    shape = window(layer)
+    full = np.zeros(_pad(x, shape.padding).shape)
+    area = float(math.prod(shape.kernel))
+    for position in itertools.product(*(range(size) for size in g.shape[:-1])):
+        for c in range(g.shape[-1]):
+            share = float(g[tuple((*position, c))]) / area
+            counter.divs += 1
+            for offset in kernel_offsets(shape.kernel):
+                at = tuple(o * s + i for o, s, i in zip(position, shape.stride, offset))
+                full[tuple((*at, c))] += share
+                counter.adds += 1
+    return _crop(full, shape.padding, x.shape[:-1]), {}
+
+
+@backward_fast.register
+def _(layer: GlobalAvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """One division per channel, copied to every position."""
+    if not input_grad:
+        return None, {}
+    share = counter.divide(g.reshape(-1), float(math.prod(x.shape[:-1])))
+    return np.broadcast_to(share, x.shape).copy(), {}
+
+
+@backward_reference.register
+def _(layer: GlobalAvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """Channel by channel: one division, copied."""
+    if not input_grad:
+        return None, {}
+    area = float(math.prod(x.shape[:-1]))
+    shares = []
+    for grad in g.reshape(-1).tolist():
+        shares.append(grad / area)
+        counter.divs += 1
+    return np.broadcast_to(np.array(shares), x.shape).copy(), {}
