@@ -11,6 +11,12 @@ Examples
 --------
 >>> main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "json"]) # doctest: +ELLIPSIS
 {
+  "symbols": [
+    {
+      "symbols": [
+        "M"
+      ],
+...
   "input": [
     7,
 ...
@@ -70,13 +76,19 @@ def _add_conv_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-channels", metavar="N", help="output channels N")
     parser.add_argument("--kernel", metavar="K", help="kernel size: 3 or 3x5")
     parser.add_argument("--stride", metavar="S", help="stride (default 1): 2 or 2x1")
-    parser.add_argument("--padding", metavar="P", help="zero padding (default 0): 1 or 1x0")
+    parser.add_argument("--padding", metavar="P",
+                        help="zero padding (default 0): 1, 1x0, or PyTorch's same or valid")
     parser.add_argument("--dilation", metavar="D", help="dilation (default 1): 2 or 2x1")
     parser.add_argument("--bias", action="store_true", help="give every convolution a bias")
 
 
 def _add_language(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", default="en", help="report language: en or zh")
+    parser.add_argument("--lang", default="en", metavar="{en,zh}",
+                        help="report language (default en)")
+
+
+def _add_title(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title", help="with --standalone: the document's title")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,18 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="a standard convolution against its depthwise separable twin"
     )
     _add_conv_arguments(compare)
-    compare.add_argument("--format", default="text",
-                         help="text, json, markdown or latex (default text)")
+    compare.add_argument("--format", default="text", metavar="{text,json,markdown,latex,html}",
+                         help="report format (default text)")
     compare.add_argument("--standalone", action="store_true",
                          help="wrap LaTeX in a complete document")
     _add_language(compare)
+    _add_title(compare)
     compare.set_defaults(handler=_run_compare)
 
     verify = commands.add_parser(
         "verify", help="execute both layers with NumPy and check every formula against the counts"
     )
     _add_conv_arguments(verify)
-    verify.add_argument("--format", default="text", help="text, json, markdown, latex")
+    verify.add_argument("--format", default="text", metavar="{text,json,markdown,latex,html}",
+                        help="report format (default text)")
     verify.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     verify.add_argument("--seed", default="0", help="seed of the random input and weights")
@@ -114,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the most memory an execution may take, in bytes with an optional "
                              "K, M, G or T (powers of 1024), like 2G")
     _add_language(verify)
+    _add_title(verify)
     verify.set_defaults(handler=_run_verify)
 
     diagram = commands.add_parser(
@@ -150,9 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--max-memory", metavar="SIZE",
                      help="with --verify: the most memory an execution may take, in bytes with "
                           "an optional K, M, G or T (powers of 1024), like 2G")
-    net.add_argument("--format", default="text", help="text, json, markdown or latex")
+    net.add_argument("--format", default="text", metavar="{text,json,markdown,latex}",
+                     help="report format (default text)")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
     _add_language(net)
+    _add_title(net)
     net.set_defaults(handler=_run_net)
 
     solve = commands.add_parser(
@@ -169,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "stage's formula, substitution and value, the ratio, the execution's check"
     )
     _add_conv_arguments(report)
-    report.add_argument("--format", choices=("html", "latex"),
+    report.add_argument("--format", metavar="{html,latex}",
                         help="html (default: one self-contained page on standard output) or "
                              "latex (report.tex and the three figures as PDFs in --out-dir)")
     report.add_argument("--standalone", action="store_true",
@@ -191,13 +208,44 @@ def build_parser() -> argparse.ArgumentParser:
                                      "transposed")
     derive.add_argument("--bias", action="store_true", help="with a bias")
     derive.add_argument("--dims", default="2", help="spatial axes: 1 (L), 2 (H, W) or 3 (D, H, W)")
-    derive.add_argument("--format", default="text",
-                        help="text, json, markdown or latex (default text)")
+    derive.add_argument("--format", default="text", metavar="{text,json,markdown,latex}",
+                        help="report format (default text)")
     derive.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     _add_language(derive)
+    _add_title(derive)
     derive.set_defaults(handler=_run_derive)
+    for name, command in commands.choices.items():
+        _describe(command, commands, name)
+    parser.epilog = "'symconv COMMAND --help' shows a command's options and an example."
     return parser
+
+
+#: One example per command, shown at the end of its --help.
+EXAMPLES = {
+    "compare": ["symconv compare --input 7x7x3 --output 5x5x64",
+                "symconv compare --input 56x56x32 --out-channels 64 --kernel 3 --padding same "
+                "--format latex --standalone --lang zh"],
+    "verify": ["symconv verify --input 7x7x3 --output 5x5x64"],
+    "diagram": ["symconv diagram --input 7x7x3 --out-channels 64 --kernel 3 --out-dir figs/"],
+    "net": ["symconv net mobilenet_v1 --alpha 0.75 --resolution 160 --per-layer",
+            "symconv net model.py:build --input 224x224x3 --convention flops"],
+    "solve": ["symconv solve --help"],
+    "report": ["symconv report --input 7x7x3 --output 5x5x64 > answer.html",
+               "symconv report --input 7x7x3 --output 5x5x64 --lang zh --pdf answer.pdf"],
+    "derive": ["symconv derive separable", "symconv derive standard --dims 3 --format latex"],
+}
+
+
+def _describe(command: argparse.ArgumentParser, commands: Any, name: str) -> None:
+    """Give a sub-command's --help a description (its one-line help) and examples."""
+    help_text = next((action.help for action in commands._choices_actions
+                      if action.dest == name), None)
+    if command.description is None and help_text:
+        command.description = help_text[0].upper() + help_text[1:] + "."
+    if command.epilog is None and name in EXAMPLES:
+        command.epilog = "example:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 @dataclass(frozen=True)
@@ -259,8 +307,13 @@ def _conv_setting(args: argparse.Namespace) -> ConvSetting:
     height, width, channels = parse_shape(args.input, "--input")
     _warn_channels_first(args, args.input, (height, width, channels))
     stride = parse_axes(_given(args.stride, "1"), "--stride", 2)
-    padding = parse_axes(_given(args.padding, "0"), "--padding", 2, minimum=0)
+    written = _given(args.padding, "0").strip().lower()
+    padding_word = written if written in ("same", "valid") else None
+    padding = (0, 0) if padding_word else parse_axes(written, "--padding", 2, minimum=0)
     dilation = parse_axes(_given(args.dilation, "1"), "--dilation", 2)
+    if padding_word == "same" and args.kernel is None:
+        raise SymconvError("--padding same needs --kernel K: with 'same' padding every odd "
+                           "kernel keeps the size, so the output cannot tell the kernel")
     output = None
     if args.output is not None:
         out_height, out_width, out_channels = parse_shape(args.output, "--output")
@@ -287,6 +340,13 @@ def _conv_setting(args: argparse.Namespace) -> ConvSetting:
         )
     else:
         kernel = parse_axes(args.kernel, "--kernel", 2)
+    if padding_word is not None:  # PyTorch's words, read as the layers read them
+        from symconv.layers import Conv2d
+
+        if padding_word == "same" and tuple(stride) != (1, 1):
+            raise SymconvError(f"--padding same needs stride 1 (as in PyTorch), not --stride "
+                               f"{args.stride}; give the padding as a number")
+        padding = Conv2d(channels, 1, kernel, stride, padding_word, dilation).padding
     return ConvSetting(
         input_shape=(height, width, channels),
         out_channels=output[2] if output is not None else given_channels,  # type: ignore[arg-type]
@@ -339,7 +399,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _memory_limit(args: argparse.Namespace) -> dict[str, int]:
+def _memory_limit(args: argparse.Namespace) -> dict[str, Any]:
     """``{"max_memory": bytes}`` for :func:`symconv.verify` when ``--max-memory`` is given."""
     if args.max_memory is None:
         return {}
@@ -393,6 +453,9 @@ def _run_diagram(args: argparse.Namespace) -> int:
 
 def _check_report_options(args: argparse.Namespace) -> None:
     """Refuse ``report`` options that would do nothing together."""
+    if args.format not in (None, "html", "latex"):
+        raise SymconvError(f"--format {args.format} is not available for report; choose html "
+                           "or latex")
     if args.pdf is not None:
         if args.format == "html":
             raise SymconvError("--pdf writes a PDF from LaTeX; drop --format html")
@@ -606,15 +669,19 @@ def _call(module: Any, name: str, args: argparse.Namespace) -> Callable[..., str
     function = getattr(module, name, None)
     if function is None:
         raise SymconvError(f"--format {args.format} is not available for {_mode(args)}")
+    title = getattr(args, "title", None)
     if getattr(args, "standalone", False):
         wrap = getattr(module, "standalone", None)
         if wrap is None:
             raise SymconvError(f"--standalone goes with --format latex, not {args.format}")
 
         def document(*values: Any, **keywords: Any) -> str:
-            return str(wrap(function(*values, **keywords), args.lang))
+            return str(wrap(function(*values, **keywords), args.lang, title=title))
 
         return document
+    if title is not None:
+        raise SymconvError("--title names a complete document; add --format latex --standalone, "
+                           "or drop --title")
     return function
 
 
@@ -693,6 +760,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args: argparse.Namespace | None = None
     try:
+        if not (sys.argv[1:] if argv is None else list(argv)):  # bare `symconv`: the commands
+            print(build_parser().format_help(), end="")
+            _flush_stdout()
+            return 0
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exit_:  # --help and --version

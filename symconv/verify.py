@@ -71,7 +71,12 @@ class StageCheck:
         Whether the counts, the output shapes and the parameter counts are all equal.
     counted_params, formula_params
         The number of parameter values the run used (buffers such as BatchNorm's running
-        statistics excluded) and the derived parameter count.
+        statistics excluded) and the derived parameter count. With tracking (the default), the
+        run's count is the distinct parameter elements its operations read.
+    counted_traffic, formula_traffic
+        ``{"reads": int, "writes": int}``: the distinct elements the run touched
+        (:mod:`symconv.execute.traffic`) and ``Cost.reads``/``Cost.writes``; ``None`` without
+        tracking. Shown in ``counted``/``formula`` only where they differ.
     """
 
     name: str
@@ -82,6 +87,8 @@ class StageCheck:
     match: bool
     counted_params: int = 0
     formula_params: int = 0
+    counted_traffic: dict[str, int] | None = None
+    formula_traffic: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name", "counted", "formula", "match"}``, for JSON reports."""
@@ -155,11 +162,19 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
     counted_shape = tuple(int(size) for size in run.output.shape)
     formula_shape = tuple(_as_int(size, "output size") for size in derived.output_shape)
     counted_params = sum(int(np.size(value)) for value in run.params.values())
+    counted_traffic = formula_traffic = None
+    if run.traffic is not None:   # the parameter elements the operations really read
+        counted_params = run.traffic.param_elements
+        counted_traffic = {"reads": run.traffic.reads, "writes": run.traffic.writes}
+        formula_traffic = {kind: _as_int(getattr(derived, kind), kind) for kind in counted_traffic}
     formula_params = _as_int(derived.params, "params")
     counted = {kind: counted_all[kind] for kind in kinds}
     formula = {kind: formula_all[kind] for kind in kinds}
     if counted_params != formula_params:   # shown in every report only when they differ
         counted["params"], formula["params"] = counted_params, formula_params
+    if counted_traffic != formula_traffic and counted_traffic and formula_traffic:
+        counted.update(counted_traffic)
+        formula.update(formula_traffic)
     return StageCheck(
         name=name,
         counted=counted,
@@ -167,9 +182,11 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
         counted_shape=counted_shape,
         formula_shape=formula_shape,
         match=(counted_all == formula_all and counted_shape == formula_shape
-               and counted_params == formula_params),
+               and counted_params == formula_params and counted_traffic == formula_traffic),
         counted_params=counted_params,
         formula_params=formula_params,
+        counted_traffic=counted_traffic,
+        formula_traffic=formula_traffic,
     )
 
 
@@ -208,7 +225,7 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
 
 def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
            max_memory: int | None = None, max_operations: int | None = None,
-           algorithm: object = "direct", **options: object
+           algorithm: object = "direct", track: bool = True, **options: object
            ) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
@@ -236,6 +253,10 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         the direct convolution's within the float64 bound that
         :mod:`symconv.verify_algorithm` states; the result is an
         :class:`~symconv.verify_algorithm.AlgorithmVerification`.
+    track
+        Whether the run records the elements it touches, to check ``Cost.reads`` and
+        ``Cost.writes`` and count parameters from the elements read (direct algorithm only;
+        ``False`` skips the check and runs faster).
 
         >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
@@ -304,7 +325,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     # Refused before the input is drawn, if it is too big.
     budget.check(layer, shape, "fast", max_memory=max_memory, max_operations=max_operations)
     x = np.random.default_rng(seed).standard_normal(shape)
-    run = execute(layer, x, seed=seed, max_memory=max_memory, max_operations=max_operations)
+    run = execute(layer, x, seed=seed, max_memory=max_memory, max_operations=max_operations,
+                  track=track)
     checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     return Verification(
         ok=same and all(check.match for check in checks),

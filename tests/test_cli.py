@@ -112,7 +112,6 @@ BAD_INPUTS = [
     (["compare", "--input", "7x7x3", "--out-channels", "64", "--kernel", "3", "--frobnicate"], "unrecognized arguments"),
     (["derive", "hexagonal"], "unknown kind 'hexagonal'"),
     (["launch"], "invalid choice"),
-    ([], "required"),
 ]
 
 
@@ -162,3 +161,64 @@ def test_derive_other_ranks(capsys: pytest.CaptureFixture[str], dims: str, ratio
 def test_derive_bad_dims(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "derive", "standard", "--dims", "4")
     assert code == 2 and "--dims 4 must be 1, 2 or 3" in err
+
+
+def test_bare_symconv_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys)
+    assert code == 0 and err == ""
+    commands = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and
+                not line.startswith("     ")]
+    assert commands == ["compare", "verify", "diagram", "net", "solve", "report", "derive"]
+
+
+@pytest.mark.parametrize("command", ["compare", "verify", "diagram", "net", "solve", "report",
+                                     "derive"])
+def test_every_command_has_a_description_and_an_example(capsys: pytest.CaptureFixture[str],
+                                                        command: str) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    usage, description, *_ = out.split("\n\n")
+    assert usage.startswith(f"usage: symconv {command}")
+    assert len(description.split()) >= 4 and description.rstrip().endswith(".")
+    example = out.split("example:\n", 1)[1]
+    assert example.lstrip().startswith(f"symconv {command}")
+
+
+@pytest.mark.parametrize("command", ["compare", "verify", "net", "derive", "report"])
+def test_format_and_lang_show_their_choices(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    _, out, _ = run(capsys, command, "--help")
+    usage = " ".join(out.split("\n\n")[0].split())
+    assert "--lang {en,zh}" in usage
+    assert "--format {" in usage and ("latex" in usage.split("--format {")[1].split("}")[0])
+
+
+def test_padding_same_works_on_the_cli_as_in_python(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "compare", "--input", "56x56x32", "--out-channels", "64",
+                       "--kernel", "5", "--dilation", "2", "--padding", "same", "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    # PyTorch's 'same' with k = 5, d = 2: 2·(5 − 1)/2 = 4 on each side, the size kept
+    assert report["padding"] == [4, 4] and report["output"] == [56, 56, 64]
+    for argv, words in [
+        (["--kernel", "3", "--stride", "2"], "--padding same needs stride 1"),
+        (["--output", "56x56x64"], "--padding same needs --kernel K"),
+        (["--kernel", "4"], "pads one side more than the other"),
+    ]:
+        code, _, err = run(capsys, "compare", "--input", "56x56x32", "--padding", "same",
+                           *(["--out-channels", "64"] if "--output" not in argv else []), *argv)
+        assert code == 2 and words in err, err
+
+
+def test_title_names_a_standalone_document(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "net", "mobilenet_v1", "--alpha", "1", "--resolution", "128",
+                       "--format", "latex", "--standalone", "--title", "Net & more")
+    assert code == 0 and r"{\Large\bfseries Net \& more\par}" in out
+    code, _, err = run(capsys, "derive", "standard", "--title", "x")
+    assert code == 2 and "--title names a complete document" in err
+
+
+@pytest.mark.parametrize("dims", ["1", "3"])
+def test_derive_header_shows_the_layer_short_name(capsys: pytest.CaptureFixture[str], dims: str) -> None:
+    code, out, _ = run(capsys, "derive", "separable", "--dims", dims)
+    assert code == 0
+    assert f"Conv{dims}d + Conv{dims}d on " in out and "in_channels=" not in out

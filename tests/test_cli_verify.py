@@ -104,7 +104,9 @@ def test_verify_says_how_it_counts(capsys: pytest.CaptureFixture[str], lang: str
     # the fast executor counts per NumPy operation from the operand shapes: the report must not
     # claim that every scalar operation was counted one by one (issue 10)
     assert main(["verify", *FOUNDING, "--lang", lang]) == 0
-    title = capsys.readouterr().out.splitlines()[0]
+    out = capsys.readouterr().out
+    legend, title = out.split("\n\n", 1)[0], out.split("\n\n", 1)[1].splitlines()[0]
+    assert legend.splitlines()[0] == ("Symbols" if lang == "en" else "符号")  # issue 15
     assert "every scalar" not in title and "逐个" not in title
     assert ("per NumPy operation, from the shapes involved" in title if lang == "en"
             else "按每次 NumPy 运算所涉及的数组形状计数" in title)

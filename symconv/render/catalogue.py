@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from symconv.errors import SymconvError, shown
 
-__all__ = ["CATALOGUES", "LANGUAGES", "message", "check_language"]
+__all__ = ["CATALOGUES", "LANGUAGES", "message", "check_language", "convention_text",
+           "reference_text"]
 
 EN: dict[str, str] = {
     "standard": "Standard convolution",
@@ -112,6 +113,11 @@ EN: dict[str, str] = {
     "report.comparison": "Comparison",
     "report.diagrams": "The three convolutions, drawn",
     "report.verification": "Checked by execution",
+    "aside": "{main} ({aside})",
+    "labelled": "{label}: {text}",
+    "headline": "{shapes}: {how} ({setting})",
+    "net.reference_alpha": "alpha = 1",
+    "net.reference_pixels": "224×224 pixels (rho = 1)",
     "legend.title": "Symbols",
     "legend.symbol": "symbol",
     "legend.meaning": "meaning",
@@ -224,6 +230,11 @@ ZH: dict[str, str] = {
     "report.comparison": "对比",
     "report.diagrams": "三种卷积示意图",
     "report.verification": "执行验证",
+    "aside": "{main}（{aside}）",
+    "labelled": "{label}：{text}",
+    "headline": "{shapes}：{how}（{setting}）",
+    "net.reference_alpha": "alpha = 1",
+    "net.reference_pixels": "224×224 像素（rho = 1）",
     "legend.title": "符号",
     "legend.symbol": "符号",
     "legend.meaning": "含义",
@@ -249,6 +260,20 @@ ZH: dict[str, str] = {
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+#: What each of symconv's own conventions counts, translated; English is the convention's
+#: docstring (:func:`symconv.networks.conventions.describe`), and the tools' conventions quote
+#: their sources, in English.
+CONVENTIONS: dict[str, dict[str, str]] = {"zh": {
+        "macs": "仅统计卷积层与全连接层的乘加次数，不含偏置（MobileNet 论文的口径）。",
+        "flops": "乘加次数的两倍：每次乘加计为一次乘法和一次加法（PyTorch、TensorFlow 分析工具的口径）。",
+        "ops": "所有层的全部算术运算：乘法 + 加法 + 除法 + 比较。",
+        "mults": "所有层的全部乘法（含 BatchNorm）。",
+        "adds": "所有层的全部加法（含偏置、BatchNorm、池化、残差连接）。",
+        "divs": "全部除法（平均池化：每个输出元素一次）。",
+        "comparisons": "全部比较（ReLU、ReLU6、最大池化）。",
+        "params": "可学习参数：权重、存在时的偏置、BatchNorm 的 γ 和 β。",
+}}
 LANGUAGES = tuple(CATALOGUES)
 
 
@@ -264,3 +289,25 @@ def message(key: str, lang: str = "en", **fields: object) -> str:
     catalogue = CATALOGUES[check_language(lang)]
     template = catalogue.get(key, EN[key])
     return template.format(**fields) if fields else template
+
+
+def convention_text(name: str, description: str, lang: str = "en") -> str:
+    """What convention ``name`` counts, in ``lang`` where translated; the tools' own conventions
+    quote their sources and stay in English.
+
+    Examples
+    --------
+    >>> convention_text("params", "Learned parameters.", "zh")
+    '可学习参数：权重、存在时的偏置、BatchNorm 的 γ 和 β。'
+    >>> convention_text("thop", "MACs of thop.", "zh")
+    'MACs of thop.'
+    """
+    return CONVENTIONS.get(check_language(lang), {}).get(name, description)
+
+
+def reference_text(text: str, lang: str = "en") -> str:
+    """The reference point of a symbolic network (``alpha = 1, 224×224 pixels (rho = 1)``), in
+    ``lang``: each English part replaced by its translation."""
+    for key in ("net.reference_pixels", "net.reference_alpha"):
+        text = text.replace(EN[key], message(key, lang))
+    return text.replace(", ", "，") if lang == "zh" else text

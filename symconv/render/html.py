@@ -17,7 +17,7 @@ Examples
 >>> from symconv.report.compare import compare
 >>> page = render_comparison(compare((7, 7, 3), 64, (3, 3)))
 >>> page.startswith("<!DOCTYPE html>"), "<script" in page, page.count("<math")
-(True, False, 46)
+(True, False, 48)
 >>> print(arithmetic("5 × 5 × (3 − 1)"))
 <mrow><mn>5</mn><mo>×</mo><mn>5</mn><mo>×</mo><mo>(</mo><mn>3</mn><mo>−</mo><mn>1</mn><mo>)</mo></mrow>
 """
@@ -35,6 +35,7 @@ from sympy.printing.mathml import mathml
 from symconv.render.catalogue import check_language, message
 from symconv.render.formula import substituted
 from symconv.render.text import (
+    layer_name,
     legend_cells,
     setting_text,
     shape_text,
@@ -43,13 +44,14 @@ from symconv.render.text import (
     verification_title,
 )
 from symconv.report.compare import Comparison, RatioResult
-from symconv.report.legend import Legend, comparison_legend
+from symconv.report.kinds import GeneralFormulas
+from symconv.report.legend import Legend, comparison_legend, kind_legend
 
 if TYPE_CHECKING:
     from symconv.report.homework import Homework
     from symconv.verify import Verification
 
-__all__ = ["render_report", "render_comparison", "render_verification", "render_legend",
+__all__ = ["render_report", "render_comparison", "render_kind", "render_verification", "render_legend",
            "arithmetic", "math", "inline_svg"]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -155,8 +157,8 @@ def _setting(result: Comparison, lang: str) -> str:
     kernel = shape_text(result.kernel)
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     bias = message("with_bias" if result.bias else "no_bias", lang)
-    headline = (f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}: {how} "
-                f"({setting_text(result, lang)})")
+    headline = message("headline", lang, how=how, setting=setting_text(result, lang),
+                       shapes=f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}")
     sizes = "".join(
         math(f"<mrow>{_name(name)}<mo>=</mo>{_formula(size)}<mo>=</mo>"
              f"{arithmetic(substituted(size, result.values))}<mo>=</mo><mn>{out}</mn></mrow>",
@@ -217,7 +219,8 @@ def _ratio(label: str, result: RatioResult, separable: sympy.Expr, standard: sym
     value = result.value
     fewer = ""
     if value < 1:
-        fewer = _escape(" (" + message("fewer", lang, factor=f"{float(1 / value):.1f}") + ")")
+        fewer = _escape(message("aside", lang, main="",
+                                aside=message("fewer", lang, factor=f"{float(1 / value):.1f}")))
     row = (f"<mrow><mfrac><mrow>{_formula(separable)}</mrow><mrow>{_formula(standard)}</mrow></mfrac>"
            f"<mo>=</mo>{_formula(result.general)}<mo>=</mo><mrow>{middle}</mrow><mo>=</mo>"
            f"{_formula(value)}<mo>≈</mo><mn>{float(value):.3g}</mn></mrow>")
@@ -317,6 +320,23 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     body = (render_legend(legend, lang) if legend else "") + _verification(results, lang, seed,
                                                                            title)
     return _page(message("title.verify", lang), body, lang)
+
+
+def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
+    """The general formulas of one layer kind as an HTML page: legend, then one row per
+    output size and per quantity of each stage, as MathML."""
+    check_language(lang)
+    rows = [[math(_name(str(symbol))), math(_formula(size))] for symbol, size in general.output_sizes]
+    for name, stage_cost in [*general.cost.stages, ("", general.cost)]:
+        prefix = message("labelled", lang, label=message(name, lang), text="") if name else ""
+        rows += [[_escape(prefix + message(quantity, lang)),
+                  math(_formula(getattr(stage_cost, quantity)))] for quantity in _QUANTITIES]
+    if general.ratio is not None:
+        rows.append([_escape(message("ratio", lang)), math(_formula(general.ratio))])
+    body = (render_legend(kind_legend(general), lang)
+            + f"<p><strong>{_escape(layer_name(general))}</strong></p>"
+            + _table([_escape(message("quantity", lang)), _escape(message("formula", lang))], rows))
+    return _page(message("title.derive", lang, kind=message(general.kind, lang)), body, lang)
 
 
 def render_report(answer: Homework, lang: str = "en") -> str:

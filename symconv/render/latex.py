@@ -26,7 +26,7 @@ import sympy
 
 from symconv.derive import Cost
 from symconv.errors import escape_controls
-from symconv.render.catalogue import CATALOGUES, check_language, message
+from symconv.render.catalogue import CATALOGUES, check_language, convention_text, message, reference_text
 from symconv.render.formula import LATEX, formula, latex_name, substituted
 from symconv.render.json import latex as sympy_latex
 from symconv.render.text import (
@@ -199,8 +199,8 @@ def _fewer(result: RatioResult, lang: str) -> str:
     if result.value >= 1:
         return ""
     factor = f"{float(1 / result.value):.1f}"
-    text = message("fewer", lang, factor=factor)
-    return rf"\quad\text{{({escape(text, lang)})}}"
+    text = message("aside", lang, main="", aside=message("fewer", lang, factor=factor)).strip()
+    return rf"\quad\text{{{escape(text, lang)}}}"
 
 
 def _setting_parts(result: Comparison, lang: str) -> list[str]:
@@ -209,9 +209,11 @@ def _setting_parts(result: Comparison, lang: str) -> list[str]:
     how = message("inferred" if result.kernel_inferred else "given", lang, kernel=kernel)
     setting = setting_text(result, lang)
     bias = message("with_bias" if result.bias else "no_bias", lang)
+    shapes = "SHAPES"
+    headline = escape(message("headline", lang, shapes=shapes, how=how, setting=setting), lang)
     return [
-        rf"\noindent ${_shape(result.input_shape)} \to {_shape(result.output_shape)}$: "
-        f"{escape(how, lang)} ({escape(setting, lang)}).",
+        r"\noindent " + headline.replace(
+            shapes, rf"${_shape(result.input_shape)} \to {_shape(result.output_shape)}$"),
         "",
         rf"\noindent {escape(message('counting', lang, bias=bias), lang)}",
         "",
@@ -477,16 +479,16 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     parts = [
         comment(report.title),
         needs("amsmath", "longtable") if report.layers else needs("amsmath"),
-        rf"\noindent {escape(report.title, lang)}: "
-        + escape(message("net.input", lang, shape="SHAPE"), lang).replace(
-            "SHAPE", _math_shape(report.input_shape)) + ".",
+        r"\noindent " + escape(message("labelled", lang, label=report.title,
+                                       text=message("net.input", lang, shape="SHAPE")),
+                               lang).replace("SHAPE", _math_shape(report.input_shape)),
         "",
         r"\noindent " + escape(message("net.convention", lang, name=report.convention,
-                                       description=report.description), lang),
+                                       description=convention_text(report.convention, report.description, lang)), lang),
         "",
     ]
     if report.symbolic:
-        parts += [r"\noindent " + escape(message("net.at", lang, point=report.reference), lang) + ":"]
+        parts += [r"\noindent " + escape(message("net.at", lang, point=reference_text(report.reference, lang)), lang) + ":"]
     parts += [_align(rows)]
     if report.symbolic:
         parts += [r"\noindent " + escape(message("net.exact", lang), lang), ""]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from symconv.errors import escape_controls
-from symconv.render.catalogue import CATALOGUES, check_language, message
+from symconv.render.catalogue import CATALOGUES, check_language, convention_text, message, reference_text
 from symconv.render.formula import LATEX, formula, latex_name, substituted
 from symconv.render.text import (
     layer_name,
@@ -157,8 +157,9 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     return "\n".join([
         render_legend(comparison_legend(result), lang),
         "",
-        f"**{shape_text(result.input_shape)} → {shape_text(result.output_shape)}**: "
-        f"{how} ({setting_text(result, lang)})",
+        message("headline", lang,
+                shapes=f"**{shape_text(result.input_shape)} → {shape_text(result.output_shape)}**",
+                how=how, setting=setting_text(result, lang)),
         "",
         message("counting", lang, bias=bias),
         "",
@@ -206,16 +207,16 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     """A network's totals (formula and value) and, if asked, one table row per layer."""
     check_language(lang)
     lines = [
-        f"**{escape(report.title)}**: "
-        f"{message('net.input', lang, shape=shape_text(report.input_shape))}",
+        message("labelled", lang, label=f"**{escape(report.title)}**",
+                text=message("net.input", lang, shape=shape_text(report.input_shape))),
         "",
-        message("net.convention", lang, name=report.convention, description=report.description),
+        message("net.convention", lang, name=report.convention, description=convention_text(report.convention, report.description, lang)),
         "",
     ]
     labels = {name: message(name, lang) if name in CATALOGUES["en"] else name
               for name in report.totals}
     if report.symbolic:
-        at = message("net.at", lang, point=report.reference)
+        at = message("net.at", lang, point=reference_text(report.reference, lang))
         lines.append(table(
             [message("quantity", lang), message("formula", lang), at],
             [[labels[name], _math(total.formula), str(total.value)]

@@ -50,7 +50,7 @@ import sympy
 
 from symconv.derive import Cost
 from symconv.errors import escape_controls
-from symconv.render.catalogue import CATALOGUES, message
+from symconv.render.catalogue import CATALOGUES, convention_text, message, reference_text
 from symconv.render.formula import formula, substituted
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
@@ -157,7 +157,8 @@ def _ratio_parts(result: RatioResult, values: dict[sympy.Symbol, int],
     value = result.value
     shown = f"{value} ≈ {float(value):.3g}"
     if value < 1:
-        shown += " (" + message("fewer", lang, factor=f"{float(1 / value):.1f}") + ")"
+        shown = message("aside", lang, main=shown,
+                        aside=message("fewer", lang, factor=f"{float(1 / value):.1f}"))
     return (formula(result.general), middle, shown)
 
 
@@ -168,8 +169,9 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     lines = [
         render_legend(comparison_legend(result), lang),
         "",
-        f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}: "
-        f"{how} ({setting_text(result, lang)})"
+        message("headline", lang,
+                shapes=f"{shape_text(result.input_shape)} → {shape_text(result.output_shape)}",
+                how=how, setting=setting_text(result, lang))
     ]
     label = message("output_size", lang)
     for index, (size_formula, symbol) in enumerate(
@@ -187,7 +189,7 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     sizes = {"N": result.output_shape[2], "M": result.input_shape[2], "k": kernel}
     for stage in result.stages:
         detail = message(stage.name + ".detail", lang, **sizes)
-        lines.append(f"{message(stage.name, lang)} ({detail})")
+        lines.append(message("aside", lang, main=message(stage.name, lang), aside=detail))
         rows: list[tuple[str, ...]]
         if stage.name == "separable":
             parts = [part for _, part in stage.value.stages]
@@ -261,8 +263,8 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
                 f"{formula(getattr(stage_cost, quantity))}"
             )
     if general.ratio is not None:
-        lines.append(f"  {message('ratio', lang)} ({message('mults', lang)}): "
-                     f"{formula(general.ratio)}")
+        label = message("aside", lang, main=message("ratio", lang), aside=message("mults", lang))
+        lines.append("  " + message("labelled", lang, label=label, text=formula(general.ratio)))
     return "\n".join(lines)
 
 
@@ -281,12 +283,27 @@ def layer_name(general: GeneralFormulas) -> str:
     return type(general.layer).__name__
 
 
+#: The stage names of a convolution's check, translated (a network's stages are its layers'
+#: names, the user's, and stay as they are).
+_STAGES = ("standard", "depthwise", "pointwise")
+
+
+_CONVOLUTIONS = ("Conv2d", "DepthwiseConv2d", "PointwiseConv2d", "DepthwiseSeparableConv2d")
+
+
+def _stage_name(name: str, lang: str, layer: object) -> str:
+    """``standard`` in English, ``标准卷积`` in Chinese."""
+    if lang != "en" and name in _STAGES and type(layer).__name__ in _CONVOLUTIONS:
+        return message(name, lang)
+    return name
+
+
 def verification_rows(results: Sequence[Verification], lang: str) -> list[list[str]]:
     """One row per stage and count: stage, quantity, counted, formula, match."""
     rows = []
     for result in results:
         for stage in result.stages:
-            name = stage.name
+            name = _stage_name(stage.name, lang, result.layer)
             for kind, counted in stage.counted.items():
                 derived = stage.formula[kind]
                 rows.append([name, message(kind, lang), str(counted), str(derived),
@@ -379,16 +396,16 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
       comparisons      5042688
       parameters       4231976
     """
-    lines = [f"{escape(report.title)}: "
-             f"{message('net.input', lang, shape=shape_text(report.input_shape))}",
+    lines = [message("labelled", lang, label=escape(report.title),
+                     text=message("net.input", lang, shape=shape_text(report.input_shape))),
              message("net.convention", lang, name=report.convention,
-                     description=report.description)]
+                     description=convention_text(report.convention, report.description, lang))]
     labels = {name: _quantity_label(name, lang) for name in report.totals}
     width = max(display_width(label) for label in labels.values())
     if report.symbolic:
         formulas = {name: formula(total.formula) for name, total in report.totals.items()}
         formula_width = max(display_width(text) for text in formulas.values())
-        at = message("net.at", lang, point=report.reference)
+        at = message("net.at", lang, point=reference_text(report.reference, lang))
         lines.append(f"  {_pad('', width)}  {_pad('', formula_width)}  {at}")
         for name, total in report.totals.items():
             lines.append(f"  {_pad(labels[name], width)}  {_pad(formulas[name], formula_width)}  "
