@@ -31,7 +31,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -225,7 +225,8 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
 
 def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
            max_memory: int | None = None, max_operations: int | None = None,
-           algorithm: object = "direct", track: bool = True, **options: object
+           algorithm: object = "direct", track: bool = True, phase: str = "forward",
+           input_grad: bool = True, frozen: object = (), **options: object
            ) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
@@ -259,6 +260,16 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         ``False`` skips the check and runs faster).
 
         >>> from symconv import Conv2d
+    phase, input_grad, frozen
+        ``"forward"`` (the default); ``"backward"``: the backward pass run and counted
+        (:func:`symconv.execute.backward.execute_backward`) against ``cost(..., phase="backward",
+        input_grad=..., frozen=...)`` (:mod:`symconv.verify_backward`); ``"train"``: the forward
+        checks, then the backward's, named ``"<name> (backward)"``.
+
+        >>> from symconv import Conv2d
+        >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
+        >>> check.ok, check.stages[0].counted
+        (True, {'mults': 43200, 'adds': 41472})
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
         >>> check.ok, check.max_error <= check.tolerance
         (True, True)
@@ -314,6 +325,9 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     """
     if algorithm != "direct" or options:
         from symconv.verify_algorithm import verify_algorithm
+    if phase != "forward" or input_grad is not True or frozen != ():
+        return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
+                             algorithm != "direct" or bool(options))
 
         if algorithm == "direct" or not isinstance(algorithm, str):
             raise SymconvError(f"algorithm={algorithm!r} takes no options" if algorithm == "direct"
@@ -332,3 +346,24 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         ok=same and all(check.match for check in checks),
         stages=tuple(checks), layer=layer, input_shape=shape,
     )
+
+
+def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int, input_grad: bool,
+                  frozen: object, algorithm: bool) -> Verification:
+    """``verify(..., phase="backward" | "train")`` (see :mod:`symconv.verify_backward`)."""
+    from symconv.verify_backward import backward_checks
+
+    if phase not in ("forward", "backward", "train"):
+        raise SymconvError(f"phase={phase!r} is unknown; use one of forward, backward, train")
+    if algorithm:
+        raise SymconvError(f"phase={phase!r} verifies the direct algorithm only, without options")
+    shape = _input_shape(layer, input_shape)
+    checks = [StageCheck(**check) for check in backward_checks(
+        layer, shape, seed=seed, input_grad=input_grad, frozen=frozen)]  # type: ignore[arg-type]
+    if phase == "train":
+        ahead = verify(layer, shape, seed=seed)
+        assert isinstance(ahead, Verification)
+        checks = [*ahead.stages, *(replace(check, name=f"{check.name} (backward)")
+                                   for check in checks)]
+    return Verification(ok=all(check.match for check in checks), stages=tuple(checks),
+                        layer=layer, input_shape=shape)
