@@ -444,8 +444,8 @@ def _run_diagram(args: argparse.Namespace) -> int:
 
     paths = draw_separable_stages(
         setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
-        padding=setting.padding, dilation=setting.dilation, out_dir=args.out_dir,
-        image=args.image, lang=args.lang,
+        padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
+        out_dir=args.out_dir, image=args.image, lang=args.lang,
     )
     _emit(args, "\n".join(str(path) for path in paths))
     return 0

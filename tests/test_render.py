@@ -171,3 +171,48 @@ def test_net_and_verify_documents_compile(tmp_path: Path, capsys: pytest.Capture
     done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_latex_fragments_say_what_they_need_and_keep_fewer(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["compare", "--input", "7x7x3", "--output", "5x5x64"], ["derive", "separable"],
+                 ["verify", "--input", "7x7x3", "--output", "5x5x64"],
+                 ["net", "mobilenet_v1", "--alpha", "1", "--resolution", "128", "--per-layer"]):
+        assert main([*argv, "--format", "latex"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        needs = [line for line in lines if line.startswith("% needs:")]
+        if argv[0] != "verify":  # a tabular needs nothing beyond LaTeX itself
+            assert needs and r"\usepackage{amsmath}" in needs[0], argv
+        if argv[0] == "net":
+            assert r"\usepackage{longtable}" in needs[0]
+        if argv[0] == "compare":
+            assert any(r"\quad\text{(7.9\ensuremath{\times} fewer)}" in line for line in lines)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_derivation_is_never_split_across_pages(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  lang: str) -> None:
+    engine = {"en": "pdflatex", "zh": "xelatex"}[lang]
+    if shutil.which(engine) is None or shutil.which("pdftotext") is None:
+        pytest.skip(f"{engine} or pdftotext is not installed")
+    assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "latex",
+                 "--standalone", "--lang", lang]) == 0
+    document = capsys.readouterr().out
+    # amsmath keeps each align* on one page unless \allowdisplaybreaks says otherwise (issue 15:
+    # compare_zh.pdf split "= 5×5×3×(3×3−1)" from "= 600"); the pages below are the proof
+    assert "\\allowdisplaybreaks" not in document and "\\maketitle" not in document
+    (tmp_path / "compare.tex").write_text(document, encoding="utf-8")
+    done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "compare.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    log = (tmp_path / "compare.log").read_text(encoding="utf-8", errors="replace")
+    assert "No \\author given" not in log
+    pages = subprocess.run(["pdftotext", "-layout", "compare.pdf", "-"], cwd=tmp_path,
+                           capture_output=True, text=True, check=True).stdout.split("\f")
+    assert len([page for page in pages if page.strip()]) >= 2  # the test means something
+    # each derivation: its formula, its substitution and its value on one page
+    for substitution, value in [("5 × 5 × 3 × (3 × 3 − 1)", "= 600"),
+                                ("5 × 5 × 64 × (3 × 3 × 3 − 1)", "= 41600"),
+                                ("5 × 5 × 64 × (3 − 1)", "= 3200"), ("5 × 5 × 3 × 64", "= 4800")]:
+        holding = [page for page in pages if substitution in " ".join(page.split())]
+        assert len(holding) == 1, substitution
+        assert value in " ".join(holding[0].split()), (substitution, value)
