@@ -226,7 +226,7 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
 def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
            max_memory: int | None = None, max_operations: int | None = None,
            algorithm: object = "direct", track: bool = True, phase: str = "forward",
-           input_grad: bool = True, frozen: object = (), **options: object
+           input_grad: bool | None = None, frozen: object = (), **options: object
            ) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
@@ -323,9 +323,7 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
      ('block3.project_bn', {'mults': 512, 'adds': 512}),
      ('block3.add', {'mults': 0, 'adds': 512})]
     """
-    if algorithm != "direct" or options:
-        from symconv.verify_algorithm import verify_algorithm
-    if phase != "forward" or input_grad is not True or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != ():
         return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
                              algorithm != "direct" or bool(options))
 
@@ -348,7 +346,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     )
 
 
-def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int, input_grad: bool,
+def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
+                  input_grad: bool | None,
                   frozen: object, algorithm: bool) -> Verification:
     """``verify(..., phase="backward" | "train")`` (see :mod:`symconv.verify_backward`)."""
     from symconv.verify_backward import backward_checks

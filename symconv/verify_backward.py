@@ -86,7 +86,7 @@ def _checks(run: BackwardExecution, forward: Cost, backward: Cost,
 
 
 def backward_checks(layer: Layer, input_shape: tuple[int, ...], *, seed: int = 0,
-                    input_grad: bool = True, frozen: bool | Collection[str] = (),
+                    input_grad: bool | None = None, frozen: bool | Collection[str] = (),
                     method: str = "fast") -> list[Check]:
     """Run the backward pass on a random input and output gradient (from ``seed``) and compare
     its counts with the derived backward cost, one check per single layer, named by its dotted

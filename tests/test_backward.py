@@ -105,8 +105,8 @@ def test_counted_backward_equals_derived(case, input_grad):
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_fast_and_reference_gradients_agree(case):
     layer, shape = case
-    fast = execute_backward(layer, _x(shape), method="fast")
-    slow = execute_backward(layer, _x(shape), method="reference")
+    fast = execute_backward(layer, _x(shape), method="fast", input_grad=True)
+    slow = execute_backward(layer, _x(shape), method="reference", input_grad=True)
     np.testing.assert_allclose(fast.grad_input, slow.grad_input, atol=1e-9)
     _same_tree(fast.grads, slow.grads)
 
@@ -147,7 +147,7 @@ _DIFFERENTIABLE = [case for case in CASES if not isinstance(case[0], (BatchNorm2
 def test_gradients_match_finite_differences(case):
     layer, shape = case
     x = _x(shape, seed=3)
-    run = execute_backward(layer, x, seed=1)
+    run = execute_backward(layer, x, seed=1, input_grad=True)
     params, buffers, grad = run.params, run.buffers, run.grad_output
     numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), x)
     np.testing.assert_allclose(run.grad_input, numeric, rtol=1e-5, atol=1e-6)
@@ -254,6 +254,13 @@ def test_a_residual_block_adds_the_two_gradients_at_its_input():
     c = cost(block, (3, 3, 2), phase="backward")
     assert [(name, stage.adds) for name, stage in c.stages] == [("0", 0), ("add", 18)]
     assert cost(block, (3, 3, 2), phase="backward", input_grad=False).adds == 0
+
+
+def test_a_network_input_needs_no_gradient_by_default():
+    net = Sequential(Conv2d(3, 4, 3))
+    assert cost(net, (5, 5, 3), phase="backward").mults == cost(net, (5, 5, 3)).mults
+    assert cost(Conv2d(3, 4, 3), (5, 5, 3), phase="backward").mults == 2 * 9 * 3 * 4 * 9
+    assert execute_backward(net, _x((5, 5, 3))).grad_input is None
 
 
 def test_train_is_forward_plus_backward():

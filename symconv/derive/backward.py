@@ -42,7 +42,7 @@ import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
-from symconv.layers import Add, Composite, Layer, ResidualAdd, Reuse
+from symconv.layers import Add, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests
 from symconv.layers.base import LoopNest
 
@@ -108,9 +108,8 @@ def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
 
 
 def _counts_only(part: Cost, forward: Cost) -> Cost:
-    """A gradient's cost with the layer's shapes, no parameters."""
-    return replace(part, params=_ZERO, input_shape=forward.input_shape,
-                   output_shape=forward.output_shape, source=None)
+    """A gradient's cost: the layer's input shape, the gradient's shape, no parameters."""
+    return replace(part, params=_ZERO, input_shape=forward.input_shape, source=None)
 
 
 def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
@@ -217,12 +216,19 @@ def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,
     return result
 
 
-def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool = True,
+def is_network(layer: Layer) -> bool:
+    """Whether ``layer`` is a network (whose input is data, needing no gradient by default)."""
+    return isinstance(layer, (Sequential, Graph))
+
+
+def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool | None = None,
                 frozen: Frozen = ()) -> Cost:
     """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both."""
     cost = _derivation().cost
     if phase not in PHASES:
         raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
+    if input_grad is None:
+        input_grad = not is_network(layer)
     if not isinstance(input_grad, bool):
         raise SymconvError(f"input_grad={input_grad!r} must be True or False")
     forward = cost(layer, input_shape)

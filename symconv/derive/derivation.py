@@ -66,7 +66,7 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
 
 
 def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
-         phase: str = "forward", input_grad: bool = True, frozen: object = (),
+         phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
          **options: object) -> Cost:
     """Derive what a layer costs on an input of the given channels-last shape.
 
@@ -123,7 +123,7 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
     27648
     """
     check_layer(layer, "cost(layer")
-    if phase != "forward" or input_grad is not True or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != ():
         if algorithm != "direct" or options:
             raise SymconvError(f"phase={phase!r} takes algorithm='direct' only, without options")
         return backward.phased_cost(layer, input_shape, phase, input_grad=input_grad,

@@ -39,7 +39,7 @@ from symconv.execute.backward_layers import backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
-from symconv.layers import Composite, Layer
+from symconv.layers import Composite, Graph, Layer, Sequential
 
 __all__ = ["BackwardExecution", "execute_backward"]
 
@@ -236,7 +236,7 @@ def execute_backward(
     buffers: Mapping[str, Any] | None = None,
     seed: int = 0,
     method: str = "fast",
-    input_grad: bool = True,
+    input_grad: bool | None = None,
     frozen: bool | Collection[str] = (),
     count: bool = True,
     max_memory: int | None = None,
@@ -255,7 +255,8 @@ def execute_backward(
         ``"fast"`` (vectorised, counted from the operands' shapes) or ``"reference"`` (plain
         loops, counted one scalar at a time).
     input_grad
-        Whether the gradient with respect to the input is computed.
+        Whether the gradient with respect to the input is computed; ``None``: yes for a single
+        layer or block, no for a network (``Sequential``, ``Graph``), whose input is data.
     frozen
         ``True`` (every parameter frozen) or the dotted paths of frozen layers or blocks.
     count
@@ -267,6 +268,8 @@ def execute_backward(
     """
     if method not in _RUNNERS:
         raise SymconvError(f"method={method!r} must be one of 'fast', 'reference'")
+    if input_grad is None:
+        input_grad = not isinstance(layer, (Sequential, Graph))
     if not isinstance(input_grad, bool):
         raise SymconvError(f"input_grad={input_grad!r} must be True or False")
     if not isinstance(frozen, bool) and (isinstance(frozen, str) or not all(
