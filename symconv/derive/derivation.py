@@ -91,7 +91,9 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
         backward and train take the direct algorithm only.
     input_grad
         For ``phase="backward"`` or ``"train"``: whether the gradient with respect to the input is
-        needed (``False`` for a network's first layer).
+        needed. ``None`` (the default): yes for a single layer or block, no for a network
+        (:class:`~symconv.layers.Sequential`, :class:`~symconv.layers.Graph`), whose input is
+        data.
     frozen
         For ``phase="backward"`` or ``"train"``: ``True`` (every parameter frozen), or the dotted
         paths of frozen layers or blocks (``("features",)``): they get no gradient.
