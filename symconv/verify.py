@@ -47,9 +47,10 @@ if TYPE_CHECKING:
 
 __all__ = ["StageCheck", "Verification", "verify"]
 
-#: Counts always reported; ``divs`` and ``comparisons`` are reported only where either side has any.
+#: Counts always reported; ``divs``, ``comparisons`` and ``transcendentals`` are reported only
+#: where either side has any.
 _REPORTED = ("mults", "adds")
-_KEPT_APART = ("divs", "comparisons")
+_KEPT_APART = ("divs", "comparisons", "transcendentals")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ class StageCheck:
         (``"standard"``, ``"grouped"``, ``"transposed"``, ...).
     counted, formula
         ``{"mults": int, "adds": int}`` counted while running and derived (the SymPy values as
-        ints); ``"divs"`` and ``"comparisons"`` too where either side is not zero, and
+        ints); ``"divs"``, ``"comparisons"`` and ``"transcendentals"`` too where either side is
+        not zero, and
         ``"params"`` where the parameter counts differ.
     counted_shape, formula_shape
         The output shape of the run and the derived output shape.

@@ -22,7 +22,7 @@ __all__ = ["Cost", "Source", "COUNT_KINDS", "substitution", "register_markdown"]
 
 
 #: The operation counts a :class:`Cost` carries, in report order.
-COUNT_KINDS = ("mults", "adds", "divs", "comparisons")
+COUNT_KINDS = ("mults", "adds", "divs", "comparisons", "transcendentals")
 
 _ZERO = sympy.Integer(0)
 
@@ -64,6 +64,9 @@ class Cost:
         Learned parameters: weights, biases where present, BatchNorm's γ and β.
     divs, comparisons
         Divisions and comparisons, kept apart from mults and adds.
+    transcendentals
+        Evaluations of exp, log, erf, tanh, sqrt, rsqrt and non-integer powers (XLA's cost
+        analysis keeps the same category), kept apart as well.
     reads, writes
         Elements moved under the compulsory-traffic model (:mod:`symconv.derive.traffic`):
         every distinct input element the loop nest touches plus every weight and bias; every
@@ -93,6 +96,7 @@ class Cost:
     output_shape: tuple[sympy.Expr, ...]
     divs: sympy.Expr = _ZERO
     comparisons: sympy.Expr = _ZERO
+    transcendentals: sympy.Expr = _ZERO
     reads: sympy.Expr = _ZERO
     writes: sympy.Expr = _ZERO
     stages: tuple[tuple[str, Cost], ...] = field(default=())
@@ -127,6 +131,7 @@ class Cost:
             params=transform(self.params),
             divs=transform(self.divs),
             comparisons=transform(self.comparisons),
+            transcendentals=transform(self.transcendentals),
             reads=transform(self.reads),
             writes=transform(self.writes),
             input_shape=tuple(transform(size) for size in self.input_shape),

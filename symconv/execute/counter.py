@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -31,19 +31,22 @@ class Counts:
         Scalar multiplications and additions (see the module docstring for what is counted).
     divs, comparisons
         Divisions and comparisons, kept apart from the two above.
+    transcendentals
+        Evaluations of exp, log, erf, tanh, sqrt, rsqrt and non-integer powers (XLA's category).
 
     Examples
     --------
     >>> Counts(mults=3, adds=2) + Counts(mults=1, comparisons=4)
-    Counts(mults=4, adds=2, divs=0, comparisons=4)
+    Counts(mults=4, adds=2, divs=0, comparisons=4, transcendentals=0)
     >>> Counts(mults=3, adds=2).as_dict()
-    {'mults': 3, 'adds': 2, 'divs': 0, 'comparisons': 0}
+    {'mults': 3, 'adds': 2, 'divs': 0, 'comparisons': 0, 'transcendentals': 0}
     """
 
     mults: int = 0
     adds: int = 0
     divs: int = 0
     comparisons: int = 0
+    transcendentals: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -51,10 +54,11 @@ class Counts:
             adds=self.adds + other.adds,
             divs=self.divs + other.divs,
             comparisons=self.comparisons + other.comparisons,
+            transcendentals=self.transcendentals + other.transcendentals,
         )
 
     def as_dict(self) -> dict[str, int]:
-        """The four counts as a dict, in report order."""
+        """The five counts as a dict, in report order."""
         return dataclasses.asdict(self)
 
 
@@ -88,7 +92,7 @@ class Counter:
     >>> counter.einsum("ik,kj->ij", a, b).shape   # 4·6 dot products of 5 terms
     (4, 6)
     >>> counter.counts()
-    Counts(mults=120, adds=96, divs=0, comparisons=0)
+    Counts(mults=120, adds=96, divs=0, comparisons=0, transcendentals=0)
     """
 
     def __init__(self, *, enabled: bool = True, tracker: Tracker | None = None) -> None:
@@ -99,10 +103,11 @@ class Counter:
         self.adds = 0
         self.divs = 0
         self.comparisons = 0
+        self.transcendentals = 0
 
     def counts(self) -> Counts:
         """A snapshot of the tallies."""
-        return Counts(self.mults, self.adds, self.divs, self.comparisons)
+        return Counts(self.mults, self.adds, self.divs, self.comparisons, self.transcendentals)
 
     def absorb(self, other: Counter) -> None:
         """Add another counter's tallies to these (one counter per thread, added up after).
@@ -112,12 +117,13 @@ class Counter:
         >>> total, part = Counter(), Counter()
         >>> part.mults, part.comparisons = 3, 1
         >>> total.absorb(part); total.counts()
-        Counts(mults=3, adds=0, divs=0, comparisons=1)
+        Counts(mults=3, adds=0, divs=0, comparisons=1, transcendentals=0)
         """
         self.mults += other.mults
         self.adds += other.adds
         self.divs += other.divs
         self.comparisons += other.comparisons
+        self.transcendentals += other.transcendentals
 
     def read(self, *arrays: Array) -> None:
         """Mark ``arrays`` (views) as read, where an executor reads them outside the counted
@@ -243,7 +249,7 @@ class Counter:
         if self.enabled:
             self.adds += target.size
 
-    def divide(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+    def divide(self, a: Array | float, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
         return self._elementwise(np.divide, "divs", a, b, out)
 
@@ -279,3 +285,73 @@ class Counter:
         (2, 3)
         """
         return self._elementwise(np.maximum, "comparisons", a, b, out)
+
+    def subtract(self, a: Array | float, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``a - b``: one addition (a subtraction is counted as an addition) per
+        element of the broadcast result."""
+        return self._elementwise(np.subtract, "adds", a, b, out)
+
+    def _transcendental(self, function: Callable[[Array], Array], x: Array) -> Array:
+        result: Array = function(x)
+        if self.tracker is not None:
+            self.tracker.read((x,))
+            self.tracker.wrote(result)
+        if self.enabled:
+            self.transcendentals += np.size(result)
+        return result
+
+    def exp(self, x: Array) -> Array:
+        """Elementwise ``exp(x)``: one transcendental per element.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.exp(np.zeros(3)), counter.transcendentals
+        (array([1., 1., 1.]), 3)
+        """
+        return self._transcendental(np.exp, x)
+
+    def log(self, x: Array) -> Array:
+        """Elementwise natural ``log(x)``: one transcendental per element."""
+        return self._transcendental(np.log, x)
+
+    def log1p(self, x: Array) -> Array:
+        """Elementwise ``log(1 + x)`` (one evaluation, as PyTorch's softplus calls it): one
+        transcendental per element, no addition."""
+        return self._transcendental(np.log1p, x)
+
+    def expm1(self, x: Array) -> Array:
+        """Elementwise ``exp(x) - 1`` (one evaluation, as PyTorch's ELU calls it): one
+        transcendental per element, no addition."""
+        return self._transcendental(np.expm1, x)
+
+    def tanh(self, x: Array) -> Array:
+        """Elementwise ``tanh(x)``: one transcendental per element."""
+        return self._transcendental(np.tanh, x)
+
+    def erf(self, x: Array) -> Array:
+        """Elementwise ``erf(x)`` (:func:`math.erf` per element; NumPy has none): one
+        transcendental per element.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> counter = Counter()
+        >>> counter.erf(np.array([0.0, 30.0])), counter.transcendentals
+        (array([0., 1.]), 2)
+        """
+        return self._transcendental(_ERF, x)
+
+    def sqrt(self, x: Array) -> Array:
+        """Elementwise ``sqrt(x)``: one transcendental per element."""
+        return self._transcendental(np.sqrt, x)
+
+    def rsqrt(self, x: Array) -> Array:
+        """Elementwise ``1/sqrt(x)`` as one evaluation (PyTorch's ``rsqrt``): one transcendental
+        per element, no division."""
+        return self._transcendental(lambda values: 1.0 / np.sqrt(values), x)
+
+
+#: ``erf`` elementwise, as float64 (NumPy has no erf ufunc; math.erf is correctly rounded enough).
+_ERF = np.vectorize(math.erf, otypes=[np.float64])

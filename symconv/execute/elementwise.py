@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from symconv.errors import SymconvError
+from symconv.execute import activations
 from symconv.execute.counter import Counter
 from symconv.execute.geometry import check_window_fits
 from symconv.execute.registry import (
@@ -182,6 +183,8 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
     if function == "hardswish":
         out = _hardsigmoid_fast(x, counter)
         return counter.multiply(x, out, out=out)
+    if function in activations.FAST:   # the transcendental ones
+        return activations.FAST[function](layer, x, counter)
     raise SymconvError(f"Activation(function={function!r}) has no executor; add one to "
                        "symconv.execute.elementwise")
 
@@ -224,6 +227,8 @@ def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float],
         return hardsigmoid
     if function == "hardswish":
         return lambda v: times(v, hardsigmoid(v))
+    if function in activations.SCALAR:   # the transcendental ones
+        return activations.SCALAR[function](layer, counter)
     raise SymconvError(f"Activation(function={function!r}) has no reference executor; add one to "
                        "symconv.execute.elementwise")
 

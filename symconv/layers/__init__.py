@@ -14,6 +14,7 @@ module             holds
 ``pooling``        average, max and global average pooling
 ``sequential``     ``Sequential`` networks and ``Residual`` blocks
 ``graph``          ``Graph``: networks with branches (``Reuse``, ``Add``)
+``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -35,7 +36,8 @@ layer                  operations (direct evaluation)                           
 ``BatchNorm1d``        as ``BatchNorm2d``, on ``(C,)`` or ``(L, C)``                      ``2·C``
 ``ReLU``               per element: 1 comparison, ``max(x, 0)``                          0
 ``ReLU6``              per element: 2 comparisons, ``min(max(x, 0), 6)``                 0
-``Activation``         per element: as :data:`ACTIVATIONS` says (LeakyReLU, Hardswish, …)  0
+``Activation``         per element: as :data:`ACTIVATIONS` says (LeakyReLU, GELU, …)     0
+``Softmax``            per row of L: L−1 comparisons, 2L−1 adds, L exp, 1 div, L mults  0
 ``AvgPool2d``          per output: ``k_h·k_w − 1`` adds and 1 division                   0
 ``MaxPool2d``          per output: ``k_h·k_w − 1`` comparisons                           0
 ``GlobalAvgPool2d``    per channel: ``H·W − 1`` adds and 1 division                      0
@@ -62,6 +64,7 @@ Examples
 from __future__ import annotations
 
 from symconv.layers import shapes  # registers the output sizes of every layer above  # noqa: F401
+from symconv.layers.activations import LogSoftmax, Softmax
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
 from symconv.layers.conv import (
     PADDING_STRINGS,
@@ -100,4 +103,5 @@ __all__ = [
     "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS",
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
+    "Softmax", "LogSoftmax",
 ]

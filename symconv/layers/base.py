@@ -55,7 +55,8 @@ class LoopNest:
         Extents of the output tensor (spatial sizes, then channels).
     per_output
         Further operations done once per output element, as ``(kind, count)`` pairs with kind
-        one of ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"`` (a bias: one addition).
+        one of ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"``, ``"transcendentals"``
+        (a bias: one addition; a sigmoid: one exp, one addition, one division).
     parameters
         ``(name, shape)`` of each learned tensor.
     access

@@ -153,10 +153,10 @@ class BatchNorm1d(BatchNorm2d):
     spatial_dims: ClassVar[int | None] = None
 
 
-#: The elementwise activations :class:`Activation` knows, by name: what one element costs.
-#: Only activations made of the four counted kinds are here; those that evaluate ``exp``,
-#: ``erf`` or ``tanh`` (Sigmoid, Tanh, GELU, SiLU, ELU, Mish) are refused, since symconv has no
-#: count for a transcendental function and would otherwise report them as nearly free.
+#: The elementwise activations :class:`Activation` knows, by name: what one element costs, as
+#: PyTorch's CPU kernels compute it (``docs/conventions.md`` has the table). A negation (a sign
+#: flip) is not counted; a subtraction counts as an addition; ``exp``, ``log``, ``log1p``,
+#: ``erf``, ``tanh`` are one transcendental each. Constants are PyTorch's defaults.
 ACTIVATIONS: dict[str, tuple[tuple[str, Size], ...]] = {
     "relu": (("comparisons", 1),),                  # max(x, 0)
     "relu6": (("comparisons", 2),),                 # min(max(x, 0), 6)
@@ -164,6 +164,22 @@ ACTIVATIONS: dict[str, tuple[tuple[str, Size], ...]] = {
     "leakyrelu": (("mults", 1), ("comparisons", 1)),  # x if x > 0 else slope·x
     "hardsigmoid": (("adds", 1), ("comparisons", 2), ("divs", 1)),  # min(max(x + 3, 0), 6) / 6
     "hardswish": (("adds", 1), ("comparisons", 2), ("mults", 1), ("divs", 1)),  # x·hardsigmoid(x)
+    # 1 / (1 + exp(-x))
+    "sigmoid": (("transcendentals", 1), ("adds", 1), ("divs", 1)),
+    # x / (1 + exp(-x)): PyTorch's silu divides, it does not multiply by a sigmoid
+    "silu": (("transcendentals", 1), ("adds", 1), ("divs", 1)),
+    "tanh": (("transcendentals", 1),),              # tanh(x)
+    # x·0.5·(1 + erf(x·√½)): 3 mults, 1 add, 1 erf
+    "gelu": (("mults", 3), ("adds", 1), ("transcendentals", 1)),
+    # 0.5·x·(1 + tanh(β·(x + κ·x·x·x))): x³ 2 mults, κ·, β·, 0.5·x, the last product: 6 mults;
+    # x + ·, 1 + ·: 2 adds; 1 tanh
+    "gelu_tanh": (("mults", 6), ("adds", 2), ("transcendentals", 1)),
+    # x if x > 0 else α·(exp(x) − 1), both sides computed: 1 comparison, 1 exp, 1 add, 1 mult
+    "elu": (("comparisons", 1), ("transcendentals", 1), ("adds", 1), ("mults", 1)),
+    # x if β·x > threshold else log1p(exp(β·x))/β: 1 mult, 1 comparison, exp and log1p, 1 div
+    "softplus": (("mults", 1), ("comparisons", 1), ("transcendentals", 2), ("divs", 1)),
+    # x·tanh(log1p(exp(x))): exp, log1p, tanh and 1 mult
+    "mish": (("transcendentals", 3), ("mults", 1)),
 }
 
 #: How an activation was written in PyTorch: a module (``nn.ReLU()``), a ``torch.nn.functional``
@@ -192,10 +208,13 @@ class Activation(_Elementwise):
     (12, 12, 12, 24, 'hardswish')
     >>> cost(Activation("relu", spelling="F"), (4,)).kind
     'F.relu'
-    >>> Activation("gelu")
+    >>> c = cost(Activation("gelu"), (4,))
+    >>> c.mults, c.adds, c.transcendentals
+    (12, 4, 4)
+    >>> Activation("swish")
     Traceback (most recent call last):
     ...
-    symconv.errors.SymconvError: Activation(function='gelu') is unknown; use one of relu, relu6, hardtanh, leakyrelu, hardsigmoid, hardswish
+    symconv.errors.SymconvError: Activation(function='swish') is unknown; use one of relu, relu6, ...
     """
 
     example: ClassVar[str] = 'Activation("hardswish")'
@@ -212,14 +231,10 @@ class Activation(_Elementwise):
         return self.function if self.spelling == "module" else f"{self.spelling}.{self.function}"
 
     @property
-    def multiply(self) -> bool:  # type: ignore[override]
-        """Whether the function multiplies each element once (:data:`ACTIVATIONS`)."""
-        return ("mults", 1) in ACTIVATIONS[self.function]
-
-    @property
     def per_element(self) -> tuple[tuple[str, Size], ...]:  # type: ignore[override]
-        """The function's other operations per element (:data:`ACTIVATIONS`)."""
-        return tuple(pair for pair in ACTIVATIONS[self.function] if pair[0] != "mults")
+        """The function's operations per element (:data:`ACTIVATIONS`), multiplications
+        included."""
+        return ACTIVATIONS[self.function]
 
 
 

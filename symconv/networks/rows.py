@@ -43,6 +43,10 @@ __all__ = ["LayerRow", "rows", "totals", "as_cost"]
 _Spatial = tuple[sympy.Expr, ...]
 
 
+#: A count of nothing (rows of costs derived before transcendentals were counted).
+_ZERO = sympy.Integer(0)
+
+
 @dataclass(frozen=True)
 class LayerRow:
     """What one layer of a network costs, under its dotted name.
@@ -56,7 +60,7 @@ class LayerRow:
         The kind of layer (``"depthwise"``, ``"batchnorm"``, ``"relu6"``, ...).
     input_shape, output_shape
         Channels-last shapes.
-    mults, adds, divs, comparisons, params
+    mults, adds, divs, comparisons, params, transcendentals
         As in :class:`~symconv.derive.Cost` (see ``docs/conventions.md``).
     """
 
@@ -69,16 +73,18 @@ class LayerRow:
     divs: sympy.Expr
     comparisons: sympy.Expr
     params: sympy.Expr
+    transcendentals: sympy.Expr = _ZERO
 
     @classmethod
     def of(cls, name: str, result: Cost) -> LayerRow:
         """The row of one :class:`~symconv.derive.Cost`, named ``name``."""
         return cls(name, result.kind, result.input_shape, result.output_shape,
-                   result.mults, result.adds, result.divs, result.comparisons, result.params)
+                   result.mults, result.adds, result.divs, result.comparisons, result.params,
+                   result.transcendentals)
 
     @property
     def ops(self) -> sympy.Expr:
-        """Every arithmetic operation: mults + adds + divs + comparisons."""
+        """Every arithmetic operation: mults + adds + divs + comparisons + transcendentals."""
         return sympy.Add(*(getattr(self, name) for name in COUNT_KINDS))
 
 

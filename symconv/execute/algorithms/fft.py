@@ -103,7 +103,7 @@ def run_fft(layer: ConvNd, x: Array, params: dict[str, Array],
     ...               {"weight": rng.standard_normal((3, 3, 3, 64))},
     ...               algorithm_options(layer, "fft", {}))
     >>> dict(run.stages)["elementwise"]
-    Counts(mults=49152, adds=24576, divs=0, comparisons=0)
+    Counts(mults=49152, adds=24576, divs=0, comparisons=0, transcendentals=0)
     """
     dims = x.ndim - 1
     kernel, padding = ints(layer.kernel_size), ints(layer.padding)
