@@ -74,7 +74,8 @@ class StageCheck:
     counted_params, formula_params
         The number of parameter values the run used (buffers such as BatchNorm's running
         statistics excluded) and the derived parameter count. With tracking (the default), the
-        run's count is the distinct parameter elements its operations read.
+        distinct parameter elements the operations read must be as many (else ``counted`` and
+        ``formula`` show ``"params_read"``).
     counted_traffic, formula_traffic
         ``{"reads": int, "writes": int}``: the distinct elements the run touched
         (:mod:`symconv.execute.traffic`) and ``Cost.reads``/``Cost.writes``; ``None`` without
@@ -165,8 +166,9 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
     formula_shape = tuple(_as_int(size, "output size") for size in derived.output_shape)
     counted_params = sum(int(np.size(value)) for value in run.params.values())
     counted_traffic = formula_traffic = None
+    params_read = counted_params
     if run.traffic is not None:   # the parameter elements the operations really read
-        counted_params = run.traffic.param_elements
+        params_read = run.traffic.param_elements
         counted_traffic = {"reads": run.traffic.reads, "writes": run.traffic.writes}
         formula_traffic = {kind: _as_int(getattr(derived, kind), kind) for kind in counted_traffic}
     formula_params = _as_int(derived.params, "params")
@@ -177,6 +179,8 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
     if counted_traffic != formula_traffic and counted_traffic and formula_traffic:
         counted.update(counted_traffic)
         formula.update(formula_traffic)
+    if params_read != counted_params:   # a parameter held but not (wholly) read
+        counted["params_read"], formula["params_read"] = params_read, formula_params
     return StageCheck(
         name=name,
         counted=counted,
@@ -184,7 +188,8 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
         counted_shape=counted_shape,
         formula_shape=formula_shape,
         match=(counted_all == formula_all and counted_shape == formula_shape
-               and counted_params == formula_params and counted_traffic == formula_traffic),
+               and counted_params == formula_params and counted_traffic == formula_traffic
+               and params_read == counted_params),
         counted_params=counted_params,
         formula_params=formula_params,
         counted_traffic=counted_traffic,

@@ -114,3 +114,59 @@ def test_bytes():
     assert traffic_bytes(c.reads, 4) == 4 * (128 + 64)
     with pytest.raises(SymconvError, match="dtype_bytes"):
         traffic_bytes(c.reads, 0)
+
+
+# ------------------------------------------------------------------ proof by execution
+
+import numpy as np  # noqa: E402
+
+from symconv import execute, verify  # noqa: E402
+from symconv.strategies import conv_cases  # noqa: E402
+
+
+@pytest.mark.parametrize(("layer", "shape", "reads", "writes"), CASES)
+def test_tracked_run_touches_what_was_worked_out(layer, shape, reads, writes):
+    run = execute(layer, np.random.default_rng(0).standard_normal(shape), track=True)
+    assert (run.traffic.reads, run.traffic.writes) == (reads, writes)
+
+
+@given(conv_cases(max_size=9, max_stride=3))
+def test_tracked_convolutions_match_the_formulas(case):
+    layer, shape = case
+    check = verify(layer, shape)
+    assert check.ok, check.stages
+    assert all(stage.counted_traffic == stage.formula_traffic for stage in check.stages)
+
+
+def test_verify_catches_a_wrong_read_formula(monkeypatch):
+    # A loop nest that claims every input element is read, for a 1x1 stride-2 conv.
+    from symconv.layers.traffic import EVERY_ELEMENT
+
+    layer = Conv2d(2, 2, 1, stride=2)
+    honest = verify(layer, (6, 6, 2))
+    assert honest.ok and honest.stages[0].counted_traffic == {"reads": 18 + 4, "writes": 18}
+    original = Conv2d.loop_nest
+
+    def wrong(self, *args, **kwargs):
+        nest = original(self, *args, **kwargs)
+        return type(nest)(**{**nest.__dict__, "access": EVERY_ELEMENT})
+
+    monkeypatch.setattr(Conv2d, "loop_nest", wrong)
+    broken = verify(layer, (6, 6, 2)).stages[0]
+    assert not broken.match
+    assert (broken.counted["reads"], broken.formula["reads"]) == (22, 72 + 4)
+
+
+def test_tracking_is_optional_and_fast_path_only():
+    x = np.ones((5, 5, 3))
+    assert execute(Conv2d(3, 4, 3), x).traffic is None
+    with pytest.raises(SymconvError, match="track=True needs method='fast'"):
+        execute(Conv2d(3, 4, 3), x, method="reference", track=True)
+
+
+def test_mobilenet_v2_small_verifies_traffic():
+    from symconv.networks.zoo import mobilenet_v2
+
+    check = verify(mobilenet_v2(alpha=0.25, resolution=32))
+    assert check.ok
+    assert all(stage.counted_traffic is not None for stage in check.stages)

@@ -131,14 +131,16 @@ class _ForgetsGroups(Conv2d):
 
 def test_parameters_are_counted_from_what_ran_not_from_weight_shape() -> None:
     # The executor reads a (3, 3, 4/2, 6) weight: 108 values; the broken weight_shape says
-    # (3, 3, 4, 6) = 216. The counts of mults and adds still agree: only the parameters differ.
+    # (3, 3, 4, 6) = 216. The counts of mults and adds still agree: only the parameters differ,
+    # and the reads, which include them (the 100 input elements read agree).
     check = verify(_ForgetsGroups(4, 6, 3, groups=2), (5, 5, 4))
     assert not check.ok
     stage = check.stages[0]
     assert (stage.counted_params, stage.formula_params) == (108, 216)
     assert (stage.counted["params"], stage.formula["params"]) == (108, 216)
-    assert {k: v for k, v in stage.counted.items() if k != "params"} == \
-        {k: v for k, v in stage.formula.items() if k != "params"}
+    assert (stage.counted["reads"], stage.formula["reads"]) == (100 + 108, 100 + 216)
+    assert {k: v for k, v in stage.counted.items() if k not in ("params", "reads")} == \
+        {k: v for k, v in stage.formula.items() if k not in ("params", "reads")}
     # The same layer without the fault verifies, with 108 parameters counted.
     honest = verify(Conv2d(4, 6, 3, groups=2), (5, 5, 4)).stages[0]
     assert honest.match and honest.counted_params == 108

@@ -26,7 +26,6 @@ H
 
 from __future__ import annotations
 
-
 import sympy
 
 from symconv.errors import SymconvError

@@ -14,7 +14,6 @@ import sympy
 import symconv.execute.budget as budget
 from symconv.errors import SymconvError
 from symconv.execute.counter import Counter, Counts
-from symconv.execute.traffic import Tracker, Traffic
 from symconv.execute.registry import (
     _RUNNERS,
     METHODS,
@@ -26,6 +25,7 @@ from symconv.execute.registry import (
     parameter_shapes,
     second_input,
 )
+from symconv.execute.traffic import Tracker, Traffic
 from symconv.layers import (
     Composite,
     Layer,

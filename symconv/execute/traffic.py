@@ -12,9 +12,10 @@ recorded:
   the watched array it points into, at exactly the elements the view covers (its byte offset
   and strides, read from the view). A padded copy of the input is watched as an *alias*: a mark
   in its interior is a mark on the input, a mark on the padding is none.
-* **writes** — every array an operation returns or writes into (``out=``) is recorded; after
-  the run, the output's elements covered by those arrays are counted. A reshape or a reused
-  tensor writes nothing.
+* **writes** — an output in memory the run made (no view of its input or parameters) was
+  written whole; an output that is a view of them (a reshape, a reused tensor) counts the
+  elements covered by arrays the operations returned or wrote into (``out=``): none for a
+  reshape.
 
 No count comes from a shape formula: each is the number of ``True`` elements of a mask set by
 the operations performed. This module imports NumPy only.
@@ -92,7 +93,7 @@ class _Watched:
     """One watched array: its mask, and where its marks go (``region``: the part of an alias
     that stands for the original; ``None``: all of it)."""
 
-    __slots__ = ("name", "array", "mask", "flat", "start", "end", "region")
+    __slots__ = ("array", "end", "flat", "mask", "name", "region", "start")
 
     def __init__(self, name: str, array: Array, region: tuple[slice, ...] | None) -> None:
         if not array.flags.c_contiguous or array.itemsize != 8:
@@ -154,7 +155,12 @@ class Tracker:
         return 0 if total is None else int(np.count_nonzero(total))
 
     def written(self, output: Array) -> int:
-        """Elements of ``output`` covered by arrays that operations wrote."""
+        """Elements of ``output`` the run wrote: all of it when it is memory the run made (no
+        view of its input, a parameter or a second input); else those covered by arrays the
+        operations wrote (none for a reshape or a reused tensor)."""
+        if not any(np.may_share_memory(output, watched.array)
+                   for watched in self.watched if watched.region is None):
+            return int(output.size)
         owner = output
         while isinstance(owner.base, np.ndarray):
             owner = owner.base
