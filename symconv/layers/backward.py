@@ -224,6 +224,8 @@ backward_nests.register(ResidualAdd, _per_element((("adds", 1),)))
 def _(layer: Activation, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
+    if layer.function not in ACTIVATION_BACKWARD:
+        raise NotImplementedError(f"Activation({layer.function!r}) has no backward loop nest yet")
     return _per_element(ACTIVATION_BACKWARD[layer.function])(
         layer, input_spatial, output_spatial, in_channels, input_grad=input_grad)
 

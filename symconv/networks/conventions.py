@@ -347,7 +347,8 @@ def describe(convention: str) -> str:
 
 
 def count(
-    model: Layer | Cost, input_shape: object = None, *, convention: str = "macs"
+    model: Layer | Cost, input_shape: object = None, *, convention: str = "macs",
+    phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
 ) -> sympy.Expr:
     """The count of ``model`` under a named convention.
 
@@ -370,6 +371,10 @@ def count(
     Raises
     ------
     SymconvError
+    phase, input_grad, frozen
+        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (forward plus backward), with
+        :func:`symconv.derive.cost`'s ``input_grad`` and ``frozen``; see
+        :mod:`symconv.networks.training` (only the ``torch`` peer counts a backward pass).
         For an unknown convention (the message lists the known ones) or bad shapes.
 
     Examples
@@ -394,6 +399,11 @@ def breakdown(
     """A convention's count split by kind of layer, in the order the kinds first appear.
 
     Kinds that count nothing under the convention are left out.
+    if phase != "forward" or input_grad is not None or frozen != ():
+        from symconv.networks.training import phase_count
+
+        return phase_count(model, input_shape, convention, chosen, phase=phase,
+                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS)
 
     Examples
     --------

@@ -88,8 +88,9 @@ class LayerRow:
         return sympy.Add(*(getattr(self, name) for name in COUNT_KINDS))
 
 
-def as_cost(model: Layer | Cost, input_shape: object = None) -> Cost:
-    """``model`` itself when it is a :class:`~symconv.derive.Cost`, else its derived cost."""
+def as_cost(model: Layer | Cost, input_shape: object = None, **phase: object) -> Cost:
+    """``model`` itself when it is a :class:`~symconv.derive.Cost`, else its derived cost
+    (``phase``: :func:`symconv.derive.cost`'s ``phase``, ``input_grad`` and ``frozen``)."""
     if isinstance(model, Cost):
         if input_shape is not None:
             raise SymconvError(
@@ -100,11 +101,12 @@ def as_cost(model: Layer | Cost, input_shape: object = None) -> Cost:
         raise SymconvError(
             f"model={model!r} must be a symconv layer or network, or the Cost derived from one"
         )
-    return cost(model, input_shape)
+    return cost(model, input_shape, **phase)  # type: ignore[arg-type]
 
 
 def rows(
-    model: Layer | Cost, input_shape: object = None, *, depth: int | None = None
+    model: Layer | Cost, input_shape: object = None, *, depth: int | None = None,
+    phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
 ) -> tuple[LayerRow, ...]:
     """One row per layer, nested composites flattened into dotted names.
 
@@ -117,6 +119,10 @@ def rows(
     depth
         ``None`` (default): down to single layers. ``1``: one row per top-level stage, ``2``:
         one level further, and so on.
+    phase, input_grad, frozen
+        As for :func:`symconv.derive.cost`: ``phase="backward"`` gives one row per layer of the
+        backward pass; ``"train"`` the forward's rows (``"forward.<name>"``) then the
+        backward's (``"backward.<name>"``).
 
     Returns
     -------
@@ -134,7 +140,10 @@ def rows(
     """
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise SymconvError(f"depth={depth!r} must be None or an int of at least 0")
-    result = as_cost(model, input_shape)
+    if phase != "forward" or input_grad is not None or frozen != ():
+        result = as_cost(model, input_shape, phase=phase, input_grad=input_grad, frozen=frozen)
+    else:
+        result = as_cost(model, input_shape)
     if not result.stages or depth == 0:
         return (LayerRow.of(result.kind, result),)
     return _rows(result, "", depth)

@@ -1,0 +1,111 @@
+"""A network's training step under a convention: ``count(net, convention=..., phase=...)``.
+
+``phase="backward"`` counts the backward pass's rows (:func:`symconv.networks.rows.rows` with
+``phase="backward"``), ``"train"`` the forward's and the backward's. symconv's own conventions
+(``macs``, ``flops``, ``ops``, ``mults``, ...) apply to the backward rows as to the forward's:
+the backward's MACs are the multiplications of the gradients of convolutions and linear layers.
+
+Of the peers only PyTorch's ``FlopCounterMode`` counts a backward pass, and only for some
+operators (``torch/utils/flop_counter.py``, ``conv_backward_flop``, ``mm_flop``,
+``addmm_flop``): a convolution's input gradient as ``2 ·`` its products (a transposed
+convolution of the output gradient), its weight gradient as ``2 · C_in · C_out · k² ·``
+positions — the gradient with respect to the weight is computed as a convolution over the batch
+with the channels swapped, whose ``conv_flop_count`` ignores the groups, so a grouped or
+depthwise convolution's weight gradient counts ``g`` times its products; bias gradients 0;
+a linear layer's two matrix products ``2 ·`` their products; everything else (BatchNorm,
+activations, pooling, additions) 0. ptflops, thop, fvcore and torchinfo count the forward pass
+only: asking them for a backward count is refused.
+
+Examples
+--------
+>>> from symconv.networks.conventions import count
+>>> from symconv.layers import Conv2d, DepthwiseConv2d, ReLU, Sequential
+>>> net = Sequential(Conv2d(3, 8, 3, padding=1), ReLU(), DepthwiseConv2d(8, 3, padding=1))
+>>> count(net, (8, 8, 3), convention="macs"), count(net, (8, 8, 3), convention="macs",
+...                                                 phase="backward")
+(18432, 23040)
+>>> count(net, (8, 8, 3), convention="torch", phase="train")   # depthwise weight grad × 8
+147456
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sympy
+
+from symconv.derive import Cost, cost
+from symconv.errors import SymconvError
+from symconv.layers import Layer
+from symconv.networks.rows import LayerRow, rows
+
+__all__ = ["phase_count", "torch_backward", "FORWARD_ONLY"]
+
+#: The peers that count a forward pass only.
+FORWARD_ONLY = ("ptflops", "thop", "fvcore", "torchinfo")
+
+_CONVOLUTIONS = ("standard", "pointwise", "depthwise", "grouped", "transposed")
+
+
+def _leaves(result: Cost) -> list[Cost]:
+    if not result.stages:
+        return [result]
+    return [leaf for _, stage in result.stages for leaf in _leaves(stage)]
+
+
+def _base_kind(kind: str) -> str:
+    return kind.split(":")[0]
+
+
+def torch_backward(backward: Cost) -> sympy.Expr:
+    """FlopCounterMode's count of a backward pass (see the module docstring).
+
+    Examples
+    --------
+    >>> from symconv import DepthwiseConv2d, cost
+    >>> torch_backward(cost(DepthwiseConv2d(8, 3), (5, 5, 8), phase="backward"))  # 2·(648 + 8·648)
+    11664
+    """
+    total: list[sympy.Expr] = []
+    for leaf in _leaves(backward):
+        kind = _base_kind(leaf.kind)
+        parts = dict(leaf.gradients)
+        if kind in _CONVOLUTIONS:
+            if "input_grad" in parts:
+                total.append(2 * parts["input_grad"].mults)
+            if "weight_grad" in parts:
+                weight = parts["weight_grad"]
+                if kind == "transposed":   # (*k, C_in, C_out/g)
+                    groups = leaf.output_shape[-1] / weight.output_shape[-1]
+                else:                      # (*k, C_in/g, C_out)
+                    groups = leaf.input_shape[-1] / weight.output_shape[-2]
+                total.append(2 * groups * weight.mults)
+        elif kind == "linear":
+            total.append(2 * sum((part.mults for part in parts.values()), sympy.Integer(0)))
+    return sympy.expand(sympy.Add(*total))
+
+
+def phase_count(
+    model: Layer | Cost, input_shape: object, convention: str,
+    chosen: Callable[[Sequence[LayerRow]], sympy.Expr], *, phase: str,
+    input_grad: bool | None, frozen: object, peer: bool,
+) -> sympy.Expr:
+    """``count(model, input_shape, convention=..., phase=...)`` for a backward or training
+    phase; ``chosen`` is the convention's function of rows, ``peer`` whether it is a peer's."""
+    if phase not in ("forward", "backward", "train"):
+        raise SymconvError(f"phase={phase!r} is unknown; use one of forward, backward, train")
+    if isinstance(model, Cost):
+        raise SymconvError(f"phase={phase!r} needs the layer or network, not a Cost derived "
+                           "from it")
+    if peer and convention in FORWARD_ONLY and phase != "forward":
+        raise SymconvError(f"convention={convention!r} counts the forward pass only; "
+                           f"phase={phase!r} has no {convention} count (use phase='forward', or "
+                           "convention='torch', whose FlopCounterMode counts a backward)")
+    options = {"input_grad": input_grad, "frozen": frozen}
+    total = sympy.Integer(0)
+    if phase in ("forward", "train"):
+        total += chosen(rows(cost(model, input_shape)))
+    if phase in ("backward", "train"):
+        backward = cost(model, input_shape, phase="backward", **options)  # type: ignore[arg-type]
+        total += torch_backward(backward) if convention == "torch" else chosen(rows(backward))
+    return total
