@@ -139,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="directory for the three figures (created if missing); figures "
                               "of the same names in it are replaced")
     diagram.add_argument("--image", default="svg", help="svg, png or pdf (default svg)")
+    diagram.add_argument("--scale", default="log", metavar="{log,linear}",
+                         help="lengths on a logarithmic scale (default: a 1x1 kernel and a "
+                              "224x224 input both readable) or to scale")
     _add_language(diagram)
     diagram.set_defaults(handler=_run_diagram)
 
@@ -445,7 +448,7 @@ def _run_diagram(args: argparse.Namespace) -> int:
     paths = draw_separable_stages(
         setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
         padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
-        out_dir=args.out_dir, image=args.image, lang=args.lang,
+        out_dir=args.out_dir, image=args.image, lang=args.lang, scale=args.scale,
     )
     _emit(args, "\n".join(str(path) for path in paths))
     return 0

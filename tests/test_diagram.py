@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import pathlib
 import stat
@@ -356,3 +357,68 @@ def listing_all(directory: pathlib.Path) -> dict[str, object]:
                     (path.read_bytes(), stat.S_IMODE(path.stat().st_mode)))
         for path in sorted(directory.iterdir())
     }
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    root = ET.fromstring(svg)
+    return float(root.get("width", "0").removesuffix("pt")), float(root.get("height", "0").removesuffix("pt"))
+
+
+def polygon_colours(svg: bytes) -> list[str]:
+    """The fill colour of every filled path (the faces of the cuboids), in drawing order."""
+    root = ET.fromstring(svg)
+    colours = []
+    for path in root.iter("{http://www.w3.org/2000/svg}path"):
+        style = path.get("style", "")
+        for part in style.split(";"):
+            if part.strip().startswith("fill:") and part.strip() != "fill: none":
+                colours.append(part.split(":", 1)[1].strip())
+    return colours
+
+
+def test_bias_is_counted_in_the_captions(tmp_path: pathlib.Path) -> None:
+    # issue 15: --bias was accepted and ignored. By hand: 1728 + 64 biases, 27 + 3, 192 + 64
+    draw_separable_stages((7, 7, 3), 64, 3, bias=True, out_dir=tmp_path)
+    expected = {"standard": "43200 multiplications, 1792 parameters (weights and biases)",
+                "depthwise": "675 multiplications, 30 parameters (weights and biases)",
+                "pointwise": "4800 multiplications, 256 parameters (weights and biases)"}
+    for stage, caption in expected.items():
+        assert caption in svg_texts(tmp_path / f"{stage}.svg")
+
+
+@pytest.mark.parametrize("scale", ["log", "linear"])
+def test_the_three_figures_share_one_width(scale: str) -> None:
+    for shape, out_channels in (((7, 7, 3), 64), ((224, 224, 32), 64), ((5, 5, 1), 1)):
+        images = diagram.stage_images(shape, out_channels, 3, scale=scale)
+        widths = {svg_size(image)[0] for image in images}
+        assert len(widths) == 1, (shape, widths)
+
+
+def test_linear_scale_draws_sizes_to_scale() -> None:
+    # the 5×5×64 output on a linear scale: its receding edge (64) far longer than its front (5);
+    # on the log scale 1 + log2(64) = 7 against 1 + log2(5) ≈ 3.3
+    log, linear = (diagram._figures(diagram._derive((7, 7, 3), 64, 3, 1, 0, 1), "en", scale)
+                   for scale in ("log", "linear"))
+    for figures, ratio in ((log, 7 / (1 + math.log2(5))), (linear, 64 / 5)):
+        box = figures[0].result.box
+        assert box.depth / box.width == pytest.approx(ratio)
+    assert linear[0].scale == "lengths drawn to scale"
+    svg = diagram.stage_images((7, 7, 3), 64, 3, scale="linear")[0].decode()
+    assert "lengths drawn to scale" in svg
+    with pytest.raises(SymconvError, match="scale='cubic' is not known"):
+        diagram.stage_images((7, 7, 3), 64, 3, scale="cubic")
+
+
+def test_standard_kernels_show_their_channel_slices() -> None:
+    # each of the standard convolution's kernels reads all M = 3 channels: drawn as 3 slices
+    # coloured like the input's channels, not as one block
+    standard, depthwise, pointwise = diagram.stage_images((7, 7, 3), 64, 3)
+    channel = set(diagram._CHANNEL_COLOURS[:3])
+    plain = diagram._KERNEL_COLOUR
+    for svg in (standard, pointwise):
+        colours = [colour.lower() for colour in polygon_colours(svg)]
+        assert plain not in colours
+        # front faces in the channels' own colours: the input's 3 slices and 3 per kernel drawn
+        assert sum(colour in channel for colour in colours) >= 3 + 4 * 3
+    # the depthwise kernels are one channel each, as before
+    assert sum(colour.lower() in channel for colour in polygon_colours(depthwise)) >= 3

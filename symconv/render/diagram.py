@@ -51,7 +51,7 @@ from symconv.layers import Conv2d, DepthwiseSeparableConv2d
 from symconv.render.catalogue import CATALOGUES
 
 __all__ = [
-    "draw_separable_stages", "stage_images", "stage_shapes", "IMAGE_FORMATS", "LANGUAGES", "STAGES", "CAPTIONS",
+    "draw_separable_stages", "stage_images", "stage_shapes", "SCALES", "IMAGE_FORMATS", "LANGUAGES", "STAGES", "CAPTIONS",
 ]
 
 #: The image formats a diagram can be written in (the file extension).
@@ -85,6 +85,10 @@ _INCHES_PER_UNIT = 0.3
 _DEPTH_RATIO = 0.5  # a channel is drawn half as long as a row or column (cabinet projection)
 _DEPTH_ANGLE = math.radians(40)
 _LARGEST_DRAWN = 4096  # larger sizes are drawn as long as this one (their labels stay exact)
+_SMALLEST_DRAWN = 0.12  # on a linear scale, shorter lengths are drawn this long
+_LINEAR_LONGEST = 10.0  # on a linear scale, the longest size of the three figures is this long
+#: How lengths can be drawn: ``log`` (1 + log2 of the size) or ``linear`` (to scale).
+SCALES = ("log", "linear")
 _GAP = 0.8  # between the parts of a figure and the operator or arrow between them
 _OPERATOR = 1.2  # room for the "∗" between input and kernels
 _ARROW = 2.4  # length of the arrow from kernels to output
@@ -110,8 +114,11 @@ _TEXT_COLOUR = "#222222"
 _NOTE_COLOUR = "#555555"
 
 
-def _length(size: int) -> float:
-    """The drawn length of an axis of ``size`` elements: ``1 + log2(size)``, clamped."""
+def _length(size: int, unit: float | None = None) -> float:
+    """The drawn length of an axis of ``size`` elements: ``1 + log2(size)``, clamped, or, on a
+    linear scale, ``unit`` per element (at least :data:`_SMALLEST_DRAWN`, to stay visible)."""
+    if unit is not None:
+        return max(size * unit, _SMALLEST_DRAWN)
     return 1.0 + math.log2(min(size, _LARGEST_DRAWN))
 
 
@@ -241,8 +248,8 @@ class _Cuboid:
     depth: float
 
     @classmethod
-    def of(cls, height: int, width: int, channels: int) -> _Cuboid:
-        return cls(_length(width), _length(height), _length(channels))
+    def of(cls, height: int, width: int, channels: int, unit: float | None = None) -> _Cuboid:
+        return cls(_length(width, unit), _length(height, unit), _length(channels, unit))
 
     @property
     def shift(self) -> tuple[float, float]:
@@ -318,10 +325,11 @@ class _Block:
 
     shape: tuple[int, int, int]
     colour: str | None = None  # None: channel slices, coloured as _channel_colours says
+    unit: float | None = None  # the linear scale's length of one element; None: logarithmic
 
     @property
     def box(self) -> _Cuboid:
-        return _Cuboid.of(*self.shape)
+        return _Cuboid.of(*self.shape, unit=self.unit)
 
     def span(self, measure: Measure) -> _Span:
         height, _, channels = self.shape
@@ -337,33 +345,42 @@ class _Block:
 
     def slices(self) -> list[tuple[float, str]]:
         """``(depth, colour)`` of each slice, front to back."""
-        box = self.box
         if self.colour is not None:
-            return [(box.depth, self.colour)]
-        channels = self.shape[2]
-        colours = _channel_colours(channels)
-        if channels <= _MOST_SLICES:
-            return [(box.depth / channels, colour) for colour in colours]
-        thin = min(_length(1), box.depth / (_MOST_SLICES + 1))
-        *front, last = colours
-        middle = box.depth - thin * len(colours)
-        return [*((thin, colour) for colour in front), (middle, _MERGED_COLOUR), (thin, last)]
+            return [(self.box.depth, self.colour)]
+        return _slices(self.box, self.shape[2], self.unit)
 
     def draw(self, canvas: _Canvas, x: float, y: float) -> None:
         box = self.box
-        placed = []
-        behind = 0.0
-        for thickness, colour in self.slices():
-            placed.append((behind, thickness, colour))
-            behind += thickness
-        for behind, thickness, colour in reversed(placed):  # back to front
-            canvas.cuboid(x, y, _Cuboid(box.width, box.height, thickness), colour, behind)
+        _draw_slices(canvas, x, y, box, self.slices())
         height, width, channels = self.shape
         dx, dy = box.shift
         canvas.text(x - _LABEL_PAD, y + box.height / 2, str(height), ha="right", va="center")
         canvas.text(x + box.width / 2, y - _LABEL_PAD, str(width), ha="center", va="top")
         canvas.text(x + box.width + dx / 2 + _LABEL_PAD, y + dy / 2 - 0.1, str(channels),
                     ha="left", va="top")
+
+
+def _slices(box: _Cuboid, channels: int, unit: float | None) -> list[tuple[float, str]]:
+    """``(depth, colour)`` of each channel slice of ``box``, front to back: every channel, or
+    the first three, the middle ones merged, and the last."""
+    colours = _channel_colours(channels)
+    if channels <= _MOST_SLICES:
+        return [(box.depth / channels, colour) for colour in colours]
+    thin = min(_length(1, unit), box.depth / (_MOST_SLICES + 1))
+    *front, last = colours
+    middle = box.depth - thin * len(colours)
+    return [*((thin, colour) for colour in front), (middle, _MERGED_COLOUR), (thin, last)]
+
+
+def _draw_slices(canvas: _Canvas, x: float, y: float, box: _Cuboid,
+                 slices: list[tuple[float, str]]) -> None:
+    placed = []
+    behind = 0.0
+    for thickness, colour in slices:
+        placed.append((behind, thickness, colour))
+        behind += thickness
+    for behind, thickness, colour in reversed(placed):  # back to front
+        canvas.cuboid(x, y, _Cuboid(box.width, box.height, thickness), colour, behind)
 
 
 def _channel_colours(channels: int) -> list[str]:
@@ -389,10 +406,12 @@ class _Kernels:
     depth: int
     colours: tuple[str, ...]  # one per kernel drawn
     tags: tuple[str, ...] = ()  # written above each kernel drawn: the channel it reads
+    sliced: bool = False  # each kernel drawn as its channel slices, coloured as the input's
+    unit: float | None = None  # the linear scale's length of one element; None: logarithmic
 
     @property
     def box(self) -> _Cuboid:
-        return _Cuboid.of(self.kernel[0], self.kernel[1], self.depth)
+        return _Cuboid.of(self.kernel[0], self.kernel[1], self.depth, unit=self.unit)
 
     @property
     def elided(self) -> bool:
@@ -428,7 +447,10 @@ class _Kernels:
         dx, dy = box.shift
         positions = self.positions(measure)
         for position, colour in zip(positions, self.colours):
-            canvas.cuboid(x + position, y, box, colour)
+            if self.sliced:  # a kernel reads every input channel: one slice per channel
+                _draw_slices(canvas, x + position, y, box, _slices(box, self.depth, self.unit))
+            else:
+                canvas.cuboid(x + position, y, box, colour)
         for position, tag in zip(positions, self.tags):
             canvas.text(x + position + (box.width + dx) / 2, y + box.height + dy + _LABEL_PAD, tag,
                         ha="center", va="bottom", fontsize=_TAG_SIZE, color=_NOTE_COLOUR)
@@ -459,8 +481,18 @@ class _Figure:
     scale: str  # a note on the scale lengths are drawn to
 
 
-def _figures(stages: _Stages, lang: str) -> list[_Figure]:
+def _unit(stages: _Stages, scale: str) -> float | None:
+    """The length of one element on a linear scale (the longest size of the three figures
+    drawn :data:`_LINEAR_LONGEST` long), or ``None`` for the logarithmic scale."""
+    if scale == "log":
+        return None
+    longest = max(*stages.input_shape, *stages.hidden_shape, *stages.output_shape, *stages.kernel)
+    return _LINEAR_LONGEST / longest
+
+
+def _figures(stages: _Stages, lang: str, scale: str = "log") -> list[_Figure]:
     text = CAPTIONS[lang]
+    unit = _unit(stages, scale)
     k_h, k_w = stages.kernel
     m = stages.input_shape[2]
     n = stages.output_shape[2]
@@ -473,12 +505,13 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
     channel_tags = tuple(text["channel"].format(channel=c) for c in _channel_numbers(m))
     plain = (_KERNEL_COLOUR,) * min(n, _MOST_KERNELS)
     parts = {
-        "standard": (stages.input_shape, _Kernels(n, (k_h, k_w), m, plain),
+        "standard": (stages.input_shape, _Kernels(n, (k_h, k_w), m, plain, sliced=True, unit=unit),
                      stages.output_shape, _OUTPUT_COLOUR, geometry),
         "depthwise": (stages.input_shape,
-                      _Kernels(m, (k_h, k_w), 1, tuple(_channel_colours(m)), channel_tags),
+                      _Kernels(m, (k_h, k_w), 1, tuple(_channel_colours(m)), channel_tags,
+                               unit=unit),
                       stages.hidden_shape, None, geometry),
-        "pointwise": (stages.hidden_shape, _Kernels(n, (1, 1), m, plain),
+        "pointwise": (stages.hidden_shape, _Kernels(n, (1, 1), m, plain, sliced=True, unit=unit),
                       stages.output_shape, _OUTPUT_COLOUR, ()),
     }
     figures = []
@@ -488,9 +521,9 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
         stage_cost = stages.costs[stage]
         figures.append(_Figure(
             stage=stage,
-            source=_Block(source),
+            source=_Block(source, unit=unit),
             kernels=kernels,
-            result=_Block(result, result_colour),
+            result=_Block(result, result_colour, unit),
             caption=text[stage].format(count=kernels.count, kernels=noun, kernel=kernel),
             notes=(
                 text[f"{stage}_note"],
@@ -503,7 +536,7 @@ def _figures(stages: _Stages, lang: str) -> list[_Figure]:
                 text["kernel_label"].format(count=kernels.count, kernels=noun, kernel=kernel),
                 text["output"].format(shape=_times(*result)),
             ),
-            scale=text["scale"],
+            scale=text["scale" if unit is None else "scale_linear"],
         ))
     return figures
 
@@ -767,6 +800,7 @@ def draw_separable_stages(
     out_dir: str | os.PathLike[str],
     image: str = "svg",
     lang: str = "en",
+    scale: str = "log",
 ) -> list[pathlib.Path]:
     """Draw the standard, depthwise and pointwise convolution of the founding example as 3-D blocks.
 
@@ -795,6 +829,10 @@ def draw_separable_stages(
         ``"svg"`` (text kept as text), ``"png"`` or ``"pdf"``.
     lang
         ``"en"`` or ``"zh"``: the language of captions and labels.
+    scale
+        ``"log"`` (lengths ``1 + log2(size)``, so that a 1×1 kernel and a 224×224 input both
+        stay readable) or ``"linear"`` (to scale: the longest size of the three figures drawn
+        10 units long, the shortest at least 0.12).
 
     Returns
     -------
@@ -833,13 +871,14 @@ def draw_separable_stages(
     """
     image = _check_choice(image, "image", IMAGE_FORMATS)
     lang = _check_choice(lang, "lang", LANGUAGES)
+    scale = _check_choice(scale, "scale", SCALES)
     directory = _check_out_dir(out_dir)
     stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation, bias)
     finals = [directory / f"{stage}.{image}" for stage in STAGES]
     for final in finals:
         _check_target(final)
     created = _make_out_dir(directory)
-    with _pending(created) as pending, _drawn(stages, lang, image) as figures:
+    with _pending(created) as pending, _drawn(stages, lang, image, scale) as figures:
         for (drawn, metadata), final in zip(figures, finals):
             temporary = _temporary(final)
             pending.append((temporary, final))
@@ -852,7 +891,8 @@ def draw_separable_stages(
 
 
 @contextlib.contextmanager
-def _drawn(stages: _Stages, lang: str, image: str) -> Iterator[Iterator[tuple[Any, dict[str, Any]]]]:
+def _drawn(stages: _Stages, lang: str, image: str,
+           scale: str = "log") -> Iterator[Iterator[tuple[Any, dict[str, Any]]]]:
     """The three matplotlib figures, drawn one at a time with symconv's style, and the metadata
     to save each with; the three share one width (the widest one's), so that side by side or
     one under the other they are drawn to one scale."""
@@ -878,7 +918,7 @@ def _drawn(stages: _Stages, lang: str, image: str) -> Iterator[Iterator[tuple[An
     metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[image]
     with matplotlib.rc_context(style), _quiet_fonts():
         measure = _measurer(font_manager, textpath)
-        figures = _figures(stages, lang)
+        figures = _figures(stages, lang, scale)
         width = max(_width(figure, measure) for figure in figures)
         yield ((_draw(figure, Figure, patches, colors, measure, width), metadata)
                for figure in figures)
@@ -895,6 +935,7 @@ def stage_images(
     bias: bool = False,
     image: str = "svg",
     lang: str = "en",
+    scale: str = "log",
 ) -> list[bytes]:
     """The three figures of :func:`draw_separable_stages` in memory, as the bytes of their files
     (for a report that embeds them: SVG inline in HTML).
@@ -909,9 +950,10 @@ def stage_images(
 
     image = _check_choice(image, "image", IMAGE_FORMATS)
     lang = _check_choice(lang, "lang", LANGUAGES)
+    scale = _check_choice(scale, "scale", SCALES)
     stages = _derive(input_shape, out_channels, kernel_size, stride, padding, dilation, bias)
     files = []
-    with _drawn(stages, lang, image) as figures:
+    with _drawn(stages, lang, image, scale) as figures:
         for drawn, metadata in figures:
             buffer = io.BytesIO()
             drawn.savefig(buffer, format=image, metadata=metadata, dpi=150)
