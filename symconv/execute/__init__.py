@@ -116,7 +116,7 @@ Registering an executor for a new layer (here a made-up elementwise scaling laye
 from __future__ import annotations
 
 # The executors of every layer family register themselves when imported.
-from symconv.execute import activations, conv, elementwise, linear, pooling  # noqa: F401
+from symconv.execute import activations, adaptive, conv, elementwise, linear, pooling  # noqa: F401
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (
     METHODS,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+import symconv.execute.activations as activations
 from symconv.errors import SymconvError
-from symconv.execute import activations
 from symconv.execute.counter import Counter
 from symconv.execute.geometry import check_window_fits
 from symconv.execute.registry import (

@@ -15,6 +15,7 @@ module             holds
 ``sequential``     ``Sequential`` networks and ``Residual`` blocks
 ``graph``          ``Graph``: networks with branches (``Reuse``, ``Add``)
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
+``adaptive``       adaptive average and max pooling, PyTorch's windows
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -65,6 +66,7 @@ from __future__ import annotations
 
 from symconv.layers import shapes  # registers the output sizes of every layer above  # noqa: F401
 from symconv.layers.activations import LogSoftmax, Softmax
+from symconv.layers.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
 from symconv.layers.conv import (
     PADDING_STRINGS,
@@ -103,5 +105,5 @@ __all__ = [
     "Linear", "BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS",
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
-    "Softmax", "LogSoftmax",
+    "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
 ]
