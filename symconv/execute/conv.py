@@ -191,10 +191,17 @@ def _depthwise(counter: Counter, padded: Array, weight: Array, shape: Window,
     rows = max(1, DEPTHWISE_BLOCK // max(1, out[0].nbytes))
     blocks = -(-output[0] // rows)
     if THREADS < 2 or blocks < 4 * THREADS:
-        _depthwise_rows(counter, views, factors, out, rows, 0, output[0])
+        tracker, counter.tracker = counter.tracker, None
+        if tracker is not None:   # the blocks together read every view whole: marked once
+            tracker.read((*views, *factors))
+        try:
+            _depthwise_rows(counter, views, factors, out, rows, 0, output[0])
+        finally:
+            counter.tracker = tracker
         return out
+    counter.read(*views, *factors)   # the threads' counters track nothing: marked here once
     per_thread = -(-blocks // THREADS) * rows
-    counters = [Counter(enabled=counter.enabled, tracker=counter.tracker) for _ in range(THREADS)]
+    counters = [Counter(enabled=counter.enabled) for _ in range(THREADS)]
     futures = [_pool().submit(_depthwise_rows, part, views, factors, out, rows, first,
                               min(first + per_thread, output[0]))
                for part, first in zip(counters, range(0, output[0], per_thread))]
