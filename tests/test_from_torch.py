@@ -451,3 +451,65 @@ def test_a_model_that_raises_is_one_line_and_ctrl_c_goes_through() -> None:
 def test_symbolic_channels_are_refused() -> None:
     with pytest.raises(SymconvError, match=r"the channels .* must be a number"):
         from_torch(nn.Conv2d(3, 3, 1), (H, W, sympy.Symbol("C", positive=True, integer=True)))
+
+
+# --- unsupported="skip": counted as zero on request, and listed ---------------------------------
+
+
+class Scan(nn.Module):
+    """conv → ``torch.cumsum`` (no symconv layer: a scan) → conv; hand count below."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.second = nn.Conv2d(4, 2, 1, bias=False)
+
+    def forward(self, x: Any) -> Any:
+        return self.second(torch.cumsum(self.first(x), dim=1))
+
+
+def test_skip_counts_the_rest_and_lists_what_it_skipped() -> None:
+    from symconv.frontends.torch import uncounted
+
+    with pytest.raises(SymconvError, match=r"cannot count 1 part of the model: cumsum"):
+        from_torch(Scan(), (6, 5, 3))
+    net = from_torch(Scan(), (6, 5, 3), unsupported="skip")
+    # by hand: 6·5 positions · (27·4 + 4·2) mults; the scan counts nothing
+    assert count(net, convention="mults") == 30 * (27 * 4 + 4 * 2)
+    assert count(net, convention="mults") == torch_flops(Scan(), (3, 6, 5)) // 2
+    assert [name for name in uncounted(net)] == [
+        "cumsum (torch.cumsum: symconv has no layer for it)"]
+    assert [row.kind for row in rows(net)].count("uncounted") == 1
+    # every peer has a rule for it, 0: the same as the model without the scan
+    plain = from_torch(nn.Sequential(Scan().first, Scan().second), (6, 5, 3))
+    for peer in ("ptflops", "thop", "fvcore", "torch", "torchinfo"):
+        assert count(net, convention=peer) == count(plain, convention=peer)
+
+
+def test_skip_follows_symbolic_sizes_and_several_outputs() -> None:
+    class Sorted(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1, bias=False)
+
+        def forward(self, x: Any) -> Any:
+            values, _ = torch.sort(self.conv(x), dim=1)  # two tensors out, neither counted
+            return self.conv2(values) if hasattr(self, "conv2") else values
+
+    net = from_torch(Sorted(), (H, W, 3), unsupported="skip")
+    assert sympy.expand(count(net, convention="mults") - 12 * H * W) == 0
+    assert [stage.shape for _, stage in net.stages[-2:]] == [(H, W, 4), (H, W, 4)]
+
+
+def test_skip_is_asked_by_name() -> None:
+    with pytest.raises(SymconvError, match=r"unsupported='zero'.*'refuse'.*'skip'"):
+        from_torch(Scan(), (6, 5, 3), unsupported="zero")
+
+
+def test_skip_still_refuses_reading_values_into_python() -> None:
+    class Branchy(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x if bool(x.sum() > 0) else -x
+
+    with pytest.raises(SymconvError, match=r"cannot be skipped.*reads the values"):
+        from_torch(Branchy(), (4, 4, 3), unsupported="skip")

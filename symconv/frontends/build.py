@@ -20,17 +20,67 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sympy
 
 from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
-from symconv.frontends.trace import INPUT, Sum, Trace
+from symconv.frontends.trace import INPUT, Skipped, Sum, Trace
 from symconv.layers import Add, Flatten, Graph, Layer, Reuse
 from symconv.layers.shapes import output_spatial
 from symconv.sizes import Size, product
 
-__all__ = ["build"]
+__all__ = ["build", "Uncounted", "uncounted"]
+
+
+@dataclass(frozen=True, init=False)
+class Uncounted(Reuse):
+    """A part of a PyTorch model symconv cannot count, counted as zero because the user asked
+    (``from_torch(..., unsupported="skip")``): it continues from stage ``source`` with a tensor
+    of the ``shape`` PyTorch produced. Its kind is ``"uncounted"``; ``what`` says what it is and
+    why it is not counted, and :func:`uncounted` lists every one, so that none is silently zero.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Uncounted("input", (4, 4, 8), "act (nn.Mish: ...)"), (4, 4, 8))
+    >>> c.kind, c.mults, c.output_shape
+    ('uncounted', 0, (4, 4, 8))
+    """
+
+    example: ClassVar[str] = 'Uncounted("input", (4, 4, 8), "act (nn.Mish: ...)")'
+
+    what: str
+
+    def __init__(self, source: str, shape: object, what: str) -> None:
+        super().__init__(source, shape)
+        object.__setattr__(self, "what", what)
+
+    @property
+    def kind(self) -> str:
+        return "uncounted"
+
+
+def uncounted(net: Layer) -> list[str]:
+    """Every part of ``net`` counted as zero because symconv cannot count it (its
+    :class:`Uncounted` stages' descriptions, in order); empty for a network counted in full.
+
+    Examples
+    --------
+    >>> from symconv.layers import Graph, ReLU
+    >>> net = Graph(("relu", ReLU()), ("act", Uncounted("relu", (4, 4, 8), "act (nn.Mish: ...)")),
+    ...             input_shape=(4, 4, 8))
+    >>> uncounted(net)
+    ['act (nn.Mish: ...)']
+    """
+    found: list[str] = []
+    for _, stage in getattr(net, "stages", ()):
+        if isinstance(stage, Uncounted):
+            found.append(stage.what)
+        else:
+            found.extend(uncounted(stage))
+    return found
 
 _Shape = tuple[sympy.Expr, ...]
 
@@ -87,6 +137,12 @@ class _Builder:
         self.current = name
         return _Value(name, shape)
 
+    def skip(self, name: str, what: str, source: _Value, shape: _Shape) -> _Value:
+        self.names.add(name)
+        self.stages.append((name, Uncounted(source.producer, shape, what)))
+        self.current = name
+        return _Value(name, shape)
+
     def add(self, name: str, spelling: str, first: _Value, second: _Value) -> _Value:
         if len(first.shape) != len(second.shape) or any(
             sympy.Eq(a, b) is sympy.false for a, b in zip(first.shape, second.shape)
@@ -132,6 +188,10 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
         sources = [values[source] for source in call.inputs]
         if isinstance(call.op, Sum):
             value = builder.add(call.name, call.op.spelling, sources[0], sources[1])
+        elif isinstance(call.op, Skipped):
+            shape_out = _skipped_shape(call.name, sources[0], back,
+                                       [(at, run.calls[index].shape) for at, run in runs])
+            value = builder.skip(call.name, call.op.what, sources[0], shape_out)
         else:
             value = builder.emit(call.name, call.op, sources[0])
         _check(call.name, value.shape, back, [(at, run.calls[index].shape) for at, run in runs])
@@ -140,6 +200,33 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
     stages = [(name, Reuse(layer.source, tuple(_expr(size).xreplace(back) for size in layer.shape))
                if isinstance(layer, Reuse) and back else layer) for name, layer in builder.stages]
     return Graph(*stages, input_shape=shape, size_multiple=size_multiple)
+
+
+def _skipped_shape(name: str, source: _Value, back: Mapping[sympy.Basic, sympy.Expr],
+                   runs: Sequence[tuple[Mapping[sympy.Symbol, int], tuple[int, ...]]]) -> _Shape:
+    """The shape of a skipped part's output, which symconv has no arithmetic for, axis by axis:
+    PyTorch's size where it is the same at every size traced (channels; any axis of a concrete
+    input); the input's axis where PyTorch's equals it at every size (spatial axes kept, as by
+    an activation, a concatenation along channels, SE's scaling); refused otherwise."""
+    shapes = [ran for _, ran in runs]
+    if len(set(shapes)) == 1:
+        return tuple(sympy.Integer(size) for size in shapes[0])
+    sized = [tuple(int(_expr(size).xreplace(back).subs(at)) for size in source.shape)
+             for at, _ in runs]
+    axes: list[sympy.Expr] = []
+    for axis in range(len(shapes[0])):
+        if len({ran[axis] for ran in shapes}) == 1:
+            axes.append(sympy.Integer(shapes[0][axis]))
+        elif len(source.shape) == len(shapes[0]) and all(
+                ran[axis] == got[axis] for ran, got in zip(shapes, sized)):
+            axes.append(source.shape[axis])
+        else:
+            raise SymconvError(
+                f"from_torch: {name} is not counted (unsupported='skip'), and its output's "
+                "shape depends on the input size in a way symconv has no arithmetic for "
+                f"({', '.join(map(str, shapes))}); give a concrete input_shape"
+            )
+    return tuple(axes)
 
 
 def _check(name: str, derived: _Shape, back: Mapping[sympy.Basic, sympy.Expr],

@@ -79,16 +79,21 @@ from typing import Any
 import sympy
 
 from symconv.errors import SymconvError
-from symconv.frontends.build import build
+from symconv.frontends.build import Uncounted, build, uncounted
 from symconv.frontends.load import load_model
 from symconv.frontends.mapping import SUPPORTED_MODULES
 from symconv.layers import Graph
 from symconv.sizes import as_size
 
-__all__ = ["from_torch", "load_model", "SUPPORTED_MODULES", "COUNTED_MODE", "trace_sizes"]
+__all__ = ["from_torch", "load_model", "SUPPORTED_MODULES", "COUNTED_MODE", "UNSUPPORTED",
+           "trace_sizes", "uncounted", "Uncounted"]
 
 #: The mode every model is counted in: ``model.eval()`` (restored afterwards).
 COUNTED_MODE = "eval"
+
+#: What :func:`from_torch` does with a part it cannot count: ``"refuse"`` (the default: one
+#: error naming every such part) or ``"skip"`` (count it as zero, listed by :func:`uncounted`).
+UNSUPPORTED = ("refuse", "skip")
 
 
 def trace_sizes(shape: tuple[sympy.Expr, ...], size_multiple: int = 1
@@ -127,8 +132,14 @@ def trace_sizes(shape: tuple[sympy.Expr, ...], size_multiple: int = 1
     return chosen
 
 
-def _refused(parts: tuple[str, ...]) -> SymconvError:
+def _refused(parts: tuple[str, ...], skip: bool = False) -> SymconvError:
     count = len(parts)
+    if skip:
+        return SymconvError(
+            f"from_torch: {count} part{'s' if count > 1 else ''} of the model cannot be "
+            f"skipped (unsupported='skip' counts a layer or function as zero, not these): "
+            f"{'; '.join(parts)}"
+        )
     return SymconvError(
         f"from_torch: symconv cannot count {count} part{'s' if count > 1 else ''} of the "
         f"model: {'; '.join(parts)}; replace them with supported layers "
@@ -137,7 +148,8 @@ def _refused(parts: tuple[str, ...]) -> SymconvError:
     )
 
 
-def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> Graph:
+def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
+               unsupported: str = "refuse") -> Graph:
     """A symconv network for a PyTorch model, on one input of channels-last shape ``input_shape``.
 
     The model runs once (twice for a symbolic shape) on a random input, in eval mode and
@@ -157,6 +169,13 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> G
         Take symbolic spatial sizes to be multiples of this (the product of the model's
         strides, 32 for the MobileNets): the formulas are then polynomials, exact wherever the
         sizes do divide evenly. ``1`` (the default) assumes nothing.
+    unsupported
+        ``"refuse"`` (the default): a model with any part symconv cannot count is refused,
+        every such part named. ``"skip"``: each such layer or function is counted as zero, as
+        an :class:`Uncounted` stage (kind ``"uncounted"``) that hands on the tensor PyTorch
+        produced; :func:`uncounted` lists them, and every report and JSON output of the CLI
+        shows them (``"uncounted": [...]``). Reading a computed value into Python, or a model
+        that returns no single tensor, is refused either way.
 
     Returns
     -------
@@ -194,6 +213,13 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> G
     >>> net = from_torch(block, (8, 8, 4))
     >>> [name for name, _ in net.stages], count(net, convention="adds")
     (['conv', 'act', 'add'], 9216)
+
+    Counting the SiLU as zero instead, on request, and saying so (8·8·4 outputs of 35 adds,
+    then 256 for the residual):
+
+    >>> net = from_torch(Block(), (8, 8, 4), unsupported="skip")
+    >>> count(net, convention="adds"), uncounted(net)
+    (9216, ['act (nn.SiLU: it evaluates exp, ...)'])
     """
     try:
         import torch.nn as nn
@@ -203,6 +229,10 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> G
         ) from None
     from symconv.frontends.trace import trace
 
+    if unsupported not in UNSUPPORTED:
+        raise SymconvError(f"from_torch(unsupported={unsupported!r}) must be 'refuse' (the "
+                           "default) or 'skip' (count unsupported parts as zero, listed)")
+    skip = unsupported == "skip"
     if not isinstance(module, nn.Module):
         raise SymconvError(f"from_torch(module={type(module).__name__}): pass a torch.nn.Module")
     if not isinstance(input_shape, (tuple, list)) or not 1 <= len(input_shape) <= 4:
@@ -216,15 +246,16 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1) -> G
         raise SymconvError(f"input_shape={input_shape!r}: the channels (the last size) must be "
                            "a number, the one the model's first layer takes")
     if all(size.is_Integer for size in shape):
-        first = trace(module, tuple(int(size) for size in shape))
+        first = trace(module, tuple(int(size) for size in shape), skip=skip)
         if first.refused:
-            raise _refused(first.refused)
+            raise _refused(first.refused, skip)
         return build([({}, first)], shape, size_multiple=size_multiple)
     runs = []
     for values in trace_sizes(shape, size_multiple):
-        run = trace(module, tuple(int(sympy.sympify(size).subs(values)) for size in shape))
+        run = trace(module, tuple(int(sympy.sympify(size).subs(values)) for size in shape),
+                    skip=skip)
         if run.refused:
-            raise _refused(run.refused)
+            raise _refused(run.refused, skip)
         runs.append((values, run))
     (at_a, a), (at_b, b) = runs
     dependent = [f"{call.name} ({call.size_dependent})" for call in a.calls if call.size_dependent]
@@ -248,14 +279,19 @@ def _sizes(values: dict[sympy.Symbol, int]) -> str:
     return ", ".join(f"{symbol}={value}" for symbol, value in values.items())
 
 
+def _op(call: Any) -> object:
+    """What a call is, for comparing two runs (a skipped part's refusal may quote sizes)."""
+    return "skipped" if type(call.op).__name__ == "Skipped" else call.op
+
+
 def _structure(run: Any) -> tuple[object, ...]:
-    return (run.output, tuple((call.name, call.op, call.inputs) for call in run.calls))
+    return (run.output, tuple((call.name, _op(call), call.inputs) for call in run.calls))
 
 
 def _difference(a: Any, b: Any) -> str:
     """Where two runs first differ, in words."""
     for one, other in zip(a.calls, b.calls):
-        if (one.name, one.op, one.inputs) != (other.name, other.op, other.inputs):
+        if (one.name, _op(one), one.inputs) != (other.name, _op(other), other.inputs):
             return f"first at {one.name} against {other.name}"
     if len(a.calls) != len(b.calls):
         return f"{len(a.calls)} against {len(b.calls)} calls"

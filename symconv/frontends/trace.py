@@ -58,7 +58,7 @@ from symconv.frontends.mapping import (
 )
 from symconv.layers import Flatten, Layer
 
-__all__ = ["Call", "Sum", "Trace", "trace", "INPUT"]
+__all__ = ["Call", "Sum", "Skipped", "Trace", "trace", "INPUT"]
 
 #: The producer of the model's input tensor.
 INPUT = -1
@@ -72,13 +72,21 @@ class Sum:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A part symconv cannot count, kept (``unsupported="skip"``) as a costless stage that
+    hands on a tensor of the shape PyTorch produced; ``what`` is its refusal, as listed."""
+
+    what: str
+
+
+@dataclass(frozen=True)
 class Call:
     """One recorded call: its unique stage ``name``, what it is (a symconv ``Layer`` or a
     :class:`Sum`), the calls that made its inputs (:data:`INPUT` for the model's input), and the
     channels-last shape of the tensor PyTorch produced."""
 
     name: str
-    op: Layer | Sum
+    op: Layer | Sum | Skipped
     inputs: tuple[int, ...]
     shape: tuple[int, ...]
     #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
@@ -93,6 +101,9 @@ class Trace:
     calls: tuple[Call, ...]
     output: int
     refused: tuple[str, ...]
+    #: With ``skip=True``: the refusals kept as :class:`Skipped` stages (``refused`` then holds
+    #: only what cannot be skipped: a value read into Python, an output that is not a tensor).
+    skipped: tuple[str, ...] = ()
 
 
 #: A tensor made by a part symconv cannot count (already refused by name).
@@ -150,8 +161,10 @@ class _Frame:
 class _Recorder:
     """The state of one trace; the mode and the hooks call into it."""
 
-    def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, method_add: Any
-                 ) -> None:
+    def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, method_add: Any,
+                 skip: bool = False) -> None:
+        self.skip = skip
+        self.skipped: list[str] = []
         self.names = {id(module): name for name, module in modules}
         self.leaves = {id(module) for _, module in modules if is_leaf(module)}
         #: Modules with hooks of the user's, before and after forward.
@@ -186,6 +199,38 @@ class _Recorder:
 
     def refuse(self, where: str, what: str, why: str) -> None:
         self.refused.append(f"{where} ({what}: {why})")
+
+    def unsupported(self, where: str, what: str, why: str, outputs: list[Any],
+                    inputs: list[Any]) -> None:
+        """A call symconv cannot count, on tensors ``inputs``, making ``outputs``: refused by
+        name, or (skip mode) a :class:`Skipped` stage per output tensor, fed by an input computed
+        from the model's input, of the output's shape where one is (``scale * x``: ``x``), else
+        the first (the model's input itself when none is)."""
+        if not self.skip or not outputs:
+            self.refuse(where, what, why)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        text = f"{where} ({what}: {why})"
+        self.skipped.append(text)
+        computed = [(tensor, self.producer(tensor)) for tensor in inputs]
+        computed = [(tensor, found) for tensor, found in computed
+                    if found is not None and found != _REFUSED]
+        for number, tensor in enumerate(outputs):
+            same = [found for item, found in computed if tuple(item.shape) == tuple(tensor.shape)]
+            source = same[0] if same else computed[0][1] if computed else INPUT
+            name = where if number == 0 else self.unique(f"{where}[{number}]")
+            self.record(name, Skipped(text), (source,), tensor)
+
+    def nested(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """The tensors among a call's arguments, in lists and tuples too (``torch.cat([a, b])``)."""
+        found: list[Any] = []
+        for item in (*args, *kwargs.values()):
+            if isinstance(item, (list, tuple)):
+                found.extend(value for value in item if isinstance(value, self.tensor_type))
+            elif isinstance(item, self.tensor_type):
+                found.append(item)
+        return found
 
     def scope(self) -> tuple[str, str]:
         """The module the current call runs in, and the words for where in it."""
@@ -287,15 +332,15 @@ class _Recorder:
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:
-            self.refuse(self.unique(where), what, str(reason))
-            for tensor in outputs:
-                self.set(tensor, _REFUSED)
+            inputs = [item for item in (*args, *kwargs.values())
+                      if isinstance(item, self.tensor_type)]
+            self.unsupported(self.unique(where), what, str(reason), outputs, inputs)
             return
         source = self.producer(first)
         if source is None:
-            self.refuse(self.unique(where), what, "its input is not computed from the model's input (a "
-                        "parameter, a buffer or a constant)")
-            source = _REFUSED
+            self.unsupported(self.unique(where), what, "its input is not computed from the "
+                             "model's input (a parameter, a buffer or a constant)", outputs, [])
+            return
         if source == _REFUSED:
             self.set(output, _REFUSED)
         elif layer is None:  # an identity at inference
@@ -337,9 +382,8 @@ class _Recorder:
                                 "computed from the input into Python; symconv counts a model "
                                 "whatever its input's values, so not control flow on them")
                 return
-            self.refuse(self.unique(where), what, refusal(short))
-            for tensor in outputs:
-                self.set(tensor, _REFUSED)
+            self.unsupported(self.unique(where), what, refusal(short), outputs,
+                             self.nested(args, kwargs))
             return
         if _REFUSED in sources:
             for tensor in outputs:
@@ -348,9 +392,8 @@ class _Recorder:
         try:
             self.known_call(known.role, known, where, args, kwargs, result, sources)
         except Unsupported as reason:
-            self.refuse(self.unique(where), what, str(reason))
-            for tensor in outputs:
-                self.set(tensor, _REFUSED)
+            self.unsupported(self.unique(where), what, str(reason), outputs,
+                             self.nested(args, kwargs))
 
     def known_call(self, role: str, known: Any, where: str, args: tuple[Any, ...],
                    kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
@@ -486,12 +529,14 @@ def _mode_class() -> type:
     return _Mode
 
 
-def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
+def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = False) -> Trace:
     """Run ``model`` once on a random input of channels-last ``shape`` and record what it ran.
 
     The model runs in eval mode (``model.eval()``: Dropout is an identity, BatchNorm uses its
     running statistics) without gradients, on a batch of one; every module's mode is restored
-    afterwards, and every hook removed.
+    afterwards, and every hook removed. With ``skip``, a part symconv cannot count that makes
+    tensors is recorded as a :class:`Skipped` call (listed in ``Trace.skipped``) instead of
+    refused.
 
     Raises
     ------
@@ -518,7 +563,7 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
             flags.method_add -= 1
 
     modules = list(model.named_modules())
-    recorder = _Recorder(modules, torch.Tensor, method_add)
+    recorder = _Recorder(modules, torch.Tensor, method_add, skip)
     recorder.set(x, INPUT)
 
     # Inside the hooks, reading a tensor's shape need not go through the mode.
@@ -596,7 +641,8 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0) -> Trace:
                                     "input)")
             found = _REFUSED
         produced = found
-    return Trace(tuple(recorder.calls), produced, tuple(recorder.refused))
+    return Trace(tuple(recorder.calls), produced, tuple(recorder.refused),
+                 tuple(recorder.skipped))
 
 
 def first_line(error: BaseException) -> str:

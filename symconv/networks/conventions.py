@@ -149,6 +149,14 @@ def _params(row: LayerRow) -> sympy.Expr:
     return row.params
 
 
+#: A part ``from_torch(..., unsupported="skip")`` counted as zero on the user's request: zero
+#: under every convention, the tool's own count of it included (listed by
+#: ``symconv.frontends.torch.uncounted`` and in every report, never silently zero).
+_UNCOUNTED = Rule(_zero, "not counted: symconv cannot count it and the user asked to skip it "
+                  "(from_torch unsupported='skip'); listed as uncounted, 0 here whatever the "
+                  "tool counts for it")
+
+
 def _peer(name: str, doc: str, rules: dict[str, Rule]) -> Convention:
     """The convention that sums a tool's rule over every row; unknown kinds raise."""
 
@@ -164,6 +172,7 @@ def _peer(name: str, doc: str, rules: dict[str, Rule]) -> Convention:
             total.append(rule.count(row))
         return sympy.Add(*total)
 
+    rules = {**rules, "uncounted": _UNCOUNTED}
     peer.__name__ = peer.__qualname__ = name
     peer.__doc__ = doc
     peer.rules = rules  # type: ignore[attr-defined]
@@ -362,6 +371,10 @@ def count(
         A name in :data:`CONVENTIONS`: ``"macs"`` (default), ``"flops"``, ``"ops"``,
         ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"``, ``"params"``, or a peer tool's
         (:data:`PEERS`): ``"ptflops"``, ``"thop"``, ``"fvcore"``, ``"torch"``, ``"torchinfo"``.
+    phase, input_grad, frozen
+        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (forward plus backward), with
+        :func:`symconv.derive.cost`'s ``input_grad`` and ``frozen``; see
+        :mod:`symconv.networks.training` (only the ``torch`` peer counts a backward pass).
 
     Returns
     -------
@@ -371,10 +384,6 @@ def count(
     Raises
     ------
     SymconvError
-    phase, input_grad, frozen
-        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (forward plus backward), with
-        :func:`symconv.derive.cost`'s ``input_grad`` and ``frozen``; see
-        :mod:`symconv.networks.training` (only the ``torch`` peer counts a backward pass).
         For an unknown convention (the message lists the known ones) or bad shapes.
 
     Examples
@@ -390,6 +399,11 @@ def count(
     ptflops, thop, fvcore, torch, torchinfo
     """
     chosen = _convention(convention)
+    if phase != "forward" or input_grad is not None or frozen != ():
+        from symconv.networks.training import phase_count
+
+        return phase_count(model, input_shape, convention, chosen, phase=phase,
+                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS)
     return chosen(rows(as_cost(model, input_shape)))
 
 
@@ -399,11 +413,6 @@ def breakdown(
     """A convention's count split by kind of layer, in the order the kinds first appear.
 
     Kinds that count nothing under the convention are left out.
-    if phase != "forward" or input_grad is not None or frozen != ():
-        from symconv.networks.training import phase_count
-
-        return phase_count(model, input_shape, convention, chosen, phase=phase,
-                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS)
 
     Examples
     --------

@@ -1,0 +1,151 @@
+"""Issue 11: every torchvision classification model through ``from_torch``, against every peer.
+
+Run by hand from the repository root, with torch, torchvision (``--no-deps``) and the peers
+installed::
+
+    python benchmarks/torchvision_sweep.py [--models resnet18,mobilenet_v2] [--out sweep.jsonl]
+                                           [--peers-cache peers.jsonl] [--skip-unsupported]
+
+For each model of ``torchvision.models.list_models(module=torchvision.models)`` (input 224×224×3,
+299 for ``inception_v3``), in eval mode, one line is printed and one JSON object appended to
+``--out``:
+
+* whether ``from_torch`` accepts it, or the refusal (its first 160 characters);
+* for each peer (ptflops, thop, fvcore, torch's FlopCounterMode, torchinfo): what the tool
+  prints, what symconv's convention gives, ``equal`` / ``DIFFERENT`` / the tool's crash;
+* the time symconv takes (``from_torch`` on the concrete shape plus
+  ``count(net, convention="ptflops")``, SymPy's cache cleared first) beside the time ptflops'
+  ``get_model_complexity_info`` takes, and their ratio (the issue's target: below 1).
+
+The tools' numbers do not depend on symconv, so ``--peers-cache`` keeps them (JSON lines, one
+per model) and a second run reads them instead of running the tools again; the ptflops time is
+then the cached one. One run per model: the timings are single measurements on a shared
+2-core machine, to be read as ratios. torchvision is imported with its compiled operators'
+meta registrations replaced by an empty module (tests/torchvision_models.py says why). No
+assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.modules.setdefault("torchvision._meta_registrations",
+                       types.ModuleType("torchvision._meta_registrations"))
+
+import torch  # noqa: E402  imported before any timing
+import torchvision  # noqa: E402
+from sympy.core.cache import clear_cache  # noqa: E402
+from torch_nets import peer_count  # noqa: E402
+
+from symconv import SymconvError, count, from_torch  # noqa: E402
+from symconv.frontends.torch import uncounted  # noqa: E402
+
+PEERS = ("ptflops", "thop", "fvcore", "torch", "torchinfo")
+
+
+def resolution(name: str) -> int:
+    """The input size torchvision's weights were trained at: 299 for Inception V3, else 224."""
+    return 299 if name == "inception_v3" else 224
+
+
+def build(name: str) -> torch.nn.Module:
+    """The torchvision model, untrained, in eval mode (``aux_logits`` off where it exists, as the
+    tools would see it at inference)."""
+    factory = torchvision.models.get_model_builder(name)
+    kwargs: dict[str, Any] = {"weights": None}
+    if name in ("googlenet", "inception_v3"):
+        kwargs.update(aux_logits=False, init_weights=False)
+    model = factory(**kwargs)
+    return model.eval()
+
+
+def tool_numbers(name: str, model: torch.nn.Module, size: int) -> dict[str, Any]:
+    """What each tool prints for the model, or its crash; ptflops' time."""
+    numbers: dict[str, Any] = {}
+    for peer in PEERS:
+        start = time.perf_counter()
+        try:
+            numbers[peer] = peer_count(peer, model, (3, size, size))
+        except Exception as error:  # a crash is the result
+            numbers[peer] = f"crash: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
+        if peer == "ptflops":
+            numbers["ptflops_seconds"] = time.perf_counter() - start
+    return numbers
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", help="comma-separated names (default: every model)")
+    parser.add_argument("--out", default="torchvision_sweep.jsonl")
+    parser.add_argument("--peers-cache", default=None)
+    parser.add_argument("--skip-unsupported", action="store_true",
+                        help="count refused parts as zero (listed) instead of refusing")
+    args = parser.parse_args(argv)
+    names = (args.models.split(",") if args.models
+             else torchvision.models.list_models(module=torchvision.models))
+    cache: dict[str, dict[str, Any]] = {}
+    if args.peers_cache and Path(args.peers_cache).exists():
+        for line in Path(args.peers_cache).read_text().splitlines():
+            entry = json.loads(line)
+            cache[entry["model"]] = entry
+    torch.set_grad_enabled(False)
+    for name in names:
+        size = resolution(name)
+        model = build(name)
+        clear_cache()
+        start = time.perf_counter()
+        result: dict[str, Any] = {"model": name, "input": size}
+        try:
+            options = {"unsupported": "skip"} if args.skip_unsupported else {}
+            net = from_torch(model, (size, size, 3), **options)
+            result["ptflops_convention"] = int(count(net, convention="ptflops"))
+            result["symconv_seconds"] = time.perf_counter() - start
+            result["accepted"] = True
+            result["uncounted"] = uncounted(net)
+        except SymconvError as error:
+            result["accepted"] = False
+            result["refusal"] = str(error)[:400]
+            net = None
+        if name in cache:
+            tools = cache[name]
+        else:
+            tools = {"model": name, **tool_numbers(name, model, size)}
+            if args.peers_cache:
+                with open(args.peers_cache, "a") as stream:
+                    stream.write(json.dumps(tools) + "\n")
+        result["ptflops_seconds"] = tools.get("ptflops_seconds")
+        verdicts = {}
+        for peer in PEERS:
+            printed = tools.get(peer)
+            if isinstance(printed, str):
+                verdicts[peer] = printed
+            elif net is None:
+                verdicts[peer] = f"tool {printed}"
+            else:
+                try:
+                    ours = int(count(net, convention=peer))
+                    verdicts[peer] = "equal" if ours == printed else f"DIFFERENT {ours} vs {printed}"
+                except SymconvError as error:
+                    verdicts[peer] = f"no rule: {str(error)[:120]}"
+        result["peers"] = verdicts
+        with open(args.out, "a") as stream:
+            stream.write(json.dumps(result) + "\n")
+        ratio = ""
+        if result.get("symconv_seconds") and result["ptflops_seconds"]:
+            ratio = (f"symconv {result['symconv_seconds']:.3f} s, ptflops "
+                     f"{result['ptflops_seconds']:.3f} s, "
+                     f"ratio {result['symconv_seconds'] / result['ptflops_seconds']:.2f}")
+        state = "accepted" if result["accepted"] else f"refused: {result['refusal'][:160]}"
+        shown = ", ".join(f"{peer} {verdict[:40]}" for peer, verdict in verdicts.items())
+        print(f"{name} @{size}: {state}; {shown}; {ratio}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
