@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     verify.add_argument("--seed", default="0", help="seed of the random input and weights")
+    _add_phase(verify)
     verify.add_argument("--max-memory", metavar="SIZE",
                         help="the most memory an execution may take, in bytes with an optional "
                              "K, M, G or T (powers of 1024), like 2G")
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report format (default text)")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
     _add_language(net)
+    _add_phase(net)
     _add_title(net)
     net.set_defaults(handler=_run_net)
 
@@ -429,7 +431,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     layers = [Conv2d(channels, out_channels, *arguments, bias=setting.bias),
               DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias)]
     _show_warnings(args)  # before an execution that may take a while
-    results = [verify(layer, setting.input_shape, seed=seed, **limit) for layer in layers]
+    results = [verify(layer, setting.input_shape, seed=seed, **_phase(args), **limit)
+               for layer in layers]
     from symconv.layers.shapes import output_spatial
     from symconv.report.legend import conv_legend
 
@@ -574,7 +577,8 @@ def _run_net(args: argparse.Namespace) -> int:
     report = analyse_zoo(
         args.network, alpha=args.alpha, resolution=args.resolution,
         convention=_given(args.convention, "macs"),
-        per_layer=args.per_layer or args.format == "json",
+        per_layer=args.per_layer or args.format == "json", depth=_depth(args),
+        **_phase(args),
     )
     _emit(args, write(report, args.lang))
     return 0
@@ -600,6 +604,33 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     name = ("render_verification" if args.verify else
             "render_conventions" if args.compare_conventions else "render_network")
     write = _call(render, name, args)
+def _add_phase(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--phase", default="forward", metavar="{forward,backward,train}",
+                        help="the forward pass (default), the backward pass (gradients), or a "
+                             "training step (both); a network's input needs no gradient")
+
+
+def _phase(args: argparse.Namespace) -> dict[str, str]:
+    """``{"phase": ...}`` when ``--phase`` is not the forward pass, checked."""
+    phase = getattr(args, "phase", "forward")
+    if phase not in ("forward", "backward", "train"):
+        raise SymconvError(f"--phase {phase} is unknown; use forward, backward or train")
+    return {} if phase == "forward" else {"phase": phase}
+
+
+def _depth(args: argparse.Namespace) -> int | None:
+    if args.depth is None:
+        return None
+    from symconv.parse import parse_axes
+
+    return parse_axes(args.depth, "--depth", 1)[0]
+
+
+def _units(args: argparse.Namespace) -> dict[str, str]:
+    """``{"units": ...}`` for a renderer when ``--units`` is given."""
+    return {} if args.units is None else {"units": args.units}
+
+
     from symconv.frontends.torch import from_torch, load_model
 
     args.user_code = True  # the model file's own code runs from here on
@@ -618,8 +649,9 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     from symconv.report.analysis import analyse
 
     report = analyse(args.network, net, convention=_given(args.convention, "macs"),
-                     per_layer=args.per_layer or args.format == "json")
-    _emit(args, write(report, args.lang))
+                     per_layer=args.per_layer or args.format == "json", depth=_depth(args),
+                     **_phase(args))
+    _emit(args, write(report, args.lang, **_units(args)))
     return 0
 
 
@@ -632,7 +664,7 @@ def _verify_network(title: str, model: object, args: argparse.Namespace,
     seed = parse_axes(_given(args.seed, "0"), "--seed", 1, minimum=0)[0]
     limit = _memory_limit(args)
     _show_warnings(args)  # before an execution that may take a while
-    check = verify(model, seed=seed, **limit)  # type: ignore[arg-type]
+    check = verify(model, seed=seed, **_phase(args), **limit)  # type: ignore[arg-type]
     _emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
 

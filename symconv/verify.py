@@ -270,8 +270,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     phase, input_grad, frozen
         ``"forward"`` (the default); ``"backward"``: the backward pass run and counted
         (:func:`symconv.execute.backward.execute_backward`) against ``cost(..., phase="backward",
-        input_grad=..., frozen=...)`` (:mod:`symconv.verify_backward`); ``"train"``: the forward
-        checks, then the backward's, named ``"<name> (backward)"``.
+        input_grad=..., frozen=...)`` (:mod:`symconv.verify_backward`), each check named
+        ``"<name> (backward)"``; ``"train"``: the forward checks, then the backward's.
 
         >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
@@ -368,8 +368,8 @@ def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
         layer, shape, seed=seed, input_grad=input_grad, frozen=frozen)]  # type: ignore[arg-type]
     if phase == "train":
         ahead = verify(layer, shape, seed=seed)
+    checks = [replace(check, name=f"{check.name} (backward)") for check in checks]
         assert isinstance(ahead, Verification)
-        checks = [*ahead.stages, *(replace(check, name=f"{check.name} (backward)")
-                                   for check in checks)]
+        checks = [*ahead.stages, *checks]
     return Verification(ok=all(check.match for check in checks), stages=tuple(checks),
                         layer=layer, input_shape=shape)

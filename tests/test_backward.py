@@ -322,3 +322,24 @@ def test_fuzzed_convolutions_verify_backward(case, input_grad):
     layer, shape = case
     check = verify(layer, shape, phase="backward", input_grad=input_grad)
     assert check.ok, [stage for stage in check.stages if not stage.match]
+
+
+# ------------------------------------------------------------------------- CLI
+
+
+def test_cli_net_and_verify_take_a_phase(capsys):
+    from symconv.cli import main
+    from symconv.networks.conventions import count
+    from symconv.networks.zoo import mobilenet_v1
+
+    assert main(["net", "mobilenet_v1", "--alpha", "1", "--resolution", "224", "--phase",
+                 "train", "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    expected = count(mobilenet_v1(1, resolution=224), convention="macs", phase="train")
+    assert str(expected) in text and "training step" in text
+    assert main(["verify", "--input", "7x7x3", "--output", "5x5x64", "--phase", "backward",
+                 "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    assert '"standard (backward)"' in text and "86400" in text
+    assert main(["net", "mobilenet_v1", "--phase", "sideways"]) == 2
+    assert "--phase sideways is unknown" in capsys.readouterr().err

@@ -88,16 +88,16 @@ def analyse(
         raise SymconvError(
             f"--convention {convention} is unknown; use one of {', '.join(CONVENTIONS)}"
         )
-    derived: Cost = cost(model, input_shape)
+    derived: Cost = cost(model, input_shape, **_phase(phase))
     symbolic = bool(derived.mults.free_symbols or derived.params.free_symbols)
-    formulas = {convention: count(derived, convention=convention)}
+    formulas = {convention: _count(model, input_shape, derived, convention, phase)}
     formulas.update({name: getattr(derived, name) for name in QUANTITIES})
     if symbolic:
         formulas = {name: sympy.expand(expr) for name, expr in formulas.items()}
         if reference is None:
             raise SymconvError("a symbolic network needs a numeric reference to report values")
-        concrete = cost(*reference)
-        values = {convention: count(concrete, convention=convention)}
+        concrete = cost(*reference, **_phase(phase))
+        values = {convention: _count(*reference, concrete, convention, phase)}
         values.update({name: getattr(concrete, name) for name in QUANTITIES})
     else:
         values = formulas
@@ -106,10 +106,12 @@ def analyse(
         for name in formulas
     }
     return NetworkReport(
-        title=title,
+        title=title if phase == "forward" else f"{title}, {_PHASE_TITLES[phase]}",
         input_shape=derived.input_shape,
         convention=convention,
         description=describe(convention),
+    depth: int | None = None,
+    phase: str = "forward",
         totals=totals,
         layers=rows(derived) if per_layer else (),
         reference=reference_text,
@@ -118,6 +120,12 @@ def analyse(
 
 
 def analyse_zoo(
+    depth
+        With ``per_layer``: fold nested modules below this depth (``1``: one row per top-level
+        module).
+    phase
+        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
+        the network's input needs no gradient.
     name: str,
     *,
     alpha: str | None = None,
@@ -152,3 +160,25 @@ def analyse_zoo(
         _TITLES.get(name, name), model, convention=convention,
         reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
     )
+#: How a report's title names a phase other than the forward pass.
+_PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
+                 "train": "training step (forward + backward; input needs no gradient)"}
+
+
+def _phase(phase: str) -> dict[str, str]:
+    """``cost``'s keyword for a phase other than the forward pass (none for it)."""
+    return {} if phase == "forward" else {"phase": phase}
+
+
+def _count(model: Layer, input_shape: object, derived: Cost, convention: str,
+           phase: str) -> sympy.Expr:
+    """The convention's count: from the derived cost, or for a backward or training phase from
+    the model (the ``torch`` peer's backward needs each gradient: :mod:`symconv.networks.training`)."""
+    if phase == "forward":
+        return count(derived, convention=convention)
+    return count(model, input_shape, convention=convention, phase=phase)
+
+
+    depth: int | None = None,
+    phase: str = "forward",
+        depth=depth, phase=phase,
