@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="execute the network with NumPy and check every layer's counts "
                           "(alpha 1 and 224 pixels unless given); exit 1 on a mismatch")
     net.add_argument("--seed", help="with --verify: seed of the input and weights (default 0)")
+    _add_phase(net)
     net.add_argument("--max-memory", metavar="SIZE",
                      help="with --verify: the most memory an execution may take, in bytes with "
                           "an optional K, M, G or T (powers of 1024), like 2G")
@@ -173,7 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report format (default text)")
     net.add_argument("--standalone", action="store_true", help="wrap LaTeX in a complete document")
     _add_language(net)
-    _add_phase(net)
     _add_title(net)
     net.set_defaults(handler=_run_net)
 
@@ -577,11 +577,24 @@ def _run_net(args: argparse.Namespace) -> int:
     report = analyse_zoo(
         args.network, alpha=args.alpha, resolution=args.resolution,
         convention=_given(args.convention, "macs"),
-        per_layer=args.per_layer or args.format == "json", depth=_depth(args),
-        **_phase(args),
+        per_layer=args.per_layer or args.format == "json", **_phase(args),
     )
     _emit(args, write(report, args.lang))
     return 0
+
+
+def _add_phase(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--phase", default="forward", metavar="{forward,backward,train}",
+                        help="the forward pass (default), the backward pass (gradients), or a "
+                             "training step (both); a network's input needs no gradient")
+
+
+def _phase(args: argparse.Namespace) -> dict[str, str]:
+    """``{"phase": ...}`` when ``--phase`` is not the forward pass, checked."""
+    phase = getattr(args, "phase", "forward")
+    if phase not in ("forward", "backward", "train"):
+        raise SymconvError(f"--phase {phase} is unknown; use forward, backward or train")
+    return {} if phase == "forward" else {"phase": phase}
 
 
 def _run_net_file(args: argparse.Namespace, render: object) -> int:
@@ -604,33 +617,6 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     name = ("render_verification" if args.verify else
             "render_conventions" if args.compare_conventions else "render_network")
     write = _call(render, name, args)
-def _add_phase(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--phase", default="forward", metavar="{forward,backward,train}",
-                        help="the forward pass (default), the backward pass (gradients), or a "
-                             "training step (both); a network's input needs no gradient")
-
-
-def _phase(args: argparse.Namespace) -> dict[str, str]:
-    """``{"phase": ...}`` when ``--phase`` is not the forward pass, checked."""
-    phase = getattr(args, "phase", "forward")
-    if phase not in ("forward", "backward", "train"):
-        raise SymconvError(f"--phase {phase} is unknown; use forward, backward or train")
-    return {} if phase == "forward" else {"phase": phase}
-
-
-def _depth(args: argparse.Namespace) -> int | None:
-    if args.depth is None:
-        return None
-    from symconv.parse import parse_axes
-
-    return parse_axes(args.depth, "--depth", 1)[0]
-
-
-def _units(args: argparse.Namespace) -> dict[str, str]:
-    """``{"units": ...}`` for a renderer when ``--units`` is given."""
-    return {} if args.units is None else {"units": args.units}
-
-
     from symconv.frontends.torch import from_torch, load_model
 
     args.user_code = True  # the model file's own code runs from here on
@@ -649,9 +635,8 @@ def _units(args: argparse.Namespace) -> dict[str, str]:
     from symconv.report.analysis import analyse
 
     report = analyse(args.network, net, convention=_given(args.convention, "macs"),
-                     per_layer=args.per_layer or args.format == "json", depth=_depth(args),
-                     **_phase(args))
-    _emit(args, write(report, args.lang, **_units(args)))
+                     per_layer=args.per_layer or args.format == "json", **_phase(args))
+    _emit(args, write(report, args.lang))
     return 0
 
 

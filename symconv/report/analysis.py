@@ -75,6 +75,7 @@ def analyse(
     reference: tuple[Layer, object] | None = None,
     reference_text: str = "",
     per_layer: bool = False,
+    phase: str = "forward",
 ) -> NetworkReport:
     """Derive ``model``'s totals (and rows) under ``convention``.
 
@@ -83,6 +84,9 @@ def analyse(
     reference
         For a symbolic model: the same network with numbers, and its input shape, whose totals
         give the report's values.
+    phase
+        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
+        the network's input needs no gradient.
     """
     if convention not in CONVENTIONS:
         raise SymconvError(
@@ -110,8 +114,6 @@ def analyse(
         input_shape=derived.input_shape,
         convention=convention,
         description=describe(convention),
-    depth: int | None = None,
-    phase: str = "forward",
         totals=totals,
         layers=rows(derived) if per_layer else (),
         reference=reference_text,
@@ -119,19 +121,33 @@ def analyse(
     )
 
 
+#: How a report's title names a phase other than the forward pass.
+_PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
+                 "train": "training step (forward + backward; input needs no gradient)"}
+
+
+def _phase(phase: str) -> dict[str, str]:
+    """``cost``'s keyword for a phase other than the forward pass (none for it)."""
+    return {} if phase == "forward" else {"phase": phase}
+
+
+def _count(model: Layer, input_shape: object, derived: Cost, convention: str,
+           phase: str) -> sympy.Expr:
+    """The convention's count: from the derived cost, or for a backward or training phase from
+    the model (the ``torch`` peer's backward needs each gradient: :mod:`symconv.networks.training`)."""
+    if phase == "forward":
+        return count(derived, convention=convention)
+    return count(model, input_shape, convention=convention, phase=phase)
+
+
 def analyse_zoo(
-    depth
-        With ``per_layer``: fold nested modules below this depth (``1``: one row per top-level
-        module).
-    phase
-        ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
-        the network's input needs no gradient.
     name: str,
     *,
     alpha: str | None = None,
     resolution: str | None = None,
     convention: str = "macs",
     per_layer: bool = False,
+    phase: str = "forward",
 ) -> NetworkReport:
     """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
     to keep them symbolic (``alpha``, ``rho`` with input ``224·rho``)."""
@@ -159,26 +175,5 @@ def analyse_zoo(
     return analyse(
         _TITLES.get(name, name), model, convention=convention,
         reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
+        phase=phase,
     )
-#: How a report's title names a phase other than the forward pass.
-_PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
-                 "train": "training step (forward + backward; input needs no gradient)"}
-
-
-def _phase(phase: str) -> dict[str, str]:
-    """``cost``'s keyword for a phase other than the forward pass (none for it)."""
-    return {} if phase == "forward" else {"phase": phase}
-
-
-def _count(model: Layer, input_shape: object, derived: Cost, convention: str,
-           phase: str) -> sympy.Expr:
-    """The convention's count: from the derived cost, or for a backward or training phase from
-    the model (the ``torch`` peer's backward needs each gradient: :mod:`symconv.networks.training`)."""
-    if phase == "forward":
-        return count(derived, convention=convention)
-    return count(model, input_shape, convention=convention, phase=phase)
-
-
-    depth: int | None = None,
-    phase: str = "forward",
-        depth=depth, phase=phase,
