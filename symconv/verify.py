@@ -366,9 +366,9 @@ def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
     shape = _input_shape(layer, input_shape)
     checks = [StageCheck(**check) for check in backward_checks(
         layer, shape, seed=seed, input_grad=input_grad, frozen=frozen)]  # type: ignore[arg-type]
+    checks = [replace(check, name=f"{check.name} (backward)") for check in checks]
     if phase == "train":
         ahead = verify(layer, shape, seed=seed)
-    checks = [replace(check, name=f"{check.name} (backward)") for check in checks]
         assert isinstance(ahead, Verification)
         checks = [*ahead.stages, *checks]
     return Verification(ok=all(check.match for check in checks), stages=tuple(checks),
