@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from symconv.execute import execute
     from symconv.frontends.torch import from_torch
     from symconv.model_summary import summary
+    from symconv.networks.memory import memory
     from symconv.verify import verify
 
 __version__ = "0.1.0"
@@ -58,6 +59,7 @@ _LAZY: dict[str, str] = {
     "from_torch": "symconv.frontends.torch",
     "summary": "symconv.model_summary",
     "solve": "symconv.design",
+    "memory": "symconv.networks.memory",
 }
 
 
@@ -91,5 +93,5 @@ __all__ = [
     "Cost", "cost", "ratio", "SymconvError", "__version__",
     "Linear", "BatchNorm2d", "ReLU", "ReLU6", "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d",
     "Flatten", "Residual", "Sequential", "count",
-    "execute", "verify", "from_torch", "summary", "solve",
+    "execute", "verify", "from_torch", "summary", "solve", "memory",
 ]
