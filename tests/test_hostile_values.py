@@ -163,7 +163,7 @@ BAD_CALLS: list[tuple[Callable[[], object], str]] = [
     (lambda: Conv2d(3, 4, 3, stride="2"), "stride='2' must be an int or a SymPy expression, not str"),
     (lambda: Conv2d(3, 4, 3, bias=1), "bias=1 must be True or False"),
     (lambda: Conv2d(6, 8, 3, groups=4), "groups=4 must divide in_channels=6"),
-    (lambda: Activation("gelu"), "Activation(function='gelu') is unknown"),
+    (lambda: Activation("swish"), "Activation(function='swish') is unknown"),
     (lambda: Activation(None), "Activation(function=None) is unknown"),
     (lambda: Add(None), "Add(other=None) must name a stage"),
     (lambda: Reuse("input", None), "Reuse(shape=None) must be the channels-last shape"),
