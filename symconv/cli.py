@@ -28,12 +28,11 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
+from symconv import cli_support as support
 from symconv.errors import SymconvError
 
 __all__ = ["main", "build_parser"]
@@ -52,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
             try:
                 (file or sys.stderr).write(message)
             except OSError as error:
-                raise _OutputError(error) from None
+                raise support.OutputError(error) from None
 
     def parse_known_args(  # type: ignore[override]
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None,
@@ -155,13 +154,26 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--resolution", help="input pixels, e.g. 160 (default: 224·rho)")
     net.add_argument("--input", metavar="HxWxC",
                      help="a model file's input, channels last: 224x224x3 (LxC in 1-D, F alone)")
+    net.add_argument("--factory-kwargs", metavar="JSON",
+                     help="a model file's factory arguments as a JSON object, e.g. "
+                          "'{\"num_classes\": 10}' (parsed as JSON, never run as code)")
+    net.add_argument("--skip-unsupported", action="store_true",
+                     help="a model file's parts symconv cannot count are counted as zero and "
+                          "listed as uncounted, instead of refused")
     net.add_argument("--convention",
                      help="macs (default), flops, ops, mults, adds, divs, comparisons, params, "
                           "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
     net.add_argument("--compare-conventions", action="store_true",
                      help="every convention side by side, with why each tool's number differs "
                           "(text, markdown or json)")
-    net.add_argument("--per-layer", action="store_true", help="one row per layer")
+    net.add_argument("--per-layer", action="store_true",
+                     help="one row per layer, with the convention's count and its share")
+    net.add_argument("--depth", metavar="N",
+                     help="with --per-layer: fold nested modules below depth N (1: one row per "
+                          "top-level module)")
+    net.add_argument("--units", metavar="{exact,comma,si}",
+                     help="how counts are written: exact digits (default), thousands "
+                          "separators (568,740,352) or SI prefixes (568.74 M); JSON stays exact")
     net.add_argument("--verify", action="store_true",
                      help="execute the network with NumPy and check every layer's counts "
                           "(alpha 1 and 224 pixels unless given); exit 1 on a mismatch")
@@ -221,163 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_title(derive)
     derive.set_defaults(handler=_run_derive)
     for name, command in commands.choices.items():
-        _describe(command, commands, name)
+        support.describe(command, commands, name)
     parser.epilog = "'symconv COMMAND --help' shows a command's options and an example."
     return parser
-
-
-#: One example per command, shown at the end of its --help.
-EXAMPLES = {
-    "compare": ["symconv compare --input 7x7x3 --output 5x5x64",
-                "symconv compare --input 56x56x32 --out-channels 64 --kernel 3 --padding same "
-                "--format latex --standalone --lang zh"],
-    "verify": ["symconv verify --input 7x7x3 --output 5x5x64"],
-    "diagram": ["symconv diagram --input 7x7x3 --out-channels 64 --kernel 3 --out-dir figs/"],
-    "net": ["symconv net mobilenet_v1 --alpha 0.75 --resolution 160 --per-layer",
-            "symconv net model.py:build --input 224x224x3 --convention flops"],
-    "solve": ["symconv solve --help"],
-    "report": ["symconv report --input 7x7x3 --output 5x5x64 > answer.html",
-               "symconv report --input 7x7x3 --output 5x5x64 --lang zh --pdf answer.pdf"],
-    "derive": ["symconv derive separable", "symconv derive standard --dims 3 --format latex"],
-}
-
-
-def _describe(command: argparse.ArgumentParser, commands: Any, name: str) -> None:
-    """Give a sub-command's --help a description (its one-line help) and examples."""
-    help_text = next((action.help for action in commands._choices_actions
-                      if action.dest == name), None)
-    if command.description is None and help_text:
-        command.description = help_text[0].upper() + help_text[1:] + "."
-    if command.epilog is None and name in EXAMPLES:
-        command.epilog = "example:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
-        command.formatter_class = argparse.RawDescriptionHelpFormatter
-
-
-@dataclass(frozen=True)
-class ConvSetting:
-    """The shared convolution options of ``compare``, ``verify`` and ``diagram``, checked."""
-
-    input_shape: tuple[int, int, int]
-    out_channels: int
-    kernel: tuple[int, int]
-    stride: tuple[int, int]
-    padding: tuple[int, int]
-    dilation: tuple[int, int]
-    bias: bool
-    kernel_inferred: bool
-    expected_output: tuple[int, int, int] | None
-
-
-def _given(value: str | None, default: str) -> str:
-    """An option's text, or its default when it was not given (an empty text stays empty)."""
-    return default if value is None else value
-
-
-def _warn(args: argparse.Namespace, message: str) -> None:
-    """Keep a warning for stderr: shown before the output, or joined to the error line when
-    the command fails (stderr then stays one line)."""
-    args.warnings.append(message)
-
-
-def _show_warnings(args: argparse.Namespace) -> None:
-    for message in args.warnings:
-        print(f"symconv: warning: {message}", file=sys.stderr)
-    args.warnings.clear()
-
-
-def _emit(args: argparse.Namespace, text: str) -> None:
-    """Print one report on stdout, after the warnings; a failing stdout is :class:`_OutputError`."""
-    _show_warnings(args)
-    try:
-        print(text)
-        sys.stdout.flush()
-    except OSError as error:
-        raise _OutputError(error) from None
-
-
-def _warn_channels_first(args: argparse.Namespace, text: str, sizes: tuple[int, ...]) -> None:
-    """Warn when ``--input`` looks typed channels first (``3x224x224``)."""
-    from symconv.parse import channels_first_hint
-
-    hint = channels_first_hint(sizes)
-    if hint is not None:
-        _warn(args, f"--input {text} looks channels-first; did you mean "
-                    f"{'x'.join(map(str, hint))}?")
-
-
-def _conv_setting(args: argparse.Namespace) -> ConvSetting:
-    """Turn the shared convolution options into checked values, inferring the kernel."""
-    from symconv.parse import parse_axes, parse_shape
-
-    height, width, channels = parse_shape(args.input, "--input")
-    _warn_channels_first(args, args.input, (height, width, channels))
-    stride = parse_axes(_given(args.stride, "1"), "--stride", 2)
-    written = _given(args.padding, "0").strip().lower()
-    padding_word = written if written in ("same", "valid") else None
-    padding = (0, 0) if padding_word else parse_axes(written, "--padding", 2, minimum=0)
-    dilation = parse_axes(_given(args.dilation, "1"), "--dilation", 2)
-    if padding_word == "same" and args.kernel is None:
-        raise SymconvError("--padding same needs --kernel K: with 'same' padding every odd "
-                           "kernel keeps the size, so the output cannot tell the kernel")
-    output = None
-    if args.output is not None:
-        out_height, out_width, out_channels = parse_shape(args.output, "--output")
-        output = (out_height, out_width, out_channels)
-    given_channels = (
-        parse_axes(args.out_channels, "--out-channels", 1)[0]
-        if args.out_channels is not None else None
-    )
-    if output is None and given_channels is None:
-        raise SymconvError("give --output HxWxC or --out-channels N")
-    if output is not None and given_channels is not None and output[2] != given_channels:
-        raise SymconvError(
-            f"--output {args.output} has {output[2]} channels but --out-channels is "
-            f"{given_channels}; give one of them, or make them agree"
-        )
-    kernel_inferred = args.kernel is None
-    if kernel_inferred:
-        if output is None:
-            raise SymconvError("give --kernel K, or --output HxWxC to infer the kernel")
-        from symconv.derive.infer import infer_kernel
-
-        kernel = infer_kernel(
-            (height, width), output[:2], stride=stride, padding=padding, dilation=dilation
-        )
-    else:
-        kernel = parse_axes(args.kernel, "--kernel", 2)
-    if padding_word is not None:  # PyTorch's words, read as the layers read them
-        from symconv.layers import Conv2d
-
-        if padding_word == "same" and tuple(stride) != (1, 1):
-            raise SymconvError(f"--padding same needs stride 1 (as in PyTorch), not --stride "
-                               f"{args.stride}; give the padding as a number")
-        padding = Conv2d(channels, 1, kernel, stride, padding_word, dilation).padding
-    return ConvSetting(
-        input_shape=(height, width, channels),
-        out_channels=output[2] if output is not None else given_channels,  # type: ignore[arg-type]
-        kernel=(kernel[0], kernel[1]),
-        stride=(stride[0], stride[1]),
-        padding=(padding[0], padding[1]),
-        dilation=(dilation[0], dilation[1]),
-        bias=args.bias,
-        kernel_inferred=kernel_inferred,
-        expected_output=output,
-    )
-
-
-class _OutputError(Exception):
-    """Standard output could not be written: a full disk, ``/dev/full``, a closed pipe."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except OSError as error:
-        raise _OutputError(error) from None
 
 
 def _run_compare(args: argparse.Namespace) -> int:
@@ -386,7 +244,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 
     check_language(args.lang)
     write = _call(renderer(args.format), "render_comparison", args)
-    setting = _conv_setting(args)
+    setting = support.conv_setting(args)
     from symconv.report.compare import compare
 
     result = compare(
@@ -400,17 +258,8 @@ def _run_compare(args: argparse.Namespace) -> int:
             f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
             f"{'x'.join(map(str, result.output_shape))}"
         )
-    _emit(args, write(result, args.lang))
+    support.emit(args, write(result, args.lang))
     return 0
-
-
-def _memory_limit(args: argparse.Namespace) -> dict[str, Any]:
-    """``{"max_memory": bytes}`` for :func:`symconv.verify` when ``--max-memory`` is given."""
-    if args.max_memory is None:
-        return {}
-    from symconv.parse import parse_bytes
-
-    return {"max_memory": parse_bytes(args.max_memory, "--max-memory")}
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -421,8 +270,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     check_language(args.lang)
     write = _call(renderer(args.format), "render_verification", args)
     seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
-    limit = _memory_limit(args)
-    setting = _conv_setting(args)
+    limit = support.memory_limit(args)
+    setting = support.conv_setting(args)
     from symconv.layers import Conv2d, DepthwiseSeparableConv2d
     from symconv.verify import verify
 
@@ -430,7 +279,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     channels, out_channels = setting.input_shape[2], setting.out_channels
     layers = [Conv2d(channels, out_channels, *arguments, bias=setting.bias),
               DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias)]
-    _show_warnings(args)  # before an execution that may take a while
+    support.show_warnings(args)  # before an execution that may take a while
     results = [verify(layer, setting.input_shape, seed=seed, **_phase(args), **limit)
                for layer in layers]
     from symconv.layers.shapes import output_spatial
@@ -440,12 +289,12 @@ def _run_verify(args: argparse.Namespace) -> int:
     legend = conv_legend(setting.input_shape, out_channels, setting.kernel,
                          output=(int(out_height), int(out_width)), stride=setting.stride,
                          padding=setting.padding, dilation=setting.dilation)
-    _emit(args, write(results, args.lang, seed, legend=legend))
+    support.emit(args, write(results, args.lang, seed, legend=legend))
     return 0 if all(result.ok for result in results) else 1
 
 
 def _run_diagram(args: argparse.Namespace) -> int:
-    setting = _conv_setting(args)
+    setting = support.conv_setting(args)
     from symconv.render.diagram import draw_separable_stages
 
     paths = draw_separable_stages(
@@ -453,7 +302,7 @@ def _run_diagram(args: argparse.Namespace) -> int:
         padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
         out_dir=args.out_dir, image=args.image, lang=args.lang, scale=args.scale,
     )
-    _emit(args, "\n".join(str(path) for path in paths))
+    support.emit(args, "\n".join(str(path) for path in paths))
     return 0
 
 
@@ -486,7 +335,7 @@ def _run_report(args: argparse.Namespace) -> int:
     check_language(args.lang)
     _check_report_options(args)
     seed = parse_axes(args.seed, "--seed", 1, minimum=0)[0]
-    setting = _conv_setting(args)
+    setting = support.conv_setting(args)
     from symconv.report.compare import compare
     from symconv.report.homework import Homework, layers
     from symconv.verify import Verification, verify
@@ -502,22 +351,22 @@ def _run_report(args: argparse.Namespace) -> int:
             f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
             f"{'x'.join(map(str, result.output_shape))}"
         )
-    _show_warnings(args)  # before an execution that may take a while
+    support.show_warnings(args)  # before an execution that may take a while
     checks = tuple(cast("Verification", verify(layer, result.input_shape, seed=seed))
                    for layer in layers(result))
     answer = Homework(result, checks, seed, title=args.title, author=args.author)
     if args.pdf is None and args.format != "latex":
         from symconv.render.html import render_report
 
-        _emit(args, render_report(answer, args.lang))
+        support.emit(args, render_report(answer, args.lang))
     else:
         from symconv.render.document import write_latex_report, write_pdf_report
 
         if args.pdf is not None:
-            _emit(args, str(write_pdf_report(answer, args.pdf, args.lang)))
+            support.emit(args, str(write_pdf_report(answer, args.pdf, args.lang)))
         else:
             paths = write_latex_report(answer, args.out_dir, args.lang, standalone=args.standalone)
-            _emit(args, "\n".join(str(path) for path in paths))
+            support.emit(args, "\n".join(str(path) for path in paths))
     return 0 if answer.ok else 1
 
 
@@ -536,6 +385,19 @@ def _check_net_options(args: argparse.Namespace) -> None:
         reason = ("checks every count" if args.verify
                   else "shows every convention side by side")
         raise SymconvError(f"--convention does nothing with {mode}, which {reason}; drop one")
+    if args.depth is not None and not args.per_layer:
+        raise SymconvError("--depth folds the rows of --per-layer; add --per-layer or drop "
+                           "--depth")
+    if args.units is not None:
+        from symconv.render.numbers import UNITS
+
+        if args.units not in UNITS:
+            raise SymconvError(f"--units {args.units} is not known; choose one of "
+                               f"{', '.join(UNITS)}")
+        if mode is not None or args.format == "json":
+            what = mode or "--format json"
+            raise SymconvError(f"--units does nothing with {what}, which keeps exact counts; "
+                               "drop --units")
     if not args.verify:
         for option in ("seed", "max_memory"):
             if getattr(args, option) is not None:
@@ -555,6 +417,10 @@ def _run_net(args: argparse.Namespace) -> int:
     if args.input is not None:
         raise SymconvError(f"--input is for models from a file; {args.network} carries its "
                            "input shape (use --resolution)")
+    if args.factory_kwargs is not None or args.skip_unsupported:
+        flag = "--factory-kwargs" if args.factory_kwargs is not None else "--skip-unsupported"
+        raise SymconvError(f"{flag} is for models from a file (path/to/model.py:factory); "
+                           f"{args.network} is symconv's own")
     if args.compare_conventions or args.verify:
         from symconv.networks.reconcile import compare_conventions
         from symconv.networks.zoo import network
@@ -563,23 +429,24 @@ def _run_net(args: argparse.Namespace) -> int:
 
         write = _call(render, "render_verification" if args.verify else "render_conventions",
                       args)
-        width = parse_multiplier(_given(args.alpha, "1"), "--alpha")
-        pixels = parse_axes(_given(args.resolution, "224"), "--resolution", 1)[0]
+        width = parse_multiplier(support.given(args.alpha, "1"), "--alpha")
+        pixels = parse_axes(support.given(args.resolution, "224"), "--resolution", 1)[0]
         model = network(args.network, width, resolution=pixels)
         title = _TITLES.get(args.network, args.network)
         if args.verify:
             return _verify_network(title, model, args, write)
-        _emit(args, write(compare_conventions(title, model), args.lang))
+        support.emit(args, write(compare_conventions(title, model), args.lang))
         return 0
     from symconv.report.analysis import analyse_zoo
 
     write = _call(render, "render_network", args)
     report = analyse_zoo(
         args.network, alpha=args.alpha, resolution=args.resolution,
-        convention=_given(args.convention, "macs"),
-        per_layer=args.per_layer or args.format == "json", **_phase(args),
+        convention=support.given(args.convention, "macs"),
+        per_layer=args.per_layer or args.format == "json", depth=_depth(args),
+        **_phase(args),
     )
-    _emit(args, write(report, args.lang))
+    support.emit(args, write(report, args.lang, **_units(args)))
     return 0
 
 
@@ -589,12 +456,25 @@ def _add_phase(parser: argparse.ArgumentParser) -> None:
                              "training step (both); a network's input needs no gradient")
 
 
-def _phase(args: argparse.Namespace) -> dict[str, str]:
+def _phase(args: argparse.Namespace) -> dict[str, Any]:
     """``{"phase": ...}`` when ``--phase`` is not the forward pass, checked."""
     phase = getattr(args, "phase", "forward")
     if phase not in ("forward", "backward", "train"):
         raise SymconvError(f"--phase {phase} is unknown; use forward, backward or train")
     return {} if phase == "forward" else {"phase": phase}
+
+
+def _depth(args: argparse.Namespace) -> int | None:
+    if args.depth is None:
+        return None
+    from symconv.parse import parse_axes
+
+    return parse_axes(args.depth, "--depth", 1)[0]
+
+
+def _units(args: argparse.Namespace) -> dict[str, str]:
+    """``{"units": ...}`` for a renderer when ``--units`` is given."""
+    return {} if args.units is None else {"units": args.units}
 
 
 def _run_net_file(args: argparse.Namespace, render: object) -> int:
@@ -613,7 +493,7 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
              else parse_axes(args.input, "--input", 1))
     if len(shape) > 1:
-        _warn_channels_first(args, args.input, shape)
+        support.warn_channels_first(args, args.input, shape)
     name = ("render_verification" if args.verify else
             "render_conventions" if args.compare_conventions else "render_network")
     write = _call(render, name, args)
@@ -623,20 +503,21 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     try:
         net = from_torch(load_model(args.network), shape)
     except OSError as error:  # a path too long, a file that cannot be read
-        raise SymconvError(f"network {shown(args.network)}: {_os_message(error)}") from None
+        raise SymconvError(f"network {shown(args.network)}: {support.os_message(error)}") from None
     args.user_code = False
     if args.verify:
         return _verify_network(args.network, net, args, write)
     if args.compare_conventions:
         from symconv.networks.reconcile import compare_conventions
 
-        _emit(args, write(compare_conventions(args.network, net), args.lang))
+        support.emit(args, write(compare_conventions(args.network, net), args.lang))
         return 0
     from symconv.report.analysis import analyse
 
-    report = analyse(args.network, net, convention=_given(args.convention, "macs"),
-                     per_layer=args.per_layer or args.format == "json", **_phase(args))
-    _emit(args, write(report, args.lang))
+    report = analyse(args.network, net, convention=support.given(args.convention, "macs"),
+                     per_layer=args.per_layer or args.format == "json", depth=_depth(args),
+                     **_phase(args))
+    support.emit(args, write(report, args.lang, **_units(args)))
     return 0
 
 
@@ -646,18 +527,18 @@ def _verify_network(title: str, model: object, args: argparse.Namespace,
     from symconv.parse import parse_axes
     from symconv.verify import verify
 
-    seed = parse_axes(_given(args.seed, "0"), "--seed", 1, minimum=0)[0]
-    limit = _memory_limit(args)
-    _show_warnings(args)  # before an execution that may take a while
+    seed = parse_axes(support.given(args.seed, "0"), "--seed", 1, minimum=0)[0]
+    limit = support.memory_limit(args)
+    support.show_warnings(args)  # before an execution that may take a while
     check = verify(model, seed=seed, **_phase(args), **limit)  # type: ignore[arg-type]
-    _emit(args, write([check], args.lang, seed, title=title))
+    support.emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
 
 
 def _run_solve(args: argparse.Namespace) -> int:
     from symconv.design.command import run
 
-    _emit(args, run(args))
+    support.emit(args, run(args))
     return 0
 
 
@@ -671,7 +552,7 @@ def _run_derive(args: argparse.Namespace) -> int:
     if args.dims not in ("1", "2", "3"):
         raise SymconvError(f"--dims {args.dims} must be 1, 2 or 3")
     general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims))
-    _emit(args, write(general, args.lang))
+    support.emit(args, write(general, args.lang))
     return 0
 
 
@@ -705,71 +586,6 @@ def _call(module: Any, name: str, args: argparse.Namespace) -> Callable[..., str
     return function
 
 
-def _one_line(text: str, limit: int = 1000) -> str:
-    """``text`` as one line of at most about ``limit`` characters: control characters escaped,
-    the middle of a longer text cut (its start and its end, which says the fix, are kept)."""
-    from symconv.errors import escape_controls
-
-    line = escape_controls(text)
-    if len(line) <= limit:
-        return line
-    keep = (limit - 40) // 2
-    return f"{line[:keep]}…({len(line) - 2 * keep} characters cut)…{line[-keep:]}"
-
-
-def _os_message(error: OSError) -> str:
-    """``No space left on device: 'figs/standard.svg'`` from an :class:`OSError`."""
-    from symconv.errors import shown
-
-    what = error.strerror or type(error).__name__
-    return f"{what}: {shown(os.fsdecode(error.filename))}" if error.filename else what
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else "(no message)"
-
-
-def _exit_text(exit_: BaseException) -> str:
-    if isinstance(exit_, SystemExit):
-        code = exit_.code
-        return f"sys.exit({code!r})" if code is None or isinstance(code, int) else \
-            f"sys.exit: {_first_line(exit_)}"
-    return f"{type(exit_).__name__}: {_first_line(exit_)}"
-
-
-def _fail(args: argparse.Namespace | None, line: str, code: int) -> int:
-    """Print ``line`` (and any pending warnings, on the same line) on stderr; return ``code``."""
-    if args is not None and getattr(args, "warnings", None):
-        line += "".join(f" (note: {message})" for message in args.warnings)
-    try:
-        print(_one_line(line), file=sys.stderr)
-        sys.stderr.flush()
-    except (OSError, ValueError):  # nowhere left to say it; the exit status still does
-        pass
-    return code
-
-
-def _discard_stdout() -> None:
-    """Point standard output at the null device, so that the interpreter's last flush of what
-    could not be written (a full disk, a closed pipe) fails no second time at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, sys.stdout.fileno())
-        finally:
-            os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
-        pass
-
-
-def _internal_error(args: argparse.Namespace | None, error: BaseException) -> int:
-    if os.environ.get("SYMCONV_DEBUG") == "1":
-        raise error
-    return _fail(args, f"symconv: internal error: {type(error).__name__}: {_first_line(error)} "
-                       "(please report; SYMCONV_DEBUG=1 shows the traceback)", 1)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``symconv`` command line; returns the exit code.
 
@@ -782,40 +598,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not (sys.argv[1:] if argv is None else list(argv)):  # bare `symconv`: the commands
             print(build_parser().format_help(), end="")
-            _flush_stdout()
+            support.flush_stdout()
             return 0
         try:
             args = build_parser().parse_args(argv)
         except SystemExit as exit_:  # --help and --version
-            _flush_stdout()
+            support.flush_stdout()
             return exit_.code if isinstance(exit_.code, int) else 0
         args.warnings = []
         args.user_code = False
         code: int = args.handler(args)
-        _show_warnings(args)
-        _flush_stdout()
+        support.show_warnings(args)
+        support.flush_stdout()
         return code
     except KeyboardInterrupt:
-        return _fail(None, "symconv: interrupted", 130)
-    except _OutputError as failure:
-        _discard_stdout()
+        return support.fail(None, "symconv: interrupted", 130)
+    except support.OutputError as failure:
+        support.discard_stdout()
         if isinstance(failure.error, BrokenPipeError):
             return 141  # the reader went away (| head): nothing to say, as for SIGPIPE
-        return _fail(args, "symconv: error: cannot write the output: "
+        return support.fail(args, "symconv: error: cannot write the output: "
                            f"{failure.error.strerror or failure.error}", 2)
     except SymconvError as error:
-        return _fail(args, f"symconv: error: {error}", 2)
+        return support.fail(args, f"symconv: error: {error}", 2)
     except OSError as error:  # a path of the user's: too long, not permitted, a full disk
-        return _fail(args, f"symconv: error: {_os_message(error)}", 2)
+        return support.fail(args, f"symconv: error: {support.os_message(error)}", 2)
     except MemoryError:
-        return _fail(args, "symconv: error: not enough memory for this run; give smaller sizes",
+        return support.fail(args, "symconv: error: not enough memory for this run; give smaller sizes",
                      2)
     except (SystemExit, GeneratorExit) as exit_:
         if args is not None and args.user_code:
-            return _fail(args, f"symconv: error: the model file exited: {_exit_text(exit_)}", 2)
-        return _internal_error(args, exit_)
+            return support.fail(args, f"symconv: error: the model file exited: {support.exit_text(exit_)}", 2)
+        return support.internal_error(args, exit_)
     except Exception as error:
-        return _internal_error(args, error)
+        return support.internal_error(args, error)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -146,8 +146,8 @@ def test_notebook_display() -> None:
     assert single._repr_latex_().startswith("$\\displaystyle")
     separable = cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
     table = separable._repr_markdown_()
-    assert table is not None and "| depthwise | depthwise | 7×7×3 | 5×5×3 | $675$ |" in table
-    assert "| **total** | separable | 7×7×3 | 5×5×64 | $5475$ | $3800$ | $219$ |" in table
+    assert table is not None and "| depthwise | depthwise | 7×7×3 | 5×5×3 | 675 |" in table
+    assert "| **total** | separable | 7×7×3 | 5×5×64 | 5475 | 3800 | 219 |" in table
     network = cost(mobilenet_v1(symbols.alpha, symbols.rho))._repr_markdown_()
     assert network is not None and r"\alpha" in network and network.count("\n") > 50
     assert "frac" in ratio(separable.mults, cost(Conv2d(3, 64, 3), (7, 7, 3)).mults)._repr_latex_()
@@ -216,3 +216,61 @@ def test_a_derivation_is_never_split_across_pages(tmp_path: Path, capsys: pytest
         holding = [page for page in pages if substitution in " ".join(page.split())]
         assert len(holding) == 1, substitution
         assert value in " ".join(holding[0].split()), (substitution, value)
+
+
+def test_notebook_and_cli_markdown_tables_are_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15: _repr_markdown_ and --format markdown wrote two different tables
+    from symconv import cost
+    from symconv.networks.zoo import mobilenet_v1
+
+    notebook = cost(mobilenet_v1(1, resolution=128))._repr_markdown_()
+    assert main(["net", "mobilenet_v1", "--alpha", "1", "--resolution", "128", "--per-layer",
+                 "--format", "markdown"]) == 0
+    cli = capsys.readouterr().out
+    notebook_rows = notebook.splitlines()
+    header = notebook_rows[0]
+    cli_rows = [line for line in cli.splitlines() if line.startswith("| ")]
+    cli_header = next(line for line in cli_rows if line.startswith("| layer |"))
+    # the CLI adds the convention's count and share to the same columns
+    assert cli_header.startswith(header.removesuffix(" |"))
+    assert cli_header.endswith("| MACs | share |")
+    layers = [line for line in cli_rows[cli_rows.index(cli_header) + 1:]]
+    body = notebook_rows[2:-1]  # less the separator and the total row
+    assert len(layers) == len(body)
+    for mine, theirs in zip(layers, body):
+        assert mine.startswith(theirs.removesuffix(" |"))
+
+
+def test_per_layer_rows_carry_the_convention_and_its_share(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["net", "mobilenet_v1", "--alpha", "1", "--resolution", "224", "--per-layer"]
+    assert main([*argv, "--depth", "1", "--format", "json"]) == 0
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    layers = report["layers"]
+    assert [layer["name"] for layer in layers][:3] == ["conv1", "block1", "block2"]
+    # MobileNet V1's 568740352 MACs (the paper's 569 M) split over its 16 top-level modules
+    assert len(layers) == 16 and sum(layer["macs"] for layer in layers) == 568740352
+    # conv1: 112·112·32 outputs of 3·3·3 products each = 10838016, of 568740352
+    assert layers[0]["macs"] == 112 * 112 * 32 * 27
+    assert layers[0]["share"] == str(sympy.Rational(112 * 112 * 32 * 27, 568740352))
+    assert main([*argv, "--depth", "1", "--units", "si"]) == 0
+    text = capsys.readouterr().out
+    assert "  MACs             568.74 M" in text
+    conv1 = next(line for line in text.splitlines() if line.startswith("conv1 "))
+    assert conv1.split()[-3:] == ["10.84", "M", "1.9"] or conv1.endswith("10.84 M  1.9 %")
+    assert main([*argv, "--units", "comma"]) == 0
+    assert "568,740,352" in capsys.readouterr().out
+
+
+def test_a_branch_s_routing_rows_are_hidden() -> None:
+    from symconv.derive import cost
+    from symconv.layers import Conv2d, ReLU, Sequential
+    from symconv.layers.graph import Reuse
+    from symconv.report.analysis import layer_counts
+
+    # a branch goes back to the conv's output: the routing stage counts nothing and is hidden
+    net = Sequential(("conv", Conv2d(3, 4, 1)), ("reuse:conv", Reuse("conv", (4, 4, 4))),
+                     ("relu", ReLU()))
+    layers, _ = layer_counts(cost(net, (4, 4, 3)), "macs")
+    assert [row.name for row in layers] == ["conv", "relu"]

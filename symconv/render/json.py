@@ -222,8 +222,11 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
                 "output": [_number_or_formula(size) for size in row.output_shape],
                 **{name: _number_or_formula(getattr(row, name))
                    for name in ("mults", "adds", "divs", "comparisons", "params")},
+                **({report.convention: _number_or_formula(report.counts[index]),
+                    "share": None if report.shares[index] is None else str(report.shares[index])}
+                   if report.counts else {}),
             }
-            for row in report.layers
+            for index, row in enumerate(report.layers)
         ],
     })
 

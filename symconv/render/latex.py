@@ -29,6 +29,7 @@ from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, check_language, convention_text, message, reference_text
 from symconv.render.formula import LATEX, formula, latex_name, substituted
 from symconv.render.json import latex as sympy_latex
+from symconv.render.numbers import format_count, format_share
 from symconv.render.text import (
     layer_name,
     legend_cells,
@@ -453,19 +454,31 @@ def _math_shape(shape: tuple[object, ...]) -> str:
     return "$" + r" \times ".join(formula(size, style=LATEX) for size in shape) + "$"
 
 
-def _network_cells(report: NetworkReport, lang: str) -> list[list[str]]:
-    """One row per layer (name, kind, output shape, mults, adds, params), as math.
+def _count(value: object, units: str) -> str:
+    """A count as math: its digits in ``units``, or its formula."""
+    if isinstance(value, sympy.Basic) and not value.is_Number:
+        return f"${formula(value, style=LATEX)}$"
+    return escape(format_count(value, units))
+
+
+def _network_cells(report: NetworkReport, lang: str, units: str = "exact") -> list[list[str]]:
+    """One row per layer (name, kind, output shape, mults, adds, params, and the convention's
+    count and share where the report has them).
 
     The input shape is the previous row's output: left out, so that the table fits the page.
     """
-    return [
-        [escape(row.name, lang), escape(row.kind, lang), _math_shape(row.output_shape),
-         *(f"${formula(getattr(row, name), style=LATEX)}$" for name in ("mults", "adds", "params"))]
-        for row in report.layers
-    ]
+    cells = []
+    for index, row in enumerate(report.layers):
+        line = [escape(row.name, lang), escape(row.kind, lang), _math_shape(row.output_shape),
+                *(_count(getattr(row, name), units) for name in ("mults", "adds", "params"))]
+        if report.counts:
+            line += [_count(report.counts[index], units),
+                     escape(format_share(report.shares[index]))]
+        cells.append(line)
+    return cells
 
 
-def render_network(report: NetworkReport, lang: str = "en") -> str:
+def render_network(report: NetworkReport, lang: str = "en", units: str = "exact") -> str:
     """A network's totals as an ``align*`` block (formula = value) and its layers as a table."""
     check_language(lang)
     rows = []
@@ -473,9 +486,9 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
         label = escape(message(name, lang) if name in CATALOGUES["en"] else name, lang)
         if report.symbolic:
             rows.append(rf"\text{{{label}}} &= {sympy_latex(total.formula)} \\" + "\n"
-                        + rf"&= {total.value}")
+                        + rf"&= {escape(format_count(total.value, units))}")
         else:
-            rows.append(rf"\text{{{label}}} &= {total.value}")
+            rows.append(rf"\text{{{label}}} &= {escape(format_count(total.value, units))}")
     parts = [
         comment(report.title),
         needs("amsmath", "longtable") if report.layers else needs("amsmath"),
@@ -493,12 +506,13 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
     if report.symbolic:
         parts += [r"\noindent " + escape(message("net.exact", lang), lang), ""]
     if report.layers:
-        header = [cell for index, cell in enumerate(network_header(lang)) if index != 2]
+        header = [cell for index, cell in enumerate(network_header(lang, report)) if index != 2]
         parts += [
             r"{\scriptsize",
-            r"\begin{longtable}{lllrrr}",
+            r"\begin{longtable}{lll" + "r" * (len(header) - 3) + "}",
             " & ".join(escape(cell, lang) for cell in header) + r" \\ \hline",
-            *(" & ".join(cell for cell in row) + r" \\" for row in _network_cells(report, lang)),
+            *(" & ".join(cell for cell in row) + r" \\"
+              for row in _network_cells(report, lang, units)),
             r"\end{longtable}}",
         ]
     return "\n".join(parts) + "\n"

@@ -17,14 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import sympy
+
 from symconv.errors import escape_controls
+from symconv.networks.rows import LayerRow
 from symconv.render.catalogue import CATALOGUES, check_language, convention_text, message, reference_text
 from symconv.render.formula import LATEX, formula, latex_name, substituted
+from symconv.render.numbers import format_count, format_share
 from symconv.render.text import (
     layer_name,
     legend_cells,
-    network_header,
-    network_rows,
     setting_text,
     shape_text,
     signed_text,
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
     from symconv.verify import Verification
 
-__all__ = ["render_legend", "render_comparison", "render_kind", "render_verification", "render_network",
+__all__ = ["render_legend", "layers_table", "count_cell", "render_comparison", "render_kind", "render_verification", "render_network",
            "render_conventions", "table", "escape"]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -203,7 +205,51 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     ]) + "\n"
 
 
-def render_network(report: NetworkReport, lang: str = "en") -> str:
+def count_cell(value: object, units: str = "exact") -> str:
+    """A count in a table: its digits (in ``units``), or a formula as ``$...$`` math."""
+    if isinstance(value, sympy.Basic) and not value.is_Number:
+        return _math(value)
+    return format_count(value, units)
+
+
+def layers_table(layers: Sequence[LayerRow], lang: str = "en", *, units: str = "exact",
+                 total: LayerRow | None = None, convention: str | None = None,
+                 counts: Sequence[object] = (), shares: Sequence[object] = ()) -> str:
+    r"""One row per layer (name, kind, input, output, mults, adds, params, and the convention's
+    count and share where given), then the ``total`` row: the one table of ``--format
+    markdown`` and of a notebook's ``_repr_markdown_``.
+
+    Examples
+    --------
+    >>> from symconv import DepthwiseSeparableConv2d, cost
+    >>> from symconv.networks.rows import LayerRow, rows
+    >>> result = cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
+    >>> print(layers_table(rows(result), total=LayerRow.of("**total**", result)))
+    | layer | kind | input | output | multiplications | additions | parameters |
+    |---|---|---|---|---|---|---|
+    | depthwise | depthwise | 7×7×3 | 5×5×3 | 675 | 600 | 27 |
+    | pointwise | pointwise | 5×5×3 | 5×5×64 | 4800 | 3200 | 192 |
+    | **total** | separable | 7×7×3 | 5×5×64 | 5475 | 3800 | 219 |
+    """
+    header = [message(key, lang) for key in
+              ("layer", "kind", "input", "output", "mults", "adds", "params")]
+    if convention is not None:
+        header += [message(convention, lang) if convention in CATALOGUES["en"] else convention,
+                   message("share", lang)]
+    body = []
+    for index, row in enumerate([*layers, *([total] if total is not None else [])]):
+        name = row.name if row is total else escape(row.name)
+        cells = [name, escape(row.kind), shape_text(row.input_shape), shape_text(row.output_shape),
+                 *(count_cell(getattr(row, quantity), units) for quantity in _QUANTITIES)]
+        if convention is not None:
+            inside = index < len(layers)
+            cells += [count_cell(counts[index], units) if inside else "",
+                      format_share(shares[index]) if inside else ""]
+        body.append(cells)
+    return table(header, body)
+
+
+def render_network(report: NetworkReport, lang: str = "en", units: str = "exact") -> str:
     """A network's totals (formula and value) and, if asked, one table row per layer."""
     check_language(lang)
     lines = [
@@ -219,19 +265,20 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
         at = message("net.at", lang, point=reference_text(report.reference, lang))
         lines.append(table(
             [message("quantity", lang), message("formula", lang), at],
-            [[labels[name], _math(total.formula), str(total.value)]
+            [[labels[name], _math(total.formula), format_count(total.value, units)]
              for name, total in report.totals.items()],
         ))
         lines += ["", message("net.exact", lang)]
     else:
         lines.append(table(
             [message("quantity", lang), message("value", lang)],
-            [[labels[name], str(total.value)] for name, total in report.totals.items()],
+            [[labels[name], format_count(total.value, units)]
+             for name, total in report.totals.items()],
         ))
     if report.layers:
-        lines += ["", table(network_header(lang), [
-            [escape(name), escape(kind), *rest] for name, kind, *rest in network_rows(report, lang)
-        ])]
+        lines += ["", layers_table(report.layers, lang, units=units,
+                                   convention=report.convention if report.counts else None,
+                                   counts=report.counts, shares=report.shares)]
     return "\n".join(lines) + "\n"
 
 

@@ -9,41 +9,29 @@ Examples
 --------
 >>> from symconv import DepthwiseSeparableConv2d, cost
 >>> print(cost_markdown(cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))))
-| layer | kind | input | output | mults | adds | params |
+| layer | kind | input | output | multiplications | additions | parameters |
 |---|---|---|---|---|---|---|
-| depthwise | depthwise | 7×7×3 | 5×5×3 | $675$ | $600$ | $27$ |
-| pointwise | pointwise | 5×5×3 | 5×5×64 | $4800$ | $3200$ | $192$ |
-| **total** | separable | 7×7×3 | 5×5×64 | $5475$ | $3800$ | $219$ |
+| depthwise | depthwise | 7×7×3 | 5×5×3 | 675 | 600 | 27 |
+| pointwise | pointwise | 5×5×3 | 5×5×64 | 4800 | 3200 | 192 |
+| **total** | separable | 7×7×3 | 5×5×64 | 5475 | 3800 | 219 |
 """
 
 from __future__ import annotations
 
 from symconv.derive import Cost, register_markdown
-from symconv.networks.rows import rows
-from symconv.render.formula import LATEX, formula
-from symconv.render.markdown import escape, table
-from symconv.render.text import shape_text
+from symconv.networks.rows import LayerRow, rows
+from symconv.render.markdown import layers_table
 
 __all__ = ["cost_markdown"]
 
-_QUANTITIES = ("mults", "adds", "params")
-
-
 def cost_markdown(result: Cost) -> str:
-    """One row per layer (dotted names) and a total row; formulas as ``$...$`` math.
+    """One row per layer (dotted names) and a total row: the table ``symconv net --format
+    markdown --per-layer`` writes (:func:`symconv.render.markdown.layers_table`).
 
     Names and kinds are escaped (:func:`symconv.render.markdown.escape`): a layer's name is the
     user's, and may hold HTML or Markdown.
     """
-    body = [
-        [escape(row.name), escape(row.kind), shape_text(row.input_shape), shape_text(row.output_shape),
-         *(f"${formula(getattr(row, name), style=LATEX)}$" for name in _QUANTITIES)]
-        for row in rows(result)
-    ]
-    body.append(["**total**", escape(result.kind), shape_text(result.input_shape),
-                 shape_text(result.output_shape),
-                 *(f"${formula(getattr(result, name), style=LATEX)}$" for name in _QUANTITIES)])
-    return table(["layer", "kind", "input", "output", *_QUANTITIES], body)
+    return layers_table(rows(result), total=LayerRow.of("**total**", result))
 
 
 register_markdown(cost_markdown)

@@ -27,7 +27,7 @@ import sympy
 
 from symconv.errors import SymconvError
 
-__all__ = ["UNITS", "format_count", "check_units"]
+__all__ = ["UNITS", "format_count", "check_units", "format_share"]
 
 #: The ways a count can be written: ``exact`` digits, ``comma`` thousands separators, ``si``
 #: prefixes (k, M, G, T, P) with two decimals at most, as ptflops and torchinfo print.
@@ -76,3 +76,21 @@ def format_count(value: object, units: str = "exact") -> str:
         if abs(exact) >= scale:
             return f"{_decimal(exact / scale)} {prefix}"
     return _decimal(exact)
+
+
+def format_share(share: object) -> str:
+    """A share of a total as a percentage with one decimal, rounded exactly (half up);
+    ``""`` for ``None`` (a symbolic share).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> format_share(sympy.Rational(3, 13)), format_share(sympy.Integer(1)), format_share(None)
+    ('23.1 %', '100.0 %', '')
+    """
+    if share is None:
+        return ""
+    if not (isinstance(share, sympy.Basic) and share.is_Rational):
+        raise SymconvError(f"share={share!r} must be an exact fraction")
+    tenths = int(Fraction(int(share.p), int(share.q)) * 1000 + Fraction(1, 2))
+    return f"{tenths // 10}.{tenths % 10} %"

@@ -52,6 +52,7 @@ from symconv.derive import Cost
 from symconv.errors import escape_controls
 from symconv.render.catalogue import CATALOGUES, convention_text, message, reference_text
 from symconv.render.formula import formula, substituted
+from symconv.render.numbers import format_count, format_share
 from symconv.report.compare import Comparison, RatioResult
 from symconv.report.kinds import GeneralFormulas
 from symconv.report.legend import Legend, LegendRow, comparison_legend, kind_legend
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = ["escape", "render_legend", "legend_cells", "render_comparison", "shape_text", "axes_text", "setting_text",
            "display_width", "render_kind", "layer_name", "render_verification", "verification_rows", "verification_summary",
-           "verification_title", "render_network", "network_rows", "network_header",
+           "verification_title", "render_network", "network_rows", "network_header", "count_text",
            "render_conventions"]
 
 _QUANTITIES = ("mults", "adds", "params")
@@ -365,22 +366,37 @@ def _quantity_label(name: str, lang: str) -> str:
     return message(name, lang) if name in CATALOGUES["en"] else name
 
 
-def network_rows(report: NetworkReport, lang: str) -> list[list[str]]:
-    """One row per layer: name, kind, input, output, mults, adds, params."""
-    return [
-        [row.name, row.kind, shape_text(row.input_shape), shape_text(row.output_shape),
-         formula(row.mults), formula(row.adds), formula(row.params)]
-        for row in report.layers
-    ]
+def count_text(value: object, units: str = "exact") -> str:
+    """A count as text: exact digits, ``568,740,352`` or ``568.74 M`` (``units``); a formula
+    written as :func:`formula` writes it."""
+    if isinstance(value, sympy.Basic) and not value.is_Number:
+        return formula(value)
+    return format_count(value, units)
 
 
-def network_header(lang: str) -> list[str]:
-    """The header of :func:`network_rows`."""
-    return [message(key, lang) for key in
-            ("layer", "kind", "input", "output", "mults", "adds", "params")]
+def network_rows(report: NetworkReport, lang: str, units: str = "exact") -> list[list[str]]:
+    """One row per layer: name, kind, input, output, mults, adds, params, and, where the report
+    has them, the convention's count and its share of the total."""
+    cells = []
+    for index, row in enumerate(report.layers):
+        line = [row.name, row.kind, shape_text(row.input_shape), shape_text(row.output_shape),
+                *(count_text(getattr(row, name), units) for name in ("mults", "adds", "params"))]
+        if report.counts:
+            line += [count_text(report.counts[index], units), format_share(report.shares[index])]
+        cells.append(line)
+    return cells
 
 
-def render_network(report: NetworkReport, lang: str = "en") -> str:
+def network_header(lang: str, report: NetworkReport | None = None) -> list[str]:
+    """The header of :func:`network_rows` (of ``report``'s, with its convention's columns)."""
+    header = [message(key, lang) for key in
+              ("layer", "kind", "input", "output", "mults", "adds", "params")]
+    if report is not None and report.counts:
+        header += [_quantity_label(report.convention, lang), message("share", lang)]
+    return header
+
+
+def render_network(report: NetworkReport, lang: str = "en", units: str = "exact") -> str:
     """A network's totals under a convention, formula beside value, and its layers if asked.
 
     Examples
@@ -409,16 +425,17 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
         lines.append(f"  {_pad('', width)}  {_pad('', formula_width)}  {at}")
         for name, total in report.totals.items():
             lines.append(f"  {_pad(labels[name], width)}  {_pad(formulas[name], formula_width)}  "
-                         f"{total.value}")
+                         f"{format_count(total.value, units)}")
         lines.append(message("net.exact", lang))
     else:
         for name, total in report.totals.items():
-            lines.append(f"  {_pad(labels[name], width)}  {total.value}")
+            lines.append(f"  {_pad(labels[name], width)}  {format_count(total.value, units)}")
     if report.layers:
-        table = [network_header(lang),
+        table = [network_header(lang, report),
                  *([escape(name), escape(kind), *rest] for name, kind, *rest in
-                   network_rows(report, lang))]
-        widths = [max(display_width(row[column]) for row in table) for column in range(7)]
+                   network_rows(report, lang, units))]
+        widths = [max(display_width(row[column]) for row in table)
+                  for column in range(len(table[0]))]
         lines.append("")
         for row in table:
             lines.append("  ".join(

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 
@@ -31,7 +32,7 @@ from symconv.parse import parse_multiplier
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
-__all__ = ["Total", "NetworkReport", "analyse", "analyse_zoo", "parse_multiplier", "QUANTITIES"]
+__all__ = ["Total", "NetworkReport", "layer_counts", "analyse", "analyse_zoo", "parse_multiplier", "QUANTITIES"]
 
 #: The counts every report carries beside the chosen convention's.
 QUANTITIES = ("mults", "adds", "divs", "comparisons", "params")
@@ -58,6 +59,41 @@ class NetworkReport:
     layers: tuple[LayerRow, ...]
     reference: str
     symbolic: bool
+    #: Per row of ``layers``: the convention's count of the layer (of the layers folded into
+    #: it), and its share of the network's total (``None`` where either is symbolic).
+    counts: tuple[sympy.Expr, ...] = ()
+    shares: tuple[sympy.Expr | None, ...] = ()
+
+
+#: Routing stages of a branching network (``reuse:...``): no operation, no parameter; hidden.
+_HIDDEN_KINDS = frozenset({"reuse"})
+
+
+def layer_counts(derived: Cost, convention: str, depth: int | None = None
+                 ) -> tuple[tuple[LayerRow, ...], tuple[sympy.Expr, ...]]:
+    """The rows of ``derived`` (nested modules folded below ``depth``; routing rows hidden) and
+    each one's count under ``convention``: the count of the single layers inside it.
+
+    Examples
+    --------
+    >>> from symconv.networks.zoo import mobilenet_v1
+    >>> layers, counts = layer_counts(cost(mobilenet_v1(1, resolution=224)), "macs", depth=1)
+    >>> [(row.name, count) for row, count in zip(layers, counts)][:2], sum(counts)
+    ([('conv1', 10838016), ('block1', 29302784)], 568740352)
+    """
+    chosen = CONVENTIONS[convention]
+    leaves = rows(derived)
+    folded = leaves if depth is None else rows(derived, depth=depth)
+    shown, counts = [], []
+    for row in folded:
+        inside = [leaf for leaf in leaves
+                  if leaf.name == row.name or leaf.name.startswith(row.name + ".")]
+        counted = sympy.sympify(chosen(tuple(inside)))
+        if row.kind in _HIDDEN_KINDS and counted == 0 and row.params == 0:
+            continue
+        shown.append(row)
+        counts.append(counted)
+    return tuple(shown), tuple(counts)
 
 
 def _as_int(value: sympy.Expr, what: str) -> int:
@@ -75,6 +111,7 @@ def analyse(
     reference: tuple[Layer, object] | None = None,
     reference_text: str = "",
     per_layer: bool = False,
+    depth: int | None = None,
     phase: str = "forward",
 ) -> NetworkReport:
     """Derive ``model``'s totals (and rows) under ``convention``.
@@ -84,6 +121,9 @@ def analyse(
     reference
         For a symbolic model: the same network with numbers, and its input shape, whose totals
         give the report's values.
+    depth
+        With ``per_layer``: fold nested modules below this depth (``1``: one row per top-level
+        module).
     phase
         ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
         the network's input needs no gradient.
@@ -109,15 +149,23 @@ def analyse(
         name: Total(formulas[name], _as_int(values[name], f"the total {name}"))
         for name in formulas
     }
+    layers, counts = layer_counts(derived, convention, depth) if per_layer else ((), ())
+    total = formulas[convention]
+    shares = tuple(
+        counted / total if counted.is_Number and total.is_Number and total != 0 else None
+        for counted in counts
+    )
     return NetworkReport(
         title=title if phase == "forward" else f"{title}, {_PHASE_TITLES[phase]}",
         input_shape=derived.input_shape,
         convention=convention,
         description=describe(convention),
         totals=totals,
-        layers=rows(derived) if per_layer else (),
+        layers=layers,
         reference=reference_text,
         symbolic=symbolic,
+        counts=counts,
+        shares=shares,
     )
 
 
@@ -126,7 +174,7 @@ _PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
                  "train": "training step (forward + backward; input needs no gradient)"}
 
 
-def _phase(phase: str) -> dict[str, str]:
+def _phase(phase: str) -> dict[str, Any]:
     """``cost``'s keyword for a phase other than the forward pass (none for it)."""
     return {} if phase == "forward" else {"phase": phase}
 
@@ -147,6 +195,7 @@ def analyse_zoo(
     resolution: str | None = None,
     convention: str = "macs",
     per_layer: bool = False,
+    depth: int | None = None,
     phase: str = "forward",
 ) -> NetworkReport:
     """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
@@ -175,5 +224,5 @@ def analyse_zoo(
     return analyse(
         _TITLES.get(name, name), model, convention=convention,
         reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
-        phase=phase,
+        depth=depth, phase=phase,
     )
