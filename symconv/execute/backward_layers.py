@@ -91,8 +91,8 @@ def _crop(full: Array, padding: tuple[int, ...], sizes: tuple[int, ...]) -> Arra
     return np.ascontiguousarray(full[tuple(slice(p, p + n) for p, n in zip(padding, sizes))])
 
 
-def _grouped(counter: Counter, spec: str, a: Array, b: Array) -> Array:
-    return counter.einsum(spec, a, b)
+#: einsum letters of the spatial axes.
+_POSITIONS = "uvwxyz"
 
 
 @backward_fast.register
@@ -115,8 +115,13 @@ def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
     dw = np.empty(weight.shape) if trainable else None
     for offset in kernel_offsets(shape.kernel):
         where = taps(offset, shape.dilation, shape.stride, output)
-        if dw is not None:
-            tap = padded[where].reshape(positions, groups, per_in)
+        if dw is not None and per_in == 1 and per_out == 1:   # depthwise: Σ_p tap·g per channel
+            letters = _POSITIONS[:len(output)]
+            dw[offset] = counter.einsum(f"{letters}c,{letters}c->c", padded[where],
+                                        g).reshape(per_in, channels_out)
+        elif dw is not None:
+            # contiguous, so that NumPy's matmul and einsum hand it to BLAS
+            tap = np.ascontiguousarray(padded[where]).reshape(positions, groups, per_in)
             if groups == 1:
                 dw[offset] = counter.matmul(tap[:, 0].T, g2[:, 0])
             else:
@@ -125,6 +130,8 @@ def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
         if dx is not None:
             if groups == 1:
                 back = counter.matmul(g2[:, 0], grouped[offset][0].T)
+            elif per_in == 1 and per_out == 1:   # depthwise: per channel, g times its weight
+                back = counter.multiply(g2[:, :, 0], grouped[offset][:, 0, 0])
             else:
                 back = counter.einsum("pgn,gmn->pgm", g2, grouped[offset])
             counter.add_into(dx[where], back.reshape(*output, groups * per_in))
@@ -298,7 +305,10 @@ def _(layer: Linear, x: Array, params: Params, g: Array, counter: Counter, *,
     grads: dict[str, Array] = {}
     if trainable:
         x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        grads["weight"] = counter.matmul(x2.T, g2)
+        if x2.shape[0] == 1:   # one position: each weight's gradient is one product
+            grads["weight"] = counter.multiply(x2.T, g2)
+        else:
+            grads["weight"] = counter.matmul(x2.T, g2)
         if layer.bias:
             grads["bias"] = counter.einsum("pn->n", g2)
     return dx, grads

@@ -1,0 +1,99 @@
+"""How fast the backward pass is, against the forward: run by hand,
+``python benchmarks/backward.py``; never part of the tests.
+
+Prints, side by side with their ratios (best of several rounds, the two runs taking turns):
+
+1. the fast backward executor (``execute_backward``: input, weight and bias gradients, counted)
+   against the fast forward executor (``execute``, counted) on the same layer and input —
+   target: backward at most 2.5× the forward's time. The forward run inside
+   ``execute_backward`` is not timed: the backward's own work is timed through
+   :func:`symconv.execute.backward_layers.backward_fast` on the forward's saved input;
+2. deriving a network's training cost (``cost(net, phase="train")``) against its forward
+   cost (``cost(net)``), each from a fresh start of SymPy's caches — target: at most 2×.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+import sympy  # noqa: E402
+
+from symconv import Conv2d, DepthwiseConv2d, PointwiseConv2d, cost, execute  # noqa: E402
+from symconv.execute.backward_layers import backward_fast  # noqa: E402
+from symconv.execute.counter import Counter  # noqa: E402
+from symconv.layers import BatchNorm2d, Layer, Linear, ReLU6  # noqa: E402
+from symconv.networks.zoo import mobilenet_v1, mobilenet_v2  # noqa: E402
+
+LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
+    ("standard 3x3 56x56x64->64", Conv2d(64, 64, 3, padding=1, bias=True), (56, 56, 64)),
+    ("strided 3x3 56x56x32->64 s2", Conv2d(32, 64, 3, stride=2, padding=1), (56, 56, 32)),
+    ("depthwise 3x3 112x112x32", DepthwiseConv2d(32, 3, padding=1), (112, 112, 32)),
+    ("pointwise 28x28x128->256", PointwiseConv2d(128, 256), (28, 28, 128)),
+    ("grouped 3x3 28x28x64 g4", Conv2d(64, 64, 3, padding=1, groups=4), (28, 28, 64)),
+    ("batchnorm 56x56x64", BatchNorm2d(64), (56, 56, 64)),
+    ("relu6 56x56x64", ReLU6(), (56, 56, 64)),
+    ("linear 1024->1000", Linear(1024, 1000), (1024,)),
+]
+
+
+def _best(run: Callable[[], object], rounds: int = 5) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def executors() -> None:
+    print("1. fast executors, backward (all gradients) against forward, best of 5")
+    print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
+    for name, layer, shape in LAYERS:
+        x = np.random.default_rng(0).standard_normal(shape)
+        run = execute(layer, x)
+        grad = np.random.default_rng(1).standard_normal(run.output.shape)
+        params = {**run.params, **run.buffers}
+
+        def forward() -> object:
+            return execute(layer, x, run.params, buffers=run.buffers)
+
+        def backward() -> object:
+            return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
+                                 trainable=True)
+
+        forward_time, backward_time = _best(forward), _best(backward)
+        print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
+              f"{backward_time / forward_time:6.2f}")
+
+
+def derivations() -> None:
+    print("\n2. deriving a network: training step against forward pass, fresh caches")
+    print(f"{'network':32} {'forward ms':>11} {'train ms':>12} {'ratio':>6}")
+    for name, build in (("mobilenet_v1 (alpha, rho)", mobilenet_v1),
+                        ("mobilenet_v2 (alpha, rho)", mobilenet_v2),
+                        ("mobilenet_v1 224", lambda: mobilenet_v1(1, resolution=224)),
+                        ("mobilenet_v2 224", lambda: mobilenet_v2(1, resolution=224))):
+        times = {}
+        for phase in ("forward", "train"):
+            best = float("inf")
+            for _ in range(3):
+                sympy.core.cache.clear_cache()
+                net = build()
+                start = time.perf_counter()
+                cost(net, phase=phase) if phase != "forward" else cost(net)
+                best = min(best, time.perf_counter() - start)
+            times[phase] = best
+        print(f"{name:32} {times['forward'] * 1e3:11.1f} {times['train'] * 1e3:12.1f} "
+              f"{times['train'] / times['forward']:6.2f}")
+
+
+if __name__ == "__main__":
+    executors()
+    derivations()
