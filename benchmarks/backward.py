@@ -23,13 +23,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-import sympy  # noqa: E402
+import sympy
 
-from symconv import Conv2d, DepthwiseConv2d, PointwiseConv2d, cost, execute  # noqa: E402
-from symconv.execute.backward_layers import backward_fast  # noqa: E402
-from symconv.execute.counter import Counter  # noqa: E402
-from symconv.layers import BatchNorm2d, Layer, Linear, ReLU6  # noqa: E402
-from symconv.networks.zoo import mobilenet_v1, mobilenet_v2  # noqa: E402
+from symconv import Conv2d, DepthwiseConv2d, PointwiseConv2d, cost, execute
+from symconv.execute.backward_layers import backward_fast
+from symconv.execute.counter import Counter
+from symconv.layers import BatchNorm2d, Layer, Linear, ReLU6
+from symconv.networks.zoo import mobilenet_v1, mobilenet_v2
 
 LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
     ("standard 3x3 56x56x64->64", Conv2d(64, 64, 3, padding=1, bias=True), (56, 56, 64)),
@@ -61,10 +61,11 @@ def executors() -> None:
         grad = np.random.default_rng(1).standard_normal(run.output.shape)
         params = {**run.params, **run.buffers}
 
-        def forward() -> object:
-            return execute(layer, x, run.params, buffers=run.buffers)
+        def forward(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
+            return execute(layer, x, run.params, buffers=run.buffers)  # type: ignore[attr-defined]
 
-        def backward() -> object:
+        def backward(layer: Layer = layer, x: np.ndarray = x, params: dict = params,
+                     grad: np.ndarray = grad) -> object:
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
