@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
+from symconv import cli_roofline
 from symconv import cli_support as support
 from symconv.errors import SymconvError
 
@@ -188,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_language(net)
     _add_title(net)
     net.set_defaults(handler=_run_net)
+    cli_roofline.add_memory_options(net)
+    cli_roofline.add_roofline_parser(commands)
 
     solve = commands.add_parser(
         "solve", help="exact answers to design questions: separable N for a saving, the widest "
@@ -410,6 +413,8 @@ def _run_net(args: argparse.Namespace) -> int:
     from symconv.render.catalogue import check_language
 
     check_language(args.lang)
+    if cli_roofline.wants_memory(args):
+        return cli_roofline.run_net_memory(args)
     _check_net_options(args)
     render = renderer(args.format)
     if ":" in args.network or args.network.endswith(".py"):

@@ -81,3 +81,55 @@ def test_plot(tmp_path):
     text = out.read_text()
     assert text.startswith("<?xml") and "<svg" in text
     assert ">dw<" in text and ">pw<" in text and "NVIDIA T4 roofline" in text
+
+
+# ------------------------------------------------------------------ command line
+
+import json  # noqa: E402
+
+from symconv.cli import main  # noqa: E402
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json"])
+def test_net_memory_in_every_format(capsys, fmt):
+    assert main(["net", "mobilenet_v1", "--resolution", "32", "--alpha", "0.25", "--memory",
+                 "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert "block13.pointwise" in out and "memory" in out
+
+
+def test_net_memory_json_agrees_with_the_api(capsys):
+    from symconv.networks.memory import memory
+    from symconv.networks.zoo import mobilenet_v2
+
+    assert main(["net", "mobilenet_v2", "--resolution", "64", "--memory", "--peak-flops", "1T",
+                 "--bandwidth", "100G", "--format", "json", "--dtype-bytes", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    used = memory(mobilenet_v2(resolution=64), dtype_bytes=2)
+    assert report["memory"]["activation_bytes"] == str(used.activation_bytes)
+    assert report["device"]["ridge"] == "10"
+    first = report["layers"][0]
+    assert first["name"] == "conv1.conv" and first["bound"] in ("memory", "compute")
+
+
+def test_roofline_command_writes_the_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "roofline.svg"
+    assert main(["roofline", "mobilenet_v2", "--resolution", "32", "--out", str(out)]) == 0
+    assert "block17.project" in out.read_text()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["net", "mobilenet_v1", "--device", "t4"], "add --memory"),
+    (["net", "mobilenet_v1", "--memory", "--bandwidth", "3"], "go together"),
+    (["net", "mobilenet_v1", "--memory", "--device", "tpu"], "unknown"),
+    (["net", "mobilenet_v1", "--memory", "--peak-flops", "fast", "--bandwidth", "1G"],
+     "not a rate"),
+    (["net", "mobilenet_v1", "--memory", "--per-layer"], "two different reports"),
+    (["net", "mobilenet_v1", "--memory", "--format", "html"], "not available"),
+    (["roofline", "mobilenet_v1", "--out", "r.txt"], "must end in"),
+])
+def test_bad_memory_options(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
