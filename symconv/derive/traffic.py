@@ -124,7 +124,7 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
     else:
         read = sympy.Mul(*input_shape)
     params = sympy.Add(*(sympy.Mul(*(_e(size) for size in shape)) for _, shape in nest.parameters))
-    reads = access.copies * read + params
+    reads = access.copies * read + _e(access.extra) + params
     writes = sympy.Mul(*(_e(size) for size in nest.outputs)) if access.writes else sympy.Integer(0)
     return reads, writes
 

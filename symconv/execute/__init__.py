@@ -116,7 +116,15 @@ Registering an executor for a new layer (here a made-up elementwise scaling laye
 from __future__ import annotations
 
 # The executors of every layer family register themselves when imported.
-from symconv.execute import activations, adaptive, conv, elementwise, linear, pooling  # noqa: F401
+from symconv.execute import (  # noqa: F401
+    activations,
+    adaptive,
+    broadcast,
+    conv,
+    elementwise,
+    linear,
+    pooling,
+)
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (
     METHODS,

@@ -16,6 +16,7 @@ module             holds
 ``graph``          ``Graph``: networks with branches (``Reuse``, ``Add``)
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
+``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -68,6 +69,7 @@ from symconv.layers import shapes  # registers the output sizes of every layer a
 from symconv.layers.activations import LogSoftmax, Softmax
 from symconv.layers.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
+from symconv.layers.broadcast import Div, Mul, Sub
 from symconv.layers.conv import (
     PADDING_STRINGS,
     Conv1d,
@@ -106,4 +108,5 @@ __all__ = [
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "Mul", "Sub", "Div",
 ]

@@ -61,11 +61,15 @@ class InputAccess:
     writes
         Whether the output's elements are written (false for a reshape or a reused tensor, which
         hand on memory already there).
+    extra
+        Elements read besides ``copies`` tensors of the input's shape: a second operand of
+        another shape (a broadcast ``x * s``, a concatenated tensor).
     """
 
     windows: tuple[AxisWindow, ...] = ()
     copies: int = 1
     writes: bool = True
+    extra: Size = 0
 
 
 #: Every input element read once, every output element written.
