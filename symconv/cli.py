@@ -190,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_title(net)
     net.set_defaults(handler=_run_net)
     cli_roofline.add_memory_options(net)
-    cli_roofline.add_roofline_parser(commands)
 
     solve = commands.add_parser(
         "solve", help="exact answers to design questions: separable N for a saving, the widest "
@@ -235,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_language(derive)
     _add_title(derive)
     derive.set_defaults(handler=_run_derive)
+    cli_roofline.add_roofline_parser(commands)
     for name, command in commands.choices.items():
         support.describe(command, commands, name)
     parser.epilog = "'symconv COMMAND --help' shows a command's options and an example."

@@ -168,7 +168,8 @@ def test_bare_symconv_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and err == ""
     commands = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and
                 not line.startswith("     ")]
-    assert commands == ["compare", "verify", "diagram", "net", "solve", "report", "derive"]
+    assert commands == ["compare", "verify", "diagram", "net", "solve", "report", "derive",
+                        "roofline"]
 
 
 @pytest.mark.parametrize("command", ["compare", "verify", "diagram", "net", "solve", "report",
