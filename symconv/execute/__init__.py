@@ -124,6 +124,7 @@ from symconv.execute import (  # noqa: F401
     elementwise,
     linear,
     pooling,
+    reduce,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

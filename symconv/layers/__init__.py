@@ -17,6 +17,7 @@ module             holds
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
 ``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage
+``reduce``         ``Mean`` over axes
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -97,6 +98,7 @@ from symconv.layers.elementwise import (
 from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
 from symconv.layers.linear import Flatten, Linear
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from symconv.layers.reduce import Mean
 from symconv.layers.sequential import Residual, Sequential
 
 __all__ = [
@@ -108,5 +110,5 @@ __all__ = [
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Mul", "Sub", "Div",
+    "Mul", "Sub", "Div", "Mean",
 ]
