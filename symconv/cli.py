@@ -502,11 +502,11 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
     name = ("render_verification" if args.verify else
             "render_conventions" if args.compare_conventions else "render_network")
     write = _call(render, name, args)
-    from symconv.frontends.torch import from_torch, load_model
+    from symconv.frontends.command import count_model_file
 
     args.user_code = True  # the model file's own code runs from here on
     try:
-        net = from_torch(load_model(args.network), shape)
+        net, write = count_model_file(args, shape, write)
     except OSError as error:  # a path too long, a file that cannot be read
         raise SymconvError(f"network {shown(args.network)}: {support.os_message(error)}") from None
     args.user_code = False

@@ -21,6 +21,15 @@ While the file is imported and the factory runs:
   ``--format json``); on failure the message quotes its last line (an ``argparse`` usage error).
 
 The model is returned in eval mode (``model.eval()``), as :func:`~symconv.from_torch` counts it.
+
+**torchvision with a CPU-only torch.** torchvision's PyPI wheel is built against a CUDA torch;
+with the CPU wheel (``torch==2.13.0+cpu``), ``import torchvision`` raises ``RuntimeError:
+operator torchvision::nms does not exist`` in ``torchvision/_meta_registrations.py``, which
+registers meta kernels for torchvision's compiled operators (``nms``, ``roi_align``, ...). The
+classification models need none of them. So when importing ``package.module`` fails with a
+``RuntimeError`` raised in that very file, :func:`load_model` imports it again with that one
+module replaced by an empty one, and says so on stderr (``symconv: warning: ...``). Every other
+failure is reported as it is. The tests do the same (``tests/torchvision_models.py``).
 """
 
 from __future__ import annotations
@@ -162,8 +171,33 @@ def _file_module(reference: str, path_text: str, captured: _Captured) -> Any:
         return _run(reference, f"importing {_path(path_text)}", captured, load)
 
 
+def _meta_registrations_failed(error: BaseException) -> bool:
+    """Whether ``error`` is torchvision's failure to register its compiled operators' meta
+    kernels (a CPU torch under a CUDA-built torchvision): a RuntimeError raised in
+    ``torchvision/_meta_registrations.py``."""
+    import traceback
+
+    if not isinstance(error, RuntimeError):
+        return False
+    return any(Path(frame.f_code.co_filename).parts[-2:] == ("torchvision",
+                                                             "_meta_registrations.py")
+               for frame, _ in traceback.walk_tb(error.__traceback__))
+
+
+def _without_meta_registrations() -> None:
+    """Forget the half-imported torchvision, and give it an empty ``_meta_registrations``."""
+    import types
+
+    for name in [name for name in sys.modules
+                 if name == "torchvision" or name.startswith("torchvision.")]:
+        del sys.modules[name]
+    sys.modules["torchvision._meta_registrations"] = types.ModuleType(
+        "torchvision._meta_registrations")
+
+
 def _package_module(reference: str, dotted: str, captured: _Captured) -> Any:
-    """Import ``package.module``."""
+    """Import ``package.module`` (torchvision without its compiled operators' meta kernels
+    where those cannot load: see the module docstring)."""
     import importlib
 
     where = f"network {shown(reference)}"
@@ -180,7 +214,18 @@ def _package_module(reference: str, dotted: str, captured: _Captured) -> Any:
 
     with _user_code(None, dotted, captured):
         try:
-            return load()
+            try:
+                return load()
+            except RuntimeError as error:
+                if not _meta_registrations_failed(error):
+                    raise
+            _without_meta_registrations()
+            module = load()
+            sys.stderr.write("symconv: warning: torchvision's compiled operators cannot load "
+                             "with this torch (a CPU wheel under torchvision's CUDA build); "
+                             "its models were imported without them (the classification "
+                             "models need none)\n")
+            return module
         except SymconvError:
             raise
         except (Exception, SystemExit, GeneratorExit) as error:

@@ -46,7 +46,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from symconv.errors import SymconvError, escape_controls, shown
+from symconv.errors import SymconvError, shown
+from symconv.frontends.load import _first_line
 from symconv.frontends.mapping import (
     FUNCTIONS,
     METADATA,
@@ -202,10 +203,8 @@ class _Recorder:
 
     def unsupported(self, where: str, what: str, why: str, outputs: list[Any],
                     inputs: list[Any]) -> None:
-        """A call symconv cannot count, on tensors ``inputs``, making ``outputs``: refused by
-        name, or (skip mode) a :class:`Skipped` stage per output tensor, fed by an input computed
-        from the model's input, of the output's shape where one is (``scale * x``: ``x``), else
-        the first (the model's input itself when none is)."""
+        """A call symconv cannot count: refused by name, or (skip mode) a :class:`Skipped` stage
+        per output, fed by an input of its shape (``scale * x``: ``x``), else the first."""
         if not self.skip or not outputs:
             self.refuse(where, what, why)
             for tensor in outputs:
@@ -213,9 +212,8 @@ class _Recorder:
             return
         text = f"{where} ({what}: {why})"
         self.skipped.append(text)
-        computed = [(tensor, self.producer(tensor)) for tensor in inputs]
-        computed = [(tensor, found) for tensor, found in computed
-                    if found is not None and found != _REFUSED]
+        computed = [(tensor, found) for tensor in inputs
+                    if (found := self.producer(tensor)) is not None and found != _REFUSED]
         for number, tensor in enumerate(outputs):
             same = [found for item, found in computed if tuple(item.shape) == tuple(tensor.shape)]
             source = same[0] if same else computed[0][1] if computed else INPUT
@@ -648,6 +646,4 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
 def first_line(error: BaseException) -> str:
     """The first line of an error's message, control characters escaped, at most 200
     characters."""
-    text = str(error).strip()
-    line = escape_controls(text.splitlines()[0]) if text else "(no message)"
-    return line if len(line) <= 200 else f"{line[:200]}…"
+    return _first_line(error)

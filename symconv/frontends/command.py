@@ -1,0 +1,157 @@
+"""What ``symconv net path/to/model.py:factory`` (or ``package.module:factory``) does with the
+model: :func:`count_model_file`.
+
+* ``--factory-kwargs '{"num_classes": 10}'`` is parsed with ``json.loads`` (never evaluated) and
+  must be a JSON object; its keys are the factory's keyword arguments (:func:`factory_kwargs`).
+* ``--input 3x224x224`` for a model whose first layer takes 3 channels is refused with "did you
+  mean 224x224x3?" (:func:`check_channels_last`): symconv's shapes are channels last.
+* ``--skip-unsupported`` counts the parts symconv cannot count as zero
+  (``from_torch(..., unsupported="skip")``).
+* Every report says the model was counted in eval mode (:data:`~symconv.frontends.torch.COUNTED_MODE`),
+  and lists every uncounted part; JSON gets ``"counted_mode"`` and ``"uncounted"``
+  (:func:`noted`).
+
+Examples
+--------
+>>> factory_kwargs('{"num_classes": 10}')
+{'num_classes': 10}
+>>> factory_kwargs("dict(num_classes=10)")
+Traceback (most recent call last):
+...
+symconv.errors.SymconvError: --factory-kwargs 'dict(num_classes=10)' is not JSON (Expecting value: line 1 column 1 (char 0)); ...
+>>> print(with_notes('{\\n  "total": 3\\n}', "json", ["act (nn.Mish: ...)"]))
+{
+  "total": 3,
+  "counted_mode": "eval",
+  "uncounted": [
+    "act (nn.Mish: ...)"
+  ]
+}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from symconv.errors import SymconvError, shown
+
+__all__ = ["count_model_file", "factory_kwargs", "check_channels_last", "noted", "with_notes"]
+
+_EVAL = ("Counted in eval mode (model.eval(): Dropout is an identity, BatchNorm uses its running "
+         "statistics).")
+
+
+def factory_kwargs(text: str | None) -> dict[str, object] | None:
+    """``--factory-kwargs``: a JSON object of keyword arguments (``None`` when not given)."""
+    if text is None:
+        return None
+    example = "give a JSON object like '{\"num_classes\": 10}'"
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        reason = str(error).splitlines()[0]
+        raise SymconvError(f"--factory-kwargs {shown(text)} is not JSON ({reason}); "
+                           f"{example}") from None
+    if not isinstance(value, dict):
+        raise SymconvError(f"--factory-kwargs {shown(text)} is a JSON {type(value).__name__}, "
+                           f"not an object of keyword arguments; {example}")
+    bad = [key for key in value if not key.isidentifier()]
+    if bad:
+        raise SymconvError(f"--factory-kwargs {shown(text)}: {shown(bad[0])} is not an argument "
+                           f"name; {example}")
+    return value
+
+
+def _first_layer(model: Any) -> tuple[str, Any, int] | None:
+    """The first module (in definition order) that takes channels or features, its name and how
+    many it takes."""
+    for name, module in model.named_modules():
+        for attribute in ("in_channels", "in_features", "num_features", "num_channels"):
+            taken = getattr(module, attribute, None)
+            if isinstance(taken, int) and not isinstance(taken, bool):
+                return name, module, taken
+    return None
+
+
+def check_channels_last(model: Any, text: str, shape: Sequence[int | object]) -> None:
+    """Refuse ``--input`` written channels first (``3x224x224``) for a model whose first layer
+    takes as many channels as the first size and not as the last."""
+    if len(shape) < 2:
+        return
+    first = _first_layer(model)
+    if first is None:
+        return
+    name, module, channels = first
+    if shape[-1] != channels and shape[0] == channels:
+        suggested = "x".join(str(size) for size in (*shape[1:], shape[0]))
+        raise SymconvError(
+            f"--input {text}: the model's first layer ({name or 'model'}, "
+            f"nn.{type(module).__name__}) takes {channels} channels, and symconv's shapes are "
+            f"channels last: did you mean {suggested}?"
+        )
+
+
+def with_notes(text: str, format_name: str, skipped: Sequence[str]) -> str:
+    """A report with the eval-mode note and the list of uncounted parts, in its format."""
+    if format_name == "json":
+        data = json.loads(text)
+        data["counted_mode"] = "eval"
+        data["uncounted"] = list(skipped)
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    heading = (f"Not counted (--skip-unsupported: 0 in every count above), {len(skipped)} "
+               f"part{'s' if len(skipped) != 1 else ''}:")
+    if format_name == "latex":
+        def escape(line: str) -> str:
+            for old, new in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("#", r"\#"),
+                             ("%", r"\%"), ("&", r"\&"), ("$", r"\$"), ("{", r"\{"),
+                             ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}")):
+                line = line.replace(old, new) if old != "\\" else line.replace(old, "\0")
+            return line.replace("\0", r"\textbackslash{}")
+
+        notes = "\n\n" + escape(_EVAL)
+        if skipped:
+            items = "\n".join(rf"  \item {escape(part)}" for part in skipped)
+            notes += f"\n\n{escape(heading)}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
+        end = r"\end{document}"
+        if end in text:
+            head, _, tail = text.rpartition(end)
+            return f"{head.rstrip()}{notes}\n{end}{tail}"
+        return text.rstrip("\n") + notes
+    bullet = "- " if format_name == "markdown" else "  "
+    notes = "\n\n" + _EVAL
+    if skipped:
+        notes += "\n" + heading + "".join(f"\n{bullet}{part}" for part in skipped)
+    return text.rstrip("\n") + notes
+
+
+def noted(write: Callable[..., str], net: Any, format_name: str) -> Callable[..., str]:
+    """``write`` (a renderer), its report followed by :func:`with_notes`'s notes for ``net``."""
+    from symconv.frontends.build import uncounted
+
+    skipped = uncounted(net)
+
+    def written(*values: Any, **keywords: Any) -> str:
+        return with_notes(write(*values, **keywords), format_name, skipped)
+
+    return written
+
+
+def count_model_file(args: Any, shape: tuple[Any, ...], write: Callable[..., str]
+                     ) -> tuple[Any, Callable[..., str]]:
+    """Load ``args.network`` with ``--factory-kwargs``, check ``--input``'s layout, trace it
+    (``--skip-unsupported``), and return the network and ``write`` with the notes added."""
+    from symconv.frontends.build import uncounted
+    from symconv.frontends.torch import from_torch, load_model
+
+    keywords = factory_kwargs(getattr(args, "factory_kwargs", None))
+    model = load_model(args.network, keywords)
+    check_channels_last(model, args.input, shape)
+    skip = bool(getattr(args, "skip_unsupported", False))
+    net = from_torch(model, shape, unsupported="skip" if skip else "refuse")
+    if getattr(args, "verify", False) and uncounted(net):
+        raise SymconvError("--verify executes every layer, and --skip-unsupported left "
+                           f"{len(uncounted(net))} parts uncounted ({uncounted(net)[0]}, ...); "
+                           "drop one of them")
+    return net, noted(write, net, args.format)
