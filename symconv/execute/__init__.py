@@ -123,6 +123,7 @@ from symconv.execute import (  # noqa: F401
     conv,
     elementwise,
     linear,
+    movement,
     pooling,
     reduce,
 )

@@ -18,6 +18,8 @@ module             holds
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
 ``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage
 ``reduce``         ``Mean`` over axes
+``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
+                   ``StochasticDepth`` (the identity at inference)
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -97,6 +99,7 @@ from symconv.layers.elementwise import (
 )
 from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
 from symconv.layers.linear import Flatten, Linear
+from symconv.layers.movement import Cat, ChannelShuffle, Dropout, Identity, Slice, StochasticDepth
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.layers.reduce import Mean
 from symconv.layers.sequential import Residual, Sequential
@@ -111,4 +114,5 @@ __all__ = [
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Mul", "Sub", "Div", "Mean",
+    "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
 ]

@@ -1,0 +1,306 @@
+"""Data movement without arithmetic: :class:`Cat`, :class:`Slice`, :class:`ChannelShuffle`, and
+the layers that are the identity at inference, :class:`Dropout`, :class:`StochasticDepth` and
+:class:`Identity`.
+
+No multiplication, addition, division or comparison; no parameters. What they differ in is
+traffic (``Cost.reads``, ``Cost.writes``), as PyTorch runs them:
+
+* ``torch.cat`` and a channel shuffle (``view``, ``transpose``, ``contiguous``) copy: every input
+  element read once, every output element written;
+* a channel slice (``x[:, a:b]``, ``chunk``, ``split``) is a view, and so is the identity
+  (``Dropout`` and ``StochasticDepth`` in eval mode return their input): nothing read or written.
+
+A permute between NCHW and NHWC (ConvNeXt's ``x.permute(0, 2, 3, 1)`` and back) is the identity
+in symconv's layout: its arrays are channels last whatever PyTorch's logical order, so
+``nn.LayerNorm(C)`` and ``nn.Linear`` on the permuted tensor act on the channel axis, as on the
+unpermuted one here; the frontend keeps track of the order and maps the permute to
+:class:`Identity` (a view in PyTorch: no traffic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy
+
+from symconv.errors import SymconvError
+from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.shapes import output_spatial
+from symconv.layers.traffic import NOTHING, InputAccess
+from symconv.sizes import Size, as_size
+
+__all__ = ["Cat", "Slice", "ChannelShuffle", "Dropout", "StochasticDepth", "Identity"]
+
+
+def _e(value: Size) -> sympy.Expr:
+    return sympy.Integer(value) if isinstance(value, int) else value
+
+
+@dataclass(frozen=True, init=False)
+class Cat(Layer):
+    """``torch.cat([x, other], dim=1)``: the channels of stage ``other`` after (or, with
+    ``other_first``, before) the input's. Nothing counted; reads both, writes the output.
+
+    ``torch.cat([a, b, c])`` is a chain: ``Cat(other="b")`` then ``Cat(other="c")`` on ``a``, or
+    from the last branch back with ``other_first=True`` (each link copies, so the chain's
+    traffic is that of its two-tensor concatenations).
+
+    Parameters
+    ----------
+    other
+        The stage whose output is concatenated (``"input"``: the network's input).
+    shape
+        That output's channels-last shape (its spatial sizes must be the input's).
+    other_first
+        ``torch.cat([other, x])`` rather than ``torch.cat([x, other])``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W
+    >>> c = cost(Cat("input", (H, W, 16)), (H, W, 32))
+    >>> c.output_shape, c.mults, c.adds, c.reads, c.writes
+    ((H, W, 48), 0, 0, 48*H*W, 48*H*W)
+    """
+
+    example: ClassVar[str] = 'Cat("branch1", (28, 28, 64))'
+
+    other: str
+    shape: tuple[Size, ...]
+    other_first: bool
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, other: str, shape: object, other_first: bool = False) -> None:
+        if not isinstance(other, str) or not other:
+            raise SymconvError(f"Cat(other={other!r}) must name a stage, or 'input'")
+        if not isinstance(shape, (tuple, list)) or not shape:
+            raise SymconvError(f"Cat(shape={shape!r}) must be the channels-last shape of stage "
+                               f"{other}, like (28, 28, 64)")
+        if not isinstance(other_first, bool):
+            raise SymconvError(f"Cat(other_first={other_first!r}) must be True or False")
+        object.__setattr__(self, "other", other)
+        object.__setattr__(self, "shape", tuple(as_size(size, "shape") for size in shape))
+        object.__setattr__(self, "other_first", other_first)
+
+    @property
+    def kind(self) -> str:
+        return "cat"
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return _e(in_channels) + _e(self.shape[-1])
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: a copy of both tensors into the output."""
+        channels = _need_channels(self, in_channels)
+        outputs = (*input_spatial, self.out_channels_for(channels))
+        return LoopNest(outer=(), inner=(), outputs=outputs, multiply=False,
+                        access=InputAccess(extra=sympy.Mul(*(_e(size) for size in self.shape))))
+
+
+def _cat_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
+    assert isinstance(layer, Cat)
+    theirs = layer.shape[:-1]
+    if len(theirs) != len(input_spatial) or any(
+            sympy.Eq(_e(a), _e(b)) is sympy.false for a, b in zip(input_spatial, theirs)):
+        raise SymconvError(
+            f"Cat(other={layer.other!r}): its shape {tuple(layer.shape)} must have the input's "
+            f"spatial sizes {tuple(input_spatial)}; torch.cat along channels needs them equal"
+        )
+    return input_spatial
+
+
+@dataclass(frozen=True, init=False)
+class Slice(Layer):
+    """The channels ``start`` to ``stop`` (exclusive) of the input: ``x[:, start:stop]``, one
+    part of ``chunk`` or ``split``. A view: nothing counted, read or written.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W
+    >>> c = cost(Slice(16, 32), (H, W, 32))
+    >>> c.output_shape, c.reads, c.writes
+    ((H, W, 16), 0, 0)
+    >>> cost(Slice(16, 40), (4, 4, 32))
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: Slice(start=16, stop=40) needs stop <= the input's 32 channels
+    """
+
+    example: ClassVar[str] = "Slice(0, 58)"
+
+    start: Size
+    stop: Size
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, start: object, stop: object) -> None:
+        start_ = as_size(start, "Slice(start", minimum=0)
+        stop_ = as_size(stop, "Slice(stop")
+        if sympy.Le(_e(stop_), _e(start_)) is sympy.true:
+            raise SymconvError(f"Slice(start={start}, stop={stop}) needs start < stop")
+        object.__setattr__(self, "start", start_)
+        object.__setattr__(self, "stop", stop_)
+
+    @property
+    def kind(self) -> str:
+        return "slice"
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return _e(self.stop) - _e(self.start)
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: a view of the input's channels."""
+        channels = _need_channels(self, in_channels)
+        if sympy.Gt(_e(self.stop), _e(channels)) is sympy.true:
+            raise SymconvError(f"Slice(start={self.start}, stop={self.stop}) needs stop <= the "
+                               f"input's {channels} channels")
+        return LoopNest(outer=(), inner=(), outputs=(*input_spatial, self.out_channels_for(channels)),
+                        multiply=False, access=NOTHING)
+
+
+@dataclass(frozen=True, init=False)
+class ChannelShuffle(Layer):
+    """ShuffleNet's channel shuffle in ``groups``: channel ``g·(C/groups) + i`` goes to
+    ``i·groups + g`` (``view``, ``transpose``, ``contiguous``, as torchvision and
+    ``nn.ChannelShuffle`` do). A copy: nothing counted, every element read and written.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W
+    >>> c = cost(ChannelShuffle(2), (H, W, 116))
+    >>> c.output_shape, c.mults, c.reads, c.writes
+    ((H, W, 116), 0, 116*H*W, 116*H*W)
+    """
+
+    example: ClassVar[str] = "ChannelShuffle(2)"
+
+    groups: Size
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, groups: object) -> None:
+        object.__setattr__(self, "groups", as_size(groups, "ChannelShuffle(groups"))
+
+    @property
+    def kind(self) -> str:
+        return "channelshuffle"
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: every element copied to its new channel."""
+        channels = _need_channels(self, in_channels)
+        if (_e(channels) / _e(self.groups)).is_integer is False:
+            raise SymconvError(f"ChannelShuffle(groups={self.groups}) must divide the input's "
+                               f"{channels} channels")
+        return LoopNest(outer=(), inner=(), outputs=(*input_spatial, channels), multiply=False)
+
+
+@dataclass(frozen=True)
+class Identity(Layer):
+    """The input itself (``nn.Identity``; a permute between NCHW and NHWC, see the module
+    docstring): nothing counted, read or written.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Identity(), (4, 4, 8))
+    >>> c.output_shape, c.reads, c.writes, c.kind
+    ((4, 4, 8), 0, 0, 'identity')
+    """
+
+    example: ClassVar[str] = "Identity()"
+    spatial_dims: ClassVar[int | None] = None
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: the output is the input's memory."""
+        return LoopNest(outer=(), inner=(), outputs=(*input_spatial, _need_channels(self, in_channels)),
+                        multiply=False, access=NOTHING)
+
+
+def _probability(value: object, owner: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise SymconvError(f"{owner}(p={value!r}) must be a probability, a number from 0 to 1")
+    return value
+
+
+@dataclass(frozen=True, init=False)
+class Dropout(Identity):
+    """``nn.Dropout(p)`` at inference: the identity (PyTorch returns the input in eval mode).
+    Nothing counted, read or written; its own kind (``"dropout"``) so that peers can rule on it.
+
+    ``p`` is kept as given (a float is a probability, not a size).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Dropout(0.2), (10,))
+    >>> c.kind, c.mults, c.writes
+    ('dropout', 0, 0)
+    """
+
+    example: ClassVar[str] = "Dropout(0.5)"
+
+    p: float | int
+
+    def __init__(self, p: object = 0.5) -> None:
+        object.__setattr__(self, "p", _probability(p, "Dropout"))
+
+
+@dataclass(frozen=True, init=False)
+class StochasticDepth(Identity):
+    """torchvision's ``StochasticDepth(p, mode)`` at inference: the identity (it returns its
+    input unless training). Kind ``"stochasticdepth"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(StochasticDepth(0.1, "row"), (7, 7, 96)).kind
+    'stochasticdepth'
+    """
+
+    example: ClassVar[str] = 'StochasticDepth(0.1, "row")'
+
+    p: float | int
+    mode: str
+
+    def __init__(self, p: object, mode: str = "row") -> None:
+        if mode not in ("row", "batch"):
+            raise SymconvError(f"StochasticDepth(mode={mode!r}) is unknown; use one of row, batch")
+        object.__setattr__(self, "p", _probability(p, "StochasticDepth"))
+        object.__setattr__(self, "mode", mode)
+
+
+def _same(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
+    return input_spatial
+
+
+output_spatial.register(Cat, _cat_spatial)
+for _kind in (Slice, ChannelShuffle, Identity):
+    output_spatial.register(_kind, _same)
