@@ -239,6 +239,7 @@ EXAMPLES = {
     "report": ["symconv report --input 7x7x3 --output 5x5x64 > answer.html",
                "symconv report --input 7x7x3 --output 5x5x64 --lang zh --pdf answer.pdf"],
     "derive": ["symconv derive separable", "symconv derive standard --dims 3 --format latex"],
+    "roofline": ["symconv roofline mobilenet_v1 --device t4 --out roofline.svg"],
 }
 
 
