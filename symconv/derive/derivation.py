@@ -39,6 +39,8 @@ def _cost_of_nest(
         counts["comparisons"] = outer * (inner - 1)
     for name, per_element in nest.per_output:
         counts[name] = counts[name] + _expr(per_element) * outputs
+    for name, per_point in nest.per_outer:
+        counts[name] = counts[name] + _expr(per_point) * outer
     params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
     reads, writes = nest_traffic(nest, input_shape)
     return Cost(

@@ -124,6 +124,7 @@ from symconv.execute import (  # noqa: F401
     elementwise,
     linear,
     movement,
+    norm,
     pooling,
     reduce,
 )

@@ -20,6 +20,7 @@ module             holds
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
                    ``StochasticDepth`` (the identity at inference)
+``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -100,6 +101,7 @@ from symconv.layers.elementwise import (
 from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
 from symconv.layers.linear import Flatten, Linear
 from symconv.layers.movement import Cat, ChannelShuffle, Dropout, Identity, Slice, StochasticDepth
+from symconv.layers.norm import GroupNorm, LayerNorm
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.layers.reduce import Mean
 from symconv.layers.sequential import Residual, Sequential
@@ -115,4 +117,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Mul", "Sub", "Div", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
+    "LayerNorm", "GroupNorm",
 ]

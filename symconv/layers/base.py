@@ -57,6 +57,9 @@ class LoopNest:
         Further operations done once per output element, as ``(kind, count)`` pairs with kind
         one of ``"mults"``, ``"adds"``, ``"divs"``, ``"comparisons"``, ``"transcendentals"``
         (a bias: one addition; a sigmoid: one exp, one addition, one division).
+    per_outer
+        Further operations done once per outer point, as ``(kind, count)`` pairs (a
+        normalisation's variance and ``rstd``, once per row it normalises).
     parameters
         ``(name, shape)`` of each learned tensor.
     access
@@ -73,6 +76,7 @@ class LoopNest:
     per_output: tuple[tuple[str, Size], ...] = ()
     parameters: tuple[tuple[str, tuple[Size, ...]], ...] = ()
     access: InputAccess = EVERY_ELEMENT
+    per_outer: tuple[tuple[str, Size], ...] = ()
 
 
 @functools.cache
