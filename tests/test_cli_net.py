@@ -107,3 +107,14 @@ def test_net_verify_text_names_the_network(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert out.startswith("Verification: MobileNet V1 on 32×32×3")
     assert "stages match their formulas" in out
+
+
+def test_net_in_chinese_translates_the_convention_and_the_reference(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15: the convention's description and "224×224 pixels" stayed English
+    assert main(["net", "mobilenet_v1", "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "Multiply-accumulates" not in out and "pixels" not in out
+    assert "仅统计卷积层与全连接层的乘加次数" in out and "224×224 像素（rho = 1）" in out
+    # full-width punctuation beside Chinese text, not ASCII
+    assert "MobileNet V1：输入" in out and "macs：" in out

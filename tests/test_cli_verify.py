@@ -110,3 +110,13 @@ def test_verify_says_how_it_counts(capsys: pytest.CaptureFixture[str], lang: str
     assert "every scalar" not in title and "逐个" not in title
     assert ("per NumPy operation, from the shapes involved" in title if lang == "en"
             else "按每次 NumPy 运算所涉及的数组形状计数" in title)
+
+
+def test_verify_in_chinese_names_its_stages_in_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 15: the stage column said standard / depthwise / pointwise in a Chinese report
+    assert main(["verify", *FOUNDING, "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    stages = [line.split()[0] for line in out.splitlines()
+              if line and not line.startswith((" ", "符号", "验证", "全部", "阶段"))]
+    assert [stage for stage in stages if not stage[0].isascii()][-3:] == ["标准卷积", "深度卷积", "逐点卷积"]
+    assert "standard" not in out and "pointwise" not in out
