@@ -95,7 +95,9 @@ def math(inner: str, *, display: bool = False) -> str:
 
 def _formula(expr: sympy.Expr) -> str:
     """SymPy's presentation MathML of ``expr``, products written with a centred dot."""
-    return str(mathml(expr, printer="presentation", mul_symbol="dot"))
+    # SymPy writes subtraction with the hyphen; the minus sign is what a reader expects
+    return str(mathml(expr, printer="presentation", mul_symbol="dot")).replace(
+        "<mo>-</mo>", "<mo>−</mo>")
 
 
 def _name(name: str) -> str:
