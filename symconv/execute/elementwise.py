@@ -46,6 +46,8 @@ BATCHNORM_EPS = 1e-5
 
 @parameter_shapes.register
 def _(layer: BatchNorm2d) -> dict[str, tuple[int, ...]]:
+    if not layer.affine:
+        return {}
     return {"weight": (int(layer.channels),), "bias": (int(layer.channels),)}
 
 
@@ -73,8 +75,12 @@ def batchnorm_folded(layer: BatchNorm2d, params: Params) -> tuple[Array, Array]:
     (array([1.]), array([-2.]))
     """
     eps = float(getattr(layer, "eps", BATCHNORM_EPS))
-    scale = params["weight"] / np.sqrt(params["running_var"] + eps)
-    shift = params["bias"] - params["running_mean"] * scale
+    scale = 1.0 / np.sqrt(params["running_var"] + eps)
+    if "weight" in params:     # affine=False: γ = 1, β = 0
+        scale = params["weight"] * scale
+    shift = -params["running_mean"] * scale
+    if "bias" in params:
+        shift = params["bias"] + shift
     return scale, shift
 
 
@@ -82,7 +88,8 @@ def batchnorm_folded(layer: BatchNorm2d, params: Params) -> tuple[Array, Array]:
 def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
     """Folded: one multiplication and one addition per element."""
     scale, shift = batchnorm_folded(layer, params)
-    counter.read(params["weight"], params["bias"])   # γ and β, folded into scale and shift
+    if layer.affine:
+        counter.read(params["weight"], params["bias"])   # γ and β, folded into scale and shift
     out = counter.multiply(x, scale)
     return counter.add(out, shift, out=out)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels, one_of
 from symconv.layers.traffic import InputAccess
 from symconv.sizes import Size, as_size
@@ -61,6 +62,11 @@ class BatchNorm2d(_Elementwise):
     1 addition**, no division. Parameters: γ (``weight``) and β (``bias``), ``2·channels``; the
     running mean and variance are buffers, not parameters.
 
+    With ``affine=False`` (no γ, β: params 0) the fold is ``a = 1/√(σ² + ε)``, ``b = −μ·a``,
+    still 1 multiplication and 1 addition per element, as PyTorch's CPU inference kernel
+    computes ``x·alpha + beta`` either way. Its backward pass is not described yet (refused by
+    name).
+
     Examples
     --------
     >>> from symconv import cost
@@ -73,13 +79,17 @@ class BatchNorm2d(_Elementwise):
     example: ClassVar[str] = 'BatchNorm2d(64)'
 
     channels: Size
+    affine: bool
 
     spatial_dims: ClassVar[int | None] = 2
     multiply: ClassVar[bool] = True
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
 
-    def __init__(self, channels: Size) -> None:
+    def __init__(self, channels: Size, affine: bool = True) -> None:
         object.__setattr__(self, "channels", as_size(channels, "channels"))
+        if not isinstance(affine, bool):
+            raise SymconvError(f"{type(self).__name__}(affine={affine!r}) must be True or False")
+        object.__setattr__(self, "affine", affine)
 
     @property
     def kind(self) -> str:
@@ -97,6 +107,8 @@ class BatchNorm2d(_Elementwise):
         return self.channels
 
     def _parameters(self) -> _Parameters:
+        if not self.affine:
+            return ()
         return (("weight", (self.channels,)), ("bias", (self.channels,)))
 
 
