@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,8 @@ def conv_setting(args: argparse.Namespace) -> ConvSetting:
             raise SymconvError(f"--padding same needs stride 1 (as in PyTorch), not --stride "
                                f"{args.stride}; give the padding as a number")
         padding = Conv2d(channels, 1, kernel, stride, padding_word, dilation).padding
+    if output is not None and not kernel_inferred:
+        _check_output_agrees(args, (height, width), output[:2], kernel, stride, padding, dilation)
     return ConvSetting(
         input_shape=(height, width, channels),
         out_channels=output[2] if output is not None else given_channels,  # type: ignore[arg-type]
@@ -135,6 +138,21 @@ def conv_setting(args: argparse.Namespace) -> ConvSetting:
         kernel_inferred=kernel_inferred,
         expected_output=output,
     )
+
+
+def _check_output_agrees(args: argparse.Namespace, spatial: tuple[int, int],
+                         wanted: tuple[int, ...], kernel: Sequence[int], stride: Sequence[int],
+                         padding: Sequence[int], dilation: Sequence[int]) -> None:
+    """``--output`` given with ``--kernel`` must be what that kernel makes, for every command."""
+    from symconv.layers.shapes import conv_output_size
+
+    made = tuple(int(conv_output_size(*values))
+                 for values in zip(spatial, kernel, stride, padding, dilation))
+    if made != tuple(wanted):
+        raise SymconvError(
+            f"--output {args.output} disagrees with --kernel {args.kernel}: that kernel gives "
+            f"{'x'.join(map(str, made))}; drop --kernel to infer it, or fix --output"
+        )
 
 
 class OutputError(Exception):

@@ -35,9 +35,23 @@ def test_verify_founding_example_json(capsys: pytest.CaptureFixture[str]) -> Non
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
 def test_verify_other_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
-    assert main(["verify", *FOUNDING, "--format", fmt, "--bias", "--stride", "2", "--kernel", "3"]) == 0
+    arguments = ["--input", "7x7x3", "--out-channels", "64", "--kernel", "3", "--stride", "2",
+                 "--bias"]
+    assert main(["verify", *arguments, "--format", fmt]) == 0
     out = capsys.readouterr().out
-    assert "depthwise" in out and "pointwise" in out
+    # by hand, 3×3 outputs (⌊(7 − 3)/2⌋ + 1), a bias each: products = additions
+    #   standard 3·3·64·27 = 15552, depthwise 3·3·3·9 = 243, pointwise 3·3·64·3 = 1728
+    for count in (15552, 243, 1728):
+        assert out.count(str(count)) >= 4, (count, out)   # mults and adds, counted and formula
+    assert "All 3 stages match" in out
+
+
+def test_verify_refuses_an_output_the_kernel_does_not_make(capsys: pytest.CaptureFixture[str]) -> None:
+    # 7 → ⌊(7 − 3)/2⌋ + 1 = 3 with stride 2, not 5
+    assert main(["verify", *FOUNDING, "--kernel", "3", "--stride", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output 5x5x64 disagrees with --kernel 3" in err
+    assert "gives 3x3" in err
 
 
 def test_verify_exits_1_when_a_formula_disagrees(monkeypatch: pytest.MonkeyPatch,
