@@ -100,3 +100,16 @@ def test_values_equal_torch(cls: type, other_first: bool) -> None:
         np.testing.assert_allclose(run.output, expected, rtol=1e-13, atol=1e-15)
         assert run.counts is not None
     assert verify(net, (4, 6, 3)).ok
+
+
+def test_layer_scale() -> None:
+    from symconv.layers import LayerScale
+    layer = LayerScale(3)
+    c = cost(layer, (4, 5, 3))
+    assert (c.mults, c.adds, c.params, c.reads, c.writes) == (60, 0, 3, 63, 60)
+    x = np.random.default_rng(3).standard_normal((4, 5, 3))
+    fast, reference = execute(layer, x), execute(layer, x, method="reference")
+    np.testing.assert_array_equal(fast.output, x * fast.params["scale"])
+    np.testing.assert_array_equal(reference.output, fast.output)
+    assert fast.counts == reference.counts and fast.counts is not None and fast.counts.mults == 60
+    assert verify(layer, (4, 5, 3)).ok

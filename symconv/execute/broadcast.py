@@ -8,8 +8,8 @@ import numpy as np
 
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
-from symconv.execute.registry import Params, run_fast, run_reference, second_input
-from symconv.layers import Div, Mul, Sub
+from symconv.execute.registry import Params, parameter_shapes, run_fast, run_reference, second_input
+from symconv.layers import Div, LayerScale, Mul, Sub
 from symconv.layers.broadcast import _Binary
 
 __all__: list[str] = []
@@ -69,3 +69,26 @@ def _(layer: _Binary, x: Array, params: Params, counter: Counter, *, other: Arra
             out.append(u / v if v != 0.0 else np.float64(u) / np.float64(v))
             counter.divs += 1
     return np.array(out, dtype=np.float64).reshape(shape)
+
+
+@parameter_shapes.register
+def _(layer: LayerScale) -> dict[str, tuple[int, ...]]:
+    return {"scale": (int(layer.channels),)}
+
+
+@run_fast.register
+def _(layer: LayerScale, x: Array, params: Params, counter: Counter) -> Array:
+    """One multiplication per element by its channel's scale."""
+    return counter.multiply(x, params["scale"])
+
+
+@run_reference.register
+def _(layer: LayerScale, x: Array, params: Params, counter: Counter) -> Array:
+    """Element by element."""
+    scale = params["scale"].tolist()
+    rows = x.reshape(-1, x.shape[-1]).tolist()
+    out = []
+    for row in rows:
+        out.append([value * scale[c] for c, value in enumerate(row)])
+        counter.mults += len(row)
+    return np.array(out, dtype=np.float64).reshape(x.shape)

@@ -16,7 +16,8 @@ module             holds
 ``graph``          ``Graph``: networks with branches (``Reuse``, ``Add``)
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
-``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage
+``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage;
+                   ``LayerScale``, a learned per-channel scale
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
                    ``StochasticDepth`` (the identity at inference)
@@ -73,7 +74,7 @@ from symconv.layers import shapes  # registers the output sizes of every layer a
 from symconv.layers.activations import LogSoftmax, Softmax
 from symconv.layers.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
-from symconv.layers.broadcast import Div, Mul, Sub
+from symconv.layers.broadcast import Div, LayerScale, Mul, Sub
 from symconv.layers.conv import (
     PADDING_STRINGS,
     Conv1d,
@@ -117,5 +118,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Mul", "Sub", "Div", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
-    "LayerNorm", "GroupNorm",
+    "LayerNorm", "GroupNorm", "LayerScale",
 ]

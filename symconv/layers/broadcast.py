@@ -25,7 +25,7 @@ from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import InputAccess
 from symconv.sizes import Size, as_size
 
-__all__ = ["Mul", "Sub", "Div", "broadcast_sizes"]
+__all__ = ["Mul", "Sub", "Div", "LayerScale", "broadcast_sizes"]
 
 
 def _e(value: Size) -> sympy.Expr:
@@ -195,6 +195,48 @@ class Div(_Binary):
     symbol: ClassVar[str] = "/"
 
 
+@dataclass(frozen=True, init=False)
+class LayerScale(Layer):
+    """A learned per-channel scale (ConvNeXt's ``layer_scale * x``, CaiT's and Swin's layer
+    scale): one multiplication per element; parameters ``C`` (``scale``).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W, C
+    >>> c = cost(LayerScale(C), (H, W, C))
+    >>> c.mults, c.adds, c.params, c.kind
+    (C*H*W, 0, C, 'layerscale')
+    """
+
+    example: ClassVar[str] = "LayerScale(96)"
+
+    channels: Size
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, channels: object) -> None:
+        object.__setattr__(self, "channels", as_size(channels, "LayerScale(channels"))
+
+    @property
+    def kind(self) -> str:
+        return "layerscale"
+
+    def in_channels_expected(self) -> Size:
+        return self.channels
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """Outer: every element, multiplied once by its channel's scale."""
+        outputs = (*input_spatial, self.channels)
+        return LoopNest(outer=outputs, inner=(), outputs=outputs, multiply=True,
+                        parameters=(("scale", (self.channels,)),))
+
+
 def _broadcast_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]
                        ) -> tuple[sympy.Expr, ...]:
     """The broadcast output without its channel axis (channels are the last axis of both
@@ -207,3 +249,4 @@ def _broadcast_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]
 
 
 output_spatial.register(_Binary, _broadcast_spatial)
+output_spatial.register(LayerScale, lambda layer, input_spatial: input_spatial)
