@@ -103,9 +103,9 @@ def _ratio_entry(result: RatioResult) -> dict[str, Any]:
 
 
 def comparison_dict(result: Comparison) -> dict[str, Any]:
-    """The JSON object of a comparison, as plain Python data: the symbol legend first."""
+    """The JSON object of a comparison, as plain Python data: the keys of symconv's JSON contract
+    (``input`` ... ``ratio``) in their order, then the symbol legend (``symbols``)."""
     report: dict[str, Any] = {
-        "symbols": legend_list(comparison_legend(result)),
         "input": list(result.input_shape),
         "output": list(result.output_shape),
         "kernel": list(result.kernel),
@@ -125,6 +125,7 @@ def comparison_dict(result: Comparison) -> dict[str, Any]:
         "mults": _ratio_entry(result.mults_ratio),
         "params": _ratio_entry(result.params_ratio),
     }
+    report["symbols"] = legend_list(comparison_legend(result))
     return report
 
 
@@ -153,7 +154,6 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     ('k**(-2) + 1/N', 'H_o*M*W_o*k**2')
     """
     report: dict[str, Any] = {
-        "symbols": legend_list(kind_legend(general)),
         "kind": general.kind,
         "layer": repr(general.layer),
         "input": [str(size) for size in general.input_shape],
@@ -166,13 +166,14 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         report["stages"] = {name: _cost_dict(stage) for name, stage in general.cost.stages}
     if general.ratio is not None:
         report["ratio"] = {"mults": _symbolic_entry(general.ratio)}
+    report["symbols"] = legend_list(kind_legend(general))
     return dumps(report)
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
                         title: str | None = None, legend: Legend | None = None) -> str:
     """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}``, after
-    ``"symbols"`` (see :func:`legend_list`) when a ``legend`` is given.
+    ``"symbols"`` last (see :func:`legend_list`) when a ``legend`` is given.
 
     Examples
     --------
@@ -181,11 +182,12 @@ def render_verification(results: Sequence[Verification], lang: str = "en", seed:
     >>> json.loads(render_verification([verify(PointwiseConv2d(3, 64), (5, 5, 3))]))["ok"]
     True
     """
-    report: dict[str, Any] = {} if legend is None else {"symbols": legend_list(legend)}
-    report |= {
+    report: dict[str, Any] = {
         "ok": all(result.ok for result in results),
         "stages": [stage for result in results for stage in result.to_dict()["stages"]],
     }
+    if legend is not None:
+        report["symbols"] = legend_list(legend)
     return dumps(report)
 
 
