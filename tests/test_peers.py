@@ -285,6 +285,65 @@ def test_size_multiple_gives_polynomials_exact_where_sizes_divide() -> None:
         from_torch(twin, (H, W, 3), size_multiple=0)
 
 
+class SqueezeExcite(nn.Module):
+    """torchvision's SqueezeExcitation as MobileNetV3 writes it (``scale * input``), with ReLU
+    and Hardsigmoid; the squeeze written as ``x.mean((2, 3), keepdim=True)``, as MNASNet and
+    timm do, or as adaptive pooling."""
+
+    def __init__(self, channels: int, squeeze: int, mean: bool) -> None:
+        super().__init__()
+        self.mean = mean
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.gate = nn.Hardsigmoid()
+
+    def forward(self, x: Any) -> Any:
+        scale = x.mean((2, 3), keepdim=True) if self.mean else self.pool(x)
+        scale = self.gate(self.fc2(self.relu(self.fc1(scale))))
+        return scale * x
+
+
+class Arithmetic(nn.Module):
+    """``a - b``, ``a / b`` (b positive), ``a *= b`` and a head ``x.mean([2, 3])`` (MNASNet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.other = nn.Conv2d(3, 4, 1)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: Any) -> Any:
+        a, b = self.conv(x), self.other(x)
+        y = torch.sub(a, b) / b  # values do not matter: nothing reads them
+        y *= a - b
+        return self.fc(torch.mean(y, [2, 3]))
+
+
+BROADCAST = [
+    (nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), SqueezeExcite(8, 4, mean=False)), (3, 7, 6)),
+    (nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), SqueezeExcite(8, 4, mean=True)), (3, 5, 5)),
+    (Arithmetic(), (3, 6, 5)),
+]
+
+
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+@pytest.mark.parametrize(("model", "chw"), BROADCAST)
+def test_every_peer_on_broadcast_arithmetic_and_means(model: nn.Module, chw: tuple[int, ...]
+                                                      ) -> None:
+    _assert_peers_agree(model, chw)
+
+
+def test_mul_spelled_as_ptflops_counts_it_is_refused_by_name() -> None:
+    class Spelled(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return torch.mul(x.relu(), x)
+
+    with pytest.raises(SymconvError, match=r"torch\.mul: ptflops counts torch\.mul"):
+        from_torch(Spelled(), (4, 4, 3))
+
+
 def test_unsupported_parts_are_listed_by_name() -> None:
     class Model(nn.Module):
         def __init__(self) -> None:

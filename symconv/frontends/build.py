@@ -26,8 +26,8 @@ import sympy
 
 from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
-from symconv.frontends.trace import INPUT, Skipped, Sum, Trace
-from symconv.layers import Add, Flatten, Graph, Layer, Reuse
+from symconv.frontends.trace import INPUT, Binary, Skipped, Sum, Trace
+from symconv.layers import Add, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
 from symconv.layers.shapes import output_spatial
 from symconv.sizes import Size, product
 
@@ -137,6 +137,25 @@ class _Builder:
         self.current = name
         return _Value(name, shape)
 
+    def binary(self, name: str, kind: str, first: _Value, second: _Value) -> _Value:
+        """``first op second`` with broadcasting: the operand of the output's shape flows in
+        (the other is the layer's ``other``, with its shape where it differs)."""
+        def covers(big: _Shape, small: _Shape) -> bool:
+            return len(big) == len(small) and all(
+                sympy.Eq(b, s) is sympy.true or s == 1 for b, s in zip(big, small))
+
+        other_first = not covers(first.shape, second.shape)
+        if other_first and not covers(second.shape, first.shape):
+            raise SymconvError(f"from_torch: {name} combines shapes {first.shape} and "
+                               f"{second.shape}; symconv broadcasts one onto the other only")
+        flowing, other = (second, first) if other_first else (first, second)
+        if kind == "mul" and flowing.shape == other.shape and other.producer == self.current:
+            flowing, other = other, flowing  # no Reuse needed
+        layer = {"mul": Mul, "sub": Sub, "div": Div}[kind](
+            other.producer, shape=None if other.shape == flowing.shape else other.shape,
+            other_first=other_first)
+        return self.emit(name, layer, flowing)
+
     def skip(self, name: str, what: str, source: _Value, shape: _Shape) -> _Value:
         self.names.add(name)
         self.stages.append((name, Uncounted(source.producer, shape, what)))
@@ -188,6 +207,8 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
         sources = [values[source] for source in call.inputs]
         if isinstance(call.op, Sum):
             value = builder.add(call.name, call.op.spelling, sources[0], sources[1])
+        elif isinstance(call.op, Binary):
+            value = builder.binary(call.name, call.op.kind, sources[0], sources[1])
         elif isinstance(call.op, Skipped):
             shape_out = _skipped_shape(call.name, sources[0], back,
                                        [(at, run.calls[index].shape) for at, run in runs])
@@ -197,9 +218,23 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
         _check(call.name, value.shape, back, [(at, run.calls[index].shape) for at, run in runs])
         values[index] = value
     builder.feed(values[first.output])
-    stages = [(name, Reuse(layer.source, tuple(_expr(size).xreplace(back) for size in layer.shape))
-               if isinstance(layer, Reuse) and back else layer) for name, layer in builder.stages]
+    stages = [(name, _back(layer, back)) for name, layer in builder.stages]
     return Graph(*stages, input_shape=shape, size_multiple=size_multiple)
+
+
+def _back(layer: Layer, back: Mapping[sympy.Basic, sympy.Expr]) -> Layer:
+    """A stage with its recorded shapes in the input's symbols (they were built as multiples)."""
+    if not back:
+        return layer
+    if isinstance(layer, Reuse):
+        shape = tuple(_expr(size).xreplace(back) for size in layer.shape)
+        if isinstance(layer, Uncounted):
+            return Uncounted(layer.source, shape, layer.what)
+        return Reuse(layer.source, shape)
+    if isinstance(layer, (Mul, Sub, Div)) and layer.shape is not None:
+        return type(layer)(layer.other, tuple(_expr(size).xreplace(back) for size in layer.shape),
+                           layer.other_first)
+    return layer
 
 
 def _skipped_shape(name: str, source: _Value, back: Mapping[sympy.Basic, sympy.Expr],

@@ -91,7 +91,9 @@ class Function:
     ``role`` is ``"layer"`` (``layer`` on the first argument), ``"add"`` (two tensors added,
     written as ``spelling``: ``"+"`` or ``"torch.add"``), ``"flatten"`` (a reshape that must
     flatten to ``(batch, features)``), ``"identity"`` (the first argument, unchanged) or
-    ``"dropout"`` (an identity when called with ``training=False``).
+    ``"dropout"`` (an identity when called with ``training=False``), ``"binary"`` (two tensors
+    combined with broadcasting: ``spelling`` is ``"mul"``, ``"sub"`` or ``"div"``), ``"mean"``
+    (over axes) or ``"refused"`` (``spelling`` says why).
     """
 
     role: str
@@ -120,6 +122,19 @@ def _functions() -> dict[str, Function]:
                  "feature_alpha_dropout"):
         table[f"torch.nn.functional.{name}"] = Function("dropout")
     table["Tensor.contiguous"] = Function("identity")
+    # x * y and x *= y, x - y, x / y (and their torch.* / method spellings but torch.mul and
+    # x.mul(y), which ptflops counts and x * y not: symconv's Mul does not keep the spelling)
+    for kind in ("mul", "sub", "div"):
+        table[f"Tensor.{kind}"] = Function("binary", spelling=kind)
+        table[f"Tensor.{kind}_"] = Function("binary", spelling=kind)
+        if kind != "mul":
+            table[f"torch.{kind}"] = Function("binary", spelling=kind)
+    for name in ("torch.mul", "Tensor.mul:method"):
+        table[name] = Function("refused", spelling=(
+            "ptflops counts torch.mul(a, b) and a.mul(b) (patched), not a * b, and symconv's "
+            "Mul does not keep the spelling yet; write a * b"))
+    table["Tensor.mean"] = Function("mean")
+    table["torch.mean"] = Function("mean")
     return table
 
 

@@ -41,12 +41,12 @@ This module imports torch inside its functions only; ``import symconv`` never im
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from symconv.errors import SymconvError, shown
+from symconv.frontends.kernels import mode_class
 from symconv.frontends.load import _first_line
 from symconv.frontends.mapping import (
     FUNCTIONS,
@@ -59,7 +59,7 @@ from symconv.frontends.mapping import (
 )
 from symconv.layers import Flatten, Layer
 
-__all__ = ["Call", "Sum", "Skipped", "Trace", "trace", "INPUT"]
+__all__ = ["Call", "Sum", "Binary", "Skipped", "Trace", "trace", "INPUT"]
 
 #: The producer of the model's input tensor.
 INPUT = -1
@@ -70,6 +70,14 @@ class Sum:
     """Two tensors added element by element, written as ``spelling`` (``"+"``, ``"torch.add"``)."""
 
     spelling: str
+
+
+@dataclass(frozen=True)
+class Binary:
+    """Two tensors combined element by element with broadcasting, ``kind`` ``"mul"``, ``"sub"``
+    or ``"div"``; the call's inputs are its operands in the order written."""
+
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class Call:
     channels-last shape of the tensor PyTorch produced."""
 
     name: str
-    op: Layer | Sum | Skipped
+    op: Layer | Sum | Binary | Skipped
     inputs: tuple[int, ...]
     shape: tuple[int, ...]
     #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
@@ -109,6 +117,10 @@ class Trace:
 
 #: A tensor made by a part symconv cannot count (already refused by name).
 _REFUSED = -2
+#: Tensor methods wrapped while tracing, so that ``x.add(y)`` is told apart from ``x + y``
+#: (ptflops patches these attributes: it counts the first and not the second).
+_METHODS = ("add", "mul")
+_WRAPPED = frozenset(f"Tensor.{name}" for name in _METHODS)
 
 
 def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -116,10 +128,11 @@ def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
     return (*shape[2:], shape[1]) if len(shape) > 2 else tuple(shape[1:])
 
 
-def _qualified(function: Any, method_add: Any) -> str:
+def _qualified(function: Any, wrappers: Any) -> str:
     """The name a function is known by in :data:`~symconv.frontends.mapping.FUNCTIONS`."""
-    if function is method_add:
-        return "Tensor.add"
+    for name, wrapper in wrappers.items():
+        if function is wrapper:
+            return f"Tensor.{name}"
     name = getattr(function, "__name__", None) or type(function).__name__
     owner = getattr(function, "__self__", None)
     if name == "__get__" and owner is not None:  # a tensor attribute: x.shape, x.T, ...
@@ -162,7 +175,7 @@ class _Frame:
 class _Recorder:
     """The state of one trace; the mode and the hooks call into it."""
 
-    def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, method_add: Any,
+    def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, wrappers: Any,
                  skip: bool = False) -> None:
         self.skip = skip
         self.skipped: list[str] = []
@@ -172,7 +185,7 @@ class _Recorder:
         self.pre_hooked = {id(module) for _, module in modules if module._forward_pre_hooks}
         self.post_hooked = {id(module) for _, module in modules if module._forward_hooks}
         self.tensor_type = tensor_type
-        self.method_add = method_add
+        self.wrappers = wrappers
         self.calls: list[Call] = []
         self.refused: list[str] = []
         self.values: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor, producer)
@@ -239,7 +252,7 @@ class _Recorder:
                 return frame.name, f"{where}{frame.name or 'the model'}" if where else ""
         return "", ""
 
-    def record(self, name: str, op: Layer | Sum, inputs: tuple[int, ...], output: Any,
+    def record(self, name: str, op: Layer | Sum | Binary | Skipped, inputs: tuple[int, ...], output: Any,
                size_dependent: str = "") -> None:
         self.calls.append(Call(name, op, inputs, channels_last(tuple(output.shape)),
                                size_dependent))
@@ -346,6 +359,37 @@ class _Recorder:
         else:
             self.record(self.unique(where), layer, (source,), output, size_dependent)
 
+    def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+               result: Any) -> None:
+        """``a * b``, ``a - b``, ``a / b`` of two tensors computed from the input."""
+        first: Any = args[0] if args else kwargs.get("input")
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if not isinstance(other, self.tensor_type) or other.dim() != first.dim():
+            raise Unsupported(f"its operands are {type(first).__name__} {tuple(first.shape)} "
+                              f"and {type(other).__name__} {shown(other, 30)}; symconv "
+                              "combines two tensors of one rank")
+        if set(kwargs) - {"input", "other"} or len(args) > 2:
+            raise Unsupported("only a op b of two tensors is supported (no alpha, rounding_mode "
+                              "or out)")
+        sources = (self.producer(first), self.producer(other))
+        self.record(self.unique(where), Binary(kind), sources, result)  # type: ignore[arg-type]
+
+    def mean(self, where: str, first: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+             result: Any, source: int) -> None:
+        """``x.mean(dims, keepdim)`` as symconv's :class:`~symconv.layers.Mean`."""
+        from symconv.layers import Mean
+
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
+        if dim is None or set(kwargs) - {"dim", "keepdim", "input"} or len(args) > 3:
+            raise Unsupported("symconv follows x.mean(dims, keepdim) over given axes only")
+        dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+        try:
+            layer = Mean(tuple(_torch_axis(d, first.dim()) for d in dims), keepdim=bool(keepdim))
+        except SymconvError as error:
+            raise Unsupported(str(error)) from None
+        self.record(self.unique(where), layer, (source,), result)
+
     @staticmethod
     def output_padding(module: Any, first: Any, output: Any) -> tuple[int, ...]:
         """The output padding a transposed convolution ran with, from the sizes it ran at."""
@@ -360,13 +404,13 @@ class _Recorder:
     # --- a function call --------------------------------------------------------------
     def function_call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                       result: Any, method: bool) -> None:
-        qualified = _qualified(function, self.method_add)
+        qualified = _qualified(function, self.wrappers)
         scope, hook = self.scope()
         short = _short(qualified)
         where = f"{scope}.{short}" if scope else short
         what = f"{qualified} {hook}" if hook else qualified
         outputs = _tensors(result, self.tensor_type)
-        key = f"{qualified}:method" if method and qualified == "Tensor.add" else qualified
+        key = f"{qualified}:method" if method and qualified in _WRAPPED else qualified
         known = FUNCTIONS.get(key)
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
@@ -408,8 +452,14 @@ class _Recorder:
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "
                               "training=self.training")
+        if role == "refused":
+            raise Unsupported(known.spelling)
         if role in ("identity", "dropout"):
             self.set(result, source)
+        elif role == "binary":
+            self.binary(where, known.spelling, args, kwargs, result)
+        elif role == "mean":
+            self.mean(where, first, args, kwargs, result, source)
         elif role == "layer":
             # its other arguments (negative_slope, min_val, inplace, ...) change values, not
             # the operations done per element; a second tensor is refused above (sources)
@@ -441,90 +491,15 @@ class _Recorder:
             self.record(self.unique(where), Sum(known.spelling), (source, second), result)
 
 
-def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
-    """``func``'s result as an uninitialised tensor of the shape PyTorch gives it, found by its
-    meta kernel (no arithmetic); the real kernel where the meta one fails."""
-    import torch
-
-    def meta(value: Any) -> Any:
-        return value.to("meta") if isinstance(value, torch.Tensor) else value
-
-    try:
-        shaped = func(*map(meta, args), **{name: meta(value) for name, value in kwargs.items()})
-    except Exception:  # no meta kernel for these arguments: compute it
-        return func(*args, **kwargs)
-    if not isinstance(shaped, torch.Tensor):
-        return func(*args, **kwargs)
-    return torch.empty(shaped.shape, dtype=shaped.dtype)
-
-
-def _same_shape(func: Any, args: Any, kwargs: Any) -> Any:
-    """An elementwise function's result (BatchNorm, an activation) as an uninitialised tensor of
-    its input's shape, or its input itself when it works in place; computed where its input is not one tensor, or
-    where BatchNorm's statistics do not fit the channels (PyTorch then raises)."""
-    import torch
-
-    first = args[0] if args else kwargs.get("input")
-    if not isinstance(first, torch.Tensor) or first.dim() < 2:
-        return func(*args, **kwargs)
-    if getattr(func, "__name__", "") == "batch_norm":
-        statistics = args[1] if len(args) > 1 else kwargs.get("running_mean")
-        training = args[5] if len(args) > 5 else kwargs.get("training", False)
-        if training or statistics is None or statistics.numel() != first.shape[1]:
-            return func(*args, **kwargs)
-    if kwargs.get("inplace"):
-        return first
-    return torch.empty_like(first)
-
-
-@functools.cache
-def _mode_class() -> type:
-    """The ``TorchFunctionMode`` that reports every call to a recorder (built once, lazily).
-
-    Inside a ``torch.nn`` layer's own forward, the convolution and linear kernels (most of a
-    model's arithmetic) are not computed: symconv counts the layer from its hyperparameters,
-    and the next layer needs only a tensor of the right shape, which PyTorch's meta kernel
-    gives (an uninitialised tensor of that shape is handed on). BatchNorm and the activations
-    symconv counts keep their input's shape (an uninitialised tensor of it is handed on, the
-    input itself when in place). Values are never needed: reading a value computed from the
-    input into Python is refused (:data:`~symconv.frontends.mapping.VALUE_READS`).
-    """
-    import torch
-    import torch.nn.functional as F
-    from torch.overrides import TorchFunctionMode
-
-    kernels = frozenset({torch.conv1d, torch.conv2d, torch.conv3d, torch.conv_transpose1d,
-                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear})
-    elementwise = frozenset({F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu,
-                             F.hardswish, F.hardsigmoid})
-
-    class _Mode(TorchFunctionMode):
-        def __init__(self, recorder: _Recorder, flags: threading.local) -> None:
-            super().__init__()
-            self.recorder = recorder
-            self.flags = flags
-
-        def __torch_function__(self, func: Any, types: Any, args: Any = (),
-                               kwargs: Any = None) -> Any:
-            kwargs = kwargs or {}
-            recorder = self.recorder
-            if recorder.opaque and not recorder.busy:
-                if func in kernels:
-                    return _shape_only(func, args, kwargs)
-                if func in elementwise:
-                    return _same_shape(func, args, kwargs)
-            method = getattr(self.flags, "method_add", 0) > 0
-            result = func(*args, **kwargs)
-            if recorder.busy or recorder.opaque:
-                return result
-            recorder.busy = True
-            try:
-                recorder.function_call(func, tuple(args), dict(kwargs), result, method)
-            finally:
-                recorder.busy = False
-            return result
-
-    return _Mode
+def _torch_axis(dim: object, rank: int) -> int:
+    """A PyTorch dim of an ``(N, C, *spatial)`` tensor as a channels-last axis (``-1``: the
+    channels); the batch axis is refused."""
+    if not isinstance(dim, int) or isinstance(dim, bool) or not -rank <= dim < rank:
+        raise Unsupported(f"dim={dim!r}: symconv follows whole axes given as ints")
+    dim %= rank
+    if dim == 0:
+        raise Unsupported("it reduces over the batch axis, which symconv counts per example")
+    return -1 if dim == 1 else dim - 2
 
 
 def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = False) -> Trace:
@@ -550,18 +525,20 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(torch_shape, generator=generator)
     flags = threading.local()
-    original = torch.Tensor.add
-    own = vars(torch.Tensor).get("add")
+    own = {name: vars(torch.Tensor).get(name) for name in _METHODS}
 
-    def method_add(self: Any, *args: Any, **kwargs: Any) -> Any:
-        flags.method_add = getattr(flags, "method_add", 0) + 1
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            flags.method_add -= 1
+    def wrapped(original: Any) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            flags.method = getattr(flags, "method", 0) + 1
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                flags.method -= 1
+        return method
 
+    wrappers = {name: wrapped(getattr(torch.Tensor, name)) for name in _METHODS}
     modules = list(model.named_modules())
-    recorder = _Recorder(modules, torch.Tensor, method_add, skip)
+    recorder = _Recorder(modules, torch.Tensor, wrappers, skip)
     recorder.set(x, INPUT)
 
     # Inside the hooks, reading a tensor's shape need not go through the mode.
@@ -608,8 +585,9 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
             for _, module in modules:
                 if module.training:  # an eval() of the user's that left some in training
                     module.training = False
-        torch.Tensor.add = method_add  # type: ignore[method-assign]
-        with torch.no_grad(), _mode_class()(recorder, flags):
+        for name, wrapper in wrappers.items():
+            setattr(torch.Tensor, name, wrapper)
+        with torch.no_grad(), mode_class()(recorder, flags):
             output = model(x)
     except (Exception, SystemExit) as error:
         shape_text = "×".join(str(size) for size in torch_shape)
@@ -619,10 +597,11 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
             f"PyTorch shape {shape_text}: {first_line(error)}{before}"
         ) from None
     finally:
-        if own is None:
-            del torch.Tensor.add
-        else:
-            torch.Tensor.add = own  # type: ignore[method-assign]
+        for method, kept in own.items():
+            if kept is None:
+                delattr(torch.Tensor, method)
+            else:
+                setattr(torch.Tensor, method, kept)
         for handle in handles:
             handle.remove()
         for module in training:

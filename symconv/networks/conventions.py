@@ -193,7 +193,9 @@ def _rules(source: str, table: dict[tuple[str, ...], tuple[Callable[[LayerRow], 
 _ELEMENTWISE = ("relu", "relu6", "leakyrelu", "hardtanh", "hardswish", "hardsigmoid")
 _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
-_NOT_MAC = ("batchnorm", "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
+#: Broadcast arithmetic of two tensors (``a * b``, ``a - b``, ``a / b``) and the mean over axes.
+_BROADCAST = ("mul", "sub", "div")
+_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
 
 #: ptflops 0.7.5, default pytorch backend: module hooks (``MODULES_MAPPING``) plus patched
@@ -227,6 +229,13 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
     ("add",): (_zero, "a + b calls Tensor.__add__, which is not patched: 0"),
     ("torch.add",): (_elements_out, "patched torch.add / Tensor.add "
                      "(_elementwise_tensor_flops_hook): 1 per element"),
+    ("mul",): (_zero, "a * b and a *= b call Tensor.__mul__ / mul_, which are not patched "
+               "(TENSOR_OPS_MAPPING patches torch.mul and the attribute Tensor.mul, which "
+               "from_torch refuses for now): 0"),
+    ("sub", "div"): (_zero, "torch.sub / torch.div and their operators are not in "
+                     "TENSOR_OPS_MAPPING: 0"),
+    ("mean",): (_zero, "torch.mean / Tensor.mean are not in FUNCTIONAL_MAPPING or "
+                "TENSOR_OPS_MAPPING: 0"),
     _ZERO_KINDS: (_zero, "no hook: 0"),
 })
 
@@ -245,8 +254,8 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
     ("relu", "relu6", "leakyrelu"): (_zero, "zero_ops / count_relu (calculate_relu_flops "
                                      "returns 0): 0"),
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no rule in register_hooks: 0"),
-    (*_FUNCTIONAL, *_TORCH_CALLS, "add", "torch.add"): (_zero, "thop hooks modules only; "
-                                                        "functions and tensor additions: 0"),
+    (*_FUNCTIONAL, *_TORCH_CALLS, "add", "torch.add", *_BROADCAST, "mean"): (
+        _zero, "thop hooks modules only; functions and tensor arithmetic (+, *, -, /, mean): 0"),
     ("maxpool",): (_zero, "zero_ops: 0"),
     ("avgpool",): (_elements_out, "count_avgpool: 1 per output element"),
     ("globalavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
@@ -273,8 +282,9 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     ("globalavgpool",): (_elements_in, "aten::adaptive_avg_pool2d: elementwise_flop_counter(1, 0), "
                          "1 per input element"),
     ("maxpool", "avgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS,
-     *_ZERO_KINDS): (_zero, "no handle in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py): "
-                     "skipped, 0"),
+     *_ZERO_KINDS, *_BROADCAST, "mean"): (
+        _zero, "no handle in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py; aten::mul, "
+        "aten::sub, aten::div, aten::mean included): skipped, 0"),
 })
 
 #: PyTorch 2.13.0 ``torch.utils.flop_counter.FlopCounterMode``: aten ops in its registry
@@ -304,6 +314,7 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
                               "parameters (BatchNorm's γ and β too)"),
     ("maxpool", "avgpool", "globalavgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL,
      *_TORCH_CALLS, *_ZERO_KINDS): (_zero, "no parameters: 0"),
+    (*_BROADCAST, "mean"): (_zero, "not a module, so not a layer of the summary: 0"),
 })
 
 #: The one registry of conventions, by name.
