@@ -43,6 +43,7 @@ from symconv.layers import (
     Reuse,
     Sequential,
 )
+from symconv.layers.broadcast import Div, Mul, Sub
 from symconv.strategies import conv_cases
 from symconv.symbols import H, M, N, W, d, g, k, p, s
 
@@ -77,6 +78,14 @@ CASES = [
                 GlobalAvgPool2d(), Flatten(), Linear(4, 2)), (5, 5, 3)),
     (Graph(("conv", Conv2d(3, 4, 1)), ("from input", Reuse("input", (5, 5, 3))),
            ("shortcut", Conv2d(3, 4, 1)), ("add", Add(other="conv"))), (5, 5, 3)),
+    # an SE block: the pooled scale times the block's input, both orders of broadcasting
+    (Graph(("conv", Conv2d(3, 4, 3, padding=1)), ("pool", GlobalAvgPool2d()),
+           ("back", Reuse("conv", (5, 5, 4))), ("scale", Mul("pool", shape=(1, 1, 4))),
+           ("sub", Sub("conv", other_first=True))), (5, 5, 3)),
+    (Graph(("pool", GlobalAvgPool2d()), ("scale", Mul("input", shape=(4, 4, 3))),
+           ("conv", Conv2d(3, 2, 1))), (4, 4, 3)),
+    (Graph(("conv", Conv2d(3, 3, 1)), ("div", Div("input")),
+           ("inverse", Div("conv", other_first=True))), (3, 3, 3)),
 ]
 
 

@@ -43,8 +43,9 @@ import sympy
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
 from symconv.layers import Add, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
-from symconv.layers.backward import backward_nests
+from symconv.layers.backward import backward_nests, binary_backward_nests
 from symconv.layers.base import LoopNest
+from symconv.layers.broadcast import _Binary
 
 __all__ = ["backward_cost", "train_cost", "phased_cost", "PHASES", "Frozen"]
 
@@ -153,7 +154,15 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             current = flags.get(read, False)
         else:
             read = previous
+        if isinstance(stage, _Binary):
+            result = _binary(stage, stage_forward, current, flags, readers, shapes, read)
+            current = current or flags.get(stage.other, False)
+            stages.append((name, result))
+            flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
+            previous = name
+            continue
         if isinstance(stage, Add):
+            readers[read] = readers.get(read, 0) + 1
             other = stage.other
             current = current or flags.get(other, False)
             readers[other] = readers.get(other, 0) + 1
@@ -180,6 +189,29 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
         previous = name
     result = total(tuple(stages), forward.input_shape, layer.kind)
     return replace(result, params=_ZERO), current
+
+
+def _binary(stage: _Binary, forward: Cost, needs: bool, flags: dict[str, bool],
+            readers: dict[str, int], shapes: dict[str, tuple[sympy.Expr, ...]],
+            read: str) -> Cost:
+    """``Mul``, ``Sub`` or ``Div`` of the previous stage's output and stage ``other``'s: the
+    gradient of each operand that needs one, and an accumulation where ``other`` has another
+    reader."""
+    other = stage.other
+    readers[read] = readers.get(read, 0) + 1
+    readers[other] = readers.get(other, 0) + 1
+    needs_other = flags.get(other, False)
+    nests = binary_backward_nests(stage, forward.input_shape, forward.output_shape,
+                                  input_grad=needs, other_grad=needs_other)
+    gradients = [(name, _counts_only(_cost_of_nest(nest, forward.input_shape, stage.kind),
+                                     forward)) for name, nest in nests]
+    if readers[other] > 1 and needs_other:
+        gradients.append(("accumulate", _accumulate(shapes[other], stage.kind, forward)))
+    sums = {kind: sympy.Add(*(getattr(part, kind) for _, part in gradients))
+            for kind in COUNT_KINDS}
+    return Cost(params=_ZERO, input_shape=forward.input_shape,
+                output_shape=forward.output_shape, kind=stage.kind,
+                gradients=tuple(gradients), **sums)
 
 
 def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:

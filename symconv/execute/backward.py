@@ -35,11 +35,16 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import SymconvError
+from symconv.execute.backward_broadcast import binary_backward
 from symconv.execute.backward_layers import backward_fast, backward_reference
+
+# the pooling executors register themselves when imported
+from symconv.execute.backward_pooling import POOLING  # noqa: F401
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
+from symconv.layers.broadcast import _Binary
 
 __all__ = ["BackwardExecution", "execute_backward"]
 
@@ -146,7 +151,9 @@ class _Walk:
         flags: dict[str, bool] = {"input": needs}
         inputs: dict[str, tuple[str, Array]] = {}
         current, previous, value = needs, "input", x
+        outputs: dict[str, Array] = {}
         for (name, stage), (_, stage_run) in stages:
+            outputs[name] = stage_run.output
             read = second_input(stage)
             if type(stage).__name__ == "Reuse":
                 current = flags.get(getattr(stage, "source", ""), False)
@@ -171,6 +178,26 @@ class _Walk:
             read = second_input(stage)
             stage_path = f"{path}.{name}" if path else name
             is_reuse = type(stage).__name__ == "Reuse"
+            if isinstance(stage, _Binary):
+                counters[name] = counter = Counter(enabled=self.count)
+                second = outputs[stage.other] if stage.other in outputs else x
+                needs_in, needs_other = flags.get(before, False), flags.get(stage.other, False)
+                if here is not None:
+                    d_in, d_other = binary_backward(stage, stage_input, second, here, counter,
+                                                    needs_in, needs_other, self.method)
+                    if d_in is not None:
+                        pending.setdefault(before, []).append((None, d_in))
+                    if d_other is not None:
+                        pending.setdefault(stage.other, []).append((name, d_other))
+                results[name] = BackwardExecution(
+                    output=stage_run.output, grad_output=here, grad_input=None, grads={},
+                    counts=None, stages=(), layer=stage, method=self.method,
+                    params=stage_run.params, buffers=stage_run.buffers)
+                continue
+            if read is not None and not is_reuse and type(stage).__name__ not in (
+                    "Add", "ResidualAdd"):
+                raise SymconvError(f"layer {stage_path} ({stage.kind}): no backward executor "
+                                   f"for {type(stage).__name__}, which reads stage {read!r}")
             if is_reuse or read is not None:
                 counters[name] = Counter(enabled=self.count)
                 targets: list[tuple[str, str | None]] = []

@@ -63,6 +63,7 @@ from __future__ import annotations
 import functools
 
 from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.broadcast import _Binary
 from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
 from symconv.layers.elementwise import (
     Activation,
@@ -76,14 +77,14 @@ from symconv.layers.linear import Flatten, Linear
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.sizes import Size
 
-__all__ = ["backward_nests", "GRADIENT_NAMES", "ACTIVATION_BACKWARD", "Nests"]
+__all__ = ["backward_nests", "binary_backward_nests", "GRADIENT_NAMES", "ACTIVATION_BACKWARD", "Nests"]
 
 #: ``(name, nest)`` of each gradient a backward pass computes, in the order it runs them.
 Nests = tuple[tuple[str, LoopNest], ...]
 
 #: The names the gradients of the layers here go by.
 GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
-                  "share", "accumulate")
+                  "share", "accumulate", "other_grad", "input_reduce", "other_reduce")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
@@ -188,8 +189,6 @@ def _(layer: Linear, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
 def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
-    if not layer.affine:
-        raise NotImplementedError("BatchNorm2d(affine=False) has no backward loop nest yet")
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []
@@ -283,3 +282,49 @@ def _(layer: Add, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, .
     """``g`` is copied to both operands: nothing here; where the earlier stage's output is used
     twice its two gradients meet (1 add per element, counted by the derivation's graph walk)."""
     return ()
+
+
+def binary_backward_nests(layer: _Binary, input_shape: tuple[Size, ...],
+                          output_shape: tuple[Size, ...], *, input_grad: bool,
+                          other_grad: bool) -> Nests:
+    """The backward of ``Mul``, ``Sub`` and ``Div`` (:mod:`symconv.layers.broadcast`): for the
+    left operand ``L`` and the right ``R`` of ``L ∘ R`` (``x`` is ``L`` unless ``other_first``),
+    per output element: ``Mul`` ``g·R`` and ``g·L`` (1 mult each); ``Sub`` ``g`` and ``−g``
+    (a copy and a sign flip: nothing counted); ``Div`` ``g/R`` (1 div) and, as PyTorch's
+    ``div_tensor_other_backward``, ``−g·((L/R)/R)`` (2 divs, 1 mult). An operand that was
+    broadcast gets its gradient summed over the broadcast axes (``output − operand`` adds).
+
+    Examples
+    --------
+    >>> from symconv.layers import Mul
+    >>> nests = binary_backward_nests(Mul("input", shape=(4, 4, 8)), (1, 1, 8), (4, 4, 8),
+    ...                               input_grad=True, other_grad=True)
+    >>> [name for name, _ in nests]
+    ['input_grad', 'input_reduce', 'other_grad', 'other_reduce']
+    """
+    other_shape = layer.shape if layer.shape is not None else input_shape
+    kind = type(layer).__name__
+    left: tuple[tuple[str, Size], ...]
+    right: tuple[tuple[str, Size], ...]
+    if kind == "Mul":
+        left = right = (("mults", 1),)
+    elif kind == "Sub":
+        left = right = ()
+    else:
+        left, right = (("divs", 1),), (("divs", 2), ("mults", 1))
+    mine, theirs = (right, left) if layer.other_first else (left, right)
+    nests: list[tuple[str, LoopNest]] = []
+    for name, needed, shape, table in (("input", input_grad, input_shape, mine),
+                                       ("other", other_grad, other_shape, theirs)):
+        if not needed:
+            continue
+        nests.append((f"{name}_grad", _elements(output_shape, table)))
+        nests.append((f"{name}_reduce", _reduction(shape, output_shape)))
+    return tuple(nests)
+
+
+def _reduction(shape: tuple[Size, ...], output_shape: tuple[Size, ...]) -> LoopNest:
+    """Sum a gradient of ``output_shape`` down to the broadcast operand's ``shape``."""
+    padded = (1,) * (len(output_shape) - len(shape)) + tuple(shape)
+    spread = tuple(out if size == 1 else 1 for size, out in zip(padded, output_shape))
+    return LoopNest(outer=tuple(shape), inner=spread, outputs=tuple(shape), multiply=False)
