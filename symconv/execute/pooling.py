@@ -22,11 +22,29 @@ from symconv.layers import (
 )
 
 
+def _starts(layer: AvgPool2d | MaxPool2d, spatial: tuple[int, ...]) -> list[list[int]]:
+    """Window starts in the padded input along each axis, found by trying: those that fit, then
+    with ``ceil_mode``, where they leave positions of the padded input uncovered, one more if it
+    starts inside the input or the left padding (as PyTorch places it)."""
+    shape = window(layer)
+    found = []
+    for size, p, r, s in zip(spatial, shape.padding, shape.reach, shape.stride):
+        starts = placements(size, padding=p, reach=r, stride=s)
+        if layer.ceil_mode and starts[-1] + r < size + 2 * p and starts[-1] + s < size + p:
+            starts.append(starts[-1] + s)
+        found.append(starts)
+    return found
+
+
 def _padded(layer: AvgPool2d | MaxPool2d, x: Array, fill: float) -> Array:
-    padding = ints(layer.padding)
-    if not any(padding):
+    """``x`` padded by ``padding`` on each side, and on the right as far as a ``ceil_mode``
+    window reaches past that."""
+    padding, shape = ints(layer.padding), window(layer)
+    right = [max(p, starts[-1] + r - size - p) for starts, size, p, r
+             in zip(_starts(layer, x.shape[:-1]), x.shape[:-1], padding, shape.reach)]
+    if not any(padding) and right == list(padding):
         return x
-    return np.pad(x, [(p, p) for p in padding] + [(0, 0)], constant_values=fill)
+    return np.pad(x, [(p, q) for p, q in zip(padding, right)] + [(0, 0)], constant_values=fill)
 
 
 def _pool_fast(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fill: float) -> Array:
@@ -56,8 +74,7 @@ def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fi
     """Loops over output positions, channels and the window, one scalar at a time; the output
     positions are the window placements that fit, found by trying them."""
     shape = window(layer)
-    starts = [placements(size, padding=p, reach=r, stride=s)
-              for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
+    starts = _starts(layer, x.shape[:-1])
     padded = _padded(layer, x, fill).tolist()
     channels = x.shape[-1]
     maximum = isinstance(layer, MaxPool2d)
@@ -83,23 +100,39 @@ def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fi
     return np.array(out, dtype=np.float64).reshape(*(len(axis) for axis in starts), channels)
 
 
-def _window_size(layer: AvgPool2d) -> float:
-    return float(np.prod(ints(layer.kernel_size)))
+def _divisors(layer: AvgPool2d, spatial: tuple[int, ...]) -> Array:
+    """Each output position's divisor, as PyTorch's ``avg_pool2d``: ``divisor_override``; else
+    the window's extent clipped to the padded input (``count_include_pad``) or to the input
+    (shape ``(H_o, W_o, 1)``; integers found from the window's place, not counted)."""
+    shape = window(layer)
+    per_axis = []
+    for starts, size, p, k in zip(_starts(layer, spatial), spatial, shape.padding, shape.kernel):
+        extents = []
+        for start in starts:
+            low, high = start - p, min(start - p + k, size + p)
+            if not layer.count_include_pad:
+                low, high = max(low, 0), min(high, size)
+            extents.append(high - low)
+        per_axis.append(np.array(extents, dtype=np.float64))
+    divisors = np.multiply.outer(per_axis[0], per_axis[1])[..., None]
+    if layer.divisor_override is not None:
+        divisors[...] = float(int(layer.divisor_override))
+    return divisors
 
 
 @run_fast.register
 def _(layer: AvgPool2d, x: Array, params: Params, counter: Counter) -> Array:
-    """Zero padding; each window summed, then one division by ``k_h·k_w`` per output."""
+    """Zero padding; each window summed, then one division per output by its divisor."""
     out = _pool_fast(layer, x, counter, 0.0)
-    return counter.divide(out, _window_size(layer), out=out)
+    return counter.divide(out, _divisors(layer, x.shape[:-1]), out=out)
 
 
 @run_reference.register
 def _(layer: AvgPool2d, x: Array, params: Params, counter: Counter) -> Array:
-    """Plain loops: each window summed, then divided by ``k_h·k_w``."""
+    """Plain loops: each window summed, then divided by its divisor."""
     sums = _pool_reference(layer, x, counter, 0.0)
-    size = _window_size(layer)
-    out = [total / size for total in sums.ravel().tolist()]
+    divisors = np.broadcast_to(_divisors(layer, x.shape[:-1]), sums.shape).ravel().tolist()
+    out = [total / size for total, size in zip(sums.ravel().tolist(), divisors)]
     counter.divs += len(out)
     return np.array(out, dtype=np.float64).reshape(sums.shape)
 

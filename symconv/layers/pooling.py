@@ -10,7 +10,7 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import Accumulate, Layer, LoopNest, _need_channels
 from symconv.layers.traffic import windows
-from symconv.sizes import Size, per_axis
+from symconv.sizes import Size, as_size, per_axis
 
 __all__ = ["AvgPool2d", "MaxPool2d", "GlobalAvgPool2d"]
 
@@ -25,6 +25,12 @@ def _check_pool_padding(kernel_size: tuple[Size, ...], padding: tuple[Size, ...]
             )
 
 
+def _flag(value: object, argument: str) -> bool:
+    if not isinstance(value, bool):
+        raise SymconvError(f"{argument}={value!r}) must be True or False")
+    return value
+
+
 @dataclass(frozen=True, init=False)
 class _Pool2d(Layer):
     """A 2-D pooling window slid over each channel (shape arithmetic of a convolution)."""
@@ -32,6 +38,7 @@ class _Pool2d(Layer):
     kernel_size: tuple[Size, ...]
     stride: tuple[Size, ...]
     padding: tuple[Size, ...]
+    ceil_mode: bool
 
     spatial_dims: ClassVar[int | None] = 2
     #: How a window's terms are combined.
@@ -39,7 +46,8 @@ class _Pool2d(Layer):
     #: Further operations per output element.
     per_output: ClassVar[tuple[tuple[str, Size], ...]] = ()
 
-    def __init__(self, kernel_size: object, stride: object = None, padding: object = 0) -> None:
+    def __init__(self, kernel_size: object, stride: object = None, padding: object = 0,
+                 ceil_mode: bool = False) -> None:
         kernel = per_axis(kernel_size, "kernel_size", 2)
         object.__setattr__(self, "kernel_size", kernel)
         object.__setattr__(
@@ -47,6 +55,7 @@ class _Pool2d(Layer):
         )
         object.__setattr__(self, "padding", per_axis(padding, "padding", 2, minimum=0))
         _check_pool_padding(self.kernel_size, self.padding)
+        object.__setattr__(self, "ceil_mode", _flag(ceil_mode, f"{type(self).__name__}(ceil_mode"))
 
     def loop_nest(
         self,
@@ -68,9 +77,19 @@ class _Pool2d(Layer):
 class AvgPool2d(_Pool2d):
     """Average pooling: each output sums its ``k_h×k_w`` window and divides by ``k_h·k_w``.
 
-    Per output element: ``k_h·k_w − 1`` additions and **one division**. Padding zeros are summed
-    and counted in the divisor (PyTorch's default ``count_include_pad=True``); ``stride``
-    defaults to ``kernel_size``.
+    Per output element: ``k_h·k_w − 1`` additions and **one division**, the full window summed
+    (padding zeros included, as a direct evaluation over the window does); ``stride`` defaults
+    to ``kernel_size``.
+
+    The divisor follows PyTorch: with ``count_include_pad=True`` (the default) the window's
+    extent inside the padded input (smaller only for a ``ceil_mode`` window running past it);
+    with ``False`` the number of real input positions in the window; ``divisor_override`` when
+    given. It is a constant of the window's place, not counted.
+
+    ``ceil_mode=True`` rounds the output size up, as PyTorch: ``H_o = min(ceil(R/s),
+    floor((H + p − 1)/s)) + 1`` with ``R = H + 2p − k``: a last window may start past the
+    padded input's last full window, but not in the right padding. Such a window is counted as
+    a full one (its positions past the padded input summed as zeros), as padding is.
 
     Examples
     --------
@@ -78,11 +97,25 @@ class AvgPool2d(_Pool2d):
     >>> c = cost(AvgPool2d(2), (4, 4, 3))
     >>> c.output_shape, c.adds, c.divs
     ((2, 2, 3), 36, 12)
+    >>> cost(AvgPool2d(2, ceil_mode=True), (5, 5, 1)).output_shape
+    (3, 3, 1)
     """
 
     example: ClassVar[str] = 'AvgPool2d(2)'
 
+    count_include_pad: bool
+    divisor_override: Size | None
+
     per_output: ClassVar[tuple[tuple[str, Size], ...]] = (("divs", 1),)
+
+    def __init__(self, kernel_size: object, stride: object = None, padding: object = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: object = None) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        object.__setattr__(self, "count_include_pad",
+                           _flag(count_include_pad, "AvgPool2d(count_include_pad"))
+        object.__setattr__(self, "divisor_override", None if divisor_override is None
+                           else as_size(divisor_override, "AvgPool2d(divisor_override"))
 
     @property
     def kind(self) -> str:
@@ -100,7 +133,8 @@ class MaxPool2d(_Pool2d):
 
     Per output element: ``k_h·k_w − 1`` comparisons (padding, which PyTorch fills with −∞,
     included, as a direct evaluation over the full window does). ``stride`` defaults to
-    ``kernel_size``.
+    ``kernel_size``. ``ceil_mode`` as :class:`AvgPool2d`'s (a window past the padded input
+    compared in full, its outside positions −∞).
 
     Examples
     --------
@@ -118,9 +152,9 @@ class MaxPool2d(_Pool2d):
 
     def __init__(
         self, kernel_size: object, stride: object = None, padding: object = 0,
-        dilation: object = 1,
+        dilation: object = 1, ceil_mode: bool = False,
     ) -> None:
-        super().__init__(kernel_size, stride, padding)
+        super().__init__(kernel_size, stride, padding, ceil_mode)
         object.__setattr__(self, "dilation", per_axis(dilation, "dilation", 2))
 
     @property

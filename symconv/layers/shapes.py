@@ -263,9 +263,25 @@ for _keeps_size in (Linear, BatchNorm2d, ReLU, Activation, ResidualAdd):
     output_spatial.register(_keeps_size, _same)
 output_spatial.register(Flatten, _flattened)
 output_spatial.register(GlobalAvgPool2d, _pooled_to_one)
-# A pooling window slides as a convolution's kernel does: the same arithmetic and checks.
+# A pooling window slides as a convolution's kernel does: the same arithmetic and checks;
+# with ceil_mode PyTorch's rounding up (AvgPool2d's docstring).
+def _pooled(layer: Layer, input_spatial: _Spatial) -> _Spatial:
+    assert isinstance(layer, (AvgPool2d, MaxPool2d))
+    floor_sizes = output_spatial.dispatch(ConvNd)(layer, input_spatial)
+    if not layer.ceil_mode:
+        return floor_sizes
+    sizes = []
+    for size, kernel, stride, padding, dilation in zip(
+            input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation):
+        reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
+        last = sympy.Min(sympy.ceiling(reach / _expr(stride)),
+                         floor_div(_expr(size) + _expr(padding) - 1, _expr(stride)))
+        sizes.append(last + 1)
+    return tuple(sizes)
+
+
 for _pool in (AvgPool2d, MaxPool2d):
-    output_spatial.register(_pool, output_spatial.dispatch(ConvNd))
+    output_spatial.register(_pool, _pooled)
 
 
 
