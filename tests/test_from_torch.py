@@ -513,3 +513,30 @@ def test_skip_still_refuses_reading_values_into_python() -> None:
 
     with pytest.raises(SymconvError, match=r"cannot be skipped.*reads the values"):
         from_torch(Branchy(), (4, 4, 3), unsupported="skip")
+
+
+# --- formulas in H and W: polynomials where the sizes are multiples of 32 ----------------------
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v3_large"])
+def test_size_multiple_gives_polynomials_equal_to_concrete_counts(name: str) -> None:
+    """ResNet-50 and MobileNetV3-Large (issue 11, item 4): with ``size_multiple=32`` every count
+    is a polynomial in H and W (no floor left: the shapes a graph records, of a branch's start
+    and of an SE scale's operand, are taken as multiples too), equal to the concrete counts at
+    224 and 256, each traced and counted on its own. The peers' own numbers at 224 are in
+    tests/test_torchvision_sweep.py."""
+    from torchvision_models import models
+
+    model = models().get_model(name, weights=None).eval()
+    net = from_torch(model, (H, W, 3), size_multiple=32)
+    for convention in ("macs", "ops", "params", "ptflops", "torch"):
+        formula = count(net, convention=convention)
+        assert not formula.has(sympy.floor), (convention, formula)
+        assert sympy.Poly(formula, H, W).total_degree() <= 2
+        for size in (224, 256):
+            concrete = count(from_torch(model, (size, size, 3)), convention=convention)
+            assert formula.subs({H: size, W: size}) == concrete, (convention, size)
+    # without size_multiple the formula keeps the exact floors, which agree at 224 as well
+    exact = count(from_torch(model, (H, W, 3)), convention="macs")
+    assert exact.has(sympy.floor)
+    assert exact.subs({H: 224, W: 224}) == count(net, convention="macs").subs({H: 224, W: 224})

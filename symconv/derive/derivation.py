@@ -152,9 +152,12 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
     _check_one_symbol_a_name(layer, shape)
     back: dict[sympy.Basic, sympy.Expr] = {}
     multiple = getattr(layer, "size_multiple", 1) if carried else 1
+    derived = layer
     if multiple != 1:
         shape, back = _as_multiples(shape, multiple)
-    result, _ = _derive(layer, shape, "", None)
+        # the sizes a graph records (Reuse, a broadcast operand's shape) as multiples too
+        derived = layer.subs({size * multiple: whole * multiple for whole, size in back.items()})
+    result, _ = _derive(derived, shape, "", None)
     if back:
         result = result._map(lambda expr: expr.xreplace(back), keep_source=True)
     return replace(result, source=Source(layer, None if carried else result.input_shape, cost))
