@@ -104,3 +104,10 @@ def test_values_equal_torch() -> None:
     for method in ("fast", "reference"):
         np.testing.assert_array_equal(execute(net, x, method=method).output, expected)  # type: ignore[arg-type]
     assert verify(net, (4, 5, 6)).ok
+
+
+def test_graph_names_a_missing_second_input() -> None:
+    from symconv.layers import Mul
+    for layer in (Cat("branch", (4, 4, 2)), Mul("branch")):
+        with pytest.raises(SymconvError, match="no earlier stage"):
+            Graph(("relu", ReLU()), ("join", layer))

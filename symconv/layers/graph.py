@@ -189,7 +189,7 @@ class Graph(Composite):
                 raise SymconvError(f"Graph: the name {name!r} is used twice (or is 'input'); "
                                    "give every stage its own name")
             needed = getattr(layer, "source", None) or getattr(layer, "other", None)
-            if isinstance(layer, (Reuse, Add)) and needed not in seen:
+            if isinstance(needed, str) and needed not in seen:   # Reuse, Add, Mul, Cat, ...
                 raise SymconvError(f"Graph: stage {name} uses {needed!r}, which is no earlier "
                                    "stage; list the stages in an order data can flow")
             seen.add(name)
