@@ -49,6 +49,14 @@ layer                  operations (direct evaluation)                           
 ``MaxPool2d``          per output: ``k_h·k_w − 1`` comparisons                           0
 ``GlobalAvgPool2d``    per channel: ``H·W − 1`` adds and 1 division                      0
 ``Flatten``            nothing: ``(H, W, C)`` becomes ``(H·W·C,)``                       0
+``Mul``, ``Sub``       per broadcast output element: 1 mult / add (``Div``: 1 div)      0
+``Mean``               per output: ``R − 1`` adds and 1 division (``R`` terms)          0
+``LayerNorm``          per row of C: ``5C − 1`` adds, ``3C + 1`` mults, 3 divs, 1 sqrt  ``2·C``
+``GroupNorm``          ``4E − G + C`` adds, ``2E + 2C`` mults, ``3G`` divs, ``G`` sqrt  ``2·C``
+``LayerScale``         per element: 1 mult                                              ``C``
+``Cat``, ``Slice``     nothing (a copy; a view)                                         0
+``ChannelShuffle``     nothing (a copy)                                                 0
+``Identity``           nothing (also ``Dropout``, ``StochasticDepth`` at inference)     0
 ``Residual``           its block's, plus 1 add per output element (``block(x) + x``)     block's
 ``Sequential``         the sum of its layers'                                           the sum
 =====================  ===============================================================  ==========
