@@ -325,6 +325,12 @@ BROADCAST = [
     (nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), SqueezeExcite(8, 4, mean=False)), (3, 7, 6)),
     (nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), SqueezeExcite(8, 4, mean=True)), (3, 5, 5)),
     (Arithmetic(), (3, 6, 5)),
+    # pooling as SqueezeNet, GoogLeNet, VGG and AlexNet write it: ceil_mode, adaptive to a size
+    (nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 2, ceil_mode=True),
+                   nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False),
+                   nn.AdaptiveAvgPool2d((3, 2)), nn.AdaptiveMaxPool2d(2)), (3, 17, 16)),
+    (nn.Sequential(nn.Conv2d(3, 4, 1), nn.AdaptiveAvgPool2d(3), nn.Flatten(),
+                   nn.Linear(36, 5)), (3, 9, 12)),
 ]
 
 
@@ -367,8 +373,7 @@ def test_unsupported_parts_are_listed_by_name() -> None:
 @pytest.mark.parametrize(("model", "shape", "words"), [
     (nn.Sequential(nn.Conv2d(3, 4, 1), nn.Linear(5, 2)), (5, 5, 3), "flatten before it"),
     (nn.BatchNorm2d(3, affine=False), (5, 5, 3), "affine=False"),
-    (nn.MaxPool2d(2, ceil_mode=True), (5, 5, 3), "ceil_mode=True"),
-    (nn.AdaptiveAvgPool2d(2), (5, 5, 3), "only global pooling"),
+    (nn.MaxPool2d(2, return_indices=True), (5, 5, 3), "return_indices=True"),
 ])
 def test_layers_symconv_cannot_mirror_are_refused(model: nn.Module, shape: tuple[int, ...],
                                                   words: str) -> None:
@@ -419,3 +424,26 @@ def test_importing_symconv_does_not_import_torch() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+class Concatenated(nn.Module):
+    """Three branches concatenated along the channels (an inception block's join), then a
+    one-tensor ``torch.cat`` (DenseNet's first layer) and a 1×1 convolution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 2, 3, padding=1)
+        self.c = nn.MaxPool2d(3, 1, 1)
+        self.out = nn.Conv2d(9, 2, 1)
+
+    def forward(self, x: Any) -> Any:
+        joined = torch.cat([self.a(x), self.b(x), self.c(x)], 1)
+        return self.out(torch.cat([joined], dim=1))
+
+
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+def test_every_peer_on_concatenation() -> None:
+    _assert_peers_agree(Concatenated(), (3, 6, 7))
+    kinds = [row.kind for row in rows(from_torch(Concatenated(), (6, 7, 3)))]
+    assert kinds.count("cat") == 2  # a chain of two-tensor concatenations; cat([x]) is x

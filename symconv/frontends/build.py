@@ -26,8 +26,8 @@ import sympy
 
 from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
-from symconv.frontends.trace import INPUT, Binary, Skipped, Sum, Trace
-from symconv.layers import Add, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
+from symconv.frontends.trace import INPUT, Binary, Concat, Skipped, Sum, Trace
+from symconv.layers import Add, Cat, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
 from symconv.layers.shapes import output_spatial
 from symconv.sizes import Size, product
 
@@ -156,6 +156,18 @@ class _Builder:
             other_first=other_first)
         return self.emit(name, layer, flowing)
 
+    def concat(self, name: str, parts: list[_Value]) -> _Value:
+        """``torch.cat(parts, dim=1)`` as a chain of :class:`Cat` stages on the first part
+        (``name:1``, ``name:2``, ..., the last one ``name``)."""
+        value = parts[0]
+        for number, other in enumerate(parts[1:], start=1):
+            link = name if number == len(parts) - 1 else f"{name}:{number}"
+            value = self.emit(link, Cat(other.producer, other.shape), value)
+        if len(parts) == 1:
+            raise SymconvError(f"from_torch: {name} concatenates one tensor; symconv follows "
+                               "two or more")
+        return value
+
     def skip(self, name: str, what: str, source: _Value, shape: _Shape) -> _Value:
         self.names.add(name)
         self.stages.append((name, Uncounted(source.producer, shape, what)))
@@ -207,6 +219,8 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
         sources = [values[source] for source in call.inputs]
         if isinstance(call.op, Sum):
             value = builder.add(call.name, call.op.spelling, sources[0], sources[1])
+        elif isinstance(call.op, Concat):
+            value = builder.concat(call.name, sources)
         elif isinstance(call.op, Binary):
             value = builder.binary(call.name, call.op.kind, sources[0], sources[1])
         elif isinstance(call.op, Skipped):
@@ -231,6 +245,9 @@ def _back(layer: Layer, back: Mapping[sympy.Basic, sympy.Expr]) -> Layer:
         if isinstance(layer, Uncounted):
             return Uncounted(layer.source, shape, layer.what)
         return Reuse(layer.source, shape)
+    if isinstance(layer, Cat):
+        return Cat(layer.other, tuple(_expr(size).xreplace(back) for size in layer.shape),
+                   layer.other_first)
     if isinstance(layer, (Mul, Sub, Div)) and layer.shape is not None:
         return type(layer)(layer.other, tuple(_expr(size).xreplace(back) for size in layer.shape),
                            layer.other_first)

@@ -28,6 +28,8 @@ from typing import Any
 
 from symconv.layers import (
     Activation,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -62,7 +64,8 @@ _DROPPED_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", 
 #: drops, as identities at inference).
 SUPPORTED_MODULES = frozenset({
     *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
-    "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Sequential",
+    "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "Flatten", "Sequential",
 })
 
 #: Activations that evaluate a transcendental function, which no symconv count covers.
@@ -93,7 +96,7 @@ class Function:
     flatten to ``(batch, features)``), ``"identity"`` (the first argument, unchanged) or
     ``"dropout"`` (an identity when called with ``training=False``), ``"binary"`` (two tensors
     combined with broadcasting: ``spelling`` is ``"mul"``, ``"sub"`` or ``"div"``), ``"mean"``
-    (over axes) or ``"refused"`` (``spelling`` says why).
+    (over axes), ``"cat"`` (along the channels) or ``"refused"`` (``spelling`` says why).
     """
 
     role: str
@@ -133,6 +136,9 @@ def _functions() -> dict[str, Function]:
         table[name] = Function("refused", spelling=(
             "ptflops counts torch.mul(a, b) and a.mul(b) (patched), not a * b, and symconv's "
             "Mul does not keep the spelling yet; write a * b"))
+    table["torch.cat"] = Function("cat")
+    table["torch.concat"] = Function("cat")
+    table["torch.concatenate"] = Function("cat")
     table["Tensor.mean"] = Function("mean")
     table["torch.mean"] = Function("mean")
     return table
@@ -315,22 +321,24 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
     if name in _ACTIVATION_MODULES:
         return Activation(_ACTIVATION_MODULES[name])
     if name in ("MaxPool2d", "AvgPool2d"):
-        if module.ceil_mode:
-            raise Unsupported("ceil_mode=True: symconv's pooling floors the output size")
         if name == "MaxPool2d":
             if module.return_indices:
                 raise Unsupported("return_indices=True")
-            return MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)
-        if not module.count_include_pad or module.divisor_override is not None:
-            raise Unsupported("symconv's AvgPool2d divides by the whole window "
-                              "(count_include_pad=True, no divisor_override)")
-        return AvgPool2d(module.kernel_size, module.stride, module.padding)
-    if name == "AdaptiveAvgPool2d":
+            return MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation,
+                             ceil_mode=module.ceil_mode)
+        return AvgPool2d(module.kernel_size, module.stride, module.padding,
+                         ceil_mode=module.ceil_mode, count_include_pad=module.count_include_pad,
+                         divisor_override=module.divisor_override)
+    if name in ("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"):
         size = module.output_size
-        if size not in (1, (1, 1)):
-            raise Unsupported(f"output_size={size!r}: only global pooling (output_size=1) "
-                              "is supported")
-        return GlobalAvgPool2d()
+        if name == "AdaptiveAvgPool2d" and size in (1, (1, 1)):
+            return GlobalAvgPool2d()
+        if name == "AdaptiveMaxPool2d" and getattr(module, "return_indices", False):
+            raise Unsupported("return_indices=True")
+        if rank != 3 or (isinstance(size, tuple) and None in size):
+            raise Unsupported(f"output_size={size!r} on a tensor of {rank + 1} axes: symconv "
+                              "pools (N, C, H, W) to given sizes")
+        return (AdaptiveAvgPool2d if name == "AdaptiveAvgPool2d" else AdaptiveMaxPool2d)(size)
     if name == "Flatten":
         if (module.start_dim, module.end_dim) != (1, -1):
             raise Unsupported(f"start_dim={module.start_dim}, end_dim={module.end_dim}: only "

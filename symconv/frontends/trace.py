@@ -59,7 +59,7 @@ from symconv.frontends.mapping import (
 )
 from symconv.layers import Flatten, Layer
 
-__all__ = ["Call", "Sum", "Binary", "Skipped", "Trace", "trace", "INPUT"]
+__all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
 
 #: The producer of the model's input tensor.
 INPUT = -1
@@ -81,6 +81,11 @@ class Binary:
 
 
 @dataclass(frozen=True)
+class Concat:
+    """Tensors concatenated along the channels, the call's inputs in the order written."""
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A part symconv cannot count, kept (``unsupported="skip"``) as a costless stage that
     hands on a tensor of the shape PyTorch produced; ``what`` is its refusal, as listed."""
@@ -95,7 +100,7 @@ class Call:
     channels-last shape of the tensor PyTorch produced."""
 
     name: str
-    op: Layer | Sum | Binary | Skipped
+    op: Layer | Sum | Binary | Concat | Skipped
     inputs: tuple[int, ...]
     shape: tuple[int, ...]
     #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
@@ -252,7 +257,7 @@ class _Recorder:
                 return frame.name, f"{where}{frame.name or 'the model'}" if where else ""
         return "", ""
 
-    def record(self, name: str, op: Layer | Sum | Binary | Skipped, inputs: tuple[int, ...], output: Any,
+    def record(self, name: str, op: Layer | Sum | Binary | Concat | Skipped, inputs: tuple[int, ...], output: Any,
                size_dependent: str = "") -> None:
         self.calls.append(Call(name, op, inputs, channels_last(tuple(output.shape)),
                                size_dependent))
@@ -374,6 +379,25 @@ class _Recorder:
         sources = (self.producer(first), self.producer(other))
         self.record(self.unique(where), Binary(kind), sources, result)  # type: ignore[arg-type]
 
+    def cat(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+        """``torch.cat([a, b, ...], dim=1)`` of tensors computed from the input."""
+        tensors = args[0] if args else kwargs.get("tensors")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if not isinstance(tensors, (list, tuple)) or not all(
+                isinstance(item, self.tensor_type) for item in tensors) or not tensors:
+            raise Unsupported("symconv follows torch.cat of a list of tensors")
+        rank = tensors[0].dim()
+        if rank < 2 or not isinstance(dim, int) or dim % rank != 1:
+            raise Unsupported(f"dim={dim!r}: symconv concatenates along the channels (dim=1)")
+        sources = tuple(self.producer(item) for item in tensors)
+        if None in sources or _REFUSED in sources:
+            raise Unsupported("it uses a tensor that is not computed from the model's input "
+                              "(a parameter, a buffer or a constant)")
+        if len(sources) == 1:  # torch.cat([x], 1): x again (DenseNet's first layer)
+            self.set(result, sources[0])  # type: ignore[arg-type]
+            return
+        self.record(self.unique(where), Concat(), sources, result)  # type: ignore[arg-type]
+
     def mean(self, where: str, first: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
              result: Any, source: int) -> None:
         """``x.mean(dims, keepdim)`` as symconv's :class:`~symconv.layers.Mean`."""
@@ -440,6 +464,9 @@ class _Recorder:
     def known_call(self, role: str, known: Any, where: str, args: tuple[Any, ...],
                    kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
         tensor_type = self.tensor_type
+        if role == "cat":
+            self.cat(where, args, kwargs, result)
+            return
         first = args[0] if args else kwargs.get("input")
         if not isinstance(first, tensor_type) or not isinstance(result, tensor_type):
             raise Unsupported("symconv follows it on one tensor, returning one tensor")

@@ -195,7 +195,8 @@ _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
 #: Broadcast arithmetic of two tensors (``a * b``, ``a - b``, ``a / b``) and the mean over axes.
 _BROADCAST = ("mul", "sub", "div")
-_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
+_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat",
+            "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
 
 #: ptflops 0.7.5, default pytorch backend: module hooks (``MODULES_MAPPING``) plus patched
@@ -226,6 +227,11 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
                                               "F.max_pool2d / F.avg_pool2d / "
                                               "F.adaptive_avg_pool2d the module calls counts it "
                                               "again: 2 per input element"),
+    ("adaptiveavgpool", "adaptivemaxpool"): (
+        _times(2, _elements_in), "pool_flops_counter_hook (nn.AdaptiveAvgPool2d / "
+        "nn.AdaptiveMaxPool2d) counts each input element, and the patched F.adaptive_avg_pool2d "
+        "/ F.adaptive_max_pool2d the module calls counts it again: 2 per input element"),
+    ("cat",): (_zero, "torch.cat is not patched: 0"),
     ("add",): (_zero, "a + b calls Tensor.__add__, which is not patched: 0"),
     ("torch.add",): (_elements_out, "patched torch.add / Tensor.add "
                      "(_elementwise_tensor_flops_hook): 1 per element"),
@@ -256,7 +262,12 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no rule in register_hooks: 0"),
     (*_FUNCTIONAL, *_TORCH_CALLS, "add", "torch.add", *_BROADCAST, "mean"): (
         _zero, "thop hooks modules only; functions and tensor arithmetic (+, *, -, /, mean): 0"),
-    ("maxpool",): (_zero, "zero_ops: 0"),
+    ("maxpool", "adaptivemaxpool"): (_zero, "zero_ops: 0"),
+    ("adaptiveavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
+                           "count_adap_avgpool: (kernel + 1) per output element, kernel = "
+                           "(H/H_o)·(W/W_o) in floating point: H·W·C + H_o·W_o·C, exact where "
+                           "the floats are (every torchvision model)"),
+    ("cat",): (_zero, "not a module: 0"),
     ("avgpool",): (_elements_out, "count_avgpool: 1 per output element"),
     ("globalavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
                          "count_adap_avgpool: (kernel + 1) per output element, kernel = H·W: "
@@ -279,10 +290,10 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     ("linear",): (_mults, "linear_flop_jit: prod(input shape)·out, bias ignored"),
     ("batchnorm",): (_times(2, _elements_in), "batchnorm_flop_jit at inference: 2 per input "
                      "element with affine (5 per element in training mode)"),
-    ("globalavgpool",): (_elements_in, "aten::adaptive_avg_pool2d: elementwise_flop_counter(1, 0), "
-                         "1 per input element"),
+    ("globalavgpool", "adaptiveavgpool"): (_elements_in, "aten::adaptive_avg_pool2d: "
+                                           "elementwise_flop_counter(1, 0), 1 per input element"),
     ("maxpool", "avgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS,
-     *_ZERO_KINDS, *_BROADCAST, "mean"): (
+     *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat"): (
         _zero, "no handle in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py; aten::mul, "
         "aten::sub, aten::div, aten::mean included): skipped, 0"),
 })
@@ -314,7 +325,8 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
                               "parameters (BatchNorm's γ and β too)"),
     ("maxpool", "avgpool", "globalavgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL,
      *_TORCH_CALLS, *_ZERO_KINDS): (_zero, "no parameters: 0"),
-    (*_BROADCAST, "mean"): (_zero, "not a module, so not a layer of the summary: 0"),
+    (*_BROADCAST, "mean", "cat"): (_zero, "not a module, so not a layer of the summary: 0"),
+    ("adaptiveavgpool", "adaptivemaxpool"): (_zero, "no parameters: 0"),
 })
 
 #: The one registry of conventions, by name.
