@@ -111,3 +111,23 @@ def test_graph_names_a_missing_second_input() -> None:
     for layer in (Cat("branch", (4, 4, 2)), Mul("branch")):
         with pytest.raises(SymconvError, match="no earlier stage"):
             Graph(("relu", ReLU()), ("join", layer))
+
+
+@pytest.mark.parametrize(("padding", "mode"), [((0, 1, 0, 1), "constant"), ((1, 2, 2, 0), "reflect"),
+                                               ((2, 1, 1, 1), "replicate"),
+                                               ((1, 1, 2, 2), "circular"), ((3, 1), "constant")])
+def test_pad(padding: tuple[int, ...], mode: str) -> None:
+    from symconv.layers import Pad
+    layer = Pad(padding, mode, value=0)
+    x = np.random.default_rng(4).standard_normal((4, 5, 2))
+    out = (4 + (padding[2] + padding[3] if len(padding) == 4 else 0), 5 + padding[0] + padding[1], 2)
+    c = cost(layer, (4, 5, 2))
+    assert (c.output_shape, c.mults, c.adds, c.reads, c.writes) == (out, 0, 0, 40, out[0] * out[1] * 2)
+    run = execute(layer, x)
+    assert run.output.shape == out and run.counts is not None
+    assert sum(run.counts.as_dict().values()) == 0
+    assert verify(layer, (4, 5, 2)).ok
+    torch = pytest.importorskip("torch")
+    t = torch.from_numpy(np.moveaxis(x, -1, 0)[None].copy())
+    expected = torch.nn.functional.pad(t, padding, mode=mode)
+    np.testing.assert_array_equal(run.output, np.moveaxis(expected[0].numpy(), 0, -1))

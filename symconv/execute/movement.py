@@ -10,7 +10,7 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params, run_fast, run_reference, second_input
-from symconv.layers import Cat, ChannelShuffle, Identity, Slice
+from symconv.layers import Cat, ChannelShuffle, Identity, Pad, Slice
 
 __all__: list[str] = []
 
@@ -54,6 +54,27 @@ def _shuffle(layer: ChannelShuffle, x: Array, params: Params, counter: Counter) 
     return np.ascontiguousarray(moved).reshape(x.shape)
 
 
+#: numpy.pad's name of each of PyTorch's padding modes.
+_NUMPY_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
+                "circular": "wrap"}
+
+
+def _pad(layer: Pad, x: Array, params: Params, counter: Counter) -> Array:
+    """``numpy.pad`` of the spatial axes, from the last back, as PyTorch orders the pairs."""
+    pairs = [(0, 0)] * x.ndim
+    sizes = [int(size) for size in layer.padding]
+    if len(sizes) // 2 > x.ndim - 1:
+        raise SymconvError(f"Pad(padding={tuple(sizes)}) pads {len(sizes) // 2} axes but x has "
+                           f"{x.ndim - 1} spatial axes")
+    for pair in range(len(sizes) // 2):
+        pairs[x.ndim - 2 - pair] = (sizes[2 * pair], sizes[2 * pair + 1])
+    counter.read(x)
+    if layer.mode == "constant":
+        return np.pad(x, pairs, mode="constant", constant_values=float(layer.value))
+    padded: Array = np.pad(x, pairs, mode=_NUMPY_MODES[layer.mode])  # type: ignore[call-overload]
+    return padded
+
+
 def _identity(layer: Identity, x: Array, params: Params, counter: Counter) -> Array:
     """The input itself."""
     return x
@@ -64,3 +85,4 @@ for _runner in (run_fast, run_reference):
     _runner.register(Slice, _slice)
     _runner.register(ChannelShuffle, _shuffle)
     _runner.register(Identity, _identity)
+    _runner.register(Pad, _pad)

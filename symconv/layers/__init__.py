@@ -109,7 +109,16 @@ from symconv.layers.elementwise import (
 )
 from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
 from symconv.layers.linear import Flatten, Linear
-from symconv.layers.movement import Cat, ChannelShuffle, Dropout, Identity, Slice, StochasticDepth
+from symconv.layers.movement import (
+    PAD_MODES,
+    Cat,
+    ChannelShuffle,
+    Dropout,
+    Identity,
+    Pad,
+    Slice,
+    StochasticDepth,
+)
 from symconv.layers.norm import GroupNorm, LayerNorm
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.layers.reduce import Mean
@@ -126,5 +135,5 @@ __all__ = [
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Mul", "Sub", "Div", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
-    "LayerNorm", "GroupNorm", "LayerScale",
+    "LayerNorm", "GroupNorm", "LayerScale", "Pad", "PAD_MODES",
 ]

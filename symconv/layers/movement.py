@@ -30,7 +30,7 @@ from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import NOTHING, InputAccess
 from symconv.sizes import Size, as_size
 
-__all__ = ["Cat", "Slice", "ChannelShuffle", "Dropout", "StochasticDepth", "Identity"]
+__all__ = ["Cat", "Slice", "ChannelShuffle", "Pad", "PAD_MODES", "Dropout", "StochasticDepth", "Identity"]
 
 
 def _e(value: Size) -> sympy.Expr:
@@ -213,6 +213,86 @@ class ChannelShuffle(Layer):
         return LoopNest(outer=(), inner=(), outputs=(*input_spatial, channels), multiply=False)
 
 
+#: ``F.pad``'s modes: what fills the border (nothing is counted either way).
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+@dataclass(frozen=True, init=False)
+class Pad(Layer):
+    """``F.pad(x, padding, mode, value)`` on the spatial axes (``nn.ZeroPad2d``,
+    ``nn.ConstantPad2d``, ``nn.ReflectionPad2d``, ...): a copy into a larger tensor. Nothing
+    counted; every input element read, every output element written.
+
+    Parameters
+    ----------
+    padding
+        PyTorch's order, from the last spatial axis back: ``(left, right)`` for ``W`` (or ``L``),
+        then ``(top, bottom)`` for ``H``, ... — at most two pairs per spatial axis, none on the
+        channels (PyTorch's dim 1).
+    mode
+        One of :data:`PAD_MODES`.
+    value
+        The fill of ``"constant"`` mode (0 by default); a number, kept as given.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.symbols import H, W, C
+    >>> c = cost(Pad((0, 1, 0, 1)), (H, W, C))     # F.pad(x, (0, 1, 0, 1)): right and bottom
+    >>> c.output_shape, c.mults, c.reads, c.writes
+    ((H + 1, W + 1, C), 0, C*H*W, C*(H + 1)*(W + 1))
+    """
+
+    example: ClassVar[str] = "Pad((1, 1, 1, 1))"
+
+    padding: tuple[Size, ...]
+    mode: str
+    value: float | int
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, padding: object, mode: str = "constant", value: object = 0) -> None:
+        if not isinstance(padding, (tuple, list)) or not padding or len(padding) % 2:
+            raise SymconvError(f"Pad(padding={padding!r}) must be pairs (left, right, top, "
+                               "bottom, ...), from the last spatial axis back")
+        if mode not in PAD_MODES:
+            raise SymconvError(f"Pad(mode={mode!r}) is unknown; use one of {', '.join(PAD_MODES)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SymconvError(f"Pad(value={value!r}) must be a number")
+        object.__setattr__(self, "padding",
+                           tuple(as_size(size, "Pad(padding", minimum=0) for size in padding))
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "value", value)
+
+    @property
+    def kind(self) -> str:
+        return "pad"
+
+    def padded(self, input_spatial: tuple[Size, ...]) -> tuple[sympy.Expr, ...]:
+        """The spatial sizes after padding."""
+        pairs = len(self.padding) // 2
+        if pairs > len(input_spatial):
+            raise SymconvError(
+                f"Pad(padding={self.padding!r}) pads {pairs} axes but the input has "
+                f"{len(input_spatial)} spatial axes; symconv does not pad the channels"
+            )
+        sizes = [_e(size) for size in input_spatial]
+        for pair in range(pairs):
+            axis = len(sizes) - 1 - pair
+            sizes[axis] += _e(self.padding[2 * pair]) + _e(self.padding[2 * pair + 1])
+        return tuple(sizes)
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """No loops: the input copied into the padded output."""
+        outputs = (*self.padded(input_spatial), _need_channels(self, in_channels))
+        return LoopNest(outer=(), inner=(), outputs=outputs, multiply=False)
+
+
 @dataclass(frozen=True)
 class Identity(Layer):
     """The input itself (``nn.Identity``; a permute between NCHW and NHWC, see the module
@@ -302,5 +382,6 @@ def _same(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Ex
 
 
 output_spatial.register(Cat, _cat_spatial)
+output_spatial.register(Pad, lambda layer, input_spatial: layer.padded(input_spatial))
 for _kind in (Slice, ChannelShuffle, Identity):
     output_spatial.register(_kind, _same)
