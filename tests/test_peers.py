@@ -447,3 +447,24 @@ def test_every_peer_on_concatenation() -> None:
     _assert_peers_agree(Concatenated(), (3, 6, 7))
     kinds = [row.kind for row in rows(from_torch(Concatenated(), (6, 7, 3)))]
     assert kinds.count("cat") == 2  # a chain of two-tensor concatenations; cat([x]) is x
+
+
+class FunctionalPools(nn.Module):
+    """Pooling called as functions, as Inception V3 (``F.avg_pool2d``, ``F.max_pool2d``) and
+    MobileNet V2 / DenseNet (``F.adaptive_avg_pool2d(x, (1, 1))``) write it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: Any) -> Any:
+        x = F.avg_pool2d(self.conv(x), kernel_size=3, stride=1, padding=1)
+        x = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1)
+
+
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+def test_every_peer_on_functional_pooling() -> None:
+    _assert_peers_agree(FunctionalPools(), (3, 11, 10))
+    kinds = [row.kind for row in rows(from_torch(FunctionalPools(), (11, 10, 3)))]
+    assert kinds[1:4] == ["F.avgpool", "F.maxpool", "F.globalavgpool"]

@@ -96,7 +96,8 @@ class Function:
     flatten to ``(batch, features)``), ``"identity"`` (the first argument, unchanged) or
     ``"dropout"`` (an identity when called with ``training=False``), ``"binary"`` (two tensors
     combined with broadcasting: ``spelling`` is ``"mul"``, ``"sub"`` or ``"div"``), ``"mean"``
-    (over axes), ``"cat"`` (along the channels) or ``"refused"`` (``spelling`` says why).
+    (over axes), ``"pool"`` (a pooling function: ``spelling`` ``"avg"``, ``"max"`` or
+    ``"adaptive_avg"``), ``"cat"`` (along the channels) or ``"refused"`` (``spelling`` says why).
     """
 
     role: str
@@ -136,6 +137,11 @@ def _functions() -> dict[str, Function]:
         table[name] = Function("refused", spelling=(
             "ptflops counts torch.mul(a, b) and a.mul(b) (patched), not a * b, and symconv's "
             "Mul does not keep the spelling yet; write a * b"))
+    for spelling, names in {"adaptive_avg": ("adaptive_avg_pool2d",),
+                            "avg": ("avg_pool2d",), "max": ("max_pool2d", "_max_pool2d")}.items():
+        for name in names:
+            for where in ("torch.nn.functional", "torch._C._nn", "torch"):
+                table[f"{where}.{name}"] = Function("pool", spelling=spelling)
     table["torch.cat"] = Function("cat")
     table["torch.concat"] = Function("cat")
     table["torch.concatenate"] = Function("cat")

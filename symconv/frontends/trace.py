@@ -46,6 +46,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from symconv.errors import SymconvError, shown
+from symconv.frontends.functions import (
+    Binary,
+    Concat,
+    binary_operands,
+    cat_operands,
+    function_layer,
+)
 from symconv.frontends.kernels import mode_class
 from symconv.frontends.load import _first_line
 from symconv.frontends.mapping import (
@@ -70,19 +77,6 @@ class Sum:
     """Two tensors added element by element, written as ``spelling`` (``"+"``, ``"torch.add"``)."""
 
     spelling: str
-
-
-@dataclass(frozen=True)
-class Binary:
-    """Two tensors combined element by element with broadcasting, ``kind`` ``"mul"``, ``"sub"``
-    or ``"div"``; the call's inputs are its operands in the order written."""
-
-    kind: str
-
-
-@dataclass(frozen=True)
-class Concat:
-    """Tensors concatenated along the channels, the call's inputs in the order written."""
 
 
 @dataclass(frozen=True)
@@ -367,29 +361,13 @@ class _Recorder:
     def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any) -> None:
         """``a * b``, ``a - b``, ``a / b`` of two tensors computed from the input."""
-        first: Any = args[0] if args else kwargs.get("input")
-        other = args[1] if len(args) > 1 else kwargs.get("other")
-        if not isinstance(other, self.tensor_type) or other.dim() != first.dim():
-            raise Unsupported(f"its operands are {type(first).__name__} {tuple(first.shape)} "
-                              f"and {type(other).__name__} {shown(other, 30)}; symconv "
-                              "combines two tensors of one rank")
-        if set(kwargs) - {"input", "other"} or len(args) > 2:
-            raise Unsupported("only a op b of two tensors is supported (no alpha, rounding_mode "
-                              "or out)")
-        sources = (self.producer(first), self.producer(other))
-        self.record(self.unique(where), Binary(kind), sources, result)  # type: ignore[arg-type]
+        operands = binary_operands(args, kwargs, self.tensor_type)
+        self.record(self.unique(where), Binary(kind), tuple(map(self.producer, operands)),  # type: ignore[arg-type]
+                    result)
 
     def cat(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         """``torch.cat([a, b, ...], dim=1)`` of tensors computed from the input."""
-        tensors = args[0] if args else kwargs.get("tensors")
-        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
-        if not isinstance(tensors, (list, tuple)) or not all(
-                isinstance(item, self.tensor_type) for item in tensors) or not tensors:
-            raise Unsupported("symconv follows torch.cat of a list of tensors")
-        rank = tensors[0].dim()
-        if rank < 2 or not isinstance(dim, int) or dim % rank != 1:
-            raise Unsupported(f"dim={dim!r}: symconv concatenates along the channels (dim=1)")
-        sources = tuple(self.producer(item) for item in tensors)
+        sources = tuple(map(self.producer, cat_operands(args, kwargs, self.tensor_type)))
         if None in sources or _REFUSED in sources:
             raise Unsupported("it uses a tensor that is not computed from the model's input "
                               "(a parameter, a buffer or a constant)")
@@ -397,22 +375,6 @@ class _Recorder:
             self.set(result, sources[0])  # type: ignore[arg-type]
             return
         self.record(self.unique(where), Concat(), sources, result)  # type: ignore[arg-type]
-
-    def mean(self, where: str, first: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-             result: Any, source: int) -> None:
-        """``x.mean(dims, keepdim)`` as symconv's :class:`~symconv.layers.Mean`."""
-        from symconv.layers import Mean
-
-        dim = args[1] if len(args) > 1 else kwargs.get("dim")
-        keepdim = args[2] if len(args) > 2 else kwargs.get("keepdim", False)
-        if dim is None or set(kwargs) - {"dim", "keepdim", "input"} or len(args) > 3:
-            raise Unsupported("symconv follows x.mean(dims, keepdim) over given axes only")
-        dims = tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
-        try:
-            layer = Mean(tuple(_torch_axis(d, first.dim()) for d in dims), keepdim=bool(keepdim))
-        except SymconvError as error:
-            raise Unsupported(str(error)) from None
-        self.record(self.unique(where), layer, (source,), result)
 
     @staticmethod
     def output_padding(module: Any, first: Any, output: Any) -> tuple[int, ...]:
@@ -485,8 +447,9 @@ class _Recorder:
             self.set(result, source)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
-        elif role == "mean":
-            self.mean(where, first, args, kwargs, result, source)
+        elif role in ("mean", "pool"):
+            self.record(self.unique(where), function_layer(role, known.spelling, first, args,
+                                                           kwargs), (source,), result)
         elif role == "layer":
             # its other arguments (negative_slope, min_val, inplace, ...) change values, not
             # the operations done per element; a second tensor is refused above (sources)
@@ -516,17 +479,6 @@ class _Recorder:
             second = self.producer(other)
             assert second is not None
             self.record(self.unique(where), Sum(known.spelling), (source, second), result)
-
-
-def _torch_axis(dim: object, rank: int) -> int:
-    """A PyTorch dim of an ``(N, C, *spatial)`` tensor as a channels-last axis (``-1``: the
-    channels); the batch axis is refused."""
-    if not isinstance(dim, int) or isinstance(dim, bool) or not -rank <= dim < rank:
-        raise Unsupported(f"dim={dim!r}: symconv follows whole axes given as ints")
-    dim %= rank
-    if dim == 0:
-        raise Unsupported("it reduces over the batch axis, which symconv counts per example")
-    return -1 if dim == 1 else dim - 2
 
 
 def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = False) -> Trace:

@@ -195,7 +195,9 @@ _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
 #: Broadcast arithmetic of two tensors (``a * b``, ``a - b``, ``a / b``) and the mean over axes.
 _BROADCAST = ("mul", "sub", "div")
-_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat",
+#: Pooling called as a function in forward (F.adaptive_avg_pool2d(x, 1), F.avg_pool2d, ...).
+_F_POOLS = ("F.globalavgpool", "F.avgpool", "F.maxpool")
+_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat", *_F_POOLS,
             "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
 
@@ -232,6 +234,9 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
         "nn.AdaptiveMaxPool2d) counts each input element, and the patched F.adaptive_avg_pool2d "
         "/ F.adaptive_max_pool2d the module calls counts it again: 2 per input element"),
     ("cat",): (_zero, "torch.cat is not patched: 0"),
+    _F_POOLS: (_elements_in, "patched F.adaptive_avg_pool2d / F.avg_pool2d / F.max_pool2d "
+               "(_numel_functional_flops_hook) called in forward: 1 per input element (no "
+               "module hook: once)"),
     ("add",): (_zero, "a + b calls Tensor.__add__, which is not patched: 0"),
     ("torch.add",): (_elements_out, "patched torch.add / Tensor.add "
                      "(_elementwise_tensor_flops_hook): 1 per element"),
@@ -267,7 +272,7 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
                            "count_adap_avgpool: (kernel + 1) per output element, kernel = "
                            "(H/H_o)·(W/W_o) in floating point: H·W·C + H_o·W_o·C, exact where "
                            "the floats are (every torchvision model)"),
-    ("cat",): (_zero, "not a module: 0"),
+    ("cat", *_F_POOLS): (_zero, "not a module: 0"),
     ("avgpool",): (_elements_out, "count_avgpool: 1 per output element"),
     ("globalavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
                          "count_adap_avgpool: (kernel + 1) per output element, kernel = H·W: "
@@ -290,10 +295,10 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     ("linear",): (_mults, "linear_flop_jit: prod(input shape)·out, bias ignored"),
     ("batchnorm",): (_times(2, _elements_in), "batchnorm_flop_jit at inference: 2 per input "
                      "element with affine (5 per element in training mode)"),
-    ("globalavgpool", "adaptiveavgpool"): (_elements_in, "aten::adaptive_avg_pool2d: "
+    ("globalavgpool", "adaptiveavgpool", "F.globalavgpool"): (_elements_in, "aten::adaptive_avg_pool2d: "
                                            "elementwise_flop_counter(1, 0), 1 per input element"),
     ("maxpool", "avgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS,
-     *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat"): (
+     *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat", "F.avgpool", "F.maxpool"): (
         _zero, "no handle in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py; aten::mul, "
         "aten::sub, aten::div, aten::mean included): skipped, 0"),
 })
@@ -325,7 +330,8 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
                               "parameters (BatchNorm's γ and β too)"),
     ("maxpool", "avgpool", "globalavgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL,
      *_TORCH_CALLS, *_ZERO_KINDS): (_zero, "no parameters: 0"),
-    (*_BROADCAST, "mean", "cat"): (_zero, "not a module, so not a layer of the summary: 0"),
+    (*_BROADCAST, "mean", "cat", *_F_POOLS): (_zero, "not a module, so not a layer of the "
+                                               "summary: 0"),
     ("adaptiveavgpool", "adaptivemaxpool"): (_zero, "no parameters: 0"),
 })
 
