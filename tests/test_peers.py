@@ -468,3 +468,34 @@ def test_every_peer_on_functional_pooling() -> None:
     _assert_peers_agree(FunctionalPools(), (3, 11, 10))
     kinds = [row.kind for row in rows(from_torch(FunctionalPools(), (11, 10, 3)))]
     assert kinds[1:4] == ["F.avgpool", "F.maxpool", "F.globalavgpool"]
+
+
+def _torchvision_blocks() -> list[tuple[str, Any, tuple[int, ...]]]:
+    """The blocks torchvision's models are made of, as torchvision defines them."""
+    from torchvision_models import models
+
+    models()  # torchvision importable here, or the test skips
+    from torchvision.models.densenet import _DenseBlock
+    from torchvision.models.googlenet import Inception
+    from torchvision.models.inception import InceptionA, InceptionB
+    from torchvision.models.mobilenetv3 import InvertedResidual, InvertedResidualConfig
+    from torchvision.models.squeezenet import Fire
+
+    se = InvertedResidualConfig(8, 3, 16, 8, True, "HS", 1, 1, 1.0)  # SE and Hardswish
+    return [
+        ("dense block", _DenseBlock(3, 8, 2, 4, 0.0), (8, 7, 6)),
+        ("googlenet inception", Inception(8, 4, 3, 4, 2, 4, 4), (8, 7, 7)),
+        ("inception A", InceptionA(8, 4), (8, 9, 9)),
+        ("inception B", InceptionB(8), (8, 9, 9)),
+        ("fire", Fire(8, 3, 4, 4), (8, 7, 7)),
+        ("inverted residual with SE", InvertedResidual(se, nn.BatchNorm2d), (8, 7, 7)),
+    ]
+
+
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+def test_every_peer_on_torchvision_blocks() -> None:
+    for name, block, chw in _torchvision_blocks():
+        try:
+            _assert_peers_agree(block.eval(), chw)
+        except AssertionError as error:
+            raise AssertionError(f"{name}: {error}") from None
