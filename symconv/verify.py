@@ -118,6 +118,21 @@ class Verification:
     layer: Layer
     input_shape: tuple[int, ...]
 
+    def __repr__(self) -> str:
+        """Short, for a REPL: whether it holds, and which stages do not.
+
+        Examples
+        --------
+        >>> from symconv import DepthwiseSeparableConv2d, verify
+        >>> verify(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))
+        Verification(ok: 2 of 2 stages match their formulas; .stages for each, .to_dict() for JSON)
+        """
+        wrong = [check.name for check in self.stages if not check.match]
+        verdict = "ok" if self.ok else "MISMATCH in " + ", ".join(wrong)
+        matching = len(self.stages) - len(wrong)
+        return (f"Verification({verdict}: {matching} of {len(self.stages)} stages match their "
+                "formulas; .stages for each, .to_dict() for JSON)")
+
     def to_dict(self) -> dict[str, Any]:
         """``{"ok": bool, "stages": [{"name", "counted", "formula", "match"}, ...]}`` for JSON.
 
@@ -265,8 +280,6 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         Whether the run records the elements it touches, to check ``Cost.reads`` and
         ``Cost.writes`` and count parameters from the elements read (direct algorithm only;
         ``False`` skips the check and runs faster).
-
-        >>> from symconv import Conv2d
     phase, input_grad, frozen
         ``"forward"`` (the default); ``"backward"``: the backward pass run and counted
         (:func:`symconv.execute.backward.execute_backward`) against ``cost(..., phase="backward",
@@ -277,6 +290,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
         >>> check.ok, check.stages[0].counted
         (True, {'mults': 43200, 'adds': 41472})
+
+        >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
         >>> check.ok, check.max_error <= check.tolerance
         (True, True)
@@ -333,6 +348,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     if phase != "forward" or input_grad is not None or frozen != ():
         return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
                              algorithm != "direct" or bool(options))
+    if algorithm != "direct" or options:
+        from symconv.verify_algorithm import verify_algorithm
 
         if algorithm == "direct" or not isinstance(algorithm, str):
             raise SymconvError(f"algorithm={algorithm!r} takes no options" if algorithm == "direct"

@@ -15,6 +15,7 @@ from typing import Any
 import sympy
 
 from symconv.errors import SymconvError
+from symconv.layers.sequential import long_repr
 from symconv.sizes import MAX_DIGITS, Size, check_digits
 from symconv.symbols import LATEX_NAMES
 
@@ -109,6 +110,36 @@ class Cost:
     #: layer and shape; ``None`` once the expressions were rewritten (:meth:`xreplace`,
     #: :meth:`map`) or for a cost built by hand.
     source: Source | None = field(default=None, compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """Short, for a REPL: the kind, the counts that are not zero, the shapes; a hint of more.
+
+        Examples
+        --------
+        >>> from symconv import Conv2d, DepthwiseSeparableConv2d, cost
+        >>> cost(Conv2d(3, 64, 3), (7, 7, 3))
+        Cost(standard: mults=43200, adds=41600, params=1728, reads=1875, writes=1600; 7×7×3 → 5×5×64)
+        >>> cost(DepthwiseSeparableConv2d(3, 64, 3), (7, 7, 3))  # doctest: +NORMALIZE_WHITESPACE
+        Cost(separable of 2 layers: mults=5475, adds=3800, params=219, reads=...)
+        """
+        counts = ", ".join(
+            f"{name}={getattr(self, name)}"
+            for name in ("mults", "adds", "divs", "comparisons", "transcendentals", "params",
+                         "reads", "writes")
+            if getattr(self, name) != 0 or name in ("mults", "params")
+        )
+        shapes = " → ".join("×".join(str(size) for size in shape)
+                            for shape in (self.input_shape, self.output_shape))
+        if not self.stages:
+            return f"Cost({self.kind or 'layer'}: {counts}; {shapes})"
+        layers = _leaf_count(self)
+        return (f"Cost({self.kind or 'network'} of {layers} layers: {counts}; {shapes}; "
+                "each layer in .stages or symconv.network.rows(...), every field in "
+                ".long_repr())")
+
+    def long_repr(self) -> str:
+        """Every field, nested stages included (the dataclass form)."""
+        return long_repr(self)
 
     def map(self, transform: Callable[[sympy.Expr], sympy.Expr]) -> Cost:
         """Apply ``transform`` to every expression, stages included.
@@ -364,3 +395,8 @@ def _number(value: object, name: str, limit: int = MAX_NUMBER_DIGITS) -> sympy.E
         f"{name}={value!r} must be an int, a Fraction or a SymPy expression "
         f"(floats are not exact: use sympy.Rational)"
     )
+
+
+def _leaf_count(result: Cost) -> int:
+    """How many single layers a cost's stages hold, nested composites looked through."""
+    return sum(_leaf_count(stage) if stage.stages else 1 for _, stage in result.stages)

@@ -189,6 +189,8 @@ def _(layer: Linear, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
 def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
+    if not layer.affine:
+        raise NotImplementedError("BatchNorm2d(affine=False) has no backward loop nest yet")
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []

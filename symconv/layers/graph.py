@@ -36,7 +36,7 @@ from typing import ClassVar
 from symconv.errors import SymconvError
 from symconv.layers.base import Composite, Layer, LoopNest, _short, check_layer, one_of
 from symconv.layers.elementwise import _Elementwise
-from symconv.layers.sequential import set_stages
+from symconv.layers.sequential import long_repr, network_repr, set_stages
 from symconv.layers.traffic import NOTHING
 from symconv.sizes import Size, as_size
 
@@ -202,6 +202,13 @@ class Graph(Composite):
     @property
     def stages(self) -> tuple[tuple[str, Layer], ...]:
         return self.layers
+
+    def __repr__(self) -> str:
+        return network_repr(self)
+
+    def long_repr(self) -> str:
+        """Every field, nested layers included."""
+        return long_repr(self)
 
     def __len__(self) -> int:
         return len(self.layers)

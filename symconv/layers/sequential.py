@@ -152,6 +152,42 @@ def set_stages(network: Layer, layers: tuple[tuple[str, Layer], ...], input_shap
     object.__setattr__(network, "size_multiple", size_multiple)
 
 
+def network_repr(network: Layer) -> str:
+    """A network's short repr: its kind, how many layers, their names (elided), its input.
+
+    Examples
+    --------
+    >>> from symconv.zoo import mobilenet_v1
+    >>> mobilenet_v1()
+    Sequential(16 layers: conv1, block1, block2, …, pool, fc; input 224×224×3; .long_repr() shows every layer)
+    """
+    names = [name for name, _ in getattr(network, "layers", ())]
+    listed = names if len(names) <= 6 else [*names[:3], "…", *names[-2:]]
+    carried = getattr(network, "input_shape", None)
+    shape = "" if carried is None else "; input " + "×".join(str(size) for size in carried)
+    return (f"{type(network).__name__}({len(names)} layers: {', '.join(listed)}{shape}; "
+            ".long_repr() shows every layer)")
+
+
+def long_form(value: object) -> str:
+    """``repr`` with every nested object in its long form (``long_repr()`` where it has one)."""
+    if hasattr(value, "long_repr") and not isinstance(value, type):
+        return str(value.long_repr())
+    if isinstance(value, tuple):
+        inner = ", ".join(long_form(item) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def long_repr(network: object) -> str:
+    """Every field of a dataclass, nested layers and costs included, in their long forms."""
+    from dataclasses import fields
+
+    parts = ", ".join(f"{item.name}={long_form(getattr(network, item.name))}"
+                      for item in fields(network) if item.repr)  # type: ignore[arg-type]
+    return f"{type(network).__name__}({parts})"
+
+
 @dataclass(frozen=True, init=False)
 class Sequential(Composite):
     """Layers run one after the other; a network.
@@ -219,6 +255,13 @@ class Sequential(Composite):
 
     def __len__(self) -> int:
         return len(self.layers)
+
+    def __repr__(self) -> str:
+        return network_repr(self)
+
+    def long_repr(self) -> str:
+        """Every field, nested layers included."""
+        return long_repr(self)
 
     def __iter__(self) -> Iterator[Layer]:
         return (layer for _, layer in self.layers)
