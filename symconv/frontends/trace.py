@@ -368,7 +368,10 @@ class _Recorder:
     def cat(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         """``torch.cat([a, b, ...], dim=1)`` of tensors computed from the input."""
         sources = tuple(map(self.producer, cat_operands(args, kwargs, self.tensor_type)))
-        if None in sources or _REFUSED in sources:
+        if _REFUSED in sources:  # a part already refused by name feeds it
+            self.set(result, _REFUSED)
+            return
+        if None in sources:
             raise Unsupported("it uses a tensor that is not computed from the model's input "
                               "(a parameter, a buffer or a constant)")
         if len(sources) == 1:  # torch.cat([x], 1): x again (DenseNet's first layer)
