@@ -11,14 +11,10 @@ Examples
 --------
 >>> main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--format", "json"]) # doctest: +ELLIPSIS
 {
-  "symbols": [
-    {
-      "symbols": [
-        "M"
-      ],
-...
   "input": [
     7,
+...
+  "symbols": [
 ...
 0
 >>> main(["compare", "--input", "7x7"])
