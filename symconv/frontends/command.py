@@ -67,7 +67,7 @@ def factory_kwargs(text: str | None) -> dict[str, object] | None:
 def _first_layer(model: Any) -> tuple[str, Any, int] | None:
     """The first module (in definition order) that takes channels or features, its name and how
     many it takes."""
-    for name, module in model.named_modules():
+    for name, module in getattr(model, "named_modules", list)():
         for attribute in ("in_channels", "in_features", "num_features", "num_channels"):
             taken = getattr(module, attribute, None)
             if isinstance(taken, int) and not isinstance(taken, bool):
@@ -146,10 +146,10 @@ def count_model_file(args: Any, shape: tuple[Any, ...], write: Callable[..., str
     from symconv.frontends.torch import from_torch, load_model
 
     keywords = factory_kwargs(getattr(args, "factory_kwargs", None))
-    model = load_model(args.network, keywords)
+    model = load_model(args.network) if keywords is None else load_model(args.network, keywords)
     check_channels_last(model, args.input, shape)
     skip = bool(getattr(args, "skip_unsupported", False))
-    net = from_torch(model, shape, unsupported="skip" if skip else "refuse")
+    net = from_torch(model, shape, unsupported="skip") if skip else from_torch(model, shape)
     if getattr(args, "verify", False) and uncounted(net):
         raise SymconvError("--verify executes every layer, and --skip-unsupported left "
                            f"{len(uncounted(net))} parts uncounted ({uncounted(net)[0]}, ...); "

@@ -57,7 +57,9 @@ _CONVS: dict[str, Any] = {
     "ConvTranspose3d": ConvTranspose3d,
 }
 _ACTIVATION_MODULES = {"LeakyReLU": "leakyrelu", "Hardtanh": "hardtanh",
-                       "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid"}
+                       "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid",
+                       "Sigmoid": "sigmoid", "SiLU": "silu", "Tanh": "tanh", "GELU": "gelu",
+                       "ELU": "elu", "Softplus": "softplus", "Mish": "mish"}
 _DROPPED_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                               "FeatureAlphaDropout", "Identity"})
 #: The ``torch.nn`` module classes :func:`~symconv.from_torch` turns into symconv layers (or
@@ -109,8 +111,15 @@ def _functions() -> dict[str, Function]:
     table: dict[str, Function] = {}
     for name, kind in {"relu": "relu", "relu6": "relu6", "leaky_relu": "leakyrelu",
                        "hardtanh": "hardtanh", "hardswish": "hardswish",
-                       "hardsigmoid": "hardsigmoid"}.items():
+                       "hardsigmoid": "hardsigmoid", "sigmoid": "sigmoid", "silu": "silu",
+                       "tanh": "tanh", "elu": "elu", "softplus": "softplus",
+                       "mish": "mish"}.items():
         table[f"torch.nn.functional.{name}"] = Function("layer", Activation(kind, "F"))
+    table["torch._C._nn.softplus"] = Function("layer", Activation("softplus", "F"))
+    for name in ("sigmoid", "tanh"):
+        for where in ("torch", "Tensor"):
+            for suffix in ("", "_"):
+                table[f"{where}.{name}{suffix}"] = Function("layer", Activation(name, "torch"))
     for name in ("torch.relu", "torch.relu_", "Tensor.relu", "Tensor.relu_"):
         table[name] = Function("layer", Activation("relu", "torch"))
     # ptflops patches torch.add and the attribute torch.Tensor.add: a method call x.add(y)
@@ -213,7 +222,7 @@ _HYPERPARAMETERS = (
     "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
     "padding_mode", "output_padding", "in_features", "out_features", "num_features", "affine",
     "ceil_mode", "return_indices", "count_include_pad", "divisor_override", "output_size",
-    "start_dim", "end_dim",
+    "start_dim", "end_dim", "approximate",
 )
 
 
@@ -324,6 +333,8 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
         return ReLU()
     if name == "ReLU6":
         return ReLU6()
+    if name == "GELU" and module.approximate == "tanh":
+        return Activation("gelu_tanh")
     if name in _ACTIVATION_MODULES:
         return Activation(_ACTIVATION_MODULES[name])
     if name in ("MaxPool2d", "AvgPool2d"):

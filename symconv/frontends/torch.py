@@ -200,26 +200,25 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     ...     def __init__(self):
     ...         super().__init__()
     ...         self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
-    ...         self.act = nn.SiLU()
+    ...         self.act = nn.Softmin(dim=1)
     ...     def forward(self, x):
     ...         return x + self.act(self.conv(x))
     >>> from_torch(Block(), (8, 8, 4))
     Traceback (most recent call last):
     ...
-    symconv.errors.SymconvError: from_torch: symconv cannot count 1 part of the model: act (nn.SiLU: it evaluates exp, and symconv
-    counts only mults, adds, divs and comparisons (Hardswish and Hardsigmoid are countable alternatives)); ...
+    symconv.errors.SymconvError: from_torch: symconv cannot count 1 part of the model: act (nn.Softmin: symconv has no layer for it); ...
     >>> block = Block()
     >>> block.act = nn.ReLU()
     >>> net = from_torch(block, (8, 8, 4))
     >>> [name for name, _ in net.stages], count(net, convention="adds")
     (['conv', 'act', 'add'], 9216)
 
-    Counting the SiLU as zero instead, on request, and saying so (8·8·4 outputs of 35 adds,
+    Counting the Softmin as zero instead, on request, and saying so (8·8·4 outputs of 35 adds,
     then 256 for the residual):
 
     >>> net = from_torch(Block(), (8, 8, 4), unsupported="skip")
     >>> count(net, convention="adds"), uncounted(net)
-    (9216, ['act (nn.SiLU: it evaluates exp, ...)'])
+    (9216, ['act (nn.Softmin: symconv has no layer for it)'])
     """
     try:
         import torch.nn as nn

@@ -195,9 +195,17 @@ _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
 #: Broadcast arithmetic of two tensors (``a * b``, ``a - b``, ``a / b``) and the mean over axes.
 _BROADCAST = ("mul", "sub", "div")
+#: Activations that evaluate a transcendental function, in their three spellings.
+_TRANSCENDENTAL = ("sigmoid", "silu", "tanh", "gelu", "gelu_tanh", "elu", "softplus", "mish")
+_T_MODULE = _TRANSCENDENTAL
+_T_F = tuple(f"F.{name}" for name in _TRANSCENDENTAL)
+_T_TORCH = tuple(f"torch.{name}" for name in _TRANSCENDENTAL)
+#: Data movement and identities at inference: no tool counts anything for them.
+_MOVEMENT = ("slice", "channelshuffle", "identity", "dropout", "stochasticdepth", "pad")
 #: Pooling called as a function in forward (F.adaptive_avg_pool2d(x, 1), F.avg_pool2d, ...).
 _F_POOLS = ("F.globalavgpool", "F.avgpool", "F.maxpool")
-_NOT_MAC = ("batchnorm", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat", *_F_POOLS,
+_NOT_MAC = ("batchnorm", *_T_MODULE, *_T_F, *_T_TORCH, *_MOVEMENT, "softmax", "logsoftmax",
+            "layernorm", "groupnorm", "layerscale", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat", *_F_POOLS,
             "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
 
@@ -234,6 +242,26 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
         "nn.AdaptiveMaxPool2d) counts each input element, and the patched F.adaptive_avg_pool2d "
         "/ F.adaptive_max_pool2d the module calls counts it again: 2 per input element"),
     ("cat",): (_zero, "torch.cat is not patched: 0"),
+    ("elu", "gelu", "gelu_tanh"): (_times(2, _elements_out), "relu_flops_counter_hook for "
+                                   "nn.ELU / nn.GELU counts each output element, and the patched "
+                                   "F.elu / F.gelu the module calls counts it again: 2 per element"),
+    ("silu",): (_elements_in, "no module hook; nn.SiLU calls the patched F.silu: 1 per element"),
+    ("sigmoid", "tanh", "softplus", "mish"): (_zero, "no module hook, and the function the "
+                                              "module calls (torch.sigmoid, torch.tanh, "
+                                              "F.softplus, F.mish) is not patched: 0"),
+    ("F.elu", "F.gelu", "F.gelu_tanh", "F.silu"): (_elements_in, "patched F.elu / F.gelu / "
+                                                   "F.silu: 1 per input element"),
+    ("F.sigmoid", "F.tanh", "F.softplus", "F.mish", *_T_TORCH): (
+        _zero, "not in FUNCTIONAL_MAPPING: 0"),
+    ("softmax",): (_elements_in, "no module hook; nn.Softmax calls the patched F.softmax: 1 per "
+                   "input element"),
+    ("logsoftmax",): (_zero, "F.log_softmax is not patched: 0"),
+    ("layernorm",): (_elements_in, "bn_flops_counter_hook: 1 per input element (nn.LayerNorm "
+                     "has elementwise_affine, not the affine attribute the hook doubles for)"),
+    ("groupnorm",): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
+                     "bn_flops_counter_hook: 1 per input element, 2 with affine"),
+    ("layerscale",): (_zero, "a parameter times a tensor with *: Tensor.__mul__, not patched: 0"),
+    _MOVEMENT: (_zero, "no hook: 0"),
     _F_POOLS: (_elements_in, "patched F.adaptive_avg_pool2d / F.avg_pool2d / F.max_pool2d "
                "(_numel_functional_flops_hook) called in forward: 1 per input element (no "
                "module hook: once)"),
@@ -273,6 +301,14 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
                            "(H/H_o)·(W/W_o) in floating point: H·W·C + H_o·W_o·C, exact where "
                            "the floats are (every torchvision model)"),
     ("cat", *_F_POOLS): (_zero, "not a module: 0"),
+    (*_T_MODULE, *_T_F, *_T_TORCH, "logsoftmax", "groupnorm", "layerscale", *_MOVEMENT): (
+        _zero, "no rule in register_hooks (thop/profile.py), or not a module: 0"),
+    ("softmax",): (lambda row: 3 * _elements_in(row) - _elements_in(row) / row.input_shape[-1],
+                   "count_softmax: per softmax of F features, F exps, F − 1 adds and F divs "
+                   "(calculate_softmax)"),
+    ("layernorm",): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
+                     "count_normalization: calculate_norm 2 per input element, doubled with "
+                     "elementwise_affine"),
     ("avgpool",): (_elements_out, "count_avgpool: 1 per output element"),
     ("globalavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
                          "count_adap_avgpool: (kernel + 1) per output element, kernel = H·W: "
@@ -295,10 +331,14 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     ("linear",): (_mults, "linear_flop_jit: prod(input shape)·out, bias ignored"),
     ("batchnorm",): (_times(2, _elements_in), "batchnorm_flop_jit at inference: 2 per input "
                      "element with affine (5 per element in training mode)"),
+    ("layernorm", "groupnorm"): (lambda row: _elements_in(row) * (5 if row.params != 0 else 4),
+                                 "norm_flop_counter(2) for aten::layer_norm / aten::group_norm: "
+                                 "5 per input element with affine, 4 without"),
     ("globalavgpool", "adaptiveavgpool", "F.globalavgpool"): (_elements_in, "aten::adaptive_avg_pool2d: "
                                            "elementwise_flop_counter(1, 0), 1 per input element"),
     ("maxpool", "avgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS,
-     *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat", "F.avgpool", "F.maxpool"): (
+     *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat", "F.avgpool", "F.maxpool",
+     *_T_MODULE, *_T_F, *_T_TORCH, "softmax", "logsoftmax", "layerscale", *_MOVEMENT): (
         _zero, "no handle in _DEFAULT_SUPPORTED_OPS (fvcore/nn/flop_count.py; aten::mul, "
         "aten::sub, aten::div, aten::mean included): skipped, 0"),
 })
@@ -332,7 +372,10 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
      *_TORCH_CALLS, *_ZERO_KINDS): (_zero, "no parameters: 0"),
     (*_BROADCAST, "mean", "cat", *_F_POOLS): (_zero, "not a module, so not a layer of the "
                                                "summary: 0"),
-    ("adaptiveavgpool", "adaptivemaxpool"): (_zero, "no parameters: 0"),
+    ("adaptiveavgpool", "adaptivemaxpool", *_T_MODULE, *_T_F, *_T_TORCH, "softmax",
+     "logsoftmax", *_MOVEMENT): (_zero, "no parameters: 0"),
+    ("layernorm", "groupnorm", "layerscale"): (_params, "calculate_macs: the layer's parameters "
+                                               "(γ and β, the scale) once per example"),
 })
 
 #: The one registry of conventions, by name.
