@@ -45,8 +45,9 @@ import sympy
 from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
-from symconv.networks.conventions import CONVENTIONS, describe
+from symconv.networks.conventions import CONVENTIONS, count, describe
 from symconv.networks.rows import LayerRow, rows
+from symconv.networks.training import torch_backward
 from symconv.render.markdown import table as markdown_table
 from symconv.render.numbers import check_units, format_count
 from symconv.render.text import display_width, shape_text
@@ -221,15 +222,42 @@ def _pytorch_layout(batch: sympy.Expr, shape: tuple[sympy.Expr, ...]) -> tuple[s
     return (batch, shape[-1], *shape[:-1])
 
 
-def _fold(leaves: Sequence[LayerRow], folded: Sequence[LayerRow], convention: str,
-          batch: sympy.Expr) -> list[tuple[LayerRow, sympy.Expr]]:
-    """Each folded row with the convention's count of the leaves inside it, times the batch."""
+def _named_leaves(result: Cost, prefix: str = "") -> dict[str, Cost]:
+    """The single layers of a cost by dotted name, as :func:`symconv.network.rows` names them."""
+    if not result.stages:
+        return {prefix or result.kind: result}
+    found: dict[str, Cost] = {}
+    for name, stage in result.stages:
+        found.update(_named_leaves(stage, f"{prefix}.{name}" if prefix else name))
+    return found
+
+
+def _leaf_counts(network: Layer, shape: tuple[sympy.Expr, ...] | None, forward: Cost,
+                 convention: str, phase: str) -> dict[str, sympy.Expr]:
+    """The convention's count of every single layer in ``phase``: its forward, its backward
+    (FlopCounterMode's rules under ``"torch"``; :mod:`symconv.networks.training`), or both."""
     chosen = CONVENTIONS[convention]
+    counts: dict[str, sympy.Expr] = {}
+    if phase in ("forward", "train"):
+        counts = {row.name: chosen([row]) for row in rows(forward)}
+    if phase in ("backward", "train"):
+        backward = cost(network, shape, phase="backward")
+        backward_rows = {row.name: row for row in rows(backward)}
+        for name, leaf in _named_leaves(backward).items():
+            extra = (torch_backward(leaf) if convention == "torch"
+                     else chosen([backward_rows[name]]))
+            counts[name] = counts.get(name, sympy.Integer(0)) + extra
+    return counts
+
+
+def _fold(counts: dict[str, sympy.Expr], folded: Sequence[LayerRow],
+          batch: sympy.Expr) -> list[tuple[LayerRow, sympy.Expr]]:
+    """Each folded row with the count of the single layers inside it, times the batch."""
     result = []
     for row in folded:
-        inside = [leaf for leaf in leaves
-                  if leaf.name == row.name or leaf.name.startswith(row.name + ".")]
-        result.append((row, batch * chosen(inside)))
+        inside = [count for name, count in counts.items()
+                  if name == row.name or name.startswith(row.name + ".")]
+        result.append((row, batch * sympy.Add(*inside)))
     return result
 
 
@@ -253,7 +281,9 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
         Fold nested modules below this depth (``1``: one row per top-level module);
         ``None`` shows every layer.
     phase
-        ``"forward"``, the only phase counted so far.
+        ``"forward"`` (default), ``"backward"`` or ``"train"`` (forward and backward, the
+        network's input needing no gradient: :mod:`symconv.networks.training`). Only the
+        ``torch`` peer counts a backward pass; the other peers refuse it.
     units
         How the table writes counts: ``"si"`` (``568.74 M``, default), ``"comma"``, ``"exact"``.
         The attributes stay exact whatever the units.
@@ -282,8 +312,8 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
     >>> [(row.name, row.count) for row in summary(net, (3, 7, 7), depth=1).rows]
     [('conv', 42336), ('block', 114464)]
     """
-    if phase != "forward":
-        raise SymconvError(f"phase={phase!r}: only 'forward' is counted so far")
+    if phase not in ("forward", "backward", "train"):
+        raise SymconvError(f"phase={phase!r} is unknown; use one of forward, backward, train")
     if convention not in CONVENTIONS:
         raise SymconvError(f"convention={convention!r} is unknown; use one of {', '.join(CONVENTIONS)}")
     check_units(units)
@@ -306,17 +336,20 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
         network = from_torch(model, shape)
         title = type(model).__name__
         derived = cost(network)
-    leaves = rows(derived)
-    folded = leaves if depth is None else rows(derived, depth=depth)
-    counted = _fold(leaves, folded, convention, batch)
-    total = batch * CONVENTIONS[convention](leaves)
+    # the total as count() gives it (a peer that counts no backward refuses here, by name)
+    given = shape if isinstance(model, Layer) else None   # a traced network carries its shape
+    total = batch * count(network, given, convention=convention, phase=phase)
+    counts = _leaf_counts(network, given, derived, convention, phase)
+    folded = rows(derived) if depth is None else rows(derived, depth=depth)
+    counted = _fold(counts, folded, batch)
     shown = []
-    for row, count in counted:
-        if row.kind in _HIDDEN_KINDS and count == 0 and row.params == 0:
+    for row, layer_count in counted:
+        if row.kind in _HIDDEN_KINDS and layer_count == 0 and row.params == 0:
             continue
-        share = count / total if count.is_Number and total.is_Number and total != 0 else None
+        share = (layer_count / total if layer_count.is_Number and total.is_Number and total != 0
+                 else None)
         shown.append(SummaryRow(row.name, row.kind, _pytorch_layout(batch, row.input_shape),
-                                _pytorch_layout(batch, row.output_shape), count, row.params,
-                                share))
+                                _pytorch_layout(batch, row.output_shape), layer_count,
+                                row.params, share))
     return Summary(title=title, convention=convention, input_size=_pytorch_layout(batch, shape),
                    rows=tuple(shown), total=total, params=derived.params, units=units)

@@ -55,6 +55,21 @@ def test_depth_folds_nested_modules_keeping_the_total() -> None:
     assert folded.total == summary(FOUNDING, (3, 7, 7)).total
 
 
+def test_a_training_step_per_layer() -> None:
+    # by hand: a convolution's weight gradient and its input gradient each take as many
+    # products as its forward; the network's input needs no gradient, so the first layer
+    # (depthwise, 675) computes only its weight gradient
+    backward = 675 + 2 * 4800 + 2 * 102400
+    assert summary(FOUNDING, (3, 7, 7), phase="backward").total == backward
+    train = summary(FOUNDING, (2, 3, 7, 7), phase="train")
+    assert train.total == 2 * (PER_EXAMPLE + backward)
+    assert [(row.name, row.count) for row in train.rows] == [
+        ("separable.depthwise", 2 * 2 * 675), ("separable.pointwise", 2 * 3 * 4800),
+        ("head", 2 * 3 * 102400)]
+    folded = summary(FOUNDING, (3, 7, 7), phase="train", depth=1)
+    assert [row.count for row in folded.rows] == [2 * 675 + 3 * 4800, 3 * 102400]
+
+
 def test_symbolic_sizes_give_formulas() -> None:
     result = summary(Conv2d(3, 64, 3, padding=1), (1, 3, H, W))
     assert result.total == 64 * 27 * H * W
@@ -100,7 +115,9 @@ def test_notebook_displays_and_dict() -> None:
         ({"input_size": (1, 3, 7, 7), "convention": "gflops"}, "convention='gflops' is unknown"),
         ({"input_size": (1, 3, 7, 7), "units": "K"}, "units='K' is unknown"),
         ({"input_size": (1, 3, 7, 7), "depth": 0}, "depth=0 must be None"),
-        ({"input_size": (1, 3, 7, 7), "phase": "train"}, "phase='train'"),
+        ({"input_size": (1, 3, 7, 7), "phase": "sideways"}, "phase='sideways' is unknown"),
+        ({"input_size": (1, 3, 7, 7), "phase": "train", "convention": "ptflops"},
+         "counts the forward pass only"),
         ({"input_size": (1, 4, 7, 7)}, "4 channels but Sequential"),
         ({}, "input_size is missing"),
     ],
@@ -131,3 +148,15 @@ def test_torchvision_resnet_equals_torchinfo() -> None:
     theirs = torchinfo.summary(model, input_size=(1, 3, 64, 64), verbose=0)
     ours = summary(model, (1, 3, 64, 64), convention="torchinfo")
     assert (ours.total, ours.params) == (theirs.total_mult_adds, theirs.total_params)
+
+
+def test_a_training_step_equals_flop_counter_mode() -> None:
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8),
+                                torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 3, stride=2, groups=8))
+    with FlopCounterMode(display=False) as counter:
+        model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert summary(model, (2, 3, 32, 32), convention="torch", phase="train").total \
+        == counter.get_total_flops()
