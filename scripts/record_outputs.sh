@@ -3,7 +3,7 @@
 # one file per run in DIR: run it before and after a change that must not change what users see,
 # then `diff -r BEFORE AFTER` (the restructure of issue 9 was checked this way: 561 runs identical).
 # Usage: scripts/record_outputs.sh DIR
-out=$1; mkdir -p "$out"; cd /tmp
+out=$(realpath -m "$1"); mkdir -p "$out"; cd "$(mktemp -d)"
 i=0
 run() { i=$((i+1)); n=$(printf %03d $i); { echo "\$ symconv $*"; symconv "$@" > "$out/$n.out" 2> "$out/$n.err"; echo "rc=$?"; } > "$out/$n.cmd"; }
 for lang in en zh; do
