@@ -51,7 +51,7 @@ from symconv.networks.training import torch_backward
 from symconv.render.markdown import table as markdown_table
 from symconv.render.numbers import check_units, format_count
 from symconv.render.text import display_width, shape_text
-from symconv.sizes import as_size
+from symconv.sizes import as_expr, as_size
 
 __all__ = ["Summary", "SummaryRow", "summary"]
 
@@ -207,15 +207,13 @@ def _channels_last(input_size: object) -> tuple[sympy.Expr, tuple[sympy.Expr, ..
             f"input_size={input_size!r} must be PyTorch's (N, C, H, W) or (C, H, W) "
             "((N, C, D, H, W) in 3-D), like (1, 3, 224, 224)"
         )
-    sizes = tuple(_expr(as_size(size, "input_size")) for size in input_size)
+    sizes = tuple(as_expr(as_size(size, "input_size")) for size in input_size)
     if len(sizes) == 3:
         sizes = (sympy.Integer(1), *sizes)
     batch, channels, *spatial = sizes
     return batch, (*spatial, channels)
 
 
-def _expr(size: object) -> sympy.Expr:
-    return sympy.Integer(size) if isinstance(size, int) else size
 
 
 def _pytorch_layout(batch: sympy.Expr, shape: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
@@ -323,7 +321,7 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
         carried = getattr(model, "input_shape", None) if isinstance(model, Layer) else None
         if carried is None:
             raise SymconvError("input_size is missing: give PyTorch's (N, C, H, W), like (1, 3, 224, 224)")
-        batch, shape = sympy.Integer(1), tuple(_expr(size) for size in carried)
+        batch, shape = sympy.Integer(1), tuple(as_expr(size) for size in carried)
     else:
         batch, shape = _channels_last(input_size)
     if isinstance(model, Layer):

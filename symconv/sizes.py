@@ -29,6 +29,7 @@ import sympy
 from symconv.errors import SymconvError
 
 __all__ = [
+    "as_expr",
     "Size", "SizeArg", "as_size", "per_axis", "is_concrete", "divisors_text", "check_divides",
     "product", "MAX_DIGITS", "digits", "check_digits",
 ]
@@ -45,6 +46,29 @@ _LIMIT = 10**MAX_DIGITS
 Size: TypeAlias = int | sympy.Expr
 #: What users may pass for a size argument: one size or one per spatial axis.
 SizeArg: TypeAlias = int | sympy.Expr | tuple[int | sympy.Expr, ...] | list[int | sympy.Expr]
+
+
+def as_expr(value: object) -> sympy.Expr:
+    """A size or count as a SymPy expression: an int becomes an ``Integer``, an exact fraction a
+    ``Rational``, a SymPy expression stays itself. Text is never parsed (unlike ``sympify``):
+    anything else raises :class:`SymconvError`.
+
+    Examples
+    --------
+    >>> as_expr(7), as_expr(sympy.Symbol("H") + 1)
+    (7, H + 1)
+    >>> as_expr("7")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.SymconvError: '7' must be an int or a SymPy expression, not str
+    """
+    if isinstance(value, sympy.Basic):
+        return value
+    if isinstance(value, numbers.Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, numbers.Rational):
+        return sympy.Rational(int(value.numerator), int(value.denominator))
+    raise SymconvError(f"{value!r} must be an int or a SymPy expression, not {type(value).__name__}")
 
 
 def is_concrete(value: Size) -> bool:

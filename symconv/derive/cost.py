@@ -16,7 +16,7 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.sequential import long_repr
-from symconv.sizes import MAX_DIGITS, Size, check_digits
+from symconv.sizes import MAX_DIGITS, Size, as_expr, check_digits
 from symconv.symbols import LATEX_NAMES
 
 __all__ = ["Cost", "Source", "COUNT_KINDS", "substitution", "register_markdown"]
@@ -28,14 +28,12 @@ COUNT_KINDS = ("mults", "adds", "divs", "comparisons", "transcendentals")
 _ZERO = sympy.Integer(0)
 
 
-def _expr(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def _product(values: tuple[Size, ...]) -> sympy.Expr:
     if all(isinstance(value, (int, sympy.Integer)) for value in values):
         return sympy.Integer(math.prod(int(value) for value in values))  # one Integer, not a Mul
-    return sympy.Mul(*(_expr(value) for value in values))
+    return sympy.Mul(*(as_expr(value) for value in values))
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from typing import TypeAlias
 import sympy
 
 import symconv.derive.backward as backward
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _expr, _product
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _product
 from symconv.derive.traffic import nest_traffic
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
 from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
-from symconv.sizes import check_digits
+from symconv.sizes import as_expr, check_digits
 from symconv.symbols import D_o, H_o, L_o, W_o
 
 __all__ = ["cost", "total", "in_output_symbols"]
@@ -38,16 +38,16 @@ def _cost_of_nest(
     else:
         counts["comparisons"] = outer * (inner - 1)
     for name, per_element in nest.per_output:
-        counts[name] = counts[name] + _expr(per_element) * outputs
+        counts[name] = counts[name] + as_expr(per_element) * outputs
     for name, per_point in nest.per_outer:
-        counts[name] = counts[name] + _expr(per_point) * outer
+        counts[name] = counts[name] + as_expr(per_point) * outer
     params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
     reads, writes = nest_traffic(nest, input_shape)
     return Cost(
         reads=reads,
         writes=writes,
         input_shape=input_shape,
-        output_shape=tuple(_expr(size) for size in nest.outputs),
+        output_shape=tuple(as_expr(size) for size in nest.outputs),
         params=params,
         kind=kind,
         source=source,
@@ -271,7 +271,7 @@ def _check_follows(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
             "gives that rank"
         )
     expected = layer.in_channels_expected()
-    if expected is not None and sympy.Eq(shape[-1], _expr(expected)) is sympy.false:
+    if expected is not None and sympy.Eq(shape[-1], as_expr(expected)) is sympy.false:
         raise SymconvError(
             f"layer {path} ({layer.kind}, in_channels={expected}) cannot follow layer {before} "
             f"({earlier.kind}, {shape[-1]} channels out); make in_channels={shape[-1]} or change "

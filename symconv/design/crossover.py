@@ -12,6 +12,7 @@ from symconv.derive.algorithms import algorithm_cost
 from symconv.design.answer import Answer
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer
+from symconv.sizes import as_expr
 
 __all__ = ["crossover", "MEASURES"]
 
@@ -63,7 +64,7 @@ def crossover(layer: Layer, input_shape: tuple[Any, ...], first: str, second: st
         raise SymconvError(f"measure={measure!r} is unknown; use one of {', '.join(MEASURES)}")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 4096:
         raise SymconvError(f"limit={limit!r} must be an int from 1 to 4096")
-    free = set().union(*(sympy.sympify(size).free_symbols for size in input_shape))
+    free = set().union(*(as_expr(size).free_symbols for size in input_shape))
     free |= {symbol for value in vars(layer).values()
              for item in (value if isinstance(value, tuple) else (value,))
              if isinstance(item, sympy.Basic) for symbol in item.free_symbols}

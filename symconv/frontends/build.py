@@ -29,7 +29,7 @@ from symconv.errors import SymconvError
 from symconv.frontends.trace import INPUT, Binary, Concat, Skipped, Sum, Trace
 from symconv.layers import Add, Cat, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
 from symconv.layers.shapes import output_spatial
-from symconv.sizes import Size, product
+from symconv.sizes import as_expr, product
 
 __all__ = ["build", "Uncounted", "uncounted"]
 
@@ -85,15 +85,13 @@ def uncounted(net: Layer) -> list[str]:
 _Shape = tuple[sympy.Expr, ...]
 
 
-def _expr(size: Size) -> sympy.Expr:
-    return sympy.Integer(size) if isinstance(size, int) else size
 
 
 def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
     if isinstance(layer, Flatten):
-        return (_expr(product(shape)),)
+        return (as_expr(product(shape)),)
     spatial = output_spatial(layer, shape[:-1])
-    return (*spatial, _expr(layer.out_channels_for(shape[-1])))
+    return (*spatial, as_expr(layer.out_channels_for(shape[-1])))
 
 
 @dataclass(frozen=True)
@@ -241,15 +239,15 @@ def _back(layer: Layer, back: Mapping[sympy.Basic, sympy.Expr]) -> Layer:
     if not back:
         return layer
     if isinstance(layer, Reuse):
-        shape = tuple(_expr(size).xreplace(back) for size in layer.shape)
+        shape = tuple(as_expr(size).xreplace(back) for size in layer.shape)
         if isinstance(layer, Uncounted):
             return Uncounted(layer.source, shape, layer.what)
         return Reuse(layer.source, shape)
     if isinstance(layer, Cat):
-        return Cat(layer.other, tuple(_expr(size).xreplace(back) for size in layer.shape),
+        return Cat(layer.other, tuple(as_expr(size).xreplace(back) for size in layer.shape),
                    layer.other_first)
     if isinstance(layer, (Mul, Sub, Div)) and layer.shape is not None:
-        return type(layer)(layer.other, tuple(_expr(size).xreplace(back) for size in layer.shape),
+        return type(layer)(layer.other, tuple(as_expr(size).xreplace(back) for size in layer.shape),
                            layer.other_first)
     return layer
 
@@ -263,7 +261,7 @@ def _skipped_shape(name: str, source: _Value, back: Mapping[sympy.Basic, sympy.E
     shapes = [ran for _, ran in runs]
     if len(set(shapes)) == 1:
         return tuple(sympy.Integer(size) for size in shapes[0])
-    sized = [tuple(int(_expr(size).xreplace(back).subs(at)) for size in source.shape)
+    sized = [tuple(int(as_expr(size).xreplace(back).subs(at)) for size in source.shape)
              for at, _ in runs]
     axes: list[sympy.Expr] = []
     for axis in range(len(shapes[0])):
@@ -287,7 +285,7 @@ def _check(name: str, derived: _Shape, back: Mapping[sympy.Basic, sympy.Expr],
     concrete = all(isinstance(size, sympy.Integer) for size in derived)
     for at, ran in runs:
         sizes = (tuple(int(size) for size in derived) if concrete else
-                 tuple(int(_expr(size).xreplace(back).subs(at)) for size in derived))
+                 tuple(int(as_expr(size).xreplace(back).subs(at)) for size in derived))
         if sizes != ran:
             where = ", ".join(f"{symbol}={value}" for symbol, value in at.items())
             raise SymconvError(

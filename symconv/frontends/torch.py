@@ -83,7 +83,7 @@ from symconv.frontends.build import Uncounted, build, uncounted
 from symconv.frontends.load import load_model
 from symconv.frontends.mapping import SUPPORTED_MODULES
 from symconv.layers import Graph
-from symconv.sizes import as_size
+from symconv.sizes import as_expr, as_size
 
 __all__ = ["from_torch", "load_model", "SUPPORTED_MODULES", "COUNTED_MODE", "UNSUPPORTED",
            "trace_sizes", "uncounted", "Uncounted"]
@@ -112,7 +112,7 @@ def trace_sizes(shape: tuple[sympy.Expr, ...], size_multiple: int = 1
     >>> trace_sizes((H, 3 * H + 1, 3), size_multiple=100)
     [{H: 300}, {H: 400}]
     """
-    symbols = sorted(set().union(*(sympy.sympify(size).free_symbols for size in shape)), key=str)
+    symbols = sorted(set().union(*(as_expr(size).free_symbols for size in shape)), key=str)
     start = 224 if len(shape) <= 3 else 64
     step = 32
     chosen: list[dict[sympy.Symbol, int]] = []
@@ -122,7 +122,7 @@ def trace_sizes(shape: tuple[sympy.Expr, ...], size_multiple: int = 1
             for index, symbol in enumerate(symbols):
                 size = first + step * (index + attempt)
                 values[symbol] = -(-size // size_multiple) * size_multiple
-            sizes = [sympy.sympify(size).subs(values) for size in shape]
+            sizes = [as_expr(size).subs(values) for size in shape]
             if all(size.is_Integer and size > 0 for size in sizes) and values not in chosen:
                 chosen.append(values)
                 break
@@ -239,7 +239,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
             f"input_shape={input_shape!r} must be one example's shape, channels last, like "
             "(224, 224, 3) for a model taking (N, 3, 224, 224)"
         )
-    shape = tuple(_expr(as_size(size, "input_shape")) for size in input_shape)
+    shape = tuple(as_expr(as_size(size, "input_shape")) for size in input_shape)
     Graph(input_shape=shape, size_multiple=size_multiple)  # checks size_multiple
     if not shape[-1].is_Integer:
         raise SymconvError(f"input_shape={input_shape!r}: the channels (the last size) must be "
@@ -251,7 +251,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
         return build([({}, first)], shape, size_multiple=size_multiple)
     runs = []
     for values in trace_sizes(shape, size_multiple):
-        run = trace(module, tuple(int(sympy.sympify(size).subs(values)) for size in shape),
+        run = trace(module, tuple(int(as_expr(size).subs(values)) for size in shape),
                     skip=skip)
         if run.refused:
             raise _refused(run.refused, skip)
@@ -270,8 +270,6 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     return build(runs, shape, size_multiple=size_multiple)
 
 
-def _expr(size: object) -> sympy.Expr:
-    return sympy.Integer(size) if isinstance(size, int) else sympy.sympify(size)
 
 
 def _sizes(values: dict[sympy.Symbol, int]) -> str:

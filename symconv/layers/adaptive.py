@@ -18,7 +18,7 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import Accumulate, Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
-from symconv.sizes import Size, per_axis
+from symconv.sizes import Size, as_expr, per_axis
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "window_bounds", "window_total"]
 
@@ -52,8 +52,8 @@ def window_total(size: Size, out: Size) -> sympy.Expr:
     >>> window_total(H, 2)
     H + ceiling(H/2) - floor(H/2)
     """
-    size_ = sympy.sympify(size)
-    out_ = sympy.sympify(out)
+    size_ = as_expr(size)
+    out_ = as_expr(out)
     if out_ == 1 or (size_ / out_).is_integer:
         return size_
     if not out_.is_Integer:
@@ -116,7 +116,7 @@ class AdaptiveAvgPool2d(Layer):
         ``T/Out`` (the windows' lengths differ, their total does not), so that outer × inner is
         every term of every window."""
         outputs = (*self.output_size, _need_channels(self, in_channels))
-        inner = tuple(window_total(size, out) / sympy.sympify(out)
+        inner = tuple(window_total(size, out) / as_expr(out)
                       for size, out in zip(input_spatial, self.output_size))
         return LoopNest(outer=outputs, inner=inner, outputs=outputs, multiply=False,
                         accumulate=self.accumulate, per_output=self.per_output)
@@ -144,7 +144,7 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
 
 def _adaptive(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
     assert isinstance(layer, AdaptiveAvgPool2d)
-    return tuple(sympy.sympify(size) for size in layer.output_size)
+    return tuple(as_expr(size) for size in layer.output_size)
 
 
 output_spatial.register(AdaptiveAvgPool2d, _adaptive)

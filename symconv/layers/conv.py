@@ -29,7 +29,7 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import Composite, Layer, LoopNest, _bias, _channels
 from symconv.layers.traffic import windows
-from symconv.sizes import Size, as_size, check_divides, is_concrete, per_axis
+from symconv.sizes import Size, as_expr, as_size, check_divides, is_concrete, per_axis
 
 __all__ = [
     "ConvNd", "Conv1d", "Conv2d", "Conv3d",
@@ -84,7 +84,7 @@ def _string_padding(layer: ConvNd, written: str) -> tuple[Size, ...]:
                            f"stride={layer.stride}; give the padding as numbers")
     padding: list[Size] = []
     for kernel, spread in zip(layer.kernel_size, layer.dilation):
-        span = sympy.sympify(spread) * (sympy.sympify(kernel) - 1)
+        span = as_expr(spread) * (as_expr(kernel) - 1)
         if span.is_odd:
             raise SymconvError(
                 f"padding='same' with kernel_size={layer.kernel_size}, dilation={layer.dilation} "

@@ -26,7 +26,7 @@ from symconv.layers.elementwise import Activation, BatchNorm2d, ReLU, ResidualAd
 from symconv.layers.graph import Add, Reuse
 from symconv.layers.linear import Flatten, Linear
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
-from symconv.sizes import Size, as_size
+from symconv.sizes import Size, as_expr, as_size
 
 __all__ = ["conv_output_size", "floor_div", "transposed_output_size", "output_spatial", "check_input_shape", "axis_name", "AXIS_NAMES"]
 
@@ -34,8 +34,6 @@ __all__ = ["conv_output_size", "floor_div", "transposed_output_size", "output_sp
 _Spatial = tuple[sympy.Expr, ...]
 
 
-def _expr(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def conv_output_size(
@@ -51,10 +49,10 @@ def conv_output_size(
     >>> conv_output_size(H, k, s, p, d)
     floor((H - d*(k - 1) + 2*p - 1)/s) + 1
     """
-    reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
+    reach = as_expr(size) + 2 * as_expr(padding) - as_expr(dilation) * (as_expr(kernel) - 1) - 1
     if stride == 1:  # reach is a whole number already; SymPy's floor of a long sum is slow
         return reach + 1
-    return floor_div(reach, _expr(stride)) + 1
+    return floor_div(reach, as_expr(stride)) + 1
 
 
 def _is_whole(expr: sympy.Expr) -> bool:
@@ -128,8 +126,8 @@ def transposed_output_size(
     5
     """
     return (
-        (_expr(size) - 1) * _expr(stride) - 2 * _expr(padding)
-        + _expr(dilation) * (_expr(kernel) - 1) + _expr(output_padding) + 1
+        (as_expr(size) - 1) * as_expr(stride) - 2 * as_expr(padding)
+        + as_expr(dilation) * (as_expr(kernel) - 1) + as_expr(output_padding) + 1
     )
 
 
@@ -171,10 +169,10 @@ def _(layer: ConvNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr,
     for axis, (size, kernel, stride, padding, dilation) in enumerate(
         zip(input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     ):
-        reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
+        reach = as_expr(size) + 2 * as_expr(padding) - as_expr(dilation) * (as_expr(kernel) - 1) - 1
         if _definitely(reach, "<", 0):
-            span = _expr(dilation) * (_expr(kernel) - 1) + 1
-            room = _expr(size) + 2 * _expr(padding)
+            span = as_expr(dilation) * (as_expr(kernel) - 1) + 1
+            room = as_expr(size) + 2 * as_expr(padding)
             raise SymconvError(
                 f"kernel_size={kernel} (spanning {span} with dilation={dilation}) is larger than "
                 f"the padded input along {axis_name(dims, axis)}: {size} + 2·{padding} = {room}; "
@@ -197,7 +195,7 @@ def _(layer: ConvTransposeNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sy
             raise SymconvError(
                 f"padding={padding} crops the whole output along {axis_name(dims, axis)} "
                 f"(output size {out}); use padding of at most "
-                f"{(out + 2 * _expr(padding) - 1) // 2}"
+                f"{(out + 2 * as_expr(padding) - 1) // 2}"
             )
         sizes.append(out)
     return tuple(sizes)
@@ -235,10 +233,10 @@ def check_input_shape(
             f"channels last, for {name}"
         )
     sizes = tuple(
-        _expr(size if sizes_checked else as_size(size, "input_shape")) for size in input_shape
+        as_expr(size if sizes_checked else as_size(size, "input_shape")) for size in input_shape
     )
     expected = layer.in_channels_expected()
-    if expected is not None and sympy.Eq(sizes[-1], _expr(expected)) is sympy.false:
+    if expected is not None and sympy.Eq(sizes[-1], as_expr(expected)) is sympy.false:
         raise SymconvError(
             f"input_shape={tuple(input_shape)!r} has {sizes[-1]} channels but {name} expects "
             f"in_channels={expected}"
@@ -273,9 +271,9 @@ def _pooled(layer: Layer, input_spatial: _Spatial) -> _Spatial:
     sizes = []
     for size, kernel, stride, padding, dilation in zip(
             input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation):
-        reach = _expr(size) + 2 * _expr(padding) - _expr(dilation) * (_expr(kernel) - 1) - 1
-        last = sympy.Min(sympy.ceiling(reach / _expr(stride)),
-                         floor_div(_expr(size) + _expr(padding) - 1, _expr(stride)))
+        reach = as_expr(size) + 2 * as_expr(padding) - as_expr(dilation) * (as_expr(kernel) - 1) - 1
+        last = sympy.Min(sympy.ceiling(reach / as_expr(stride)),
+                         floor_div(as_expr(size) + as_expr(padding) - 1, as_expr(stride)))
         sizes.append(last + 1)
     return tuple(sizes)
 

@@ -29,6 +29,7 @@ from symconv.layers import Layer
 from symconv.networks.conventions import CONVENTIONS, count, describe
 from symconv.networks.rows import LayerRow, rows
 from symconv.parse import parse_multiplier
+from symconv.sizes import as_expr
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
@@ -88,7 +89,7 @@ def layer_counts(derived: Cost, convention: str, depth: int | None = None
     for row in folded:
         inside = [leaf for leaf in leaves
                   if leaf.name == row.name or leaf.name.startswith(row.name + ".")]
-        counted = sympy.sympify(chosen(tuple(inside)))
+        counted = as_expr(chosen(tuple(inside)))
         if row.kind in _HIDDEN_KINDS and counted == 0 and row.params == 0:
             continue
         shown.append(row)

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symconv.derive.cost import _ZERO, Cost, _expr
+from symconv.derive.cost import _ZERO, Cost
 from symconv.layers.conv import ConvNd
 from symconv.layers.shapes import check_input_shape, output_spatial
+from symconv.sizes import as_expr
 
 __all__ = ["AlgorithmCost", "stage", "matrix_ops", "separable_ops", "Sizes", "sizes_of"]
 
@@ -75,9 +76,9 @@ class AlgorithmCost(Cost):
 def stage(input_shape: tuple[sympy.Expr, ...], output_shape: tuple[object, ...],
           mults: object = 0, adds: object = 0) -> Cost:
     """One stage's cost (no parameters: the layer's are counted once, on the total)."""
-    return Cost(mults=sympy.sympify(mults), adds=sympy.sympify(adds),
+    return Cost(mults=as_expr(mults), adds=as_expr(adds),
                 params=_ZERO, input_shape=input_shape,
-                output_shape=tuple(sympy.sympify(size) for size in output_shape))
+                output_shape=tuple(as_expr(size) for size in output_shape))
 
 
 def matrix_ops(matrix: sympy.Matrix) -> tuple[int, int]:
@@ -141,13 +142,13 @@ def sizes_of(layer: ConvNd, input_shape: object) -> Sizes:
     """Check ``input_shape`` against ``layer`` and gather the sizes its algorithms need."""
     shape = check_input_shape(layer, input_shape)
     out = output_spatial(layer, shape[:-1])
-    channels = _expr(layer.in_channels)
+    channels = as_expr(layer.in_channels)
     return Sizes(
-        shape=shape, spatial=shape[:-1], out=tuple(_expr(size) for size in out),
-        channels=channels, out_channels=_expr(layer.out_channels),
-        per_group=channels / _expr(layer.groups),
-        kernel=tuple(_expr(size) for size in layer.kernel_size),
-        padding=tuple(_expr(size) for size in layer.padding),
+        shape=shape, spatial=shape[:-1], out=tuple(as_expr(size) for size in out),
+        channels=channels, out_channels=as_expr(layer.out_channels),
+        per_group=channels / as_expr(layer.groups),
+        kernel=tuple(as_expr(size) for size in layer.kernel_size),
+        padding=tuple(as_expr(size) for size in layer.padding),
     )
 
 

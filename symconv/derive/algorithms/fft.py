@@ -42,6 +42,7 @@ import sympy
 from symconv.derive.algorithms.common import AlgorithmCost, Sizes, sizes_of, stage, total
 from symconv.layers.algorithms import COMPLEX_MULT_RULES, FFTOptions, algorithm_options
 from symconv.layers.conv import ConvNd
+from symconv.sizes import as_expr
 
 __all__ = ["fft_cost", "fft_ops", "fft_size", "RULE"]
 
@@ -72,7 +73,7 @@ def fft_ops(size: sympy.Expr | int) -> tuple[sympy.Expr, sympy.Expr]:
     >>> fft_ops(P)
     (P*log(P)/(2*log(2)) - P + 1, P*log(P)/log(2))
     """
-    size = sympy.sympify(size)
+    size = as_expr(size)
     exponent = sympy.log(size, 2)
     if size.is_Integer:
         exponent = sympy.Integer(int(size).bit_length() - 1)
