@@ -31,13 +31,11 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import LoopNest
 from symconv.layers.traffic import AxisWindow
-from symconv.sizes import Size
+from symconv.sizes import as_expr
 
 __all__ = ["touched", "Touched", "nest_traffic", "traffic_bytes"]
 
 
-def _e(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def _runs_below(n: sympy.Expr, step: sympy.Expr, run: sympy.Expr, count: sympy.Expr
@@ -87,8 +85,8 @@ def touched(axis: AxisWindow) -> sympy.Expr:
     >>> touched(AxisWindow(size=9, placements=2, kernel=2, stride=3, dilation=2))  # 0, 2, 3, 5
     4
     """
-    size, placed, kernel = _e(axis.size), _e(axis.placements), _e(axis.kernel)
-    stride, dilation, padding = _e(axis.stride), _e(axis.dilation), _e(axis.padding)
+    size, placed, kernel = as_expr(axis.size), as_expr(axis.placements), as_expr(axis.kernel)
+    stride, dilation, padding = as_expr(axis.stride), as_expr(axis.dilation), as_expr(axis.padding)
     if kernel == 1:
         # windows o with p <= o·s < p + size; the last such o is below O, as
         # O − 1 = ⌊(size + 2p − 1)/s⌋ for a 1-wide window
@@ -123,9 +121,9 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
         read = sympy.Mul(*(touched(axis) for axis in access.windows), input_shape[-1])
     else:
         read = sympy.Mul(*input_shape)
-    params = sympy.Add(*(sympy.Mul(*(_e(size) for size in shape)) for _, shape in nest.parameters))
-    reads = access.copies * read + _e(access.extra) + params
-    writes = sympy.Mul(*(_e(size) for size in nest.outputs)) if access.writes else sympy.Integer(0)
+    params = sympy.Add(*(sympy.Mul(*(as_expr(size) for size in shape)) for _, shape in nest.parameters))
+    reads = access.copies * read + as_expr(access.extra) + params
+    writes = sympy.Mul(*(as_expr(size) for size in nest.outputs)) if access.writes else sympy.Integer(0)
     return reads, writes
 
 

@@ -15,7 +15,7 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
-from symconv.sizes import Size
+from symconv.sizes import Size, as_expr
 
 __all__ = ["Softmax", "LogSoftmax", "check_axis"]
 
@@ -46,8 +46,6 @@ def _check_int(axis: object, owner: str) -> int:
     return axis
 
 
-def _as_expr(size: Size) -> sympy.Expr:
-    return sympy.Integer(size) if isinstance(size, int) else size
 
 
 @dataclass(frozen=True, init=False)
@@ -91,7 +89,7 @@ class Softmax(Layer):
         shape = (*input_spatial, _need_channels(self, in_channels))
         axis = check_axis(self.axis, len(shape), f"{type(self).__name__}(axis")
         rows = shape[:axis] + shape[axis + 1:]
-        return shape, rows, _as_expr(shape[axis])
+        return shape, rows, as_expr(shape[axis])
 
     def loop_nest(
         self,

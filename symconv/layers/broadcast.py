@@ -23,13 +23,11 @@ from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import InputAccess
-from symconv.sizes import Size, as_size
+from symconv.sizes import Size, as_expr, as_size
 
 __all__ = ["Mul", "Sub", "Div", "LayerScale", "broadcast_sizes"]
 
 
-def _e(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def broadcast_sizes(a: tuple[Size, ...], b: tuple[Size, ...], what: str = "") -> tuple[Size, ...]:
@@ -55,9 +53,9 @@ def broadcast_sizes(a: tuple[Size, ...], b: tuple[Size, ...], what: str = "") ->
     right = (1,) * (rank - len(b)) + tuple(b)
     out: list[Size] = []
     for x, y in zip(left, right):
-        if _e(x) == 1:
+        if as_expr(x) == 1:
             out.append(y)
-        elif _e(y) == 1 or sympy.Eq(_e(x), _e(y)) is not sympy.false:
+        elif as_expr(y) == 1 or sympy.Eq(as_expr(x), as_expr(y)) is not sympy.false:
             out.append(x)
         else:
             raise SymconvError(
@@ -125,7 +123,7 @@ class _Binary(Layer):
         channels = _need_channels(self, in_channels)
         outputs = self.output_shape((*input_spatial, channels))
         own = self.shape if self.shape is not None else (*input_spatial, channels)
-        extra = sympy.Mul(*(_e(size) for size in own))
+        extra = sympy.Mul(*(as_expr(size) for size in own))
         return LoopNest(outer=outputs, inner=(), outputs=outputs, multiply=self.multiply,
                         per_output=self.per_element, access=InputAccess(extra=extra))
 
@@ -244,7 +242,7 @@ def _broadcast_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]
     assert isinstance(layer, _Binary)
     if layer.shape is None:
         return input_spatial
-    return tuple(_e(size) for size in broadcast_sizes(input_spatial, layer.shape[:-1],
+    return tuple(as_expr(size) for size in broadcast_sizes(input_spatial, layer.shape[:-1],
                                                       type(layer).__name__))
 
 

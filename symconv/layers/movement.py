@@ -28,13 +28,11 @@ from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import NOTHING, InputAccess
-from symconv.sizes import Size, as_size
+from symconv.sizes import Size, as_expr, as_size
 
 __all__ = ["Cat", "Slice", "ChannelShuffle", "Pad", "PAD_MODES", "Dropout", "StochasticDepth", "Identity"]
 
 
-def _e(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 @dataclass(frozen=True, init=False)
@@ -89,7 +87,7 @@ class Cat(Layer):
         return "cat"
 
     def out_channels_for(self, in_channels: Size) -> Size:
-        return _e(in_channels) + _e(self.shape[-1])
+        return as_expr(in_channels) + as_expr(self.shape[-1])
 
     def loop_nest(
         self,
@@ -101,14 +99,14 @@ class Cat(Layer):
         channels = _need_channels(self, in_channels)
         outputs = (*input_spatial, self.out_channels_for(channels))
         return LoopNest(outer=(), inner=(), outputs=outputs, multiply=False,
-                        access=InputAccess(extra=sympy.Mul(*(_e(size) for size in self.shape))))
+                        access=InputAccess(extra=sympy.Mul(*(as_expr(size) for size in self.shape))))
 
 
 def _cat_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
     assert isinstance(layer, Cat)
     theirs = layer.shape[:-1]
     if len(theirs) != len(input_spatial) or any(
-            sympy.Eq(_e(a), _e(b)) is sympy.false for a, b in zip(input_spatial, theirs)):
+            sympy.Eq(as_expr(a), as_expr(b)) is sympy.false for a, b in zip(input_spatial, theirs)):
         raise SymconvError(
             f"Cat(other={layer.other!r}): its shape {tuple(layer.shape)} must have the input's "
             f"spatial sizes {tuple(input_spatial)}; torch.cat along channels needs them equal"
@@ -144,7 +142,7 @@ class Slice(Layer):
     def __init__(self, start: object, stop: object) -> None:
         start_ = as_size(start, "Slice(start", minimum=0)
         stop_ = as_size(stop, "Slice(stop")
-        if sympy.Le(_e(stop_), _e(start_)) is sympy.true:
+        if sympy.Le(as_expr(stop_), as_expr(start_)) is sympy.true:
             raise SymconvError(f"Slice(start={start}, stop={stop}) needs start < stop")
         object.__setattr__(self, "start", start_)
         object.__setattr__(self, "stop", stop_)
@@ -154,7 +152,7 @@ class Slice(Layer):
         return "slice"
 
     def out_channels_for(self, in_channels: Size) -> Size:
-        return _e(self.stop) - _e(self.start)
+        return as_expr(self.stop) - as_expr(self.start)
 
     def loop_nest(
         self,
@@ -164,7 +162,7 @@ class Slice(Layer):
     ) -> LoopNest:
         """No loops: a view of the input's channels."""
         channels = _need_channels(self, in_channels)
-        if sympy.Gt(_e(self.stop), _e(channels)) is sympy.true:
+        if sympy.Gt(as_expr(self.stop), as_expr(channels)) is sympy.true:
             raise SymconvError(f"Slice(start={self.start}, stop={self.stop}) needs stop <= the "
                                f"input's {channels} channels")
         return LoopNest(outer=(), inner=(), outputs=(*input_spatial, self.out_channels_for(channels)),
@@ -207,7 +205,7 @@ class ChannelShuffle(Layer):
     ) -> LoopNest:
         """No loops: every element copied to its new channel."""
         channels = _need_channels(self, in_channels)
-        if (_e(channels) / _e(self.groups)).is_integer is False:
+        if (as_expr(channels) / as_expr(self.groups)).is_integer is False:
             raise SymconvError(f"ChannelShuffle(groups={self.groups}) must divide the input's "
                                f"{channels} channels")
         return LoopNest(outer=(), inner=(), outputs=(*input_spatial, channels), multiply=False)
@@ -276,10 +274,10 @@ class Pad(Layer):
                 f"Pad(padding={self.padding!r}) pads {pairs} axes but the input has "
                 f"{len(input_spatial)} spatial axes; symconv does not pad the channels"
             )
-        sizes = [_e(size) for size in input_spatial]
+        sizes = [as_expr(size) for size in input_spatial]
         for pair in range(pairs):
             axis = len(sizes) - 1 - pair
-            sizes[axis] += _e(self.padding[2 * pair]) + _e(self.padding[2 * pair + 1])
+            sizes[axis] += as_expr(self.padding[2 * pair]) + as_expr(self.padding[2 * pair + 1])
         return tuple(sizes)
 
     def loop_nest(

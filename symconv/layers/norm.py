@@ -40,7 +40,7 @@ import sympy
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
-from symconv.sizes import Size, as_size
+from symconv.sizes import Size, as_expr, as_size
 
 __all__ = ["LayerNorm", "GroupNorm", "NORM_EPS"]
 
@@ -48,8 +48,6 @@ __all__ = ["LayerNorm", "GroupNorm", "NORM_EPS"]
 NORM_EPS = sympy.Rational(1, 10**5)
 
 
-def _e(value: Size) -> sympy.Expr:
-    return sympy.Integer(value) if isinstance(value, int) else value
 
 
 def _flag(value: object, argument: str) -> bool:
@@ -146,7 +144,7 @@ class LayerNorm(Layer):
         """Outer: every position (a row); inner: its ``C`` channels, summed for the mean; per
         row the rest of the moments and ``−mean·rstd`` (:attr:`LoopNest.per_outer`); per element
         ``x·rstd + shift`` and the affine step."""
-        channels = _e(self.normalized_shape)
+        channels = as_expr(self.normalized_shape)
         row = _after_sum(channels)
         row["mults"] += 1                     # shift = −mean·rstd
         per_element = (("mults", 1 + int(self.has_weight)), ("adds", 1 + int(self.has_bias)))
@@ -189,7 +187,7 @@ class GroupNorm(Layer):
                  affine: bool = True) -> None:
         groups = as_size(num_groups, "GroupNorm(num_groups")
         channels = as_size(num_channels, "GroupNorm(num_channels")
-        if (_e(channels) / _e(groups)).is_integer is False:
+        if (as_expr(channels) / as_expr(groups)).is_integer is False:
             raise SymconvError(f"GroupNorm(num_groups={groups}) must divide "
                                f"num_channels={channels}")
         object.__setattr__(self, "num_groups", groups)
@@ -213,9 +211,9 @@ class GroupNorm(Layer):
         """Outer: the groups; inner: a group's positions and channels, summed for the mean;
         per group the rest of the moments and its channels' ``scale`` and ``bias``
         (:attr:`LoopNest.per_outer`); per element ``x·scale + bias``."""
-        groups, channels = _e(self.num_groups), _e(_need_channels(self, self.num_channels))
+        groups, channels = as_expr(self.num_groups), as_expr(_need_channels(self, self.num_channels))
         size = channels / groups
-        group = _after_sum(sympy.Mul(*(_e(n) for n in input_spatial)) * size)
+        group = _after_sum(sympy.Mul(*(as_expr(n) for n in input_spatial)) * size)
         if self.affine:                       # per channel: rstd·γ, scale·mean, β − ·
             group["mults"] += 2 * size
             group["adds"] += size

@@ -63,6 +63,7 @@ from symconv.layers.base import check_layer, one_of
 from symconv.layers.graph import Add, Reuse
 from symconv.layers.linear import Flatten
 from symconv.layers.sequential import Residual
+from symconv.sizes import as_expr
 
 __all__ = ["Memory", "memory", "CONVENTIONS", "PHASES", "TORCHINFO_STORAGE_OVERHEAD"]
 
@@ -196,7 +197,7 @@ def memory(net: Layer, input_shape: object = None, dtype_bytes: object = 4, *,
         raise SymconvError(f"memory(batch={batch!r}) must be a positive int or a SymPy symbol")
     size = traffic_bytes(sympy.Integer(1), dtype_bytes)   # checks dtype_bytes
     derived = cost(net, input_shape)
-    batch_expr = sympy.Integer(batch) if isinstance(batch, int) else batch
+    batch_expr = as_expr(batch)
     walk = _Walk(batch_expr)
     first = walk.tensor(derived.input_shape)
     last = walk.walk(net, derived, "", first)

@@ -36,6 +36,7 @@ from symconv.derive.traffic import traffic_bytes
 from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.layers.base import one_of
+from symconv.sizes import as_expr
 
 __all__ = ["Device", "DEVICES", "device", "intensity", "RooflineRow", "roofline", "crossover",
            "WORKS"]
@@ -117,7 +118,7 @@ def _work(result: Cost, work: str) -> sympy.Expr:
 
 
 def _bytes(result: Cost, dtype_bytes: object, batch: object) -> sympy.Expr:
-    b = sympy.Integer(batch) if isinstance(batch, int) else batch
+    b = as_expr(batch)
     assert isinstance(b, sympy.Expr)
     moved = b * (result.reads - result.params) + result.params + b * result.writes
     return traffic_bytes(moved, dtype_bytes)
@@ -134,7 +135,7 @@ def intensity(layer: Layer | Cost, input_shape: object = None, *, dtype_bytes: o
     7056/205
     """
     result = layer if isinstance(layer, Cost) else cost(layer, input_shape)
-    b = sympy.Integer(batch) if isinstance(batch, int) else batch
+    b = as_expr(batch)
     return sympy.cancel(b * _work(result, work) / _bytes(result, dtype_bytes, batch))
 
 
@@ -169,7 +170,7 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
     [('dw', 'memory'), ('pw', 'memory')]
     """
     derived = cost(model, input_shape)
-    b = sympy.Integer(batch) if isinstance(batch, int) else batch
+    b = as_expr(batch)
     found = []
     for name, result in _leaves(derived, ""):
         amount = b * _work(result, work)
