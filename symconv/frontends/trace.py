@@ -54,6 +54,7 @@ from symconv.frontends.functions import (
     function_layer,
 )
 from symconv.frontends.kernels import mode_class
+from symconv.frontends.layouts import Layout, default_layout, symconv_shape
 from symconv.frontends.load import _first_line
 from symconv.frontends.mapping import (
     FUNCTIONS,
@@ -61,9 +62,10 @@ from symconv.frontends.mapping import (
     VALUE_READS,
     Unsupported,
     is_leaf,
-    module_layer,
     refusal,
 )
+from symconv.frontends.mapping_transformer import FUNCTIONS as TRANSFORMER_FUNCTIONS
+from symconv.frontends.trace_transformer import TransformerCalls, leaf_layer
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -171,7 +173,7 @@ class _Frame:
     inside: bool = False  # called from inside a torch.nn layer's forward: not followed
 
 
-class _Recorder:
+class _Recorder(TransformerCalls):
     """The state of one trace; the mode and the hooks call into it."""
 
     def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, wrappers: Any,
@@ -188,6 +190,8 @@ class _Recorder:
         self.calls: list[Call] = []
         self.refused: list[str] = []
         self.values: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor, producer)
+        #: id(tensor) -> its layout, where it is not the default (PyTorch permuted it)
+        self.layouts: dict[int, Layout] = {}
         self.frames: list[_Frame] = []
         self.taken: set[str] = {"input"}
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
@@ -207,8 +211,18 @@ class _Recorder:
         entry = self.values.get(id(tensor))
         return entry[1] if entry is not None and entry[0] is tensor else None
 
-    def set(self, tensor: Any, producer: int) -> None:
+    def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None:
         self.values[id(tensor)] = (tensor, producer)
+        if layout is None or layout == default_layout(tensor.dim() - 1):
+            self.layouts.pop(id(tensor), None)
+        else:
+            self.layouts[id(tensor)] = layout
+
+    def layout(self, tensor: Any) -> Layout:
+        """Which symconv axis each PyTorch axis of ``tensor`` is (:mod:`~symconv.frontends.layouts`)."""
+        if self.producer(tensor) is not None and id(tensor) in self.layouts:
+            return self.layouts[id(tensor)]
+        return default_layout(tensor.dim() - 1)
 
     def refuse(self, where: str, what: str, why: str) -> None:
         self.refused.append(f"{where} ({what}: {why})")
@@ -252,10 +266,11 @@ class _Recorder:
         return "", ""
 
     def record(self, name: str, op: Layer | Sum | Binary | Concat | Skipped, inputs: tuple[int, ...], output: Any,
-               size_dependent: str = "") -> None:
-        self.calls.append(Call(name, op, inputs, channels_last(tuple(output.shape)),
-                               size_dependent))
-        self.set(output, len(self.calls) - 1)
+               size_dependent: str = "", layout: Layout | None = None) -> None:
+        shape = (channels_last(tuple(output.shape)) if layout is None else
+                 symconv_shape(tuple(output.shape), layout))
+        self.calls.append(Call(name, op, inputs, shape, size_dependent))
+        self.set(output, len(self.calls) - 1, layout)
 
     # --- hooks ------------------------------------------------------------------------
     def enter(self, module: Any, args: Any) -> None:
@@ -338,7 +353,7 @@ class _Recorder:
                     output_padding = self.output_padding(module, first, output)
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
-            layer = module_layer(module, first.dim() - 1, output_padding)
+            layer, layout = leaf_layer(module, first, output_padding, self.layout(first))
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:
@@ -354,9 +369,9 @@ class _Recorder:
         if source == _REFUSED:
             self.set(output, _REFUSED)
         elif layer is None:  # an identity at inference
-            self.set(output, source)
+            self.set(output, source, layout)
         else:
-            self.record(self.unique(where), layer, (source,), output, size_dependent)
+            self.record(self.unique(where), layer, (source,), output, size_dependent, layout)
 
     def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any) -> None:
@@ -400,7 +415,7 @@ class _Recorder:
         what = f"{qualified} {hook}" if hook else qualified
         outputs = _tensors(result, self.tensor_type)
         key = f"{qualified}:method" if method and qualified in _WRAPPED else qualified
-        known = FUNCTIONS.get(key)
+        known = FUNCTIONS.get(key) or TRANSFORMER_FUNCTIONS.get(key)
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
         sources = [self.producer(tensor) for tensor in tensors_in]
@@ -435,11 +450,21 @@ class _Recorder:
         first = args[0] if args else kwargs.get("input")
         if not isinstance(first, tensor_type) or not isinstance(result, tensor_type):
             raise Unsupported("symconv follows it on one tensor, returning one tensor")
+        layout = self.layout(first)
+        if self.transformer_call(role, known.spelling, where, first, args, kwargs, result, sources, layout):
+            return
         if None in sources:
             raise Unsupported("it uses a tensor that is not computed from the model's input "
                               "(a parameter, a buffer or a constant)")
         source = self.producer(first)
         assert source is not None
+        if role in ("identity", "dropout", "layer", "add", "binary"):
+            others = [tensor for tensor in self.nested(args, kwargs) if tensor is not first]
+            if any(self.layout(tensor) != layout for tensor in others):
+                raise Unsupported("its operands' axes are in different orders (one permuted)")
+        elif layout != default_layout(first.dim() - 1):
+            raise Unsupported(f"it gets a tensor whose axes PyTorch permuted "
+                              f"({tuple(first.shape)}); symconv follows it on (N, C, *spatial)")
         if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "
@@ -447,7 +472,7 @@ class _Recorder:
         if role == "refused":
             raise Unsupported(known.spelling)
         if role in ("identity", "dropout"):
-            self.set(result, source)
+            self.set(result, source, layout)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
         elif role in ("mean", "pool"):
@@ -458,7 +483,7 @@ class _Recorder:
             # the operations done per element; a second tensor is refused above (sources)
             if len(sources) != 1:
                 raise Unsupported("symconv follows it on one tensor")
-            self.record(self.unique(where), known.layer, (source,), result)
+            self.record(self.unique(where), known.layer, (source,), result, layout=layout)
         elif role == "flatten":
             total = 1
             for size in first.shape[1:]:
@@ -481,7 +506,8 @@ class _Recorder:
                                   "(no broadcasting)")
             second = self.producer(other)
             assert second is not None
-            self.record(self.unique(where), Sum(known.spelling), (source, second), result)
+            self.record(self.unique(where), Sum(known.spelling), (source, second), result,
+                        layout=layout)
 
 
 def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = False) -> Trace:
