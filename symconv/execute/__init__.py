@@ -119,6 +119,7 @@ from __future__ import annotations
 from symconv.execute import (  # noqa: F401
     activations,
     adaptive,
+    attention,
     broadcast,
     conv,
     elementwise,

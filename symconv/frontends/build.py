@@ -27,7 +27,7 @@ import sympy
 from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
 from symconv.frontends.trace import INPUT, Binary, Concat, Skipped, Sum, Trace
-from symconv.layers import Add, Cat, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
+from symconv.layers import Add, Cat, Composite, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
 from symconv.layers.shapes import output_spatial
 from symconv.sizes import as_expr, product
 
@@ -90,6 +90,10 @@ _Shape = tuple[sympy.Expr, ...]
 def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
     if isinstance(layer, Flatten):
         return (as_expr(product(shape)),)
+    if isinstance(layer, Composite):  # an attention: its stages' own arithmetic
+        from symconv.derive import cost
+
+        return tuple(cost(layer, shape).output_shape)
     spatial = output_spatial(layer, shape[:-1])
     return (*spatial, as_expr(layer.out_channels_for(shape[-1])))
 

@@ -65,7 +65,7 @@ from symconv.frontends.mapping import (
     refusal,
 )
 from symconv.frontends.mapping_transformer import FUNCTIONS as TRANSFORMER_FUNCTIONS
-from symconv.frontends.trace_transformer import TransformerCalls, leaf_layer
+from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, leaf_layer
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -117,7 +117,7 @@ class Trace:
 
 
 #: A tensor made by a part symconv cannot count (already refused by name).
-_REFUSED = -2
+_REFUSED = REFUSED
 #: Tensor methods wrapped while tracing, so that ``x.add(y)`` is told apart from ``x + y``
 #: (ptflops patches these attributes: it counts the first and not the second).
 _METHODS = ("add", "mul")
@@ -333,6 +333,9 @@ class _Recorder(TransformerCalls):
             args = (kwargs.pop("input"),)
         first = args[0] if args else None
         outputs = _tensors(output, self.tensor_type)
+        if type(module).__name__ == "MultiheadAttention":
+            self.attention_call(self.unique(where), what, module, args, kwargs, outputs)
+            return
         try:
             if not isinstance(first, self.tensor_type):
                 raise Unsupported("called without a tensor as its first argument")

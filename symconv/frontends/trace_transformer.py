@@ -27,7 +27,10 @@ from symconv.frontends.layouts import (
 from symconv.frontends.mapping import Unsupported, module_layer
 from symconv.layers import Activation, Layer, ReLU, ReLU6
 
-__all__ = ["TransformerCalls", "keeps_layout", "leaf_layer"]
+__all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED"]
+
+#: The producer of a tensor made by a part symconv cannot count (already refused by name).
+REFUSED = -2
 
 
 def keeps_layout(layer: Layer | None) -> bool:
@@ -48,6 +51,8 @@ class TransformerCalls:
         def unique(self, name: str) -> str: ...
         def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
                    size_dependent: str = "", layout: Layout | None = None) -> None: ...
+        def unsupported(self, where: str, what: str, why: str, outputs: list[Any],
+                        inputs: list[Any]) -> None: ...
 
     def transformer_call(self, role: str, spelling: str, where: str, first: Any,
                          args: tuple[Any, ...], kwargs: dict[str, Any], result: Any,
@@ -76,6 +81,30 @@ class TransformerCalls:
                                            lambda tensor: self.producer(tensor) is None)
             self.record(self.unique(where), layer, (source,), result, layout=layout)
         return True
+
+    def attention_call(self, where: str, what: str, module: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any], outputs: list[Any]) -> None:
+        """Record ``nn.MultiheadAttention`` (its output, the first of the pair it returns)."""
+        query = args[0] if args else kwargs.get("query")
+        try:
+            if not isinstance(query, self.tensor_type):
+                raise Unsupported("called without a tensor as its query")
+            layout = self.layout(query)
+            layer = _attention_layer(module, args, kwargs, layout)
+            if not outputs:
+                raise Unsupported("returns no tensor")
+        except Unsupported as reason:
+            self.unsupported(where, what, str(reason), outputs, [query])
+            return
+        source = self.producer(query)
+        if source is None:
+            self.unsupported(where, what, "its input is not computed from the model's input",
+                             outputs, [])
+        elif source == REFUSED:
+            for tensor in outputs:
+                self.set(tensor, source)
+        else:
+            self.record(where, layer, (source,), outputs[0], layout=layout)
 
     def _scale(self, spelling: str, where: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any, sources: list[int | None]) -> bool:
@@ -118,3 +147,35 @@ def leaf_layer(module: Any, first: Any, output_padding: tuple[int, ...] | None,
         raise Unsupported(f"it gets a tensor whose axes PyTorch permuted ({tuple(first.shape)}); "
                           "symconv follows it on (N, C, *spatial)")
     return layer, None
+
+
+def _attention_layer(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     layout: Layout) -> Layer:
+    """The layer of ``nn.MultiheadAttention`` called as self-attention on ``(N, L, E)``."""
+    from symconv.layers.attention import multihead_attention
+
+    query: Any = args[0] if args else kwargs.get("query")
+    rest = list(args[1:3]) + [kwargs.get(name) for name in ("key", "value")][len(args[1:3]):]
+    if len(rest) != 2 or any(item is not query for item in rest):
+        raise Unsupported("symconv follows self-attention only, attention(x, x, x)")
+    options = {name: value for name, value in kwargs.items() if name not in ("query", "key",
+                                                                             "value")}
+    allowed = {"need_weights": False, "key_padding_mask": None, "attn_mask": None,
+               "average_attn_weights": True, "is_causal": False}
+    if len(args) > 3 or any(name not in allowed or value != allowed[name]
+                            for name, value in options.items() if name != "average_attn_weights"):
+        raise Unsupported("symconv follows attention(x, x, x, need_weights=False) without masks")
+    if "need_weights" not in options:
+        raise Unsupported("need_weights=True (the default) also returns the attention weights; "
+                          "pass need_weights=False")
+    if not module.batch_first or query.dim() != 3:
+        raise Unsupported("symconv follows batch_first=True on (N, L, E)")
+    if (module.bias_k is not None or module.add_zero_attn or not module._qkv_same_embed_dim
+            or (module.in_proj_bias is None) != (module.out_proj.bias is None)):
+        raise Unsupported("bias_k, add_zero_attn, kdim/vdim, or a bias on one projection only")
+    if not channels_on_last(layout):
+        raise Unsupported("its tokens' channels are not PyTorch's last axis here")
+    fused = module.in_proj_bias is not None and module.num_heads % 2 == 0
+    return multihead_attention(int(module.embed_dim), int(module.num_heads),
+                               module.in_proj_bias is not None, fused=fused,
+                               tokens=int(query.shape[1]))
