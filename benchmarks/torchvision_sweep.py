@@ -42,6 +42,7 @@ shuffle, chunk), each by name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -85,8 +86,13 @@ def tool_numbers(name: str, model: torch.nn.Module, size: int) -> dict[str, Any]
     numbers: dict[str, Any] = {}
     for peer in PEERS:
         start = time.perf_counter()
+        # fvcore as its documentation runs it, gradients enabled (main() disables them): under
+        # torch.no_grad() nn.MultiheadAttention takes its fused kernel, which fvcore counts as 0
+        # (docs/conventions.md)
+        grad = torch.enable_grad() if peer == "fvcore" else contextlib.nullcontext()
         try:
-            numbers[peer] = peer_count(peer, model, (3, size, size))
+            with grad:
+                numbers[peer] = peer_count(peer, model, (3, size, size))
         except Exception as error:  # a crash is the result
             numbers[peer] = f"crash: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
         if peer == "ptflops":

@@ -128,6 +128,7 @@ from symconv.execute import (  # noqa: F401
     norm,
     pooling,
     reduce,
+    tokens,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

@@ -32,7 +32,7 @@ from symconv.errors import SymconvError
 from symconv.frontends.mapping import Function, Unsupported
 from symconv.layers import Activation, Layer, LayerNorm
 
-__all__ = ["FUNCTIONS", "FunctionalLayerNorm", "gelu", "layer_norm", "module_layer", "scale_layer"]
+__all__ = ["FUNCTIONS", "CONSTANT_MOVEMENT", "FunctionalLayerNorm", "gelu", "layer_norm", "module_layer", "scale_layer"]
 
 
 @dataclass(frozen=True, init=False)
@@ -60,6 +60,9 @@ def _functions() -> dict[str, Function]:
     table: dict[str, Function] = {}
     for name in ("Tensor.permute", "torch.permute"):
         table[name] = Function("permute")
+    for name in ("Tensor.transpose", "torch.transpose", "Tensor.swapaxes", "torch.swapaxes"):
+        table[name] = Function("transpose")
+    table["Tensor.__getitem__"] = Function("getitem")
     table["torch.nn.functional.layer_norm"] = Function("layer_norm")
     table["torch.nn.functional.gelu"] = Function("gelu")
     return table
@@ -67,6 +70,15 @@ def _functions() -> dict[str, Function]:
 
 #: Functions by qualified name, looked up after :data:`symconv.frontends.mapping.FUNCTIONS`.
 FUNCTIONS = _functions()
+
+#: Calls that move or view data without arithmetic: free on tensors that are not computed from
+#: the input (a parameter expanded over the batch, a bias table gathered and permuted), whose
+#: results stay such tensors.
+CONSTANT_MOVEMENT = frozenset(f"Tensor.{name}" for name in (
+    "expand", "expand_as", "view", "reshape", "permute", "transpose", "contiguous", "unsqueeze",
+    "squeeze", "flatten", "__getitem__", "clone", "detach", "to", "float")) | frozenset(
+    f"torch.{name}" for name in ("reshape", "permute", "transpose", "unsqueeze", "squeeze",
+                                 "flatten"))
 
 
 def gelu(kwargs: dict[str, Any], args: tuple[Any, ...]) -> Layer:

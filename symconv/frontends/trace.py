@@ -64,6 +64,7 @@ from symconv.frontends.mapping import (
     is_leaf,
     refusal,
 )
+from symconv.frontends.mapping_transformer import CONSTANT_MOVEMENT
 from symconv.frontends.mapping_transformer import FUNCTIONS as TRANSFORMER_FUNCTIONS
 from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, leaf_layer
 from symconv.layers import Flatten, Layer
@@ -422,6 +423,9 @@ class _Recorder(TransformerCalls):
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
         sources = [self.producer(tensor) for tensor in tensors_in]
+        if qualified in CONSTANT_MOVEMENT and tensors_in and all(
+                source is None for source in sources):
+            return  # data movement of parameters and constants: no stage
         if known is None:
             if not outputs and qualified in METADATA:
                 return
@@ -447,6 +451,8 @@ class _Recorder(TransformerCalls):
     def known_call(self, role: str, known: Any, where: str, args: tuple[Any, ...],
                    kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
         tensor_type = self.tensor_type
+        if self.transformer_call(role, known.spelling, where, args, kwargs, result, sources):
+            return
         if role == "cat":
             self.cat(where, args, kwargs, result)
             return
@@ -454,8 +460,6 @@ class _Recorder(TransformerCalls):
         if not isinstance(first, tensor_type) or not isinstance(result, tensor_type):
             raise Unsupported("symconv follows it on one tensor, returning one tensor")
         layout = self.layout(first)
-        if self.transformer_call(role, known.spelling, where, first, args, kwargs, result, sources, layout):
-            return
         if None in sources:
             raise Unsupported("it uses a tensor that is not computed from the model's input "
                               "(a parameter, a buffer or a constant)")

@@ -33,6 +33,17 @@ __all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED"]
 REFUSED = -2
 
 
+def _swap(rank: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, ...]:
+    """The permutation ``x.transpose(a, b)`` is."""
+    pair = list(args[1:3]) or [kwargs.get("dim0"), kwargs.get("dim1")]
+    if len(pair) != 2 or not all(isinstance(dim, int) and -rank <= dim < rank for dim in pair):
+        raise Unsupported(f"transposes dims {pair!r}")
+    dims = list(range(rank))
+    a, b = (dim % rank for dim in pair)
+    dims[a], dims[b] = dims[b], dims[a]
+    return tuple(dims)
+
+
 def keeps_layout(layer: Layer | None) -> bool:
     """Whether a layer acts on each element alone (an activation, an identity), so that the
     order of its input's axes does not matter."""
@@ -54,14 +65,26 @@ class TransformerCalls:
         def unsupported(self, where: str, what: str, why: str, outputs: list[Any],
                         inputs: list[Any]) -> None: ...
 
-    def transformer_call(self, role: str, spelling: str, where: str, first: Any,
-                         args: tuple[Any, ...], kwargs: dict[str, Any], result: Any,
-                         sources: list[int | None], layout: Layout) -> bool:
-        """Follow a call of :mod:`~symconv.frontends.mapping_transformer`'s roles, or a learned
-        scale (``scale * x``, ``x * scale``); whether it was one."""
+    def transformer_call(self, role: str, spelling: str, where: str, args: tuple[Any, ...],
+                         kwargs: dict[str, Any], result: Any,
+                         sources: list[int | None]) -> bool:
+        """Follow a call of :mod:`~symconv.frontends.mapping_transformer`'s roles, a reshape
+        that is not a flattening to ``(batch, features)``, and calls with a tensor not computed
+        from the input (``scale * x``, ``x + pos_embedding``, ``torch.cat([token, x], 1)``);
+        whether it was one (else the tracer's own rules apply)."""
+        first = args[0] if args else kwargs.get("input")
+        if role == "cat":
+            return self._cat(where, args, kwargs, result, sources)
+        if not isinstance(first, self.tensor_type) or not isinstance(result, self.tensor_type):
+            return False
+        layout = self.layout(first)
         if role == "binary":
             return self._scale(spelling, where, args, kwargs, result, sources)
-        if role not in ("permute", "layer_norm", "gelu"):
+        if role == "add" and len(sources) == 2 and sources.count(None) == 1:
+            return self._add_constant(where, args, kwargs, result, sources)
+        if role == "flatten":
+            return self._reshape(where, first, result, layout)
+        if role not in ("permute", "transpose", "getitem", "layer_norm", "gelu"):
             return False
         source = self.producer(first)
         if source is None:
@@ -70,6 +93,10 @@ class TransformerCalls:
             dims = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else (
                 args[1:] or kwargs.get("dims", ()))
             self.set(result, source, permuted(layout, tuple(dims)))
+        elif role == "transpose":
+            self.set(result, source, permuted(layout, _swap(first.dim(), args, kwargs)))
+        elif role == "getitem":
+            self._select(where, first, args, result, layout)
         elif role == "gelu":
             self.record(self.unique(where), transformer.gelu(kwargs, args), (source,), result,
                         layout=layout)
@@ -80,6 +107,122 @@ class TransformerCalls:
             layer = transformer.layer_norm(first, args, kwargs,
                                            lambda tensor: self.producer(tensor) is None)
             self.record(self.unique(where), layer, (source,), result, layout=layout)
+        return True
+
+    def _reshape(self, where: str, first: Any, result: Any, layout: Layout) -> bool:
+        """``x.reshape(...)``, ``x.view(...)``, ``x.flatten(...)`` other than to
+        ``(batch, features)`` (the tracer's own :class:`~symconv.layers.Flatten`): a
+        :class:`~symconv.layers.tokens.Reshape` (a view) where symconv's array, row-major, is
+        already in PyTorch's order, else a :class:`~symconv.layers.tokens.Rearrange` (a copy)."""
+        from symconv.layers.tokens import Rearrange, Reshape
+
+        rank, out_rank = first.dim() - 1, result.dim() - 1
+        default = default_layout(rank)
+        if layout == default and out_rank == 1 and rank >= 1:
+            return False  # flattening: the tracer's own rule
+        if result.shape[0] != first.shape[0] or out_rank < 1:
+            raise Unsupported(f"reshapes {tuple(first.shape)} to {tuple(result.shape)}, "
+                              "across the batch axis")
+        source = self.producer(first)
+        assert source is not None
+        sizes = tuple(int(size) for size in result.shape[1:])
+        identity = tuple(range(rank))
+        out_layout: Layout
+        layer: Layer
+        if layout == default and rank >= 2 and out_rank >= 2 and result.shape[1] == first.shape[1]:
+            out_layout = default_layout(out_rank)  # (N, C, *spatial) with other spatial sizes
+            layer = Reshape((*sizes[1:], sizes[0]))
+        elif layout == identity:
+            out_layout, layer = tuple(range(out_rank)), Reshape(sizes)
+        else:
+            out_layout, layer = tuple(range(out_rank)), Rearrange(layout, sizes)
+        self.record(self.unique(where), layer, (source,), result, layout=out_layout)
+        return True
+
+    def _select(self, where: str, first: Any, args: tuple[Any, ...], result: Any,
+                layout: Layout) -> None:
+        """``x[:, i]`` (ViT's class token ``x[:, 0]``): a :class:`~symconv.layers.tokens.Select`
+        of a position along a spatial axis."""
+        from symconv.layers.tokens import Select
+
+        index = args[1] if len(args) > 1 else None
+        index = index if isinstance(index, tuple) else (index,)
+        full = slice(None)
+        picks = [number for number, item in enumerate(index) if item != full]
+        if (len(picks) != 1 or picks[0] == 0 or isinstance(index[picks[0]], bool)
+                or not isinstance(index[picks[0]], int) or any(
+                    item != full for item in index if not isinstance(item, int))):
+            raise Unsupported(f"indexes with {index!r}; symconv follows x[:, ..., i] with one "
+                              "int on an axis after the batch")
+        torch_axis = picks[0]
+        axis = layout[torch_axis - 1]
+        if axis == len(layout) - 1:
+            raise Unsupported("it picks one channel; symconv selects positions only")
+        position = index[torch_axis] % int(first.shape[torch_axis])
+        rest = [item for number, item in enumerate(layout) if number != torch_axis - 1]
+        out_layout = tuple(item - (item > axis) for item in rest)
+        source = self.producer(first)
+        assert source is not None
+        self.record(self.unique(where), Select(axis, position), (source,), result,
+                    layout=out_layout)
+
+    def _cat(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any,
+             sources: list[int | None]) -> bool:
+        """``torch.cat`` of channels-last tokens along their channels (Swin's patch merging), or
+        of a learned token and the tokens (ViT's class token)."""
+        from symconv.frontends.functions import Concat
+        from symconv.layers.tokens import ClassToken
+
+        tensors = args[0] if args else kwargs.get("tensors")
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if not isinstance(tensors, (list, tuple)) or len(tensors) < 2 or not all(
+                isinstance(item, self.tensor_type) for item in tensors):
+            return False
+        found = [self.producer(item) for item in tensors]
+        layouts = {self.layout(item) for item, got in zip(tensors, found) if got is not None}
+        if None not in found and layouts == {default_layout(tensors[0].dim() - 1)}:
+            return False  # the tracer's own concatenation along the channels
+        if len(layouts) != 1 or not isinstance(dim, int):
+            raise Unsupported("its tensors' axes are in different orders")
+        layout = layouts.pop()
+        axis = layout[dim % tensors[0].dim() - 1] if dim % tensors[0].dim() else -1
+        if None not in found:
+            if axis != len(layout) - 1:
+                raise Unsupported(f"dim={dim}: symconv concatenates along the channels")
+            self.record(self.unique(where), Concat(), tuple(found), result,  # type: ignore[arg-type]
+                        layout=layout)
+            return True
+        token, x = tensors[0], tensors[1]
+        if (len(tensors) != 2 or found[0] is not None or found[1] is None or axis != 0
+                or len(layout) != 2 or token.shape[dim] != 1):
+            raise Unsupported("symconv follows torch.cat([token, x], dim) of one learned token "
+                              "before (L, C) tokens only")
+        self.record(self.unique(where), ClassToken(int(x.shape[-1])), (found[1],), result,
+                    layout=layout)
+        return True
+
+    def _add_constant(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      result: Any, sources: list[int | None]) -> bool:
+        """``x + p`` with ``p`` not computed from the input (a position embedding, a relative
+        position bias): an :class:`~symconv.layers.tokens.AddParameter`."""
+        from symconv.frontends.layouts import symconv_shape
+        from symconv.layers.tokens import AddParameter
+
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if len(args) != 2 or set(kwargs) - {"other"} or not isinstance(other, self.tensor_type):
+            return False
+        x, constant = (args[0], other) if sources[0] is not None else (other, args[0])
+        if tuple(result.shape) != tuple(x.shape) or constant.dim() > x.dim():
+            raise Unsupported(f"adds {tuple(constant.shape)} to {tuple(x.shape)}, broadcasting x")
+        padded = (1,) * (x.dim() - constant.dim()) + tuple(int(size) for size in constant.shape)
+        if padded[0] != 1:
+            raise Unsupported("it adds a tensor with a batch axis")
+        layout = self.layout(x)
+        learned = type(constant).__name__ == "Parameter"
+        layer = AddParameter(symconv_shape(padded, layout), learned=learned)
+        source = self.producer(x)
+        assert source is not None
+        self.record(self.unique(where), layer, (source,), result, layout=layout)
         return True
 
     def attention_call(self, where: str, what: str, module: Any, args: tuple[Any, ...],

@@ -73,6 +73,10 @@ _PRODUCTS = ("attention.scale", "attention.scores", "attention.softmax", "attent
 _ATTENTION = (*_PROJECTIONS, *_FUSED, *_PRODUCTS)
 
 
+#: Reshapes, selections, a class token, added tensors not computed from the input.
+_TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addconstant")
+
+
 def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple[_Count, str]]:
     return {kind: (count, reason) for kind in kinds}
 
@@ -80,6 +84,7 @@ def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple
 #: peer -> kind -> (count, reason).
 RULES: dict[str, dict[str, tuple[_Count, str]]] = {
     "ptflops": {
+        **_each(_TOKENS, _zero, "reshape, view, permute, indexing, torch.cat and a + b (Tensor.__add__) are not patched: 0"),
         "F.layernorm": (_zero, "F.layer_norm is not in FUNCTIONAL_MAPPING, and the module that "
                         "calls it (torchvision's LayerNorm2d, a subclass) is not nn.LayerNorm "
                         "itself: MODULES_MAPPING is looked up by exact type: 0"),
@@ -95,6 +100,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "attention.context": (_mults, "multihead_attention_counter_hook: AV, h·L·L·D"),
     },
     "thop": {
+        **_each(_TOKENS, _zero, "not modules: 0"),
         "F.layernorm": (_zero, "a function, and register_hooks is looked up by exact type "
                         "(LayerNorm2d is not nn.LayerNorm): 0"),
         **_each(_ATTENTION, _zero, "no rule for nn.MultiheadAttention in register_hooks, and "
@@ -102,6 +108,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "(nor called: the attention reads its weight): 0"),
     },
     "fvcore": {
+        **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / cat / add have no handle: 0"),
         "F.layernorm": (_norm(5, 4), "aten::layer_norm: norm_flop_counter(2), 5 per input "
                         "element with affine, 4 without"),
         **_each((*_PROJECTIONS, *_FUSED), _mults, "traced with gradients enabled, "
@@ -111,6 +118,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::scaled_dot_product_attention, which has no handle: 0"),
     },
     "torch": {
+        **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
         **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
                 "heads, ...): F.multi_head_attention_forward's linear, addmm_flop / mm_flop: "
@@ -122,6 +130,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
     },
     "torchinfo": {
+        **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
                         "bias F.layer_norm is called with (torchvision's LayerNorm2d): its "
                         "parameters once per example"),
