@@ -65,6 +65,7 @@ def _functions() -> dict[str, Function]:
     table["Tensor.__getitem__"] = Function("getitem")
     table["torch.nn.functional.layer_norm"] = Function("layer_norm")
     table["torch.nn.functional.gelu"] = Function("gelu")
+    table["torch._C._nn.gelu"] = Function("gelu")  # F.gelu, as the tracer sees it
     return table
 
 
