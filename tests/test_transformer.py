@@ -190,6 +190,26 @@ def test_attention_refusals(call: Any, words: str) -> None:
         from_torch(Tokens(Block()), (TOKENS, E))
 
 
+def test_a_learned_tensor_added() -> None:
+    """``x + p`` with ``p`` a parameter (a position embedding): one add per element, ``p``'s
+    elements as parameters."""
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 1)
+            self.position = nn.Parameter(torch.ones(1, 3, 4, 1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.conv(x) + self.position
+
+    net = from_torch(Model(), (4, 4, 3))
+    c = cost(net)
+    assert c.adds == 4 * 4 * 3 * 3 + 4 * 4 * 3   # conv: 2 adds + bias per output; the addition
+    assert c.params == 12 + 12
+    if PEERS_HERE:
+        _assert_peers(Model().eval(), (3, 4, 4))
+
+
 def test_linear_on_spatial_axis_still_refused() -> None:
     with pytest.raises(SymconvError, match="flatten before it"):
         from_torch(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Linear(5, 2)), (5, 5, 3))

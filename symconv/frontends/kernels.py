@@ -66,9 +66,10 @@ def mode_class() -> type:
     from torch.overrides import TorchFunctionMode
 
     kernels = frozenset({torch.conv1d, torch.conv2d, torch.conv3d, torch.conv_transpose1d,
-                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear})
+                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear,
+                         F.scaled_dot_product_attention})
     elementwise = frozenset({F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu,
-                             F.hardswish, F.hardsigmoid})
+                             F.hardswish, F.hardsigmoid, F.gelu, F.layer_norm})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -85,6 +86,8 @@ def mode_class() -> type:
                     return _shape_only(func, args, kwargs)
                 if func in elementwise:
                     return _same_shape(func, args, kwargs)
+                if func is F.multi_head_attention_forward and not kwargs.get("need_weights"):
+                    return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
             result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:

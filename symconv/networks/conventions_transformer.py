@@ -130,7 +130,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
     },
     "torchinfo": {
-        **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
+        **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
+                "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
                         "bias F.layer_norm is called with (torchvision's LayerNorm2d): its "
                         "parameters once per example"),
