@@ -1,6 +1,8 @@
 """The memory and roofline options of the command line: ``symconv net NAME --memory`` (per-layer
 traffic, intensity and bound, in every format) and ``symconv roofline NAME --out FILE`` (the
-roofline drawn with matplotlib). :mod:`symconv.cli` adds them and dispatches here.
+roofline drawn with matplotlib). ``NAME`` is a zoo network (``--alpha``, ``--resolution``) or
+a PyTorch model file, ``path/to/model.py:factory`` or ``package.module:factory`` (``--input``,
+``--factory-kwargs``, ``--skip-unsupported``), as for ``symconv net``. :mod:`symconv.cli` adds them and dispatches here.
 
 Rates are read exactly, without evaluating anything: an integer, a decimal or an exponent
 (``8.1e12``), optionally followed by K, M, G, T or P (powers of 1000): ``8.1T``, ``320G``.
@@ -66,9 +68,18 @@ def add_roofline_parser(commands: Any) -> None:
     """The ``symconv roofline`` command."""
     roofline = commands.add_parser("roofline", help="draw a network's roofline on a device, "
                                                     "one labelled point per layer")
-    roofline.add_argument("network", help="mobilenet_v1 or mobilenet_v2")
+    roofline.add_argument("network", help="mobilenet_v1, mobilenet_v2, or a PyTorch model built "
+                                          "by a function: path/to/model.py:factory or "
+                                          "package.module:factory")
     roofline.add_argument("--alpha", help="width multiplier (default 1)")
     roofline.add_argument("--resolution", help="input pixels (default 224)")
+    roofline.add_argument("--input", metavar="HxWxC",
+                          help="a model file's input, channels last: 224x224x3")
+    roofline.add_argument("--factory-kwargs", metavar="JSON",
+                          help="a model file's factory arguments as a JSON object")
+    roofline.add_argument("--skip-unsupported", action="store_true",
+                          help="a model file's parts symconv cannot count are counted as zero "
+                               "and listed, instead of refused")
     roofline.add_argument("--out", required=True, metavar="FILE",
                           help="the figure to write: .svg, .png or .pdf")
     _device_options(roofline)
@@ -101,13 +112,36 @@ def _setting(args: argparse.Namespace) -> dict[str, Any]:
     if work not in WORKS:
         raise SymconvError(f"--work {work} is unknown; use mults or flops")
     dtype = parse_axes(support.given(args.dtype_bytes, "4"), "--dtype-bytes", 1)[0]
+    found = {"device": chosen, "work": work, "dtype": dtype, "uncounted": []}
+    if support.is_model_file(args.network):
+        return {**found, **_model_file(args)}
+    for option in ("input", "factory_kwargs"):
+        if getattr(args, option, None) is not None:
+            raise SymconvError(f"--{option.replace('_', '-')} is for models from a file "
+                               f"(path/to/model.py:factory); {args.network} is symconv's own")
+    if getattr(args, "skip_unsupported", False):
+        raise SymconvError(f"--skip-unsupported is for models from a file "
+                           f"(path/to/model.py:factory); {args.network} is symconv's own")
     width = parse_multiplier(support.given(args.alpha, "1"), "--alpha")
     pixels = parse_axes(support.given(args.resolution, "224"), "--resolution", 1)[0]
-    if ":" in args.network or args.network.endswith(".py"):
-        raise SymconvError("--memory and roofline take mobilenet_v1 or mobilenet_v2 for now, "
-                           "not a model file")
-    return {"model": network(args.network, width, resolution=pixels), "device": chosen,
-            "work": work, "dtype": dtype}
+    return {**found, "model": network(args.network, width, resolution=pixels)}
+
+
+def _model_file(args: argparse.Namespace) -> dict[str, Any]:
+    """A model file's network (``--input``, ``--factory-kwargs``, ``--skip-unsupported``) and
+    the parts left uncounted."""
+    from symconv.errors import shown
+    from symconv.frontends.build import uncounted
+    from symconv.frontends.command import load_model_file
+
+    shape = support.model_file_input(args)
+    args.user_code = True  # the model file's own code runs from here on
+    try:
+        net = load_model_file(args, shape)
+    except OSError as error:
+        raise SymconvError(f"network {shown(args.network)}: {support.os_message(error)}") from None
+    args.user_code = False
+    return {"model": net, "uncounted": uncounted(net)}
 
 
 def run_net_memory(args: argparse.Namespace) -> int:
@@ -130,8 +164,13 @@ def run_net_memory(args: argparse.Namespace) -> int:
     model, chosen = setting["model"], setting["device"]
     rows = roofline(model, device_=chosen, dtype_bytes=setting["dtype"], work=setting["work"])
     used = memory(model, dtype_bytes=setting["dtype"])
-    support.emit(args, render_memory(args.format, args.network, rows, chosen, used,
-                                     work=setting["work"], dtype_bytes=setting["dtype"]))
+    text = render_memory(args.format, args.network, rows, chosen, used,
+                         work=setting["work"], dtype_bytes=setting["dtype"])
+    if support.is_model_file(args.network):
+        from symconv.frontends.command import with_notes
+
+        text = with_notes(text, args.format, setting["uncounted"])
+    support.emit(args, text)
     return 0
 
 
@@ -147,5 +186,7 @@ def run_roofline(args: argparse.Namespace) -> int:
                     work=setting["work"])
     path = plot_roofline(rows, setting["device"], args.out, work=setting["work"],
                          title=f"{args.network} on {setting['device'].name}")
+    for part in setting["uncounted"]:
+        support.warn(args, f"not counted (--skip-unsupported): {part}")
     support.emit(args, str(path))
     return 0
