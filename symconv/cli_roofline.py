@@ -28,7 +28,7 @@ from symconv import cli_support as support
 from symconv.errors import SymconvError
 
 __all__ = ["add_memory_options", "add_roofline_parser", "run_net_memory", "parse_rate",
-           "wants_memory"]
+           "wants_memory", "device_options", "device_setting", "network_setting", "model_file"]
 
 _PREFIXES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 _RATE = re.compile(r"(\d+(?:\.\d*)?(?:[eE][+-]?\d{1,3})?)([KMGTP]?)")
@@ -44,7 +44,7 @@ def parse_rate(text: str, option: str) -> int:
     return int(value)
 
 
-def _device_options(parser: argparse.ArgumentParser) -> None:
+def device_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="a device preset: t4, v100, a100, h100, jetson-nano "
                                          "(datasheet figures; default t4)")
     parser.add_argument("--peak-flops", metavar="RATE",
@@ -61,7 +61,7 @@ def add_memory_options(net: argparse.ArgumentParser) -> None:
     net.add_argument("--memory", action="store_true",
                      help="per-layer traffic (compulsory reads and writes), arithmetic "
                           "intensity and bound on a device, and the network's memory")
-    _device_options(net)
+    device_options(net)
 
 
 def add_roofline_parser(commands: Any) -> None:
@@ -82,7 +82,7 @@ def add_roofline_parser(commands: Any) -> None:
                                "and listed, instead of refused")
     roofline.add_argument("--out", required=True, metavar="FILE",
                           help="the figure to write: .svg, .png or .pdf")
-    _device_options(roofline)
+    device_options(roofline)
     roofline.set_defaults(handler=run_roofline)
 
 
@@ -93,10 +93,11 @@ def wants_memory(args: argparse.Namespace) -> bool:
         for name in ("device", "peak_flops", "bandwidth", "dtype_bytes", "work"))
 
 
-def _setting(args: argparse.Namespace) -> dict[str, Any]:
+def device_setting(args: argparse.Namespace) -> tuple[Any, str, int]:
+    """The device (``--device``, or ``--peak-flops`` and ``--bandwidth``; default t4),
+    ``--work`` and ``--dtype-bytes`` of a command, checked."""
     from symconv.networks.roofline import WORKS, device
-    from symconv.networks.zoo import network
-    from symconv.parse import parse_axes, parse_multiplier
+    from symconv.parse import parse_axes
 
     if args.device is not None and (args.peak_flops is not None or args.bandwidth is not None):
         raise SymconvError("--device has its own figures; give --device, or --peak-flops and "
@@ -112,9 +113,18 @@ def _setting(args: argparse.Namespace) -> dict[str, Any]:
     if work not in WORKS:
         raise SymconvError(f"--work {work} is unknown; use mults or flops")
     dtype = parse_axes(support.given(args.dtype_bytes, "4"), "--dtype-bytes", 1)[0]
-    found = {"device": chosen, "work": work, "dtype": dtype, "uncounted": []}
+    return chosen, work, dtype
+
+
+def network_setting(args: argparse.Namespace) -> dict[str, Any]:
+    """``{"model", "uncounted"}``: the zoo network ``args.network`` (``--alpha``,
+    ``--resolution``) or the model file's (``--input``, ``--factory-kwargs``,
+    ``--skip-unsupported``), the options of the other kind refused."""
+    from symconv.networks.zoo import network
+    from symconv.parse import parse_axes, parse_multiplier
+
     if support.is_model_file(args.network):
-        return {**found, **_model_file(args)}
+        return model_file(args)
     for option in ("input", "factory_kwargs"):
         if getattr(args, option, None) is not None:
             raise SymconvError(f"--{option.replace('_', '-')} is for models from a file "
@@ -124,10 +134,15 @@ def _setting(args: argparse.Namespace) -> dict[str, Any]:
                            f"(path/to/model.py:factory); {args.network} is symconv's own")
     width = parse_multiplier(support.given(args.alpha, "1"), "--alpha")
     pixels = parse_axes(support.given(args.resolution, "224"), "--resolution", 1)[0]
-    return {**found, "model": network(args.network, width, resolution=pixels)}
+    return {"model": network(args.network, width, resolution=pixels), "uncounted": []}
 
 
-def _model_file(args: argparse.Namespace) -> dict[str, Any]:
+def _setting(args: argparse.Namespace) -> dict[str, Any]:
+    chosen, work, dtype = device_setting(args)
+    return {"device": chosen, "work": work, "dtype": dtype, **network_setting(args)}
+
+
+def model_file(args: argparse.Namespace) -> dict[str, Any]:
     """A model file's network (``--input``, ``--factory-kwargs``, ``--skip-unsupported``) and
     the parts left uncounted."""
     from symconv.errors import shown
