@@ -7,9 +7,11 @@ question                answers
                         saves a factor over a standard one (:mod:`~symconv.design.separable`)
 ``"crossover"``         the sizes at which one algorithm beats another, transforms included
                         (:mod:`~symconv.design.crossover`)
-``"alpha"``             the widest MobileNet within a MAC, FLOP or parameter budget, with the
-                        network's channel rounding (:mod:`~symconv.design.budget`)
-``"resolution"``        the largest input resolution within a budget
+``"alpha"``             the widest MobileNet within a MAC, FLOP, parameter or memory budget
+                        (bytes of :func:`symconv.memory`), with the network's channel rounding
+                        (:mod:`~symconv.design.budget`)
+``"resolution"``        the largest input resolution of a zoo network or a PyTorch model (traced
+                        by ``from_torch``) within such a budget
 ``"bound"``             the smallest batch, resolution or channel count from which a layer is
                         compute-bound on a device (:mod:`~symconv.design.bound`, with the
                         roofline of :mod:`symconv.networks.roofline`)
@@ -61,8 +63,10 @@ def solve(question: str, **arguments: Any) -> Answer:
         ``"separable"`` (``kernel_size``, ``saving``, ``measure="mults"``), ``"crossover"``
         (``layer``, ``input_shape``, ``first``, ``second="direct"``, ``measure``,
         ``first_options``, ``second_options``, ``limit``), ``"alpha"`` (``network``,
-        ``budget``, ``convention="macs"``, ``resolution=224``), ``"resolution"``
-        (``network``, ``budget``, ``convention="macs"``, ``alpha=1``) or ``"bound"``
+        ``budget``, ``convention="macs"``, ``resolution=224``, ``dtype_bytes=4``),
+        ``"resolution"`` (``network`` — a zoo name or a ``torch.nn.Module`` —, ``budget``,
+        ``convention="macs"``, ``alpha=1``, ``channels`` for a module, ``dtype_bytes=4``) or
+        ``"bound"``
         (``layer``, ``input_shape``, ``vary="batch"``, ``device="t4"``, ``dtype_bytes=4``,
         ``work="mults"``, ``batch=1``, ``limit``, ``name``).
 

@@ -33,8 +33,9 @@ __all__ = ["add_arguments", "run", "parse_count"]
 #: Which options each question takes (the others are refused, not ignored).
 _OPTIONS = {
     "separable": ("kernel", "saving", "measure"),
-    "alpha": ("network", "budget", "convention", "resolution"),
-    "resolution": ("network", "budget", "convention", "alpha"),
+    "alpha": ("network", "budget", "convention", "resolution", "dtype_bytes"),
+    "resolution": ("network", "budget", "convention", "alpha", "channels", "factory_kwargs",
+                   "dtype_bytes"),
     "crossover": ("first", "second", "tile", "channels", "out_channels", "kernel", "padding",
                   "measure", "limit", "complex_mult"),
     "bound": ("vary", "network", "layer", "alpha", "resolution", "input", "factory_kwargs",
@@ -77,18 +78,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--saving", help="separable: the factor to save, e.g. 8 or 15/2")
     parser.add_argument("--measure", help="separable: mults or params; crossover: mults, "
                                           "adds or ops (default mults)")
-    parser.add_argument("--network", help="alpha, resolution: mobilenet_v1 or mobilenet_v2; "
-                                          "bound: those or a model file (path.py:factory)")
-    parser.add_argument("--budget", help="alpha, resolution: the largest count, e.g. 300M")
+    parser.add_argument("--network", help="alpha: mobilenet_v1 or mobilenet_v2; resolution, "
+                                          "bound: those or a PyTorch model file "
+                                          "(path.py:factory or package.module:factory)")
+    parser.add_argument("--budget", help="alpha, resolution: the largest count, or bytes for "
+                                         "the memory conventions, e.g. 300M (SI: M = 10^6)")
     parser.add_argument("--convention", help="alpha, resolution: macs (default), flops, mults, "
-                                             "params (alpha only)")
+                                             "params (alpha only), or bytes of symconv.memory: "
+                                             "param_bytes (alpha only), activation_bytes (the "
+                                             "peak at inference), total_bytes")
     parser.add_argument("--resolution", help="alpha, bound: input pixels (default 224)")
     parser.add_argument("--alpha", help="resolution: width multiplier (default 1)")
     parser.add_argument("--first", help="crossover: im2col, winograd, fft or direct")
     parser.add_argument("--second", help="crossover: the algorithm to beat (default direct)")
     parser.add_argument("--tile", help="crossover: Winograd's tile m (default 2)")
     parser.add_argument("--complex-mult", help="crossover: FFT's rule, 4m2a or 3m5a")
-    parser.add_argument("--channels", help="crossover, bound: input channels M")
+    parser.add_argument("--channels", help="crossover, bound: input channels M; resolution: "
+                                           "a model file's input channels")
     parser.add_argument("--out-channels", help="crossover, bound: output channels N")
     parser.add_argument("--padding", help="crossover, bound: zero padding (default 0)")
     parser.add_argument("--limit", help="crossover: the largest input size tried (default 256); "
@@ -98,7 +104,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                         "block3.depthwise")
     parser.add_argument("--input", metavar="HxWxC", help="bound: a model file's input")
     parser.add_argument("--factory-kwargs", metavar="JSON",
-                        help="bound: a model file's factory arguments as a JSON object")
+                        help="resolution, bound: a model file's factory arguments as a JSON "
+                             "object")
     parser.add_argument("--stride", help="bound: the convolution's stride (default 1)")
     parser.add_argument("--groups", help="bound: the convolution's groups (default 1)")
     parser.add_argument("--batch", help="bound: the batch when it does not vary (default 1)")
@@ -158,6 +165,15 @@ def run(args: argparse.Namespace) -> str:
             keywords["resolution"] = _one(args.resolution, "--resolution")
         if args.alpha is not None:
             keywords["alpha"] = parse_multiplier(args.alpha, "--alpha")
+        if args.dtype_bytes is not None:
+            keywords["dtype_bytes"] = _one(args.dtype_bytes, "--dtype-bytes")
+        if _is_model_file(str(keywords["network"])):
+            keywords.update(_torch_model(args))
+        elif args.channels is not None or args.factory_kwargs is not None:
+            option = "--channels" if args.channels is not None else "--factory-kwargs"
+            raise SymconvError(f"{option} is for a PyTorch model file "
+                               f"(path/to/model.py:factory); {keywords['network']} is "
+                               "symconv's own")
         answer = solve(args.question, **keywords)
     elif args.question == "bound":
         answer = _bound(args)
@@ -182,6 +198,36 @@ def run(args: argparse.Namespace) -> str:
                        second_options=options.get(second, {}),
                        limit=_one(args.limit or "256", "--limit"))
     return answer.render(args.format)
+
+
+def _is_model_file(name: str) -> bool:
+    return ":" in name or name.endswith(".py")
+
+
+def _torch_model(args: argparse.Namespace) -> dict[str, object]:
+    """``solve resolution|alpha --network path.py:factory``: the PyTorch model loaded (its
+    factory run with ``--factory-kwargs``) and ``--channels``; alpha refused by name."""
+    from symconv.errors import shown
+
+    if args.question == "alpha":
+        raise SymconvError(f"solve alpha: --network {shown(args.network)} is a PyTorch model, "
+                           "which has no width multiplier alpha (only the zoo's MobileNets "
+                           "do); ask for its largest resolution: solve resolution --network "
+                           f"{shown(args.network)} --channels 3 --budget ...")
+    if args.alpha is not None:
+        raise SymconvError("--alpha is the zoo's width multiplier; a PyTorch model has none")
+    from symconv.frontends.command import factory_kwargs
+    from symconv.frontends.torch import load_model
+
+    channels = _one(_needed(args, "channels", "3"), "--channels")
+    keywords = factory_kwargs(args.factory_kwargs)
+    args.user_code = True  # the model file's own code runs from here on (and when traced)
+    try:
+        model = load_model(args.network) if keywords is None else load_model(args.network,
+                                                                            keywords)
+    except OSError as error:
+        raise SymconvError(f"network {shown(args.network)}: {error.strerror or error}") from None
+    return {"network": model, "channels": channels}
 
 
 def _bound(args: argparse.Namespace) -> Answer:
