@@ -1,5 +1,6 @@
 """``symconv solve alpha`` on MobileNet V1 and V2 (issue 14: under 2 s; a MAC and a memory
-budget), and ``solve bound`` on one layer of V2, each from a fresh interpreter, beside ``python -c "import sympy"`` and ``symconv derive standard``.
+budget), and ``solve bound`` on one layer of V2, each from a fresh interpreter, beside
+``python -c "import sympy"`` and ``symconv derive standard``.
 
 Run by hand from the repository root after ``pip install -e .``::
 
