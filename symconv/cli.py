@@ -189,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser(
         "solve", help="exact answers to design questions: separable N for a saving, the widest "
-                      "or largest MobileNet within a budget, where one algorithm beats another"
+                      "or largest network within a count or memory budget, where one algorithm "
+                      "beats another, the batch from which a layer is compute-bound"
     )
     from symconv.design.command import add_arguments as _add_solve_arguments
 
