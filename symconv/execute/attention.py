@@ -40,7 +40,7 @@ def _(layer: AttentionScale, x: Array, params: Params, counter: Counter) -> Arra
 def _(layer: AttentionScale, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element."""
     factor, embed = _factor(layer), int(layer.embed_dim)
-    out = [[value * factor for value in row[:embed]] for row in x.tolist()]
+    out = [[value * factor for value in row] for row in counter.scalars(x[:, :embed])]
     counter.mults += x.shape[0] * embed
     return np.array(out, dtype=np.float64).reshape(x.shape[0], embed)
 
@@ -65,7 +65,7 @@ def _(layer: AttentionScores, x: Array, params: Params, counter: Counter, *,
     """Plain loops: one dot product of ``D`` terms per head, query and key."""
     heads, embed = int(layer.num_heads), x.shape[-1]
     size = embed // heads
-    q, k = x.tolist(), other[:, embed:2 * embed].tolist()
+    q, k = counter.scalars(x), counter.scalars(other[:, embed:2 * embed])
     out = []
     for head in range(heads):
         channels = range(head * size, (head + 1) * size)
@@ -98,7 +98,7 @@ def _(layer: AttentionContext, x: Array, params: Params, counter: Counter, *,
     """Plain loops: one dot product over the keys per query and channel."""
     heads, embed = x.shape[0], other.shape[-1] // 3
     size = embed // heads
-    weights, v = x.tolist(), other[:, 2 * embed:].tolist()
+    weights, v = counter.scalars(x), counter.scalars(other[:, 2 * embed:])
     out = []
     for query in range(x.shape[1]):
         line = []

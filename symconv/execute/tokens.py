@@ -80,8 +80,8 @@ def _(layer: AddParameter, x: Array, params: Params, counter: Counter) -> Array:
 @run_reference.register
 def _(layer: AddParameter, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element over the broadcast pairs."""
-    other = np.broadcast_to(_operand(layer, params, counter), x.shape).ravel().tolist()
-    out = [value + extra for value, extra in zip(x.ravel().tolist(), other)]
+    other = counter.flat(np.broadcast_to(_operand(layer, params, counter), x.shape))
+    out = [value + extra for value, extra in zip(counter.flat(x), other)]
     counter.adds += len(out)
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
