@@ -22,6 +22,9 @@ module             holds
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
                    ``StochasticDepth`` (the identity at inference)
 ``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``
+``attention``      ``multihead_attention``: ``nn.MultiheadAttention`` as a graph of products,
+                   scaling and softmax
+``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
