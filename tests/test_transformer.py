@@ -5,7 +5,8 @@ channels-last tensors, GELU, layer scale, reshapes, a class token, a position em
 * a ConvNeXt block (torchvision's ``CNBlock``) and an attention block (torchvision's ViT
   ``EncoderBlock``) counted by hand, and against every peer installed;
 * Hypothesis-built token models (patch embedding, reshape, permute or transpose, class token,
-  position embedding, LayerNorm, attention, MLP, residuals, head) against every peer;
+  position embedding, LayerNorm, attention as a module and by hand with matmul, a scale and
+  softmax, MLP, residuals, head) against every peer;
 * the attention's values against PyTorch's in float64, and the refusals.
 
 Skips cleanly without torch; a peer that is not installed is left out. torchvision is imported
@@ -210,6 +211,46 @@ def test_a_learned_tensor_added() -> None:
         _assert_peers(Model().eval(), (3, 4, 4))
 
 
+class HandAttention(nn.Module):
+    """Single-head attention written by hand: projections, ``q @ kᵀ`` (operator or
+    ``torch.matmul``), a scale by a number, ``F.softmax`` or ``x.softmax``, ``attn @ v``."""
+
+    def __init__(self, channels: int, operator: bool, functional: bool) -> None:
+        super().__init__()
+        self.q, self.k = nn.Linear(channels, channels), nn.Linear(channels, channels)
+        self.v = nn.Linear(channels, channels, bias=False)
+        self.operator, self.functional = operator, functional
+        self.factor = channels ** -0.5
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        scores = q @ k.transpose(-2, -1) if self.operator else torch.matmul(q, k.transpose(1, 2))
+        scores = scores * self.factor
+        weights = F.softmax(scores, dim=-1) if self.functional else scores.softmax(-1)
+        return weights @ v if self.operator else weights.matmul(v)
+
+
+def test_hand_written_attention_by_hand() -> None:
+    net = from_torch(Tokens(HandAttention(E, True, True)), (TOKENS, E))
+    L = TOKENS
+    projections = (3 * L * E * E, 3 * L * E * E - L * E)            # q, k with a bias; v none
+    products = (2 * L * L * E, L * L * (E - 1) + L * E * (L - 1))
+    scale, softmax = (L * L, 0), (L * L, L * (2 * L - 1))
+    c = cost(net)
+    assert c.mults == projections[0] + products[0] + scale[0] + softmax[0]
+    assert c.adds == projections[1] + products[1] + softmax[1]
+    assert (c.transcendentals, c.divs, c.comparisons) == (L * L, L, L * (L - 1))
+    assert verify(net).ok and verify(net, method="reference").ok
+
+
+@pytest.mark.skipif(not PEERS_HERE, reason="no peer installed")
+@pytest.mark.parametrize("operator", [True, False])
+@pytest.mark.parametrize("functional", [True, False])
+def test_hand_written_attention_every_peer(operator: bool, functional: bool) -> None:
+    """ptflops counts torch.matmul / x.matmul and F.softmax, not @ or x.softmax."""
+    _assert_peers(Tokens(HandAttention(E, operator, functional)).eval(), (E, TOKENS))
+
+
 def test_linear_on_spatial_axis_still_refused() -> None:
     with pytest.raises(SymconvError, match="flatten before it"):
         from_torch(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Linear(5, 2)), (5, 5, 3))
@@ -288,9 +329,12 @@ def token_models(draw: st.DrawFn) -> tuple[nn.Module, tuple[int, int, int]]:
     size = patch * grid
     body: list[nn.Module] = []
     for _ in range(draw(st.integers(0, 3))):
-        kind = draw(st.sampled_from(["attend", "norm", "linear", "gelu", "scale", "drop"]))
+        kind = draw(st.sampled_from(["attend", "hand", "norm", "linear", "gelu", "scale",
+                                     "drop"]))
         if kind == "attend":
             body.append(Attend(channels, heads, draw(st.booleans())))
+        elif kind == "hand":
+            body.append(HandAttention(channels, draw(st.booleans()), draw(st.booleans())))
         elif kind == "norm":
             body.append(nn.LayerNorm(channels, elementwise_affine=draw(st.booleans())))
         elif kind == "linear":

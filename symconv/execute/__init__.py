@@ -127,6 +127,7 @@ from symconv.execute import (  # noqa: F401
     movement,
     norm,
     pooling,
+    products,
     reduce,
     tokens,
 )

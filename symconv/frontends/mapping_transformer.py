@@ -30,9 +30,46 @@ from typing import Any, ClassVar
 
 from symconv.errors import SymconvError
 from symconv.frontends.mapping import Function, Unsupported
-from symconv.layers import Activation, Layer, LayerNorm
+from symconv.layers import Activation, Layer, LayerNorm, Softmax
 
-__all__ = ["FUNCTIONS", "CONSTANT_MOVEMENT", "FunctionalLayerNorm", "gelu", "layer_norm", "module_layer", "scale_layer"]
+__all__ = ["FUNCTIONS", "CONSTANT_MOVEMENT", "FunctionalLayerNorm", "FunctionalSoftmax",
+           "TensorSoftmax", "gelu", "layer_norm", "module_layer", "scale_layer"]
+
+
+@dataclass(frozen=True, init=False)
+class FunctionalSoftmax(Softmax):
+    """``F.softmax(x, dim)`` in ``forward``: :class:`~symconv.layers.Softmax`'s counts, kind
+    ``"F.softmax"`` (ptflops patches the function).
+
+    Examples
+    --------
+    >>> FunctionalSoftmax(axis=0).kind
+    'F.softmax'
+    """
+
+    example: ClassVar[str] = "FunctionalSoftmax(axis=-1)"
+
+    @property
+    def kind(self) -> str:
+        return "F.softmax"
+
+
+@dataclass(frozen=True, init=False)
+class TensorSoftmax(Softmax):
+    """``x.softmax(dim)`` or ``torch.softmax(x, dim)``: kind ``"torch.softmax"`` (not patched
+    by ptflops).
+
+    Examples
+    --------
+    >>> TensorSoftmax(axis=0).kind
+    'torch.softmax'
+    """
+
+    example: ClassVar[str] = "TensorSoftmax(axis=-1)"
+
+    @property
+    def kind(self) -> str:
+        return "torch.softmax"
 
 
 @dataclass(frozen=True, init=False)
@@ -63,6 +100,14 @@ def _functions() -> dict[str, Function]:
     for name in ("Tensor.transpose", "torch.transpose", "Tensor.swapaxes", "torch.swapaxes"):
         table[name] = Function("transpose")
     table["Tensor.__getitem__"] = Function("getitem")
+    # a @ b reaches the tracer as Tensor.matmul, a.matmul(b) as Tensor.matmul:method (the
+    # tracer wraps the attribute, as ptflops patches it: it counts the call, not the operator)
+    table["Tensor.matmul"] = Function("matmul", spelling="@")
+    for name in ("Tensor.matmul:method", "torch.matmul", "Tensor.bmm", "torch.bmm"):
+        table[name] = Function("matmul", spelling="torch.matmul")
+    table["torch.nn.functional.softmax"] = Function("softmax", spelling="F")
+    for name in ("Tensor.softmax", "torch.softmax"):
+        table[name] = Function("softmax", spelling="torch")
     table["torch.nn.functional.layer_norm"] = Function("layer_norm")
     table["torch.nn.functional.gelu"] = Function("gelu")
     table["torch._C._nn.gelu"] = Function("gelu")  # F.gelu, as the tracer sees it

@@ -49,6 +49,7 @@ from symconv.errors import SymconvError, shown
 from symconv.frontends.functions import (
     Binary,
     Concat,
+    Product,
     binary_operands,
     cat_operands,
     function_layer,
@@ -97,7 +98,7 @@ class Call:
     channels-last shape of the tensor PyTorch produced."""
 
     name: str
-    op: Layer | Sum | Binary | Concat | Skipped
+    op: Layer | Sum | Binary | Concat | Skipped | Product
     inputs: tuple[int, ...]
     shape: tuple[int, ...]
     #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
@@ -121,7 +122,7 @@ class Trace:
 _REFUSED = REFUSED
 #: Tensor methods wrapped while tracing, so that ``x.add(y)`` is told apart from ``x + y``
 #: (ptflops patches these attributes: it counts the first and not the second).
-_METHODS = ("add", "mul")
+_METHODS = ("add", "mul", "matmul")
 _WRAPPED = frozenset(f"Tensor.{name}" for name in _METHODS)
 
 
@@ -266,7 +267,7 @@ class _Recorder(TransformerCalls):
                 return frame.name, f"{where}{frame.name or 'the model'}" if where else ""
         return "", ""
 
-    def record(self, name: str, op: Layer | Sum | Binary | Concat | Skipped, inputs: tuple[int, ...], output: Any,
+    def record(self, name: str, op: Layer | Sum | Binary | Concat | Product | Skipped, inputs: tuple[int, ...], output: Any,
                size_dependent: str = "", layout: Layout | None = None) -> None:
         shape = (channels_last(tuple(output.shape)) if layout is None else
                  symconv_shape(tuple(output.shape), layout))

@@ -80,6 +80,11 @@ class TransformerCalls:
         layout = self.layout(first)
         if role == "binary":
             return self._scale(spelling, where, args, kwargs, result, sources)
+        if role == "matmul":
+            return self._matmul(spelling, where, args, kwargs, result, sources)
+        if role == "softmax":
+            self._softmax(spelling, where, first, args, kwargs, result, layout)
+            return True
         if role == "add" and len(sources) == 2 and sources.count(None) == 1:
             return self._add_constant(where, args, kwargs, result, sources)
         if role == "flatten":
@@ -249,9 +254,57 @@ class TransformerCalls:
         else:
             self.record(where, layer, (source,), outputs[0], layout=layout)
 
+    def _matmul(self, spelling: str, where: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                result: Any, sources: list[int | None]) -> bool:
+        """``a @ b`` of two tensors computed from the input, both channels last in PyTorch's
+        order (``b`` perhaps transposed in its last two axes)."""
+        if kwargs or len(args) != 2 or len(sources) != 2 or None in sources:
+            raise Unsupported("symconv follows a @ b of two tensors computed from the input")
+        a, b = args
+        rank = a.dim() - 1
+        identity = tuple(range(rank))
+        swapped = (*identity[:-2], rank - 1, rank - 2) if rank >= 2 else identity
+        if b.dim() != a.dim() or rank < 2 or self.layout(a) != identity or self.layout(b) not in (
+                identity, swapped):
+            raise Unsupported(f"multiplies {tuple(a.shape)} by {tuple(b.shape)}; symconv follows "
+                              "products of tensors of one rank, channels last in PyTorch's order "
+                              "(after a permute to it), the second perhaps transposed")
+        from symconv.frontends.functions import Product
+
+        self.record(self.unique(where), Product(self.layout(b) == swapped, spelling),
+                    tuple(sources), result, layout=identity)  # type: ignore[arg-type]
+        return True
+
+    def _softmax(self, spelling: str, where: str, first: Any, args: tuple[Any, ...],
+                 kwargs: dict[str, Any], result: Any, layout: Layout) -> None:
+        """``F.softmax(x, dim)``, ``x.softmax(dim)``: a softmax along that axis."""
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        if set(kwargs) - {"dim", "dtype", "_stacklevel", "input"} or kwargs.get("dtype"):
+            raise Unsupported("symconv follows softmax(x, dim) only")
+        rank = first.dim()
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -rank <= dim < rank:
+            raise Unsupported(f"dim={dim!r}: symconv follows a softmax along one given axis")
+        if dim % rank == 0:
+            raise Unsupported("a softmax along the batch axis, which symconv counts per example")
+        layer = (transformer.FunctionalSoftmax if spelling == "F" else
+                 transformer.TensorSoftmax)(axis=layout[dim % rank - 1])
+        source = self.producer(first)
+        if source is None:
+            raise Unsupported("its input is not computed from the model's input")
+        self.record(self.unique(where), layer, (source,), result, layout=layout)
+
     def _scale(self, spelling: str, where: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any, sources: list[int | None]) -> bool:
-        """``scale * x`` with ``scale`` not computed from the input: a LayerScale."""
+        """``scale * x`` with ``scale`` not computed from the input: a LayerScale; ``x * 0.5``
+        with a number: a MulScalar."""
+        if (spelling == "mul" and not kwargs and len(args) == 2 and len(sources) == 1
+                and sources[0] is not None and isinstance(args[1], (int, float))
+                and not isinstance(args[1], bool) and isinstance(args[0], self.tensor_type)):
+            from symconv.layers.products import MulScalar
+
+            self.record(self.unique(where), MulScalar(args[1]), (sources[0],), result,
+                        layout=self.layout(args[0]))
+            return True
         if (spelling != "mul" or kwargs or len(args) != 2 or len(sources) != 2
                 or sources.count(None) != 1
                 or not all(isinstance(item, self.tensor_type) for item in args)):

@@ -84,6 +84,13 @@ def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple
 #: peer -> kind -> (count, reason).
 RULES: dict[str, dict[str, tuple[_Count, str]]] = {
     "ptflops": {
+        "matmul": (_zero, "a @ b calls Tensor.__matmul__, which is not patched: 0"),
+        "torch.matmul": (_mults, "patched torch.matmul / Tensor.matmul / torch.bmm "
+                         "(_matmul_tensor_flops_hook): prod(a's shape)·b's last size"),
+        "F.softmax": (_elements_in, "patched F.softmax (_numel_functional_flops_hook): 1 per "
+                      "input element"),
+        "torch.softmax": (_zero, "x.softmax / torch.softmax are not patched: 0"),
+        "mulscalar": (_zero, "x * 0.5 calls Tensor.__mul__, which is not patched: 0"),
         **_each(_TOKENS, _zero, "reshape, view, permute, indexing, torch.cat and a + b (Tensor.__add__) are not patched: 0"),
         "F.layernorm": (_zero, "F.layer_norm is not in FUNCTIONAL_MAPPING, and the module that "
                         "calls it (torchvision's LayerNorm2d, a subclass) is not nn.LayerNorm "
@@ -100,6 +107,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "attention.context": (_mults, "multihead_attention_counter_hook: AV, h·L·L·D"),
     },
     "thop": {
+        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
+                "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
         "F.layernorm": (_zero, "a function, and register_hooks is looked up by exact type "
                         "(LayerNorm2d is not nn.LayerNorm): 0"),
@@ -108,6 +117,10 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "(nor called: the attention reads its weight): 0"),
     },
     "fvcore": {
+        **_each(("matmul", "torch.matmul"), _mults, "aten::matmul / aten::bmm: "
+                "matmul_flop_jit / bmm_flop_jit, prod(a's shape)·b's last size"),
+        **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "aten::softmax and "
+                "aten::mul have no handle: 0"),
         **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / cat / add have no handle: 0"),
         "F.layernorm": (_norm(5, 4), "aten::layer_norm: norm_flop_counter(2), 5 per input "
                         "element with affine, 4 without"),
@@ -118,6 +131,9 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::scaled_dot_product_attention, which has no handle: 0"),
     },
     "torch": {
+        **_each(("matmul", "torch.matmul"), _twice_mults, "bmm_flop / mm_flop: 2 per "
+                "multiply-add"),
+        **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
         **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
         **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
@@ -130,6 +146,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
     },
     "torchinfo": {
+        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
+                "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
                 "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
