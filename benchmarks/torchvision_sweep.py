@@ -37,6 +37,20 @@ equal on each; RegNetY below 1 (0.12–0.78), but EfficientNet not: 0.69–3.4 (
 ptflops 0.08 s), so the speed target is not met there. Refused (20): ConvNeXt, Swin, MaxViT and
 ViT (permute, reshape, LayerNorm, F.gelu, attention), ShuffleNet V2 (view/transpose channel
 shuffle, chunk), each by name.
+
+Then, with permutes as changes of axis order, LayerNorm and Linear on channels-last tensors,
+F.layer_norm, F.gelu, layer scale, reshapes, the class token, the position embedding and
+nn.MultiheadAttention mapped (same machine, loaded by a concurrent test run): ConvNeXt tiny,
+small, base, large and ViT B/16, B/32, L/16, L/32, H/14 accepted (69 of 80), all five
+conventions equal to the tools on each (fvcore run with gradients enabled, as its documentation
+does: under torch.no_grad() it counts the fused attention as 0, docs/conventions.md item 5).
+symconv against ptflops, seconds: ConvNeXt-T 1.63 / 3.22 (0.51), -S 2.44 / 9.64 (0.25), -B
+1.72 / 9.68 (0.18), -L 1.43 / 14.54 (0.10); ViT-B/16 0.96 / 8.96 (0.11), B/32 0.94 / 5.75
+(0.16), L/16 1.75 / 16.35 (0.11), L/32 1.18 / 12.49 (0.09), H/14 2.83 / 29.48 (0.10). Swin
+(t, s, b, v2_t, v2_s, v2_b) and MaxViT-T are still refused by name: Swin's F.pad of NHWC
+tensors, F.linear on tokens, torch.roll, the batch axis merged with the windows
+(reshape(B·nW, N, C)) and its attention mask built in forward, v2's cpb_mlp on a constant
+table and F.normalize; MaxViT's chunk and einsum.
 """
 
 from __future__ import annotations
