@@ -38,8 +38,9 @@ from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.rows import LayerRow, rows
+from symconv.sizes import as_expr
 
-__all__ = ["phase_count", "torch_backward", "FORWARD_ONLY"]
+__all__ = ["phase_count", "torch_backward", "leaf_counts", "FORWARD_ONLY"]
 
 #: The peers that count a forward pass only.
 FORWARD_ONLY = ("ptflops", "thop", "fvcore", "torchinfo")
@@ -109,3 +110,48 @@ def phase_count(
         backward = cost(model, input_shape, phase="backward", **options)  # type: ignore[arg-type]
         total += torch_backward(backward) if convention == "torch" else chosen(rows(backward))
     return total
+
+
+def _named_leaves(result: Cost, prefix: str = "") -> list[tuple[str, Cost]]:
+    """The single layers of a cost under the dotted names :func:`rows` gives them."""
+    if not result.stages:
+        return [(prefix or result.kind, result)]
+    found: list[tuple[str, Cost]] = []
+    for name, stage in result.stages:
+        found.extend(_named_leaves(stage, f"{prefix}.{name}" if prefix else name))
+    return found
+
+
+def leaf_counts(derived: Cost, convention: str, phase: str = "forward",
+                chosen: Callable[[Sequence[LayerRow]], sympy.Expr] | None = None,
+                ) -> dict[str, sympy.Expr]:
+    """The count of every single layer of ``derived`` (a cost of ``phase``) under
+    ``convention``, by the dotted name :func:`rows` gives it: a backward layer's under
+    ``"torch"`` by FlopCounterMode's backward rules (:func:`torch_backward`), every other by the
+    convention's function of rows (``chosen``). Their sum is ``count(..., phase=phase)``.
+
+    Examples
+    --------
+    >>> from symconv.derive import cost
+    >>> from symconv.layers import Conv2d, DepthwiseConv2d, ReLU, Sequential
+    >>> from symconv.networks.conventions import CONVENTIONS
+    >>> net = Sequential(Conv2d(3, 8, 3, padding=1), ReLU(), DepthwiseConv2d(8, 3, padding=1))
+    >>> counts = leaf_counts(cost(net, (8, 8, 3), phase="train"), "torch", "train",
+    ...                      CONVENTIONS["torch"])
+    >>> counts["forward.2"], counts["backward.2"]   # 2·4608; 2·(4608 + 8·4608)
+    (9216, 82944)
+    >>> sum(counts.values())
+    147456
+    """
+    if chosen is None:
+        from symconv.networks.conventions import CONVENTIONS
+
+        chosen = CONVENTIONS[convention]
+    counts: dict[str, sympy.Expr] = {}
+    for name, leaf in _named_leaves(derived):
+        backward = phase == "backward" or (phase == "train" and name.startswith("backward."))
+        if backward and convention == "torch":
+            counts[name] = torch_backward(leaf)
+        else:
+            counts[name] = as_expr(chosen((LayerRow.of(name, leaf),)))
+    return counts

@@ -28,8 +28,8 @@ from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.conventions import CONVENTIONS, count, describe
 from symconv.networks.rows import LayerRow, rows
+from symconv.networks.training import leaf_counts
 from symconv.parse import parse_multiplier
-from symconv.sizes import as_expr
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
@@ -70,10 +70,13 @@ class NetworkReport:
 _HIDDEN_KINDS = frozenset({"reuse"})
 
 
-def layer_counts(derived: Cost, convention: str, depth: int | None = None
-                 ) -> tuple[tuple[LayerRow, ...], tuple[sympy.Expr, ...]]:
+def layer_counts(derived: Cost, convention: str, depth: int | None = None,
+                 phase: str = "forward") -> tuple[tuple[LayerRow, ...], tuple[sympy.Expr, ...]]:
     """The rows of ``derived`` (nested modules folded below ``depth``; routing rows hidden) and
-    each one's count under ``convention``: the count of the single layers inside it.
+    each one's count under ``convention``: the count of the single layers inside it. For a
+    ``derived`` of a backward or training ``phase``, the backward layers are counted by the
+    backward rules (:func:`symconv.networks.training.leaf_counts`), so that the rows add up to
+    ``count(..., phase=phase)``.
 
     Examples
     --------
@@ -82,14 +85,12 @@ def layer_counts(derived: Cost, convention: str, depth: int | None = None
     >>> [(row.name, count) for row, count in zip(layers, counts)][:2], sum(counts)
     ([('conv1', 10838016), ('block1', 29302784)], 568740352)
     """
-    chosen = CONVENTIONS[convention]
-    leaves = rows(derived)
-    folded = leaves if depth is None else rows(derived, depth=depth)
+    per_leaf = leaf_counts(derived, convention, phase, CONVENTIONS[convention])
+    folded = rows(derived) if depth is None else rows(derived, depth=depth)
     shown, counts = [], []
     for row in folded:
-        inside = [leaf for leaf in leaves
-                  if leaf.name == row.name or leaf.name.startswith(row.name + ".")]
-        counted = as_expr(chosen(tuple(inside)))
+        counted = sympy.Add(*(value for name, value in per_leaf.items()
+                              if name == row.name or name.startswith(row.name + ".")))
         if row.kind in _HIDDEN_KINDS and counted == 0 and row.params == 0:
             continue
         shown.append(row)
@@ -150,7 +151,8 @@ def analyse(
         name: Total(formulas[name], _as_int(values[name], f"the total {name}"))
         for name in formulas
     }
-    layers, counts = layer_counts(derived, convention, depth) if per_layer else ((), ())
+    layers, counts = (layer_counts(derived, convention, depth, phase) if per_layer
+                      else ((), ()))
     total = formulas[convention]
     shares = tuple(
         counted / total if counted.is_Number and total.is_Number and total != 0 else None
