@@ -46,6 +46,7 @@ from symconv.layers import Add, Composite, Graph, Layer, ResidualAdd, Reuse, Seq
 from symconv.layers.backward import backward_nests, binary_backward_nests
 from symconv.layers.base import LoopNest
 from symconv.layers.broadcast import _Binary
+from symconv.layers.trainable import is_trainable
 
 __all__ = ["backward_cost", "train_cost", "phased_cost", "PHASES", "Frozen"]
 
@@ -89,11 +90,11 @@ def use(derivation: Derivation) -> None:
 
 
 def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
-    if getattr(layer, "trainable", True) is False:
-        return True
     if isinstance(frozen, bool):
-        return frozen
-    return any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+        by_name = frozen
+    else:
+        by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+    return by_name or not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(forward: Cost) -> bool:

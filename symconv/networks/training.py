@@ -122,9 +122,8 @@ def _named_leaves(result: Cost, prefix: str = "") -> list[tuple[str, Cost]]:
     return found
 
 
-def leaf_counts(derived: Cost, convention: str, phase: str = "forward",
-                chosen: Callable[[Sequence[LayerRow]], sympy.Expr] | None = None,
-                ) -> dict[str, sympy.Expr]:
+def leaf_counts(derived: Cost, convention: str, phase: str,
+                chosen: Callable[[Sequence[LayerRow]], sympy.Expr]) -> dict[str, sympy.Expr]:
     """The count of every single layer of ``derived`` (a cost of ``phase``) under
     ``convention``, by the dotted name :func:`rows` gives it: a backward layer's under
     ``"torch"`` by FlopCounterMode's backward rules (:func:`torch_backward`), every other by the
@@ -143,10 +142,6 @@ def leaf_counts(derived: Cost, convention: str, phase: str = "forward",
     >>> sum(counts.values())
     147456
     """
-    if chosen is None:
-        from symconv.networks.conventions import CONVENTIONS
-
-        chosen = CONVENTIONS[convention]
     counts: dict[str, sympy.Expr] = {}
     for name, leaf in _named_leaves(derived):
         backward = phase == "backward" or (phase == "train" and name.startswith("backward."))
