@@ -430,6 +430,7 @@ def describe(convention: str) -> str:
 def count(
     model: Layer | Cost, input_shape: object = None, *, convention: str = "macs",
     phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
+    optimizer: object = None,
 ) -> sympy.Expr:
     """The count of ``model`` under a named convention.
 
@@ -447,6 +448,10 @@ def count(
         ``"forward"`` (the default), ``"backward"`` or ``"train"`` (forward plus backward), with
         :func:`symconv.derive.cost`'s ``input_grad`` and ``frozen``; see
         :mod:`symconv.networks.training` (only the ``torch`` peer counts a backward pass).
+    optimizer
+        With ``phase="train"``: one optimizer step (``"sgd"``, ``"sgd_momentum"``, ``"adam"``,
+        ``"adamw"``, or :mod:`symconv.layers.optimizers`' ``SGD(...)``/``Adam(...)``) on the
+        trainable parameters, convention ``torch.optim`` of ``docs/conventions.md``.
 
     Returns
     -------
@@ -471,11 +476,12 @@ def count(
     ptflops, thop, fvcore, torch, torchinfo
     """
     chosen = _convention(convention)
-    if phase != "forward" or input_grad is not None or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
         from symconv.networks.training import phase_count
 
         return phase_count(model, input_shape, convention, chosen, phase=phase,
-                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS)
+                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS,
+                           optimizer=optimizer)
     return chosen(rows(as_cost(model, input_shape)))
 
 

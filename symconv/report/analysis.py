@@ -115,6 +115,7 @@ def analyse(
     per_layer: bool = False,
     depth: int | None = None,
     phase: str = "forward",
+    optimizer: str | None = None,
 ) -> NetworkReport:
     """Derive ``model``'s totals (and rows) under ``convention``.
 
@@ -129,21 +130,24 @@ def analyse(
     phase
         ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
         the network's input needs no gradient.
+    optimizer
+        With ``phase="train"``: one optimizer step more (``"sgd"``, ``"sgd_momentum"``,
+        ``"adam"``, ``"adamw"``; :mod:`symconv.layers.optimizers`), a row ``"optimizer"``.
     """
     if convention not in CONVENTIONS:
         raise SymconvError(
             f"--convention {convention} is unknown; use one of {', '.join(CONVENTIONS)}"
         )
-    derived: Cost = cost(model, input_shape, **_phase(phase))
+    derived: Cost = cost(model, input_shape, **_phase(phase, optimizer))
     symbolic = bool(derived.mults.free_symbols or derived.params.free_symbols)
-    formulas = {convention: _count(model, input_shape, derived, convention, phase)}
+    formulas = {convention: _count(model, input_shape, derived, convention, phase, optimizer)}
     formulas.update({name: getattr(derived, name) for name in QUANTITIES})
     if symbolic:
         formulas = {name: sympy.expand(expr) for name, expr in formulas.items()}
         if reference is None:
             raise SymconvError("a symbolic network needs a numeric reference to report values")
-        concrete = cost(*reference, **_phase(phase))
-        values = {convention: _count(*reference, concrete, convention, phase)}
+        concrete = cost(*reference, **_phase(phase, optimizer))
+        values = {convention: _count(*reference, concrete, convention, phase, optimizer)}
         values.update({name: getattr(concrete, name) for name in QUANTITIES})
     else:
         values = formulas
@@ -159,7 +163,7 @@ def analyse(
         for counted in counts
     )
     return NetworkReport(
-        title=title if phase == "forward" else f"{title}, {_PHASE_TITLES[phase]}",
+        title=_title(title, phase, optimizer),
         input_shape=derived.input_shape,
         convention=convention,
         description=describe(convention),
@@ -177,18 +181,27 @@ _PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
                  "train": "training step (forward + backward; input needs no gradient)"}
 
 
-def _phase(phase: str) -> dict[str, Any]:
-    """``cost``'s keyword for a phase other than the forward pass (none for it)."""
-    return {} if phase == "forward" else {"phase": phase}
+def _title(title: str, phase: str, optimizer: str | None) -> str:
+    if phase == "forward":
+        return title
+    if optimizer is not None:
+        return f"{title}, {_PHASE_TITLES[phase][:-1]}; one {optimizer} step)"
+    return f"{title}, {_PHASE_TITLES[phase]}"
+
+
+def _phase(phase: str, optimizer: str | None = None) -> dict[str, Any]:
+    """``cost``'s keywords for a phase other than the forward pass (none for it)."""
+    options: dict[str, Any] = {} if phase == "forward" else {"phase": phase}
+    return options if optimizer is None else {**options, "optimizer": optimizer}
 
 
 def _count(model: Layer, input_shape: object, derived: Cost, convention: str,
-           phase: str) -> sympy.Expr:
+           phase: str, optimizer: str | None = None) -> sympy.Expr:
     """The convention's count: from the derived cost, or for a backward or training phase from
     the model (the ``torch`` peer's backward needs each gradient: :mod:`symconv.networks.training`)."""
-    if phase == "forward":
+    if phase == "forward" and optimizer is None:
         return count(derived, convention=convention)
-    return count(model, input_shape, convention=convention, phase=phase)
+    return count(model, input_shape, convention=convention, phase=phase, optimizer=optimizer)
 
 
 def analyse_zoo(
@@ -200,6 +213,7 @@ def analyse_zoo(
     per_layer: bool = False,
     depth: int | None = None,
     phase: str = "forward",
+    optimizer: str | None = None,
 ) -> NetworkReport:
     """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
     to keep them symbolic (``alpha``, ``rho`` with input ``224·rho``)."""
@@ -227,5 +241,5 @@ def analyse_zoo(
     return analyse(
         _TITLES.get(name, name), model, convention=convention,
         reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
-        depth=depth, phase=phase,
+        depth=depth, phase=phase, optimizer=optimizer,
     )
