@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="report format (default text)")
     compare.add_argument("--standalone", action="store_true",
                          help="wrap LaTeX in a complete document")
+    cli_phase.add_phase(compare, layer=True)
     _add_language(compare)
     _add_title(compare)
     compare.set_defaults(handler=_run_compare)
@@ -228,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="report format (default text)")
     derive.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
+    cli_phase.add_phase(derive, layer=True)
     _add_language(derive)
     _add_title(derive)
     derive.set_defaults(handler=_run_derive)
@@ -250,7 +252,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     result = compare(
         setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
         padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
-        kernel_inferred=setting.kernel_inferred,
+        kernel_inferred=setting.kernel_inferred, **cli_phase.phase(args),
     )
     support.emit(args, write(result, args.lang))
     return 0
@@ -530,7 +532,8 @@ def _run_derive(args: argparse.Namespace) -> int:
     write = _call(renderer(args.format), "render_kind", args)
     if args.dims not in ("1", "2", "3"):
         raise SymconvError(f"--dims {args.dims} must be 1, 2 or 3")
-    general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims))
+    general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims),
+                          **cli_phase.phase(args))
     support.emit(args, write(general, args.lang))
     return 0
 

@@ -311,8 +311,18 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     """The comparison as an HTML page: legend, setting, every stage, the table and the ratio."""
     check_language(lang)
     body = (render_legend(comparison_legend(result), lang) + _setting(result, lang)
-            + _stages(result, lang) + _comparison_table(result, lang) + _ratios(result, lang))
+            + _stages(result, lang) + _comparison_table(result, lang) + _ratios(result, lang)
+            + _phase(result, lang))
     return _page(message("title", lang), body, lang)
+
+
+def _phase(report: Comparison | GeneralFormulas, lang: str) -> str:
+    """The backward pass and training step (``--phase``), after the forward report."""
+    if report.training is None:
+        return ""
+    from symconv.render.phase import html
+
+    return html(report, lang)
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
@@ -337,7 +347,8 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         rows.append([_escape(message("ratio", lang)), math(_formula(general.ratio))])
     body = (render_legend(kind_legend(general), lang)
             + f"<p><strong>{_escape(layer_name(general))}</strong></p>"
-            + _table([_escape(message("quantity", lang)), _escape(message("formula", lang))], rows))
+            + _table([_escape(message("quantity", lang)), _escape(message("formula", lang))], rows)
+            + _phase(general, lang))
     return _page(message("title.derive", lang, kind=message(general.kind, lang)), body, lang)
 
 

@@ -277,8 +277,18 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         *_setting_parts(result, lang),
         *_stage_parts(result, lang),
         *_ratio_parts(result, lang),
+        *_phase_parts(result, lang),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _phase_parts(report: Comparison | GeneralFormulas, lang: str) -> list[str]:
+    """The backward pass and training step (``--phase``), after the forward report."""
+    if report.training is None:
+        return []
+    from symconv.render.phase import latex
+
+    return latex(report, lang)
 
 
 def _comparison_table(result: Comparison, lang: str) -> list[str]:
@@ -367,6 +377,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         + needs("amsmath") + "\n" + render_legend(kind_legend(general), lang) + "\n"
         + rf"\noindent {escape(layer_name(general), lang)}" + "\n"
         + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+        + "".join(part + "\n" for part in _phase_parts(general, lang))
     )
 
 

@@ -221,7 +221,16 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         ],
         label_width,
     ))
-    return "\n".join(lines)
+    return "\n".join(lines) + _phase_text(result, lang)
+
+
+def _phase_text(report: Comparison | GeneralFormulas, lang: str) -> str:
+    """The backward pass and training step, after the forward report (``--phase``)."""
+    if report.training is None:
+        return ""
+    from symconv.render import phase
+
+    return phase.text(report, lang)
 
 
 def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
@@ -266,7 +275,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     if general.ratio is not None:
         label = message("aside", lang, main=message("ratio", lang), aside=message("mults", lang))
         lines.append("  " + message("labelled", lang, label=label, text=formula(general.ratio)))
-    return "\n".join(lines)
+    return "\n".join(lines) + _phase_text(general, lang)
 
 
 def layer_name(general: GeneralFormulas) -> str:
