@@ -256,7 +256,7 @@ def latex(report: Comparison | GeneralFormulas, lang: str = "en") -> list[str]:
     values = report.values if isinstance(report, Comparison) else None
     parts: list[str] = []
     for section in of(report, lang):
-        parts.append(rf"\subsection*{{{escape(section.title, lang)}}}")
+        parts.append(rf"\medskip\noindent\textbf{{{escape(section.title, lang)}}}\par")
         parts += [rf"\noindent {escape(note, lang)}" + "\n" for note in section.notes]
         for block in section.blocks:
             parts += [rf"\paragraph{{{escape(block.title, lang)}}}"] if block.title else []
