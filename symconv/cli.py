@@ -404,6 +404,8 @@ def _run_net(args: argparse.Namespace) -> int:
 
     check_language(args.lang)
     if cli_roofline.wants_memory(args):
+        if args.optimizer is not None:
+            raise SymconvError("--optimizer goes with the cost report, not --memory; drop one")
         return cli_roofline.run_net_memory(args)
     _check_net_options(args)
     render = renderer(args.format)

@@ -150,8 +150,24 @@ def test_derive_standard_backward_ratio_is_two(capsys):
     (["net", "mobilenet_v1", "--optimizer", "adam"], "--optimizer adds a step of training"),
     (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "lion"],
      "--optimizer lion is unknown"),
+    (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam", "--memory"],
+     "--optimizer goes with the cost report, not --memory"),
+    (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam", "--verify"],
+     "--optimizer goes with the cost report, not --verify"),
 ])
 def test_bad_phase_options_are_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_net_optimizer_adds_a_row_and_its_operations(capsys):
+    base = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+                 "--phase", "train", "--convention", "ops", "--format", "json")
+    adam = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+                 "--phase", "train", "--convention", "ops", "--optimizer", "adam", "--format",
+                 "json")
+    params = base["total"]["params"]["value"]
+    assert adam["total"]["ops"]["value"] == base["total"]["ops"]["value"] + 13 * params
+    assert adam["layers"][-1]["name"] == "optimizer"
+    assert adam["layers"][-1]["mults"] == 5 * params
