@@ -367,8 +367,9 @@ def _check_net_options(args: argparse.Namespace) -> None:
                            "give one of them")
     mode = "--verify" if args.verify else "--compare-conventions" if args.compare_conventions \
         else None
-    if mode is not None and args.optimizer is not None:
-        raise SymconvError(f"--optimizer goes with the cost report, not {mode}; drop one")
+    if args.compare_conventions and args.optimizer is not None:
+        raise SymconvError("--optimizer goes with the cost report or --verify, not "
+                           "--compare-conventions; drop one")
     cli_phase.optimizer(args)
     if mode is not None and args.per_layer:
         reason = ("already lists every layer" if args.verify
@@ -513,7 +514,8 @@ def _verify_network(title: str, model: object, args: argparse.Namespace,
     seed = parse_axes(support.given(args.seed, "0"), "--seed", 1, minimum=0)[0]
     limit = support.memory_limit(args)
     support.show_warnings(args)  # before an execution that may take a while
-    check = verify(model, seed=seed, **cli_phase.phase(args), **limit)  # type: ignore[arg-type]
+    check = verify(model, seed=seed, **cli_phase.phase(args),  # type: ignore[arg-type]
+                   **cli_phase.optimizer(args), **limit)
     support.emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
 

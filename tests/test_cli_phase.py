@@ -152,8 +152,8 @@ def test_derive_standard_backward_ratio_is_two(capsys):
      "--optimizer lion is unknown"),
     (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam", "--memory"],
      "--optimizer goes with the cost report, not --memory"),
-    (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam", "--verify"],
-     "--optimizer goes with the cost report, not --verify"),
+    (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam",
+      "--compare-conventions"], "--optimizer goes with the cost report or --verify"),
 ])
 def test_bad_phase_options_are_one_line(argv, message, capsys):
     assert main(argv) == 2
@@ -171,3 +171,16 @@ def test_net_optimizer_adds_a_row_and_its_operations(capsys):
     assert adam["total"]["ops"]["value"] == base["total"]["ops"]["value"] + 13 * params
     assert adam["layers"][-1]["name"] == "optimizer"
     assert adam["layers"][-1]["mults"] == 5 * params
+
+
+def test_net_verify_executes_the_optimizer_step(capsys):
+    report = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+                   "--phase", "train", "--optimizer", "sgd_momentum", "--verify", "--format",
+                   "json")
+    assert report["ok"] is True
+    step = report["stages"][-1]
+    assert step["name"] == "optimizer" and step["match"] is True
+    params = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+                   "--format", "json")["total"]["params"]["value"]
+    # every later step of SGD with momentum: 3 mults and 2 adds per parameter
+    assert step["counted"] == {"mults": 3 * params, "adds": 2 * params}
