@@ -184,3 +184,12 @@ def test_net_verify_executes_the_optimizer_step(capsys):
                    "--format", "json")["total"]["params"]["value"]
     # every later step of SGD with momentum: 3 mults and 2 adds per parameter
     assert step["counted"] == {"mults": 3 * params, "adds": 2 * params}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_net_verify_with_adam_shows_its_square_roots(lang, capsys):
+    code = main(["net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--phase",
+                 "train", "--optimizer", "adam", "--verify", "--lang", lang])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert {"en": "transcendentals", "zh": "超越函数次数"}[lang] in out
