@@ -1,5 +1,5 @@
 """The backward pass and training step of a report (``compare`` / ``derive --phase``), laid out
-once (:func:`sections`) and written in text, Markdown, LaTeX and HTML (JSON:
+once (:func:`sections`), for the text, Markdown, LaTeX and HTML renderers to write (JSON:
 :mod:`symconv.render.json`).
 
 A section is a titled list of blocks, one a stage, whose lines are a formula, its substitution
@@ -8,7 +8,8 @@ A section is a titled list of blocks, one a stage, whose lines are a formula, it
 Examples
 --------
 >>> from symconv.report.compare import compare
->>> for line in text(compare((7, 7, 3), 64, (3, 3), phase="backward")).splitlines()[4:11]:
+>>> from symconv.render.text import phase_text
+>>> for line in phase_text(compare((7, 7, 3), 64, (3, 3), phase="backward")).splitlines()[4:11]:
 ...     print(line)
 Standard convolution
   input gradient   multiplications  H_o·W_o·k²·M·N                        = 5 × 5 × 3 × 3 × 3 × 64       = 43200
@@ -32,7 +33,7 @@ from symconv.report.compare import Comparison
 from symconv.report.kinds import GeneralFormulas
 from symconv.report.phase import PhaseCosts, PhaseStage, Ratio, Training
 
-__all__ = ["Line", "Block", "Section", "sections", "text", "markdown_rows", "latex", "html"]
+__all__ = ["Line", "Block", "Section", "sections", "of", "middle", "ratio_cells", "markdown_rows"]
 
 _QUANTITIES = ("mults", "adds")
 
@@ -159,10 +160,7 @@ def of(report: Comparison | GeneralFormulas, lang: str) -> list[Section]:
     return sections(report.training, lang, forward)
 
 
-# --- text -----------------------------------------------------------------------------------
-
-
-def _middle(line: Line, values: Mapping[sympy.Basic, object] | None, style: object = None
+def middle(line: Line, values: Mapping[sympy.Basic, object] | None, style: object = None
             ) -> str | None:
     """The substitution or the sum of the parts; ``None`` without values."""
     if line.parts:
@@ -173,7 +171,7 @@ def _middle(line: Line, values: Mapping[sympy.Basic, object] | None, style: obje
         line.general, values, style=style)  # type: ignore[arg-type]
 
 
-def _ratio_cells(ratio: Ratio, values: Mapping[sympy.Basic, object] | None,
+def ratio_cells(ratio: Ratio, values: Mapping[sympy.Basic, object] | None,
                  style: object = None) -> list[str]:
     """``formula = substitution = value ≈ decimal``, as cells; a number alone as itself."""
     write = formula if style is None else (lambda expr: formula(expr, style=style))  # type: ignore[arg-type]
@@ -193,38 +191,7 @@ def _ratio_cells(ratio: Ratio, values: Mapping[sympy.Basic, object] | None,
     return cells
 
 
-def text(report: Comparison | GeneralFormulas, lang: str = "en") -> str:
-    """The phase sections as text ("" for the forward pass)."""
-    from symconv.render.text import _aligned, _pad, display_width
-
-    values = report.values if isinstance(report, Comparison) else None
-    out: list[str] = []
-    for section in of(report, lang):
-        out += ["", section.title, *section.notes]
-        for block in section.blocks:
-            out += [block.title] if block.title else []
-            width = max(display_width(line.group) for line in block.lines)
-            rows: list[tuple[str, ...]] = []
-            previous = None
-            for line in block.lines:
-                group = line.group if line.group != previous else ""
-                previous = line.group
-                label = f"{_pad(group, width)}  {line.quantity}"
-                cells = [formula(line.general)]
-                middle = _middle(line, values)
-                if middle is not None:
-                    cells += [middle, str(line.value)]
-                rows.append((label, *cells))
-            out += _aligned(rows, max(display_width(row[0]) for row in rows))
-        for title, ratio_lines in section.ratios:
-            out.append(title)
-            width = max(display_width(line.label) for line in ratio_lines)
-            out += _aligned([(line.label, *_ratio_cells(line.ratio, values))
-                             for line in ratio_lines], width)
-    return "\n".join(out)
-
-
-# --- Markdown, LaTeX, HTML --------------------------------------------------------------------
+# --- what every format writes -------------------------------------------------------------
 
 
 def markdown_rows(report: Comparison | GeneralFormulas, lang: str = "en") -> list[list[str]]:
@@ -235,88 +202,15 @@ def markdown_rows(report: Comparison | GeneralFormulas, lang: str = "en") -> lis
         for block in section.blocks:
             title = f"{section.title}: {block.title}" if block.title else section.title
             for line in block.lines:
-                middle = _middle(line, values)
+                between = middle(line, values)
                 rows.append([title, f"{line.group}: {line.quantity}",
-                             f"${formula(line.general, style=LATEX)}$", middle or "",
+                             f"${formula(line.general, style=LATEX)}$", between or "",
                              "" if line.value is None else str(line.value)])
         for ratio_title, ratio_lines in section.ratios:
             for ratio_line in ratio_lines:
-                cells = _ratio_cells(ratio_line.ratio, values)
+                cells = ratio_cells(ratio_line.ratio, values)
                 rows.append([ratio_title, ratio_line.label,
                              f"${formula(ratio_line.ratio.general, style=LATEX)}$",
                              cells[1] if len(cells) > 1 else "",
                              cells[2] if len(cells) > 2 else cells[0]])
     return rows
-
-
-def latex(report: Comparison | GeneralFormulas, lang: str = "en") -> list[str]:
-    """The phase sections as LaTeX paragraphs and ``align*`` blocks."""
-    from symconv.render.latex import _align, escape
-
-    values = report.values if isinstance(report, Comparison) else None
-    parts: list[str] = []
-    for section in of(report, lang):
-        parts.append(rf"\medskip\noindent\textbf{{{escape(section.title, lang)}}}\par")
-        parts += [rf"\noindent {escape(note, lang)}" + "\n" for note in section.notes]
-        for block in section.blocks:
-            parts += [rf"\paragraph{{{escape(block.title, lang)}}}"] if block.title else []
-            rows = []
-            for line in block.lines:
-                label = rf"\text{{{escape(f'{line.group}, {line.quantity}', lang)}}}"
-                row = rf"{label} &= {formula(line.general, style=LATEX)}"
-                middle = _middle(line, values, LATEX)
-                if middle is not None:
-                    row += r" \\" + "\n" + rf"&= {middle} = {line.value}"
-                rows.append(row)
-            parts.append(_align(rows))
-        for title, ratio_lines in section.ratios:
-            parts.append(rf"\paragraph{{{escape(title, lang)}}}")
-            parts.append(_align([
-                rf"\text{{{escape(line.label, lang)}}} &= "
-                + " = ".join(_latex_ratio(line.ratio, values)) for line in ratio_lines]))
-    return parts
-
-
-def _latex_ratio(ratio: Ratio, values: Mapping[sympy.Basic, object] | None) -> list[str]:
-    cells = _ratio_cells(ratio, values, LATEX)
-    if len(cells) == 3:
-        cells[2] = (sympy.latex(ratio.value) + rf" \approx {float(ratio.value):.3g}")  # type: ignore[arg-type]
-    return cells
-
-
-def html(report: Comparison | GeneralFormulas, lang: str = "en") -> str:
-    """The phase sections as HTML: a section each, a table a block, MathML formulas."""
-    from symconv.render.html import _escape, _formula, _table, arithmetic, math
-
-    values = report.values if isinstance(report, Comparison) else None
-    header = [message(key, lang) for key in ("quantity", "formula")]
-    if values is not None:
-        header += [message("report.substituted", lang), message("value", lang)]
-    out = []
-    for number, section in enumerate(of(report, lang)):
-        out.append(f'<section id="phase-{number}"><h2>{_escape(section.title)}</h2>'
-                   + "".join(f"<p>{_escape(note)}</p>" for note in section.notes))
-        for block in section.blocks:
-            rows = []
-            for line in block.lines:
-                row = [_escape(f"{line.group}: {line.quantity}"), math(_formula(line.general))]
-                middle = _middle(line, values)
-                if middle is not None:
-                    row += [math(f"<mrow><mo>=</mo>{arithmetic(middle)}</mrow>"),
-                            math(f"<mrow><mo>=</mo><mn>{line.value}</mn></mrow>")]
-                rows.append(row)
-            out.append((f"<h3>{_escape(block.title)}</h3>" if block.title else "") + _table(
-                [_escape(cell) for cell in header], rows))
-        for title, ratio_lines in section.ratios:
-            rows = []
-            for ratio_line in ratio_lines:
-                cells = _ratio_cells(ratio_line.ratio, values)
-                row = [_escape(ratio_line.label), math(_formula(ratio_line.ratio.general))]
-                if values is not None:
-                    row += [math(f"<mrow><mo>=</mo>{arithmetic(cells[1])}</mrow>")
-                            if len(cells) > 1 else "", _escape(cells[-1])]
-                rows.append(row)
-            out.append(f"<h3>{_escape(title)}</h3>" + _table(
-                [_escape(cell) for cell in header], rows))
-        out.append("</section>")
-    return "".join(out)
