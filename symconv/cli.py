@@ -159,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a model file's parts symconv cannot count are counted as zero and "
                           "listed as uncounted, instead of refused")
     net.add_argument("--convention",
-                     help="macs (default), flops, ops, mults, adds, divs, comparisons, params, "
-                          "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
+                     help="macs (default), flops, ops, mults, adds, divs, comparisons, transcendentals, "
+                          "params, or a tool's: ptflops, thop, fvcore, torch, torchinfo")
     net.add_argument("--compare-conventions", action="store_true",
                      help="every convention side by side, with why each tool's number differs "
                           "(text, markdown or json)")
