@@ -189,8 +189,7 @@ def _(layer: Linear, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
 def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
-    if not layer.affine:
-        raise NotImplementedError("BatchNorm2d(affine=False) has no backward loop nest yet")
+    trainable = trainable and layer.affine
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []
@@ -200,7 +199,9 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
                                         multiply=False)))
         nests.append(("dot", LoopNest(outer=channels, inner=input_spatial, outputs=channels)))
     if input_grad:
-        nests.append(("constants", _elements(channels, (("mults", 3), ("divs", 2)))))
+        # without γ (affine=False) no γ/σ: the input gradient is scaled by 1/σ itself
+        nests.append(("constants", _elements(channels, (("mults", 2 + int(layer.affine)),
+                                                        ("divs", 2)))))
         nests.append(("input_grad", _elements(shape, (("mults", 2), ("adds", 2)))))
     if trainable:
         nests.append(("weight_grad", _elements(channels, (("mults", 1),))))
@@ -330,3 +331,7 @@ def _reduction(shape: tuple[Size, ...], output_shape: tuple[Size, ...]) -> LoopN
     padded = (1,) * (len(output_shape) - len(shape)) + tuple(shape)
     spread = tuple(out if size == 1 else 1 for size, out in zip(padded, output_shape))
     return LoopNest(outer=tuple(shape), inner=spread, outputs=tuple(shape), multiply=False)
+
+
+# the rules of the other layer kinds register themselves here
+from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: E402,F401
