@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class _Vector:
 class _Scalar:
     """One element's operations, each counted where it is performed."""
 
-    _FUNCTIONS: dict[str, Callable[[float], float]] = {
+    _FUNCTIONS: ClassVar[dict[str, Callable[[float], float]]] = {
         "exp": math.exp, "erf": math.erf, "tanh": math.tanh, "log1p": math.log1p}
 
     def __init__(self, counter: Counter) -> None:

@@ -158,7 +158,7 @@ def _(layer: AdaptiveAvgPool2d, x: Array, params: Params, g: Array, counter: Cou
     if not input_grad:
         return None, {}
     windows = _adaptive_windows(layer, x)
-    sizes = np.ones(g.shape[:-1] + (1,))
+    sizes = np.ones((*g.shape[:-1], 1))
     for (i, j), (rows, cols) in windows:
         sizes[i, j] = (rows.stop - rows.start) * (cols.stop - cols.start)
     share = counter.divide(g, sizes)

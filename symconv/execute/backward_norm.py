@@ -69,6 +69,7 @@ def _norm_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counte
         dx = counter.multiply(centred, rstd).reshape(x.shape)
     grads: dict[str, Array] = {}
     if weight_grad:
+        assert xhat is not None
         grads["weight"] = counter.einsum("pgs,pgs->gs", g3, xhat).reshape(-1)
     if bias_grad:
         grads["bias"] = counter.einsum("pgs->gs", g3).reshape(-1)
