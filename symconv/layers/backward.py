@@ -29,7 +29,9 @@ BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`
                     (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
                     ``(g − Σg/E − (x − μ)·c)·γ/σ`` (2 mults, 2 adds per element);
                     ``weight_grad`` ``dot·(1/σ)`` (1 mult per channel); ``bias_grad`` is
-                    ``Σ g`` itself (nothing more)
+                    ``Σ g`` itself (nothing more); without γ (``affine=False``)
+                    ``constants`` is 2 mults, 2 divs and the input gradient is scaled by
+                    ``1/σ``
 ReLU, ReLU6         a select: ``g`` where the input passed, else 0 — 1 comparison per element
                     (ReLU6: 2, ``0 < x`` and ``x < 6``), no multiplication
 Activation          LeakyReLU: 1 comparison, 1 mult (``slope·g``); Hardtanh: 2 comparisons;
@@ -46,6 +48,11 @@ Flatten             nothing (a reshape)
 ResidualAdd         ``g`` copied to both branches; where the two gradients meet again at the
                     block's input, 1 add per element
 ==================  ==========================================================================
+
+The other kinds register their rules from :mod:`symconv.layers.backward_activations`
+(transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
+GroupNorm) and :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
+Identity, adaptive pooling, LayerScale), imported at the end of this module.
 
 Imports only :mod:`symconv.layers`; no derive, execute or networks.
 
