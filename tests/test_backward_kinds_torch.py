@@ -80,7 +80,7 @@ NCHW = [
 ]
 
 
-@pytest.mark.parametrize("layer,function", NCHW, ids=[type(l).__name__ for l, _ in NCHW])
+@pytest.mark.parametrize("layer,function", NCHW, ids=[type(layer).__name__ for layer, _ in NCHW])
 def test_nchw_gradients_match_autograd(layer, function):
     x = np.random.default_rng(0).standard_normal((6, 5, 3))
     for method in ("fast", "reference"):
