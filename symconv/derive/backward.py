@@ -44,6 +44,9 @@ from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests, binary_backward_nests
+
+# the rules of the other layer kinds register themselves into backward_nests when imported
+from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
 from symconv.layers.base import LoopNest
 from symconv.layers.broadcast import _Binary
 

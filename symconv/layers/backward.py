@@ -52,7 +52,7 @@ ResidualAdd         ``g`` copied to both branches; where the two gradients meet 
 The other kinds register their rules from :mod:`symconv.layers.backward_activations`
 (transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
 GroupNorm) and :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
-Identity, adaptive pooling, LayerScale), imported at the end of this module.
+Identity, adaptive pooling, LayerScale), which :mod:`symconv.derive.backward` imports.
 
 Imports only :mod:`symconv.layers`; no derive, execute or networks.
 
@@ -338,7 +338,3 @@ def _reduction(shape: tuple[Size, ...], output_shape: tuple[Size, ...]) -> LoopN
     padded = (1,) * (len(output_shape) - len(shape)) + tuple(shape)
     spread = tuple(out if size == 1 else 1 for size, out in zip(padded, output_shape))
     return LoopNest(outer=tuple(shape), inner=spread, outputs=tuple(shape), multiply=False)
-
-
-# the rules of the other layer kinds register themselves here
-from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: E402,F401
