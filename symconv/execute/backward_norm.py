@@ -55,8 +55,10 @@ def _norm_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counte
     x3, g3 = x.reshape(shape3), g.reshape(shape3)
     mean, rstd = _statistics(x3, axes, eps)
     weight_grad, bias_grad = trainable and weight, trainable and bias
-    xhat = (counter.multiply(counter.subtract(x3, mean), rstd)
-            if input_grad or weight_grad else None)
+    xhat = None
+    if input_grad or weight_grad:   # in place where a temporary allows: fewer fresh arrays
+        xhat = counter.subtract(x3, mean)
+        counter.multiply(xhat, rstd, out=xhat)
     dx = None
     if input_grad:
         assert xhat is not None
@@ -65,8 +67,9 @@ def _norm_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counte
         a = counter.divide(counter.einsum(f"pgs->{rows}", gg), terms)
         b = counter.divide(counter.einsum(f"pgs,pgs->{rows}", gg, xhat), terms)
         a, b = (a[..., None], b[..., None]) if by_position else (a[:, None], b[:, None])
-        centred = counter.subtract(counter.subtract(gg, a), counter.multiply(xhat, b))
-        dx = counter.multiply(centred, rstd).reshape(x.shape)
+        out = counter.subtract(gg, a, out=gg if weight else None)
+        counter.subtract(out, counter.multiply(xhat, b), out=out)
+        dx = counter.multiply(out, rstd, out=out).reshape(x.shape)
     grads: dict[str, Array] = {}
     if weight_grad:
         assert xhat is not None

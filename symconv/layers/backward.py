@@ -91,7 +91,8 @@ Nests = tuple[tuple[str, LoopNest], ...]
 
 #: The names the gradients of the layers here go by.
 GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
-                  "share", "accumulate", "other_grad", "input_reduce", "other_reduce")
+                  "share", "accumulate", "other_grad", "input_reduce", "other_reduce",
+                  "normalised", "scale")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
