@@ -294,3 +294,20 @@ def test_fuzzed_shapes_verify_backward(data, channels, spatial, input_grad):
     fast = execute_backward(layer, _x(shape), method="fast", input_grad=input_grad)
     slow = execute_backward(layer, _x(shape), method="reference", input_grad=input_grad)
     assert fast.counts == slow.counts
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (LayerNorm(4), (5, 3, 4)), (GroupNorm(2, 4), (5, 3, 4)), (Activation("mish"), (5, 3, 4)),
+    (LayerNorm(4, elementwise_affine=False), (7, 4))])
+def test_fast_executors_in_chunks_count_and_compute_as_in_one(monkeypatch, layer, shape):
+    """The fast executors work a chunk of elements at a time; with tiny chunks (several per
+    input) their counts and gradients are the reference's."""
+    from symconv.execute import backward_activations, backward_norm
+
+    monkeypatch.setattr(backward_norm, "_CHUNK", 8)
+    monkeypatch.setattr(backward_activations, "_CHUNK", 7)
+    fast = execute_backward(layer, _x(shape), method="fast")
+    slow = execute_backward(layer, _x(shape), method="reference")
+    assert fast.counts == slow.counts
+    np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
+    _same_tree(fast.grads, slow.grads)

@@ -36,6 +36,9 @@ _BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
 _KAPPA = 0.044715
 _THREE_KAPPA = 3.0 * _KAPPA   # a product of two constants, folded
 
+#: Elements per chunk of the fast executor (its temporaries stay in the cache).
+_CHUNK = 8192
+
 
 class _Vector:
     """Whole-array operations, each counted by the Counter per element of its result."""
@@ -196,8 +199,17 @@ def _(layer: Activation, x: Array, params: Params, g: Array, counter: Counter, *
     if not input_grad:
         return None, {}
     y = _saved_output(layer.function, x)
-    out = FORMULAS[layer.function](_Vector(counter), layer, x, y, g)
-    return np.asarray(out, dtype=np.float64), {}
+    formula, ops = FORMULAS[layer.function], _Vector(counter)
+    flat_x, flat_g = x.reshape(-1), np.ascontiguousarray(g).reshape(-1)
+    flat_y = None if y is None else y.reshape(-1)
+    out = np.empty(x.size)
+    # in chunks that stay in cache (the temporaries of a long formula are many); every element
+    # still goes through every operation once, counted per element of each result
+    for start in range(0, x.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        out[part] = formula(ops, layer, flat_x[part], None if flat_y is None else flat_y[part],
+                            flat_g[part])
+    return out.reshape(x.shape), {}
 
 
 @backward_reference.register

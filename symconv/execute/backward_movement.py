@@ -233,8 +233,7 @@ def _(layer: LayerScale, x: Array, params: Params, g: Array, counter: Counter, *
     dx = counter.multiply(g, params["scale"]) if input_grad else None
     grads = {}
     if trainable:
-        grads["scale"] = counter.einsum("pc,pc->c", g.reshape(-1, g.shape[-1]),
-                                        x.reshape(-1, x.shape[-1]))
+        grads["scale"] = counter.einsum("pc->c", counter.multiply(g, x).reshape(-1, g.shape[-1]))
     return dx, grads
 
 

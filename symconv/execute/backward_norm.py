@@ -45,37 +45,83 @@ def _statistics(x3: Array, axes: tuple[int, ...], eps: float) -> tuple[Array, Ar
             1.0 / np.sqrt(x3.var(axis=axes, keepdims=True) + eps))
 
 
+#: Positions per chunk of the fast executor, times the channels: about this many elements (its
+#: temporaries stay in the cache).
+_CHUNK = 65536
+
+
+def _accumulate(counter: Counter, total: Array | None, part: Array) -> Array:
+    """A sum over chunks: the first chunk's partial sum, then each further one added (one add
+    per element), so that a sum of ``n`` terms still takes ``n − 1`` additions."""
+    if total is None:
+        return part
+    counter.add_into(total, part)
+    return total
+
+
 def _norm_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
                input_grad: bool, trainable: bool) -> Gradients:
-    """Whole arrays, in the layout ``(P, G, S)``; rows reduce ``S`` (LayerNorm) or ``P`` and
-    ``S`` (GroupNorm)."""
+    """Whole arrays, in the layout ``(P, G, S)``, a chunk of positions at a time; rows reduce
+    ``S`` (LayerNorm) or ``P`` and ``S`` (GroupNorm: its sums accumulate over the chunks, and
+    the input gradient is a second pass). A dot product is a product, then a one-operand
+    ``einsum`` sum (NumPy's two-operand path is slow for these shapes)."""
     shape3, by_position, weight, bias, eps = _layout(layer, x)
     axes = (2,) if by_position else (0, 2)
     rows = "pg" if by_position else "g"
     x3, g3 = x.reshape(shape3), g.reshape(shape3)
     mean, rstd = _statistics(x3, axes, eps)
     weight_grad, bias_grad = trainable and weight, trainable and bias
-    xhat = None
-    if input_grad or weight_grad:   # in place where a temporary allows: fewer fresh arrays
-        xhat = counter.subtract(x3, mean)
-        counter.multiply(xhat, rstd, out=xhat)
-    dx = None
+    gamma = params["weight"].reshape(1, *shape3[1:]) if weight else None
+    step = max(1, _CHUNK // (shape3[1] * shape3[2]))
+    chunks = [slice(start, start + step) for start in range(0, shape3[0], step)]
+
+    def row(stat: Array, part: slice) -> Array:   # a row statistic of the chunk
+        return stat[part] if by_position else stat
+
+    xhat = np.empty(shape3) if input_grad or weight_grad else None
+    gg = np.empty(shape3) if input_grad and weight else g3
+    sums: list[Array | None] = [None, None]
+    grads_total: dict[str, Array | None] = {"weight": None, "bias": None}
+    for part in chunks:
+        if xhat is not None:
+            counter.subtract(x3[part], row(mean, part), out=xhat[part])
+            counter.multiply(xhat[part], row(rstd, part), out=xhat[part])
+        if input_grad:
+            assert xhat is not None
+            if gamma is not None:
+                counter.multiply(g3[part], gamma, out=gg[part])
+            a = counter.einsum(f"pgs->{rows}", gg[part])
+            b = counter.einsum(f"pgs->{rows}", counter.multiply(gg[part], xhat[part]))
+            if by_position:                 # per position: each chunk its own rows
+                first, second = sums
+                if first is None or second is None:
+                    first, second = np.empty(shape3[:2]), np.empty(shape3[:2])
+                first[part], second[part] = a, b
+                sums = [first, second]
+            else:
+                sums = [_accumulate(counter, sums[0], a), _accumulate(counter, sums[1], b)]
+        if weight_grad:
+            assert xhat is not None
+            grads_total["weight"] = _accumulate(counter, grads_total["weight"], counter.einsum(
+                "pgs->gs", counter.multiply(g3[part], xhat[part])))
+        if bias_grad:
+            grads_total["bias"] = _accumulate(counter, grads_total["bias"],
+                                              counter.einsum("pgs->gs", g3[part]))
+    dx: Array | None = None
     if input_grad:
-        assert xhat is not None
-        gg = counter.multiply(g3, params["weight"].reshape(1, *shape3[1:])) if weight else g3
+        assert xhat is not None and sums[0] is not None and sums[1] is not None
         terms = float(np.prod([shape3[axis] for axis in axes]))
-        a = counter.divide(counter.einsum(f"pgs->{rows}", gg), terms)
-        b = counter.divide(counter.einsum(f"pgs,pgs->{rows}", gg, xhat), terms)
+        a, b = counter.divide(sums[0], terms), counter.divide(sums[1], terms)
         a, b = (a[..., None], b[..., None]) if by_position else (a[:, None], b[:, None])
-        out = counter.subtract(gg, a, out=gg if weight else None)
-        counter.subtract(out, counter.multiply(xhat, b), out=out)
-        dx = counter.multiply(out, rstd, out=out).reshape(x.shape)
-    grads: dict[str, Array] = {}
-    if weight_grad:
-        assert xhat is not None
-        grads["weight"] = counter.einsum("pgs,pgs->gs", g3, xhat).reshape(-1)
-    if bias_grad:
-        grads["bias"] = counter.einsum("pgs->gs", g3).reshape(-1)
+        full = np.empty(shape3)
+        for part in chunks:
+            out = full[part]
+            counter.subtract(gg[part], row(a, part), out=out)
+            counter.subtract(out, counter.multiply(xhat[part], row(b, part)), out=out)
+            counter.multiply(out, row(rstd, part), out=out)
+        dx = full.reshape(x.shape)
+    grads = {name: total.reshape(-1) for name, total in grads_total.items()
+             if total is not None}
     return dx, grads
 
 
