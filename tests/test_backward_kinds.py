@@ -18,6 +18,7 @@ from symconv.execute.backward import execute_backward
 from symconv.layers import (
     ACTIVATIONS,
     Activation,
+    Add,
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
     AvgPool2d,
@@ -84,6 +85,11 @@ CASES = [
     (Graph(("a", Conv2d(2, 3, 1)), ("b", Conv2d(3, 2, 1)), ("cat", Cat("a", (4, 4, 3))),
            ("c", Conv2d(5, 2, 1)), ("back", Reuse("a", (4, 4, 3))),
            ("cat2", Cat("c", (4, 4, 2), other_first=True))), (4, 4, 2)),
+    # DenseNet's pattern: a tensor whose readers are all routing stages (a Cat, then an Add):
+    # the addition of their gradients is charged to the later one, as derived
+    (Graph(("a", Conv2d(2, 3, 1)), ("b", Reuse("input", (4, 4, 2))), ("c", Conv2d(2, 3, 1)),
+           ("cat", Cat("a", (4, 4, 3))), ("d", Conv2d(6, 3, 1)), ("add", Add(other="a"))),
+     (4, 4, 2)),
     (Sequential(Conv2d(2, 4, 3, padding=1), GroupNorm(2, 4), Activation("silu"),
                 LayerScale(4), Activation("gelu"), Mean((0, 1))), (4, 4, 2)),
 ]

@@ -246,7 +246,10 @@ class _Walk:
         routing stage that deposited the second term."""
         if not parts:
             return None
-        parts = sorted(parts, key=lambda part: part[0] is not None)  # the chain's own first
+        # the chain's own first, then the routing stages in forward order (they deposited in
+        # backward order): each addition is charged to a reader after the first, as derived
+        parts = ([part for part in parts if part[0] is None]
+                 + [part for part in parts if part[0] is not None][::-1])
         total = parts[0][1]
         for depositor, part in parts[1:]:
             counter = counters[depositor] if depositor is not None else Counter(enabled=False)
