@@ -18,9 +18,9 @@ from symconv.execute.backward import execute_backward
 from symconv.layers import (
     ACTIVATIONS,
     Activation,
-    Add,
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
+    Add,
     AvgPool2d,
     BatchNorm2d,
     Cat,
