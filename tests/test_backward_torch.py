@@ -183,10 +183,7 @@ def test_torch_train_count_of_a_frozen_backbone():
                  phase="train") > expected
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", pytest.param(
-    "efficientnet_b0", marks=pytest.mark.xfail(
-        reason="from_torch now maps SiLU and Sigmoid (a91e8b4), whose backward pass is not "
-               "derived yet (symconv.layers.backward)", strict=False))])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "efficientnet_b0"])
 def test_torch_train_count_of_torchvision_models(name):
     torch.manual_seed(0)
     model = getattr(models(), name)()

@@ -54,8 +54,11 @@ import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
-from symconv.layers import Add, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
+from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests, binary_backward_nests
+
+# the rules of the other layer kinds register themselves into backward_nests when imported
+from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
 from symconv.layers.base import LoopNest
 from symconv.layers.broadcast import _Binary
 from symconv.layers.optimizers import optimizer as as_optimizer
@@ -177,7 +180,7 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
             previous = name
             continue
-        if isinstance(stage, Add):
+        if isinstance(stage, (Add, Cat)):   # g to both operands (Cat: a slice to each)
             readers[read] = readers.get(read, 0) + 1
             other = stage.other
             current = current or flags.get(other, False)
@@ -192,11 +195,11 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             readers[read] = readers.get(read, 0) + 1
             if readers[read] > 1 and flags.get(read, False):
                 extra = _accumulate(shapes[read], stage.kind, stage_forward)
-        elif not isinstance(stage, (Add, ResidualAdd)):
+        elif not isinstance(stage, (Add, Cat, ResidualAdd)):
             readers[read] = readers.get(read, 0) + 1
         if isinstance(stage, Composite):
             result, current = _walk(stage, stage_forward, stage_path, current, frozen)
-        elif isinstance(stage, (Add, Reuse, ResidualAdd)):
+        elif isinstance(stage, (Add, Cat, Reuse, ResidualAdd)):
             result = _extra_only(stage, stage_forward, extra)
         else:
             result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra)
