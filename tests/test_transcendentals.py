@@ -132,3 +132,21 @@ def test_softmax_values_equal_torch(axis: int) -> None:
             out = execute(layer, x, method=method).output  # type: ignore[arg-type]
             np.testing.assert_allclose(out, function(tensor, axis).numpy(), rtol=1e-13,
                                        atol=1e-15)
+
+
+@pytest.mark.parametrize(("function", "expected"), [("silu", [-0.0, 1000.0]),
+                                                    ("sigmoid", [0.0, 1.0]),
+                                                    ("elu", [-1.0, 1000.0])])
+def test_extreme_inputs_give_the_limit_without_an_overflow_warning(function, expected):
+    # exp(1000) overflows to inf; the limits are exact: x/(1 + inf) = -0, 1/(1 + inf) = 0.
+    import warnings
+
+    import numpy as np
+
+    from symconv.execute import execute
+    from symconv.layers import Activation
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = execute(Activation(function), np.array([[[-1000.0, 1000.0]]])).output
+    assert out.ravel().tolist() == expected

@@ -36,11 +36,13 @@ def _constant(layer: Activation, name: str) -> float:
 
 def _sigmoid(layer: Activation, x: Array, c: Counter) -> Array:
     c.read(x)   # through its negation, which is not counted
-    return c.divide(1.0, c.add(c.exp(-x), 1.0))
+    with np.errstate(over="ignore"):  # exp(−x) = inf for x < −709 gives the right 0
+        return c.divide(1.0, c.add(c.exp(-x), 1.0))
 
 
 def _silu(layer: Activation, x: Array, c: Counter) -> Array:
-    return c.divide(x, c.add(c.exp(-x), 1.0))
+    with np.errstate(over="ignore"):  # exp(−x) = inf for x < −709 gives the right −0
+        return c.divide(x, c.add(c.exp(-x), 1.0))
 
 
 def _tanh(layer: Activation, x: Array, c: Counter) -> Array:
@@ -59,7 +61,8 @@ def _gelu_tanh(layer: Activation, x: Array, c: Counter) -> Array:
 
 
 def _elu(layer: Activation, x: Array, c: Counter) -> Array:
-    out = c.multiply(c.add(c.exp(x), -1.0), _constant(layer, "alpha"))
+    with np.errstate(over="ignore"):  # exp(x) = inf only where the selection keeps x
+        out = c.multiply(c.add(c.exp(x), -1.0), _constant(layer, "alpha"))
     np.copyto(out, x, where=c.greater(x, 0.0))   # a selection, not counted
     return out
 

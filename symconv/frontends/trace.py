@@ -67,6 +67,7 @@ from symconv.frontends.mapping import (
 )
 from symconv.frontends.mapping_transformer import CONSTANT_MOVEMENT
 from symconv.frontends.mapping_transformer import FUNCTIONS as TRANSFORMER_FUNCTIONS
+from symconv.frontends.requires_grad import with_requires_grad
 from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, leaf_layer
 from symconv.layers import Flatten, Layer
 
@@ -359,6 +360,8 @@ class _Recorder(TransformerCalls):
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
             layer, layout = leaf_layer(module, first, output_padding, self.layout(first))
+            if layer is not None:
+                layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:
