@@ -4,6 +4,7 @@ buffers, runs it (stage by stage for composites) and returns an :class:`Executio
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,27 +146,43 @@ def _real_array(value: object, where: str) -> Array:
 
 def _check_input(layer: Layer, x: object) -> Array:
     array = _real_array(x, "x")
+    _check_shape(layer, array.shape)
+    return array
+
+
+def _check_shape(layer: Layer, shape: tuple[int, ...]) -> None:
+    """Raise when an input of ``shape`` does not fit ``layer`` (rank, channels, sizes); a pair
+    found to fit is remembered (layers are immutable), a misfit is checked again each time."""
+    try:
+        _shape_fits(layer, shape)
+    except TypeError:       # an unhashable layer: checked every time
+        _shape_fits.__wrapped__(layer, shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_fits(layer: Layer, shape: tuple[int, ...]) -> bool:
     name = type(layer).__name__
     dims = layer.spatial_dims
-    if dims is not None and array.ndim != dims + 1:
+    ndim = len(shape)
+    if dims is not None and ndim != dims + 1:
         axes = ", ".join((*AXIS_NAMES.get(dims, ()), "C"))
-        hint = "; no batch axis: run one example at a time" if array.ndim == dims + 2 else ""
+        hint = "; no batch axis: run one example at a time" if ndim == dims + 2 else ""
         raise SymconvError(
-            f"x has shape {array.shape} but {name} needs {dims + 1} axes ({axes}), "
+            f"x has shape {shape} but {name} needs {dims + 1} axes ({axes}), "
             f"channels last{hint}"
         )
-    if array.ndim == 0 or 0 in array.shape:
+    if ndim == 0 or 0 in shape:
         raise SymconvError(
-            f"x has shape {array.shape}; it needs a channel axis (last) and no axis of size 0"
+            f"x has shape {shape}; it needs a channel axis (last) and no axis of size 0"
         )
     expected = layer.in_channels_expected()
-    if expected is not None and array.shape[-1] != expected:
+    if expected is not None and shape[-1] != expected:
         raise SymconvError(
-            f"x has shape {array.shape}: {array.shape[-1]} channels, but {name} expects "
+            f"x has shape {shape}: {shape[-1]} channels, but {name} expects "
             f"in_channels={expected}; channels go last"
         )
-    check_fits(layer, array.shape[:-1])
-    return array
+    check_fits(layer, shape[:-1])
+    return True
 
 
 #: What a layer holds besides its input, by the name of ``execute``'s argument: the registry
@@ -173,6 +190,20 @@ def _check_input(layer: Layer, x: object) -> Array:
 _HELD = {"params": parameter_shapes, "buffers": buffer_shapes}
 _SINGULAR = {"params": "parameter", "buffers": "buffer"}
 _PLURAL = {"params": "parameters", "buffers": "buffers"}
+
+
+def _held_shapes(layer: Layer, root: str) -> dict[str, tuple[int, ...]]:
+    """:func:`parameter_shapes` or :func:`buffer_shapes` of a single layer, worked out once per
+    layer (read only)."""
+    try:
+        return _held_shapes_of(layer, root)
+    except TypeError:       # an unhashable layer
+        return _HELD[root](layer)
+
+
+@functools.lru_cache(maxsize=1024)
+def _held_shapes_of(layer: Layer, root: str) -> dict[str, tuple[int, ...]]:
+    return _HELD[root](layer)
 
 
 def _key_path(path: tuple[str, ...], root: str = "params") -> str:
@@ -184,7 +215,7 @@ def _holds(layer: Layer, root: str) -> bool:
     buffers (``"buffers"``)."""
     if isinstance(layer, Composite):
         return any(_holds(stage, root) for _, stage in layer.stages)
-    return bool(_HELD[root](layer))
+    return bool(_held_shapes(layer, root))
 
 
 class _Random:
@@ -211,15 +242,15 @@ def _draw(root: str, shape: tuple[int, ...], rng: _Random) -> Array:
 def _held(layer: Layer, given: object, rng: _Random, path: tuple[str, ...],
           root: str) -> Params:
     """Draw a single layer's parameters or buffers, or check and convert the user's."""
-    shapes = _HELD[root](layer)
+    shapes = _held_shapes(layer, root)
     if given is None:
         return {name: _draw(root, shape, rng) for name, shape in shapes.items()}
-    if not isinstance(given, Mapping):
+    if type(given) is not dict and not isinstance(given, Mapping):
         raise SymconvError(
             f"{_key_path(path, root)} must be a dict of arrays with keys {sorted(shapes)}, "
             f"not {type(given).__name__}"
         )
-    extra = sorted(set(given) - set(shapes))
+    extra = sorted(name for name in given if name not in shapes)
     if extra:
         raise SymconvError(
             f"{_key_path((*path, extra[0]), root)} is not a {_SINGULAR[root]} of {layer!r}; "
@@ -336,10 +367,11 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
     counter = Counter(enabled=count, tracker=tracker)
     runner = _RUNNERS[method]
     try:
-        if second_input(layer) is not None:
+        second = second_input(layer)
+        if second is not None:
             if other is None:
                 raise SymconvError(
-                    f"layer={layer!r} reads {second_input(layer)!r} besides its input; run it as "
+                    f"layer={layer!r} reads {second!r} besides its input; run it as "
                     "a stage of a composite: Residual(block), or a Graph"
                 )
             output = runner(layer, x, {**params, **buffers}, counter, other=other)
