@@ -77,8 +77,10 @@ SCRATCH_TOTAL_LIMIT = 64 * 2**20
 _SCRATCH_COUNT_LIMIT = 16
 
 
-def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> Array:
-    """A float64 scratch array kept between calls, for intermediate results only.
+def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None,
+               dtype: type = np.float64) -> Array:
+    """A scratch array (float64 unless ``dtype`` says) kept between calls, for intermediate
+    results only.
 
     Touching freshly allocated memory is slow (page faults), so the fast executor keeps a few
     scratch arrays of the shapes it last used, keyed by their role. ``fill`` marks arrays whose
@@ -89,10 +91,10 @@ def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> 
     :data:`SCRATCH_TOTAL_LIMIT` bytes, the oldest dropped first.
     """
     arrays: dict[tuple[object, ...], Array] = _SCRATCH.__dict__.setdefault("arrays", {})
-    key = (role, shape, fill)
+    key = (role, shape, fill, dtype)
     array = arrays.get(key)
     if array is None:
-        array = np.empty(shape) if fill is None else np.full(shape, fill)
+        array = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         if array.nbytes <= SCRATCH_ARRAY_LIMIT:
             while arrays and (len(arrays) >= _SCRATCH_COUNT_LIMIT or sum(
                     kept.nbytes for kept in arrays.values()) + array.nbytes > SCRATCH_TOTAL_LIMIT):
