@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import SymconvError
+from symconv.execute.backward_depthwise import depthwise_backward
 from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
 from symconv.execute.elementwise import ACTIVATION_DEFAULTS, BATCHNORM_EPS
@@ -78,7 +79,14 @@ def _both(*functions: Any) -> Any:
 
 
 def _pad(x: Array, padding: tuple[int, ...]) -> Array:
-    return np.pad(x, [(p, p) for p in padding] + [(0, 0)]) if any(padding) else x
+    """``x`` zero-padded on every spatial axis (a scratch array whose border stays zero; the
+    executors only read it), or ``x`` itself without padding."""
+    if not any(padding):
+        return x
+    shape = (*(size + 2 * pad for size, pad in zip(x.shape[:-1], padding)), x.shape[-1])
+    padded = _workspace(f"backward padded{padding}", shape, fill=0.0)
+    padded[tuple(slice(pad, pad + size) for pad, size in zip(padding, x.shape[:-1]))] = x
+    return padded
 
 
 def _crop(full: Array, padding: tuple[int, ...], sizes: tuple[int, ...]) -> Array:
@@ -102,6 +110,15 @@ def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
     per_in, channels_out = weight.shape[-2], weight.shape[-1]
     per_out = channels_out // groups
     padded = _pad(x, shape.padding)
+    if per_in == 1 and per_out == 1:   # depthwise: blocks of rows, threads for large inputs
+        full, dw = depthwise_backward(counter, padded, weight, g, shape, input_grad=input_grad,
+                                      trainable=trainable)
+        found: dict[str, Array] = {} if dw is None else {"weight": dw}
+        if dw is not None and layer.bias:
+            found["bias"] = counter.einsum("pn->n", g.reshape(-1, channels_out))
+        dx = None if full is None else np.array(
+            full[tuple(slice(p, p + n) for p, n in zip(shape.padding, x.shape[:-1]))])
+        return dx, found
     positions = math.prod(output)
     g2 = g.reshape(positions, groups, per_out)
     grouped = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, per_out), -2, -3)
