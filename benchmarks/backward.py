@@ -54,10 +54,11 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
 ]
 
 
-def race(first: Callable[[], object], second: Callable[[], object], rounds: int = 15,
-         number: int = 5) -> tuple[float, float]:
+def race(first: Callable[[], object], second: Callable[[], object], rounds: int = 30,
+         number: int = 1) -> tuple[float, float]:
     """The best time of one call of each run, the two taking turns round after round, so that
-    a machine busy with other work slows them alike."""
+    a machine busy with other work slows them alike (one call per turn: on a loaded machine a
+    longer call is more often interrupted, which an average of several would count)."""
     best = [float("inf"), float("inf")]
     for _ in range(rounds):
         for index, run in enumerate((first, second)):
@@ -65,7 +66,7 @@ def race(first: Callable[[], object], second: Callable[[], object], rounds: int 
     return best[0], best[1]
 
 
-def executors(rounds: int = 15) -> None:
+def executors(rounds: int = 30) -> None:
     print(f"1. fast executors, backward (all gradients) against forward, best of {rounds} "
           "interleaved rounds")
     print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
@@ -111,7 +112,7 @@ def derivations() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="rounds per measurement (the best is kept)")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
     parser.add_argument("--only", default="", help="run only the layers whose name starts with this")
     arguments = parser.parse_args()
     LAYERS[:] = [row for row in LAYERS if row[0].startswith(arguments.only)]

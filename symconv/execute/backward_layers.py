@@ -93,10 +93,6 @@ def _crop(full: Array, padding: tuple[int, ...], sizes: tuple[int, ...]) -> Arra
     return np.ascontiguousarray(full[tuple(slice(p, p + n) for p, n in zip(padding, sizes))])
 
 
-#: einsum letters of the spatial axes.
-_POSITIONS = "uvwxyz"
-
-
 @backward_fast.register
 def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
       input_grad: bool, trainable: bool) -> Gradients:
@@ -122,36 +118,38 @@ def _(layer: ConvNd, x: Array, params: Params, g: Array, counter: Counter, *,
     positions = math.prod(output)
     g2 = g.reshape(positions, groups, per_out)
     grouped = np.moveaxis(weight.reshape(*weight.shape[:-1], groups, per_out), -2, -3)
-    dx = np.zeros(padded.shape) if input_grad else None
+    dx = None
+    if input_grad:   # scratch arrays (fresh memory is slow to touch); the interior copied out
+        dx = _workspace("input gradient", padded.shape)
+        dx.fill(0.0)
+        back = _workspace("input gradient product", (positions, groups * per_in)) \
+            if groups == 1 else None
     dw = np.empty(weight.shape) if trainable else None
+    tap = _workspace("weight gradient tap", (*output, groups * per_in)) if trainable else None
     for offset in kernel_offsets(shape.kernel):
         where = taps(offset, shape.dilation, shape.stride, output)
-        if dw is not None and per_in == 1 and per_out == 1:   # depthwise: Σ_p tap·g per channel
-            letters = _POSITIONS[:len(output)]
-            dw[offset] = counter.einsum(f"{letters}c,{letters}c->c", padded[where],
-                                        g).reshape(per_in, channels_out)
-        elif dw is not None:
+        if dw is not None and tap is not None:
             # contiguous, so that NumPy's matmul and einsum hand it to BLAS
-            tap = np.ascontiguousarray(padded[where]).reshape(positions, groups, per_in)
+            np.copyto(tap, padded[where])
+            rows = tap.reshape(positions, groups, per_in)
             if groups == 1:
-                dw[offset] = counter.matmul(tap[:, 0].T, g2[:, 0])
+                dw[offset] = counter.matmul(rows[:, 0].T, g2[:, 0])
             else:
-                part = counter.einsum("pgm,pgn->gmn", tap, g2)          # (g, M/g, N/g)
+                part = counter.einsum("pgm,pgn->gmn", rows, g2)          # (g, M/g, N/g)
                 dw[offset] = np.moveaxis(part, 0, 1).reshape(per_in, channels_out)
         if dx is not None:
-            if groups == 1:
-                back = counter.matmul(g2[:, 0], grouped[offset][0].T)
-            elif per_in == 1 and per_out == 1:   # depthwise: per channel, g times its weight
-                back = counter.multiply(g2[:, :, 0], grouped[offset][:, 0, 0])
+            if back is not None:
+                product = counter.matmul(g2[:, 0], grouped[offset][0].T, out=back)
             else:
-                back = counter.einsum("pgn,gmn->pgm", g2, grouped[offset])
-            counter.add_into(dx[where], back.reshape(*output, groups * per_in))
+                product = counter.einsum("pgn,gmn->pgm", g2, grouped[offset])
+            counter.add_into(dx[where], product.reshape(*output, groups * per_in))
     grads: dict[str, Array] = {}
     if dw is not None:
         grads["weight"] = dw
         if layer.bias:
             grads["bias"] = counter.einsum("pn->n", g.reshape(positions, channels_out))
-    return (None if dx is None else _crop(dx, shape.padding, x.shape[:-1])), grads
+    return (None if dx is None else np.array(
+        dx[tuple(slice(p, p + n) for p, n in zip(shape.padding, x.shape[:-1]))])), grads
 
 
 @backward_reference.register
@@ -384,32 +382,67 @@ def batch_statistics(layer: BatchNorm2d, x: Array) -> tuple[Array, Array]:
     return rows.mean(axis=0), 1.0 / np.sqrt(rows.var(axis=0) + eps)
 
 
+#: Elements a wide row of BatchNorm's backward holds at most (see :func:`_wide`).
+WIDE_ROW = 8192
+
+
+def _wide(positions: int, channels: int) -> int:
+    """How many positions' channel rows to lay side by side in one wide row: the largest
+    divisor ``k`` of ``positions`` with ``k·channels ≤`` :data:`WIDE_ROW` (at least 1).
+
+    NumPy runs a per-channel operation on ``(P, C)`` as ``P`` short loops of ``C``; on
+    ``(P/k, k·C)`` with the per-channel values repeated ``k`` times, as ``P/k`` long ones —
+    the same operations, in about two thirds of the time.
+
+    Examples
+    --------
+    >>> _wide(3136, 64), _wide(7, 64), _wide(10**6, 10**5)
+    (112, 7, 1)
+    """
+    most = max(1, WIDE_ROW // channels)
+    return max(k for k in range(1, min(most, positions) + 1) if positions % k == 0)
+
+
 @backward_fast.register
 def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, *,
       input_grad: bool, trainable: bool) -> Gradients:
     """PyTorch's ``native_batch_norm_backward`` with batch statistics (the nests of
-    :mod:`symconv.layers.backward`). The statistics the forward pass saves are recomputed
-    uncounted: the mean, then the variance from the counted ``x − μ`` (kept in a scratch
-    array). The input gradient is worked out in place in one fresh array."""
+    :mod:`symconv.layers.backward`), on wide rows (:func:`_wide`).
+
+    A sum over positions is taken down the wide rows, then over the ``k`` channel rows that
+    sit side by side: ``(P/k − 1)·k·C + (k − 1)·C = (P − 1)·C`` additions, as one sum takes.
+    The statistics the forward pass saves are recomputed uncounted: the mean, then the
+    variance from the counted ``x − μ`` (kept in a scratch array). The input gradient is
+    worked out in place in one fresh array."""
     if not (input_grad or trainable):
         return None, {}
-    rows, grad = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-    elements = rows.shape[0]
+    channels = x.shape[-1]
+    elements = x.size // channels
+    side = _wide(elements, channels)
+    rows, grad = x.reshape(-1, side * channels), g.reshape(-1, side * channels)
+
+    def spread(values: Array) -> Array:     # per-channel values along a wide row (a copy)
+        return np.tile(values, side)
+
+    def fold(partial: Array) -> Array:      # the k channel rows of a wide row's sums, added
+        return counter.einsum("tc->c", partial.reshape(side, channels))
+
     eps = float(getattr(layer, "eps", BATCHNORM_EPS))
-    mean = np.einsum("pc->c", rows) / elements                  # saved by the forward pass
-    centred = counter.subtract(rows, mean, out=_workspace("centred", rows.shape))
-    invstd = 1.0 / np.sqrt(np.einsum("pc,pc->c", centred, centred) / elements + eps)  # saved
-    sum_g = counter.einsum("pc->c", grad)
-    dot = counter.einsum("pc,pc->c", grad, centred)
+    mean = np.add.reduce(rows, axis=0).reshape(side, channels).sum(axis=0) / elements  # saved
+    centred = counter.subtract(rows, spread(mean), out=_workspace("centred", rows.shape))
+    squares = np.einsum("rc,rc->c", centred, centred).reshape(side, channels).sum(axis=0)
+    invstd = 1.0 / np.sqrt(squares / elements + eps)                # saved by the forward pass
+    sum_g = fold(counter.einsum("rc->c", grad))
+    dot = fold(counter.einsum("rc,rc->c", grad, centred))
     dx = None
     if input_grad:
         mean_g = counter.divide(sum_g, float(elements))
         k = counter.multiply(invstd, invstd)
         k = counter.divide(counter.multiply(k, dot), float(elements))
         scale = counter.multiply(invstd, params["weight"])
-        out = _subtract(counter, grad, mean_g)
-        counter.subtract(out, counter.multiply(centred, k, out=centred), out=out)
-        dx = counter.multiply(out, scale, out=out).reshape(x.shape)
+        out = counter.subtract(grad, spread(mean_g))
+        counter.subtract(out, counter.multiply(centred, spread(k), out=centred), out=out)
+        dx = counter.multiply(out, spread(scale), out=out).reshape(x.shape)
     grads: dict[str, Array] = {}
     if trainable:
         grads = {"weight": counter.multiply(dot, invstd), "bias": sum_g}
