@@ -228,6 +228,10 @@ class _Plan:
         self.columns_shape = (math.prod(self.output), math.prod(weight[:-1]))
 
 
+#: The plan of the last call, found by the layer's identity without hashing it.
+_LAST_PLAN: list[tuple[Any, ...]] = [(None, (), (), None)]
+
+
 @functools.lru_cache(maxsize=1024)
 def _plan(layer: ConvNd, spatial: tuple[int, ...], weight: tuple[int, ...]) -> _Plan:
     return _Plan(layer, spatial, weight)
@@ -269,10 +273,15 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     Either way each NumPy operation is counted from its operand shapes.
     """
     weight = params["weight"]
-    try:
-        plan = _plan(layer, x.shape[:-1], weight.shape)
-    except TypeError:   # an unhashable layer: worked out each call
-        plan = _Plan(layer, x.shape[:-1], weight.shape)
+    last = _LAST_PLAN[0]
+    if last[0] is layer and last[1] == x.shape and last[2] == weight.shape:
+        plan = last[3]
+    else:
+        try:
+            plan = _plan(layer, x.shape[:-1], weight.shape)
+        except TypeError:   # an unhashable layer: worked out each call
+            plan = _Plan(layer, x.shape[:-1], weight.shape)
+        _LAST_PLAN[0] = (layer, x.shape, weight.shape, plan)
     shape, output, groups = plan.shape, plan.output, plan.groups
     if plan.padded:
         padded = _workspace(plan.role, plan.padded_shape, fill=0.0)

@@ -240,9 +240,9 @@ def _draw(root: str, shape: tuple[int, ...], rng: _Random) -> Array:
 
 
 def _held(layer: Layer, given: object, rng: _Random, path: tuple[str, ...],
-          root: str) -> Params:
-    """Draw a single layer's parameters or buffers, or check and convert the user's."""
-    shapes = _held_shapes(layer, root)
+          root: str, shapes: dict[str, tuple[int, ...]]) -> Params:
+    """Draw a single layer's parameters or buffers (of ``shapes``), or check and convert the
+    user's."""
     if given is None:
         return {name: _draw(root, shape, rng) for name, shape in shapes.items()}
     if type(given) is not dict and not isinstance(given, Mapping):
@@ -320,7 +320,8 @@ def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
 
 def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
          method: str, count: bool, path: tuple[str, ...],
-         other: Array | None = None, track: bool = False) -> Execution:
+         other: Array | None = None, track: bool = False,
+         known: _Prepared | None = None) -> Execution:
     if isinstance(layer, Composite):
         names = [name for name, _ in layer.stages]
         for root, value in given.items():
@@ -351,8 +352,10 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             buffers={name: r.buffers for name, r in stages},
             traffic=sum((r.traffic or Traffic() for _, r in stages), Traffic()) if track else None,
         )
-    params = _held(layer, given["params"], rng, path, "params")
-    buffers = _held(layer, given["buffers"], rng, path, "buffers")
+    shapes = known.shapes if known is not None and known.shapes is not None else {
+        root: _held_shapes(layer, root) for root in _HELD}
+    params = _held(layer, given["params"], rng, path, "params", shapes["params"])
+    buffers = _held(layer, given["buffers"], rng, path, "buffers", shapes["buffers"])
     tracker = None
     if track:
         tracker = Tracker()
@@ -485,9 +488,45 @@ def execute(
         raise SymconvError(f"seed={seed!r} must be an int")
     if track and method != "fast":
         raise SymconvError(f"track=True needs method='fast', not method={method!r}")
-    _check_concrete(layer)
-    array = _check_input(layer, x)
-    budget.check(layer, array.shape, method, max_memory=max_memory,
-                 max_operations=max_operations, input_allocated=True)
+    known = _PREPARED.get(id(layer))
+    if known is None or known.layer is not layer:
+        _check_concrete(layer)
+    array = _real_array(x, "x")
+    if known is None or known.layer is not layer or known.shape != array.shape \
+            or known.method != method:
+        known = _prepare(layer, array.shape, method)
+    budget.allowed(known.need, method, max_memory=max_memory, max_operations=max_operations,
+                   input_allocated=True)
     return _run(layer, array, {"params": params, "buffers": buffers},
-                _Random(int(seed)), method, count, (), track=track)
+                _Random(int(seed)), method, count, (), track=track, known=known)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What :func:`execute` found out about a layer and an input shape that passed its checks:
+    the estimate of the run, and the shapes of a single layer's parameters and buffers."""
+
+    layer: Layer
+    shape: tuple[int, ...]
+    method: str
+    need: budget.Estimate
+    shapes: dict[str, dict[str, tuple[int, ...]]] | None
+
+
+#: The checks passed by the last runs, by the identity of their layer (layers are immutable,
+#: and each entry holds its layer, so that the identity is not reused while it is kept).
+_PREPARED: dict[int, _Prepared] = {}
+
+
+def _prepare(layer: Layer, shape: tuple[int, ...], method: str) -> _Prepared:
+    """Check that an input of ``shape`` fits ``layer`` (its sizes are known to be concrete)
+    and estimate the run; remembered for the next call with the same layer, shape and method."""
+    _check_shape(layer, shape)
+    need = budget.estimate(layer, shape, method)
+    shapes = None if isinstance(layer, Composite) else {
+        root: _held_shapes(layer, root) for root in _HELD}
+    known = _Prepared(layer, shape, method, need, shapes)
+    if len(_PREPARED) >= 64:
+        _PREPARED.clear()
+    _PREPARED[id(layer)] = known
+    return known
