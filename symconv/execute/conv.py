@@ -104,6 +104,11 @@ def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None,
     return array
 
 
+def _interior(padding: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """Where an input of ``shape`` sits in its zero-padded copy."""
+    return tuple(slice(pad, pad + size) for pad, size in zip(padding, shape[:-1]))
+
+
 def _grouped_matmul(counter: Counter, inputs: Array, weight: Array, groups: int,
                     out: Array | None = None) -> Array:
     """``inputs (..., M) × weight (g, M/g, N/g) -> (..., N)``: channel group by channel group.
@@ -214,7 +219,7 @@ class _Plan:
         self.groups = int(layer.groups)
         self.bias = bool(layer.bias)
         self.padded = any(self.shape.padding)
-        self.interior = tuple(slice(pad, pad + size) for pad, size in zip(self.shape.padding, spatial))
+        self.interior = _interior(self.shape.padding, (*spatial, 0))
         self.role = f"padded{self.shape.padding}"
         self.padded_shape = (*(size + 2 * pad for size, pad in zip(spatial, self.shape.padding)),
                              weight[-2] * self.groups)
@@ -327,10 +332,12 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     starts = [placements(size, padding=p, reach=r, stride=s)
               for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
     padded = np.pad(x, [(p, p) for p in shape.padding] + [(0, 0)])
-    values, steps = padded.ravel().tolist(), _row_major_steps(padded.shape)
+    if counter.tracker is not None:    # reads of the padded copy's interior are reads of x
+        counter.tracker.alias(x, padded, _interior(shape.padding, x.shape))
+    values, steps = counter.flat(padded), _row_major_steps(padded.shape)
     weight = params["weight"]
-    taps, weights = weight.ravel().tolist(), _row_major_steps(weight.shape)
-    bias = params["bias"].tolist() if layer.bias else None
+    taps, weights = counter.flat(weight), _row_major_steps(weight.shape)
+    bias = counter.flat(params["bias"]) if layer.bias else None
     channels_out = weight.shape[-1]
     per_group_in = weight.shape[-2]
     per_group_out = channels_out // int(layer.groups)
@@ -434,8 +441,8 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     per_group_in = channels_in // int(layer.groups)
     channels_out = per_group_out * int(layer.groups)
     landed: dict[tuple[int, ...], list[float]] = {}   # position -> its output channels
-    values = x.tolist()
-    kernel_values = weight.tolist()
+    values = counter.scalars(x)
+    kernel_values = counter.scalars(weight)
     mults = adds = 0
     for position in itertools.product(*(range(size) for size in x.shape[:-1])):
         row = _at(values, position)
@@ -458,7 +465,7 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     kept = tuple(slice(p, size - p) for p, size in zip(shape.padding, full.shape))
     out = np.ascontiguousarray(full[kept])
     if layer.bias:
-        bias = params["bias"].tolist()
+        bias = counter.flat(params["bias"])
         flat = out.reshape(-1, channels_out)
         for element in range(flat.shape[0]):
             for n in range(channels_out):
