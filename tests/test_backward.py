@@ -357,6 +357,7 @@ def test_cli_net_and_verify_take_a_phase(capsys):
 # --------------------------------------------------------------------------- fast paths
 
 _conv_module = __import__("symconv.execute.conv", fromlist=["THREADS"])
+_depthwise_module = __import__("symconv.execute.backward_depthwise", fromlist=["BLOCK"])
 
 
 @pytest.mark.parametrize("threads, block", [(1, 1), (2, 1), (3, 1), (2, 2**40), (1, 2**18)])
@@ -372,13 +373,13 @@ def test_the_depthwise_backward_in_blocks_and_threads_agrees_with_the_reference(
     # large inputs, each thread with its own counter and partial weight sums added up after:
     # whatever the split, the values and counts of the plain loops, and the derived counts.
     x = _x(shape)
-    kept = _conv_module.DEPTHWISE_BLOCK, _conv_module.THREADS
-    _conv_module.DEPTHWISE_BLOCK, _conv_module.THREADS = block, threads
+    kept = _depthwise_module.BLOCK, _conv_module.THREADS
+    _depthwise_module.BLOCK, _conv_module.THREADS = block, threads
     try:
         runs = {input_grad: execute_backward(layer, x, method="fast", input_grad=input_grad)
                 for input_grad in (True, False)}
     finally:
-        _conv_module.DEPTHWISE_BLOCK, _conv_module.THREADS = kept
+        _depthwise_module.BLOCK, _conv_module.THREADS = kept
     for input_grad, fast in runs.items():
         slow = execute_backward(layer, x, method="reference", input_grad=input_grad)
         derived = cost(layer, shape, phase="backward", input_grad=input_grad)

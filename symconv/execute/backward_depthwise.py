@@ -34,6 +34,12 @@ __all__ = ["depthwise_backward"]
 #: einsum letters of the spatial axes.
 _POSITIONS = "uvwxyz"
 
+#: Bytes of output-gradient rows a block works on: larger than the forward's
+#: (:data:`~symconv.execute.conv.DEPTHWISE_BLOCK`), since a block runs four NumPy operations per
+#: kernel offset and smaller blocks spend their time in Python (measured in
+#: ``benchmarks/backward.py``: 2¹⁸ bytes took 1.7× as long as 2²⁰ on 112×112×32).
+BLOCK = 2**20
+
 
 def _rows_span(first: int, last: int, start: int, stride: int, outputs: int) -> tuple[int, int]:
     """The output rows ``p`` whose product at this offset lands in padded rows
@@ -107,7 +113,7 @@ def depthwise_backward(counter: Counter, padded: Array, weight: Array, g: Array,
         dx.fill(0.0)
         counter.wrote(dx)
     row_bytes = max(1, math.prod(g.shape[1:]) * 8)
-    rows = max(1, conv.DEPTHWISE_BLOCK // row_bytes)
+    rows = max(1, BLOCK // row_bytes)
     total = padded.shape[0]
     blocks = -(-total // rows)
     offsets = list(kernel_offsets(shape.kernel))
