@@ -11,21 +11,22 @@ Prints, side by side with their ratios (best of several rounds, the two runs tak
 2. deriving a network's training cost (``cost(net, phase="train")``) against its forward
    cost (``cost(net)``), each from a fresh start of SymPy's caches — target: at most 2×.
 
-Recorded 2026-12-02 on the shared 2-core machine (load average about 9),
+Recorded 2026-12-02 on the shared 2-core machine (load average about 3),
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``, backward/forward, before
 → after the backward executors were vectorised and moved to kept scratch arrays: standard 3×3
-2.79 → 1.81, strided 2.04 → 1.97, pointwise 2.06 → 2.09, grouped 1.94 → 1.48, depthwise 6.68 →
-1.59 (blocks of rows that stay in cache), ReLU6 4.19 → 0.66 (a select on the values' bits;
-``np.where`` alone took 4× the forward), BatchNorm 8.39 → 2.88, Linear 3.18 → 4.77 (its backward
-is unchanged, 0.68 ms; its forward, a 1024×1000 matrix-vector product, went from 0.22 to 0.15 ms
+2.79 → 1.96, strided 2.04 → 1.99, pointwise 2.06 → 2.07, grouped 1.94 → 1.51, depthwise 6.68 →
+1.62 (blocks of rows that stay in cache), ReLU6 4.19 → 0.68 (a select on the values' bits;
+``np.where`` alone took 4× the forward), BatchNorm 8.39 → 2.84, Linear 3.18 → 3.63 (its backward
+is unchanged, 0.63 ms; its forward, a 1024×1000 matrix-vector product, went from 0.22 to 0.15 ms
 as ``execute``'s per-call checks were cut; the weight gradient is an 8 MB outer product written
-to fresh memory, which the forward never touches). BatchNorm stays above 2.5: its forward is the folded inference form, 2
-operations per element, while its backward makes 7 counted passes (the nests of
+to fresh memory, which the forward never touches). BatchNorm stays above 2.5: its forward is
+the folded inference form, 2 operations per element, while its backward makes 7 counted passes
+(the nests of
 :mod:`symconv.layers.backward`) and 2 uncounted ones (the batch statistics a training forward
 would have saved), each a separate NumPy operation, already on wide rows and in place.
 With OpenBLAS's default threads on the loaded machine the convolutions' weight-gradient
 matmuls (a long inner dimension) were 60–800× slower than the forward's im2col matmul: threads
-fighting for busy cores. Deriving a training step: 1.47–1.77× the forward derivation
+fighting for busy cores. Deriving a training step: 1.67–1.77× the forward derivation
 (MobileNet V1/V2, symbolic and at 224; 1.57–1.69 before).
 """
 
