@@ -45,6 +45,7 @@ from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
 from symconv.layers.broadcast import _Binary
+from symconv.layers.trainable import is_trainable
 
 __all__ = ["BackwardExecution", "execute_backward"]
 
@@ -90,11 +91,11 @@ class BackwardExecution:
 
 
 def _frozen(path: str, layer: Layer, frozen: bool | Collection[str]) -> bool:
-    if getattr(layer, "trainable", True) is False:
-        return True
     if isinstance(frozen, bool):
-        return frozen
-    return any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+        by_name = frozen
+    else:
+        by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+    return by_name or not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(layer: Layer) -> bool:

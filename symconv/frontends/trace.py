@@ -64,6 +64,7 @@ from symconv.frontends.mapping import (
     module_layer,
     refusal,
 )
+from symconv.frontends.requires_grad import with_requires_grad
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -339,6 +340,8 @@ class _Recorder:
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
             layer = module_layer(module, first.dim() - 1, output_padding)
+            if layer is not None:
+                layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:
