@@ -400,3 +400,15 @@ def test_gradients_returned_are_not_scratch_arrays_reused_by_the_next_call(layer
     kept = first.grad_input.copy()
     execute_backward(layer, _x(shape) + 1.0, input_grad=True)
     np.testing.assert_array_equal(first.grad_input, kept)
+
+
+def test_the_bitwise_select_copies_every_value_as_numpy_where_does():
+    # The activations' backward selects on the values' bits, not with np.where: the same
+    # values, bit for bit, for NaN, infinities, signed zeros and subnormals.
+    from symconv.execute.backward_layers import _select
+    chosen = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, 5e-324, -1.5, 2.0])
+    other = chosen[::-1].copy()
+    mask = np.array([True, False, True, True, False, True, False, True])
+    for picked, expected in ((_select(mask, chosen), np.where(mask, chosen, 0.0)),
+                             (_select(mask, chosen, other), np.where(mask, chosen, other))):
+        np.testing.assert_array_equal(picked.view(np.int64), expected.view(np.int64))
