@@ -64,6 +64,7 @@ from symconv.frontends.mapping import (
     module_layer,
     refusal,
 )
+from symconv.frontends.resize import interpolate_layer
 from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
 from symconv.layers import Flatten, Layer
 
@@ -470,6 +471,9 @@ class _Recorder:
             self.set(result, source)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
+        elif role == "interpolate":
+            self.record(self.unique(where), interpolate_layer(first, args, kwargs), (source,),
+                        result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)
