@@ -472,8 +472,8 @@ class _Recorder:
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
         elif role == "interpolate":
-            self.record(self.unique(where), interpolate_layer(first, args, kwargs), (source,),
-                        result)
+            resize = interpolate_layer(first, args, kwargs)  # may refuse: before naming it
+            self.record(self.unique(where), resize, (source,), result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)
