@@ -1,5 +1,6 @@
-"""``symconv solve alpha`` on MobileNet V1 and V2 (issue 14: under 2 s), each from a fresh
-interpreter, beside ``python -c "import sympy"`` and ``symconv derive standard``.
+"""``symconv solve alpha`` on MobileNet V1 and V2 (issue 14: under 2 s; a MAC and a memory
+budget), and ``solve bound`` on one layer of V2, each from a fresh interpreter, beside
+``python -c "import sympy"`` and ``symconv derive standard``.
 
 Run by hand from the repository root after ``pip install -e .``::
 
@@ -23,6 +24,11 @@ COMMANDS = {
                             "mobilenet_v1", "--budget", "300M"],
     "solve alpha v2 300M": [sys.executable, "-m", "symconv", "solve", "alpha", "--network",
                             "mobilenet_v2", "--budget", "300M"],
+    "solve alpha v2 act 20M": [sys.executable, "-m", "symconv", "solve", "alpha", "--network",
+                              "mobilenet_v2", "--budget", "20M", "--convention",
+                              "activation_bytes"],
+    "solve bound v2 layer": [sys.executable, "-m", "symconv", "solve", "bound", "--network",
+                             "mobilenet_v2", "--layer", "block16.project"],
 }
 
 

@@ -189,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     solve = commands.add_parser(
         "solve", help="exact answers to design questions: separable N for a saving, the widest "
-                      "or largest MobileNet within a budget, where one algorithm beats another"
+                      "or largest network within a count or memory budget, where one algorithm "
+                      "beats another, the batch from which a layer is compute-bound"
     )
     from symconv.design.command import add_arguments as _add_solve_arguments
 
@@ -469,20 +470,8 @@ def _units(args: argparse.Namespace) -> dict[str, str]:
 def _run_net_file(args: argparse.Namespace, render: object) -> int:
     """``symconv net path/to/model.py:factory --input HxWxC``: a PyTorch model of the user's."""
     from symconv.errors import shown
-    from symconv.parse import parse_axes, parse_shape
 
-    for option in ("alpha", "resolution"):
-        if getattr(args, option) is not None:
-            raise SymconvError(f"--{option} is for the zoo networks; a model file's size is "
-                               "--input")
-    if args.input is None:
-        raise SymconvError(f"network {shown(args.network)} needs --input, the shape of one "
-                           "example, channels last: 224x224x3")
-    sizes = args.input.replace("×", "x").replace("X", "x").replace("*", "x").count("x")
-    shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
-             else parse_axes(args.input, "--input", 1))
-    if len(shape) > 1:
-        support.warn_channels_first(args, args.input, shape)
+    shape = support.model_file_input(args)
     name = ("render_verification" if args.verify else
             "render_conventions" if args.compare_conventions else "render_network")
     write = _call(render, name, args)

@@ -78,6 +78,33 @@ def warn_channels_first(args: argparse.Namespace, text: str, sizes: tuple[int, .
                     f"{'x'.join(map(str, hint))}?")
 
 
+def is_model_file(name: str) -> bool:
+    """Whether a network argument names a model file (``path.py:factory``,
+    ``package.module:factory``) rather than a zoo network."""
+    return ":" in name or name.endswith(".py")
+
+
+def model_file_input(args: argparse.Namespace) -> tuple[int, ...]:
+    """A model file's ``--input`` (channels last), parsed; ``--alpha`` and ``--resolution``
+    refused (they are the zoo's)."""
+    from symconv.errors import shown
+    from symconv.parse import parse_axes, parse_shape
+
+    for option in ("alpha", "resolution"):
+        if getattr(args, option, None) is not None:
+            raise SymconvError(f"--{option} is for the zoo networks; a model file's size is "
+                               "--input")
+    if args.input is None:
+        raise SymconvError(f"network {shown(args.network)} needs --input, the shape of one "
+                           "example, channels last: 224x224x3")
+    sizes = args.input.replace("×", "x").replace("X", "x").replace("*", "x").count("x")
+    shape = (parse_shape(args.input, "--input", dims=sizes) if 1 <= sizes <= 3
+             else parse_axes(args.input, "--input", 1))
+    if len(shape) > 1:
+        warn_channels_first(args, args.input, shape)
+    return shape
+
+
 def conv_setting(args: argparse.Namespace) -> ConvSetting:
     """Turn the shared convolution options into checked values, inferring the kernel."""
     from symconv.parse import parse_axes, parse_shape

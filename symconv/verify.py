@@ -248,8 +248,8 @@ def _input_shape(layer: Layer, input_shape: object) -> tuple[int, ...]:
 def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: int = 0,
            max_memory: int | None = None, max_operations: int | None = None,
            algorithm: object = "direct", track: bool = True, phase: str = "forward",
-           input_grad: bool | None = None, frozen: object = (), **options: object
-           ) -> Verification | AlgorithmVerification:
+           input_grad: bool | None = None, frozen: object = (), method: str = "fast",
+           **options: object) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
     Parameters
@@ -268,7 +268,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         Bytes the run may take, the random input included (estimated before anything is
         allocated, see :mod:`symconv.execute.budget`); ``None``: half the memory available now.
     max_operations
-        Scalar operations the run may do; ``None``: 10¹¹ (the fast executor's default).
+        Scalar operations the run may do; ``None``: 10¹¹ for the fast executor, 5·10⁷ for the
+        reference.
     algorithm, **options
         ``"direct"`` (the default), or ``"im2col"``, ``"winograd"``, ``"fft"`` with their options
         (``tile=``, ...) for one convolution: then the algorithm's executor counts every stage
@@ -280,6 +281,18 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         Whether the run records the elements it touches, to check ``Cost.reads`` and
         ``Cost.writes`` and count parameters from the elements read (direct algorithm only;
         ``False`` skips the check and runs faster).
+    method
+        ``"fast"`` (the default: vectorised, counts each NumPy operation from its shapes) or
+        ``"reference"`` (plain loops that count, and with ``track`` record the elements they
+        read, one scalar at a time; for small shapes, see :mod:`symconv.execute.budget`). Both
+        are checked against the same formulas, ``Cost.reads``/``writes`` included:
+
+        >>> from symconv import Conv2d
+        >>> check = verify(Conv2d(4, 8, 1, stride=2), (8, 8, 4), method="reference")
+        >>> check.ok, check.stages[0].counted_traffic   # a quarter of the input, every weight
+        (True, {'reads': 96, 'writes': 128})
+
+        The forward direct algorithm only.
     phase, input_grad, frozen
         ``"forward"`` (the default); ``"backward"``: the backward pass run and counted
         (:func:`symconv.execute.backward.execute_backward`) against ``cost(..., phase="backward",
@@ -345,6 +358,11 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
      ('block3.project_bn', {'mults': 512, 'adds': 512}),
      ('block3.add', {'mults': 0, 'adds': 512})]
     """
+    if method not in ("fast", "reference"):
+        raise SymconvError(f"method={method!r} must be 'fast' or 'reference'")
+    if method != "fast" and (phase != "forward" or algorithm != "direct" or options):
+        raise SymconvError(f"method={method!r} verifies the forward pass of the direct algorithm; "
+                           "drop phase=, algorithm= and their options, or use method='fast'")
     if phase != "forward" or input_grad is not None or frozen != ():
         return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
                              algorithm != "direct" or bool(options))
@@ -359,10 +377,11 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     shape = _input_shape(layer, input_shape)
     derived = cost(layer, shape)
     # Refused before the input is drawn, if it is too big.
-    budget.check(layer, shape, "fast", max_memory=max_memory, max_operations=max_operations)
+    budget.check(layer, shape, method, max_memory=max_memory,  # type: ignore[arg-type]
+                 max_operations=max_operations)
     x = np.random.default_rng(seed).standard_normal(shape)
     run = execute(layer, x, seed=seed, max_memory=max_memory, max_operations=max_operations,
-                  track=track)
+                  track=track, method=method)  # type: ignore[arg-type]
     checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     return Verification(
         ok=same and all(check.match for check in checks),

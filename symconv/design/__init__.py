@@ -7,13 +7,15 @@ question                answers
                         saves a factor over a standard one (:mod:`~symconv.design.separable`)
 ``"crossover"``         the sizes at which one algorithm beats another, transforms included
                         (:mod:`~symconv.design.crossover`)
-``"alpha"``             the widest MobileNet within a MAC, FLOP or parameter budget, with the
-                        network's channel rounding (:mod:`~symconv.design.budget`)
-``"resolution"``        the largest input resolution within a budget
+``"alpha"``             the widest MobileNet within a MAC, FLOP, parameter or memory budget
+                        (bytes of :func:`symconv.memory`), with the network's channel rounding
+                        (:mod:`~symconv.design.budget`)
+``"resolution"``        the largest input resolution of a zoo network or a PyTorch model (traced
+                        by ``from_torch``) within such a budget
+``"bound"``             the smallest batch, resolution or channel count from which a layer is
+                        compute-bound on a device (:mod:`~symconv.design.bound`, with the
+                        roofline of :mod:`symconv.networks.roofline`)
 ======================  =======================================================================
-
-Not yet: the batch at which a layer becomes compute-bound (it needs a roofline model, which
-symconv does not have), and budgets of memory or of ``from_torch`` networks.
 
 Every answer is an :class:`~symconv.design.answer.Answer`: the inequality solved, the exact
 answer (an integer or a rational), and the counts on either side of it, in text, Markdown,
@@ -29,6 +31,14 @@ Examples
 &\\operatorname{MACS}{\\left(\\alpha \\right)} \\leq 300000000 \\\\
 \\Longrightarrow\\quad &\\alpha < \\frac{79}{80}
 \\end{align*}
+
+The batch from which a 1024 → 1024 linear layer (with bias) is compute-bound on a T4: ``b``
+examples do 2^20·b mults and move 4·(2048·b + 1049600) bytes, and 256·b/(2·b + 1025) ≥ 405/16
+from b = 415125/3286 ≈ 126.3 on:
+
+>>> from symconv import Linear
+>>> solve("bound", layer=Linear(1024, 1024), input_shape=(1024,), device="t4").value
+127
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from symconv.errors import SymconvError
 __all__ = ["solve", "Answer", "QUESTIONS"]
 
 #: The questions :func:`solve` answers.
-QUESTIONS = ("separable", "crossover", "alpha", "resolution")
+QUESTIONS = ("separable", "crossover", "alpha", "resolution", "bound")
 
 
 def solve(question: str, **arguments: Any) -> Answer:
@@ -53,17 +63,22 @@ def solve(question: str, **arguments: Any) -> Answer:
         ``"separable"`` (``kernel_size``, ``saving``, ``measure="mults"``), ``"crossover"``
         (``layer``, ``input_shape``, ``first``, ``second="direct"``, ``measure``,
         ``first_options``, ``second_options``, ``limit``), ``"alpha"`` (``network``,
-        ``budget``, ``convention="macs"``, ``resolution=224``) or ``"resolution"``
-        (``network``, ``budget``, ``convention="macs"``, ``alpha=1``).
+        ``budget``, ``convention="macs"``, ``resolution=224``, ``dtype_bytes=4``),
+        ``"resolution"`` (``network`` — a zoo name or a ``torch.nn.Module`` —, ``budget``,
+        ``convention="macs"``, ``alpha=1``, ``channels`` for a module, ``dtype_bytes=4``) or
+        ``"bound"``
+        (``layer``, ``input_shape``, ``vary="batch"``, ``device="t4"``, ``dtype_bytes=4``,
+        ``work="mults"``, ``batch=1``, ``limit``, ``name``).
 
     Raises
     ------
     SymconvError
         For an unknown question or argument, or a question without an answer (named).
     """
-    from symconv.design import budget, crossover, separable
+    from symconv.design import bound, budget, crossover, separable
 
     functions = {
+        "bound": bound.compute_bound,
         "separable": separable.smallest_separable_channels,
         "crossover": crossover.crossover,
         "alpha": budget.largest_alpha,

@@ -193,7 +193,7 @@ def _(layer: Softmax, x: Array, params: Params, counter: Counter) -> Array:
     """Row by row, element by element, each operation counted."""
     axis = check_axis(layer.axis, x.ndim, f"{type(layer).__name__}(axis")
     moved = np.moveaxis(x, axis, -1)
-    rows = moved.reshape(-1, moved.shape[-1]).tolist()
+    rows = counter.rows(moved)
     s = _Scalar(counter)
     out = []
     for row in rows:

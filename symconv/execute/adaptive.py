@@ -54,7 +54,7 @@ def _(layer: AdaptiveAvgPool2d, x: Array, params: Params, counter: Counter) -> A
     out = np.empty((*(int(size) for size in layer.output_size), x.shape[-1]))
     maximum = isinstance(layer, AdaptiveMaxPool2d)
     for i, j, window in _windows(layer, x):
-        terms = window.reshape(-1, x.shape[-1]).tolist()
+        terms = counter.rows(window)
         for c in range(x.shape[-1]):
             result = terms[0][c]
             for row in terms[1:]:

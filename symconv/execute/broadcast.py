@@ -55,8 +55,8 @@ def _(layer: _Binary, x: Array, params: Params, counter: Counter, *, other: Arra
     """Element by element over the broadcast pairs, one operation counted each."""
     a, b = _operands(layer, x, other)
     shape = np.broadcast_shapes(a.shape, b.shape)
-    left = np.broadcast_to(a, shape).ravel().tolist()
-    right = np.broadcast_to(b, shape).ravel().tolist()
+    left = counter.flat(np.broadcast_to(a, shape))
+    right = counter.flat(np.broadcast_to(b, shape))
     out = []
     for u, v in zip(left, right):
         if isinstance(layer, Mul):
@@ -85,8 +85,8 @@ def _(layer: LayerScale, x: Array, params: Params, counter: Counter) -> Array:
 @run_reference.register
 def _(layer: LayerScale, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element."""
-    scale = params["scale"].tolist()
-    rows = x.reshape(-1, x.shape[-1]).tolist()
+    scale = counter.flat(params["scale"])
+    rows = counter.rows(x)
     out = []
     for row in rows:
         out.append([value * scale[c] for c, value in enumerate(row)])

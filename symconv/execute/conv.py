@@ -278,10 +278,12 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     starts = [placements(size, padding=p, reach=r, stride=s)
               for size, p, r, s in zip(x.shape[:-1], shape.padding, shape.reach, shape.stride)]
     padded = np.pad(x, [(p, p) for p in shape.padding] + [(0, 0)])
-    values, steps = padded.ravel().tolist(), _row_major_steps(padded.shape)
+    if counter.tracker is not None:    # reads of the padded copy's interior are reads of x
+        counter.tracker.alias(x, padded, _interior(shape.padding, x.shape))
+    values, steps = counter.flat(padded), _row_major_steps(padded.shape)
     weight = params["weight"]
-    taps, weights = weight.ravel().tolist(), _row_major_steps(weight.shape)
-    bias = params["bias"].tolist() if layer.bias else None
+    taps, weights = counter.flat(weight), _row_major_steps(weight.shape)
+    bias = counter.flat(params["bias"]) if layer.bias else None
     channels_out = weight.shape[-1]
     per_group_in = weight.shape[-2]
     per_group_out = channels_out // int(layer.groups)
@@ -385,8 +387,8 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     per_group_in = channels_in // int(layer.groups)
     channels_out = per_group_out * int(layer.groups)
     landed: dict[tuple[int, ...], list[float]] = {}   # position -> its output channels
-    values = x.tolist()
-    kernel_values = weight.tolist()
+    values = counter.scalars(x)
+    kernel_values = counter.scalars(weight)
     mults = adds = 0
     for position in itertools.product(*(range(size) for size in x.shape[:-1])):
         row = _at(values, position)
@@ -409,7 +411,7 @@ def _(layer: ConvTransposeNd, x: Array, params: Params, counter: Counter) -> Arr
     kept = tuple(slice(p, size - p) for p, size in zip(shape.padding, full.shape))
     out = np.ascontiguousarray(full[kept])
     if layer.bias:
-        bias = params["bias"].tolist()
+        bias = counter.flat(params["bias"])
         flat = out.reshape(-1, channels_out)
         for element in range(flat.shape[0]):
             for n in range(channels_out):

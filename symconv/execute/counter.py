@@ -8,7 +8,7 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -130,6 +130,31 @@ class Counter:
         operations (a copy, a fold); nothing without a tracker."""
         if self.tracker is not None:
             self.tracker.read(arrays)
+
+    def scalars(self, array: Array) -> Any:
+        """``array.tolist()`` for the reference executor's loops; with a tracker, reading a
+        value from its innermost lists marks that element read
+        (:meth:`~symconv.execute.traffic.Tracker.scalars`)."""
+        if self.tracker is None:
+            return array.tolist()
+        return self.tracker.scalars(array)
+
+    def flat(self, array: Array) -> list[float]:
+        """The values of ``array`` in C order as one list (``array.ravel().tolist()``), its
+        reads recorded as :meth:`scalars` records them."""
+        if self.tracker is None:
+            return array.ravel().tolist()
+        return self.tracker.scalars(array, flat=True)
+
+    def rows(self, array: Array) -> list[list[float]]:
+        """``array`` as a list of its last axis' rows (``array.reshape(-1, C).tolist()``), its
+        reads recorded as :meth:`scalars` records them."""
+        if self.tracker is None:
+            return array.reshape(-1, array.shape[-1]).tolist()
+        nested = self.tracker.scalars(array)
+        for _ in range(array.ndim - 2):
+            nested = [row for part in nested for row in part]
+        return nested if array.ndim > 1 else [nested]
 
     def wrote(self, array: Array) -> None:
         """Record that ``array`` was written outside the counted operations."""

@@ -15,7 +15,6 @@ from symconv.execute.registry import (
     Array,
     Params,
     _from_rows,
-    _rows,
     buffer_shapes,
     check_fits,
     parameter_shapes,
@@ -98,8 +97,10 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
 def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
     """Folded, element by element: ``x·a + b``."""
     scale, shift = (values.tolist() for values in batchnorm_folded(layer, params))
+    if layer.affine:
+        counter.read(params["weight"], params["bias"])   # γ and β, folded into scale and shift
     out = []
-    for row in _rows(x):
+    for row in counter.rows(x):
         result = []
         for c, value in enumerate(row):
             product = value * scale[c]
@@ -130,7 +131,7 @@ def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
 def _(layer: ReLU, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element, one comparison each; NaN stays NaN, as in PyTorch and ``np.maximum``."""
     out = []
-    for value in x.ravel().tolist():
+    for value in counter.flat(x):
         out.append(0.0 if value < 0.0 else value)
         counter.comparisons += 1
     return np.array(out, dtype=np.float64).reshape(x.shape)
@@ -141,7 +142,7 @@ def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element: ``max(x, 0)`` then ``min(·, 6)``, two comparisons each; NaN stays
     NaN, as in PyTorch."""
     out = []
-    for value in x.ravel().tolist():
+    for value in counter.flat(x):
         low = 0.0 if value < 0.0 else value
         out.append(6.0 if low > 6.0 else low)
         counter.comparisons += 2
@@ -244,7 +245,7 @@ def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float],
 def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element, each operation of the function counted."""
     evaluate = _activation_scalar(layer, counter)
-    out = [evaluate(value) for value in x.ravel().tolist()]
+    out = [evaluate(value) for value in counter.flat(x)]
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 
@@ -285,7 +286,7 @@ def _add_reference(layer: Layer, x: Array, params: Params, counter: Counter, *,
                    other: Array) -> Array:
     """Element by element, one addition each."""
     _check_same_shape(layer, x, other)
-    out = [a + b for a, b in zip(x.ravel().tolist(), other.ravel().tolist())]
+    out = [a + b for a, b in zip(counter.flat(x), counter.flat(other))]
     counter.adds += len(out)
     return np.array(out, dtype=np.float64).reshape(x.shape)
 

@@ -7,7 +7,6 @@ from symconv.execute.registry import (
     Array,
     Params,
     _from_rows,
-    _rows,
     parameter_shapes,
     run_fast,
     run_reference,
@@ -38,11 +37,11 @@ def _(layer: Linear, x: Array, params: Params, counter: Counter) -> Array:
 @run_reference.register
 def _(layer: Linear, x: Array, params: Params, counter: Counter) -> Array:
     """Plain loops: every output element a dot product accumulated one product at a time."""
-    weight: list[list[float]] = params["weight"].tolist()
-    bias: list[float] | None = params["bias"].tolist() if layer.bias else None
-    features = len(weight[0])
+    weight: list[list[float]] = counter.scalars(params["weight"])
+    bias: list[float] | None = counter.flat(params["bias"]) if layer.bias else None
+    features = params["weight"].shape[1]
     out: list[list[float]] = []
-    for row in _rows(x):
+    for row in counter.rows(x):
         result = []
         for n in range(features):
             total = row[0] * weight[0][n]

@@ -108,10 +108,10 @@ def _moments_reference(values: list[float], eps: float, counter: Counter) -> tup
 @run_reference.register
 def _(layer: LayerNorm, x: Array, params: Params, counter: Counter) -> Array:
     """Row by row, element by element."""
-    weight = params["weight"].tolist() if layer.has_weight else None
-    bias = params["bias"].tolist() if layer.has_bias else None
+    weight = counter.flat(params["weight"]) if layer.has_weight else None
+    bias = counter.flat(params["bias"]) if layer.has_bias else None
     out = []
-    for row in x.reshape(-1, x.shape[-1]).tolist():
+    for row in counter.rows(x):
         mean, rstd = _moments_reference(row, float(layer.eps), counter)
         shift = -(mean * rstd)
         counter.mults += 1
@@ -136,8 +136,10 @@ def _(layer: GroupNorm, x: Array, params: Params, counter: Counter) -> Array:
     """Group by group: its moments, each channel's scale and bias, then each element."""
     groups, channels = int(layer.num_groups), x.shape[-1]
     size = channels // groups
-    rows = x.reshape(-1, channels).tolist()
+    rows = counter.rows(x)
     out = [[0.0] * channels for _ in rows]
+    if layer.affine:
+        weight, bias = counter.flat(params["weight"]), counter.flat(params["bias"])
     for g in range(groups):
         members = range(g * size, (g + 1) * size)
         mean, rstd = _moments_reference([row[c] for row in rows for c in members],
@@ -147,8 +149,8 @@ def _(layer: GroupNorm, x: Array, params: Params, counter: Counter) -> Array:
             counter.mults += 1
         for c in members:
             if layer.affine:
-                scale = rstd * float(params["weight"][c])
-                shift = float(params["bias"][c]) - scale * mean
+                scale = rstd * weight[c]
+                shift = bias[c] - scale * mean
                 counter.mults += 2
                 counter.adds += 1
             else:

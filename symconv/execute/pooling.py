@@ -11,7 +11,6 @@ from symconv.execute.geometry import ints, kernel_offsets, output_sizes, placeme
 from symconv.execute.registry import (
     Array,
     Params,
-    _rows,
     run_fast,
     run_reference,
 )
@@ -75,7 +74,11 @@ def _pool_reference(layer: AvgPool2d | MaxPool2d, x: Array, counter: Counter, fi
     positions are the window placements that fit, found by trying them."""
     shape = window(layer)
     starts = _starts(layer, x.shape[:-1])
-    padded = _padded(layer, x, fill).tolist()
+    padding = _padded(layer, x, fill)
+    if counter.tracker is not None and padding is not x:
+        counter.tracker.alias(x, padding, tuple(slice(p, p + size) for p, size in
+                                                zip(ints(layer.padding), x.shape[:-1])))
+    padded = counter.scalars(padding)
     channels = x.shape[-1]
     maximum = isinstance(layer, MaxPool2d)
     out = []
@@ -160,7 +163,7 @@ def _(layer: GlobalAvgPool2d, x: Array, params: Params, counter: Counter) -> Arr
 @run_reference.register
 def _(layer: GlobalAvgPool2d, x: Array, params: Params, counter: Counter) -> Array:
     """Plain loops: a running sum per channel, then one division."""
-    rows = _rows(x)
+    rows = counter.rows(x)
     sums = list(rows[0])
     for row in rows[1:]:
         for c, value in enumerate(row):

@@ -39,6 +39,7 @@ def _(layer: Mean, x: Array, params: Params, counter: Counter) -> Array:
     division."""
     reduced, kept = _shapes(layer, x)
     free = [axis for axis in range(x.ndim) if axis not in reduced]
+    values = counter.flat(x)
     out = []
     for outer in itertools.product(*(range(x.shape[axis]) for axis in free)):
         index = [0] * x.ndim
@@ -48,7 +49,7 @@ def _(layer: Mean, x: Array, params: Params, counter: Counter) -> Array:
         for inner in itertools.product(*(range(x.shape[axis]) for axis in reduced)):
             for axis, i in zip(reduced, inner):
                 index[axis] = i
-            value = float(x[tuple(index)])
+            value = values[int(np.ravel_multi_index(index, x.shape))]
             if total is None:
                 total = value
             else:

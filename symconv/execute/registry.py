@@ -134,12 +134,6 @@ def _positions(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     return itertools.product(*(range(size) for size in shape))
 
 
-def _rows(x: Array) -> list[list[float]]:
-    """``x`` as a list of channel rows, one per position (plain floats for the reference loops)."""
-    rows: list[list[float]] = x.reshape(-1, x.shape[-1]).tolist()
-    return rows
-
-
 def _from_rows(rows: list[list[float]], shape: tuple[int, ...]) -> Array:
     return np.array(rows, dtype=np.float64).reshape(shape)
 

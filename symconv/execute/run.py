@@ -411,8 +411,9 @@ def execute(
         ``"fast"``. The fast executor also refuses kernels of more than 10⁵ offsets in all (it
         loops over them in Python). See :mod:`symconv.execute.budget`.
     track
-        With ``True`` (``method="fast"`` only), record the distinct input, parameter and output
-        elements the operations touch (:mod:`symconv.execute.traffic`): ``.traffic``.
+        With ``True``, record the distinct input, parameter and output elements the run touches
+        (:mod:`symconv.execute.traffic`): ``.traffic``. The fast executor marks the views each
+        NumPy operation is handed; the reference executor marks each scalar as it reads it.
 
     Returns
     -------
@@ -451,8 +452,6 @@ def execute(
         raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise SymconvError(f"seed={seed!r} must be an int")
-    if track and method != "fast":
-        raise SymconvError(f"track=True needs method='fast', not method={method!r}")
     _check_concrete(layer)
     array = _check_input(layer, x)
     budget.check(layer, array.shape, method, max_memory=max_memory,

@@ -12,6 +12,11 @@ recorded:
   the watched array it points into, at exactly the elements the view covers (its byte offset
   and strides, read from the view). A padded copy of the input is watched as an *alias*: a mark
   in its interior is a mark on the input, a mark on the padding is none.
+* **reads of single scalars** — the reference executor (``method="reference"``) reads its
+  operands as Python lists, one scalar at a time: :meth:`Tracker.scalars` gives ``tolist()``'s
+  lists whose rows mark an element of the watched array when that element is read from them,
+  by index or by iteration (:class:`Recorded`), and at no other time. A stride-2 window that
+  skips a row never reads it, and the row is not marked.
 * **writes** — an output in memory the run made (no view of its input or parameters) was
   written whole; an output that is a view of them (a reshape, a reused tensor) counts the
   elements covered by arrays the operations returned or wrote into (``out=``): none for a
@@ -29,16 +34,22 @@ Examples
 >>> tracker.read(x[::2, ::2])               # a 1x1 stride-2 tap
 >>> tracker.touched("input")
 4
+>>> rows = tracker.scalars(x)               # the reference executor's lists
+>>> rows[3][1][0], rows[3][3][0]           # two scalars read, one at a time
+(13.0, 15.0)
+>>> tracker.touched("input")
+6
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Tracker", "Traffic"]
+__all__ = ["Recorded", "Tracker", "Traffic"]
 
 Array = np.ndarray
 
@@ -83,6 +94,54 @@ class Traffic:
         for name, value in other.params.items():
             params[name] = params.get(name, 0) + value
         return Traffic(self.input + other.input, params, self.writes + other.writes)
+
+
+class Recorded(list):
+    """A row of an array's values, as ``tolist()`` gives them, that marks the watched element
+    behind each value when the value is read: by index (``row[c]``), by iteration, or through a
+    slice (``row[1:]`` is a :class:`Recorded` too). Other list operations do not mark.
+
+    ``marks`` holds ``(flat mask, offsets)`` pairs: value ``i`` is element ``offsets[i]`` of that
+    mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.zeros(4, dtype=bool)
+    >>> row = Recorded([1.0, 2.0, 3.0, 4.0], [(mask, [0, 1, 2, 3])])
+    >>> row[2], [value for value in row[:2]]
+    (3.0, [1.0, 2.0])
+    >>> mask
+    array([ True,  True,  True, False])
+    """
+
+    __slots__ = ("marks",)
+
+    def __init__(self, values: list[float], marks: list[tuple[Array, list[int]]]) -> None:
+        super().__init__(values)
+        self.marks = marks
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Recorded(list.__getitem__(self, index),
+                            [(flat, offsets[index]) for flat, offsets in self.marks])
+        value = list.__getitem__(self, index)
+        for flat, offsets in self.marks:
+            flat[offsets[index]] = True
+        return value
+
+    def __iter__(self) -> Iterator[Any]:
+        for index, value in enumerate(list.__iter__(self)):
+            for flat, offsets in self.marks:
+                flat[offsets[index]] = True
+            yield value
+
+
+def _nest(items: list[Any], shape: tuple[int, ...]) -> list[Any]:
+    """``items`` grouped into nested lists of ``shape`` (outermost first)."""
+    for size in reversed(shape[1:]):
+        items = [items[start:start + size] for start in range(0, len(items), size)]
+    return items
 
 
 def _address(array: Array) -> int:
@@ -139,6 +198,33 @@ class Tracker:
             for watched in self.watched:
                 if watched.start <= where < watched.end:
                     _mark(watched.flat, (where - watched.start) // 8, array)
+
+    def scalars(self, view: Array, *, flat: bool = False) -> Any:
+        """``view.tolist()``, its innermost lists :class:`Recorded`: a value read from them marks
+        the element behind it in every watched array (or alias) that ``view`` points into, at
+        the place its byte offset and strides give. A ``view`` into no watched array gives
+        plain lists. With ``flat=True``, one list of every value in C order."""
+        values = view.ravel().tolist() if flat else view.tolist()
+        if view.ndim == 0 or view.size == 0 or view.itemsize != 8:
+            return values
+        where = _address(view)
+        steps = [step // 8 for step in view.strides]
+        marks: list[tuple[Array, list[int]]] = []
+        for watched in self.watched:
+            if watched.start <= where < watched.end:
+                offsets = np.full(view.shape, (where - watched.start) // 8, dtype=np.int64)
+                for axis, (size, step) in enumerate(zip(view.shape, steps)):
+                    offsets += (np.arange(size) * step).reshape(
+                        [size if a == axis else 1 for a in range(view.ndim)])
+                marks.append((watched.flat, offsets.ravel().tolist()))
+        if not marks:
+            return values
+        every = Recorded(values if flat else view.ravel().tolist(), marks)
+        if flat:
+            return every
+        last = view.shape[-1]
+        rows = [every[start:start + last] for start in range(0, view.size, last)]
+        return rows[0] if view.ndim == 1 else _nest(rows, view.shape[:-1])
 
     def wrote(self, array: Array) -> None:
         """Record that an operation wrote every element of ``array``."""

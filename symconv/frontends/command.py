@@ -37,7 +37,7 @@ from typing import Any
 
 from symconv.errors import SymconvError, shown
 
-__all__ = ["count_model_file", "factory_kwargs", "check_channels_last", "noted", "with_notes"]
+__all__ = ["count_model_file", "load_model_file", "factory_kwargs", "check_channels_last", "noted", "with_notes"]
 
 _EVAL = ("Counted in eval mode (model.eval(): Dropout is an identity, BatchNorm uses its running "
          "statistics).")
@@ -138,18 +138,25 @@ def noted(write: Callable[..., str], net: Any, format_name: str) -> Callable[...
     return written
 
 
-def count_model_file(args: Any, shape: tuple[Any, ...], write: Callable[..., str]
-                     ) -> tuple[Any, Callable[..., str]]:
-    """Load ``args.network`` with ``--factory-kwargs``, check ``--input``'s layout, trace it
-    (``--skip-unsupported``), and return the network and ``write`` with the notes added."""
-    from symconv.frontends.build import uncounted
+def load_model_file(args: Any, shape: tuple[Any, ...]) -> Any:
+    """Load ``args.network`` with ``--factory-kwargs``, check ``--input``'s layout (``shape``),
+    and trace it with ``from_torch`` (``--skip-unsupported``): the network."""
     from symconv.frontends.torch import from_torch, load_model
 
     keywords = factory_kwargs(getattr(args, "factory_kwargs", None))
     model = load_model(args.network) if keywords is None else load_model(args.network, keywords)
     check_channels_last(model, args.input, shape)
     skip = bool(getattr(args, "skip_unsupported", False))
-    net = from_torch(model, shape, unsupported="skip") if skip else from_torch(model, shape)
+    return from_torch(model, shape, unsupported="skip") if skip else from_torch(model, shape)
+
+
+def count_model_file(args: Any, shape: tuple[Any, ...], write: Callable[..., str]
+                     ) -> tuple[Any, Callable[..., str]]:
+    """Load ``args.network`` with ``--factory-kwargs``, check ``--input``'s layout, trace it
+    (``--skip-unsupported``), and return the network and ``write`` with the notes added."""
+    from symconv.frontends.build import uncounted
+
+    net = load_model_file(args, shape)
     if getattr(args, "verify", False) and uncounted(net):
         raise SymconvError("--verify executes every layer, and --skip-unsupported left "
                            f"{len(uncounted(net))} parts uncounted ({uncounted(net)[0]}, ...); "

@@ -39,7 +39,7 @@ from symconv.layers.base import one_of
 from symconv.sizes import as_expr
 
 __all__ = ["Device", "DEVICES", "device", "intensity", "RooflineRow", "roofline", "crossover",
-           "WORKS"]
+           "leaves", "WORKS"]
 
 WORKS = ("mults", "flops")
 
@@ -172,7 +172,7 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
     derived = cost(model, input_shape)
     b = as_expr(batch)
     found = []
-    for name, result in _leaves(derived, ""):
+    for name, result in leaves(derived):
         amount = b * _work(result, work)
         moved = _bytes(result, dtype_bytes, batch)
         if moved == 0 and amount == 0:
@@ -187,21 +187,31 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
     return tuple(found)
 
 
-def _leaves(result: Cost, prefix: str) -> list[tuple[str, Cost]]:
-    """``(dotted name, cost)`` of every single layer inside ``result``, in order."""
+def leaves(result: Cost, prefix: str = "") -> list[tuple[str, Cost]]:
+    """``(dotted name, cost)`` of every single layer inside ``result``, in order.
+
+    Examples
+    --------
+    >>> from symconv import DepthwiseSeparableConv2d
+    >>> [name for name, _ in leaves(cost(DepthwiseSeparableConv2d(3, 8, 3), (7, 7, 3)))]
+    ['depthwise', 'pointwise']
+    """
     if not result.stages:
         return [(prefix, result)]
     found: list[tuple[str, Cost]] = []
     for name, stage in result.stages:
-        found += _leaves(stage, f"{prefix}.{name}" if prefix else name)
+        found += leaves(stage, f"{prefix}.{name}" if prefix else name)
     return found
 
 
-def crossover(layer: Layer, input_shape: object, symbol: sympy.Symbol, device_: Device, *,
-              dtype_bytes: object = 4, work: str = "mults", batch: object = 1
+def crossover(layer: Layer | Cost, input_shape: object, symbol: sympy.Symbol, device_: Device,
+              *, dtype_bytes: object = 4, work: str = "mults", batch: object = 1
               ) -> list[sympy.Expr]:
     """The positive values of ``symbol`` at which the layer's intensity equals the device's
     ridge: below them memory-bound, above compute-bound (where intensity grows with it).
+    ``layer`` may be a derived :class:`~symconv.derive.Cost` (a network's layer), ``symbol``
+    the ``batch``. :func:`symconv.solve` ``("bound", ...)`` turns the roots into the smallest
+    whole value from which the layer is compute-bound.
 
     Examples
     --------
