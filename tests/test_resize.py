@@ -54,7 +54,7 @@ def test_counts_by_hand(layer: Layer, shape: tuple[int, ...], expected: dict[str
     assert {kind: int(getattr(derived, kind)) for kind in KINDS} == full
     assert derived.params == params and derived.output_shape == out
     assert fast.output.shape == out
-    assert verify(layer, shape).ok
+    assert verify(layer, shape).ok and verify(layer, shape, method="reference").ok  # traffic too
 
 
 def test_traffic_by_hand() -> None:

@@ -119,8 +119,7 @@ def _(layer: Upsample, x: Array, params: Params, counter: Counter) -> Array:
     out_h, out_w = _sizes(layer, x)
     size_h, size_w = x.shape[:2]
     channels = x.shape[2]
-    values = x.tolist()
-    counter.read(x)
+    values = counter.scalars(x)  # each value marked read as the loops read it
     result = []
     if layer.mode == "nearest":
         rows = nearest_indices(size_h, out_h, _scale_value(layer, 0, size_h, out_h)).tolist()
@@ -172,8 +171,8 @@ def _(layer: PReLU, x: Array, params: Params, counter: Counter) -> Array:
 @run_reference.register
 def _(layer: PReLU, x: Array, params: Params, counter: Counter) -> Array:
     """Element by element: the product, then the comparison (NaN compares false: kept)."""
-    slopes = _slopes(layer, x, params).tolist()
-    rows = x.reshape(-1, x.shape[-1]).tolist()
+    slopes = counter.flat(_slopes(layer, x, params))
+    rows = counter.rows(x)
     out = []
     for row in rows:
         line = []
