@@ -22,13 +22,22 @@ def _per_axis(value: Any, dims: int) -> tuple[int, ...] | None:
     return None
 
 
-def _direct_shape(func: Any, args: Any, kwargs: Any, linear: Any, convs: Any
-                  ) -> tuple[int, ...] | None:
-    """The output shape of a convolution (padding given as numbers) or a linear layer called as
-    ``nn.Conv*d`` and ``nn.Linear`` call them, by PyTorch's formula; ``None`` for anything
-    else (or anything PyTorch would refuse), which the meta kernel then handles."""
+def _direct_shape(func: Any, args: Any, kwargs: Any, linear: Any, convs: Any,
+                  adaptive_avg: Any) -> tuple[int, ...] | None:
+    """The output shape of a convolution (padding given as numbers), a linear layer or an
+    adaptive average pooling called as ``nn.Conv*d``, ``nn.Linear`` and
+    ``nn.AdaptiveAvgPool2d`` call them, by PyTorch's formula; ``None`` for anything else (or
+    anything PyTorch would refuse), which the meta kernel then handles."""
     if kwargs or len(args) < 2:
         return None
+    if func is adaptive_avg:  # F.adaptive_avg_pool2d(x, output_size) on (N, C, H, W)
+        shape = tuple(args[0].shape)
+        size = _per_axis(args[1], 2) if not isinstance(args[1], (tuple, list)) or None not in (
+            args[1]) else tuple(value if value is not None else shape[2 + axis]
+                               for axis, value in enumerate(args[1]))
+        if len(args) != 2 or len(shape) != 4 or size is None or len(size) != 2 or min(size) < 1:
+            return None
+        return (*shape[:2], *size)
     first, weight = args[0], args[1]
     shape, kernel = tuple(first.shape), tuple(weight.shape)
     if func is linear:
@@ -57,10 +66,11 @@ def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
     import torch
     import torch.nn.functional as F
 
-    if args and isinstance(args[0], torch.Tensor) and len(args) > 1 and isinstance(
-            args[1], torch.Tensor) and args[0].dtype == args[1].dtype:
+    if args and isinstance(args[0], torch.Tensor) and len(args) > 1 and (
+            func is F.adaptive_avg_pool2d or (isinstance(args[1], torch.Tensor)
+            and args[0].dtype == args[1].dtype)):
         direct = _direct_shape(func, args, kwargs, F.linear,
-                               (torch.conv1d, torch.conv2d, torch.conv3d))
+                               (torch.conv1d, torch.conv2d, torch.conv3d), F.adaptive_avg_pool2d)
         if direct is not None:
             return torch.empty(direct, dtype=args[0].dtype)
 
