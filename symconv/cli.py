@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, cast
 
-from symconv import cli_roofline
+from symconv import cli_phase, cli_roofline
 from symconv import cli_support as support
 from symconv.errors import SymconvError
 
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="report format (default text)")
     compare.add_argument("--standalone", action="store_true",
                          help="wrap LaTeX in a complete document")
+    cli_phase.add_phase(compare, layer=True)
     _add_language(compare)
     _add_title(compare)
     compare.set_defaults(handler=_run_compare)
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     verify.add_argument("--seed", default="0", help="seed of the random input and weights")
-    _add_phase(verify)
+    cli_phase.add_phase(verify)
     verify.add_argument("--max-memory", metavar="SIZE",
                         help="the most memory an execution may take, in bytes with an optional "
                              "K, M, G or T (powers of 1024), like 2G")
@@ -158,8 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a model file's parts symconv cannot count are counted as zero and "
                           "listed as uncounted, instead of refused")
     net.add_argument("--convention",
-                     help="macs (default), flops, ops, mults, adds, divs, comparisons, params, "
-                          "or a tool's: ptflops, thop, fvcore, torch, torchinfo")
+                     help="macs (default), flops, ops, mults, adds, divs, comparisons, transcendentals, "
+                          "params, or a tool's: ptflops, thop, fvcore, torch, torchinfo")
     net.add_argument("--compare-conventions", action="store_true",
                      help="every convention side by side, with why each tool's number differs "
                           "(text, markdown or json)")
@@ -175,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="execute the network with NumPy and check every layer's counts "
                           "(alpha 1 and 224 pixels unless given); exit 1 on a mismatch")
     net.add_argument("--seed", help="with --verify: seed of the input and weights (default 0)")
-    _add_phase(net)
+    cli_phase.add_phase(net)
+    cli_phase.add_optimizer(net)
     net.add_argument("--max-memory", metavar="SIZE",
                      help="with --verify: the most memory an execution may take, in bytes with "
                           "an optional K, M, G or T (powers of 1024), like 2G")
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="report format (default text)")
     derive.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
+    cli_phase.add_phase(derive, layer=True)
     _add_language(derive)
     _add_title(derive)
     derive.set_defaults(handler=_run_derive)
@@ -250,7 +253,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     result = compare(
         setting.input_shape, setting.out_channels, setting.kernel, stride=setting.stride,
         padding=setting.padding, dilation=setting.dilation, bias=setting.bias,
-        kernel_inferred=setting.kernel_inferred,
+        kernel_inferred=setting.kernel_inferred, **cli_phase.phase(args),
     )
     support.emit(args, write(result, args.lang))
     return 0
@@ -274,7 +277,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     layers = [Conv2d(channels, out_channels, *arguments, bias=setting.bias),
               DepthwiseSeparableConv2d(channels, out_channels, *arguments, bias=setting.bias)]
     support.show_warnings(args)  # before an execution that may take a while
-    results = [verify(layer, setting.input_shape, seed=seed, **_phase(args), **limit)
+    results = [verify(layer, setting.input_shape, seed=seed, **cli_phase.phase(args), **limit)
                for layer in layers]
     from symconv.layers.shapes import output_spatial
     from symconv.report.legend import conv_legend
@@ -365,6 +368,10 @@ def _check_net_options(args: argparse.Namespace) -> None:
                            "give one of them")
     mode = "--verify" if args.verify else "--compare-conventions" if args.compare_conventions \
         else None
+    if args.compare_conventions and args.optimizer is not None:
+        raise SymconvError("--optimizer goes with the cost report or --verify, not "
+                           "--compare-conventions; drop one")
+    cli_phase.optimizer(args)
     if mode is not None and args.per_layer:
         reason = ("already lists every layer" if args.verify
                   else "compares whole-network totals")
@@ -399,6 +406,8 @@ def _run_net(args: argparse.Namespace) -> int:
 
     check_language(args.lang)
     if cli_roofline.wants_memory(args):
+        if args.optimizer is not None:
+            raise SymconvError("--optimizer goes with the cost report, not --memory; drop one")
         return cli_roofline.run_net_memory(args)
     _check_net_options(args)
     render = renderer(args.format)
@@ -434,24 +443,10 @@ def _run_net(args: argparse.Namespace) -> int:
         args.network, alpha=args.alpha, resolution=args.resolution,
         convention=support.given(args.convention, "macs"),
         per_layer=args.per_layer or args.format == "json", depth=_depth(args),
-        **_phase(args),
+        **cli_phase.phase(args), **cli_phase.optimizer(args),
     )
     support.emit(args, write(report, args.lang, **_units(args)))
     return 0
-
-
-def _add_phase(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--phase", default="forward", metavar="{forward,backward,train}",
-                        help="the forward pass (default), the backward pass (gradients), or a "
-                             "training step (both); a network's input needs no gradient")
-
-
-def _phase(args: argparse.Namespace) -> dict[str, Any]:
-    """``{"phase": ...}`` when ``--phase`` is not the forward pass, checked."""
-    phase = getattr(args, "phase", "forward")
-    if phase not in ("forward", "backward", "train"):
-        raise SymconvError(f"--phase {phase} is unknown; use forward, backward or train")
-    return {} if phase == "forward" else {"phase": phase}
 
 
 def _depth(args: argparse.Namespace) -> int | None:
@@ -494,7 +489,7 @@ def _run_net_file(args: argparse.Namespace, render: object) -> int:
 
     report = analyse(args.network, net, convention=support.given(args.convention, "macs"),
                      per_layer=args.per_layer or args.format == "json", depth=_depth(args),
-                     **_phase(args))
+                     **cli_phase.phase(args), **cli_phase.optimizer(args))
     support.emit(args, write(report, args.lang, **_units(args)))
     return 0
 
@@ -508,7 +503,8 @@ def _verify_network(title: str, model: object, args: argparse.Namespace,
     seed = parse_axes(support.given(args.seed, "0"), "--seed", 1, minimum=0)[0]
     limit = support.memory_limit(args)
     support.show_warnings(args)  # before an execution that may take a while
-    check = verify(model, seed=seed, **_phase(args), **limit)  # type: ignore[arg-type]
+    check = verify(model, seed=seed, **cli_phase.phase(args),  # type: ignore[arg-type]
+                   **cli_phase.optimizer(args), **limit)
     support.emit(args, write([check], args.lang, seed, title=title))
     return 0 if check.ok else 1
 
@@ -529,7 +525,8 @@ def _run_derive(args: argparse.Namespace) -> int:
     write = _call(renderer(args.format), "render_kind", args)
     if args.dims not in ("1", "2", "3"):
         raise SymconvError(f"--dims {args.dims} must be 1, 2 or 3")
-    general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims))
+    general = derive_kind(args.kind, bias=args.bias, dims=int(args.dims),
+                          **cli_phase.phase(args))
     support.emit(args, write(general, args.lang))
     return 0
 

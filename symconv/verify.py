@@ -249,6 +249,7 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
            max_memory: int | None = None, max_operations: int | None = None,
            algorithm: object = "direct", track: bool = True, phase: str = "forward",
            input_grad: bool | None = None, frozen: object = (), method: str = "fast",
+           optimizer: object = None,
            **options: object) -> Verification | AlgorithmVerification:
     """Run a layer on a random input and compare the counts with the derived formulas.
 
@@ -303,6 +304,12 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
         >>> check.ok, check.stages[0].counted
         (True, {'mults': 43200, 'adds': 41472})
+
+    optimizer
+        With ``phase="train"``: one more check, ``"optimizer"``, a step of that optimizer
+        (``"sgd"``, ``"adam"``, ...; :mod:`symconv.layers.optimizers`) executed with NumPy on the
+        gradients of the run and counted, against the derived step
+        (:func:`symconv.verify_backward.optimizer_check`).
 
         >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
@@ -360,12 +367,13 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     """
     if method not in ("fast", "reference"):
         raise SymconvError(f"method={method!r} must be 'fast' or 'reference'")
-    if method != "fast" and (phase != "forward" or algorithm != "direct" or options):
+    if method != "fast" and (phase != "forward" or algorithm != "direct" or options
+                             or optimizer is not None):
         raise SymconvError(f"method={method!r} verifies the forward pass of the direct algorithm; "
                            "drop phase=, algorithm= and their options, or use method='fast'")
-    if phase != "forward" or input_grad is not None or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
         return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
-                             algorithm != "direct" or bool(options))
+                             algorithm != "direct" or bool(options), optimizer)
     if algorithm != "direct" or options:
         from symconv.verify_algorithm import verify_algorithm
 
@@ -391,18 +399,23 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
 
 def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
                   input_grad: bool | None,
-                  frozen: object, algorithm: bool) -> Verification:
+                  frozen: object, algorithm: bool, optimizer: object = None) -> Verification:
     """``verify(..., phase="backward" | "train")`` (see :mod:`symconv.verify_backward`)."""
     from symconv.verify_backward import backward_checks
 
     if phase not in ("forward", "backward", "train"):
         raise SymconvError(f"phase={phase!r} is unknown; use one of forward, backward, train")
+    if optimizer is not None and phase != "train":
+        raise SymconvError(f"optimizer={optimizer!r} is a step of training: it goes with "
+                           f"phase='train', not phase={phase!r}")
     if algorithm:
         raise SymconvError(f"phase={phase!r} verifies the direct algorithm only, without options")
     shape = _input_shape(layer, input_shape)
     checks = [StageCheck(**check) for check in backward_checks(
-        layer, shape, seed=seed, input_grad=input_grad, frozen=frozen)]  # type: ignore[arg-type]
-    checks = [replace(check, name=f"{check.name} (backward)") for check in checks]
+        layer, shape, seed=seed, input_grad=input_grad, frozen=frozen,  # type: ignore[arg-type]
+        optimizer=optimizer)]
+    checks = [check if check.name == "optimizer" and optimizer is not None
+              else replace(check, name=f"{check.name} (backward)") for check in checks]
     if phase == "train":
         ahead = verify(layer, shape, seed=seed)
         assert isinstance(ahead, Verification)

@@ -22,8 +22,11 @@ def test_counts_and_params_by_hand() -> None:
         assert run.params == {} and run.counts is not None
         assert (run.counts.mults, run.counts.adds) == (60, 60)
     assert verify(layer, (3, 5, 4)).ok
-    with pytest.raises(SymconvError, match="no backward pass is known for BatchNorm2d"):
-        cost(Sequential(Conv2d(4, 4, 1), layer), (3, 5, 4), phase="backward")
+    # its backward (batch statistics, no γ): no parameter gradient, proved by execution
+    net = Sequential(Conv2d(4, 4, 1), layer)
+    backward = cost(net, (3, 5, 4), phase="backward")
+    assert "weight_grad" not in dict(dict(backward.stages)["1"].gradients)
+    assert verify(net, (3, 5, 4), phase="train").ok
     with pytest.raises(SymconvError, match="affine"):
         BatchNorm2d(4, affine=1)  # type: ignore[arg-type]
 

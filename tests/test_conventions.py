@@ -21,6 +21,7 @@ from symconv import (
     cost,
     count,
 )
+from symconv.layers import Activation, Softmax
 from symconv.networks.conventions import CONVENTIONS, PEERS, breakdown, describe
 from symconv.strategies import network_cases
 from symconv.symbols import H, M, N, W, k
@@ -53,6 +54,7 @@ BY_HAND = {
     "adds": 1728 + 64 + 192 + 64 + 48 + 32,
     "divs": 16,
     "comparisons": 128,
+    "transcendentals": 0,
     "ops": (1728 + 64 + 256 + 32) + (1728 + 64 + 192 + 64 + 48 + 32) + 16 + 128,
     "params": 112 + 8 + 16 + 10,
     # The peers' rules (docs/conventions.md): conv and fc with biases, BN 2/element, ReLU6
@@ -66,6 +68,27 @@ BY_HAND = {
     # Conv: parameters × output positions (112·16, 16·16); BN and fc: their parameters.
     "torchinfo": 112 * 16 + 8 + 16 * 16 + 10,
 }
+
+
+def transcendental_block() -> Sequential:
+    """SiLU then a channel softmax, on 2×2×3."""
+    return Sequential(("silu", Activation("silu")), ("softmax", Softmax()))
+
+
+# By hand, on (2, 2, 3): SiLU x / (1 + exp(−x)), 12 elements: 12 exp, 12 adds, 12 divs.
+# Softmax over 3 channels at 4 positions: 4·2 comparisons (max), 4·3 adds (x − max),
+# 4·3 exp, 4·2 adds (the sum), 4 divs (1/sum), 4·3 mults.
+TRANSCENDENTAL_BY_HAND = {
+    "transcendentals": 12 + 12,
+    "ops": (12 + 12 + 12) + (8 + 12 + 12 + 8 + 4 + 12),
+    "macs": 0,
+}
+
+
+@pytest.mark.parametrize("convention", sorted(TRANSCENDENTAL_BY_HAND))
+def test_transcendentals_and_ops_by_hand(convention: str) -> None:
+    assert (count(transcendental_block(), (2, 2, 3), convention=convention)
+            == TRANSCENDENTAL_BY_HAND[convention])
 
 
 @pytest.mark.parametrize("convention", sorted(BY_HAND))
@@ -122,7 +145,7 @@ def test_count_takes_a_cost() -> None:
 @pytest.mark.parametrize("name", ["gflops", "MACs", "", 2])
 def test_unknown_conventions_list_the_known_ones(name: object) -> None:
     with pytest.raises(SymconvError, match="is unknown; use one of macs, flops, ops, mults, adds, divs, "
-                                           "comparisons, params"):
+                       "comparisons, transcendentals, params"):
         count(Conv2d(3, 64, 3), (7, 7, 3), convention=name)  # type: ignore[arg-type]
 
 

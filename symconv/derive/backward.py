@@ -31,6 +31,18 @@ Examples
 1
 >>> [name for name, _ in cost(conv, (H, W, M), phase="backward").gradients]
 ['input_grad', 'weight_grad']
+
+With ``optimizer=`` a training step ends with one optimizer step on every trainable parameter
+(:func:`optimizer_cost`; the operations are :mod:`symconv.layers.optimizers`'):
+
+>>> from symconv.layers import BatchNorm2d, Sequential
+>>> net = Sequential(("conv", Conv2d(3, 8, 3)), ("bn", BatchNorm2d(8)))
+>>> step = cost(net, (7, 7, 3), phase="train", optimizer="adam").stages[-1][1]
+>>> step.kind, step.input_shape, step.mults, step.divs, step.transcendentals  # 216 + 16 params
+('optimizer', (232,), 1160, 464, 232)
+>>> cost(net, (7, 7, 3), phase="train", optimizer="sgd",
+...      frozen=("conv",)).stages[-1][1].mults
+16
 """
 
 from __future__ import annotations
@@ -42,12 +54,19 @@ import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
-from symconv.layers import Add, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
+from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests, binary_backward_nests
+
+# the rules of the other layer kinds register themselves into backward_nests when imported
+from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
 from symconv.layers.base import LoopNest
 from symconv.layers.broadcast import _Binary
+from symconv.layers.optimizers import optimizer as as_optimizer
+from symconv.layers.optimizers import per_element
+from symconv.layers.trainable import is_trainable
 
-__all__ = ["backward_cost", "train_cost", "phased_cost", "PHASES", "Frozen"]
+__all__ = ["backward_cost", "train_cost", "phased_cost", "optimizer_cost", "trainable_parameters",
+           "PHASES", "Frozen"]
 
 #: The phases :func:`symconv.derive.cost` derives.
 PHASES = ("forward", "backward", "train")
@@ -89,11 +108,11 @@ def use(derivation: Derivation) -> None:
 
 
 def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
-    if getattr(layer, "trainable", True) is False:
-        return True
     if isinstance(frozen, bool):
-        return frozen
-    return any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+        by_name = frozen
+    else:
+        by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+    return by_name or not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(forward: Cost) -> bool:
@@ -161,7 +180,7 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
             previous = name
             continue
-        if isinstance(stage, Add):
+        if isinstance(stage, (Add, Cat)):   # g to both operands (Cat: a slice to each)
             readers[read] = readers.get(read, 0) + 1
             other = stage.other
             current = current or flags.get(other, False)
@@ -176,11 +195,11 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             readers[read] = readers.get(read, 0) + 1
             if readers[read] > 1 and flags.get(read, False):
                 extra = _accumulate(shapes[read], stage.kind, stage_forward)
-        elif not isinstance(stage, (Add, ResidualAdd)):
+        elif not isinstance(stage, (Add, Cat, ResidualAdd)):
             readers[read] = readers.get(read, 0) + 1
         if isinstance(stage, Composite):
             result, current = _walk(stage, stage_forward, stage_path, current, frozen)
-        elif isinstance(stage, (Add, Reuse, ResidualAdd)):
+        elif isinstance(stage, (Add, Cat, Reuse, ResidualAdd)):
             result = _extra_only(stage, stage_forward, extra)
         else:
             result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra)
@@ -254,11 +273,15 @@ def is_network(layer: Layer) -> bool:
 
 
 def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool | None = None,
-                frozen: Frozen = ()) -> Cost:
-    """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both."""
+                frozen: Frozen = (), optimizer: object = None) -> Cost:
+    """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both;
+    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage."""
     cost = _derivation().cost
     if phase not in PHASES:
         raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
+    if optimizer is not None and phase != "train":
+        raise SymconvError(f"optimizer={optimizer!r} is a step of training: it goes with "
+                           f"phase='train', not phase={phase!r}")
     if input_grad is None:
         input_grad = not is_network(layer)
     if not isinstance(input_grad, bool):
@@ -267,17 +290,49 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
     if phase == "forward":
         return forward
     backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
-    result = backward if phase == "backward" else train_cost(forward, backward)
+    step = None if optimizer is None else optimizer_cost(layer, forward, optimizer, frozen)
+    result = backward if phase == "backward" else train_cost(forward, backward, step)
 
     def again(layer: Layer, shape: object) -> Cost:
-        return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen)
+        return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen,
+                           optimizer=optimizer)
 
     carried = forward.source is not None and forward.source.shape is None
     return replace(result, source=Source(layer, None if carried else forward.input_shape, again))
 
 
-def train_cost(forward: Cost, backward: Cost) -> Cost:
-    """Forward plus backward, as two stages named ``"forward"`` and ``"backward"``."""
-    result = total((("forward", forward), ("backward", backward)), forward.input_shape,
-                   forward.kind)
+def train_cost(forward: Cost, backward: Cost, step: Cost | None = None) -> Cost:
+    """Forward plus backward, as two stages named ``"forward"`` and ``"backward"`` (and an
+    optimizer ``step``, a third stage ``"optimizer"``, when given)."""
+    stages: tuple[tuple[str, Cost], ...] = (("forward", forward), ("backward", backward))
+    if step is not None:
+        stages += (("optimizer", step),)
+    result = total(stages, forward.input_shape, forward.kind)
     return replace(result, params=forward.params, output_shape=forward.output_shape)
+
+
+def trainable_parameters(layer: Layer, forward: Cost, frozen: Frozen = (),
+                         path: str = "") -> sympy.Expr:
+    """The parameters of ``layer`` (whose forward cost is ``forward``) that get gradients."""
+    if isinstance(layer, Composite):
+        return sympy.Add(*(
+            trainable_parameters(stage, stage_cost, frozen, f"{path}.{name}" if path else name)
+            for (name, stage), (_, stage_cost) in zip(layer.stages, forward.stages)))
+    if forward.params == 0 or _is_frozen(path, layer, frozen):
+        return _ZERO
+    return forward.params
+
+
+def optimizer_cost(layer: Layer, forward: Cost, spec: object, frozen: Frozen = ()) -> Cost:
+    """One step of optimizer ``spec`` (a name or :class:`~symconv.layers.optimizers.SGD` /
+    :class:`~symconv.layers.optimizers.Adam`) on the trainable parameters of ``layer``: a
+    :class:`Cost` of kind ``"optimizer"`` whose input and output shape is ``(P,)``, ``P`` the
+    number of trainable parameters; it adds no parameters."""
+    chosen = as_optimizer(spec)
+    count = trainable_parameters(layer, forward, frozen)
+    table = tuple((kind, number) for kind, number in per_element(chosen).items() if number)
+    nest = LoopNest(outer=(), inner=(), outputs=(count,), multiply=False, per_output=table)
+    derived = _cost_of_nest(nest, (count,), "optimizer")
+    sums = {kind: getattr(derived, kind) for kind in COUNT_KINDS}
+    return Cost(params=_ZERO, input_shape=(count,), output_shape=(count,), kind="optimizer",
+                **sums)

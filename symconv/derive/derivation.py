@@ -69,7 +69,7 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
 
 def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
          phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
-         **options: object) -> Cost:
+         optimizer: object = None, **options: object) -> Cost:
     """Derive what a layer costs on an input of the given channels-last shape.
 
     Parameters
@@ -99,6 +99,11 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
     frozen
         For ``phase="backward"`` or ``"train"``: ``True`` (every parameter frozen), or the dotted
         paths of frozen layers or blocks (``("features",)``): they get no gradient.
+    optimizer
+        For ``phase="train"``: one optimizer step on the trainable parameters, a third stage
+        ``"optimizer"`` (``"sgd"``, ``"sgd_momentum"``, ``"adam"``, ``"adamw"``, or an
+        :class:`~symconv.layers.optimizers.SGD` / :class:`~symconv.layers.optimizers.Adam`;
+        :func:`symconv.derive.backward.optimizer_cost`, convention ``torch.optim`` in ``docs/conventions.md``).
     **options
         The algorithm's options: Winograd's ``tile``, ``points``, ``precompute_weights``; FFT's
         ``complex_mult``, ``precompute_weights`` (:mod:`symconv.layers.algorithms`).
@@ -127,11 +132,11 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
     27648
     """
     check_layer(layer, "cost(layer")
-    if phase != "forward" or input_grad is not None or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
         if algorithm != "direct" or options:
             raise SymconvError(f"phase={phase!r} takes algorithm='direct' only, without options")
         return backward.phased_cost(layer, input_shape, phase, input_grad=input_grad,
-                           frozen=frozen)  # type: ignore[arg-type]
+                           frozen=frozen, optimizer=optimizer)  # type: ignore[arg-type]
     if algorithm != "direct" or options:
         from symconv.derive.algorithms import algorithm_cost
 

@@ -40,11 +40,16 @@ from symconv.execute.backward_layers import backward_fast, backward_reference
 
 # the pooling executors register themselves when imported
 from symconv.execute.backward_pooling import POOLING  # noqa: F401
+
+# so do those of the other layer kinds
+from symconv.execute import (  # noqa: F401  isort: skip
+    backward_activations, backward_movement, backward_norm)
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
 from symconv.layers.broadcast import _Binary
+from symconv.layers.trainable import is_trainable
 
 __all__ = ["BackwardExecution", "execute_backward"]
 
@@ -90,11 +95,11 @@ class BackwardExecution:
 
 
 def _frozen(path: str, layer: Layer, frozen: bool | Collection[str]) -> bool:
-    if getattr(layer, "trainable", True) is False:
-        return True
     if isinstance(frozen, bool):
-        return frozen
-    return any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+        by_name = frozen
+    else:
+        by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
+    return by_name or not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(layer: Layer) -> bool:
@@ -195,7 +200,7 @@ class _Walk:
                     params=stage_run.params, buffers=stage_run.buffers)
                 continue
             if read is not None and not is_reuse and type(stage).__name__ not in (
-                    "Add", "ResidualAdd"):
+                    "Add", "ResidualAdd", "Cat"):
                 raise SymconvError(f"layer {stage_path} ({stage.kind}): no backward executor "
                                    f"for {type(stage).__name__}, which reads stage {read!r}")
             if is_reuse or read is not None:
@@ -205,9 +210,11 @@ class _Walk:
                     targets.append((getattr(stage, "source", ""), name))
                 else:
                     targets += [(before, None), (read or "input", name)]
-                for target, depositor in targets:
+                for number, (target, depositor) in enumerate(targets):
                     if here is not None and flags.get(target, False):
-                        pending.setdefault(target, []).append((depositor, here))
+                        part = _cat_part(stage, here, stage_input, number) if type(
+                            stage).__name__ == "Cat" else here
+                        pending.setdefault(target, []).append((depositor, part))
                 results[name] = BackwardExecution(
                     output=stage_run.output, grad_output=here, grad_input=None, grads={},
                     counts=None, stages=(), layer=stage, method=self.method,
@@ -240,12 +247,25 @@ class _Walk:
         routing stage that deposited the second term."""
         if not parts:
             return None
-        parts = sorted(parts, key=lambda part: part[0] is not None)  # the chain's own first
+        # the chain's own first, then the routing stages in forward order (they deposited in
+        # backward order): each addition is charged to a reader after the first, as derived
+        parts = ([part for part in parts if part[0] is None]
+                 + [part for part in parts if part[0] is not None][::-1])
         total = parts[0][1]
         for depositor, part in parts[1:]:
             counter = counters[depositor] if depositor is not None else Counter(enabled=False)
             total = self.add(total, part, counter)
         return total
+
+
+def _cat_part(stage: Layer, g: Array, x: Array, number: int) -> Array:
+    """``Cat``'s gradient for its input (``number`` 0) or its other operand (1): the slice of
+    ``g`` along the channels where that operand was copied (a view, nothing counted)."""
+    split = g.shape[-1] - x.shape[-1] if getattr(stage, "other_first", False) else x.shape[-1]
+    first, second = g[..., :split], g[..., split:]
+    if getattr(stage, "other_first", False):
+        first, second = second, first
+    return first if number == 0 else second
 
 
 def _all_frozen(layer: Layer, path: str, walk: _Walk) -> bool:

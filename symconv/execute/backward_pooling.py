@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
-from symconv.execute.backward_layers import Gradients, _crop, _pad, backward_fast, backward_reference
+from symconv.execute.backward_layers import Gradients, _crop, backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter
 from symconv.execute.geometry import kernel_offsets, output_sizes, taps, window
+from symconv.execute.pooling import _divisors, _padded
 from symconv.execute.registry import Params
 from symconv.layers import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 
@@ -25,13 +26,13 @@ POOLING = (AvgPool2d, MaxPool2d, GlobalAvgPool2d)
 @backward_fast.register
 def _(layer: AvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
       input_grad: bool, trainable: bool) -> Gradients:
-    """``g/(k_h·k_w)`` added into every position of its window (padding counted in the
-    divisor, as PyTorch's default)."""
+    """``g`` divided by its window's divisor (as the forward's: ``count_include_pad``,
+    ``divisor_override``, ``ceil_mode`` windows), added into every position of the window."""
     if not input_grad:
         return None, {}
     shape = window(layer)
-    share = counter.divide(g, float(math.prod(shape.kernel)))
-    full = np.zeros(_pad(x, shape.padding).shape)
+    share = counter.divide(g, _divisors(layer, x.shape[:-1]))
+    full = np.zeros(_padded(layer, x, 0.0).shape)
     for offset in kernel_offsets(shape.kernel):
         counter.add_into(full[taps(offset, shape.dilation, shape.stride, g.shape[:-1])], share)
     return _crop(full, shape.padding, x.shape[:-1]), {}
@@ -42,7 +43,7 @@ def _argmax_positions(layer: MaxPool2d, x: Array) -> tuple[Array, tuple[int, ...
     the forward pass saves; not counted) and the padded shape."""
     shape = window(layer)
     output = output_sizes(layer, x.shape[:-1])
-    padded = np.pad(x, [(p, p) for p in shape.padding] + [(0, 0)], constant_values=-np.inf)
+    padded = _padded(layer, x, -np.inf)
     index = np.arange(padded.size).reshape(padded.shape)
     best = np.full((*output, x.shape[-1]), -np.inf)
     where = np.zeros(best.shape, dtype=np.int64)
@@ -91,11 +92,11 @@ def _(layer: AvgPool2d, x: Array, params: Params, g: Array, counter: Counter, *,
     if not input_grad:
         return None, {}
     shape = window(layer)
-    full = np.zeros(_pad(x, shape.padding).shape)
-    area = float(math.prod(shape.kernel))
+    full = np.zeros(_padded(layer, x, 0.0).shape)
+    divisors = _divisors(layer, x.shape[:-1])
     for position in itertools.product(*(range(size) for size in g.shape[:-1])):
         for c in range(g.shape[-1]):
-            share = float(g[tuple((*position, c))]) / area
+            share = float(g[tuple((*position, c))]) / float(divisors[tuple((*position, 0))])
             counter.divs += 1
             for offset in kernel_offsets(shape.kernel):
                 at = tuple(o * s + i for o, s, i in zip(position, shape.stride, offset))

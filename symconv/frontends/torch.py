@@ -57,6 +57,12 @@ PyTorch                                                     symconv
                                                             (``Reuse`` where a branch starts)
 ==========================================================  ======================================
 
+Training (``cost(net, phase="train")``, ``count(..., phase="train")``): a layer whose parameters
+all have ``requires_grad=False`` is marked not trainable (:mod:`symconv.layers.trainable`): it
+gets no weight or bias gradient, and the layers before the first trainable one run no backward
+at all, as in autograd. A layer with some parameters frozen and others not is refused when its
+backward is derived.
+
 Counts are per example (batch size 1): every layer here costs the same for each example of a
 batch, so a batch of ``B`` costs ``B`` times as much (multiply by a symbol ``B`` for a formula
 in the batch size), as thop, fvcore, FlopCounterMode and torchinfo count it; ptflops' number at

@@ -64,6 +64,7 @@ from symconv.frontends.mapping import (
     module_layer,
     refusal,
 )
+from symconv.frontends.requires_grad import with_requires_grad
 from symconv.frontends.resize import interpolate_layer
 from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
 from symconv.layers import Flatten, Layer
@@ -342,6 +343,8 @@ class _Recorder:
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
             layer = module_layer(module, first.dim() - 1, output_padding)
+            if layer is not None:
+                layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
                 raise Unsupported("returns more than one tensor")
         except Unsupported as reason:

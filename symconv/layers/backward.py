@@ -29,7 +29,9 @@ BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`
                     (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
                     ``(g − Σg/E − (x − μ)·c)·γ/σ`` (2 mults, 2 adds per element);
                     ``weight_grad`` ``dot·(1/σ)`` (1 mult per channel); ``bias_grad`` is
-                    ``Σ g`` itself (nothing more)
+                    ``Σ g`` itself (nothing more); without γ (``affine=False``)
+                    ``constants`` is 2 mults, 2 divs and the input gradient is scaled by
+                    ``1/σ``
 ReLU, ReLU6         a select: ``g`` where the input passed, else 0 — 1 comparison per element
                     (ReLU6: 2, ``0 < x`` and ``x < 6``), no multiplication
 Activation          LeakyReLU: 1 comparison, 1 mult (``slope·g``); Hardtanh: 2 comparisons;
@@ -46,6 +48,11 @@ Flatten             nothing (a reshape)
 ResidualAdd         ``g`` copied to both branches; where the two gradients meet again at the
                     block's input, 1 add per element
 ==================  ==========================================================================
+
+The other kinds register their rules from :mod:`symconv.layers.backward_activations`
+(transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
+GroupNorm) and :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
+Identity, adaptive pooling, LayerScale), which :mod:`symconv.derive.backward` imports.
 
 Imports only :mod:`symconv.layers`; no derive, execute or networks.
 
@@ -84,7 +91,8 @@ Nests = tuple[tuple[str, LoopNest], ...]
 
 #: The names the gradients of the layers here go by.
 GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
-                  "share", "accumulate", "other_grad", "input_reduce", "other_reduce")
+                  "share", "accumulate", "other_grad", "input_reduce", "other_reduce",
+                  "normalised", "scale")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
@@ -189,8 +197,7 @@ def _(layer: Linear, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
 def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
-    if not layer.affine:
-        raise NotImplementedError("BatchNorm2d(affine=False) has no backward loop nest yet")
+    trainable = trainable and layer.affine
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []
@@ -200,7 +207,9 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
                                         multiply=False)))
         nests.append(("dot", LoopNest(outer=channels, inner=input_spatial, outputs=channels)))
     if input_grad:
-        nests.append(("constants", _elements(channels, (("mults", 3), ("divs", 2)))))
+        # without γ (affine=False) no γ/σ: the input gradient is scaled by 1/σ itself
+        nests.append(("constants", _elements(channels, (("mults", 2 + int(layer.affine)),
+                                                        ("divs", 2)))))
         nests.append(("input_grad", _elements(shape, (("mults", 2), ("adds", 2)))))
     if trainable:
         nests.append(("weight_grad", _elements(channels, (("mults", 1),))))

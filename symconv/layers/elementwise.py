@@ -64,8 +64,8 @@ class BatchNorm2d(_Elementwise):
 
     With ``affine=False`` (no γ, β: params 0) the fold is ``a = 1/√(σ² + ε)``, ``b = −μ·a``,
     still 1 multiplication and 1 addition per element, as PyTorch's CPU inference kernel
-    computes ``x·alpha + beta`` either way. Its backward pass is not described yet (refused by
-    name).
+    computes ``x·alpha + beta`` either way. Its backward (batch statistics, without γ) is in
+    :mod:`symconv.layers.backward`.
 
     Examples
     --------

@@ -14,8 +14,8 @@ Examples
 568740352
 >>> count(net, convention="flops")
 1137480704
->>> sorted(CONVENTIONS)
-['adds', 'comparisons', 'divs', 'flops', 'fvcore', 'macs', 'mults', 'ops', 'params', 'ptflops', 'thop', 'torch', 'torchinfo']
+>>> ', '.join(sorted(CONVENTIONS))
+'adds, comparisons, divs, flops, fvcore, macs, mults, ops, params, ptflops, thop, torch, torchinfo, transcendentals'
 >>> count(net, convention="ptflops")         # what ptflops prints for the same model in PyTorch
 589012456
 """
@@ -62,7 +62,7 @@ def flops(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
 
 
 def ops(layer_rows: Sequence[LayerRow]) -> sympy.Expr:
-    """Every arithmetic operation of every layer: mults + adds + divs + comparisons."""
+    """Every arithmetic operation of every layer: mults + adds + divs + comparisons + transcendentals."""
     return _sum(layer_rows, "ops")
 
 
@@ -420,6 +420,8 @@ CONVENTIONS: dict[str, Convention] = {
     "adds": _total("adds", "Every addition of every layer (biases, BatchNorm, pooling, residuals included)."),
     "divs": _total("divs", "Every division (average pooling: one per output element)."),
     "comparisons": _total("comparisons", "Every comparison (ReLU, ReLU6, max pooling)."),
+    "transcendentals": _total("transcendentals", "Every evaluation of exp, log, erf, tanh, sqrt, "
+                              "rsqrt or a non-integer power (SiLU, GELU, Softmax, normalisations)."),
     "params": _total("params", "Learned parameters: weights, biases where present, BatchNorm's γ and β."),
     "ptflops": _peer("ptflops", "MACs of ptflops 0.7.5 (pytorch backend): convolutions and linear "
                      "layers with their biases, BatchNorm, some activations and pooling, some "
@@ -463,6 +465,7 @@ def describe(convention: str) -> str:
 def count(
     model: Layer | Cost, input_shape: object = None, *, convention: str = "macs",
     phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
+    optimizer: object = None,
 ) -> sympy.Expr:
     """The count of ``model`` under a named convention.
 
@@ -480,6 +483,10 @@ def count(
         ``"forward"`` (the default), ``"backward"`` or ``"train"`` (forward plus backward), with
         :func:`symconv.derive.cost`'s ``input_grad`` and ``frozen``; see
         :mod:`symconv.networks.training` (only the ``torch`` peer counts a backward pass).
+    optimizer
+        With ``phase="train"``: one optimizer step (``"sgd"``, ``"sgd_momentum"``, ``"adam"``,
+        ``"adamw"``, or :mod:`symconv.layers.optimizers`' ``SGD(...)``/``Adam(...)``) on the
+        trainable parameters, convention ``torch.optim`` of ``docs/conventions.md``.
 
     Returns
     -------
@@ -500,15 +507,16 @@ def count(
     >>> count(Conv2d(3, 64, 3), (7, 7, 3), convention="gflops")
     Traceback (most recent call last):
     ...
-    symconv.errors.SymconvError: convention='gflops' is unknown; use one of macs, flops, ops, mults, adds, divs, comparisons, params,
-    ptflops, thop, fvcore, torch, torchinfo
+    symconv.errors.SymconvError: convention='gflops' is unknown; use one of macs, flops, ops, mults, adds, divs, comparisons,
+    transcendentals, params, ptflops, thop, fvcore, torch, torchinfo
     """
     chosen = _convention(convention)
-    if phase != "forward" or input_grad is not None or frozen != ():
+    if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
         from symconv.networks.training import phase_count
 
         return phase_count(model, input_shape, convention, chosen, phase=phase,
-                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS)
+                           input_grad=input_grad, frozen=frozen, peer=convention in PEERS,
+                           optimizer=optimizer)
     return chosen(rows(as_cost(model, input_shape)))
 
 

@@ -107,6 +107,7 @@ def as_cost(model: Layer | Cost, input_shape: object = None, **phase: object) ->
 def rows(
     model: Layer | Cost, input_shape: object = None, *, depth: int | None = None,
     phase: str = "forward", input_grad: bool | None = None, frozen: object = (),
+    optimizer: object = None,
 ) -> tuple[LayerRow, ...]:
     """One row per layer, nested composites flattened into dotted names.
 
@@ -123,6 +124,9 @@ def rows(
         As for :func:`symconv.derive.cost`: ``phase="backward"`` gives one row per layer of the
         backward pass; ``"train"`` the forward's rows (``"forward.<name>"``) then the
         backward's (``"backward.<name>"``).
+    optimizer
+        With ``phase="train"``: one more row, ``"optimizer"``, for one optimizer step
+        (:func:`symconv.derive.cost`'s ``optimizer``).
 
     Returns
     -------
@@ -140,8 +144,9 @@ def rows(
     """
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
         raise SymconvError(f"depth={depth!r} must be None or an int of at least 0")
-    if phase != "forward" or input_grad is not None or frozen != ():
-        result = as_cost(model, input_shape, phase=phase, input_grad=input_grad, frozen=frozen)
+    if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
+        result = as_cost(model, input_shape, phase=phase, input_grad=input_grad, frozen=frozen,
+                         optimizer=optimizer)
     else:
         result = as_cost(model, input_shape)
     if not result.stages or depth == 0:

@@ -38,8 +38,9 @@ from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.rows import LayerRow, rows
+from symconv.sizes import as_expr
 
-__all__ = ["phase_count", "torch_backward", "FORWARD_ONLY"]
+__all__ = ["phase_count", "torch_backward", "leaf_counts", "FORWARD_ONLY"]
 
 #: The peers that count a forward pass only.
 FORWARD_ONLY = ("ptflops", "thop", "fvcore", "torchinfo")
@@ -88,10 +89,13 @@ def torch_backward(backward: Cost) -> sympy.Expr:
 def phase_count(
     model: Layer | Cost, input_shape: object, convention: str,
     chosen: Callable[[Sequence[LayerRow]], sympy.Expr], *, phase: str,
-    input_grad: bool | None, frozen: object, peer: bool,
+    input_grad: bool | None, frozen: object, peer: bool, optimizer: object = None,
 ) -> sympy.Expr:
     """``count(model, input_shape, convention=..., phase=...)`` for a backward or training
-    phase; ``chosen`` is the convention's function of rows, ``peer`` whether it is a peer's."""
+    phase; ``chosen`` is the convention's function of rows, ``peer`` whether it is a peer's.
+    An ``optimizer`` step (``phase="train"``) counts under symconv's conventions as its
+    operations say (``ops``, ``mults``, ``adds``, ``divs``; no MACs) and as 0 under ``torch``:
+    FlopCounterMode has no formula for the operations of ``optimizer.step()``."""
     if phase not in ("forward", "backward", "train"):
         raise SymconvError(f"phase={phase!r} is unknown; use one of forward, backward, train")
     if isinstance(model, Cost):
@@ -101,11 +105,51 @@ def phase_count(
         raise SymconvError(f"convention={convention!r} counts the forward pass only; "
                            f"phase={phase!r} has no {convention} count (use phase='forward', or "
                            "convention='torch', whose FlopCounterMode counts a backward)")
-    options = {"input_grad": input_grad, "frozen": frozen}
-    total = sympy.Integer(0)
-    if phase in ("forward", "train"):
-        total += chosen(rows(cost(model, input_shape)))
-    if phase in ("backward", "train"):
-        backward = cost(model, input_shape, phase="backward", **options)  # type: ignore[arg-type]
-        total += torch_backward(backward) if convention == "torch" else chosen(rows(backward))
-    return total
+    if phase == "forward" and optimizer is None:
+        return chosen(rows(cost(model, input_shape)))
+    derived = cost(model, input_shape, phase=phase, input_grad=input_grad, frozen=frozen,
+                   optimizer=optimizer)
+    return sympy.Add(*leaf_counts(derived, convention, phase, chosen).values())
+
+
+def _named_leaves(result: Cost, prefix: str = "") -> list[tuple[str, Cost]]:
+    """The single layers of a cost under the dotted names :func:`rows` gives them."""
+    if not result.stages:
+        return [(prefix or result.kind, result)]
+    found: list[tuple[str, Cost]] = []
+    for name, stage in result.stages:
+        found.extend(_named_leaves(stage, f"{prefix}.{name}" if prefix else name))
+    return found
+
+
+def leaf_counts(derived: Cost, convention: str, phase: str,
+                chosen: Callable[[Sequence[LayerRow]], sympy.Expr]) -> dict[str, sympy.Expr]:
+    """The count of every single layer of ``derived`` (a cost of ``phase``) under
+    ``convention``, by the dotted name :func:`rows` gives it: a backward layer's under
+    ``"torch"`` by FlopCounterMode's backward rules (:func:`torch_backward`), every other by the
+    convention's function of rows (``chosen``). Their sum is ``count(..., phase=phase)``.
+
+    Examples
+    --------
+    >>> from symconv.derive import cost
+    >>> from symconv.layers import Conv2d, DepthwiseConv2d, ReLU, Sequential
+    >>> from symconv.networks.conventions import CONVENTIONS
+    >>> net = Sequential(Conv2d(3, 8, 3, padding=1), ReLU(), DepthwiseConv2d(8, 3, padding=1))
+    >>> counts = leaf_counts(cost(net, (8, 8, 3), phase="train"), "torch", "train",
+    ...                      CONVENTIONS["torch"])
+    >>> counts["forward.2"], counts["backward.2"]   # 2·4608; 2·(4608 + 8·4608)
+    (9216, 82944)
+    >>> sum(counts.values())
+    147456
+    """
+    counts: dict[str, sympy.Expr] = {}
+    for name, leaf in _named_leaves(derived):
+        backward = phase == "backward" or (phase == "train" and (
+            name == "backward" or name.startswith("backward.")))
+        if leaf.kind == "optimizer" and convention == "torch":
+            counts[name] = sympy.Integer(0)   # FlopCounterMode counts no optimizer step
+        elif backward and convention == "torch":
+            counts[name] = torch_backward(leaf)
+        else:
+            counts[name] = as_expr(chosen((LayerRow.of(name, leaf),)))
+    return counts

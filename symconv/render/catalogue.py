@@ -69,6 +69,7 @@ EN: dict[str, str] = {
     "output_shape": "output shape",
     "divs": "divisions",
     "comparisons": "comparisons",
+    "transcendentals": "transcendentals (exp, log, sqrt, ...)",
     "all_match": "All {count} stages match their formulas.",
     "mismatch": "{count} of {total} stages do NOT match their formulas.",
     "yes": "yes",
@@ -142,6 +143,32 @@ EN: dict[str, str] = {
     "legend.a": "output padding of a transposed convolution",
     "legend.D_K": "kernel size, as the MobileNet paper writes it",
     "legend.D_F": "feature-map size, as the MobileNet paper writes it (square maps)",
+    "phase.backward": "Backward pass",
+    "phase.train": "Training step (forward + backward)",
+    "phase.inside": (
+        "The layer is taken to sit inside a network: the gradient with respect to its input is "
+        "computed, besides its weights' (--no-input-grad: a network's first layer, whose input "
+        "is data)."
+    ),
+    "phase.first": (
+        "The layer is taken to be a network's first (--no-input-grad): its input is data and "
+        "gets no gradient; its weights' gradients are computed (in the separable convolution the "
+        "pointwise stage still needs its input's gradient: the depthwise stage before it is "
+        "trained)."
+    ),
+    "phase.counting": (
+        "Counted as the forward pass is: the input gradient is a transposed convolution of the "
+        "output gradient (scatter form), the weight gradient a correlation of the input with the "
+        "output gradient, the bias gradient a sum of the output gradient."
+    ),
+    "phase.train_counting": "Each stage's forward and backward counts added: forward + backward.",
+    "phase.to_forward": "Backward / forward (multiplications)",
+    "phase.train_to_forward": "Training step / forward (multiplications)",
+    "phase.ratio": "Separable / standard, backward pass",
+    "phase.train_ratio": "Separable / standard, training step",
+    "grad.input_grad": "input gradient",
+    "grad.weight_grad": "weight gradient",
+    "grad.bias_grad": "bias gradient",
 }
 
 ZH: dict[str, str] = {
@@ -190,6 +217,7 @@ ZH: dict[str, str] = {
     "output_shape": "输出形状",
     "divs": "除法次数",
     "comparisons": "比较次数",
+    "transcendentals": "超越函数次数（exp、log、sqrt 等）",
     "all_match": "全部 {count} 个阶段与公式一致。",
     "mismatch": "{total} 个阶段中有 {count} 个与公式不一致。",
     "yes": "是",
@@ -261,6 +289,22 @@ ZH: dict[str, str] = {
     "legend.a": "转置卷积的输出填充",
     "legend.D_K": "卷积核尺寸（MobileNet 论文的写法）",
     "legend.D_F": "特征图尺寸（MobileNet 论文的写法，方形特征图）",
+    "phase.backward": "反向传播",
+    "phase.train": "训练步（前向 + 反向）",
+    "phase.inside": "将该层视为网络中间的一层：除权重的梯度外，还计算对其输入的梯度（--no-input-grad：网络的第一层，其输入为数据）。",
+    "phase.first": (
+        "将该层视为网络的第一层（--no-input-grad）：输入为数据，不计算其梯度，只计算权重的梯度"
+        "（深度可分离卷积的逐点卷积仍需计算其输入的梯度，因为其前面的深度卷积需要训练）。"
+    ),
+    "phase.counting": "计数方式同前向：输入梯度为输出梯度的转置卷积（散射形式），权重梯度为输入与输出梯度的相关，偏置梯度为输出梯度之和。",
+    "phase.train_counting": "每个阶段的前向与反向计数相加：前向 + 反向。",
+    "phase.to_forward": "反向 / 前向（乘法次数）",
+    "phase.train_to_forward": "训练步 / 前向（乘法次数）",
+    "phase.ratio": "深度可分离卷积 / 标准卷积（反向传播）",
+    "phase.train_ratio": "深度可分离卷积 / 标准卷积（训练步）",
+    "grad.input_grad": "输入梯度",
+    "grad.weight_grad": "权重梯度",
+    "grad.bias_grad": "偏置梯度",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

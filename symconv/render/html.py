@@ -311,8 +311,52 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
     """The comparison as an HTML page: legend, setting, every stage, the table and the ratio."""
     check_language(lang)
     body = (render_legend(comparison_legend(result), lang) + _setting(result, lang)
-            + _stages(result, lang) + _comparison_table(result, lang) + _ratios(result, lang))
+            + _stages(result, lang) + _comparison_table(result, lang) + _ratios(result, lang)
+            + _phase(result, lang))
     return _page(message("title", lang), body, lang)
+
+
+def _phase(report: Comparison | GeneralFormulas, lang: str) -> str:
+    """The backward pass and training step (``--phase``), after the forward report."""
+    return "" if report.training is None else phase_html(report, lang)
+
+
+def phase_html(report: Comparison | GeneralFormulas, lang: str = "en") -> str:
+    """The phase sections as HTML: a section each, a table a block, MathML formulas."""
+    from symconv.render.phase import middle, of, ratio_cells
+
+    values = report.values if isinstance(report, Comparison) else None
+    header = [message(key, lang) for key in ("quantity", "formula")]
+    if values is not None:
+        header += [message("report.substituted", lang), message("value", lang)]
+    out = []
+    for number, section in enumerate(of(report, lang)):
+        out.append(f'<section id="phase-{number}"><h2>{_escape(section.title)}</h2>'
+                   + "".join(f"<p>{_escape(note)}</p>" for note in section.notes))
+        for block in section.blocks:
+            rows = []
+            for line in block.lines:
+                row = [_escape(f"{line.group}: {line.quantity}"), math(_formula(line.general))]
+                between = middle(line, values)
+                if between is not None:
+                    row += [math(f"<mrow><mo>=</mo>{arithmetic(between)}</mrow>"),
+                            math(f"<mrow><mo>=</mo><mn>{line.value}</mn></mrow>")]
+                rows.append(row)
+            out.append((f"<h3>{_escape(block.title)}</h3>" if block.title else "") + _table(
+                [_escape(cell) for cell in header], rows))
+        for title, ratio_lines in section.ratios:
+            rows = []
+            for ratio_line in ratio_lines:
+                cells = ratio_cells(ratio_line.ratio, values)
+                row = [_escape(ratio_line.label), math(_formula(ratio_line.ratio.general))]
+                if values is not None:
+                    row += [math(f"<mrow><mo>=</mo>{arithmetic(cells[1])}</mrow>")
+                            if len(cells) > 1 else "", _escape(cells[-1])]
+                rows.append(row)
+            out.append(f"<h3>{_escape(title)}</h3>" + _table(
+                [_escape(cell) for cell in header], rows))
+        out.append("</section>")
+    return "".join(out)
 
 
 def render_verification(results: Sequence[Verification], lang: str = "en", seed: int = 0,
@@ -337,7 +381,8 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         rows.append([_escape(message("ratio", lang)), math(_formula(general.ratio))])
     body = (render_legend(kind_legend(general), lang)
             + f"<p><strong>{_escape(layer_name(general))}</strong></p>"
-            + _table([_escape(message("quantity", lang)), _escape(message("formula", lang))], rows))
+            + _table([_escape(message("quantity", lang)), _escape(message("formula", lang))], rows)
+            + _phase(general, lang))
     return _page(message("title.derive", lang, kind=message(general.kind, lang)), body, lang)
 
 

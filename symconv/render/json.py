@@ -29,10 +29,11 @@ from symconv.symbols import LATEX_NAMES, d
 if TYPE_CHECKING:
     from symconv.networks.reconcile import ConventionComparison
     from symconv.report.analysis import NetworkReport
+    from symconv.report.phase import Training
     from symconv.verify import Verification
 
 __all__ = ["legend_list", "render_comparison", "render_kind", "formula_entry", "latex", "comparison_dict",
-           "render_verification", "render_network", "render_conventions", "dumps"]
+           "render_verification", "render_network", "render_conventions", "dumps", "phase_dict"]
 
 _QUANTITIES = ("mults", "adds", "params")
 #: The dilation is written ``{d}``: SymPy's LaTeX parser reads ``d \cdot`` as one differential.
@@ -125,8 +126,65 @@ def comparison_dict(result: Comparison) -> dict[str, Any]:
         "mults": _ratio_entry(result.mults_ratio),
         "params": _ratio_entry(result.params_ratio),
     }
+    report.update(phase_dict(result.training))
     report["symbols"] = legend_list(comparison_legend(result))
     return report
+
+
+def _entry(general: sympy.Expr, value: object) -> dict[str, Any]:
+    """A count: formula, LaTeX and, where known, its value."""
+    return _symbolic_entry(general) if value is None else formula_entry(general, int(value))  # type: ignore[call-overload]
+
+
+def _counts(general: Cost, value: Cost | None) -> dict[str, Any]:
+    return {quantity: _entry(getattr(general, quantity),
+                             None if value is None else getattr(value, quantity))
+            for quantity in ("mults", "adds")}
+
+
+def _ratio(general: sympy.Expr, value: object) -> dict[str, Any]:
+    return _symbolic_entry(general) if value is None else formula_entry(general, str(value))
+
+
+def phase_dict(training: Training | None) -> dict[str, Any]:
+    """``--phase backward|train``: ``"phase"``, ``"input_grad"``, then ``"backward"`` (and
+    ``"train"``): per stage its ``"gradients"`` (backward only: per gradient ``mults`` and
+    ``adds``), ``mults``, ``adds`` and ``"to_forward"`` (its multiplications over the forward
+    pass's), and ``"ratio"``: ``{"mults": separable / standard}`` where there is one. Empty for
+    the forward pass, so that the forward report keeps its keys and their order.
+
+    Examples
+    --------
+    >>> from symconv.report.compare import compare
+    >>> data = phase_dict(compare((7, 7, 3), 64, (3, 3), phase="train").training)
+    >>> list(data), list(data["backward"])
+    (['phase', 'input_grad', 'backward', 'train'], ['standard', 'depthwise', 'pointwise', 'separable', 'ratio'])
+    >>> standard = data["backward"]["standard"]
+    >>> standard["gradients"]["weight_grad"]["mults"]["value"], standard["to_forward"]["value"]
+    (43200, '2')
+    >>> data["train"]["standard"]["mults"]["value"], data["train"]["ratio"]["mults"]["value"]
+    (129600, '73/576')
+    """
+    if training is None:
+        return {}
+    found: dict[str, Any] = {"phase": training.phase, "input_grad": training.input_grad}
+    for costs in (training.backward, training.train):
+        if costs is None:
+            continue
+        part: dict[str, Any] = {}
+        for stage in costs.stages:
+            entry: dict[str, Any] = {}
+            if stage.general.gradients:
+                values = dict(stage.value.gradients) if stage.value is not None else {}
+                entry["gradients"] = {name: _counts(gradient, values.get(name))
+                                      for name, gradient in stage.general.gradients}
+            entry.update(_counts(stage.general, stage.value))
+            entry["to_forward"] = _ratio(stage.to_forward.general, stage.to_forward.value)
+            part[stage.name] = entry
+        if costs.ratio is not None:
+            part["ratio"] = {"mults": _ratio(costs.ratio.general, costs.ratio.value)}
+        found[costs.phase] = part
+    return found
 
 
 def render_comparison(result: Comparison, lang: str = "en") -> str:
@@ -166,6 +224,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         report["stages"] = {name: _cost_dict(stage) for name, stage in general.cost.stages}
     if general.ratio is not None:
         report["ratio"] = {"mults": _symbolic_entry(general.ratio)}
+    report.update(phase_dict(general.training))
     report["symbols"] = legend_list(kind_legend(general))
     return dumps(report)
 

@@ -19,7 +19,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import sympy
@@ -47,6 +47,7 @@ from symconv.report.legend import Legend, comparison_legend, kind_legend
 if TYPE_CHECKING:
     from symconv.report.analysis import NetworkReport
     from symconv.report.homework import Homework
+    from symconv.report.phase import Ratio
     from symconv.verify import Verification
 
 __all__ = [
@@ -277,8 +278,52 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         *_setting_parts(result, lang),
         *_stage_parts(result, lang),
         *_ratio_parts(result, lang),
+        *_phase_parts(result, lang),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _phase_parts(report: Comparison | GeneralFormulas, lang: str) -> list[str]:
+    """The backward pass and training step (``--phase``), after the forward report."""
+    return [] if report.training is None else phase_latex(report, lang)
+
+
+def phase_latex(report: Comparison | GeneralFormulas, lang: str = "en") -> list[str]:
+    """The phase sections as LaTeX paragraphs and ``align*`` blocks."""
+    from symconv.render.phase import middle, of
+
+    values = report.values if isinstance(report, Comparison) else None
+    parts: list[str] = []
+    for section in of(report, lang):
+        parts.append(rf"\medskip\noindent\textbf{{{escape(section.title, lang)}}}\par")
+        parts += [rf"\noindent {escape(note, lang)}" + "\n" for note in section.notes]
+        for block in section.blocks:
+            parts += [rf"\paragraph{{{escape(block.title, lang)}}}"] if block.title else []
+            rows = []
+            for line in block.lines:
+                label = rf"\text{{{escape(f'{line.group}, {line.quantity}', lang)}}}"
+                row = rf"{label} &= {formula(line.general, style=LATEX)}"
+                between = middle(line, values, LATEX)
+                if between is not None:
+                    row += r" \\" + "\n" + rf"&= {between} = {line.value}"
+                rows.append(row)
+            parts.append(_align(rows))
+        for title, ratio_lines in section.ratios:
+            parts.append(rf"\paragraph{{{escape(title, lang)}}}")
+            parts.append(_align([
+                rf"\text{{{escape(line.label, lang)}}} &= "
+                + " = ".join(_latex_ratio(line.ratio, values)) for line in ratio_lines]))
+    return parts
+
+
+def _latex_ratio(ratio: Ratio, values: Mapping[sympy.Basic, object] | None) -> list[str]:
+    """A ratio's cells in LaTeX: formula, substitution, exact value ≈ decimal."""
+    from symconv.render.phase import ratio_cells
+
+    cells = ratio_cells(ratio, values, LATEX)
+    if len(cells) == 3 and ratio.value is not None:
+        cells[2] = sympy.latex(ratio.value) + rf" \approx {float(ratio.value):.3g}"
+    return cells
 
 
 def _comparison_table(result: Comparison, lang: str) -> list[str]:
@@ -367,6 +412,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
         + needs("amsmath") + "\n" + render_legend(kind_legend(general), lang) + "\n"
         + rf"\noindent {escape(layer_name(general), lang)}" + "\n"
         + "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+        + "".join(part + "\n" for part in _phase_parts(general, lang))
     )
 
 

@@ -154,6 +154,7 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
                                          result.values)])
     rows.append([ratio_name, *_ratio_row(message("params", lang), result.params_ratio,
                                          result.values)])
+    rows += _phase_rows(result, lang)
     header = [message(key, lang) for key in ("stage", "quantity", "formula")]
     header += ["=", message("value", lang)]
     return "\n".join([
@@ -165,8 +166,29 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         "",
         message("counting", lang, bias=bias),
         "",
+        *_phase_notes(result, lang),
         table(header, rows),
     ]) + "\n"
+
+
+def _phase_rows(report: Comparison | GeneralFormulas, lang: str) -> list[list[str]]:
+    """The backward pass's and training step's rows (``--phase``), escaped."""
+    if report.training is None:
+        return []
+    from symconv.render.phase import markdown_rows
+
+    return [[cell if cell.startswith("$") else escape(cell) for cell in row]
+            for row in markdown_rows(report, lang)]
+
+
+def _phase_notes(report: Comparison | GeneralFormulas, lang: str) -> list[str]:
+    """What the backward pass counts, before the table (``--phase``)."""
+    if report.training is None:
+        return []
+    from symconv.render.phase import of
+
+    notes = dict.fromkeys(note for section in of(report, lang) for note in section.notes)
+    return [escape(note) + "\n" for note in notes]
 
 
 def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
@@ -186,7 +208,9 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
                  for quantity in _QUANTITIES]
     if general.ratio is not None:
         rows.append([message("ratio", lang), _math(general.ratio)])
-    return render_legend(kind_legend(general), lang) + f"\n\n`{layer_name(general)}`\n\n" + table(
+    rows += [[f"{row[0]}: {row[1]}", row[2]] for row in _phase_rows(general, lang)]
+    notes = "".join(note + "\n" for note in _phase_notes(general, lang))
+    return render_legend(kind_legend(general), lang) + f"\n\n`{layer_name(general)}`\n\n" + notes + table(
         [message("quantity", lang), message("formula", lang)], rows
     ) + "\n"
 

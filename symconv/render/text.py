@@ -221,7 +221,43 @@ def render_comparison(result: Comparison, lang: str = "en") -> str:
         ],
         label_width,
     ))
-    return "\n".join(lines)
+    return "\n".join(lines) + _phase_text(result, lang)
+
+
+def _phase_text(report: Comparison | GeneralFormulas, lang: str) -> str:
+    """The backward pass and training step, after the forward report (``--phase``)."""
+    return "" if report.training is None else phase_text(report, lang)
+
+
+def phase_text(report: Comparison | GeneralFormulas, lang: str = "en") -> str:
+    """The phase sections as text ("" for the forward pass)."""
+    from symconv.render.phase import middle, of, ratio_cells
+
+    values = report.values if isinstance(report, Comparison) else None
+    out: list[str] = []
+    for section in of(report, lang):
+        out += ["", section.title, *section.notes]
+        for block in section.blocks:
+            out += [block.title] if block.title else []
+            width = max(display_width(line.group) for line in block.lines)
+            rows: list[tuple[str, ...]] = []
+            previous = None
+            for line in block.lines:
+                group = line.group if line.group != previous else ""
+                previous = line.group
+                label = f"{_pad(group, width)}  {line.quantity}"
+                cells = [formula(line.general)]
+                between = middle(line, values)
+                if between is not None:
+                    cells += [between, str(line.value)]
+                rows.append((label, *cells))
+            out += _aligned(rows, max(display_width(row[0]) for row in rows))
+        for title, ratio_lines in section.ratios:
+            out.append(title)
+            width = max(display_width(line.label) for line in ratio_lines)
+            out += _aligned([(line.label, *ratio_cells(line.ratio, values))
+                             for line in ratio_lines], width)
+    return "\n".join(out)
 
 
 def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
@@ -266,7 +302,7 @@ def render_kind(general: GeneralFormulas, lang: str = "en") -> str:
     if general.ratio is not None:
         label = message("aside", lang, main=message("ratio", lang), aside=message("mults", lang))
         lines.append("  " + message("labelled", lang, label=label, text=formula(general.ratio)))
-    return "\n".join(lines)
+    return "\n".join(lines) + _phase_text(general, lang)
 
 
 def layer_name(general: GeneralFormulas) -> str:

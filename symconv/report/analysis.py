@@ -28,8 +28,8 @@ from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.conventions import CONVENTIONS, count, describe
 from symconv.networks.rows import LayerRow, rows
+from symconv.networks.training import leaf_counts
 from symconv.parse import parse_multiplier
-from symconv.sizes import as_expr
 from symconv.symbols import alpha as alpha_symbol
 from symconv.symbols import rho as rho_symbol
 
@@ -70,10 +70,13 @@ class NetworkReport:
 _HIDDEN_KINDS = frozenset({"reuse"})
 
 
-def layer_counts(derived: Cost, convention: str, depth: int | None = None
-                 ) -> tuple[tuple[LayerRow, ...], tuple[sympy.Expr, ...]]:
+def layer_counts(derived: Cost, convention: str, depth: int | None = None,
+                 phase: str = "forward") -> tuple[tuple[LayerRow, ...], tuple[sympy.Expr, ...]]:
     """The rows of ``derived`` (nested modules folded below ``depth``; routing rows hidden) and
-    each one's count under ``convention``: the count of the single layers inside it.
+    each one's count under ``convention``: the count of the single layers inside it. For a
+    ``derived`` of a backward or training ``phase``, the backward layers are counted by the
+    backward rules (:func:`symconv.networks.training.leaf_counts`), so that the rows add up to
+    ``count(..., phase=phase)``.
 
     Examples
     --------
@@ -82,14 +85,12 @@ def layer_counts(derived: Cost, convention: str, depth: int | None = None
     >>> [(row.name, count) for row, count in zip(layers, counts)][:2], sum(counts)
     ([('conv1', 10838016), ('block1', 29302784)], 568740352)
     """
-    chosen = CONVENTIONS[convention]
-    leaves = rows(derived)
-    folded = leaves if depth is None else rows(derived, depth=depth)
+    per_leaf = leaf_counts(derived, convention, phase, CONVENTIONS[convention])
+    folded = rows(derived) if depth is None else rows(derived, depth=depth)
     shown, counts = [], []
     for row in folded:
-        inside = [leaf for leaf in leaves
-                  if leaf.name == row.name or leaf.name.startswith(row.name + ".")]
-        counted = as_expr(chosen(tuple(inside)))
+        counted = sympy.Add(*(value for name, value in per_leaf.items()
+                              if name == row.name or name.startswith(row.name + ".")))
         if row.kind in _HIDDEN_KINDS and counted == 0 and row.params == 0:
             continue
         shown.append(row)
@@ -114,6 +115,7 @@ def analyse(
     per_layer: bool = False,
     depth: int | None = None,
     phase: str = "forward",
+    optimizer: str | None = None,
 ) -> NetworkReport:
     """Derive ``model``'s totals (and rows) under ``convention``.
 
@@ -128,21 +130,24 @@ def analyse(
     phase
         ``"forward"`` (the default), ``"backward"`` or ``"train"`` (:mod:`symconv.derive.backward`);
         the network's input needs no gradient.
+    optimizer
+        With ``phase="train"``: one optimizer step more (``"sgd"``, ``"sgd_momentum"``,
+        ``"adam"``, ``"adamw"``; :mod:`symconv.layers.optimizers`), a row ``"optimizer"``.
     """
     if convention not in CONVENTIONS:
         raise SymconvError(
             f"--convention {convention} is unknown; use one of {', '.join(CONVENTIONS)}"
         )
-    derived: Cost = cost(model, input_shape, **_phase(phase))
+    derived: Cost = cost(model, input_shape, **_phase(phase, optimizer))
     symbolic = bool(derived.mults.free_symbols or derived.params.free_symbols)
-    formulas = {convention: _count(model, input_shape, derived, convention, phase)}
+    formulas = {convention: _count(model, input_shape, derived, convention, phase, optimizer)}
     formulas.update({name: getattr(derived, name) for name in QUANTITIES})
     if symbolic:
         formulas = {name: sympy.expand(expr) for name, expr in formulas.items()}
         if reference is None:
             raise SymconvError("a symbolic network needs a numeric reference to report values")
-        concrete = cost(*reference, **_phase(phase))
-        values = {convention: _count(*reference, concrete, convention, phase)}
+        concrete = cost(*reference, **_phase(phase, optimizer))
+        values = {convention: _count(*reference, concrete, convention, phase, optimizer)}
         values.update({name: getattr(concrete, name) for name in QUANTITIES})
     else:
         values = formulas
@@ -150,14 +155,15 @@ def analyse(
         name: Total(formulas[name], _as_int(values[name], f"the total {name}"))
         for name in formulas
     }
-    layers, counts = layer_counts(derived, convention, depth) if per_layer else ((), ())
+    layers, counts = (layer_counts(derived, convention, depth, phase) if per_layer
+                      else ((), ()))
     total = formulas[convention]
     shares = tuple(
         counted / total if counted.is_Number and total.is_Number and total != 0 else None
         for counted in counts
     )
     return NetworkReport(
-        title=title if phase == "forward" else f"{title}, {_PHASE_TITLES[phase]}",
+        title=_title(title, phase, optimizer),
         input_shape=derived.input_shape,
         convention=convention,
         description=describe(convention),
@@ -175,18 +181,27 @@ _PHASE_TITLES = {"backward": "backward pass (input needs no gradient)",
                  "train": "training step (forward + backward; input needs no gradient)"}
 
 
-def _phase(phase: str) -> dict[str, Any]:
-    """``cost``'s keyword for a phase other than the forward pass (none for it)."""
-    return {} if phase == "forward" else {"phase": phase}
+def _title(title: str, phase: str, optimizer: str | None) -> str:
+    if phase == "forward":
+        return title
+    if optimizer is not None:
+        return f"{title}, {_PHASE_TITLES[phase][:-1]}; one {optimizer} step)"
+    return f"{title}, {_PHASE_TITLES[phase]}"
+
+
+def _phase(phase: str, optimizer: str | None = None) -> dict[str, Any]:
+    """``cost``'s keywords for a phase other than the forward pass (none for it)."""
+    options: dict[str, Any] = {} if phase == "forward" else {"phase": phase}
+    return options if optimizer is None else {**options, "optimizer": optimizer}
 
 
 def _count(model: Layer, input_shape: object, derived: Cost, convention: str,
-           phase: str) -> sympy.Expr:
+           phase: str, optimizer: str | None = None) -> sympy.Expr:
     """The convention's count: from the derived cost, or for a backward or training phase from
     the model (the ``torch`` peer's backward needs each gradient: :mod:`symconv.networks.training`)."""
-    if phase == "forward":
+    if phase == "forward" and optimizer is None:
         return count(derived, convention=convention)
-    return count(model, input_shape, convention=convention, phase=phase)
+    return count(model, input_shape, convention=convention, phase=phase, optimizer=optimizer)
 
 
 def analyse_zoo(
@@ -198,6 +213,7 @@ def analyse_zoo(
     per_layer: bool = False,
     depth: int | None = None,
     phase: str = "forward",
+    optimizer: str | None = None,
 ) -> NetworkReport:
     """Analyse a zoo network; ``alpha`` and ``resolution`` are the user's text, or ``None``
     to keep them symbolic (``alpha``, ``rho`` with input ``224·rho``)."""
@@ -225,5 +241,5 @@ def analyse_zoo(
     return analyse(
         _TITLES.get(name, name), model, convention=convention,
         reference=(reference_model, None), reference_text=", ".join(parts), per_layer=per_layer,
-        depth=depth, phase=phase,
+        depth=depth, phase=phase, optimizer=optimizer,
     )

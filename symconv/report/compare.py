@@ -19,12 +19,16 @@ H_o*M*N*W_o*k**2
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy
 
 from symconv import symbols as sym
 from symconv.derive import Cost, conv_output_size, cost, in_output_symbols, ratio
 from symconv.layers import Conv2d, DepthwiseSeparableConv2d
+
+if TYPE_CHECKING:
+    from symconv.report.phase import Training
 
 __all__ = ["StageCosts", "RatioResult", "Comparison", "compare", "STAGE_NAMES"]
 
@@ -71,6 +75,9 @@ class Comparison:
     params_ratio: RatioResult
     values: dict[sympy.Symbol, int]
     output_size_formulas: tuple[sympy.Expr, sympy.Expr]
+    #: With ``phase="backward"`` or ``"train"``: the backward pass and training step
+    #: (:mod:`symconv.report.phase`); ``None`` for the forward pass.
+    training: Training | None = None
 
     def stage(self, name: str) -> StageCosts:
         """The stage called ``name`` (one of :data:`STAGE_NAMES`)."""
@@ -98,6 +105,8 @@ def compare(
     dilation: tuple[int, int] = (1, 1),
     bias: bool = False,
     kernel_inferred: bool = False,
+    phase: str = "forward",
+    input_grad: bool = True,
 ) -> Comparison:
     """Derive the standard and the depthwise separable convolution for one concrete shape.
 
@@ -114,7 +123,14 @@ def compare(
         Whether each convolution has a bias.
     kernel_inferred
         Recorded for the report: whether the kernel came from the output size.
+    phase, input_grad
+        ``"backward"`` or ``"train"`` add the backward pass (and the training step) of every
+        stage (:mod:`symconv.report.phase`); ``input_grad=False`` takes the layer to be a
+        network's first, whose input needs no gradient (the default: a layer inside a network).
     """
+    from symconv.report.phase import check_phase
+
+    check_phase(phase, input_grad)
     height, width, channels = input_shape
     kernel_symbols, values = _per_axis_symbols(kernel, sym.k, sym.k_h, sym.k_w)
     stride_symbols, stride_values = _per_axis_symbols(stride, sym.s, sym.s_h, sym.s_w)
@@ -128,16 +144,14 @@ def compare(
     concrete_args = (kernel, stride, padding, dilation)
     symbolic_shape = (sym.H, sym.W, sym.M)
 
-    standard = in_output_symbols(
-        cost(Conv2d(sym.M, sym.N, *symbolic_args, bias=bias), symbolic_shape)
-    )
-    separable = in_output_symbols(
-        cost(DepthwiseSeparableConv2d(sym.M, sym.N, *symbolic_args, bias=bias), symbolic_shape)
-    )
-    standard_value = cost(Conv2d(channels, out_channels, *concrete_args, bias=bias), input_shape)
-    separable_value = cost(
-        DepthwiseSeparableConv2d(channels, out_channels, *concrete_args, bias=bias), input_shape
-    )
+    layers = [("standard", Conv2d(sym.M, sym.N, *symbolic_args, bias=bias),
+               Conv2d(channels, out_channels, *concrete_args, bias=bias)),
+              ("separable", DepthwiseSeparableConv2d(sym.M, sym.N, *symbolic_args, bias=bias),
+               DepthwiseSeparableConv2d(channels, out_channels, *concrete_args, bias=bias))]
+    standard = in_output_symbols(cost(layers[0][1], symbolic_shape))
+    separable = in_output_symbols(cost(layers[1][1], symbolic_shape))
+    standard_value = cost(layers[0][2], input_shape)
+    separable_value = cost(layers[1][2], input_shape)
     out_height, out_width, _ = (int(size) for size in standard_value.output_shape)
     values.update({sym.H_o: out_height, sym.W_o: out_width})
 
@@ -152,6 +166,12 @@ def compare(
         conv_output_size(sym.W, kernel_symbols[1], stride_symbols[1], padding_symbols[1],
                          dilation_symbols[1]),
     )
+    trained = None
+    if phase != "forward":
+        from symconv.report.phase import training
+
+        forward = {stage.name: (stage.general, stage.value) for stage in stages}
+        trained = training(phase, input_grad, layers, (symbolic_shape, input_shape), forward)
     return Comparison(
         input_shape=input_shape,
         output_shape=(out_height, out_width, out_channels),
@@ -172,4 +192,5 @@ def compare(
         ),
         values=values,
         output_size_formulas=output_size_formulas,
+        training=trained,
     )

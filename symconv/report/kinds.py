@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sympy
 
@@ -38,6 +39,9 @@ from symconv.layers import (
     PointwiseConv2d,
     Sequential,
 )
+
+if TYPE_CHECKING:
+    from symconv.report.phase import Training
 
 __all__ = ["KINDS", "GeneralFormulas", "derive_kind", "INPUT_SYMBOLS", "OUTPUT_SYMBOLS"]
 
@@ -100,12 +104,19 @@ class GeneralFormulas:
     cost: Cost
     ratio: sympy.Expr | None = None
     input_shape: tuple[sympy.Symbol, ...] = (sym.H, sym.W, sym.M)
+    #: With ``phase="backward"`` or ``"train"``: the backward pass and training step, general
+    #: formulas only (:mod:`symconv.report.phase`); ``None`` for the forward pass.
+    training: Training | None = None
 
 
-def derive_kind(kind: str, *, bias: bool = False, dims: int = 2) -> GeneralFormulas:
+def derive_kind(kind: str, *, bias: bool = False, dims: int = 2, phase: str = "forward",
+                input_grad: bool = True) -> GeneralFormulas:
     """Derive the general formulas of one layer kind (see :data:`KINDS`) over ``dims`` axes.
 
-    The separable kind also carries its ratio to the standard convolution.
+    The separable kind also carries its ratio to the standard convolution. ``phase="backward"``
+    or ``"train"`` adds the backward pass (and training step) with its ratios to the forward
+    pass; the layer's input gets its gradient unless ``input_grad=False`` (a network's first
+    layer).
 
     Examples
     --------
@@ -113,7 +124,15 @@ def derive_kind(kind: str, *, bias: bool = False, dims: int = 2) -> GeneralFormu
     k**(-3) + 1/N
     >>> derive_kind("standard", dims=1).cost.mults
     L_o*M*N*k
+    >>> backward = derive_kind("separable", phase="backward", input_grad=False).training.backward
+    >>> [(stage.name, stage.to_forward.general) for stage in backward.stages]
+    [('depthwise', 1), ('pointwise', 2), ('separable', (2*N + k**2)/(N + k**2))]
+    >>> backward.ratio.general
+    2/k**2 + 1/N
     """
+    from symconv.report.phase import check_phase, training
+
+    check_phase(phase, input_grad)
     if kind not in KINDS:
         raise SymconvError(f"unknown kind {shown(kind)}; choose one of: {', '.join(KINDS)}")
     if dims not in INPUT_SYMBOLS:
@@ -125,7 +144,19 @@ def derive_kind(kind: str, *, bias: bool = False, dims: int = 2) -> GeneralFormu
     output_sizes = tuple(zip(OUTPUT_SYMBOLS[dims], sizes))
     general = in_output_symbols(cost(layer, shape))
     separable_ratio = None
+    standard_layer = _standard(bias, dims)
     if kind == "separable":
-        standard = in_output_symbols(cost(_standard(bias, dims), shape))
+        standard = in_output_symbols(cost(standard_layer, shape))
         separable_ratio = ratio(general.mults, standard.mults)
-    return GeneralFormulas(kind, layer, output_sizes, general, separable_ratio, shape)
+    trained = None
+    if phase != "forward":
+        name = "separable" if kind == "separable" else kind
+        forward = {name: (general, None), **{part: (stage, None) for part, stage in general.stages}}
+        others = None
+        if kind == "separable":
+            other = in_output_symbols(cost(standard_layer, shape, phase="train",
+                                           input_grad=input_grad))
+            others = {"backward": (other.stages[1][1], None), "train": (other, None)}
+        trained = training(phase, input_grad, [(name, layer, None)], (shape, None), forward,
+                           others)
+    return GeneralFormulas(kind, layer, output_sizes, general, separable_ratio, shape, trained)

@@ -1,0 +1,319 @@
+"""Backward rules of the layer kinds beyond convolutions, BatchNorm and the piecewise activations
+(issue 12): the transcendental activations, Softmax/LogSoftmax, LayerNorm, GroupNorm, BatchNorm
+without affine parameters or frozen, Mean, Cat, Slice, ChannelShuffle, Pad, Identity/Dropout,
+adaptive pooling, LayerScale and the AvgPool/MaxPool options. Counted (fast and reference)
+against derived, gradients against finite differences; no torch needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symconv import Conv2d, cost, verify
+from symconv.execute import execute
+from symconv.execute.backward import execute_backward
+from symconv.layers import (
+    ACTIVATIONS,
+    Activation,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    Add,
+    AvgPool2d,
+    BatchNorm2d,
+    Cat,
+    ChannelShuffle,
+    Dropout,
+    Graph,
+    GroupNorm,
+    Identity,
+    LayerNorm,
+    LayerScale,
+    LogSoftmax,
+    MaxPool2d,
+    Mean,
+    Pad,
+    Reuse,
+    Sequential,
+    Slice,
+    Softmax,
+    StochasticDepth,
+)
+from symconv.symbols import C, H, W
+
+TRANSCENDENTAL = ("sigmoid", "silu", "tanh", "gelu", "gelu_tanh", "elu", "softplus", "mish")
+
+CASES = [
+    *((Activation(name), (3, 2, 4)) for name in TRANSCENDENTAL),
+    (Activation("silu", spelling="F"), (5,)),
+    (Softmax(), (3, 4)),
+    (Softmax(axis=0), (3, 2, 4)),
+    (LogSoftmax(), (2, 2, 5)),
+    (LogSoftmax(axis=1), (3, 4, 2)),
+    (LayerNorm(4), (3, 4)),
+    (LayerNorm(5), (5,)),
+    (LayerNorm(4, elementwise_affine=False), (2, 3, 4)),
+    (LayerNorm(4, bias=False), (2, 2, 4)),
+    (GroupNorm(2, 4), (3, 3, 4)),
+    (GroupNorm(3, 3, affine=False), (2, 3, 3)),
+    (BatchNorm2d(3, affine=False), (3, 3, 3)),
+    (Mean((0, 1)), (3, 3, 2)),
+    (Mean((0,), keepdim=True), (3, 2, 2)),
+    (Mean(-1, keepdim=True), (2, 2, 3)),
+    (Slice(1, 3), (3, 4)),
+    (ChannelShuffle(2), (2, 2, 6)),
+    (Pad((1, 2)), (4, 3, 2)),
+    (Pad((1, 2, 2, 1), mode="reflect"), (4, 4, 2)),
+    (Pad((1, 1, 0, 2), mode="replicate"), (3, 3, 2)),
+    (Pad((2, 1), mode="circular"), (3, 4, 2)),
+    (Identity(), (3, 2)),
+    (Dropout(0.2), (3, 2)),
+    (StochasticDepth(0.1), (2, 2, 2)),
+    (AdaptiveAvgPool2d((3, 2)), (5, 4, 2)),
+    (AdaptiveAvgPool2d(1), (3, 3, 2)),
+    (AdaptiveMaxPool2d((2, 3)), (5, 4, 2)),
+    (LayerScale(4), (3, 3, 4)),
+    (AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (7, 7, 2)),
+    (AvgPool2d(3, stride=2, padding=1, divisor_override=4), (6, 7, 2)),
+    (AvgPool2d(2, ceil_mode=True), (5, 5, 2)),
+    (AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (6, 6, 2)),
+    (MaxPool2d(2, ceil_mode=True), (5, 5, 2)),
+    (MaxPool2d(3, stride=2, padding=1, dilation=2), (9, 9, 2)),
+    # a concatenation whose other operand has a second reader: its two gradients meet
+    (Graph(("a", Conv2d(2, 3, 1)), ("b", Conv2d(3, 2, 1)), ("cat", Cat("a", (4, 4, 3))),
+           ("c", Conv2d(5, 2, 1)), ("back", Reuse("a", (4, 4, 3))),
+           ("cat2", Cat("c", (4, 4, 2), other_first=True))), (4, 4, 2)),
+    # DenseNet's pattern: a tensor whose readers are all routing stages (a Cat, then an Add):
+    # the addition of their gradients is charged to the later one, as derived
+    (Graph(("a", Conv2d(2, 3, 1)), ("b", Reuse("input", (4, 4, 2))), ("c", Conv2d(2, 3, 1)),
+           ("cat", Cat("a", (4, 4, 3))), ("d", Conv2d(6, 3, 1)), ("add", Add(other="a"))),
+     (4, 4, 2)),
+    (Sequential(Conv2d(2, 4, 3, padding=1), GroupNorm(2, 4), Activation("silu"),
+                LayerScale(4), Activation("gelu"), Mean((0, 1))), (4, 4, 2)),
+]
+
+
+def _ids(case: tuple[object, tuple[int, ...]]) -> str:
+    layer = case[0]
+    return f"{getattr(layer, 'function', type(layer).__name__)}{case[1]}"
+
+
+def _x(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape) * 2
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_counted_backward_equals_derived(case, input_grad):
+    layer, shape = case
+    derived = cost(layer, shape, phase="backward", input_grad=input_grad)
+    for method in ("fast", "reference"):
+        run = execute_backward(layer, _x(shape), method=method, input_grad=input_grad)
+        assert run.counts is not None
+        assert run.counts.as_dict() == {kind: int(getattr(derived, kind))
+                                        for kind in run.counts.as_dict()}, method
+    check = verify(layer, shape, phase="train", input_grad=input_grad)
+    assert check.ok, [stage for stage in check.stages if not stage.match]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_fast_and_reference_gradients_agree(case):
+    layer, shape = case
+    fast = execute_backward(layer, _x(shape), method="fast", input_grad=True)
+    slow = execute_backward(layer, _x(shape), method="reference", input_grad=True)
+    np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
+    _same_tree(fast.grads, slow.grads)
+
+
+def _same_tree(a: object, b: object) -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b)
+        for key in a:
+            _same_tree(a[key], b[key])
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def _loss(layer, x, params, buffers, grad):
+    return float(np.sum(execute(layer, x, params, buffers=buffers, count=False).output * grad))
+
+
+def _numeric(function, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
+    """Central differences of ``function()`` with respect to every element of ``array``."""
+    out = np.zeros(array.shape)
+    for index in np.ndindex(array.shape):
+        keep = array[index]
+        array[index] = keep + step
+        above = function()
+        array[index] = keep - step
+        below = function()
+        array[index] = keep
+        out[index] = (above - below) / (2 * step)
+    return out
+
+
+def _leaves(tree: dict, prefix: tuple[str, ...] = ()):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key), value
+
+
+def _at(tree: dict, path: tuple[str, ...]) -> np.ndarray:
+    for key in path:
+        tree = tree[key]
+    return tree  # type: ignore[return-value]
+
+
+# BatchNorm's forward is the folded inference form; its backward uses batch statistics
+_DIFFERENTIABLE = [case for case in CASES if not isinstance(case[0], BatchNorm2d)]
+
+
+@pytest.mark.parametrize("case", _DIFFERENTIABLE, ids=_ids)
+def test_gradients_match_finite_differences(case):
+    layer, shape = case
+    x = _x(shape, seed=3)
+    run = execute_backward(layer, x, seed=1, input_grad=True)
+    params, buffers, grad = run.params, run.buffers, run.grad_output
+    numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), x)
+    np.testing.assert_allclose(run.grad_input, numeric, rtol=1e-5, atol=1e-6)
+    for name, held in _leaves(params):
+        numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), held)
+        np.testing.assert_allclose(_at(run.grads, name), numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_without_affine_is_the_gradient_of_training_statistics():
+    layer, x = BatchNorm2d(3, affine=False), _x((4, 4, 3), seed=5)
+    run = execute_backward(layer, x, seed=2)
+    assert run.grads == {}
+
+    def loss() -> float:
+        rows = x.reshape(-1, 3)
+        normal = (rows - rows.mean(0)) / np.sqrt(rows.var(0) + 1e-5)
+        return float(np.sum(normal.reshape(x.shape) * run.grad_output))
+
+    np.testing.assert_allclose(run.grad_input, _numeric(loss, x), rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_batchnorm_computes_no_parameter_gradient():
+    net = Sequential(Conv2d(3, 4, 3, padding=1), BatchNorm2d(4))
+    frozen = cost(net, (5, 5, 3), phase="backward", frozen=("1",))
+    assert [name for name, _ in dict(frozen.stages)["1"].gradients] == [
+        "centre", "sum_g", "dot", "constants", "input_grad"]
+    trained = cost(net, (5, 5, 3), phase="backward")
+    assert trained.mults - frozen.mults == 4           # dγ = dot·(1/σ), one mult per channel
+    run = execute_backward(net, _x((5, 5, 3)), frozen=("1",))
+    assert set(run.grads) == {"0"}
+    assert verify(net, (5, 5, 3), phase="train", frozen=("1",)).ok
+
+
+# ------------------------------------------------------------------------- hand counts
+
+
+def test_transcendentals_are_counted_as_the_backward_computes_them():
+    """Per element, from the formulas written out by hand (docs/conventions.md)."""
+    per_element = {
+        # g·(1 − y)·y from the saved output: no exp
+        "sigmoid": {"mults": 2, "adds": 1},
+        "tanh": {"mults": 2, "adds": 1},
+        # σ = 1/(1 + exp(−x)); g·σ·(1 + x·(1 − σ))
+        "silu": {"transcendentals": 1, "adds": 3, "divs": 1, "mults": 3},
+        # 0.5·(1 + erf(x·√½)) and c·exp(x·x·(−½)); g·(Φ + x·φ)
+        "gelu": {"transcendentals": 2, "adds": 2, "mults": 7},
+        "gelu_tanh": {"transcendentals": 1, "adds": 5, "mults": 12},
+        "elu": {"transcendentals": 1, "comparisons": 1, "mults": 2},
+        "softplus": {"transcendentals": 1, "comparisons": 1, "mults": 2, "adds": 1, "divs": 1},
+        "mish": {"transcendentals": 4, "adds": 3, "divs": 1, "mults": 4},
+    }
+    for name, counts in per_element.items():
+        c = cost(Activation(name), (H, W, C), phase="backward")
+        for kind in ("mults", "adds", "divs", "comparisons", "transcendentals"):
+            assert getattr(c, kind) == counts.get(kind, 0) * H * W * C, (name, kind)
+    assert set(per_element) | {"relu", "relu6", "hardtanh", "leakyrelu", "hardsigmoid",
+                               "hardswish"} == set(ACTIVATIONS)
+
+
+def test_softmax_and_norm_backward_by_hand():
+    L = sympy.Symbol("L", positive=True, integer=True)
+    c = cost(Softmax(), (H, L), phase="backward")            # rows: H, each of L
+    assert sympy.expand(c.mults - 2 * H * L) == 0
+    assert sympy.expand(c.adds - H * (2 * L - 1)) == 0
+    c = cost(LogSoftmax(), (H, L), phase="backward")
+    assert (c.transcendentals, c.mults) == (H * L, H * L)
+    assert sympy.expand(c.adds - H * (2 * L - 1)) == 0
+    # GroupNorm(G, C) on (H, W, C), E = H·W·C: x̂ E adds and mults; g·γ E mults; per group
+    # sums of E/G terms (2·(E/G − 1) adds, E/G mults), 2 divs; dx 2 mults 2 adds per element;
+    # dγ per channel H·W mults, H·W − 1 adds; dβ H·W − 1 adds.
+    G = sympy.Symbol("G", positive=True, integer=True)
+    E = H * W * C
+    c = cost(GroupNorm(G, C), (H, W, C), phase="backward")
+    assert sympy.simplify(c.mults - (E + E + E + 2 * E + C * H * W)) == 0
+    assert sympy.simplify(c.adds - (E + 2 * (E - G) + 2 * E + 2 * C * (H * W - 1))) == 0
+    assert c.divs == 2 * G
+    frozen = cost(GroupNorm(G, C), (H, W, C), phase="backward", frozen=True)
+    assert sympy.simplify(c.mults - frozen.mults - C * H * W) == 0
+    c = cost(BatchNorm2d(C, affine=False), (H, W, C), phase="backward")
+    assert sympy.expand(c.mults - (E + 2 * C + 2 * E)) == 0
+
+
+def test_movement_backward_by_hand():
+    assert cost(Pad((1, 1, 1, 1)), (H, W, C), phase="backward").adds == 0
+    border = cost(Pad((1, 1, 1, 1), mode="reflect"), (H, W, C), phase="backward").adds
+    assert sympy.expand(border - C * ((H + 2) * (W + 2) - H * W)) == 0
+    for layer in (Slice(0, 2), ChannelShuffle(2), Identity(), Dropout(0.5)):
+        c = cost(layer, (H, W, 4), phase="backward")
+        assert (c.mults, c.adds, c.divs) == (0, 0, 0)
+    assert cost(Mean((0, 1)), (H, W, C), phase="backward").divs == C
+    c = cost(AdaptiveAvgPool2d(1), (H, W, C), phase="backward")
+    assert (c.divs, c.adds) == (C, C * H * W)
+    assert cost(AdaptiveMaxPool2d((2, 2)), (H, W, C), phase="backward").adds == 4 * C
+    c = cost(LayerScale(C), (H, W, C), phase="backward")
+    assert sympy.expand(c.mults - 2 * H * W * C) == 0
+    assert sympy.expand(c.adds - C * (H * W - 1)) == 0
+
+
+# ------------------------------------------------------------------------- fuzzed shapes
+
+
+def _kinds(channels: int, spatial: tuple[int, ...]) -> list[object]:
+    layers: list[object] = [Activation(name) for name in TRANSCENDENTAL]
+    layers += [Softmax(), LogSoftmax(axis=0), LayerNorm(channels), Mean((0,), keepdim=True),
+               Slice(0, channels), LayerScale(channels), Pad((1, 0), mode="replicate"),
+               GroupNorm(1, channels)]
+    if len(spatial) == 2:
+        layers += [BatchNorm2d(channels, affine=False), AdaptiveAvgPool2d((max(1, spatial[0] - 1), 1)),
+                   AdaptiveMaxPool2d((1, max(1, spatial[1] - 1)))]
+    return layers
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.data(), st.integers(1, 3), st.lists(st.integers(2, 4), min_size=1, max_size=2),
+       st.booleans())
+def test_fuzzed_shapes_verify_backward(data, channels, spatial, input_grad):
+    layer = data.draw(st.sampled_from(_kinds(channels, tuple(spatial))))
+    shape = (*spatial, channels)
+    check = verify(layer, shape, phase="backward", input_grad=input_grad)
+    assert check.ok, [stage for stage in check.stages if not stage.match]
+    fast = execute_backward(layer, _x(shape), method="fast", input_grad=input_grad)
+    slow = execute_backward(layer, _x(shape), method="reference", input_grad=input_grad)
+    assert fast.counts == slow.counts
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (LayerNorm(4), (5, 3, 4)), (GroupNorm(2, 4), (5, 3, 4)), (Activation("mish"), (5, 3, 4)),
+    (LayerNorm(4, elementwise_affine=False), (7, 4))])
+def test_fast_executors_in_chunks_count_and_compute_as_in_one(monkeypatch, layer, shape):
+    """The fast executors work a chunk of elements at a time; with tiny chunks (several per
+    input) their counts and gradients are the reference's."""
+    from symconv.execute import backward_activations, backward_norm
+
+    monkeypatch.setattr(backward_norm, "_CHUNK", 8)
+    monkeypatch.setattr(backward_activations, "_CHUNK", 7)
+    fast = execute_backward(layer, _x(shape), method="fast")
+    slow = execute_backward(layer, _x(shape), method="reference")
+    assert fast.counts == slow.counts
+    np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
+    _same_tree(fast.grads, slow.grads)
