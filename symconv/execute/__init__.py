@@ -127,6 +127,7 @@ from symconv.execute import (  # noqa: F401
     norm,
     pooling,
     reduce,
+    resize,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

@@ -65,6 +65,8 @@ from symconv.frontends.mapping import (
     refusal,
 )
 from symconv.frontends.requires_grad import with_requires_grad
+from symconv.frontends.resize import interpolate_layer
+from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -193,6 +195,7 @@ class _Recorder:
         self.taken: set[str] = {"input"}
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
         self.busy = False  # inside our own hooks and bookkeeping
+        self.moves = ChannelMoves(self, _REFUSED)  # channel shuffle, chunk and split
 
     # --- names and values ---------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -349,6 +352,11 @@ class _Recorder:
                       if isinstance(item, self.tensor_type)]
             self.unsupported(self.unique(where), what, str(reason), outputs, inputs)
             return
+        if self.moves.uses_pending([first]):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         source = self.producer(first)
         if source is None:
             self.unsupported(self.unique(where), what, "its input is not computed from the "
@@ -406,6 +414,19 @@ class _Recorder:
         known = FUNCTIONS.get(key)
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
+        try:
+            if self.moves.handle(qualified, where, args, kwargs, result, self.tensor_type):
+                return
+        except Unsupported as reason:
+            self.refuse(self.unique(where), what, str(reason))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        if self.moves.uses_pending(self.nested(args, kwargs)):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         sources = [self.producer(tensor) for tensor in tensors_in]
         if known is None:
             if not outputs and qualified in METADATA:
@@ -453,6 +474,9 @@ class _Recorder:
             self.set(result, source)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
+        elif role == "interpolate":
+            resize = interpolate_layer(first, args, kwargs)  # may refuse: before naming it
+            self.record(self.unique(where), resize, (source,), result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)
@@ -592,6 +616,8 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
         for module in training:
             if not module.training:
                 module.training = True
+    for where, what, why in recorder.moves.unmerged():
+        recorder.refuse(recorder.unique(where), what, why)
     if not isinstance(output, torch.Tensor):
         recorder.refused.append(f"model (returns {type(output).__name__}, not one tensor; "
                                 "symconv follows a model with one output tensor)")
