@@ -11,20 +11,31 @@ Prints, side by side with their ratios (best of several rounds, the two runs tak
 2. deriving a network's training cost (``cost(net, phase="train")``) against its forward
    cost (``cost(net)``), each from a fresh start of SymPy's caches — target: at most 2×.
 
-Recorded 2026-12-02 on the shared 2-core machine (load average about 6), backward/forward:
-with ``OPENBLAS_NUM_THREADS=1``: standard 3×3 2.79, strided 2.04, pointwise 2.06, grouped
-1.94, depthwise 6.68, BatchNorm 8.39 (its forward is the folded inference form, 2 operations
-per element; its backward uses batch statistics, ~8), ReLU6 4.19, linear 3.18. With OpenBLAS's
-default threads on the loaded machine the convolutions' weight-gradient matmuls (a long inner
-dimension) were 60–800× slower than the forward's im2col matmul: threads fighting for busy
-cores. Deriving a training step: 1.57–1.69× the forward derivation (MobileNet V1/V2, symbolic
-and at 224).
+Recorded 2026-12-02 on the shared 2-core machine (load average about 3),
+``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``, backward/forward, before
+→ after the backward executors were vectorised and moved to kept scratch arrays: standard 3×3
+2.79 → 1.96, strided 2.04 → 1.99, pointwise 2.06 → 2.07, grouped 1.94 → 1.51, depthwise 6.68 →
+1.62 (blocks of rows that stay in cache), ReLU6 4.19 → 0.68 (a select on the values' bits;
+``np.where`` alone took 4× the forward), BatchNorm 8.39 → 2.84, Linear 3.18 → 3.63 (its backward
+is unchanged, 0.63 ms; its forward, a 1024×1000 matrix-vector product, went from 0.22 to 0.15 ms
+as ``execute``'s per-call checks were cut; the weight gradient is an 8 MB outer product written
+to fresh memory, which the forward never touches). BatchNorm stays above 2.5: its forward is
+the folded inference form, 2 operations per element, while its backward makes 7 counted passes
+(the nests of
+:mod:`symconv.layers.backward`) and 2 uncounted ones (the batch statistics a training forward
+would have saved), each a separate NumPy operation, already on wide rows and in place.
+With OpenBLAS's default threads on the loaded machine the convolutions' weight-gradient
+matmuls (a long inner dimension) were 60–800× slower than the forward's im2col matmul: threads
+fighting for busy cores. Deriving a training step: 1.67–1.77× the forward derivation
+(MobileNet V1/V2, symbolic and at 224; 1.57–1.69 before).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,17 +63,21 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
 ]
 
 
-def _best(run: Callable[[], object], rounds: int = 5) -> float:
-    times = []
+def race(first: Callable[[], object], second: Callable[[], object], rounds: int = 30,
+         number: int = 1) -> tuple[float, float]:
+    """The best time of one call of each run, the two taking turns round after round, so that
+    a machine busy with other work slows them alike (one call per turn: on a loaded machine a
+    longer call is more often interrupted, which an average of several would count)."""
+    best = [float("inf"), float("inf")]
     for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for index, run in enumerate((first, second)):
+            best[index] = min(best[index], timeit.timeit(run, number=number) / number)
+    return best[0], best[1]
 
 
-def executors() -> None:
-    print("1. fast executors, backward (all gradients) against forward, best of 5")
+def executors(rounds: int = 30) -> None:
+    print(f"1. fast executors, backward (all gradients) against forward, best of {rounds} "
+          "interleaved rounds")
     print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
     for name, layer, shape in LAYERS:
         x = np.random.default_rng(0).standard_normal(shape)
@@ -78,7 +93,7 @@ def executors() -> None:
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
-        forward_time, backward_time = _best(forward), _best(backward)
+        forward_time, backward_time = race(forward, backward, rounds=rounds)
         print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
               f"{backward_time / forward_time:6.2f}")
 
@@ -105,5 +120,11 @@ def derivations() -> None:
 
 
 if __name__ == "__main__":
-    executors()
-    derivations()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
+    parser.add_argument("--only", default="", help="run only the layers whose name starts with this")
+    arguments = parser.parse_args()
+    LAYERS[:] = [row for row in LAYERS if row[0].startswith(arguments.only)]
+    executors(arguments.rounds)
+    if not arguments.only:
+        derivations()

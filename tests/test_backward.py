@@ -352,3 +352,63 @@ def test_cli_net_and_verify_take_a_phase(capsys):
     assert '"standard (backward)"' in text and "86400" in text
     assert main(["net", "mobilenet_v1", "--phase", "sideways"]) == 2
     assert "--phase sideways is unknown" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- fast paths
+
+_conv_module = __import__("symconv.execute.conv", fromlist=["THREADS"])
+_depthwise_module = __import__("symconv.execute.backward_depthwise", fromlist=["BLOCK"])
+
+
+@pytest.mark.parametrize("threads, block", [(1, 1), (2, 1), (3, 1), (2, 2**40), (1, 2**18)])
+@pytest.mark.parametrize("layer, shape", [
+    (DepthwiseConv2d(4, 3, stride=(1, 2), padding=1, dilation=2, bias=True), (39, 9, 4)),
+    (DepthwiseConv2d(3, (2, 3), stride=(3, 1), padding=(0, 2)), (40, 6, 3)),
+    (Conv1d(3, 3, 3, stride=2, padding=1, groups=3), (41, 3)),
+    (Conv3d(2, 2, 2, padding=1, groups=2), (33, 3, 2, 2)),
+])
+def test_the_depthwise_backward_in_blocks_and_threads_agrees_with_the_reference(
+        threads, block, layer, shape):
+    # The depthwise backward runs in blocks of input-gradient rows, split over threads for
+    # large inputs, each thread with its own counter and partial weight sums added up after:
+    # whatever the split, the values and counts of the plain loops, and the derived counts.
+    x = _x(shape)
+    kept = _depthwise_module.BLOCK, _conv_module.THREADS
+    _depthwise_module.BLOCK, _conv_module.THREADS = block, threads
+    try:
+        runs = {input_grad: execute_backward(layer, x, method="fast", input_grad=input_grad)
+                for input_grad in (True, False)}
+    finally:
+        _depthwise_module.BLOCK, _conv_module.THREADS = kept
+    for input_grad, fast in runs.items():
+        slow = execute_backward(layer, x, method="reference", input_grad=input_grad)
+        derived = cost(layer, shape, phase="backward", input_grad=input_grad)
+        assert fast.counts == slow.counts
+        assert fast.counts.mults == int(derived.mults) and fast.counts.adds == int(derived.adds)
+        if input_grad:
+            np.testing.assert_allclose(fast.grad_input, slow.grad_input, atol=1e-9)
+        _same_tree(fast.grads, slow.grads)
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (DepthwiseConv2d(4, 3, padding=1), (6, 6, 4)), (Conv2d(3, 4, 3, padding=1), (6, 6, 3)),
+    (ReLU6(), (5, 5, 3)), (Activation("leakyrelu"), (5, 5, 3)), (BatchNorm2d(3), (5, 5, 3)),
+])
+def test_gradients_returned_are_not_scratch_arrays_reused_by_the_next_call(layer, shape):
+    # The fast backward keeps scratch arrays between calls; none may be handed back.
+    first = execute_backward(layer, _x(shape), input_grad=True)
+    kept = first.grad_input.copy()
+    execute_backward(layer, _x(shape) + 1.0, input_grad=True)
+    np.testing.assert_array_equal(first.grad_input, kept)
+
+
+def test_the_bitwise_select_copies_every_value_as_numpy_where_does():
+    # The activations' backward selects on the values' bits, not with np.where: the same
+    # values, bit for bit, for NaN, infinities, signed zeros and subnormals.
+    from symconv.execute.backward_layers import _select
+    chosen = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, 5e-324, -1.5, 2.0])
+    other = chosen[::-1].copy()
+    mask = np.array([True, False, True, True, False, True, False, True])
+    for picked, expected in ((_select(mask, chosen), np.where(mask, chosen, 0.0)),
+                             (_select(mask, chosen, other), np.where(mask, chosen, other))):
+        np.testing.assert_array_equal(picked.view(np.int64), expected.view(np.int64))

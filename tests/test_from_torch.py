@@ -85,7 +85,8 @@ def test_a_sequential_subclass_running_one_layer_counts_that_layer_only() -> Non
 
 def test_a_forward_hook_that_resizes_the_output_is_refused_naming_module_and_function() -> None:
     model = nn.Sequential(nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 3))
-    model[0].register_forward_hook(lambda module, args, out: F.interpolate(out, scale_factor=2))
+    model[0].register_forward_hook(lambda module, args, out: F.interpolate(out, scale_factor=2,
+                                                                             mode="bicubic"))
     with pytest.raises(SymconvError, match=r"cannot count 1 part of the model: 0\.interpolate "
                                            r"\(torch\.nn\.functional\.interpolate in a forward "
                                            r"hook of 0: "):

@@ -129,6 +129,7 @@ from symconv.execute import (  # noqa: F401
     pooling,
     products,
     reduce,
+    resize,
     tokens,
 )
 from symconv.execute.counter import Counter, Counts

@@ -52,7 +52,7 @@ from symconv.execute.registry import Method, buffer_shapes, parameter_shapes
 from symconv.layers import Composite, ConvNd, ConvTransposeNd, Layer
 from symconv.layers.shapes import output_spatial
 
-__all__ = ["Estimate", "estimate", "check", "available_memory", "readable_bytes",
+__all__ = ["Estimate", "estimate", "check", "allowed", "available_memory", "readable_bytes",
            "REFERENCE_MAX_OPERATIONS", "FAST_MAX_OPERATIONS", "FAST_MAX_KERNEL_OFFSETS",
            "FALLBACK_AVAILABLE"]
 
@@ -289,9 +289,17 @@ def check(layer: Layer, input_shape: tuple[int, ...], method: Method = "fast", *
     SymconvError
         Naming the estimate, the limit and how to change it.
     """
+    need = estimate(layer, tuple(input_shape), method)
+    return allowed(need, method, max_memory=max_memory, max_operations=max_operations,
+                   input_allocated=input_allocated)
+
+
+def allowed(need: Estimate, method: Method = "fast", *, max_memory: int | None = None,
+            max_operations: int | None = None, input_allocated: bool = False) -> Estimate:
+    """:func:`check` of an estimate made before (``execute`` keeps it per layer and input
+    shape): the same limits, the same errors."""
     memory_limit = _limit(max_memory, "max_memory")
     operations_limit = _limit(max_operations, "max_operations")
-    need = estimate(layer, tuple(input_shape), method)
     memory = need.memory - (need.input if input_allocated else 0)
     available = available_memory() if memory_limit is None else 0
     if memory > (available // 2 if memory_limit is None else memory_limit):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import itertools
 import math
 import os
@@ -76,8 +77,10 @@ SCRATCH_TOTAL_LIMIT = 64 * 2**20
 _SCRATCH_COUNT_LIMIT = 16
 
 
-def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> Array:
-    """A float64 scratch array kept between calls, for intermediate results only.
+def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None,
+               dtype: type = np.float64) -> Array:
+    """A scratch array (float64 unless ``dtype`` says) kept between calls, for intermediate
+    results only.
 
     Touching freshly allocated memory is slow (page faults), so the fast executor keeps a few
     scratch arrays of the shapes it last used, keyed by their role. ``fill`` marks arrays whose
@@ -88,24 +91,17 @@ def _workspace(role: str, shape: tuple[int, ...], fill: float | None = None) -> 
     :data:`SCRATCH_TOTAL_LIMIT` bytes, the oldest dropped first.
     """
     arrays: dict[tuple[object, ...], Array] = _SCRATCH.__dict__.setdefault("arrays", {})
-    key = (role, shape, fill)
+    key = (role, shape, fill, dtype)
     array = arrays.get(key)
     if array is None:
-        array = np.empty(shape) if fill is None else np.full(shape, fill)
+        array = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         if array.nbytes <= SCRATCH_ARRAY_LIMIT:
             while arrays and (len(arrays) >= _SCRATCH_COUNT_LIMIT or sum(
                     kept.nbytes for kept in arrays.values()) + array.nbytes > SCRATCH_TOTAL_LIMIT):
                 arrays.pop(next(iter(arrays)))  # the oldest
+                _SCRATCH.__dict__.pop("views", None)   # views of it would keep it alive
             arrays[key] = array
     return array
-
-
-def _zero_padded(x: Array, padding: tuple[int, ...]) -> Array:
-    """``x`` zero-padded on every spatial axis, in a scratch array whose border stays zero."""
-    shape = (*(size + 2 * pad for size, pad in zip(x.shape[:-1], padding)), x.shape[-1])
-    padded = _workspace(f"padded{padding}", shape, fill=0.0)
-    padded[tuple(slice(pad, pad + size) for pad, size in zip(padding, x.shape[:-1]))] = x
-    return padded
 
 
 def _interior(padding: tuple[int, ...], shape: tuple[int, ...]) -> tuple[slice, ...]:
@@ -145,19 +141,6 @@ def _windows(padded: Array, shape: Window, output: tuple[int, ...]) -> Array:
                  *(d * step for d, step in zip(shape.dilation, steps)), steps[-1]),
         writeable=False,
     )
-
-
-def _im2col(counter: Counter, padded: Array, weight: Array, shape: Window,
-            output: tuple[int, ...]) -> Array:
-    """No groups, small: the taps of every window copied into one ``(positions, k·M)`` matrix and
-    multiplied by the ``(k·M, N)`` weight in one matmul — each output element a dot product of
-    ``k_h·k_w·M`` terms."""
-    every = _windows(padded, shape, output)
-    counter.read(every)
-    columns = np.ascontiguousarray(every)
-    columns = columns.reshape(-1, weight[..., 0].size)
-    out = counter.matmul(columns, weight.reshape(columns.shape[-1], -1))
-    return out.reshape(*output, weight.shape[-1])
 
 
 def _depthwise_rows(counter: Counter, views: list[Array], factors: list[Array], out: Array,
@@ -224,6 +207,64 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return _POOL[0]
 
 
+class _Plan:
+    """What the fast path of one convolution on one input size works out once: its window and
+    output sizes, the path it takes and where the input sits in its padded copy. Only geometry
+    is kept here, never a count: every count still comes from the operations each call
+    performs."""
+
+    def __init__(self, layer: ConvNd, spatial: tuple[int, ...], weight: tuple[int, ...]) -> None:
+        self.shape = window(layer)
+        self.output = output_sizes(layer, spatial)
+        self.groups = int(layer.groups)
+        self.bias = bool(layer.bias)
+        self.padded = any(self.shape.padding)
+        self.interior = _interior(self.shape.padding, (*spatial, 0))
+        self.role = f"padded{self.shape.padding}"
+        self.padded_shape = (*(size + 2 * pad for size, pad in zip(spatial, self.shape.padding)),
+                             weight[-2] * self.groups)
+        columns = math.prod(self.output) * math.prod(weight[:-1])
+        if weight[-2] == 1 and weight[-1] == self.groups:
+            self.path = "depthwise"
+        elif self.groups == 1 and columns * 8 <= IM2COL_LIMIT:
+            self.path = "im2col"
+        else:
+            self.path = "offsets"
+        self.columns_shape = (math.prod(self.output), math.prod(weight[:-1]))
+
+
+#: The plan of the last call, found by the layer's identity without hashing it.
+_LAST_PLAN: list[tuple[Any, ...]] = [(None, (), (), None)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(layer: ConvNd, spatial: tuple[int, ...], weight: tuple[int, ...]) -> _Plan:
+    return _Plan(layer, spatial, weight)
+
+
+def _im2col_columns(counter: Counter, plan: _Plan, padded: Array) -> Array:
+    """Every window's taps copied into a ``(positions, k·M)`` scratch matrix.
+
+    The strided view of the windows of a padded scratch array is made once and kept beside the
+    scratch arrays (dropped with them); a view of the user's own input, without padding, is
+    made each call."""
+    columns = _workspace("columns", plan.columns_shape)
+    views: dict[_Plan, tuple[Array, ...]] = _SCRATCH.__dict__.setdefault("views", {})
+    kept = views.get(plan)
+    if kept is not None and kept[0] is padded and kept[2] is columns:
+        every, target = kept[1], kept[3]
+    else:
+        every = _windows(padded, plan.shape, plan.output)
+        target = columns.reshape(every.shape)
+        if plan.padded:
+            if len(views) >= _SCRATCH_COUNT_LIMIT:
+                views.clear()
+            views[plan] = (padded, every, columns, target)
+    counter.read(every)
+    np.copyto(target, every)
+    return columns
+
+
 @run_fast.register
 def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     """Vectorised over positions and channels; a loop over kernel offsets at most.
@@ -236,18 +277,31 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
     for one matmul; depthwise layers multiply and add per channel, a block of rows at a time.
     Either way each NumPy operation is counted from its operand shapes.
     """
-    shape, output = window(layer), output_sizes(layer, x.shape[:-1])
-    groups = int(layer.groups)
-    padded = _zero_padded(x, shape.padding) if any(shape.padding) else x
-    if counter.tracker is not None and padded is not x:
-        counter.tracker.alias(x, padded, _interior(shape.padding, x.shape))
     weight = params["weight"]
-    positions = math.prod(output)
+    last = _LAST_PLAN[0]
+    if last[0] is layer and last[1] == x.shape and last[2] == weight.shape:
+        plan = last[3]
+    else:
+        try:
+            plan = _plan(layer, x.shape[:-1], weight.shape)
+        except TypeError:   # an unhashable layer: worked out each call
+            plan = _Plan(layer, x.shape[:-1], weight.shape)
+        _LAST_PLAN[0] = (layer, x.shape, weight.shape, plan)
+    shape, output, groups = plan.shape, plan.output, plan.groups
+    if plan.padded:
+        padded = _workspace(plan.role, plan.padded_shape, fill=0.0)
+        padded[plan.interior] = x
+        if counter.tracker is not None:
+            counter.tracker.alias(x, padded, plan.interior)
+    else:
+        padded = x
     out: Array | None = None
-    if weight.shape[-2] == 1 and weight.shape[-1] == groups:
+    if plan.path == "depthwise":
         out = _depthwise(counter, padded, weight, shape, output)
-    elif groups == 1 and positions * weight[..., 0].size * 8 <= IM2COL_LIMIT:
-        out = _im2col(counter, padded, weight, shape, output)
+    elif plan.path == "im2col":
+        columns = _im2col_columns(counter, plan, padded)
+        out = counter.matmul(columns, weight.reshape(columns.shape[-1], -1))
+        out = out.reshape(*output, weight.shape[-1])
     else:
         # (..., M/g, N) -> (..., g, M/g, N/g): output channel n belongs to group n // (N/g).
         grouped = weight.reshape(*weight.shape[:-2], 1, *weight.shape[-2:]) if groups == 1 else \
@@ -261,7 +315,7 @@ def _(layer: ConvNd, x: Array, params: Params, counter: Counter) -> Array:
             else:
                 counter.add_into(out, _grouped_matmul(counter, tap, grouped[offset], groups, out=part))
     assert out is not None
-    if layer.bias:
+    if plan.bias:
         counter.add(out, params["bias"], out=out)
     return out
 

@@ -76,6 +76,16 @@ def _parse_einsum(spec: str, operands: int) -> tuple[tuple[str, ...], str]:
     return terms, output
 
 
+@functools.lru_cache(maxsize=256)
+def _optimize(spec: str, operands: int) -> bool:
+    """Whether ``numpy.einsum`` should plan its contraction (``optimize=True``: BLAS where a
+    term pair is a matrix product). Not for one operand, nor for terms that all hold the same
+    letters (an elementwise product summed, ``pc,pc->c``): there is no matrix product to find,
+    and the planned path runs several times slower than the plain loop."""
+    terms, _ = _parse_einsum(spec, operands)
+    return operands > 1 and len({frozenset(term) for term in terms}) > 1
+
+
 class Counter:
     """Tallies scalar operations; its helpers call NumPy and count from the shapes involved.
 
@@ -192,7 +202,8 @@ class Counter:
             summed = everything // kept if kept else 0
             self.mults += (len(operands) - 1) * everything
             self.adds += kept * (summed - 1) if summed else 0
-        result: Array = np.einsum(spec, *operands, optimize=len(operands) > 1)
+        result: Array = np.asarray(np.einsum(spec, *operands,
+                                             optimize=_optimize(spec, len(operands))))
         if self.tracker is not None:
             self.tracker.read(operands)
             self.tracker.wrote(result)
@@ -278,8 +289,9 @@ class Counter:
         """Elementwise ``a / b``: one division per element of the broadcast result."""
         return self._elementwise(np.divide, "divs", a, b, out)
 
-    def greater(self, a: Array, b: Array | float) -> Array:
-        """Elementwise ``a > b`` (a boolean mask): one comparison per element of the result.
+    def greater(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
+        """Elementwise ``a > b`` (a boolean mask, into ``out`` if given): one comparison per
+        element of the result.
 
         Examples
         --------
@@ -288,7 +300,7 @@ class Counter:
         >>> counter.greater(np.array([-1.0, 2.0]), 0.0), counter.comparisons
         (array([False,  True]), 2)
         """
-        return self._elementwise(np.greater, "comparisons", a, b)
+        return self._elementwise(np.greater, "comparisons", a, b, out)
 
     def minimum(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
         """Elementwise ``min(a, b)``: one comparison per element of the broadcast result."""

@@ -4,6 +4,7 @@ buffers, runs it (stage by stage for composites) and returns an :class:`Executio
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -145,27 +146,43 @@ def _real_array(value: object, where: str) -> Array:
 
 def _check_input(layer: Layer, x: object) -> Array:
     array = _real_array(x, "x")
+    _check_shape(layer, array.shape)
+    return array
+
+
+def _check_shape(layer: Layer, shape: tuple[int, ...]) -> None:
+    """Raise when an input of ``shape`` does not fit ``layer`` (rank, channels, sizes); a pair
+    found to fit is remembered (layers are immutable), a misfit is checked again each time."""
+    try:
+        _shape_fits(layer, shape)
+    except TypeError:       # an unhashable layer: checked every time
+        _shape_fits.__wrapped__(layer, shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_fits(layer: Layer, shape: tuple[int, ...]) -> bool:
     name = type(layer).__name__
     dims = layer.spatial_dims
-    if dims is not None and array.ndim != dims + 1:
+    ndim = len(shape)
+    if dims is not None and ndim != dims + 1:
         axes = ", ".join((*AXIS_NAMES.get(dims, ()), "C"))
-        hint = "; no batch axis: run one example at a time" if array.ndim == dims + 2 else ""
+        hint = "; no batch axis: run one example at a time" if ndim == dims + 2 else ""
         raise SymconvError(
-            f"x has shape {array.shape} but {name} needs {dims + 1} axes ({axes}), "
+            f"x has shape {shape} but {name} needs {dims + 1} axes ({axes}), "
             f"channels last{hint}"
         )
-    if array.ndim == 0 or 0 in array.shape:
+    if ndim == 0 or 0 in shape:
         raise SymconvError(
-            f"x has shape {array.shape}; it needs a channel axis (last) and no axis of size 0"
+            f"x has shape {shape}; it needs a channel axis (last) and no axis of size 0"
         )
     expected = layer.in_channels_expected()
-    if expected is not None and array.shape[-1] != expected:
+    if expected is not None and shape[-1] != expected:
         raise SymconvError(
-            f"x has shape {array.shape}: {array.shape[-1]} channels, but {name} expects "
+            f"x has shape {shape}: {shape[-1]} channels, but {name} expects "
             f"in_channels={expected}; channels go last"
         )
-    check_fits(layer, array.shape[:-1])
-    return array
+    check_fits(layer, shape[:-1])
+    return True
 
 
 #: What a layer holds besides its input, by the name of ``execute``'s argument: the registry
@@ -173,6 +190,20 @@ def _check_input(layer: Layer, x: object) -> Array:
 _HELD = {"params": parameter_shapes, "buffers": buffer_shapes}
 _SINGULAR = {"params": "parameter", "buffers": "buffer"}
 _PLURAL = {"params": "parameters", "buffers": "buffers"}
+
+
+def _held_shapes(layer: Layer, root: str) -> dict[str, tuple[int, ...]]:
+    """:func:`parameter_shapes` or :func:`buffer_shapes` of a single layer, worked out once per
+    layer (read only)."""
+    try:
+        return _held_shapes_of(layer, root)
+    except TypeError:       # an unhashable layer
+        return _HELD[root](layer)
+
+
+@functools.lru_cache(maxsize=1024)
+def _held_shapes_of(layer: Layer, root: str) -> dict[str, tuple[int, ...]]:
+    return _HELD[root](layer)
 
 
 def _key_path(path: tuple[str, ...], root: str = "params") -> str:
@@ -184,7 +215,7 @@ def _holds(layer: Layer, root: str) -> bool:
     buffers (``"buffers"``)."""
     if isinstance(layer, Composite):
         return any(_holds(stage, root) for _, stage in layer.stages)
-    return bool(_HELD[root](layer))
+    return bool(_held_shapes(layer, root))
 
 
 class _Random:
@@ -209,17 +240,17 @@ def _draw(root: str, shape: tuple[int, ...], rng: _Random) -> Array:
 
 
 def _held(layer: Layer, given: object, rng: _Random, path: tuple[str, ...],
-          root: str) -> Params:
-    """Draw a single layer's parameters or buffers, or check and convert the user's."""
-    shapes = _HELD[root](layer)
+          root: str, shapes: dict[str, tuple[int, ...]]) -> Params:
+    """Draw a single layer's parameters or buffers (of ``shapes``), or check and convert the
+    user's."""
     if given is None:
         return {name: _draw(root, shape, rng) for name, shape in shapes.items()}
-    if not isinstance(given, Mapping):
+    if type(given) is not dict and not isinstance(given, Mapping):
         raise SymconvError(
             f"{_key_path(path, root)} must be a dict of arrays with keys {sorted(shapes)}, "
             f"not {type(given).__name__}"
         )
-    extra = sorted(set(given) - set(shapes))
+    extra = sorted(name for name in given if name not in shapes)
     if extra:
         raise SymconvError(
             f"{_key_path((*path, extra[0]), root)} is not a {_SINGULAR[root]} of {layer!r}; "
@@ -289,7 +320,8 @@ def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
 
 def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
          method: str, count: bool, path: tuple[str, ...],
-         other: Array | None = None, track: bool = False) -> Execution:
+         other: Array | None = None, track: bool = False,
+         known: _Prepared | None = None) -> Execution:
     if isinstance(layer, Composite):
         names = [name for name, _ in layer.stages]
         for root, value in given.items():
@@ -320,8 +352,10 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             buffers={name: r.buffers for name, r in stages},
             traffic=sum((r.traffic or Traffic() for _, r in stages), Traffic()) if track else None,
         )
-    params = _held(layer, given["params"], rng, path, "params")
-    buffers = _held(layer, given["buffers"], rng, path, "buffers")
+    shapes = known.shapes if known is not None and known.shapes is not None else {
+        root: _held_shapes(layer, root) for root in _HELD}
+    params = _held(layer, given["params"], rng, path, "params", shapes["params"])
+    buffers = _held(layer, given["buffers"], rng, path, "buffers", shapes["buffers"])
     tracker = None
     if track:
         tracker = Tracker()
@@ -336,10 +370,11 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
     counter = Counter(enabled=count, tracker=tracker)
     runner = _RUNNERS[method]
     try:
-        if second_input(layer) is not None:
+        second = second_input(layer)
+        if second is not None:
             if other is None:
                 raise SymconvError(
-                    f"layer={layer!r} reads {second_input(layer)!r} besides its input; run it as "
+                    f"layer={layer!r} reads {second!r} besides its input; run it as "
                     "a stage of a composite: Residual(block), or a Graph"
                 )
             output = runner(layer, x, {**params, **buffers}, counter, other=other)
@@ -452,9 +487,45 @@ def execute(
         raise SymconvError(f"layer={layer!r} must be a symconv layer, like Conv2d(3, 64, 3)")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise SymconvError(f"seed={seed!r} must be an int")
-    _check_concrete(layer)
-    array = _check_input(layer, x)
-    budget.check(layer, array.shape, method, max_memory=max_memory,
-                 max_operations=max_operations, input_allocated=True)
+    known = _PREPARED.get(id(layer))
+    if known is None or known.layer is not layer:
+        _check_concrete(layer)
+    array = _real_array(x, "x")
+    if known is None or known.layer is not layer or known.shape != array.shape \
+            or known.method != method:
+        known = _prepare(layer, array.shape, method)
+    budget.allowed(known.need, method, max_memory=max_memory, max_operations=max_operations,
+                   input_allocated=True)
     return _run(layer, array, {"params": params, "buffers": buffers},
-                _Random(int(seed)), method, count, (), track=track)
+                _Random(int(seed)), method, count, (), track=track, known=known)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What :func:`execute` found out about a layer and an input shape that passed its checks:
+    the estimate of the run, and the shapes of a single layer's parameters and buffers."""
+
+    layer: Layer
+    shape: tuple[int, ...]
+    method: str
+    need: budget.Estimate
+    shapes: dict[str, dict[str, tuple[int, ...]]] | None
+
+
+#: The checks passed by the last runs, by the identity of their layer (layers are immutable,
+#: and each entry holds its layer, so that the identity is not reused while it is kept).
+_PREPARED: dict[int, _Prepared] = {}
+
+
+def _prepare(layer: Layer, shape: tuple[int, ...], method: str) -> _Prepared:
+    """Check that an input of ``shape`` fits ``layer`` (its sizes are known to be concrete)
+    and estimate the run; remembered for the next call with the same layer, shape and method."""
+    _check_shape(layer, shape)
+    need = budget.estimate(layer, shape, method)
+    shapes = None if isinstance(layer, Composite) else {
+        root: _held_shapes(layer, root) for root in _HELD}
+    known = _Prepared(layer, shape, method, need, shapes)
+    if len(_PREPARED) >= 64:
+        _PREPARED.clear()
+    _PREPARED[id(layer)] = known
+    return known

@@ -47,6 +47,11 @@ PyTorch                                                     symconv
 ``x.view(x.size(0), -1)``
 ``nn.Dropout*``, ``nn.Identity``,                           nothing (identity at inference)
 ``F.dropout(x, p, training=False)``
+``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
+``nn.PReLU``                                                ``PReLU``
+``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
+``x.view(N, g, C // g, H, W)``, ``transpose(1, 2)``,        ``ChannelShuffle(g)``
+``contiguous()``, ``view(N, C, H, W)``
 ``a + b``, ``a += b``, ``a.add_(b)`` /                     ``Add(..., "+")`` /
 ``torch.add(a, b)``, ``a.add(b)``                           ``Add(..., "torch.add")``
                                                             (``Reuse`` where a branch starts)

@@ -65,10 +65,10 @@ from symconv.frontends.mapping import (
     is_leaf,
     refusal,
 )
-from symconv.frontends.mapping_transformer import CONSTANT_MOVEMENT
-from symconv.frontends.mapping_transformer import FUNCTIONS as TRANSFORMER_FUNCTIONS
 from symconv.frontends.requires_grad import with_requires_grad
-from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, leaf_layer
+from symconv.frontends.resize import interpolate_layer
+from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
+from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, constant_movement, leaf_layer, transformer_function
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -125,11 +125,6 @@ _REFUSED = REFUSED
 #: (ptflops patches these attributes: it counts the first and not the second).
 _METHODS = ("add", "mul", "matmul")
 _WRAPPED = frozenset(f"Tensor.{name}" for name in _METHODS)
-
-
-def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """PyTorch's ``(N, C, *spatial)`` without the batch, channels last: ``(*spatial, C)``."""
-    return (*shape[2:], shape[1]) if len(shape) > 2 else tuple(shape[1:])
 
 
 def _qualified(function: Any, wrappers: Any) -> str:
@@ -199,6 +194,7 @@ class _Recorder(TransformerCalls):
         self.taken: set[str] = {"input"}
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
         self.busy = False  # inside our own hooks and bookkeeping
+        self.moves = ChannelMoves(self, _REFUSED)  # channel shuffle, chunk and split
 
     # --- names and values ---------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -216,16 +212,7 @@ class _Recorder(TransformerCalls):
 
     def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None:
         self.values[id(tensor)] = (tensor, producer)
-        if layout is None or layout == default_layout(tensor.dim() - 1):
-            self.layouts.pop(id(tensor), None)
-        else:
-            self.layouts[id(tensor)] = layout
-
-    def layout(self, tensor: Any) -> Layout:
-        """Which symconv axis each PyTorch axis of ``tensor`` is (:mod:`~symconv.frontends.layouts`)."""
-        if self.producer(tensor) is not None and id(tensor) in self.layouts:
-            return self.layouts[id(tensor)]
-        return default_layout(tensor.dim() - 1)
+        self.remember_layout(tensor, layout)
 
     def refuse(self, where: str, what: str, why: str) -> None:
         self.refused.append(f"{where} ({what}: {why})")
@@ -270,8 +257,7 @@ class _Recorder(TransformerCalls):
 
     def record(self, name: str, op: Layer | Sum | Binary | Concat | Product | Skipped, inputs: tuple[int, ...], output: Any,
                size_dependent: str = "", layout: Layout | None = None) -> None:
-        shape = (channels_last(tuple(output.shape)) if layout is None else
-                 symconv_shape(tuple(output.shape), layout))
+        shape = symconv_shape(output.shape, layout or default_layout(output.dim() - 1))
         self.calls.append(Call(name, op, inputs, shape, size_dependent))
         self.set(output, len(self.calls) - 1, layout)
 
@@ -369,6 +355,11 @@ class _Recorder(TransformerCalls):
                       if isinstance(item, self.tensor_type)]
             self.unsupported(self.unique(where), what, str(reason), outputs, inputs)
             return
+        if self.moves.uses_pending([first]):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         source = self.producer(first)
         if source is None:
             self.unsupported(self.unique(where), what, "its input is not computed from the "
@@ -423,12 +414,24 @@ class _Recorder(TransformerCalls):
         what = f"{qualified} {hook}" if hook else qualified
         outputs = _tensors(result, self.tensor_type)
         key = f"{qualified}:method" if method and qualified in _WRAPPED else qualified
-        known = FUNCTIONS.get(key) or TRANSFORMER_FUNCTIONS.get(key)
+        known = FUNCTIONS.get(key) or transformer_function(key)
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
+        try:
+            if self.moves.handle(qualified, where, args, kwargs, result, self.tensor_type):
+                return
+        except Unsupported as reason:
+            self.refuse(self.unique(where), what, str(reason))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        if self.moves.uses_pending(self.nested(args, kwargs)):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         sources = [self.producer(tensor) for tensor in tensors_in]
-        if qualified in CONSTANT_MOVEMENT and tensors_in and all(
-                source is None for source in sources):
+        if constant_movement(qualified, sources):
             return  # data movement of parameters and constants: no stage
         if known is None:
             if not outputs and qualified in METADATA:
@@ -469,13 +472,7 @@ class _Recorder(TransformerCalls):
                               "(a parameter, a buffer or a constant)")
         source = self.producer(first)
         assert source is not None
-        if role in ("identity", "dropout", "layer", "add", "binary"):
-            others = [tensor for tensor in self.nested(args, kwargs) if tensor is not first]
-            if any(self.layout(tensor) != layout for tensor in others):
-                raise Unsupported("its operands' axes are in different orders (one permuted)")
-        elif layout != default_layout(first.dim() - 1):
-            raise Unsupported(f"it gets a tensor whose axes PyTorch permuted "
-                              f"({tuple(first.shape)}); symconv follows it on (N, C, *spatial)")
+        self.check_layouts(role, first, self.nested(args, kwargs), layout)
         if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "
@@ -486,6 +483,9 @@ class _Recorder(TransformerCalls):
             self.set(result, source, layout)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
+        elif role == "interpolate":
+            resize = interpolate_layer(first, args, kwargs)  # may refuse: before naming it
+            self.record(self.unique(where), resize, (source,), result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)
@@ -626,6 +626,8 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
         for module in training:
             if not module.training:
                 module.training = True
+    for where, what, why in recorder.moves.unmerged():
+        recorder.refuse(recorder.unique(where), what, why)
     if not isinstance(output, torch.Tensor):
         recorder.refused.append(f"model (returns {type(output).__name__}, not one tensor; "
                                 "symconv follows a model with one output tensor)")

@@ -27,7 +27,8 @@ from symconv.frontends.layouts import (
 from symconv.frontends.mapping import Unsupported, module_layer
 from symconv.layers import Activation, Layer, ReLU, ReLU6
 
-__all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED"]
+__all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED", "constant_movement",
+           "transformer_function"]
 
 #: The producer of a tensor made by a part symconv cannot count (already refused by name).
 REFUSED = -2
@@ -44,6 +45,19 @@ def _swap(rank: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int
     return tuple(dims)
 
 
+def transformer_function(key: str) -> Any:
+    """The :class:`~symconv.frontends.mapping.Function` of a qualified name in the transformer
+    table (:data:`~symconv.frontends.mapping_transformer.FUNCTIONS`), or ``None``."""
+    return transformer.FUNCTIONS.get(key)
+
+
+def constant_movement(qualified: str, sources: list[int | None]) -> bool:
+    """Whether a call only moves or views tensors none of which is computed from the input
+    (``class_token.expand(n, -1, -1)``): no stage, its result not computed from the input."""
+    return (qualified in transformer.CONSTANT_MOVEMENT and bool(sources)
+            and all(source is None for source in sources))
+
+
 def keeps_layout(layer: Layer | None) -> bool:
     """Whether a layer acts on each element alone (an activation, an identity), so that the
     order of its input's axes does not matter."""
@@ -56,14 +70,38 @@ class TransformerCalls:
     if TYPE_CHECKING:
         tensor_type: Any
 
+        layouts: dict[int, Layout]
+
         def producer(self, tensor: Any) -> int | None: ...
         def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None: ...
-        def layout(self, tensor: Any) -> Layout: ...
         def unique(self, name: str) -> str: ...
         def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
                    size_dependent: str = "", layout: Layout | None = None) -> None: ...
         def unsupported(self, where: str, what: str, why: str, outputs: list[Any],
                         inputs: list[Any]) -> None: ...
+
+    def remember_layout(self, tensor: Any, layout: Layout | None) -> None:
+        """Keep ``tensor``'s layout where it is not the default."""
+        if layout is None or layout == default_layout(tensor.dim() - 1):
+            self.layouts.pop(id(tensor), None)
+        else:
+            self.layouts[id(tensor)] = layout
+
+    def layout(self, tensor: Any) -> Layout:
+        """Which symconv axis each PyTorch axis of ``tensor`` is (:mod:`~symconv.frontends.layouts`)."""
+        if self.producer(tensor) is not None and id(tensor) in self.layouts:
+            return self.layouts[id(tensor)]
+        return default_layout(tensor.dim() - 1)
+
+    def check_layouts(self, role: str, first: Any, tensors: list[Any], layout: Layout) -> None:
+        """Refuse a call of the tracer's own roles on tensors PyTorch permuted: elementwise
+        ones need their operands' axes in one order; the others ``(N, C, *spatial)``."""
+        if role in ("identity", "dropout", "layer", "add", "binary"):
+            if any(self.layout(tensor) != layout for tensor in tensors if tensor is not first):
+                raise Unsupported("its operands' axes are in different orders (one permuted)")
+        elif layout != default_layout(first.dim() - 1):
+            raise Unsupported(f"it gets a tensor whose axes PyTorch permuted "
+                              f"({tuple(first.shape)}); symconv follows it on (N, C, *spatial)")
 
     def transformer_call(self, role: str, spelling: str, where: str, args: tuple[Any, ...],
                          kwargs: dict[str, Any], result: Any,
