@@ -73,8 +73,10 @@ _PRODUCTS = ("attention.scale", "attention.scores", "attention.softmax", "attent
 _ATTENTION = (*_PROJECTIONS, *_FUSED, *_PRODUCTS)
 
 
-#: Reshapes, selections, a class token, added tensors not computed from the input.
-_TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addconstant")
+#: Reshapes, selections, a class token, added tensors not computed from the input, a cyclic
+#: shift and a strided view.
+_TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addconstant",
+           "roll", "strided")
 
 
 def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple[_Count, str]]:
@@ -91,6 +93,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                       "input element"),
         "torch.softmax": (_zero, "x.softmax / torch.softmax are not patched: 0"),
         "mulscalar": (_zero, "x * 0.5 calls Tensor.__mul__, which is not patched: 0"),
+        "F.linear": (_zero, "FUNCTIONAL_MAPPING has a hook for F.linear, but patch_functional "
+                     "leaves F.linear unpatched (its line is commented out): 0"),
         **_each(_TOKENS, _zero, "reshape, view, permute, indexing, torch.cat and a + b (Tensor.__add__) are not patched: 0"),
         "F.layernorm": (_zero, "F.layer_norm is not in FUNCTIONAL_MAPPING, and the module that "
                         "calls it (torchvision's LayerNorm2d, a subclass) is not nn.LayerNorm "
@@ -110,6 +114,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
                 "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
+        "F.linear": (_zero, "a function, not a module: 0"),
         "F.layernorm": (_zero, "a function, and register_hooks is looked up by exact type "
                         "(LayerNorm2d is not nn.LayerNorm): 0"),
         **_each(_ATTENTION, _zero, "no rule for nn.MultiheadAttention in register_hooks, and "
@@ -121,7 +126,10 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "matmul_flop_jit / bmm_flop_jit, prod(a's shape)·b's last size"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "aten::softmax and "
                 "aten::mul have no handle: 0"),
-        **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / cat / add have no handle: 0"),
+        **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / slice / roll / cat "
+                "/ add have no handle: 0"),
+        "F.linear": (_mults, "aten::linear: linear_flop_jit, in·out per position, bias "
+                     "ignored"),
         "F.layernorm": (_norm(5, 4), "aten::layer_norm: norm_flop_counter(2), 5 per input "
                         "element with affine, 4 without"),
         **_each((*_PROJECTIONS, *_FUSED), _mults, "traced with gradients enabled, "
@@ -135,6 +143,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "multiply-add"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
         **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
+        "F.linear": (_twice_mults, "aten.addmm / aten.mm: 2 per multiply-add, bias ignored"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
         **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
                 "heads, ...): F.multi_head_attention_forward's linear, addmm_flop / mm_flop: "
@@ -150,6 +159,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
                 "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
+        "F.linear": (_zero, "a function: the modules whose weights it reads (Swin's qkv and "
+                     "proj) never run: 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
                         "bias F.layer_norm is called with (torchvision's LayerNorm2d): its "
                         "parameters once per example"),

@@ -1,0 +1,199 @@
+"""The tracer's part for windowed attention (Swin): ``F.pad`` by nothing, ``torch.roll``,
+``F.linear`` with a parameter's weight, strided and full slices (``x[..., 0::2, 1::2, :]``,
+``x[:, :H, :W, :]``), tensors made from shapes alone (``x.new_zeros((H, W))``), permutes that
+move a batch of one (after which the tensor has a *full* layout,
+:mod:`symconv.frontends.layouts`), and the copies a product of permuted operands needs.
+:class:`WindowCalls` is mixed into the recorder of :mod:`symconv.frontends.trace`.
+
+This module imports torch nowhere.
+
+Examples
+--------
+>>> expanded((Ellipsis, slice(0, None, 2), slice(1, None, 2), slice(None)), 4)
+(slice(None, None, None), slice(0, None, 2), slice(1, None, 2), slice(None, None, None))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from symconv.frontends.layouts import Layout, is_full
+from symconv.frontends.mapping import Unsupported
+from symconv.frontends.mapping_windows import FunctionalLinear
+
+__all__ = ["WindowCalls", "expanded"]
+
+
+def expanded(index: tuple[Any, ...], dim: int) -> tuple[Any, ...]:
+    """``index`` with its ``...`` spelled out as full slices, over ``dim`` axes."""
+    if sum(item is Ellipsis for item in index) > 1:
+        raise Unsupported("an index with two ellipses")
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = (*index[:at], *(slice(None),) * (dim - len(index) + 1), *index[at + 1:])
+    return index + (slice(None),) * (dim - len(index))
+
+
+def _ints(values: Any) -> tuple[int, ...]:
+    values = values if isinstance(values, (tuple, list)) else (values,)
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
+        raise Unsupported(f"{values!r}: symconv follows int arguments")
+    return tuple(values)
+
+
+class WindowCalls:
+    """Calls of :mod:`~symconv.frontends.mapping_windows`'s roles, recorded on the recorder this
+    is mixed into."""
+
+    if TYPE_CHECKING:
+        tensor_type: Any
+
+        def layout(self, tensor: Any) -> Layout: ...
+        def producer(self, tensor: Any) -> int | None: ...
+        def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None: ...
+        def unique(self, name: str) -> str: ...
+        def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
+                   size_dependent: str = "", layout: Layout | None = None) -> None: ...
+
+    def window_call(self, role: str, where: str, first: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
+        """Follow ``F.pad``, ``torch.roll``, ``F.linear`` (``role``) on ``first``."""
+        source = self.producer(first)
+        if source is None:
+            raise Unsupported("its input is not computed from the model's input")
+        layout = self.layout(first)
+        if role == "pad":
+            amounts = _ints(args[1] if len(args) > 1 else kwargs.get("pad", ()))
+            if any(amounts):
+                raise Unsupported(f"pads by {amounts}; symconv follows F.pad by zero amounts "
+                                  "only (Swin's, at input sizes that are multiples of its "
+                                  "windows)")
+            self.set(result, source, layout)
+        elif role == "roll":
+            from symconv.layers.windows import Roll
+
+            shifts = _ints(args[1] if len(args) > 1 else kwargs.get("shifts"))
+            dims = _ints(args[2] if len(args) > 2 else kwargs.get("dims", ()))
+            if len(dims) != len(shifts):
+                raise Unsupported("symconv follows torch.roll(x, shifts, dims) with one dim per "
+                                  "shift")
+            axes = tuple(self._axis(first, dim, layout) for dim in dims)
+            sizes = tuple(int(first.shape[dim]) for dim in dims)
+            self.record(self.unique(where), Roll(tuple(shift % size for shift, size in
+                                                       zip(shifts, sizes)), axes),
+                        (source,), result, layout=layout)
+        else:  # linear
+            names = ("weight", "bias")
+            given = dict(zip(names, args[1:]))
+            given.update((name, value) for name, value in kwargs.items() if name in names)
+            weight, bias = given.get("weight"), given.get("bias")
+            if any(item is not None and self.producer(item) is not None
+                   for item in (weight, bias)) or weight is None or weight.dim() != 2:
+                raise Unsupported("symconv follows F.linear(x, weight, bias) with a weight "
+                                  "and bias that are not computed from the input")
+            if layout[-1] != len(layout) - 1:
+                raise Unsupported(f"it acts on PyTorch's last axis, of size {first.shape[-1]}, "
+                                  "which is not the channel axis here")
+            layer = FunctionalLinear(int(weight.shape[1]), int(weight.shape[0]),
+                                     bias=bias is not None)
+            self.record(self.unique(where), layer, (source,), result, layout=layout)
+
+    @staticmethod
+    def _axis(first: Any, dim: Any, layout: Layout) -> int:
+        """The symconv axis PyTorch's ``dim`` of ``first`` is."""
+        rank = first.dim()
+        if not isinstance(dim, int) or not -rank <= dim < rank:
+            raise Unsupported(f"dim={dim!r}")
+        dim %= rank
+        if is_full(layout, rank):
+            return layout[dim]
+        if dim == 0:
+            raise Unsupported("it acts along the batch axis, which symconv counts per example")
+        return layout[dim - 1]
+
+    def slices(self, where: str, first: Any, index: tuple[Any, ...], result: Any,
+               layout: Layout) -> bool:
+        """``x[..., a::s, b::t, :]``, ``x[:, :H, :W, :]``: the input again where every slice is
+        full, else a :class:`~symconv.layers.windows.Strided` view of the spatial axes; whether
+        ``index`` was slices only."""
+        if not all(isinstance(item, slice) or item is Ellipsis for item in index):
+            return False
+        from symconv.layers.windows import Strided
+
+        index = expanded(index, first.dim())
+        full = is_full(layout, first.dim())
+        channels = len(layout) - 1
+        starts, steps = [0] * channels, [1] * channels
+        for dim, item in enumerate(index):
+            start, stop, step = item.indices(int(first.shape[dim]))
+            if (start, stop, step) == (0, int(first.shape[dim]), 1):
+                continue
+            if not all(isinstance(value, int) or value is None
+                       for value in (item.start, item.stop, item.step)):
+                raise Unsupported(f"indexes with {item!r}")
+            if stop != int(first.shape[dim]) or step < 1:
+                raise Unsupported(f"slices {item!r} of an axis of {int(first.shape[dim])}; "
+                                  "symconv follows slices to the end of an axis only")
+            axis = self._axis(first, dim, layout) if (full or dim) else -1
+            if axis < 0 or axis == channels:
+                raise Unsupported(f"slices {item!r} of the batch or the channel axis; symconv "
+                                  "follows strided slices of spatial axes only")
+            starts[axis], steps[axis] = start, step
+        source = self.producer(first)
+        assert source is not None
+        if starts == [0] * channels and steps == [1] * channels:
+            self.set(result, source, layout)
+            return True
+        from symconv.frontends.layouts import default_layout
+
+        if layout != tuple(range(len(layout))) and layout != default_layout(len(layout)):
+            raise Unsupported("it slices a tensor whose axes PyTorch permuted")
+        self.record(self.unique(where), Strided(tuple(starts), tuple(steps)), (source,), result,
+                    layout=layout)
+        return True
+
+    def made_full(self, where: str, first: Any, layout: Layout) -> Layout:
+        """``first``'s full layout: a non-full one gets its batch of one as a leading axis of
+        size 1 (a view, :class:`~symconv.layers.tokens.Reshape`), so that a permute may move
+        it."""
+        if is_full(layout, first.dim()):
+            return layout
+        from symconv.frontends.layouts import symconv_shape
+        from symconv.layers.tokens import Reshape
+
+        if int(first.shape[0]) != 1:
+            raise Unsupported("it moves the batch axis, which symconv counts per example")
+        shape = symconv_shape(first.shape, layout)
+        source = self.producer(first)
+        assert source is not None
+        full = (0, *(axis + 1 for axis in layout))
+        self.record(self.unique(f"{where}.unsqueeze"), Reshape((1, *shape)), (source,), first,
+                    layout=full)
+        return full
+
+    def ordered(self, where: str, tensor: Any, swap: bool) -> tuple[int, bool]:
+        """The producer of ``tensor`` with symconv's axes in PyTorch's order (its last two
+        swapped, ``swap``), a :class:`~symconv.layers.tokens.Rearrange` copy recorded where they
+        are not (as ``torch.matmul`` copies a permuted operand); and whether they are swapped."""
+        from symconv.layers.tokens import Rearrange
+
+        layout = self.layout(tensor)
+        source = self.producer(tensor)
+        assert source is not None
+        identity = tuple(range(len(layout)))
+        swapped = (*identity[:-2], identity[-1], identity[-2])
+        if layout == identity or (swap and layout == swapped):
+            return source, layout != identity
+        full = is_full(layout, tensor.dim())
+        sizes = [int(size) for size in (tensor.shape if full else tensor.shape[1:])]
+        order = list(identity)
+        if swap:
+            order[-2:] = order[-1], order[-2]
+        axes = tuple(layout[at] for at in order)
+        layer = Rearrange(axes, tuple(sizes[at] for at in order))
+        # the tensor stands for its copy from now on (same values, symconv's order changed)
+        self.record(self.unique(f"{where}.copy"), layer, (source,), tensor,
+                    layout=swapped if swap else identity)
+        found = self.producer(tensor)
+        assert found is not None
+        return found, swap
