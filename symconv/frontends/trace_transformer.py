@@ -389,6 +389,13 @@ def leaf_layer(module: Any, first: Any, output_padding: tuple[int, ...] | None,
     layout (``None``: the default). ``nn.Linear`` and ``nn.LayerNorm`` act on PyTorch's last
     axis, which must be the channels; an activation keeps any layout; any other layer needs
     ``(N, C, *spatial)``."""
+    if type(module).__name__ == "Softmax":  # nn.Softmax(dim): along that axis, any layout
+        from symconv.layers import Softmax
+
+        if module.dim is None:
+            raise Unsupported("nn.Softmax() without dim (PyTorch's implicit choice, deprecated); "
+                              "give dim")
+        return Softmax(axis=WindowCalls._axis(first, module.dim, layout)), layout
     layer = transformer.module_layer(module)
     if layer is not None or type(module).__name__ == "Linear":  # on PyTorch's last axis
         if not channels_on_last(layout) and (layer is not None or first.dim() > 2):
