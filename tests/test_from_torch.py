@@ -388,7 +388,8 @@ def test_additions_keep_their_spelling(write: Any, kind: str | None) -> None:
     (lambda self, x: F.dropout(x, 0.5), r"dropout \(torch\.nn\.functional\.dropout: "
                                         "training=True"),
     (lambda self, x: x.roll(1, 0), r"roll \(Tensor\.roll: it acts along the batch axis"),
-    (lambda self, x: F.pad(x, (1, 0)), r"pad \(torch\.nn\.functional\.pad: pads by \(1, 0\)"),
+    (lambda self, x: F.pad(x, (0, 0, 0, 0, 1, 0)), r"pad \(torch\.nn\.functional\.pad: pads the "
+                                                  "channels"),
 ])
 def test_functions_symconv_cannot_follow_are_refused_by_name(forward: Any, words: str) -> None:
     class Model(nn.Module):

@@ -20,7 +20,8 @@ def _roll(layer: Roll, x: Array, params: Params, counter: Counter) -> Array:
 
 def _strided(layer: Strided, x: Array, params: Params, counter: Counter) -> Array:
     """A view of every ``step``-th position of each spatial axis."""
-    index = tuple(slice(start, None, step) for start, step in zip(layer.starts, layer.steps))
+    index = tuple(slice(start, stop, step)
+                  for start, stop, step in zip(layer.starts, layer.stops, layer.steps))
     return x[index]
 
 

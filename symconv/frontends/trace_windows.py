@@ -64,11 +64,11 @@ class WindowCalls:
         layout = self.layout(first)
         if role == "pad":
             amounts = _ints(args[1] if len(args) > 1 else kwargs.get("pad", ()))
-            if any(amounts):
-                raise Unsupported(f"pads by {amounts}; symconv follows F.pad by zero amounts "
-                                  "only (Swin's, at input sizes that are multiples of its "
-                                  "windows)")
-            self.set(result, source, layout)
+            if not any(amounts):
+                self.set(result, source, layout)
+            else:
+                self.record(self.unique(where), self._pad(first, amounts, args, kwargs, layout),
+                            (source,), result, layout=layout)
         elif role == "roll":
             from symconv.layers.windows import Roll
 
@@ -98,6 +98,37 @@ class WindowCalls:
                                      bias=bias is not None)
             self.record(self.unique(where), layer, (source,), result, layout=layout)
 
+    @classmethod
+    def _pad(cls, first: Any, amounts: tuple[int, ...], args: tuple[Any, ...],
+             kwargs: dict[str, Any], layout: Layout) -> Any:
+        """The :class:`~symconv.layers.Pad` of ``F.pad(x, amounts, mode, value)``: PyTorch's
+        pairs, from its last axis back, put on symconv's spatial axes, from the last back."""
+        from symconv.errors import SymconvError
+        from symconv.layers import Pad
+
+        if len(amounts) % 2 or len(amounts) // 2 > first.dim():
+            raise Unsupported(f"pad={amounts}")
+        spatial = len(layout) - 1
+        pairs = [(0, 0)] * spatial
+        for number in range(len(amounts) // 2):
+            pair = amounts[2 * number], amounts[2 * number + 1]
+            if pair == (0, 0):
+                continue
+            axis = cls._axis(first, first.dim() - 1 - number, layout)
+            if axis == spatial or min(pair) < 0:
+                raise Unsupported(f"pads the channels or crops (pad={amounts}); symconv pads "
+                                  "spatial axes only")
+            pairs[axis] = pair
+        used = [axis for axis in range(spatial) if pairs[axis] != (0, 0)]
+        padding = [size for axis in range(spatial - 1, min(used) - 1, -1)
+                   for size in pairs[axis]]
+        mode = args[2] if len(args) > 2 else kwargs.get("mode", "constant")
+        value = args[3] if len(args) > 3 else kwargs.get("value")
+        try:
+            return Pad(tuple(padding), mode, 0 if value is None else value)
+        except SymconvError as error:
+            raise Unsupported(str(error)) from None
+
     @staticmethod
     def _axis(first: Any, dim: Any, layout: Layout) -> int:
         """The symconv axis PyTorch's ``dim`` of ``first`` is."""
@@ -124,6 +155,7 @@ class WindowCalls:
         full = is_full(layout, first.dim())
         channels = len(layout) - 1
         starts, steps = [0] * channels, [1] * channels
+        stops: list[int | None] = [None] * channels
         for dim, item in enumerate(index):
             start, stop, step = item.indices(int(first.shape[dim]))
             if (start, stop, step) == (0, int(first.shape[dim]), 1):
@@ -131,25 +163,25 @@ class WindowCalls:
             if not all(isinstance(value, int) or value is None
                        for value in (item.start, item.stop, item.step)):
                 raise Unsupported(f"indexes with {item!r}")
-            if stop != int(first.shape[dim]) or step < 1:
-                raise Unsupported(f"slices {item!r} of an axis of {int(first.shape[dim])}; "
-                                  "symconv follows slices to the end of an axis only")
+            if step < 1 or stop <= start:
+                raise Unsupported(f"slices {item!r} of an axis of {int(first.shape[dim])}")
             axis = self._axis(first, dim, layout) if (full or dim) else -1
             if axis < 0 or axis == channels:
                 raise Unsupported(f"slices {item!r} of the batch or the channel axis; symconv "
                                   "follows strided slices of spatial axes only")
             starts[axis], steps[axis] = start, step
+            stops[axis] = None if stop == int(first.shape[dim]) else stop
         source = self.producer(first)
         assert source is not None
-        if starts == [0] * channels and steps == [1] * channels:
+        if starts == [0] * channels and steps == [1] * channels and stops == [None] * channels:
             self.set(result, source, layout)
             return True
         from symconv.frontends.layouts import default_layout
 
         if layout != tuple(range(len(layout))) and layout != default_layout(len(layout)):
             raise Unsupported("it slices a tensor whose axes PyTorch permuted")
-        self.record(self.unique(where), Strided(tuple(starts), tuple(steps)), (source,), result,
-                    layout=layout)
+        self.record(self.unique(where), Strided(tuple(starts), tuple(steps), tuple(stops)),
+                    (source,), result, layout=layout)
         return True
 
     def made_full(self, where: str, first: Any, layout: Layout) -> Layout:

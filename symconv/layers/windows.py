@@ -15,6 +15,8 @@ Examples
 >>> c = cost(Strided((1, 0), (2, 2)), (56, 56, 96))
 >>> c.output_shape, c.reads, c.writes
 ((28, 28, 96), 0, 0)
+>>> cost(Strided((0, 0), (1, 1), stops=(7, None)), (8, 8, 96)).output_shape   # x[:, :7]
+(7, 8, 96)
 """
 
 from __future__ import annotations
@@ -87,9 +89,9 @@ class Roll(Layer):
 
 @dataclass(frozen=True, init=False)
 class Strided(Layer):
-    """Every ``steps[i]``-th position of spatial axis ``i`` from ``starts[i]`` on (PyTorch's
-    ``x[:, start::step]`` on each spatial axis; the channels kept). A view: nothing counted,
-    read or written.
+    """Every ``steps[i]``-th position of spatial axis ``i`` from ``starts[i]`` on, before
+    ``stops[i]`` (``None``: to the end; PyTorch's ``x[:, start:stop:step]`` on each spatial
+    axis; the channels kept). A view: nothing counted, read or written.
 
     Examples
     --------
@@ -102,17 +104,24 @@ class Strided(Layer):
 
     starts: tuple[int, ...]
     steps: tuple[int, ...]
+    stops: tuple[int | None, ...]
 
     spatial_dims: ClassVar[int | None] = None
 
-    def __init__(self, starts: object, steps: object) -> None:
+    def __init__(self, starts: object, steps: object, stops: object = None) -> None:
         starts_ = _ints(starts, "Strided(starts", minimum=0)
         steps_ = _ints(steps, "Strided(steps", minimum=1)
-        if len(starts_) != len(steps_):
-            raise SymconvError(f"Strided(starts={starts_}, steps={steps_}) needs one start per "
-                               "step")
+        stops_ = (None,) * len(starts_) if stops is None else stops
+        if not isinstance(stops_, (tuple, list)) or not all(
+                item is None or (isinstance(item, int) and not isinstance(item, bool)
+                                 and item >= 1) for item in stops_):
+            raise SymconvError(f"Strided(stops={stops!r}) must be a tuple of ints >= 1 or None")
+        if not len(starts_) == len(steps_) == len(stops_):
+            raise SymconvError(f"Strided(starts={starts_}, steps={steps_}, stops={stops}) "
+                               "needs one start, step and stop per axis")
         object.__setattr__(self, "starts", starts_)
         object.__setattr__(self, "steps", steps_)
+        object.__setattr__(self, "stops", tuple(stops_))
 
     @property
     def kind(self) -> str:
@@ -131,8 +140,10 @@ def _strided(layer: Layer, spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr,
     if len(spatial) != len(layer.steps):
         raise SymconvError(f"Strided(steps={layer.steps}) needs {len(layer.steps)} spatial "
                            f"axes; the input has {len(spatial)}")
-    sizes = tuple(sympy.ceiling((as_expr(size) - start) / step)
-                  for size, start, step in zip(spatial, layer.starts, layer.steps))
+    ends = [as_expr(size) if stop is None else sympy.Min(as_expr(size), stop)
+            for size, stop in zip(spatial, layer.stops)]
+    sizes = tuple(sympy.ceiling((end - start) / step)
+                  for end, start, step in zip(ends, layer.starts, layer.steps))
     if any(sympy.Le(size, 0) is sympy.true for size in sizes):
         raise SymconvError(f"Strided(starts={layer.starts}) starts outside an input of spatial "
                            f"sizes {tuple(spatial)}")
