@@ -1,0 +1,112 @@
+"""Swin's shifted-window attention through ``from_torch``: counted by hand, against every peer,
+and the executors of its data movement (``torch.roll``, strided views, padding) against PyTorch
+in float64. Skipped without torch (and torchvision, for the block).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch import nn  # noqa: E402
+from torch_nets import installed_peers, peer_count  # noqa: E402
+from torchvision_models import models  # noqa: E402
+
+from symconv import SymconvError, count, execute, from_torch  # noqa: E402
+from symconv.layers import Pad  # noqa: E402
+from symconv.layers.windows import Roll, Strided  # noqa: E402
+from symconv.networks.rows import rows  # noqa: E402
+
+# A block of 8 channels, 2 heads of 4, windows of 4×4 shifted by 2, on 8×8: 4 windows of 16
+H = W = 8
+C, HEADS, WINDOW, SHIFT = 8, 2, 4, 2
+TOKENS = WINDOW * WINDOW
+WINDOWS = (H // WINDOW) * (W // WINDOW)
+
+
+def _block(shift: int = SHIFT) -> Any:
+    """torchvision's SwinTransformerBlock, after a permute of the NCHW input to NHWC."""
+    swin = models().swin_transformer
+    torch.manual_seed(0)
+    block = swin.SwinTransformerBlock(C, HEADS, [WINDOW, WINDOW], [shift, shift], mlp_ratio=2.0,
+                                      dropout=0.0, attention_dropout=0.0,
+                                      stochastic_depth_prob=0.0)
+    return nn.Sequential(swin.Permute([0, 2, 3, 1]), block).eval()
+
+
+def test_a_shifted_window_block_counted_by_hand() -> None:
+    net = from_torch(_block(), (H, W, C))
+    table = rows(net)
+    by_kind: dict[str, list[Any]] = {}
+    for row in table:
+        by_kind.setdefault(row.kind, []).append(row)
+    L, d = H * W, C // HEADS
+    # the attention's products, by hand: qkv (L·C·3C), q·d^-1/2 (L·C), q kᵀ and attn v
+    # (windows · heads · N·N·d each), proj (L·C·C)
+    products = sum((row.mults for kind in ("F.linear", "torch.matmul", "mulscalar")
+                    for row in by_kind.get(kind, [])), start=0)
+    assert products == L * C * 3 * C + L * C + 2 * WINDOWS * HEADS * TOKENS * TOKENS * d \
+        + L * C * C
+    # the relative position bias and the shifted windows' mask, one add per score each
+    assert [row.adds for row in by_kind["addconstant"]] == [WINDOWS * HEADS * TOKENS ** 2] * 2
+    # the cyclic shift there and back, a copy of every element each
+    assert [(row.mults, row.adds) for row in by_kind["roll"]] == [(0, 0)] * 2
+    # softmax over each window's scores: one exp per score
+    assert by_kind["F.softmax"][0].transcendentals == WINDOWS * HEADS * TOKENS ** 2
+    # the MLP: two nn.Linear of L·C·2C
+    assert sum(row.mults for row in by_kind["linear"]) == 2 * L * C * 2 * C
+
+
+@pytest.mark.parametrize(("shift", "size"), [(SHIFT, H), (0, H), (SHIFT, 6)])
+def test_a_swin_block_equals_every_peer(shift: int, size: int) -> None:
+    # at 6×6 the block pads to 8×8 (F.pad) and crops back (x[:, :6, :6])
+    model = _block(shift)
+    net = from_torch(model, (size, size, C))
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (C, size, size)), peer
+
+
+def _float64(x: np.ndarray) -> Any:
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_roll_strided_and_pad_equal_pytorch_in_float64(method: str) -> None:
+    x = np.random.default_rng(1).standard_normal((7, 6, 3))
+    cases = [
+        (Roll((-2, 3), (0, 1)), lambda t: torch.roll(t, (-2, 3), (0, 1))),
+        (Strided((1, 0), (2, 2)), lambda t: t[1::2, 0::2]),
+        (Strided((0, 0), (1, 1), (5, None)), lambda t: t[:5]),
+        (Pad((0, 2, 0, 1)), lambda t: torch.nn.functional.pad(t, (0, 0, 0, 2, 0, 1))),
+    ]
+    for layer, reference in cases:
+        run = execute(layer, x, method=method)
+        expected = reference(_float64(x)).numpy()
+        assert run.output.shape == expected.shape, layer
+        assert np.array_equal(run.output, expected), layer
+        assert run.counts.mults == run.counts.adds == 0
+
+
+def test_nn_softmax_is_mapped_along_its_dim_and_equals_every_peer() -> None:
+    for dim in (1, -1):
+        model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Softmax(dim=dim)).eval()
+        net = from_torch(model, (5, 6, 3))
+        assert rows(net)[-1].kind == "softmax"
+        for peer in installed_peers():
+            assert count(net, convention=peer) == peer_count(peer, model, (3, 5, 6)), (dim, peer)
+    with pytest.raises(SymconvError, match=r"nn\.Softmax\(\) without dim"):
+        from_torch(nn.Sequential(nn.Conv2d(3, 4, 1), nn.Softmax()), (5, 6, 3))
+
+
+def test_a_refused_function_keeps_its_own_name() -> None:
+    class Model(nn.Module):
+        def forward(self, x: Any) -> Any:
+            return x.mean(dim=None)  # refused while its layer is built
+
+    with pytest.raises(SymconvError, match=r"model: mean \(Tensor\.mean") as error:
+        from_torch(Model(), (4, 4, 3))
+    assert "mean#2" not in str(error.value)
