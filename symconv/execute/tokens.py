@@ -9,7 +9,14 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params, parameter_shapes, run_fast, run_reference
-from symconv.layers.tokens import AddParameter, ClassToken, Rearrange, Reshape, Select
+from symconv.layers.tokens import (
+    AddParameter,
+    ClassToken,
+    MulParameter,
+    Rearrange,
+    Reshape,
+    Select,
+)
 
 __all__: list[str] = []
 
@@ -83,6 +90,21 @@ def _(layer: AddParameter, x: Array, params: Params, counter: Counter) -> Array:
     other = counter.flat(np.broadcast_to(_operand(layer, params, counter), x.shape))
     out = [value + extra for value, extra in zip(counter.flat(x), other)]
     counter.adds += len(out)
+    return np.array(out, dtype=np.float64).reshape(x.shape)
+
+
+@run_fast.register
+def _(layer: MulParameter, x: Array, params: Params, counter: Counter) -> Array:
+    """One multiplication per element, broadcast."""
+    return counter.multiply(x, _operand(layer, params, counter))
+
+
+@run_reference.register
+def _(layer: MulParameter, x: Array, params: Params, counter: Counter) -> Array:
+    """Element by element over the broadcast pairs."""
+    other = counter.flat(np.broadcast_to(_operand(layer, params, counter), x.shape))
+    out = [value * extra for value, extra in zip(counter.flat(x), other)]
+    counter.mults += len(out)
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 

@@ -6,6 +6,8 @@ with :mod:`symconv.frontends.mapping_transformer`'s, by role:
 * ``"roll"``: ``torch.roll``, a :class:`~symconv.layers.windows.Roll`;
 * ``"linear"``: ``F.linear(x, weight, bias)`` with a parameter's weight (Swin's attention calls
   its ``qkv`` and ``proj`` weights so), a :class:`FunctionalLinear`;
+* ``"normalize"``: ``F.normalize(x, p=2, dim)``, a :class:`~symconv.layers.windows.Normalize`
+  (Swin V2's cosine attention);
 * ``"constant"``: a tensor made from shapes alone (``x.new_zeros((H, W))``,
   ``torch.zeros_like(x)``): not computed from the input's values, so a constant (no stage).
 
@@ -59,6 +61,7 @@ def _functions() -> dict[str, Function]:
         table[name] = Function("roll")
     for name in ("torch.nn.functional.linear", "torch._C._nn.linear"):
         table[name] = Function("linear")
+    table["torch.nn.functional.normalize"] = Function("normalize")
     for name in ("Tensor.new_zeros", "Tensor.new_ones", "Tensor.new_full", "Tensor.new_empty",
                  "torch.zeros_like", "torch.ones_like", "torch.empty_like", "torch.full_like"):
         table[name] = Function("constant")

@@ -187,12 +187,12 @@ class _Recorder(TransformerCalls):
         self.layouts: dict[int, Layout] = {}
         self.frames: list[_Frame] = []
         self.taken: set[str] = {"input"}
-        self.named: list[str] = []
+        self.named: list[str] = []  # the names given, in order (release)
+        self.folded: set[int] = set()  # stages run on constants only (trace_windows)
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
         self.busy = False  # inside our own hooks and bookkeeping
         self.moves = ChannelMoves(self, _REFUSED)  # channel shuffle, chunk and split
 
-    # --- names and values ---------------------------------------------------------------
     def unique(self, name: str) -> str:
         candidate, number = name, 2
         while candidate in self.taken:
@@ -353,7 +353,7 @@ class _Recorder(TransformerCalls):
                     output_padding = padding_of(module, first, output)
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
-            layer, layout = leaf_layer(module, first, output_padding, self.layout(first))
+            layer, layout = leaf_layer(module, first, output_padding, self.input_layout(first, module))
             if layer is not None:
                 layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
@@ -369,16 +369,17 @@ class _Recorder(TransformerCalls):
                 self.set(tensor, _REFUSED)
             return
         source = self.producer(first)
-        if source is None:
-            self.unsupported(self.unique(where), what, "its input is not computed from the "
-                             "model's input (a parameter, a buffer or a constant)", outputs, [])
-            return
+        if source is None:  # a constant: an identity keeps it one; a layer runs on its stage
+            if layer is None:
+                return
+            source = self.constant_stage(where, first, layout or self.layout(first))
         if source == _REFUSED:
             self.set(output, _REFUSED)
         elif layer is None:  # an identity at inference
             self.set(output, source, layout)
         else:
             self.record(self.unique(where), layer, (source,), output, size_dependent, layout)
+            self.fold(source)
 
     def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any) -> None:
@@ -427,7 +428,8 @@ class _Recorder(TransformerCalls):
             for tensor in outputs:
                 self.set(tensor, _REFUSED)
             return
-        sources = [self.producer(tensor) for tensor in tensors_in]
+        sources = [None if found in self.folded else found
+                   for found in map(self.producer, tensors_in)]
         if constant_movement(qualified, sources):
             return  # data movement of parameters and constants: no stage
         if known is None:

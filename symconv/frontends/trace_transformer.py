@@ -133,7 +133,7 @@ class TransformerCalls(WindowCalls):
             return self._reshape(where, first, result, layout)
         if role == "constant":
             return True  # made from shapes alone: not computed from the input
-        if role in ("pad", "roll", "linear"):
+        if role in ("pad", "roll", "linear", "normalize"):
             self.window_call(role, where, first, args, kwargs, result, sources)
             return True
         if role not in ("permute", "transpose", "getitem", "layer_norm", "gelu"):
@@ -372,8 +372,19 @@ class TransformerCalls(WindowCalls):
             return False
         x, scale = args if sources[0] is not None else args[::-1]
         layout = self.layout(x)
-        channel_dim = torch_dims(layout)[-1] if x.dim() > 1 else 1
-        layer = transformer.scale_layer(scale, x, channel_dim)
+        channel_dim = torch_dims(layout)[-1] if x.dim() > 1 and not is_full(
+            layout, x.dim()) else -1
+        try:
+            layer = transformer.scale_layer(scale, x, channel_dim)
+        except Unsupported:  # not one value per channel: any broadcast tensor (Swin V2's
+            from symconv.frontends.layouts import symconv_shape  # logit scale, per head)
+            from symconv.layers.tokens import MulParameter
+
+            padded = (1,) * (x.dim() - scale.dim()) + tuple(int(size) for size in scale.shape)
+            if len(padded) != x.dim() or (padded[0] != 1 and not is_full(layout, x.dim())):
+                raise
+            layer = MulParameter(symconv_shape(padded, layout),
+                                 learned=type(scale).__name__ == "Parameter")
         if tuple(result.shape) != tuple(x.shape):
             raise Unsupported(f"the scale broadcasts x of shape {tuple(x.shape)} to "
                               f"{tuple(result.shape)}")

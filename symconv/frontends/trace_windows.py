@@ -47,11 +47,16 @@ class WindowCalls:
 
     if TYPE_CHECKING:
         tensor_type: Any
+        folded: set[int]
+        calls: list[Any]
+        values: dict[int, Any]
+        layouts: dict[int, Layout]
 
         def layout(self, tensor: Any) -> Layout: ...
         def producer(self, tensor: Any) -> int | None: ...
         def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None: ...
         def unique(self, name: str) -> str: ...
+
         def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
                    size_dependent: str = "", layout: Layout | None = None) -> None: ...
 
@@ -62,7 +67,19 @@ class WindowCalls:
         if source is None:
             raise Unsupported("its input is not computed from the model's input")
         layout = self.layout(first)
-        if role == "pad":
+        if role == "normalize":
+            from symconv.layers.windows import Normalize
+
+            options = ("p", "dim", "eps", "out")
+            given = dict(zip(options, args[1:]))
+            given.update((name, value) for name, value in kwargs.items() if name in options)
+            if set(kwargs) - {*options, "input"} or given.get("p", 2) not in (2, 2.0) or given.get(
+                    "out") is not None:
+                raise Unsupported("symconv follows F.normalize(x, p=2, dim, eps) only")
+            axis = self._axis(first, given.get("dim", 1), layout)
+            self.record(self.unique(where), Normalize(axis, given.get("eps", 1e-12)), (source,),
+                        result, layout=layout)
+        elif role == "pad":
             amounts = _ints(args[1] if len(args) > 1 else kwargs.get("pad", ()))
             if not any(amounts):
                 self.set(result, source, layout)
@@ -141,6 +158,36 @@ class WindowCalls:
         if dim == 0:
             raise Unsupported("it acts along the batch axis, which symconv counts per example")
         return layout[dim - 1]
+
+    def input_layout(self, tensor: Any, module: Any) -> Layout:
+        """The layout ``module`` sees ``tensor`` in: its own; for a constant (not computed from
+        the input) that ``nn.Linear`` or ``nn.LayerNorm`` acts on, PyTorch's order (full where
+        its first axis is not one), else ``(N, C, *spatial)``."""
+        if self.producer(tensor) is not None or type(module).__name__ not in ("Linear",
+                                                                                 "LayerNorm"):
+            return self.layout(tensor)
+        return tuple(range(tensor.dim() - (int(tensor.shape[0]) == 1))) if tensor.dim() else ()
+
+    def constant_stage(self, where: str, tensor: Any, layout: Layout) -> int:
+        """Record a :class:`~symconv.layers.windows.Constant` of ``tensor``'s shape (a stage
+        on no input: docs/conventions.md, "Constants"), for a ``torch.nn`` layer run on it;
+        ``tensor`` itself stays a constant."""
+        from symconv.frontends.layouts import symconv_shape
+        from symconv.layers.windows import Constant
+
+        self.record(self.unique(f"{where}.constant"), Constant(symconv_shape(tensor.shape, layout)),
+                    (-1,), tensor, layout=layout)  # -1: trace.INPUT, not read
+        index = len(self.calls) - 1
+        self.values.pop(id(tensor), None)  # the tensor itself stays a constant
+        self.layouts.pop(id(tensor), None)
+        self.folded.add(index)
+        return index
+
+    def fold(self, source: int) -> None:
+        """Mark the last stage as run on constants where its input was: the calls of
+        functions on its output are then constants too (no stage)."""
+        if source in self.folded:
+            self.folded.add(len(self.calls) - 1)
 
     def slices(self, where: str, first: Any, index: tuple[Any, ...], result: Any,
                layout: Layout) -> bool:

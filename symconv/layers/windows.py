@@ -1,10 +1,13 @@
-"""Data movement of windowed attention (Swin): :class:`Roll` (``torch.roll``, the cyclic shift
-of shifted windows) and :class:`Strided` (``x[..., 0::2, 1::2, :]``, patch merging's four
-subsamplings).
+"""Layers of windowed attention (Swin): :class:`Roll` (``torch.roll``, the cyclic shift of
+shifted windows), :class:`Strided` (``x[..., 0::2, 1::2, :]``, patch merging's four
+subsamplings, and crops), :class:`Normalize` (``F.normalize``, Swin V2's cosine attention) and
+:class:`Constant` (a table that is not computed from the input, which a layer then runs on:
+Swin V2's ``cpb_mlp``).
 
-Neither counts an operation. :class:`Roll` copies (every element read and written, as
-``torch.roll`` does); :class:`Strided` is a view, as PyTorch's basic indexing is (nothing read
-or written; the next stage that copies reads it).
+:class:`Roll` copies (every element read and written, as ``torch.roll`` does); :class:`Strided`
+is a view, as PyTorch's basic indexing is (nothing read or written; the next stage that copies
+reads it); neither counts an operation, nor does :class:`Constant` (its values are made, written
+once).
 
 Examples
 --------
@@ -27,12 +30,13 @@ from typing import ClassVar
 import sympy
 
 from symconv.errors import SymconvError
+from symconv.layers.activations import check_axis
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
-from symconv.layers.traffic import NOTHING
-from symconv.sizes import Size, as_expr
+from symconv.layers.traffic import NOTHING, InputAccess
+from symconv.sizes import Size, as_expr, as_size
 
-__all__ = ["Roll", "Strided"]
+__all__ = ["Roll", "Strided", "Normalize", "Constant"]
 
 
 def _ints(value: object, owner: str, minimum: int | None = None) -> tuple[int, ...]:
@@ -150,5 +154,103 @@ def _strided(layer: Layer, spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr,
     return sizes
 
 
+@dataclass(frozen=True, init=False)
+class Normalize(Layer):
+    """``F.normalize(x, p=2, dim)``: ``x / max(‖x‖₂, eps)`` along ``axis`` of the channels-last
+    input.
+
+    Per row of ``L`` elements along the axis, as PyTorch computes it (``x.norm(2, dim)``,
+    ``.clamp_min(eps)``, ``x / that``): ``L`` squares (mults) and ``L − 1`` additions, one
+    square root (a transcendental), one comparison with ``eps``, ``L`` divisions.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Normalize(axis=-1), (3, 4, 8))
+    >>> c.mults, c.adds, c.transcendentals, c.comparisons, c.divs
+    (96, 84, 12, 12, 96)
+    """
+
+    example: ClassVar[str] = "Normalize(axis=-1)"
+
+    axis: int
+    eps: sympy.Expr
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, axis: int = -1, eps: object = sympy.Rational(1, 10**12)) -> None:
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise SymconvError(f"Normalize(axis={axis!r}) must be an int")
+        if isinstance(eps, float):
+            from fractions import Fraction
+
+            fraction = Fraction(repr(eps))
+            eps = sympy.Rational(fraction.numerator, fraction.denominator)
+        if not isinstance(eps, sympy.Expr) or not eps.is_number or not eps.is_nonnegative:
+            raise SymconvError(f"Normalize(eps={eps!r}) must be a number >= 0")
+        object.__setattr__(self, "axis", axis)
+        object.__setattr__(self, "eps", eps)
+
+    @property
+    def kind(self) -> str:
+        return "normalize"
+
+    def loop_nest(self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+                  in_channels: Size | None = None) -> LoopNest:
+        """Outer: every row; inner: its ``L`` squares, summed; per row a square root and a
+        comparison; per element a division."""
+        shape = (*input_spatial, _need_channels(self, in_channels))
+        axis = check_axis(self.axis, len(shape), "Normalize(axis")
+        rows = shape[:axis] + shape[axis + 1:]
+        return LoopNest(outer=rows, inner=(shape[axis],), outputs=shape,
+                        per_outer=(("transcendentals", 1), ("comparisons", 1)),
+                        per_output=(("divs", 1),))
+
+
+@dataclass(frozen=True, init=False)
+class Constant(Layer):
+    """A tensor of channels-last ``shape`` that is not computed from the input (a buffer, a
+    table), whatever its input: the start of a branch that runs layers on it (Swin V2's
+    ``cpb_mlp`` on its table of relative coordinates). Nothing counted or read; its elements
+    written once (made).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(Constant((15, 15, 2)), (56, 56, 96))
+    >>> c.output_shape, c.mults, c.reads, c.writes
+    ((15, 15, 2), 0, 0, 450)
+    """
+
+    example: ClassVar[str] = "Constant((15, 15, 2))"
+
+    shape: tuple[Size, ...]
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, shape: object) -> None:
+        if not isinstance(shape, (tuple, list)) or not shape:
+            raise SymconvError(f"Constant(shape={shape!r}) must be a channels-last shape, like "
+                               "(15, 15, 2)")
+        object.__setattr__(self, "shape",
+                           tuple(as_size(size, "Constant(shape") for size in shape))
+
+    @property
+    def kind(self) -> str:
+        return "constant"
+
+    def out_channels_for(self, in_channels: Size) -> Size:
+        return self.shape[-1]
+
+    def loop_nest(self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+                  in_channels: Size | None = None) -> LoopNest:
+        """No loops: its elements made."""
+        return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False,
+                        access=InputAccess(copies=0))
+
+
 output_spatial.register(Roll, lambda layer, spatial: spatial)
+output_spatial.register(Normalize, lambda layer, spatial: spatial)
+output_spatial.register(Constant, lambda layer, spatial: tuple(as_expr(size)
+                                                               for size in layer.shape[:-1]))
 output_spatial.register(Strided, _strided)

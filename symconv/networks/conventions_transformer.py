@@ -79,6 +79,11 @@ _TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addc
            "roll", "strided")
 
 
+#: Swin V2's cosine attention: F.normalize, a broadcast product with a tensor not computed
+#: from the input (the logit scale), and the start of a branch on a constant table.
+_COSINE = ("normalize", "mulconstant", "mulparameter", "constant")
+
+
 def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple[_Count, str]]:
     return {kind: (count, reason) for kind in kinds}
 
@@ -93,6 +98,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                       "input element"),
         "torch.softmax": (_zero, "x.softmax / torch.softmax are not patched: 0"),
         "mulscalar": (_zero, "x * 0.5 calls Tensor.__mul__, which is not patched: 0"),
+        **_each(_COSINE, _zero, "F.normalize and Tensor.__mul__ are not patched; a constant is "
+                "no call: 0"),
         "F.linear": (_zero, "FUNCTIONAL_MAPPING has a hook for F.linear, but patch_functional "
                      "leaves F.linear unpatched (its line is commented out): 0"),
         **_each(_TOKENS, _zero, "reshape, view, permute, indexing, torch.cat and a + b (Tensor.__add__) are not patched: 0"),
@@ -115,6 +122,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
         "F.linear": (_zero, "a function, not a module: 0"),
+        **_each(_COSINE, _zero, "not modules: 0"),
         "F.layernorm": (_zero, "a function, and register_hooks is looked up by exact type "
                         "(LayerNorm2d is not nn.LayerNorm): 0"),
         **_each(_ATTENTION, _zero, "no rule for nn.MultiheadAttention in register_hooks, and "
@@ -128,6 +136,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::mul have no handle: 0"),
         **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / slice / roll / cat "
                 "/ add have no handle: 0"),
+        **_each(_COSINE, _zero, "aten::linalg_vector_norm, clamp_min, div and mul have no "
+                "handle: 0"),
         "F.linear": (_mults, "aten::linear: linear_flop_jit, in·out per position, bias "
                      "ignored"),
         "F.layernorm": (_norm(5, 4), "aten::layer_norm: norm_flop_counter(2), 5 per input "
@@ -143,6 +153,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "multiply-add"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
         **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
+        **_each(_COSINE, _zero, "no formula for these aten ops: 0"),
         "F.linear": (_twice_mults, "aten.addmm / aten.mm: 2 per multiply-add, bias ignored"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
         **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
@@ -159,6 +170,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
                 "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
+        **_each(_COSINE, _zero, "not modules: 0"),
         "F.linear": (_zero, "a function: the modules whose weights it reads (Swin's qkv and "
                      "proj) never run: 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
