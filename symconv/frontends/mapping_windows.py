@@ -8,6 +8,8 @@ with :mod:`symconv.frontends.mapping_transformer`'s, by role:
   its ``qkv`` and ``proj`` weights so), a :class:`FunctionalLinear`;
 * ``"normalize"``: ``F.normalize(x, p=2, dim)``, a :class:`~symconv.layers.windows.Normalize`
   (Swin V2's cosine attention);
+* ``"einsum"``: ``torch.einsum`` of a batched product (``"...ik,...kj->...ij"`` or
+  ``"...ik,...jk->...ij"``, MaxViT's attention), a product of kind ``"einsum"``;
 * ``"constant"``: a tensor made from shapes alone (``x.new_zeros((H, W))``,
   ``torch.zeros_like(x)``): not computed from the input's values, so a constant (no stage).
 
@@ -62,6 +64,8 @@ def _functions() -> dict[str, Function]:
     for name in ("torch.nn.functional.linear", "torch._C._nn.linear"):
         table[name] = Function("linear")
     table["torch.nn.functional.normalize"] = Function("normalize")
+    for name in ("torch.functional.einsum", "torch.einsum"):
+        table[name] = Function("einsum")
     for name in ("Tensor.new_zeros", "Tensor.new_ones", "Tensor.new_full", "Tensor.new_empty",
                  "torch.zeros_like", "torch.ones_like", "torch.empty_like", "torch.full_like"):
         table[name] = Function("constant")

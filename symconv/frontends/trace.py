@@ -473,7 +473,7 @@ class _Recorder(TransformerCalls):
                               "(a parameter, a buffer or a constant)")
         source = self.producer(first)
         assert source is not None
-        self.check_layouts(role, first, self.nested(args, kwargs), layout)
+        self.check_layouts(role, first, self.nested(args, kwargs), layout, where)
         if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "

@@ -27,7 +27,7 @@ from symconv.frontends.layouts import (
     torch_dims,
 )
 from symconv.frontends.mapping import Unsupported, module_layer
-from symconv.frontends.trace_windows import WindowCalls
+from symconv.frontends.trace_windows import WindowCalls, channel_kept
 from symconv.layers import Activation, Layer, ReLU, ReLU6
 
 __all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED", "constant_movement",
@@ -97,12 +97,19 @@ class TransformerCalls(WindowCalls):
             return self.layouts[id(tensor)]
         return default_layout(tensor.dim() - 1)
 
-    def check_layouts(self, role: str, first: Any, tensors: list[Any], layout: Layout) -> None:
-        """Refuse a call of the tracer's own roles on tensors PyTorch permuted: elementwise
-        ones need their operands' axes in one order; the others ``(N, C, *spatial)``."""
+    def check_layouts(self, role: str, first: Any, tensors: list[Any], layout: Layout,
+                      where: str = "") -> None:
+        """Refuse a call of the tracer's own roles on tensors PyTorch permuted, but elementwise
+        ones: an operand of ``a + b`` or ``a * b`` whose axes PyTorch keeps in another order
+        than the first's is copied to it (MaxViT's grid attention); the others need
+        ``(N, C, *spatial)``."""
         if role in ("identity", "dropout", "layer", "add", "binary"):
-            if any(self.layout(tensor) != layout for tensor in tensors if tensor is not first):
-                raise Unsupported("its operands' axes are in different orders (one permuted)")
+            for tensor in tensors:
+                if tensor is not first and self.layout(tensor) != layout:
+                    if role not in ("add", "binary") or tensor.dim() != first.dim():
+                        raise Unsupported("its operands' axes are in different orders (one "
+                                          "permuted)")
+                    self.aligned(where, tensor, layout)
         elif layout != default_layout(first.dim() - 1):
             raise Unsupported(f"it gets a tensor whose axes PyTorch permuted "
                               f"({tuple(first.shape)}); symconv follows it on (N, C, *spatial)")
@@ -117,6 +124,9 @@ class TransformerCalls(WindowCalls):
         first = args[0] if args else kwargs.get("input")
         if role == "cat":
             return self._cat(where, args, kwargs, result, sources)
+        if role == "einsum":
+            self.einsum(where, args, kwargs, result)
+            return True
         if not isinstance(first, self.tensor_type) or not isinstance(result, self.tensor_type):
             return False
         layout = self.layout(first)
@@ -188,7 +198,12 @@ class TransformerCalls(WindowCalls):
         identity = tuple(range(len(layout)))
         out_layout: Layout
         layer: Layer
-        if full_in or full_out:
+        kept = None if layout == identity else channel_kept(first, result, layout, full_in,
+                                                           full_out)
+        if kept is not None:  # the input's channels are an axis of the output: kept last
+            axes, shape, out_layout = kept
+            layer = Reshape(shape) if axes == tuple(sorted(axes)) else Rearrange(axes, shape)
+        elif full_in or full_out:
             out_layout = tuple(range(len(sizes)))
             layer = Reshape(sizes) if layout == identity else Rearrange(layout, sizes)
         elif (layout == default and rank >= 2 and out_rank >= 2

@@ -21,7 +21,7 @@ from symconv.frontends.layouts import Layout, is_full
 from symconv.frontends.mapping import Unsupported
 from symconv.frontends.mapping_windows import FunctionalLinear
 
-__all__ = ["WindowCalls", "expanded"]
+__all__ = ["WindowCalls", "expanded", "channel_kept"]
 
 
 def expanded(index: tuple[Any, ...], dim: int) -> tuple[Any, ...]:
@@ -32,6 +32,40 @@ def expanded(index: tuple[Any, ...], dim: int) -> tuple[Any, ...]:
         at = index.index(Ellipsis)
         index = (*index[:at], *(slice(None),) * (dim - len(index) + 1), *index[at + 1:])
     return index + (slice(None),) * (dim - len(index))
+
+
+def channel_kept(first: Any, result: Any, layout: Layout, full_in: bool, full_out: bool,
+                 ) -> tuple[tuple[int, ...], tuple[int, ...], Layout] | None:
+    """Where a reshape of ``first`` (its ``layout`` not PyTorch's order) to ``result`` keeps the
+    input's channel axis as one axis of the output (the same elements' offsets: neither split
+    nor merged), the ``Rearrange`` that gives the output with those channels last, in one copy:
+    ``(axes, shape, layout)``; else ``None``. MaxViT's ``reshape(B, C, H·P, W·P)`` of its
+    permuted windows gives ``(N, C, H, W)`` so, channels last in symconv's array."""
+    sizes_in = [int(size) for size in first.shape]
+    sizes_out = [int(size) for size in result.shape]
+    skip_in, skip_out = int(not full_in), int(not full_out)
+    channel = layout.index(len(layout) - 1) + skip_in  # PyTorch's axis of the channels
+
+    def offsets(sizes: list[int], axis: int) -> tuple[int, int]:
+        before = 1
+        for size in sizes[:axis]:
+            before *= size
+        return before, before * sizes[axis]
+
+    wanted = offsets(sizes_in, channel)
+    matches = [axis for axis in range(skip_out, len(sizes_out))
+               if offsets(sizes_out, axis) == wanted]
+    if not matches or sizes_in[channel] != sizes_out[matches[0]]:
+        return None
+    out = matches[0]
+    others_in = [axis for axis in range(skip_in, len(sizes_in)) if axis != channel]
+    others_out = [axis for axis in range(skip_out, len(sizes_out)) if axis != out]
+    axes = tuple(layout[axis - skip_in] for axis in others_in) + (layout[channel - skip_in],)
+    shape = tuple(sizes_out[axis] for axis in others_out) + (sizes_out[out],)
+    rank = len(sizes_out) - skip_out
+    out_layout = tuple(rank - 1 if axis == out else others_out.index(axis)
+                       for axis in range(skip_out, len(sizes_out)))
+    return axes, shape, out_layout
 
 
 def _ints(values: Any) -> tuple[int, ...]:
@@ -189,6 +223,43 @@ class WindowCalls:
         if source in self.folded:
             self.folded.add(len(self.calls) - 1)
 
+    def einsum(self, where: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+               result: Any) -> None:
+        """``torch.einsum`` of a batched product of two tensors computed from the input:
+        ``"...ik,...kj->...ij"``, or ``"...ik,...jk->...ij"`` (the second transposed), the
+        leading letters alike (MaxViT's ``"B G H I D, B G H J D -> B G H I J"``)."""
+        from symconv.frontends.functions import Product
+
+        equation = args[0] if args else kwargs.get("equation")
+        operands = tuple(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+        spec = equation.replace(" ", "") if isinstance(equation, str) else ""
+        if set(kwargs) - {"equation"} or len(operands) != 2 or "->" not in spec or "..." in spec:
+            raise Unsupported("symconv follows einsum(equation, a, b) of two tensors, without "
+                              "'...'")
+        left, out = spec.split("->")
+        first, _, second = left.partition(",")
+        lead = first[:-2]
+        plain = second == lead + first[-1] + second[-1:] and out == lead + first[-2] + second[-1:]
+        swapped = second == lead + second[-2:-1] + first[-1] and out == (
+            lead + first[-2] + second[-2:-1])
+        a, b = operands
+        if (not (plain or swapped) or len(set(out + first[-1])) != len(out) + 1
+                or not all(isinstance(item, self.tensor_type) for item in operands)
+                or tuple(a.shape[:-2]) != tuple(b.shape[:-2]) or a.dim() != len(first)):
+            raise Unsupported(f"equation={equation!r}: symconv follows batched products, "
+                              "'...ik,...kj->...ij' or '...ik,...jk->...ij', of tensors alike "
+                              "in their leading axes")
+        if self.producer(a) is None or self.producer(b) is None:
+            raise Unsupported("it uses a tensor that is not computed from the model's input")
+        rank = len(self.layout(a))
+        if is_full(self.layout(a), a.dim()) != is_full(self.layout(b), b.dim()):
+            raise Unsupported("its operands' batch axes differ")
+        sources = self.ordered(where, a, swap=False)[0], self.ordered(where, b, swap=False)[0]
+        self.record(self.unique(where), Product(swapped, "einsum"), sources, result,
+                    layout=tuple(range(rank)))
+
     def slices(self, where: str, first: Any, index: tuple[Any, ...], result: Any,
                layout: Layout) -> bool:
         """``x[..., a::s, b::t, :]``, ``x[:, :H, :W, :]``: the input again where every slice is
@@ -254,25 +325,35 @@ class WindowCalls:
         """The producer of ``tensor`` with symconv's axes in PyTorch's order (its last two
         swapped, ``swap``), a :class:`~symconv.layers.tokens.Rearrange` copy recorded where they
         are not (as ``torch.matmul`` copies a permuted operand); and whether they are swapped."""
+
+        layout = self.layout(tensor)
+        identity = tuple(range(len(layout)))
+        swapped = (*identity[:-2], identity[-1], identity[-2])
+        if layout == identity or (swap and layout == swapped):
+            source = self.producer(tensor)
+            assert source is not None
+            return source, layout != identity
+        return self.aligned(where, tensor, swapped if swap else identity), swap
+
+    def aligned(self, where: str, tensor: Any, target: Layout) -> int:
+        """The producer of ``tensor`` with layout ``target``: a
+        :class:`~symconv.layers.tokens.Rearrange` copy recorded where its own differs; the
+        tensor stands for its copy from then on (same values, symconv's order changed)."""
         from symconv.layers.tokens import Rearrange
 
         layout = self.layout(tensor)
         source = self.producer(tensor)
         assert source is not None
-        identity = tuple(range(len(layout)))
-        swapped = (*identity[:-2], identity[-1], identity[-2])
-        if layout == identity or (swap and layout == swapped):
-            return source, layout != identity
-        full = is_full(layout, tensor.dim())
-        sizes = [int(size) for size in (tensor.shape if full else tensor.shape[1:])]
-        order = list(identity)
-        if swap:
-            order[-2:] = order[-1], order[-2]
-        axes = tuple(layout[at] for at in order)
-        layer = Rearrange(axes, tuple(sizes[at] for at in order))
-        # the tensor stands for its copy from now on (same values, symconv's order changed)
-        self.record(self.unique(f"{where}.copy"), layer, (source,), tensor,
-                    layout=swapped if swap else identity)
+        if layout == target:
+            return source
+        if len(layout) != len(target):
+            raise Unsupported("its operands' batch axes differ")
+        sizes = [int(size) for size in tensor.shape[len(tensor.shape) - len(layout):]]
+        axes, shape = [0] * len(layout), [0] * len(layout)
+        for at, (old, new) in enumerate(zip(layout, target)):
+            axes[new], shape[new] = old, sizes[at]
+        self.record(self.unique(f"{where}.copy"), Rearrange(tuple(axes), tuple(shape)),
+                    (source,), tensor, layout=target)
         found = self.producer(tensor)
         assert found is not None
-        return found, swap
+        return found

@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import sympy
 
@@ -62,6 +64,21 @@ def _mults_and_bias(row: LayerRow) -> sympy.Expr:
     return sympy.expand(row.adds - row.mults + _elements_out(row) + row.mults)
 
 
+def _einsum_path(row: LayerRow) -> sympy.Expr:
+    """fvcore's count of a two-operand einsum: numpy's ``einsum_path`` prints its 'Optimized
+    FLOP count' (``2·mults``, a multiply and an add per term) as ``%.3e``, which fvcore parses
+    and halves, floored: ``mults`` to four significant digits. Exact only at a concrete shape."""
+    if not isinstance(row.mults, sympy.Integer):
+        from symconv.errors import SymconvError
+
+        raise SymconvError(f"convention 'fvcore': layer {row.name} (einsum): fvcore rounds an "
+                           "einsum's count to four significant digits (numpy's einsum_path "
+                           "prints it as %.3e), which no formula follows; count at a concrete "
+                           "input shape")
+    printed = Fraction(f"{2 * int(row.mults):.3e}")
+    return sympy.Integer(math.floor(printed / 2))
+
+
 def _mults_and_outputs(row: LayerRow) -> sympy.Expr:
     return row.mults + _elements_out(row)
 
@@ -97,6 +114,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "F.softmax": (_elements_in, "patched F.softmax (_numel_functional_flops_hook): 1 per "
                       "input element"),
         "torch.softmax": (_zero, "x.softmax / torch.softmax are not patched: 0"),
+        "einsum": (_zero, "torch.einsum is not patched: 0"),
         "mulscalar": (_zero, "x * 0.5 calls Tensor.__mul__, which is not patched: 0"),
         **_each(_COSINE, _zero, "F.normalize and Tensor.__mul__ are not patched; a constant is "
                 "no call: 0"),
@@ -118,8 +136,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "attention.context": (_mults, "multihead_attention_counter_hook: AV, h·L·L·D"),
     },
     "thop": {
-        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
-                "functions and tensor arithmetic, not modules: 0"),
+        **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
+                _zero, "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
         "F.linear": (_zero, "a function, not a module: 0"),
         **_each(_COSINE, _zero, "not modules: 0"),
@@ -134,6 +152,9 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "matmul_flop_jit / bmm_flop_jit, prod(a's shape)·b's last size"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "aten::softmax and "
                 "aten::mul have no handle: 0"),
+        "einsum": (_einsum_path, "aten::einsum: einsum_flop_jit parses numpy's einsum_path "
+                   "'Optimized FLOP count' (2 per multiply-add, printed as %.3e) and halves it, "
+                   "floored: mults to four significant digits"),
         **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / slice / roll / cat "
                 "/ add have no handle: 0"),
         **_each(_COSINE, _zero, "aten::linalg_vector_norm, clamp_min, div and mul have no "
@@ -149,8 +170,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::scaled_dot_product_attention, which has no handle: 0"),
     },
     "torch": {
-        **_each(("matmul", "torch.matmul"), _twice_mults, "bmm_flop / mm_flop: 2 per "
-                "multiply-add"),
+        **_each(("matmul", "torch.matmul", "einsum"), _twice_mults, "bmm_flop / mm_flop (einsum "
+                "runs as aten.bmm): 2 per multiply-add"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
         **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
         **_each(_COSINE, _zero, "no formula for these aten ops: 0"),
@@ -166,8 +187,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
     },
     "torchinfo": {
-        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
-                "not modules: 0"),
+        **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
+                _zero, "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
                 "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
         **_each(_COSINE, _zero, "not modules: 0"),
