@@ -60,8 +60,8 @@ def channel_kept(first: Any, result: Any, layout: Layout, full_in: bool, full_ou
     out = matches[0]
     others_in = [axis for axis in range(skip_in, len(sizes_in)) if axis != channel]
     others_out = [axis for axis in range(skip_out, len(sizes_out)) if axis != out]
-    axes = tuple(layout[axis - skip_in] for axis in others_in) + (layout[channel - skip_in],)
-    shape = tuple(sizes_out[axis] for axis in others_out) + (sizes_out[out],)
+    axes = (*(layout[axis - skip_in] for axis in others_in), layout[channel - skip_in])
+    shape = (*(sizes_out[axis] for axis in others_out), sizes_out[out])
     rank = len(sizes_out) - skip_out
     out_layout = tuple(rank - 1 if axis == out else others_out.index(axis)
                        for axis in range(skip_out, len(sizes_out)))
