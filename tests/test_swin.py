@@ -1,6 +1,7 @@
-"""Swin's shifted-window attention through ``from_torch``: counted by hand, against every peer,
-and the executors of its data movement (``torch.roll``, strided views, padding) against PyTorch
-in float64. Skipped without torch (and torchvision, for the block).
+"""Swin's shifted-window attention and MaxViT's partition attention through ``from_torch``:
+counted by hand, against every peer, and the executors of the new layers (``torch.roll``,
+strided views, padding, ``F.normalize``, a product with a constant) against PyTorch in float64.
+Skipped without torch (and torchvision, for the blocks).
 """
 
 from __future__ import annotations
@@ -110,3 +111,59 @@ def test_a_refused_function_keeps_its_own_name() -> None:
     with pytest.raises(SymconvError, match=r"model: mean \(Tensor\.mean") as error:
         from_torch(Model(), (4, 4, 3))
     assert "mean#2" not in str(error.value)
+
+
+# --- MaxViT: its partition attention (window and grid), einsum, chunk of tokens ------------
+
+def _partition_layer(kind: str) -> Any:
+    """torchvision's PartitionAttentionLayer of MaxViT: 8 channels, heads of 4, partitions of
+    2 on a 4×4 grid (4 groups of 4 tokens), MLP ×2."""
+    maxvit = models().maxvit
+    torch.manual_seed(0)
+    return maxvit.PartitionAttentionLayer(8, 4, 2, kind, (4, 4), 2, nn.GELU, nn.LayerNorm,
+                                          0.0, 0.0, 0.0).eval()
+
+
+@pytest.mark.parametrize("kind", ["window", "grid"])
+def test_maxvit_partition_attention_by_hand_and_against_every_peer(kind: str) -> None:
+    model = _partition_layer(kind)
+    net = from_torch(model, (4, 4, 8))
+    table = rows(net)
+    groups, tokens, heads, head = 4, 4, 2, 4
+    # q kᵀ and attn v as einsum: groups · heads · tokens² · head each
+    assert [row.mults for row in table if row.kind == "einsum"] == [
+        groups * heads * tokens * tokens * head] * 2
+    # torch.chunk(qkv, 3, dim=-1): three slices of the channels-last tokens
+    assert [tuple(row.output_shape) for row in table if row.kind == "slice"] == [
+        (groups, tokens, 8)] * 3
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (8, 4, 4)), peer
+
+
+class _Einsum(nn.Module):
+    def __init__(self, equation: str) -> None:
+        super().__init__()
+        self.equation = equation
+
+    def forward(self, x: Any) -> Any:
+        tokens = x.permute(0, 2, 3, 1)                    # (N, H, W, C)
+        return torch.einsum(self.equation, tokens, tokens)
+
+
+def test_einsum_counts_and_fvcore_rounds_as_numpy_prints() -> None:
+    # (1, 3, 37, 41) with itself: 3·37·37·41 = 168,387 mults; fvcore reads numpy's
+    # "Optimized FLOP count: 3.368e+05" and halves it: 168,400
+    model = _Einsum("bhik,bhjk->bhij").eval()
+    net = from_torch(model, (3, 37, 41))
+    assert [row.mults for row in rows(net) if row.kind == "einsum"] == [3 * 37 * 37 * 41]
+    if "fvcore" in installed_peers():
+        assert count(net, convention="fvcore") == peer_count("fvcore", model, (41, 3, 37)) \
+            == 168_400
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (41, 3, 37)), peer
+
+
+def test_an_einsum_symconv_cannot_follow_is_refused_by_name() -> None:
+    with pytest.raises(SymconvError, match=r"einsum \(torch\.functional\.einsum: "
+                                           r"equation='bhik,bhjk->bhji'"):
+        from_torch(_Einsum("bhik,bhjk->bhji"), (3, 5, 4))
