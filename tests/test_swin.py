@@ -19,7 +19,8 @@ from torchvision_models import models  # noqa: E402
 
 from symconv import SymconvError, count, execute, from_torch  # noqa: E402
 from symconv.layers import Pad  # noqa: E402
-from symconv.layers.windows import Roll, Strided  # noqa: E402
+from symconv.layers.tokens import MulParameter  # noqa: E402
+from symconv.layers.windows import Normalize, Roll, Strided  # noqa: E402
 from symconv.networks.rows import rows  # noqa: E402
 
 # A block of 8 channels, 2 heads of 4, windows of 4×4 shifted by 2, on 8×8: 4 windows of 16
@@ -90,6 +91,24 @@ def test_roll_strided_and_pad_equal_pytorch_in_float64(method: str) -> None:
         assert run.output.shape == expected.shape, layer
         assert np.array_equal(run.output, expected), layer
         assert run.counts.mults == run.counts.adds == 0
+
+
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_normalize_and_a_product_with_a_parameter_equal_pytorch_in_float64(method: str) -> None:
+    x = np.random.default_rng(2).standard_normal((3, 4, 5))
+    for axis in (0, 1, -1):
+        run = execute(Normalize(axis), x, method=method)
+        expected = torch.nn.functional.normalize(_float64(x), dim=axis).numpy()
+        assert np.allclose(run.output, expected, rtol=1e-14, atol=0)
+        # per row of L: L squares, L − 1 adds, a sqrt, a comparison with eps, L divisions
+        rows_, length = x.size // x.shape[axis], x.shape[axis]
+        assert (run.counts.mults, run.counts.adds, run.counts.transcendentals,
+                run.counts.comparisons, run.counts.divs) == (
+            x.size, rows_ * (length - 1), rows_, rows_, x.size)
+    scale = np.random.default_rng(3).standard_normal((3, 1, 1))
+    run = execute(MulParameter((3, 1, 1)), x, {"value": scale}, method=method)
+    assert np.array_equal(run.output, (_float64(x) * _float64(scale)).numpy())
+    assert run.counts.mults == x.size
 
 
 def test_nn_softmax_is_mapped_along_its_dim_and_equals_every_peer() -> None:
