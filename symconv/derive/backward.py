@@ -55,12 +55,17 @@ import sympy
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
-from symconv.layers.backward import backward_nests, binary_backward_nests
+from symconv.layers.backward import backward_nests
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
+from symconv.layers import backward_resize  # noqa: F401  isort: skip
+from symconv.layers.backward_transformer import (
+    operand_backward_nests,
+    operand_of,
+    reads_operand,
+)
 from symconv.layers.base import LoopNest
-from symconv.layers.broadcast import _Binary
 from symconv.layers.optimizers import optimizer as as_optimizer
 from symconv.layers.optimizers import per_element
 from symconv.layers.trainable import is_trainable
@@ -173,9 +178,9 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             current = flags.get(read, False)
         else:
             read = previous
-        if isinstance(stage, _Binary):
+        if reads_operand(stage):
             result = _binary(stage, stage_forward, current, flags, readers, shapes, read)
-            current = current or flags.get(stage.other, False)
+            current = current or flags.get(operand_of(stage), False)
             stages.append((name, result))
             flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
             previous = name
@@ -210,18 +215,18 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
     return replace(result, params=_ZERO), current
 
 
-def _binary(stage: _Binary, forward: Cost, needs: bool, flags: dict[str, bool],
+def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
             readers: dict[str, int], shapes: dict[str, tuple[sympy.Expr, ...]],
             read: str) -> Cost:
-    """``Mul``, ``Sub`` or ``Div`` of the previous stage's output and stage ``other``'s: the
-    gradient of each operand that needs one, and an accumulation where ``other`` has another
-    reader."""
-    other = stage.other
+    """A stage that reads the previous stage's output and stage ``other``'s (``Mul``, ``Sub``,
+    ``Div``, ``MatMul``, an attention's scores and context): the gradient of each operand that
+    needs one, and an accumulation where ``other`` has another reader."""
+    other = operand_of(stage)
     readers[read] = readers.get(read, 0) + 1
     readers[other] = readers.get(other, 0) + 1
     needs_other = flags.get(other, False)
-    nests = binary_backward_nests(stage, forward.input_shape, forward.output_shape,
-                                  input_grad=needs, other_grad=needs_other)
+    nests = operand_backward_nests(stage, forward.input_shape, forward.output_shape,
+                                   input_grad=needs, other_grad=needs_other)
     gradients = [(name, _counts_only(_cost_of_nest(nest, forward.input_shape, stage.kind),
                                      forward)) for name, nest in nests]
     if readers[other] > 1 and needs_other:

@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import SymconvError
-from symconv.execute.backward_broadcast import binary_backward
 from symconv.execute.backward_layers import backward_fast, backward_reference
 
 # the pooling executors register themselves when imported
@@ -43,12 +42,12 @@ from symconv.execute.backward_pooling import POOLING  # noqa: F401
 
 # so do those of the other layer kinds
 from symconv.execute import (  # noqa: F401  isort: skip
-    backward_activations, backward_movement, backward_norm)
+    backward_activations, backward_movement, backward_norm, backward_resize)
+from symconv.execute.backward_transformer import operand_backward, reads_operand
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
-from symconv.layers.broadcast import _Binary
 from symconv.layers.trainable import is_trainable
 
 __all__ = ["BackwardExecution", "execute_backward"]
@@ -183,17 +182,18 @@ class _Walk:
             read = second_input(stage)
             stage_path = f"{path}.{name}" if path else name
             is_reuse = type(stage).__name__ == "Reuse"
-            if isinstance(stage, _Binary):
+            if reads_operand(stage):
                 counters[name] = counter = Counter(enabled=self.count)
-                second = outputs[stage.other] if stage.other in outputs else x
-                needs_in, needs_other = flags.get(before, False), flags.get(stage.other, False)
+                other = stage.other  # type: ignore[attr-defined]
+                second = outputs[other] if other in outputs else x
+                needs_in, needs_other = flags.get(before, False), flags.get(other, False)
                 if here is not None:
-                    d_in, d_other = binary_backward(stage, stage_input, second, here, counter,
-                                                    needs_in, needs_other, self.method)
+                    d_in, d_other = operand_backward(stage, stage_input, second, here, counter,
+                                                     needs_in, needs_other, self.method)
                     if d_in is not None:
                         pending.setdefault(before, []).append((None, d_in))
                     if d_other is not None:
-                        pending.setdefault(stage.other, []).append((name, d_other))
+                        pending.setdefault(other, []).append((name, d_other))
                 results[name] = BackwardExecution(
                     output=stage_run.output, grad_output=here, grad_input=None, grads={},
                     counts=None, stages=(), layer=stage, method=self.method,

@@ -92,7 +92,7 @@ Nests = tuple[tuple[str, LoopNest], ...]
 #: The names the gradients of the layers here go by.
 GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
                   "share", "accumulate", "other_grad", "input_reduce", "other_reduce",
-                  "normalised", "scale")
+                  "normalised", "scale", "mask")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
