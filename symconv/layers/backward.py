@@ -51,8 +51,10 @@ ResidualAdd         ``g`` copied to both branches; where the two gradients meet 
 
 The other kinds register their rules from :mod:`symconv.layers.backward_activations`
 (transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
-GroupNorm) and :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
-Identity, adaptive pooling, LayerScale), which :mod:`symconv.derive.backward` imports.
+GroupNorm), :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
+Identity, adaptive pooling, LayerScale), :mod:`symconv.layers.backward_resize` (Upsample, PReLU)
+and :mod:`symconv.layers.backward_transformer` (MulScalar, MatMul, attention, token layers; the
+stages that read a second tensor), which :mod:`symconv.derive.backward` imports.
 
 Imports only :mod:`symconv.layers`; no derive, execute or networks.
 
