@@ -52,11 +52,30 @@ B7 0.61 → 0.36; V2-S 0.90 → 0.51; V2-M → 0.41; V2-L 0.46 → 0.34: every E
 now. ShuffleNet V2 is not: 0.025 / 0.018 (1.38), 1.34, 1.18 and 0.73 for ×0.5 to ×2.0 (a small
 model, whose real convolutions cost ptflops little). Wall-time ratios on the loaded machine
 were 0.2–0.7 for the EfficientNets after, single measurements.
+
+Then, with permutes as changes of axis order, LayerNorm and Linear on channels-last tensors,
+F.layer_norm, F.gelu, layer scale, reshapes, the class token, the position embedding and
+nn.MultiheadAttention mapped (same machine, loaded by a concurrent test run): ConvNeXt tiny,
+small, base, large and ViT B/16, B/32, L/16, L/32, H/14 accepted (with ShuffleNet V2's four, 73 of 80), all five
+conventions equal to the tools on each (fvcore run with gradients enabled, as its documentation
+does: under torch.no_grad() it counts the fused attention as 0, docs/conventions.md item 5).
+symconv against ptflops, seconds: ConvNeXt-T 1.63 / 3.22 (0.51), -S 2.44 / 9.64 (0.25), -B
+1.72 / 9.68 (0.18), -L 1.43 / 14.54 (0.10); ViT-B/16 0.96 / 8.96 (0.11), B/32 0.94 / 5.75
+(0.16), L/16 1.75 / 16.35 (0.11), L/32 1.18 / 12.49 (0.09), H/14 2.83 / 29.48 (0.10). Swin
+(t, s, b, v2_t, v2_s, v2_b) and MaxViT-T are still refused by name: Swin's F.pad of NHWC
+tensors, F.linear on tokens, torch.roll, the batch axis merged with the windows
+(reshape(B·nW, N, C)) and its attention mask built in forward, v2's cpb_mlp on a constant
+table and F.normalize; MaxViT's chunk and einsum. After the merge with the cnn and speed
+branches, ``--repeat 5 --cpu-time`` (load about 3), symconv / ptflops CPU seconds (ratio):
+ConvNeXt-T 0.018 / 0.126 (0.15), ConvNeXt-L 0.050 / 0.871 (0.06), ViT-B/16 0.032 / 0.431
+(0.07), ViT-B/32 0.021 / 0.143 (0.14), ViT-L/16 0.051 / 1.387 (0.04), ViT-H/14 0.085 / 3.799
+(0.02); five peers equal on each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -100,8 +119,13 @@ def tool_numbers(name: str, model: torch.nn.Module, size: int) -> dict[str, Any]
     numbers: dict[str, Any] = {}
     for peer in PEERS:
         start = time.perf_counter()
+        # fvcore as its documentation runs it, gradients enabled (main() disables them): under
+        # torch.no_grad() nn.MultiheadAttention takes its fused kernel, which fvcore counts as 0
+        # (docs/conventions.md)
+        grad = torch.enable_grad() if peer == "fvcore" else contextlib.nullcontext()
         try:
-            numbers[peer] = peer_count(peer, model, (3, size, size))
+            with grad:
+                numbers[peer] = peer_count(peer, model, (3, size, size))
         except Exception as error:  # a crash is the result
             numbers[peer] = f"crash: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
         if peer == "ptflops":

@@ -119,6 +119,7 @@ from __future__ import annotations
 from symconv.execute import (  # noqa: F401
     activations,
     adaptive,
+    attention,
     broadcast,
     conv,
     elementwise,
@@ -126,8 +127,10 @@ from symconv.execute import (  # noqa: F401
     movement,
     norm,
     pooling,
+    products,
     reduce,
     resize,
+    tokens,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

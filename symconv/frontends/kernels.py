@@ -125,13 +125,13 @@ def mode_class() -> type:
                          torch.conv_transpose2d, torch.conv_transpose3d, F.linear,
                          # pooling inside nn.*Pool2d: the meta kernel gives the shape
                          F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.max_pool2d,
-                         F.avg_pool2d})
+                         F.avg_pool2d, F.scaled_dot_product_attention})
     elementwise = frozenset({F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu,
                              F.hardswish, F.hardsigmoid,
                              # the transcendental activations' modules (EfficientNet's SiLU
                              # and SE's Sigmoid), and nn.PReLU's F.prelu
                              F.silu, torch.sigmoid, torch.tanh, F.gelu, F.elu, F.mish,
-                             F.softplus, F.prelu})
+                             F.softplus, F.prelu, F.layer_norm})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -148,6 +148,8 @@ def mode_class() -> type:
                     return _shape_only(func, args, kwargs)
                 if func in elementwise:
                     return _same_shape(func, args, kwargs)
+                if func is F.multi_head_attention_forward and not kwargs.get("need_weights"):
+                    return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
             result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:

@@ -73,6 +73,7 @@ SUPPORTED_MODULES = frozenset({
     *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Sequential",
+    "LayerNorm",  # symconv.frontends.mapping_transformer
 })
 
 #: Activations that evaluate a transcendental function, which no symconv count covers.

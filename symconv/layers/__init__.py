@@ -23,6 +23,9 @@ module             holds
                    ``StochasticDepth`` (the identity at inference)
 ``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``
 ``resize``         ``Upsample`` (nearest, bilinear; also ``F.interpolate``), ``PReLU``
+``attention``      ``multihead_attention``: ``nn.MultiheadAttention`` as a graph of products,
+                   scaling and softmax
+``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 

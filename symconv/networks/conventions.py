@@ -30,6 +30,7 @@ import sympy
 from symconv.derive import Cost
 from symconv.errors import SymconvError
 from symconv.layers import PADDING_STRINGS, Layer
+from symconv.networks.conventions_transformer import RULES as _TRANSFORMER_RULES
 from symconv.networks.rows import LayerRow, as_cost, rows
 
 __all__ = ["CONVENTIONS", "MAC_KINDS", "PEERS", "Convention", "Rule", "count", "breakdown", "describe",
@@ -172,7 +173,8 @@ def _peer(name: str, doc: str, rules: dict[str, Rule]) -> Convention:
             total.append(rule.count(row))
         return sympy.Add(*total)
 
-    rules = {**rules, "uncounted": _UNCOUNTED}
+    rules = {**rules, **{kind: Rule(counter, reason) for kind, (counter, reason)
+                         in _TRANSFORMER_RULES.get(name, {}).items()}, "uncounted": _UNCOUNTED}
     peer.__name__ = peer.__qualname__ = name
     peer.__doc__ = doc
     peer.rules = rules  # type: ignore[attr-defined]
@@ -403,8 +405,11 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
                                                "summary: 0"),
     ("adaptiveavgpool", "adaptivemaxpool", *_T_MODULE, *_T_F, *_T_TORCH, "softmax",
      "logsoftmax", *_MOVEMENT): (_zero, "no parameters: 0"),
-    ("layernorm", "groupnorm", "layerscale"): (_params, "calculate_macs: the layer's parameters "
-                                               "(γ and β, the scale) once per example"),
+    ("layernorm", "groupnorm"): (_params, "calculate_macs: the layer's parameters "
+                                 "(γ and β) once per example"),
+    ("layerscale",): (_zero, "calculate_macs counts a leaf layer's parameters named (or "
+                      "containing) weight or bias; a layer scale is neither (ConvNeXt's "
+                      "layer_scale, a parameter of the CNBlock, which is no leaf): 0"),
     _UPSAMPLE: (_zero, "no parameters: 0"),
     _INTERPOLATE: (_zero, "not a module, so not a layer of the summary: 0"),
     ("prelu",): (_params, "calculate_macs: the layer's parameters (its slopes: 1, or one per "
