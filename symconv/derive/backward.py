@@ -53,6 +53,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
+from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests, binary_backward_nests
@@ -275,7 +276,12 @@ def is_network(layer: Layer) -> bool:
 def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool | None = None,
                 frozen: Frozen = (), optimizer: object = None) -> Cost:
     """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both;
-    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage."""
+    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage.
+
+    ``"train"``'s forward stage is the forward pass in training mode
+    (:mod:`symconv.derive.train_forward`: BatchNorm computes and saves its batch statistics and
+    updates its running statistics); ``"backward"`` counts the backward pass alone, which reads
+    the statistics that forward saved."""
     cost = _derivation().cost
     if phase not in PHASES:
         raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
@@ -291,7 +297,11 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
         return forward
     backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
     step = None if optimizer is None else optimizer_cost(layer, forward, optimizer, frozen)
-    result = backward if phase == "backward" else train_cost(forward, backward, step)
+    if phase == "backward":
+        result = backward
+    else:   # the forward pass in training mode (BatchNorm: batch statistics), then backward
+        training = training_forward_cost(layer, forward, _cost_of_nest, total)
+        result = train_cost(training, backward, step)
 
     def again(layer: Layer, shape: object) -> Cost:
         return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen,
