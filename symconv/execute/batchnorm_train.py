@@ -82,7 +82,7 @@ def _constants(layer: Layer, values: int) -> tuple[float, float, float]:
             f"{type(layer).__name__}({getattr(layer, 'channels', '')}) in training mode on "
             f"{values} value per channel: the unbiased variance of the running statistics "
             "divides by 0 (PyTorch raises 'Expected more than 1 value per channel when "
-            "training'); give an input with more than one position")
+            "training'); give it an input with more than one position (a larger resolution)")
     momentum = float(getattr(layer, "momentum", BATCHNORM_MOMENTUM))
     return float(getattr(layer, "eps", BATCHNORM_EPS)), momentum, 1.0 - momentum
 

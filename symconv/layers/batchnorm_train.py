@@ -123,8 +123,9 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
         raise SymconvError(
             f"{type(layer).__name__}({layer.channels}) in training mode on 1 value per channel: "
             "the unbiased variance of the running statistics divides by 0 (PyTorch raises "
-            "'Expected more than 1 value per channel when training'); give an input with more "
-            "than one position, like (L, C), or derive the forward pass (phase='forward')")
+            "'Expected more than 1 value per channel when training'); give it an input with more "
+            "than one position (a larger resolution), or count the forward pass alone "
+            "(phase='forward')")
     # per channel beyond the sum's E − 1 adds: mean's div; var_sum's E subtractions, E mults
     # (the squares), E − 1 adds; invstd = 1/sqrt(var_sum/E + eps): 2 divs, 1 add, 1 sqrt
     statistics = (("adds", values + (values - 1) + 1), ("mults", values), ("divs", 3),
