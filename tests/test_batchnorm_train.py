@@ -86,6 +86,8 @@ def test_one_value_per_channel_is_refused_as_pytorch_does():
         cost(Sequential(Conv2d(3, 4, 3), BatchNorm2d(4)), (3, 3, 3), phase="train")
     with pytest.raises(SymconvError, match="1 value per channel"):
         execute(BatchNorm1d(4), np.ones(4), training=True)
+    with pytest.raises(SymconvError, match="1 value per channel"):   # batch statistics' backward
+        cost(BatchNorm1d(4), (4,), phase="backward")
     # the forward pass alone (inference) is fine
     assert cost(BatchNorm1d(4), (4,)).mults == 4
 

@@ -144,6 +144,10 @@ def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
         where = f"layer {path} ({layer.kind})" if path else layer.kind
         raise SymconvError(f"{where}: no backward pass is known for {type(layer).__name__}; "
                            "register one with symconv.layers.backward.backward_nests") from None
+    except SymconvError as error:
+        if not path:
+            raise
+        raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     gradients = [(name, _counts_only(_cost_of_nest(nest, shape, layer.kind), forward))
                  for name, nest in nests]
     if extra is not None:

@@ -70,6 +70,7 @@ from __future__ import annotations
 import functools
 
 from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.batchnorm_train import values_per_channel
 from symconv.layers.broadcast import _Binary
 from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
 from symconv.layers.elementwise import (
@@ -198,6 +199,8 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
     trainable = trainable and layer.affine
+    if input_grad or trainable:
+        values_per_channel(layer, input_spatial)   # batch statistics of more than one value
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []

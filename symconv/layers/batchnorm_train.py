@@ -74,7 +74,7 @@ from symconv.layers.base import Layer, LoopNest
 from symconv.layers.elementwise import BatchNorm2d
 from symconv.sizes import Size, as_expr
 
-__all__ = ["training_nests", "has_training_forward", "TRAINING_PARTS", "BATCHNORM_MOMENTUM",
+__all__ = ["training_nests", "has_training_forward", "values_per_channel", "TRAINING_PARTS", "BATCHNORM_MOMENTUM",
            "Nests"]
 
 #: ``(name, nest)`` of each part a training-mode forward runs, in order.
@@ -110,14 +110,9 @@ def has_training_forward(layer: Layer) -> bool:
     return training_nests.dispatch(type(layer)) is not training_nests.dispatch(object)
 
 
-def _per_channel(channels: tuple[Size, ...], table: tuple[tuple[str, Size], ...]) -> LoopNest:
-    return LoopNest(outer=(), inner=(), outputs=channels, multiply=False, per_output=table)
-
-
-@training_nests.register
-def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
-      in_channels: Size | None = None) -> Nests:
-    channels = (layer.channels,)
+def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> sympy.Expr:
+    """``E``, the values a channel's batch statistics are taken over; raises where it is 1 (the
+    backward pass with batch statistics, :mod:`symconv.layers.backward`, checks it too)."""
     values = sympy.Mul(*(as_expr(size) for size in input_spatial))
     if values == 1:
         raise SymconvError(
@@ -126,6 +121,18 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
             "'Expected more than 1 value per channel when training'); give it an input with more "
             "than one position (a larger resolution), or count the forward pass alone "
             "(phase='forward')")
+    return values
+
+
+def _per_channel(channels: tuple[Size, ...], table: tuple[tuple[str, Size], ...]) -> LoopNest:
+    return LoopNest(outer=(), inner=(), outputs=channels, multiply=False, per_output=table)
+
+
+@training_nests.register
+def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+      in_channels: Size | None = None) -> Nests:
+    channels = (layer.channels,)
+    values = values_per_channel(layer, input_spatial)
     # per channel beyond the sum's E − 1 adds: mean's div; var_sum's E subtractions, E mults
     # (the squares), E − 1 adds; invstd = 1/sqrt(var_sum/E + eps): 2 divs, 1 add, 1 sqrt
     statistics = (("adds", values + (values - 1) + 1), ("mults", values), ("divs", 3),
