@@ -90,3 +90,12 @@ def test_the_prose_on_batchnorm_statistics_in_mobilenet_v1():
     assert f"{(forward + backward) / forward:.4g}" == "2.999"
     assert f"{train / forward:.4g}" == "3.017"
     assert "20313024" in DOC.read_text(encoding="utf-8")
+
+
+def test_the_prose_on_efficientnet_b0():
+    net = _network("EfficientNet-B0")
+    forward = int(count(net, convention="ops"))
+    backward = int(count(net, convention="ops", phase="backward"))
+    train = int(count(net, convention="ops", phase="train"))
+    assert f"{(forward + backward) / forward:.4g}" == "3.032"
+    assert f"{train / forward:.4g}" == "3.066"
