@@ -63,39 +63,45 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
 ]
 
 
-def race(first: Callable[[], object], second: Callable[[], object], rounds: int = 30,
-         number: int = 1) -> tuple[float, float]:
-    """The best time of one call of each run, the two taking turns round after round, so that
+def race(*runs: Callable[[], object], rounds: int = 30, number: int = 1) -> list[float]:
+    """The best time of one call of each run, the runs taking turns round after round, so that
     a machine busy with other work slows them alike (one call per turn: on a loaded machine a
     longer call is more often interrupted, which an average of several would count)."""
-    best = [float("inf"), float("inf")]
+    best = [float("inf")] * len(runs)
     for _ in range(rounds):
-        for index, run in enumerate((first, second)):
+        for index, run in enumerate(runs):
             best[index] = min(best[index], timeit.timeit(run, number=number) / number)
-    return best[0], best[1]
+    return best
 
 
 def executors(rounds: int = 30) -> None:
-    print(f"1. fast executors, backward (all gradients) against forward, best of {rounds} "
-          "interleaved rounds")
-    print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
+    print(f"1. fast executors, backward (all gradients) against the forward in training mode "
+          f"(the same phase) and at inference, best of {rounds} interleaved rounds")
+    print(f"{'layer':32} {'inference ms':>12} {'train fwd ms':>12} {'backward ms':>12} "
+          f"{'bwd/train':>9} {'bwd/inf':>8}")
     for name, layer, shape in LAYERS:
         x = np.random.default_rng(0).standard_normal(shape)
-        run = execute(layer, x)
+        run = execute(layer, x, training=True)
         grad = np.random.default_rng(1).standard_normal(run.output.shape)
-        params = {**run.params, **run.buffers}
+        params = {**run.params, **run.buffers, **run.saved}   # what the training forward saved
 
-        def forward(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
+        def inference(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
             return execute(layer, x, run.params, buffers=run.buffers)  # type: ignore[attr-defined]
+
+        def training(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
+            return execute(layer, x, run.params, buffers=run.buffers,  # type: ignore[attr-defined]
+                           training=True)
 
         def backward(layer: Layer = layer, x: np.ndarray = x, params: dict = params,
                      grad: np.ndarray = grad) -> object:
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
-        forward_time, backward_time = race(forward, backward, rounds=rounds)
-        print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
-              f"{backward_time / forward_time:6.2f}")
+        inference_time, training_time, backward_time = race(inference, training, backward,
+                                                            rounds=rounds)
+        print(f"{name:32} {inference_time * 1e3:12.2f} {training_time * 1e3:12.2f} "
+              f"{backward_time * 1e3:12.2f} {backward_time / training_time:9.2f} "
+              f"{backward_time / inference_time:8.2f}")
 
 
 def derivations() -> None:

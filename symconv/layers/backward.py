@@ -23,7 +23,8 @@ Linear              ``input_grad``: ``g·Wᵀ`` (dot products of ``out_features`
                     ``weight_grad``: ``xᵀ·g`` (dot products over the leading positions);
                     ``bias_grad``: a sum over the leading positions
 BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`` with the
-                    batch mean ``μ`` and ``1/σ`` saved by the forward pass: ``centre``
+                    batch mean ``μ`` and ``1/σ`` saved by the forward pass in training mode
+                    (:mod:`symconv.layers.batchnorm_train`, which counts them): ``centre``
                     ``x − μ`` (1 add per element); ``sum_g`` ``Σ g`` and ``dot`` ``Σ g·(x − μ)``
                     per channel; ``constants`` per channel ``Σg/E`` (1 div), ``dot·(1/σ)²/E``
                     (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
