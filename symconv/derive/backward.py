@@ -304,7 +304,7 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
     if phase == "backward":
         result = backward
     else:   # the forward pass in training mode (BatchNorm: batch statistics), then backward
-        training = training_forward_cost(layer, forward, _cost_of_nest, total)
+        training = training_forward_cost(layer, forward, _derivation().nest_cost)
         result = train_cost(training, backward, step)
 
     def again(layer: Layer, shape: object) -> Cost:

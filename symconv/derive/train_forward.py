@@ -10,7 +10,8 @@ stage; the backward pass reads what this forward saves (BatchNorm's mean and ``1
 
 Its ``reads`` and ``writes`` are the inference forward's (input, γ and β read, output written;
 buffers and the saved statistics are left out, as the compulsory-traffic model leaves out
-BatchNorm's running statistics at inference).
+BatchNorm's running statistics at inference); the parts carry their counts only (reads and
+writes 0).
 
 Examples
 --------
@@ -33,15 +34,14 @@ from dataclasses import replace
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost
+from symconv.derive.cost import COUNT_KINDS, Cost
 from symconv.errors import SymconvError
-from symconv.layers import Composite, Layer, LoopNest
+from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
 
 __all__ = ["training_forward_cost"]
 
-NestCost = Callable[[LoopNest, tuple[sympy.Expr, ...], str], Cost]
-Total = Callable[[tuple[tuple[str, Cost], ...], tuple[sympy.Expr, ...], str], Cost]
+NestCost = Callable[..., Cost]
 
 
 def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
@@ -52,29 +52,50 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts = tuple((name, replace(nest_cost(nest, shape, layer.kind), params=_ZERO,
-                                 input_shape=shape, source=None)) for name, nest in nests)
+    parts = tuple((name, replace(nest_cost(nest, shape, layer.kind, traffic=False),
+                                 input_shape=shape)) for name, nest in nests)
     sums = {kind: sympy.Add(*(getattr(part, kind) for _, part in parts)) for kind in COUNT_KINDS}
     return replace(forward, parts=parts, source=None, **sums)
 
 
 def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
-          total: Total) -> Cost:
+          memo: dict[object, Cost]) -> Cost:
+    try:   # a repeated block (equal layer, equal input) is derived once
+        key: object = (layer, forward.input_shape)
+        found = memo.get(key)
+    except TypeError:    # an unhashable layer
+        key, found = None, None
+    if found is not None:
+        return found
     if not isinstance(layer, Composite):
-        return _leaf(layer, forward, path, nest_cost) if has_training_forward(layer) else forward
+        result = (_leaf(layer, forward, path, nest_cost) if has_training_forward(layer)
+                  else forward)
+    else:
+        result = _composite(layer, forward, path, nest_cost, memo)
+    if key is not None:
+        memo[key] = result
+    return result
+
+
+def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
+               memo: dict[object, Cost]) -> Cost:
     stages = tuple((name, _walk(stage, stage_cost, f"{path}.{name}" if path else name,
-                                nest_cost, total))
+                                nest_cost, memo))
                    for (name, stage), (_, stage_cost) in zip(layer.stages, forward.stages))
-    if all(new is old for (_, new), (_, old) in zip(stages, forward.stages)):
+    changed = [(new, old) for (_, new), (_, old) in zip(stages, forward.stages) if new is not old]
+    if not changed:
         return forward
-    result = total(stages, forward.input_shape, forward.kind)
-    return replace(result, source=None)
+    # only the counts change (params, reads, writes and shapes are the forward's): add the
+    # changed stages' differences instead of summing every stage again
+    counts = {kind: sympy.Add(getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
+                                                       for new, old in changed))
+              for kind in COUNT_KINDS}
+    return replace(forward, stages=stages, source=None, **counts)
 
 
-def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost,
-                          total: Total) -> Cost:
+def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:
     """The forward pass of ``layer`` in training mode, given its derived (inference) forward
-    cost; ``nest_cost`` and ``total`` are the generic derivation's (handed in by
+    cost; ``nest_cost`` is the generic derivation's cost of one loop nest (handed in by
     :mod:`symconv.derive.backward`, which imports no cycle). A layer or network without
     BatchNorm gets ``forward`` itself back."""
-    return _walk(layer, forward, "", nest_cost, total)
+    return _walk(layer, forward, "", nest_cost, {})

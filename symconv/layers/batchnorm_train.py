@@ -107,7 +107,21 @@ def has_training_forward(layer: Layer) -> bool:
     >>> has_training_forward(BatchNorm1d(4)), has_training_forward(Conv2d(3, 8, 3))
     (True, False)
     """
-    return training_nests.dispatch(type(layer)) is not training_nests.dispatch(object)
+    kind = type(layer)
+    registered = len(training_nests.registry)
+    if _KNOWN.get(None) != registered:          # a registration since: work it out again
+        _KNOWN.clear()
+        _KNOWN[None] = registered
+    found = _KNOWN.get(kind)
+    if found is None:
+        found = _KNOWN[kind] = (training_nests.dispatch(kind)
+                                is not training_nests.dispatch(object))
+    return bool(found)
+
+
+#: :func:`has_training_forward` by layer type (a singledispatch lookup is slow in a long walk),
+#: and under ``None`` the number of registrations it was worked out with.
+_KNOWN: dict[type | None, int | bool] = {}
 
 
 def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> sympy.Expr:
