@@ -5,6 +5,7 @@ installed::
 
     python benchmarks/torchvision_sweep.py [--models resnet18,mobilenet_v2] [--out sweep.jsonl]
                                            [--peers-cache peers.jsonl] [--skip-unsupported]
+                                           [--repeat 5] [--cpu-time]
 
 For each model of ``torchvision.models.list_models(module=torchvision.models)`` (input 224×224×3,
 299 for ``inception_v3``), in eval mode, one line is printed and one JSON object appended to
@@ -15,7 +16,10 @@ For each model of ``torchvision.models.list_models(module=torchvision.models)`` 
   prints, what symconv's convention gives, ``equal`` / ``DIFFERENT`` / the tool's crash;
 * the time symconv takes (``from_torch`` on the concrete shape plus
   ``count(net, convention="ptflops")``, SymPy's cache cleared first) beside the time ptflops'
-  ``get_model_complexity_info`` takes, and their ratio (the issue's target: below 1).
+  ``get_model_complexity_info`` takes, and their ratio (the issue's target: below 1). With
+  ``--repeat N`` both are timed N times, in turn, and the least kept; with ``--cpu-time`` in CPU
+  seconds of the process with one torch thread (steadier on a shared machine: ptflops runs the
+  model's real convolutions, whose wall time swings tenfold with the machine's load).
 
 The tools' numbers do not depend on symconv, so ``--peers-cache`` keeps them (JSON lines, one
 per model) and a second run reads them instead of running the tools again; ptflops is then
@@ -37,11 +41,41 @@ equal on each; RegNetY below 1 (0.12–0.78), but EfficientNet not: 0.69–3.4 (
 ptflops 0.08 s), so the speed target is not met there. Refused (20): ConvNeXt, Swin, MaxViT and
 ViT (permute, reshape, LayerNorm, F.gelu, attention), ShuffleNet V2 (view/transpose channel
 shuffle, chunk), each by name.
+
+Then (the cnn branch) ShuffleNet V2 ×0.5/×1.0/×1.5/×2.0 accepted (64 of 80): the channel shuffle
+as ChannelShuffle, chunk as Slices; all five conventions equal the tools on each. The EfficientNet
+speed, ``--repeat 5 --cpu-time`` (load about 7 on 2 cores), symconv / ptflops CPU seconds
+(ratio), before → after shape-only pooling and activations inside layers, convolution shapes by
+formula and integer fast paths in derive: B0 0.058 / 0.032 (1.83) → 0.028 / 0.033 (0.84);
+B1 1.46 → 0.83; B2 → 0.80; B3 1.18 → 0.65; B4 → 0.61; B5 → 0.49; B6 → 0.41;
+B7 0.61 → 0.36; V2-S 0.90 → 0.51; V2-M → 0.41; V2-L 0.46 → 0.34: every EfficientNet below 1
+now. ShuffleNet V2 is not: 0.025 / 0.018 (1.38), 1.34, 1.18 and 0.73 for ×0.5 to ×2.0 (a small
+model, whose real convolutions cost ptflops little). Wall-time ratios on the loaded machine
+were 0.2–0.7 for the EfficientNets after, single measurements.
+
+Then, with permutes as changes of axis order, LayerNorm and Linear on channels-last tensors,
+F.layer_norm, F.gelu, layer scale, reshapes, the class token, the position embedding and
+nn.MultiheadAttention mapped (same machine, loaded by a concurrent test run): ConvNeXt tiny,
+small, base, large and ViT B/16, B/32, L/16, L/32, H/14 accepted (with ShuffleNet V2's four, 73 of 80), all five
+conventions equal to the tools on each (fvcore run with gradients enabled, as its documentation
+does: under torch.no_grad() it counts the fused attention as 0, docs/conventions.md item 5).
+symconv against ptflops, seconds: ConvNeXt-T 1.63 / 3.22 (0.51), -S 2.44 / 9.64 (0.25), -B
+1.72 / 9.68 (0.18), -L 1.43 / 14.54 (0.10); ViT-B/16 0.96 / 8.96 (0.11), B/32 0.94 / 5.75
+(0.16), L/16 1.75 / 16.35 (0.11), L/32 1.18 / 12.49 (0.09), H/14 2.83 / 29.48 (0.10). Swin
+(t, s, b, v2_t, v2_s, v2_b) and MaxViT-T are still refused by name: Swin's F.pad of NHWC
+tensors, F.linear on tokens, torch.roll, the batch axis merged with the windows
+(reshape(B·nW, N, C)) and its attention mask built in forward, v2's cpb_mlp on a constant
+table and F.normalize; MaxViT's chunk and einsum. After the merge with the cnn and speed
+branches, ``--repeat 5 --cpu-time`` (load about 3), symconv / ptflops CPU seconds (ratio):
+ConvNeXt-T 0.018 / 0.126 (0.15), ConvNeXt-L 0.050 / 0.871 (0.06), ViT-B/16 0.032 / 0.431
+(0.07), ViT-B/32 0.021 / 0.143 (0.14), ViT-L/16 0.051 / 1.387 (0.04), ViT-H/14 0.085 / 3.799
+(0.02); five peers equal on each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -85,13 +119,36 @@ def tool_numbers(name: str, model: torch.nn.Module, size: int) -> dict[str, Any]
     numbers: dict[str, Any] = {}
     for peer in PEERS:
         start = time.perf_counter()
+        # fvcore as its documentation runs it, gradients enabled (main() disables them): under
+        # torch.no_grad() nn.MultiheadAttention takes its fused kernel, which fvcore counts as 0
+        # (docs/conventions.md)
+        grad = torch.enable_grad() if peer == "fvcore" else contextlib.nullcontext()
         try:
-            numbers[peer] = peer_count(peer, model, (3, size, size))
+            with grad:
+                numbers[peer] = peer_count(peer, model, (3, size, size))
         except Exception as error:  # a crash is the result
             numbers[peer] = f"crash: {type(error).__name__}: {str(error).splitlines()[0][:120]}"
         if peer == "ptflops":
             numbers["ptflops_seconds"] = time.perf_counter() - start
     return numbers
+
+
+def best_times(model: torch.nn.Module, size: int, repeat: int, clock: Any,
+               options: dict[str, Any]) -> tuple[float, float]:
+    """symconv's (``from_torch`` + ``count(net, convention="ptflops")``) and ptflops' least
+    time over ``repeat`` runs, taken in turn (so that both see the same load), SymPy's cache
+    cleared before each."""
+    ours, theirs = [], []
+    for _ in range(repeat):
+        clear_cache()
+        start = clock()
+        count(from_torch(model, (size, size, 3), **options), convention="ptflops")
+        ours.append(clock() - start)
+        clear_cache()
+        start = clock()
+        peer_count("ptflops", model, (3, size, size))
+        theirs.append(clock() - start)
+    return min(ours), min(theirs)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,7 +158,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--peers-cache", default=None)
     parser.add_argument("--skip-unsupported", action="store_true",
                         help="count refused parts as zero (listed) instead of refusing")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time symconv and ptflops this many times each, in turn, and keep "
+                             "the least (default 1: one measurement)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time in CPU seconds of this process (time.process_time) with one "
+                             "torch thread: steadier than wall time on a shared machine")
     args = parser.parse_args(argv)
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    if args.cpu_time:
+        torch.set_num_threads(1)
     names = (args.models.split(",") if args.models
              else torchvision.models.list_models(module=torchvision.models))
     cache: dict[str, dict[str, Any]] = {}
@@ -135,7 +201,10 @@ def main(argv: list[str] | None = None) -> None:
                 with open(args.peers_cache, "a") as stream:
                     stream.write(json.dumps(tools) + "\n")
         result["ptflops_seconds"] = tools.get("ptflops_seconds")
-        if name in cache and result["accepted"]:  # timed again, right after symconv
+        if result["accepted"] and (args.repeat > 1 or args.cpu_time):
+            result["symconv_seconds"], result["ptflops_seconds"] = best_times(
+                model, size, max(args.repeat, 1), clock, options)
+        elif name in cache and result["accepted"]:  # timed again, right after symconv
             clear_cache()
             start = time.perf_counter()
             peer_count("ptflops", model, (3, size, size))

@@ -42,6 +42,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 from symconv.errors import SymconvError
 from symconv.layers import (
     ACTIVATIONS,
+    UPSAMPLE_MODES,
     Activation,
     AvgPool2d,
     BatchNorm1d,
@@ -62,10 +63,12 @@ from symconv.layers import (
     Linear,
     MaxPool2d,
     PointwiseConv2d,
+    PReLU,
     ReLU,
     ReLU6,
     Residual,
     Sequential,
+    Upsample,
 )
 from symconv.sizes import is_concrete
 
@@ -482,10 +485,12 @@ def conv_cases(
 # --------------------------------------------------------------------------- networks
 
 #: The kinds of layer :func:`network_cases` draws on a spatial ``(H, W, C)`` input; after a
-#: ``flatten`` only ``batchnorm`` (1-D), ``relu``, ``relu6``, ``activation`` and ``linear``.
+#: ``flatten`` only ``batchnorm`` (1-D), ``relu``, ``relu6``, ``activation``, ``prelu`` and
+#: ``linear``.
 NETWORK_KINDS = ("conv", "depthwise", "separable", "batchnorm", "relu", "relu6", "activation",
-                 "avgpool", "maxpool", "residual", "linear", "globalavgpool", "flatten")
-_VECTOR_KINDS = ("batchnorm", "relu", "relu6", "activation", "linear")
+                 "avgpool", "maxpool", "residual", "linear", "globalavgpool", "flatten",
+                 "upsample", "prelu")
+_VECTOR_KINDS = ("batchnorm", "relu", "relu6", "activation", "linear", "prelu")
 
 
 def _window_output(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
@@ -526,6 +531,19 @@ def _network_layer(draw: Callable[[Strategy], Any], kind: str, shape: tuple[int,
         return Residual(body if draw(st.booleans()) else Sequential(("inner", body))), shape
     if kind == "globalavgpool":
         return GlobalAvgPool2d(), (1, 1, depth)
+    if kind == "prelu":
+        return PReLU(draw(st.sampled_from(sorted({1, depth})))), shape
+    if kind == "upsample":
+        # nearest or bilinear, by an integer scale factor (1 once the input is past 8) or to a
+        # size up to 3 larger: upsampling only, as Upsample describes
+        mode = draw(st.sampled_from(UPSAMPLE_MODES))
+        align = draw(st.booleans()) if mode == "bilinear" else None
+        if draw(st.booleans()):
+            factor = draw(st.integers(1, 2)) if max(spatial) <= 8 else 1
+            return (Upsample(scale_factor=factor, mode=mode, align_corners=align),
+                    (*(size * factor for size in spatial), depth))
+        sizes = tuple(size + draw(st.integers(0, 3)) for size in spatial)
+        return Upsample(size=sizes, mode=mode, align_corners=align), (*sizes, depth)
     if kind == "flatten":
         return Flatten(), (math.prod(shape),)
     if kind == "linear":

@@ -356,7 +356,7 @@ def test_unsupported_parts_are_listed_by_name() -> None:
             super().__init__()
             self.conv = nn.Conv2d(3, 4, 3, padding=1)
             self.act = nn.GELU()
-            self.up = nn.Upsample(scale_factor=2)
+            self.up = nn.Upsample(scale_factor=2, mode="bicubic")
 
         def forward(self, x: Any) -> Any:
             return self.up(torch.cat([self.act(self.conv(x)), torch.sigmoid(x)], 1))
@@ -364,7 +364,7 @@ def test_unsupported_parts_are_listed_by_name() -> None:
     with pytest.raises(SymconvError) as error:
         from_torch(Model(), (8, 8, 3))
     message = str(error.value)
-    # GELU, sigmoid and cat are counted now; the upsampling is not (yet)
+    # GELU, sigmoid, cat and nearest/bilinear upsampling are counted now; bicubic is not
     assert message.startswith("from_torch: symconv cannot count 1 part of the model: up "
                               "(nn.Upsample")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import fractions
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +28,15 @@ COUNT_KINDS = ("mults", "adds", "divs", "comparisons", "transcendentals")
 _ZERO = sympy.Integer(0)
 
 
+
+
+def _sum(values: Iterable[Size]) -> sympy.Expr:
+    """``sympy.Add`` of the values; one ``Integer`` summed in Python where all are integers (a
+    network at one input size adds hundreds of them, and ``Add`` asks each its assumptions)."""
+    terms = list(values)
+    if all(isinstance(value, (int, sympy.Integer)) for value in terms):
+        return sympy.Integer(sum(int(value) for value in terms))
+    return sympy.Add(*(as_expr(value) for value in terms))
 
 
 def _product(values: tuple[Size, ...]) -> sympy.Expr:

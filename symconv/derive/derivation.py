@@ -10,7 +10,7 @@ from typing import TypeAlias
 import sympy
 
 import symconv.derive.backward as backward
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _product
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _product, _sum
 from symconv.derive.traffic import nest_traffic
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
@@ -43,7 +43,7 @@ def _cost_of_nest(
         counts[name] = counts[name] + as_expr(per_element) * outputs
     for name, per_point in nest.per_outer:
         counts[name] = counts[name] + as_expr(per_point) * outer
-    params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
+    params = _sum(_product(shape) for _, shape in nest.parameters)
     reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
     return Cost(
         reads=reads,
@@ -61,7 +61,7 @@ def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, .
           kind: str, source: Source | None = None) -> Cost:
     """The sum of the stages' costs, keeping the stages."""
     sums = {
-        name: sympy.Add(*(getattr(stage, name) for _, stage in stages))
+        name: _sum(getattr(stage, name) for _, stage in stages)
         for name in (*COUNT_KINDS, "params", "reads", "writes")
     }
     output_shape = stages[-1][1].output_shape if stages else input_shape

@@ -85,6 +85,10 @@ def touched(axis: AxisWindow) -> sympy.Expr:
     >>> touched(AxisWindow(size=9, placements=2, kernel=2, stride=3, dilation=2))  # 0, 2, 3, 5
     4
     """
+    values = (axis.size, axis.placements, axis.kernel, axis.stride, axis.dilation, axis.padding)
+    if all(isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool)
+           for value in values):
+        return sympy.Integer(_touched_ints(*(int(value) for value in values)))
     size, placed, kernel = as_expr(axis.size), as_expr(axis.placements), as_expr(axis.kernel)
     stride, dilation, padding = as_expr(axis.stride), as_expr(axis.dilation), as_expr(axis.padding)
     if kernel == 1:
@@ -103,6 +107,47 @@ def touched(axis: AxisWindow) -> sympy.Expr:
     return below(padding + size) - (0 if padding == 0 else below(padding))
 
 
+def _product(sizes: tuple[object, ...]) -> sympy.Expr:
+    """The product of sizes: one ``Integer`` multiplied in Python where all are integers."""
+    if all(isinstance(size, (int, sympy.Integer)) and not isinstance(size, bool)
+           for size in sizes):
+        product = 1
+        for size in sizes:
+            product *= int(size)  # type: ignore[call-overload]
+        return sympy.Integer(product)
+    return sympy.Mul(*(as_expr(size) for size in sizes))
+
+
+def _runs_below_ints(n: int, step: int, run: int, count: int) -> int:
+    """:func:`_runs_below` on Python ints (the same formula, without SymPy)."""
+    n = min(n, (count - 1) * step + run)
+    if step == 1 or run >= step:
+        return n
+    return (n // step) * min(run, step) + min(n % step, run)
+
+
+def _touched_ints(size: int, placed: int, kernel: int, stride: int, dilation: int,
+                  padding: int) -> int:
+    """:func:`touched` for concrete sizes: the same formulas on Python ints (a network at one
+    input size derives hundreds of these; SymPy's ``Min`` and ``floor`` on numbers are slow).
+
+    Examples
+    --------
+    >>> _touched_ints(9, 2, 2, 3, 2, 0), _touched_ints(8, 4, 1, 2, 1, 0), _touched_ints(7, 4, 3, 2, 1, 1)
+    (4, 4, 7)
+    """
+    if kernel == 1:
+        return (padding + size - 1) // stride - (-(-padding // stride)) + 1
+    if dilation == 1:
+        step, run, count = stride, kernel, placed
+    elif stride == 1:
+        step, run, count = dilation, placed, kernel
+    else:
+        return int(Touched(size, placed, kernel, stride, dilation, padding))
+    below = _runs_below_ints(padding + size, step, run, count)
+    return below - (0 if padding == 0 else _runs_below_ints(padding, step, run, count))
+
+
 def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
                  ) -> tuple[sympy.Expr, sympy.Expr]:
     """``(reads, writes)`` of one loop nest on an input of ``input_shape`` (channels last).
@@ -118,12 +163,12 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
     if access.copies == 0:
         read = sympy.Integer(0)
     elif access.windows:
-        read = sympy.Mul(*(touched(axis) for axis in access.windows), input_shape[-1])
+        read = _product((*(touched(axis) for axis in access.windows), input_shape[-1]))
     else:
-        read = sympy.Mul(*input_shape)
-    params = sympy.Add(*(sympy.Mul(*(as_expr(size) for size in shape)) for _, shape in nest.parameters))
+        read = _product(input_shape)
+    params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
     reads = access.copies * read + as_expr(access.extra) + params
-    writes = sympy.Mul(*(as_expr(size) for size in nest.outputs)) if access.writes else sympy.Integer(0)
+    writes = _product(nest.outputs) if access.writes else sympy.Integer(0)
     return reads, writes
 
 

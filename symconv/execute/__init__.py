@@ -124,6 +124,7 @@ from __future__ import annotations
 from symconv.execute import (  # noqa: F401
     activations,
     adaptive,
+    attention,
     broadcast,
     conv,
     elementwise,
@@ -131,7 +132,10 @@ from symconv.execute import (  # noqa: F401
     movement,
     norm,
     pooling,
+    products,
     reduce,
+    resize,
+    tokens,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

@@ -44,14 +44,15 @@ def _slice(layer: Slice, x: Array, params: Params, counter: Counter) -> Array:
 
 
 def _shuffle(layer: ChannelShuffle, x: Array, params: Params, counter: Counter) -> Array:
-    """``(…, g, C/g)`` transposed to ``(…, C/g, g)``, copied (as ``contiguous()``)."""
+    """``(…, g, C/g)`` transposed to ``(…, C/g, g)``, copied (as ``contiguous()``; always a
+    copy, as the layer's traffic says, also where the order does not change: ``g`` 1 or ``C``)."""
     groups, channels = int(layer.groups), x.shape[-1]
     if channels % groups:
         raise SymconvError(f"ChannelShuffle(groups={groups}) must divide the input's {channels} "
                            "channels")
     counter.read(x)
     moved = x.reshape(*x.shape[:-1], groups, channels // groups).swapaxes(-1, -2)
-    return np.ascontiguousarray(moved).reshape(x.shape)
+    return np.array(moved, copy=True).reshape(x.shape)
 
 
 #: numpy.pad's name of each of PyTorch's padding modes.

@@ -26,8 +26,10 @@ import sympy
 
 from symconv.derive.derivation import _as_multiples
 from symconv.errors import SymconvError
+from symconv.frontends.functions import Product
 from symconv.frontends.trace import INPUT, Binary, Concat, Skipped, Sum, Trace
-from symconv.layers import Add, Cat, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
+from symconv.layers import Add, Cat, Composite, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
+from symconv.layers.products import MatMul
 from symconv.layers.shapes import output_spatial
 from symconv.sizes import as_expr, product
 
@@ -90,6 +92,10 @@ _Shape = tuple[sympy.Expr, ...]
 def _next_shape(layer: Layer, shape: _Shape) -> _Shape:
     if isinstance(layer, Flatten):
         return (as_expr(product(shape)),)
+    if isinstance(layer, Composite):  # an attention: its stages' own arithmetic
+        from symconv.derive import cost
+
+        return tuple(cost(layer, shape).output_shape)
     spatial = output_spatial(layer, shape[:-1])
     return (*spatial, as_expr(layer.out_channels_for(shape[-1])))
 
@@ -221,6 +227,10 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
             value = builder.concat(call.name, sources)
         elif isinstance(call.op, Binary):
             value = builder.binary(call.name, call.op.kind, sources[0], sources[1])
+        elif isinstance(call.op, Product):
+            value = builder.emit(call.name, MatMul(sources[1].producer, sources[1].shape,
+                                                   call.op.transpose_other, call.op.spelling),
+                                 sources[0])
         elif isinstance(call.op, Skipped):
             shape_out = _skipped_shape(call.name, sources[0], back,
                                        [(at, run.calls[index].shape) for at, run in runs])

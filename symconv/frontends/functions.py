@@ -24,7 +24,7 @@ from symconv.errors import SymconvError, shown
 from symconv.frontends.mapping import Unsupported
 from symconv.layers import Layer
 
-__all__ = ["Binary", "Concat", "binary_operands", "cat_operands", "function_layer", "torch_axis"]
+__all__ = ["Binary", "Concat", "Product", "binary_operands", "cat_operands", "function_layer", "torch_axis"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,16 @@ class Binary:
     or ``"div"``; the call's inputs are its operands in the order written."""
 
     kind: str
+
+
+@dataclass(frozen=True)
+class Product:
+    """``a @ b`` of two tensors (``b`` transposed in its last two axes where
+    ``transpose_other``), written as ``spelling`` (``"@"`` or ``"torch.matmul"``); the call's
+    inputs are ``a`` and ``b``."""
+
+    transpose_other: bool
+    spelling: str
 
 
 @dataclass(frozen=True)

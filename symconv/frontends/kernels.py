@@ -13,10 +13,66 @@ from typing import Any
 __all__ = ["mode_class"]
 
 
+def _per_axis(value: Any, dims: int) -> tuple[int, ...] | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * dims
+    if isinstance(value, (tuple, list)) and len(value) == dims and all(
+            isinstance(item, int) and not isinstance(item, bool) for item in value):
+        return tuple(value)
+    return None
+
+
+def _direct_shape(func: Any, args: Any, kwargs: Any, linear: Any, convs: Any,
+                  adaptive_avg: Any) -> tuple[int, ...] | None:
+    """The output shape of a convolution (padding given as numbers), a linear layer or an
+    adaptive average pooling called as ``nn.Conv*d``, ``nn.Linear`` and
+    ``nn.AdaptiveAvgPool2d`` call them, by PyTorch's formula; ``None`` for anything else (or
+    anything PyTorch would refuse), which the meta kernel then handles."""
+    if kwargs or len(args) < 2:
+        return None
+    if func is adaptive_avg:  # F.adaptive_avg_pool2d(x, output_size) on (N, C, H, W)
+        shape = tuple(args[0].shape)
+        size = _per_axis(args[1], 2) if not isinstance(args[1], (tuple, list)) or None not in (
+            args[1]) else tuple(value if value is not None else shape[2 + axis]
+                               for axis, value in enumerate(args[1]))
+        if len(args) != 2 or len(shape) != 4 or size is None or len(size) != 2 or min(size) < 1:
+            return None
+        return (*shape[:2], *size)
+    first, weight = args[0], args[1]
+    shape, kernel = tuple(first.shape), tuple(weight.shape)
+    if func is linear:
+        if len(kernel) == 2 and shape and shape[-1] == kernel[1]:
+            return (*shape[:-1], kernel[0])
+        return None
+    if func not in convs or len(args) != 7 or len(shape) != len(kernel) or len(shape) < 3:
+        return None
+    dims = len(shape) - 2
+    stride, padding, dilation = (_per_axis(value, dims) for value in args[3:6])
+    groups = args[6]
+    if stride is None or padding is None or dilation is None or not isinstance(groups, int) or (
+            groups < 1 or shape[1] != kernel[1] * groups or kernel[0] % groups):
+        return None
+    out = tuple((size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, s, p, d
+                in zip(shape[2:], kernel[2:], stride, padding, dilation))
+    if min(out) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        return None
+    return (shape[0], kernel[0], *out)
+
+
 def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
-    """``func``'s result as an uninitialised tensor of the shape PyTorch gives it, found by its
+    """``func``'s result as an uninitialised tensor of the shape PyTorch gives it: by PyTorch's
+    formula for a convolution or a linear layer as the modules call them, else found by its
     meta kernel (no arithmetic); the real kernel where the meta one fails."""
     import torch
+    import torch.nn.functional as F
+
+    if args and isinstance(args[0], torch.Tensor) and len(args) > 1 and (
+            func is F.adaptive_avg_pool2d or (isinstance(args[1], torch.Tensor)
+            and args[0].dtype == args[1].dtype)):
+        direct = _direct_shape(func, args, kwargs, F.linear,
+                               (torch.conv1d, torch.conv2d, torch.conv3d), F.adaptive_avg_pool2d)
+        if direct is not None:
+            return torch.empty(direct, dtype=args[0].dtype)
 
     def meta(value: Any) -> Any:
         return value.to("meta") if isinstance(value, torch.Tensor) else value
@@ -66,9 +122,16 @@ def mode_class() -> type:
     from torch.overrides import TorchFunctionMode
 
     kernels = frozenset({torch.conv1d, torch.conv2d, torch.conv3d, torch.conv_transpose1d,
-                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear})
+                         torch.conv_transpose2d, torch.conv_transpose3d, F.linear,
+                         # pooling inside nn.*Pool2d: the meta kernel gives the shape
+                         F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.max_pool2d,
+                         F.avg_pool2d, F.scaled_dot_product_attention})
     elementwise = frozenset({F.batch_norm, F.relu, F.relu6, F.hardtanh, F.leaky_relu,
-                             F.hardswish, F.hardsigmoid})
+                             F.hardswish, F.hardsigmoid,
+                             # the transcendental activations' modules (EfficientNet's SiLU
+                             # and SE's Sigmoid), and nn.PReLU's F.prelu
+                             F.silu, torch.sigmoid, torch.tanh, F.gelu, F.elu, F.mish,
+                             F.softplus, F.prelu, F.layer_norm})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -85,6 +148,8 @@ def mode_class() -> type:
                     return _shape_only(func, args, kwargs)
                 if func in elementwise:
                     return _same_shape(func, args, kwargs)
+                if func is F.multi_head_attention_forward and not kwargs.get("need_weights"):
+                    return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
             result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:

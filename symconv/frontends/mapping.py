@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from symconv.errors import SymconvError
 from symconv.layers import (
+    UPSAMPLE_MODES,
     Activation,
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
@@ -44,12 +46,14 @@ from symconv.layers import (
     Layer,
     Linear,
     MaxPool2d,
+    PReLU,
     ReLU,
     ReLU6,
+    Upsample,
 )
 
 __all__ = ["SUPPORTED_MODULES", "FUNCTIONS", "METADATA", "VALUE_READS", "Function", "Unsupported", "module_layer",
-           "refusal", "is_leaf"]
+           "refusal", "is_leaf", "upsample_layer"]
 
 _CONVS: dict[str, Any] = {
     "Conv1d": Conv1d, "Conv2d": Conv2d, "Conv3d": Conv3d,
@@ -65,9 +69,11 @@ _DROPPED_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", 
 #: The ``torch.nn`` module classes :func:`~symconv.from_torch` turns into symconv layers (or
 #: drops, as identities at inference).
 SUPPORTED_MODULES = frozenset({
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PReLU",  # frontends.resize
     *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Sequential",
+    "LayerNorm",  # symconv.frontends.mapping_transformer
 })
 
 #: Activations that evaluate a transcendental function, which no symconv count covers.
@@ -89,6 +95,22 @@ def refusal(name: str) -> str:
             "comparisons (Hardswish and Hardsigmoid are countable alternatives)")
 
 
+def upsample_layer(rank: int, spelling: str, size: Any, scale_factor: Any, mode: Any,
+                   align_corners: Any, recompute: Any) -> Upsample:
+    """The :class:`~symconv.layers.Upsample` of ``nn.Upsample`` (``spelling="module"``) or
+    ``F.interpolate`` (``"F"``) on a tensor of ``rank`` axes besides the batch; other modes
+    (``linear``, ``bicubic``, ``nearest-exact``, ``area``, ...) and downsampling refused."""
+    if rank != 3:
+        raise Unsupported(f"it resizes a tensor of {rank + 1} axes; symconv follows "
+                          "(N, C, H, W) only")
+    if mode not in UPSAMPLE_MODES:
+        raise Unsupported(f"mode={mode!r}: symconv counts {' and '.join(UPSAMPLE_MODES)} only")
+    try:
+        return Upsample(size, scale_factor, mode, align_corners, recompute, spelling)
+    except SymconvError as error:
+        raise Unsupported(str(error)) from None
+
+
 @dataclass(frozen=True)
 class Function:
     """What a function call is to symconv.
@@ -99,7 +121,8 @@ class Function:
     ``"dropout"`` (an identity when called with ``training=False``), ``"binary"`` (two tensors
     combined with broadcasting: ``spelling`` is ``"mul"``, ``"sub"`` or ``"div"``), ``"mean"``
     (over axes), ``"pool"`` (a pooling function: ``spelling`` ``"avg"``, ``"max"`` or
-    ``"adaptive_avg"``), ``"cat"`` (along the channels) or ``"refused"`` (``spelling`` says why).
+    ``"adaptive_avg"``), ``"cat"`` (along the channels), ``"interpolate"``
+    (:mod:`symconv.frontends.resize`) or ``"refused"`` (``spelling`` says why).
     """
 
     role: str
@@ -156,6 +179,8 @@ def _functions() -> dict[str, Function]:
     table["torch.concatenate"] = Function("cat")
     table["Tensor.mean"] = Function("mean")
     table["torch.mean"] = Function("mean")
+    # resizing (symconv.frontends.resize)
+    table["torch.nn.functional.interpolate"] = Function("interpolate")
     return table
 
 
@@ -223,6 +248,8 @@ _HYPERPARAMETERS = (
     "padding_mode", "output_padding", "in_features", "out_features", "num_features", "affine",
     "ceil_mode", "return_indices", "count_include_pad", "divisor_override", "output_size",
     "start_dim", "end_dim", "approximate",
+    # nn.Upsample and nn.PReLU (symconv.frontends.resize)
+    "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "num_parameters",
 )
 
 
@@ -302,6 +329,11 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
     whether it has one)."""
     if name in _DROPPED_MODULES:
         return None
+    if name == "PReLU":
+        return PReLU(module.num_parameters)
+    if name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        return upsample_layer(rank, "module", module.size, module.scale_factor, module.mode,
+                              module.align_corners, module.recompute_scale_factor)
     if name in _CONVS:
         arguments: dict[str, object] = {
             "stride": module.stride, "dilation": module.dilation,

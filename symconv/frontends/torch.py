@@ -47,9 +47,24 @@ PyTorch                                                     symconv
 ``x.view(x.size(0), -1)``
 ``nn.Dropout*``, ``nn.Identity``,                           nothing (identity at inference)
 ``F.dropout(x, p, training=False)``
+``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
+``nn.PReLU``                                                ``PReLU``
+``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
+``x.view(N, g, C // g, H, W)``, ``transpose(1, 2)``,        ``ChannelShuffle(g)``
+``contiguous()``, ``view(N, C, H, W)``
 ``a + b``, ``a += b``, ``a.add_(b)`` /                     ``Add(..., "+")`` /
 ``torch.add(a, b)``, ``a.add(b)``                           ``Add(..., "torch.add")``
                                                             (``Reuse`` where a branch starts)
+``x.permute(...)``, ``x.transpose(a, b)``                   nothing: the order of the axes is
+(the batch axis kept first)                                 kept
+``nn.LayerNorm``, ``F.layer_norm``, ``nn.Linear`` on        ``LayerNorm``, ``Linear``
+PyTorch's last axis, the channels (ConvNeXt, ViT)
+``F.gelu(x, approximate=...)``, ``scale * x``               ``Activation``, ``LayerScale``
+``x.reshape``, ``x.view``, ``x.flatten``, ``x[:, i]``       ``Reshape``/``Rearrange``, ``Select``
+``torch.cat([token, x], 1)``, ``x + parameter``             ``ClassToken``, ``AddParameter``
+``nn.MultiheadAttention``: ``attn(x, x, x,                  ``multihead_attention`` (a ``Graph``)
+need_weights=False)``, ``batch_first=True``
+``a @ b``, ``torch.matmul``, ``F.softmax``, ``x * 0.5``     ``MatMul``, ``Softmax``, ``MulScalar``
 ==========================================================  ======================================
 
 Training (``cost(net, phase="train")``, ``count(..., phase="train")``): a layer whose parameters

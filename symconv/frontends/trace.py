@@ -49,11 +49,13 @@ from symconv.errors import SymconvError, shown
 from symconv.frontends.functions import (
     Binary,
     Concat,
+    Product,
     binary_operands,
     cat_operands,
     function_layer,
 )
 from symconv.frontends.kernels import mode_class
+from symconv.frontends.layouts import Layout, default_layout, symconv_shape
 from symconv.frontends.load import _first_line
 from symconv.frontends.mapping import (
     FUNCTIONS,
@@ -61,10 +63,12 @@ from symconv.frontends.mapping import (
     VALUE_READS,
     Unsupported,
     is_leaf,
-    module_layer,
     refusal,
 )
 from symconv.frontends.requires_grad import with_requires_grad
+from symconv.frontends.resize import interpolate_layer
+from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
+from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, constant_movement, leaf_layer, transformer_function
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -95,7 +99,7 @@ class Call:
     channels-last shape of the tensor PyTorch produced."""
 
     name: str
-    op: Layer | Sum | Binary | Concat | Skipped
+    op: Layer | Sum | Binary | Concat | Skipped | Product
     inputs: tuple[int, ...]
     shape: tuple[int, ...]
     #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
@@ -116,16 +120,11 @@ class Trace:
 
 
 #: A tensor made by a part symconv cannot count (already refused by name).
-_REFUSED = -2
+_REFUSED = REFUSED
 #: Tensor methods wrapped while tracing, so that ``x.add(y)`` is told apart from ``x + y``
 #: (ptflops patches these attributes: it counts the first and not the second).
-_METHODS = ("add", "mul")
+_METHODS = ("add", "mul", "matmul")
 _WRAPPED = frozenset(f"Tensor.{name}" for name in _METHODS)
-
-
-def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """PyTorch's ``(N, C, *spatial)`` without the batch, channels last: ``(*spatial, C)``."""
-    return (*shape[2:], shape[1]) if len(shape) > 2 else tuple(shape[1:])
 
 
 def _qualified(function: Any, wrappers: Any) -> str:
@@ -172,7 +171,7 @@ class _Frame:
     inside: bool = False  # called from inside a torch.nn layer's forward: not followed
 
 
-class _Recorder:
+class _Recorder(TransformerCalls):
     """The state of one trace; the mode and the hooks call into it."""
 
     def __init__(self, modules: list[tuple[str, Any]], tensor_type: Any, wrappers: Any,
@@ -189,10 +188,13 @@ class _Recorder:
         self.calls: list[Call] = []
         self.refused: list[str] = []
         self.values: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor, producer)
+        #: id(tensor) -> its layout, where it is not the default (PyTorch permuted it)
+        self.layouts: dict[int, Layout] = {}
         self.frames: list[_Frame] = []
         self.taken: set[str] = {"input"}
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
         self.busy = False  # inside our own hooks and bookkeeping
+        self.moves = ChannelMoves(self, _REFUSED)  # channel shuffle, chunk and split
 
     # --- names and values ---------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -208,8 +210,9 @@ class _Recorder:
         entry = self.values.get(id(tensor))
         return entry[1] if entry is not None and entry[0] is tensor else None
 
-    def set(self, tensor: Any, producer: int) -> None:
+    def set(self, tensor: Any, producer: int, layout: Layout | None = None) -> None:
         self.values[id(tensor)] = (tensor, producer)
+        self.remember_layout(tensor, layout)
 
     def refuse(self, where: str, what: str, why: str) -> None:
         self.refused.append(f"{where} ({what}: {why})")
@@ -252,11 +255,11 @@ class _Recorder:
                 return frame.name, f"{where}{frame.name or 'the model'}" if where else ""
         return "", ""
 
-    def record(self, name: str, op: Layer | Sum | Binary | Concat | Skipped, inputs: tuple[int, ...], output: Any,
-               size_dependent: str = "") -> None:
-        self.calls.append(Call(name, op, inputs, channels_last(tuple(output.shape)),
-                               size_dependent))
-        self.set(output, len(self.calls) - 1)
+    def record(self, name: str, op: Layer | Sum | Binary | Concat | Product | Skipped, inputs: tuple[int, ...], output: Any,
+               size_dependent: str = "", layout: Layout | None = None) -> None:
+        shape = symconv_shape(output.shape, layout or default_layout(output.dim() - 1))
+        self.calls.append(Call(name, op, inputs, shape, size_dependent))
+        self.set(output, len(self.calls) - 1, layout)
 
     # --- hooks ------------------------------------------------------------------------
     def enter(self, module: Any, args: Any) -> None:
@@ -319,6 +322,9 @@ class _Recorder:
             args = (kwargs.pop("input"),)
         first = args[0] if args else None
         outputs = _tensors(output, self.tensor_type)
+        if type(module).__name__ == "MultiheadAttention":
+            self.attention_call(self.unique(where), what, module, args, kwargs, outputs)
+            return
         try:
             if not isinstance(first, self.tensor_type):
                 raise Unsupported("called without a tensor as its first argument")
@@ -339,7 +345,7 @@ class _Recorder:
                     output_padding = self.output_padding(module, first, output)
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
-            layer = module_layer(module, first.dim() - 1, output_padding)
+            layer, layout = leaf_layer(module, first, output_padding, self.layout(first))
             if layer is not None:
                 layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
@@ -349,6 +355,11 @@ class _Recorder:
                       if isinstance(item, self.tensor_type)]
             self.unsupported(self.unique(where), what, str(reason), outputs, inputs)
             return
+        if self.moves.uses_pending([first]):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         source = self.producer(first)
         if source is None:
             self.unsupported(self.unique(where), what, "its input is not computed from the "
@@ -357,9 +368,9 @@ class _Recorder:
         if source == _REFUSED:
             self.set(output, _REFUSED)
         elif layer is None:  # an identity at inference
-            self.set(output, source)
+            self.set(output, source, layout)
         else:
-            self.record(self.unique(where), layer, (source,), output, size_dependent)
+            self.record(self.unique(where), layer, (source,), output, size_dependent, layout)
 
     def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any) -> None:
@@ -403,10 +414,25 @@ class _Recorder:
         what = f"{qualified} {hook}" if hook else qualified
         outputs = _tensors(result, self.tensor_type)
         key = f"{qualified}:method" if method and qualified in _WRAPPED else qualified
-        known = FUNCTIONS.get(key)
+        known = FUNCTIONS.get(key) or transformer_function(key)
         tensors_in = [item for item in (*args, *kwargs.values())
                       if isinstance(item, self.tensor_type)]
+        try:
+            if self.moves.handle(qualified, where, args, kwargs, result, self.tensor_type):
+                return
+        except Unsupported as reason:
+            self.refuse(self.unique(where), what, str(reason))
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
+        if self.moves.uses_pending(self.nested(args, kwargs)):
+            self.refuse(self.unique(where), what, SHUFFLE_PATTERN)
+            for tensor in outputs:
+                self.set(tensor, _REFUSED)
+            return
         sources = [self.producer(tensor) for tensor in tensors_in]
+        if constant_movement(qualified, sources):
+            return  # data movement of parameters and constants: no stage
         if known is None:
             if not outputs and qualified in METADATA:
                 return
@@ -432,17 +458,21 @@ class _Recorder:
     def known_call(self, role: str, known: Any, where: str, args: tuple[Any, ...],
                    kwargs: dict[str, Any], result: Any, sources: list[int | None]) -> None:
         tensor_type = self.tensor_type
+        if self.transformer_call(role, known.spelling, where, args, kwargs, result, sources):
+            return
         if role == "cat":
             self.cat(where, args, kwargs, result)
             return
         first = args[0] if args else kwargs.get("input")
         if not isinstance(first, tensor_type) or not isinstance(result, tensor_type):
             raise Unsupported("symconv follows it on one tensor, returning one tensor")
+        layout = self.layout(first)
         if None in sources:
             raise Unsupported("it uses a tensor that is not computed from the model's input "
                               "(a parameter, a buffer or a constant)")
         source = self.producer(first)
         assert source is not None
+        self.check_layouts(role, first, self.nested(args, kwargs), layout)
         if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "
@@ -450,9 +480,12 @@ class _Recorder:
         if role == "refused":
             raise Unsupported(known.spelling)
         if role in ("identity", "dropout"):
-            self.set(result, source)
+            self.set(result, source, layout)
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
+        elif role == "interpolate":
+            resize = interpolate_layer(first, args, kwargs)  # may refuse: before naming it
+            self.record(self.unique(where), resize, (source,), result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)
@@ -461,7 +494,7 @@ class _Recorder:
             # the operations done per element; a second tensor is refused above (sources)
             if len(sources) != 1:
                 raise Unsupported("symconv follows it on one tensor")
-            self.record(self.unique(where), known.layer, (source,), result)
+            self.record(self.unique(where), known.layer, (source,), result, layout=layout)
         elif role == "flatten":
             total = 1
             for size in first.shape[1:]:
@@ -484,7 +517,8 @@ class _Recorder:
                                   "(no broadcasting)")
             second = self.producer(other)
             assert second is not None
-            self.record(self.unique(where), Sum(known.spelling), (source, second), result)
+            self.record(self.unique(where), Sum(known.spelling), (source, second), result,
+                        layout=layout)
 
 
 def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = False) -> Trace:
@@ -592,6 +626,8 @@ def trace(model: Any, shape: tuple[int, ...], *, seed: int = 0, skip: bool = Fal
         for module in training:
             if not module.training:
                 module.training = True
+    for where, what, why in recorder.moves.unmerged():
+        recorder.refuse(recorder.unique(where), what, why)
     if not isinstance(output, torch.Tensor):
         recorder.refused.append(f"model (returns {type(output).__name__}, not one tensor; "
                                 "symconv follows a model with one output tensor)")

@@ -23,6 +23,10 @@ module             holds
                    ``StochasticDepth`` (the identity at inference)
 ``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``; beside it
                    ``batchnorm_train``: BatchNorm's forward in training mode (batch statistics)
+``resize``         ``Upsample`` (nearest, bilinear; also ``F.interpolate``), ``PReLU``
+``attention``      ``multihead_attention``: ``nn.MultiheadAttention`` as a graph of products,
+                   scaling and softmax
+``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -56,6 +60,8 @@ layer                  operations (direct evaluation)                           
 ``LayerNorm``          per row of C: ``5C − 1`` adds, ``3C + 1`` mults, 3 divs, 1 sqrt  ``2·C``
 ``GroupNorm``          ``4E − G + C`` adds, ``2E + 2C`` mults, ``3G`` divs, ``G`` sqrt  ``2·C``
 ``LayerScale``         per element: 1 mult                                              ``C``
+``Upsample``           nearest: nothing (a copy); bilinear: per output 6 mults, 3 adds  0
+``PReLU``              per element: 1 comparison, 1 mult                                ``1|C``
 ``Cat``, ``Slice``     nothing (a copy; a view)                                         0
 ``ChannelShuffle``     nothing (a copy)                                                 0
 ``Identity``           nothing (also ``Dropout``, ``StochasticDepth`` at inference)     0
@@ -124,6 +130,7 @@ from symconv.layers.movement import (
 from symconv.layers.norm import GroupNorm, LayerNorm
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from symconv.layers.reduce import Mean
+from symconv.layers.resize import UPSAMPLE_MODES, PReLU, Upsample
 from symconv.layers.sequential import Residual, Sequential
 
 __all__ = [
@@ -138,4 +145,5 @@ __all__ = [
     "Mul", "Sub", "Div", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
     "LayerNorm", "GroupNorm", "LayerScale", "Pad", "PAD_MODES",
+    "Upsample", "PReLU", "UPSAMPLE_MODES",
 ]

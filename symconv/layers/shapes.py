@@ -169,6 +169,13 @@ def _(layer: ConvNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr,
     for axis, (size, kernel, stride, padding, dilation) in enumerate(
         zip(input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
     ):
+        numbers = (size, kernel, stride, padding, dilation)
+        if all(isinstance(value, (int, sympy.Integer)) for value in numbers):
+            whole = [int(value) for value in numbers]  # concrete: Python ints, no SymPy floor
+            reach_int = whole[0] + 2 * whole[3] - whole[4] * (whole[1] - 1) - 1
+            if reach_int >= 0:
+                sizes.append(sympy.Integer(reach_int // whole[2] + 1))
+                continue
         reach = as_expr(size) + 2 * as_expr(padding) - as_expr(dilation) * (as_expr(kernel) - 1) - 1
         if _definitely(reach, "<", 0):
             span = as_expr(dilation) * (as_expr(kernel) - 1) + 1

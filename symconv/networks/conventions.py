@@ -30,6 +30,7 @@ import sympy
 from symconv.derive import Cost
 from symconv.errors import SymconvError
 from symconv.layers import PADDING_STRINGS, Layer
+from symconv.networks.conventions_transformer import RULES as _TRANSFORMER_RULES
 from symconv.networks.rows import LayerRow, as_cost, rows
 
 __all__ = ["CONVENTIONS", "MAC_KINDS", "PEERS", "Convention", "Rule", "count", "breakdown", "describe",
@@ -172,7 +173,8 @@ def _peer(name: str, doc: str, rules: dict[str, Rule]) -> Convention:
             total.append(rule.count(row))
         return sympy.Add(*total)
 
-    rules = {**rules, "uncounted": _UNCOUNTED}
+    rules = {**rules, **{kind: Rule(counter, reason) for kind, (counter, reason)
+                         in _TRANSFORMER_RULES.get(name, {}).items()}, "uncounted": _UNCOUNTED}
     peer.__name__ = peer.__qualname__ = name
     peer.__doc__ = doc
     peer.rules = rules  # type: ignore[attr-defined]
@@ -204,7 +206,11 @@ _T_TORCH = tuple(f"torch.{name}" for name in _TRANSCENDENTAL)
 _MOVEMENT = ("slice", "channelshuffle", "identity", "dropout", "stochasticdepth", "pad")
 #: Pooling called as a function in forward (F.adaptive_avg_pool2d(x, 1), F.avg_pool2d, ...).
 _F_POOLS = ("F.globalavgpool", "F.avgpool", "F.maxpool")
-_NOT_MAC = ("batchnorm", *_T_MODULE, *_T_F, *_T_TORCH, *_MOVEMENT, "softmax", "logsoftmax",
+#: Resizing (nn.Upsample, F.interpolate; nearest and bilinear) and PReLU.
+_UPSAMPLE = ("upsample:nearest", "upsample:bilinear")
+_INTERPOLATE = ("F.interpolate:nearest", "F.interpolate:bilinear")
+_RESIZE = (*_UPSAMPLE, *_INTERPOLATE, "prelu")
+_NOT_MAC = (*_RESIZE, "batchnorm", *_T_MODULE, *_T_F, *_T_TORCH, *_MOVEMENT, "softmax", "logsoftmax",
             "layernorm", "groupnorm", "layerscale", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat", *_F_POOLS,
             "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
@@ -276,6 +282,17 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
     ("mean",): (_zero, "torch.mean / Tensor.mean are not in FUNCTIONAL_MAPPING or "
                 "TENSOR_OPS_MAPPING: 0"),
     _ZERO_KINDS: (_zero, "no hook: 0"),
+    # resizing and PReLU
+    _UPSAMPLE: (_times(2, _elements_out), "upsample_flops_counter_hook counts each output "
+                "element, and the patched F.interpolate the module calls "
+                "(_interpolate_functional_flops_hook) counts them again: 2 per output element "
+                "(the hook computes input elements · scale_factor², not the output's size, "
+                "for a scale factor that is not an integer: docs/conventions.md)"),
+    _INTERPOLATE: (_elements_out, "patched F.interpolate (_interpolate_functional_flops_hook): "
+                   "1 per output element (size given, or an integer scale factor)"),
+    ("prelu",): (_times(2, _elements_out), "relu_flops_counter_hook counts each output "
+                 "element, and the patched F.prelu nn.PReLU calls counts each input element: "
+                 "2 per element"),
 })
 
 #: thop 0.1.1.post2209072238 (``thop.profile``): module hooks only (``register_hooks`` in
@@ -310,6 +327,13 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
                      "count_normalization: calculate_norm 2 per input element, doubled with "
                      "elementwise_affine"),
     ("avgpool",): (_elements_out, "count_avgpool: 1 per output element"),
+    ("upsample:nearest",): (_elements_out, "count_upsample: calculate_upsample('nearest'), "
+                            "1 per output element"),
+    ("upsample:bilinear",): (_times(11, _elements_out), "count_upsample: "
+                             "calculate_upsample('bilinear'), 11 per output element"),
+    _INTERPOLATE: (_zero, "not a module: 0"),
+    ("prelu",): (_elements_in, "count_prelu: calculate_relu(input elements) when not "
+                 "training: 1 per element"),
     ("globalavgpool",): (lambda row: _elements_in(row) + _elements_out(row),
                          "count_adap_avgpool: (kernel + 1) per output element, kernel = H·W: "
                          "(H·W + 1)·C"),
@@ -336,6 +360,13 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
                                  "5 per input element with affine, 4 without"),
     ("globalavgpool", "adaptiveavgpool", "F.globalavgpool"): (_elements_in, "aten::adaptive_avg_pool2d: "
                                            "elementwise_flop_counter(1, 0), 1 per input element"),
+    ("upsample:nearest", "F.interpolate:nearest"): (
+        _elements_out, "aten::upsample_nearest2d: elementwise_flop_counter(0, 1), 1 per output "
+        "element (fvcore/nn/flop_count.py)"),
+    ("upsample:bilinear", "F.interpolate:bilinear"): (
+        _times(4, _elements_out), "aten::upsample_bilinear2d: elementwise_flop_counter(0, 4), "
+        "4 per output element (fvcore/nn/flop_count.py)"),
+    ("prelu",): (_zero, "aten::prelu has no handle in _DEFAULT_SUPPORTED_OPS: skipped, 0"),
     ("maxpool", "avgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS,
      *_ZERO_KINDS, *_BROADCAST, "mean", "adaptivemaxpool", "cat", "F.avgpool", "F.maxpool",
      *_T_MODULE, *_T_F, *_T_TORCH, "softmax", "logsoftmax", "layerscale", *_MOVEMENT): (
@@ -374,8 +405,15 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
                                                "summary: 0"),
     ("adaptiveavgpool", "adaptivemaxpool", *_T_MODULE, *_T_F, *_T_TORCH, "softmax",
      "logsoftmax", *_MOVEMENT): (_zero, "no parameters: 0"),
-    ("layernorm", "groupnorm", "layerscale"): (_params, "calculate_macs: the layer's parameters "
-                                               "(γ and β, the scale) once per example"),
+    ("layernorm", "groupnorm"): (_params, "calculate_macs: the layer's parameters "
+                                 "(γ and β) once per example"),
+    ("layerscale",): (_zero, "calculate_macs counts a leaf layer's parameters named (or "
+                      "containing) weight or bias; a layer scale is neither (ConvNeXt's "
+                      "layer_scale, a parameter of the CNBlock, which is no leaf): 0"),
+    _UPSAMPLE: (_zero, "no parameters: 0"),
+    _INTERPOLATE: (_zero, "not a module, so not a layer of the summary: 0"),
+    ("prelu",): (_params, "calculate_macs: the layer's parameters (its slopes: 1, or one per "
+                 "channel) once per example"),
 })
 
 #: The one registry of conventions, by name.
