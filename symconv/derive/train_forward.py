@@ -32,9 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import sympy
-
-from symconv.derive.cost import COUNT_KINDS, Cost
+from symconv.derive.cost import COUNT_KINDS, Cost, _sum
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
@@ -54,7 +52,7 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     parts = tuple((name, replace(nest_cost(nest, shape, layer.kind, traffic=False),
                                  input_shape=shape)) for name, nest in nests)
-    sums = {kind: sympy.Add(*(getattr(part, kind) for _, part in parts)) for kind in COUNT_KINDS}
+    sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
     return replace(forward, parts=parts, source=None, **sums)
 
 
@@ -87,8 +85,8 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
         return forward
     # only the counts change (params, reads, writes and shapes are the forward's): add the
     # changed stages' differences instead of summing every stage again
-    counts = {kind: sympy.Add(getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
-                                                       for new, old in changed))
+    counts = {kind: _sum([getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
+                                                     for new, old in changed)])
               for kind in COUNT_KINDS}
     return replace(forward, stages=stages, source=None, **counts)
 
