@@ -53,6 +53,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
+from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests
@@ -148,6 +149,10 @@ def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
         where = f"layer {path} ({layer.kind})" if path else layer.kind
         raise SymconvError(f"{where}: no backward pass is known for {type(layer).__name__}; "
                            "register one with symconv.layers.backward.backward_nests") from None
+    except SymconvError as error:
+        if not path:
+            raise
+        raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     gradients = [(name, _counts_only(_cost_of_nest(nest, shape, layer.kind), forward))
                  for name, nest in nests]
     if extra is not None:
@@ -280,7 +285,12 @@ def is_network(layer: Layer) -> bool:
 def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool | None = None,
                 frozen: Frozen = (), optimizer: object = None) -> Cost:
     """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both;
-    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage."""
+    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage.
+
+    ``"train"``'s forward stage is the forward pass in training mode
+    (:mod:`symconv.derive.train_forward`: BatchNorm computes and saves its batch statistics and
+    updates its running statistics); ``"backward"`` counts the backward pass alone, which reads
+    the statistics that forward saved."""
     cost = _derivation().cost
     if phase not in PHASES:
         raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
@@ -296,7 +306,11 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
         return forward
     backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
     step = None if optimizer is None else optimizer_cost(layer, forward, optimizer, frozen)
-    result = backward if phase == "backward" else train_cost(forward, backward, step)
+    if phase == "backward":
+        result = backward
+    else:   # the forward pass in training mode (BatchNorm: batch statistics), then backward
+        training = training_forward_cost(layer, forward, _derivation().nest_cost)
+        result = train_cost(training, backward, step)
 
     def again(layer: Layer, shape: object) -> Cost:
         return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen,

@@ -1,6 +1,8 @@
 """Run a layer's backward pass with NumPy and count what it does: :func:`execute_backward`.
 
-The forward pass runs first (:func:`symconv.execute.execute`, uncounted), then the gradient of
+The forward pass runs first, in training mode (:func:`symconv.execute.execute` with
+``training=True``, uncounted here: BatchNorm saves its batch mean and ``1/σ``, which its
+backward reads), then the gradient of
 the output (``grad``; random by default) flows back through the stages in reverse order, each
 single layer's backward executor (:mod:`symconv.execute.backward_layers`) counting its own
 operations. Which gradients are computed follows the same rules as the derivation
@@ -132,7 +134,7 @@ class _Walk:
         if g is not None and (needs or trainable):
             runner = _RUNNERS[self.method]
             try:
-                dx, grads = runner(layer, x, {**run.params, **run.buffers}, g, counter,
+                dx, grads = runner(layer, x, {**run.params, **run.buffers, **run.saved}, g, counter,
                                    input_grad=needs, trainable=trainable)
             except SymconvError as error:
                 if not path:
@@ -294,7 +296,8 @@ def execute_backward(
     Parameters
     ----------
     layer, x, params, buffers, seed, max_memory, max_operations
-        As for :func:`symconv.execute.execute` (the forward run).
+        As for :func:`symconv.execute.execute` (the forward run, in training mode: its
+        operations are counted by ``execute(..., training=True)``, not here).
     grad
         The gradient of the loss with respect to the output (the output's shape); ``None``:
         standard normal values from ``numpy.random.default_rng(seed + 1)``.
@@ -325,7 +328,7 @@ def execute_backward(
                            "layer paths, like ('features',)")
     run = execute(layer, x, params, buffers=buffers, seed=seed,
                   method=method, count=False,  # type: ignore[arg-type]
-                  max_memory=max_memory, max_operations=max_operations)
+                  max_memory=max_memory, max_operations=max_operations, training=True)
     if grad is None:
         g = np.random.default_rng(int(seed) + 1).standard_normal(run.output.shape)
     else:

@@ -23,7 +23,8 @@ Linear              ``input_grad``: ``g·Wᵀ`` (dot products of ``out_features`
                     ``weight_grad``: ``xᵀ·g`` (dot products over the leading positions);
                     ``bias_grad``: a sum over the leading positions
 BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`` with the
-                    batch mean ``μ`` and ``1/σ`` saved by the forward pass: ``centre``
+                    batch mean ``μ`` and ``1/σ`` saved by the forward pass in training mode
+                    (:mod:`symconv.layers.batchnorm_train`, which counts them): ``centre``
                     ``x − μ`` (1 add per element); ``sum_g`` ``Σ g`` and ``dot`` ``Σ g·(x − μ)``
                     per channel; ``constants`` per channel ``Σg/E`` (1 div), ``dot·(1/σ)²/E``
                     (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
@@ -72,6 +73,7 @@ from __future__ import annotations
 import functools
 
 from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.batchnorm_train import values_per_channel
 from symconv.layers.broadcast import _Binary
 from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
 from symconv.layers.elementwise import (
@@ -200,6 +202,8 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
     trainable = trainable and layer.affine
+    if input_grad or trainable:
+        values_per_channel(layer, input_spatial)   # batch statistics of more than one value
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []
