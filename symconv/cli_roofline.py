@@ -35,7 +35,7 @@ _RATE = re.compile(r"(\d+(?:\.\d*)?(?:[eE][+-]?\d{1,3})?)([KMGTP]?)")
 
 
 def parse_rate(text: str, option: str) -> int:
-    """A positive whole rate (operations or bytes per second) from ``text``, exactly."""
+    """A positive whole rate (FLOP/s or bytes per second) from ``text``, exactly."""
     match = _RATE.fullmatch(text.strip()) if len(text) < 40 else None
     value = Fraction(match.group(1)) * _PREFIXES[match.group(2)] if match else Fraction(0)
     if value <= 0 or value.denominator != 1:
@@ -48,7 +48,8 @@ def device_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="a device preset: t4, v100, a100, h100, jetson-nano "
                                          "(datasheet figures; default t4)")
     parser.add_argument("--peak-flops", metavar="RATE",
-                        help="the device's peak operations per second, like 8.1T")
+                        help="the device's datasheet peak in FLOP/s (a multiply-add is 2 "
+                             "FLOPs), like 8.1T")
     parser.add_argument("--bandwidth", metavar="RATE",
                         help="the device's memory bandwidth in bytes per second, like 320G")
     parser.add_argument("--dtype-bytes", metavar="N", help="bytes per element (default 4)")

@@ -32,13 +32,14 @@ Examples
 \\Longrightarrow\\quad &\\alpha < \\frac{79}{80}
 \\end{align*}
 
-The batch from which a 1024 → 1024 linear layer (with bias) is compute-bound on a T4: ``b``
-examples do 2^20·b mults and move 4·(2048·b + 1049600) bytes, and 256·b/(2·b + 1025) ≥ 405/16
-from b = 415125/3286 ≈ 126.3 on:
+The batch from which a 1024 → 1024 linear layer (with bias) is compute-bound on a T4 (ridge
+405/16 FLOPs per byte, 405/32 mults per byte): ``b`` examples do 2^20·b mults and move
+4·(2048·b + 1049600) bytes, and 256·b/(2·b + 1025) ≥ 405/32, that is 7382·b ≥ 415125, from
+b = 415125/7382 ≈ 56.2 on:
 
 >>> from symconv import Linear
 >>> solve("bound", layer=Linear(1024, 1024), input_shape=(1024,), device="t4").value
-127
+57
 """
 
 from __future__ import annotations

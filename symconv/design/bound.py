@@ -2,7 +2,10 @@
 device: where its arithmetic intensity reaches the device's ridge (the roofline of
 :mod:`symconv.networks.roofline`).
 
-The inequality solved is ``intensity(x) ≥ peak / bandwidth`` in the one free symbol ``x``.
+The inequality solved is ``intensity(x) ≥ ridge`` in the one free symbol ``x``, both in the same
+unit: ``work`` per byte, the ridge being ``Device.ridge_in(work)``. A datasheet's peak counts a
+multiply-add as two FLOPs, so in mults per byte the ridge is ``peak / (2·bandwidth)``, and the
+answer is the same under ``work="mults"`` and ``work="flops"``.
 :func:`symconv.networks.roofline.crossover` finds, with SymPy, the positive values of ``x`` where
 the two are equal; between two of them every whole ``x`` is on the same side, so one evaluation
 per gap decides it. The answer is the smallest whole ``x`` from which every larger one is
@@ -17,17 +20,18 @@ below the ridge is never compute-bound, and is refused by name.
 Examples
 --------
 MobileNet V2's ``block16.project``, a 1×1 convolution 960 → 160 on 7×7, float32 on an NVIDIA T4
-(ridge 405/16 ≈ 25.3 mults per byte): ``b`` examples do 7526400·b mults and move
-4·(54880·b + 153600) bytes (the weights once).
+(8.1 TFLOPS over 320 GB/s: a ridge of 405/16 FLOPs per byte, 405/32 ≈ 12.7 mults per byte):
+``b`` examples do 7526400·b mults and move 4·(54880·b + 153600) bytes (the weights once), so
+11760·b/(343·b + 960) ≥ 405/32, that is 237405·b ≥ 388800: b ≥ 1.64, from b = 2 on.
 
 >>> from symconv import Conv2d
 >>> answer = compute_bound(Conv2d(960, 160, 1), (7, 7, 960), device="t4")
 >>> print(answer.text().split("intensity = mults")[0])
-smallest b from which pointwise is compute-bound on NVIDIA T4
-  solved   11760*b/(343*b + 960) ≥ 405/16
-  answer   b ≥ 8
-  b = 8    intensity = 11760/463 ≥ 405/16: compute-bound
-  b = 7    intensity = 82320/3361 < 405/16: memory-bound
+smallest b from which pointwise is compute-bound on NVIDIA T4, in mults/byte
+  solved   11760*b/(343*b + 960) ≥ 405/32
+  answer   b ≥ 2
+  b = 2    intensity = 11760/823 ≥ 405/32 mults/byte: compute-bound
+  b = 1    intensity = 11760/1303 < 405/32 mults/byte: memory-bound
 <BLANKLINE>
 """
 
@@ -112,7 +116,9 @@ def compute_bound(layer: Layer | Cost, input_shape: object = None, *, vary: obje
     device
         A preset name (``"t4"``, ``"a100"``, ...) or a :class:`~symconv.networks.roofline.Device`.
     dtype_bytes, work
-        Bytes per element (default 4) and what is counted per byte: ``"mults"`` or ``"flops"``.
+        Bytes per element (default 4) and what is counted per byte: ``"mults"`` or ``"flops"``;
+        the ridge is in the same unit (a device's datasheet FLOP/s halved for mults), so the
+        answer does not depend on it.
     batch
         The batch, when ``vary`` is not ``"batch"`` (default 1).
     limit
@@ -133,7 +139,7 @@ def compute_bound(layer: Layer | Cost, input_shape: object = None, *, vary: obje
     >>> compute_bound(DepthwiseConv2d(32, 3, padding=1), (56, 56, 32), device="t4")
     Traceback (most recent call last):
     ...
-    symconv.errors.SymconvError: depthwise is never compute-bound ... approaches 9/8 mults per byte, below the ridge 405/16; ...
+    symconv.errors.SymconvError: depthwise is never compute-bound ... approaches 9/8 mults per byte, below the ridge 405/32 mults/byte = ...
     """
     chosen = _device(device)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10**5:
@@ -152,16 +158,19 @@ def compute_bound(layer: Layer | Cost, input_shape: object = None, *, vary: obje
         names = ", ".join(sorted(map(str, free))) or "none"
         raise SymconvError(f"compute_bound needs exactly one free symbol, {x} (the size that "
                            f"varies), found {names}; give numbers for the rest")
-    ridge = chosen.ridge
+    ridge = chosen.ridge_in(work)
 
     def holds(value: int) -> bool:
         return bool(ratio.xreplace({x: sympy.Integer(value)}) >= ridge)
 
+    unit = f"{roofline.UNITS[work]}/byte"
     notes = [f"intensity = {work} per byte moved (compulsory traffic, {dtype_bytes}-byte "
-             f"elements); ridge = peak / bandwidth of {chosen.name} ({chosen.source or 'given'})"]
-    extra: dict[str, Any] = {"device": {"name": chosen.name, "peak": chosen.peak,
+             f"elements); ridge {chosen.ridge_text(work)}: the peak FLOP/s of {chosen.name} "
+             f"over its bandwidth ({chosen.source or 'given'}), a multiply-add being 2 FLOPs"]
+    extra: dict[str, Any] = {"device": {"name": chosen.name, "peak_flops": chosen.peak,
                                         "bandwidth": chosen.bandwidth,
-                                        "ridge": f"{ridge.p}/{ridge.q}"}}
+                                        "ridge": f"{ridge.p}/{ridge.q}", "ridge_unit": unit,
+                                        "ridge_flops": f"{chosen.ridge.p}/{chosen.ridge.q}"}}
     try:
         roots = roofline.crossover(result, None, x, chosen, dtype_bytes=dtype_bytes, work=work,
                                    batch=batch)
@@ -177,8 +186,8 @@ def compute_bound(layer: Layer | Cost, input_shape: object = None, *, vary: obje
             far = sympy.limit(ratio, x, sympy.oo)
             raise SymconvError(
                 f"{label} is never compute-bound on {chosen.name} as {x} grows: its intensity "
-                f"approaches {far} {work} per byte, below the ridge {ridge}; only a device of a lower "
-                "ridge (peak / bandwidth) makes it compute-bound")
+                f"approaches {far} {work} per byte, below the ridge {chosen.ridge_text(work)}; only "
+                "a device of a lower ridge (peak / bandwidth) makes it compute-bound")
     else:
         found, runs = _smallest_by_scan(holds, limit)
         if found is None:
@@ -192,13 +201,13 @@ def compute_bound(layer: Layer | Cost, input_shape: object = None, *, vary: obje
         here = ratio.xreplace({x: sympy.Integer(at)})
         side = "≥" if here >= ridge else "<"
         bound = "compute-bound" if here >= ridge else "memory-bound"
-        return f"intensity = {here} {side} {ridge}: {bound}"
+        return f"intensity = {here} {side} {ridge} {unit}: {bound}"
 
     checks = [(f"{x} = {found}", shown(found))]
     if found > 1:
         checks.append((f"{x} = {found - 1}", shown(found - 1)))
     return Answer(
-        question=f"smallest {x} from which {label} is compute-bound on {chosen.name}",
+        question=f"smallest {x} from which {label} is compute-bound on {chosen.name}, in {unit}",
         inequality=sympy.GreaterThan(ratio, ridge, evaluate=False), variable=x, relation=">=",
         value=value, checks=tuple(checks), notes=tuple(notes), extra=extra,
     )

@@ -5,10 +5,14 @@ For one layer with ``work`` operations (``"mults"``, or ``"flops"`` = 2·mults, 
 TensorFlow convention of a multiply-accumulate as two) moving ``bytes`` = (reads + writes) × dtype
 size under the compulsory-traffic model:
 
-* **intensity** = work / bytes (operations per byte), a SymPy expression;
-* on a device of peak rate ``P`` (operations/s) and memory bandwidth ``B`` (bytes/s), the
-  **ridge** is ``P / B``: a layer of intensity at least the ridge is compute-bound, below it
-  memory-bound; its **lower-bound time** is ``max(work / P, bytes / B)``;
+* **intensity** = work / bytes (``work`` per byte: mults/byte or FLOPs/byte), a SymPy expression;
+* a device's datasheet peak ``P`` is in **FLOP/s**, counting a fused multiply-add as two FLOPs
+  (the T4's 8.1 TFLOPS FP32 is 4.05·10¹² multiply-adds per second). Its rate in the unit of the
+  intensity, :meth:`Device.rate`, is ``P`` FLOP/s or ``P/2`` mults/s, and its **ridge** in that
+  unit, :meth:`Device.ridge_in`, is ``rate / B`` with ``B`` the bandwidth (bytes/s): a layer of
+  intensity at least the ridge is compute-bound, below it memory-bound; its **lower-bound time**
+  is ``max(work / rate, bytes / B)``. The unit changes the numbers, never the verdict or the
+  time: ``mults / (P/2) = 2·mults / P = flops / P``;
 * :func:`crossover` solves, with SymPy, where a layer's intensity meets the ridge (the batch,
   resolution or channel count at which it becomes compute-bound).
 
@@ -27,6 +31,7 @@ H*M*N*W/(H*M*W + H*N*W + M*N)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy
@@ -39,24 +44,61 @@ from symconv.layers.base import one_of
 from symconv.sizes import as_expr
 
 __all__ = ["Device", "DEVICES", "device", "intensity", "RooflineRow", "roofline", "crossover",
-           "leaves", "WORKS"]
+           "leaves", "WORKS", "UNITS"]
 
 WORKS = ("mults", "flops")
+
+#: How each ``work`` is written in a unit: ``mults/byte``, ``FLOPs/byte``.
+UNITS = {"mults": "mults", "flops": "FLOPs"}
+
+#: FLOPs per ``work``: a multiplication here is a multiply-add, two FLOPs on a datasheet.
+_FLOPS_PER = {"mults": 2, "flops": 1}
 
 
 @dataclass(frozen=True)
 class Device:
-    """A device's peak arithmetic rate (operations/s), memory bandwidth (bytes/s) and source."""
+    """A device's datasheet peak arithmetic rate ``peak`` in FLOP/s (a fused multiply-add
+    counted as two FLOPs, as datasheets count it), its memory bandwidth in bytes/s, and the
+    source of both.
+
+    Compare an intensity in ``work`` per byte with :meth:`ridge_in` ``(work)``, never with
+    :attr:`ridge`, which is the datasheet's ridge in FLOPs per byte.
+
+    Examples
+    --------
+    >>> t4 = DEVICES["t4"]
+    >>> t4.peak, t4.rate("mults"), t4.ridge, t4.ridge_in("mults"), t4.ridge_in("flops")
+    (8100000000000, 4050000000000, 405/16, 405/32, 405/16)
+    >>> t4.ridge_text("mults")
+    '405/32 mults/byte = 405/16 FLOPs/byte'
+    """
 
     name: str
     peak: int
     bandwidth: int
     source: str = ""
 
+    def rate(self, work: str) -> sympy.Rational:
+        """The peak rate in ``work`` per second: ``peak`` FLOP/s, or ``peak / 2`` mults/s (one
+        multiply-add is two FLOPs on the datasheet), exactly."""
+        one_of(work, WORKS, "work")
+        return sympy.Rational(self.peak, _FLOPS_PER[work])
+
+    def ridge_in(self, work: str) -> sympy.Rational:
+        """The intensity, in ``work`` per byte, at which the roofline turns: ``rate(work) /
+        bandwidth``."""
+        return self.rate(work) / self.bandwidth
+
     @property
     def ridge(self) -> sympy.Rational:
-        """Operations per byte at which the roofline turns: ``peak / bandwidth``."""
+        """The datasheet's ridge in FLOPs per byte, ``peak / bandwidth``; an intensity in mults
+        per byte is compared with :meth:`ridge_in` ``("mults")``, half of it."""
         return sympy.Rational(self.peak, self.bandwidth)
+
+    def ridge_text(self, work: str, shown: Callable[[sympy.Expr], str] = str) -> str:
+        """The ridge in ``work``'s unit, and in FLOPs per byte when that differs."""
+        text = f"{shown(self.ridge_in(work))} {UNITS[work]}/byte"
+        return text if work == "flops" else f"{text} = {shown(self.ridge)} FLOPs/byte"
 
 
 _T, _G = 10**12, 10**9
@@ -83,14 +125,15 @@ DEVICES = {
 
 def device(name: str | None = None, *, peak: int | None = None,
            bandwidth: int | None = None) -> Device:
-    """A device by preset name, or by its peak rate and bandwidth (positive ints).
+    """A device by preset name, or by its datasheet ``peak`` in FLOP/s (a multiply-add counted
+    as two FLOPs) and its ``bandwidth`` in bytes/s (positive ints).
 
     Examples
     --------
-    >>> device("t4").ridge
-    405/16
-    >>> device(peak=10**12, bandwidth=10**11).ridge
-    10
+    >>> device("t4").ridge_text("mults")
+    '405/32 mults/byte = 405/16 FLOPs/byte'
+    >>> device(peak=10**12, bandwidth=10**11).ridge_in("mults")     # 10 FLOPs/byte
+    5
     >>> device("tpu")
     Traceback (most recent call last):
     ...
@@ -107,7 +150,7 @@ def device(name: str | None = None, *, peak: int | None = None,
     for label, value in (("peak", peak), ("bandwidth", bandwidth)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise SymconvError(f"{label}={value!r} must be a positive int "
-                               f"({'operations' if label == 'peak' else 'bytes'} per second)")
+                               f"({'FLOP' if label == 'peak' else 'bytes'} per second)")
     assert peak is not None and bandwidth is not None
     return Device("custom", peak, bandwidth, "given")
 
@@ -126,7 +169,7 @@ def _bytes(result: Cost, dtype_bytes: object, batch: object) -> sympy.Expr:
 
 def intensity(layer: Layer | Cost, input_shape: object = None, *, dtype_bytes: object = 4,
               work: str = "mults", batch: object = 1) -> sympy.Expr:
-    """Operations (``work``) per byte moved, symbolic.
+    """``work`` (mults or FLOPs) per byte moved, symbolic.
 
     Examples
     --------
@@ -160,7 +203,8 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
     """One :class:`RooflineRow` per layer that does any ``work`` or moves any byte.
 
     ``bound`` is ``"compute"`` or ``"memory"`` where the intensity is a number, else
-    ``"depends"``; ``seconds`` is the lower bound ``max(work/peak, bytes/bandwidth)``.
+    ``"depends"``, against the device's ridge in ``work`` per byte; ``seconds`` is the lower
+    bound ``max(work / rate, bytes / bandwidth)``, the same under either ``work``.
 
     Examples
     --------
@@ -171,6 +215,7 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
     """
     derived = cost(model, input_shape)
     b = as_expr(batch)
+    rate, ridge = device_.rate(work), device_.ridge_in(work)
     found = []
     for name, result in leaves(derived):
         amount = b * _work(result, work)
@@ -178,10 +223,10 @@ def roofline(model: Layer, input_shape: object = None, *, device_: Device,
         if moved == 0 and amount == 0:
             continue
         ratio = sympy.cancel(amount / moved) if moved != 0 else sympy.oo
-        compared = sympy.Ge(ratio, device_.ridge) if ratio is not sympy.oo else sympy.true
+        compared = sympy.Ge(ratio, ridge) if ratio is not sympy.oo else sympy.true
         bound = "compute" if compared is sympy.true else "memory" \
             if compared is sympy.false else "depends"
-        seconds = sympy.Max(amount / device_.peak, moved / device_.bandwidth)
+        seconds = sympy.Max(amount / rate, moved / device_.bandwidth)
         found.append(RooflineRow(name or result.kind, result.kind, amount, result.reads,
                                  result.writes, moved, ratio, bound, seconds))
     return tuple(found)
@@ -208,7 +253,7 @@ def crossover(layer: Layer | Cost, input_shape: object, symbol: sympy.Symbol, de
               *, dtype_bytes: object = 4, work: str = "mults", batch: object = 1
               ) -> list[sympy.Expr]:
     """The positive values of ``symbol`` at which the layer's intensity equals the device's
-    ridge: below them memory-bound, above compute-bound (where intensity grows with it).
+    ridge in the same ``work`` per byte: below them memory-bound, above compute-bound (where intensity grows with it).
     ``layer`` may be a derived :class:`~symconv.derive.Cost` (a network's layer), ``symbol``
     the ``batch``. :func:`symconv.solve` ``("bound", ...)`` turns the roots into the smallest
     whole value from which the layer is compute-bound.
@@ -217,11 +262,15 @@ def crossover(layer: Layer | Cost, input_shape: object, symbol: sympy.Symbol, de
     --------
     >>> from symconv import Conv2d
     >>> from symconv.symbols import N
+
+    A 1×1 ``N → N`` convolution on 56×56 at float32 has intensity 784·N/(N + 6272) mults per
+    byte; 10 FLOPs/byte is a ridge of 5 mults/byte, reached where 779·N = 31360:
+
     >>> crossover(Conv2d(N, N, 1), (56, 56, N), N, device(peak=10**12, bandwidth=10**11))
-    [31360/387]
+    [31360/779]
     """
     ratio = intensity(layer, input_shape, dtype_bytes=dtype_bytes, work=work, batch=batch)
     # solved over the positive reals: a size symbol is an integer, the crossover seldom is
     real = sympy.Dummy(str(symbol), positive=True)
-    numerator, _ = sympy.fraction(sympy.together((ratio - device_.ridge).subs(symbol, real)))
+    numerator, _ = sympy.fraction(sympy.together((ratio - device_.ridge_in(work)).subs(symbol, real)))
     return sorted(value for value in sympy.solve(numerator, real) if value.is_positive)

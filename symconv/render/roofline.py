@@ -2,7 +2,9 @@
 (text, markdown, latex, json), and the roofline drawn with matplotlib (``symconv roofline``).
 
 Counts and bytes are exact; intensities are exact fractions, shown with a 3-digit decimal beside
-them in text, Markdown and LaTeX; times are lower bounds in seconds (3 digits).
+them in text, Markdown and LaTeX; times are lower bounds in seconds (3 digits). The device's
+rate and ridge are given in the unit of the intensity (``work``: mults or FLOPs), the datasheet's
+FLOP/s beside them.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.networks.memory import Memory
-from symconv.networks.roofline import Device, RooflineRow
+from symconv.networks.roofline import UNITS, Device, RooflineRow
 
 __all__ = ["render_memory", "plot_roofline", "MEMORY_FORMATS"]
 
 MEMORY_FORMATS = ("text", "markdown", "latex", "json")
 
 
-def _approx(value: sympy.Expr) -> str:
+def _approx(value: sympy.Expr | int) -> str:
+    value = sympy.Integer(value) if isinstance(value, int) else value
     if value is sympy.oo:
         return "∞"
     if not value.is_number:
@@ -30,8 +33,9 @@ def _approx(value: sympy.Expr) -> str:
     return f"{float(value):.3g}"
 
 
-def _table(rows: Sequence[RooflineRow]) -> tuple[list[str], list[list[str]]]:
-    head = ["layer", "kind", "reads", "writes", "bytes", "intensity", "bound", "time (s)"]
+def _table(rows: Sequence[RooflineRow], work: str) -> tuple[list[str], list[list[str]]]:
+    head = ["layer", "kind", "reads", "writes", "bytes", f"{UNITS[work]}/byte", "bound",
+            "time (s)"]
     body = [[row.name, row.kind, str(row.reads), str(row.writes), str(row.bytes),
              _approx(row.intensity), row.bound, _approx(row.seconds)] for row in rows]
     return head, body
@@ -41,9 +45,12 @@ def _summary(title: str, device: Device, memory: Memory, work: str,
              dtype_bytes: object) -> list[tuple[str, str]]:
     return [
         ("network", title),
-        ("device", f"{device.name} ({device.source}); ridge {_approx(device.ridge)} {work}/byte"),
+        ("device", f"{device.name} ({device.source}); peak {_approx(device.peak)} FLOP/s, "
+                   f"{_approx(device.rate(work))} {UNITS[work]}/s; ridge "
+                   f"{device.ridge_text(work, _approx)}"),
         ("model", f"compulsory traffic, {dtype_bytes} bytes per element; intensity = {work} "
-                  "per byte; time = max(work/peak, bytes/bandwidth)"),
+                  f"per byte; time = max({work}/rate, bytes/bandwidth), a multiply-add being "
+                  "2 FLOPs"),
         ("input bytes", str(memory.input_bytes)),
         ("parameter bytes", str(memory.param_bytes)),
         ("activation bytes (peak of live tensors)", str(memory.activation_bytes)),
@@ -70,12 +77,15 @@ def render_memory(fmt: str, title: str, rows: Sequence[RooflineRow], device: Dev
         raise SymconvError(f"--format {fmt} is not available with --memory; choose one of "
                            f"{', '.join(MEMORY_FORMATS)}")
     summary = _summary(title, device, memory, work, dtype_bytes)
-    head, body = _table(rows)
+    head, body = _table(rows, work)
     if fmt == "json":
         return json.dumps({
             "network": title,
-            "device": {"name": device.name, "peak": device.peak, "bandwidth": device.bandwidth,
-                       "source": device.source, "ridge": str(device.ridge)},
+            "device": {"name": device.name, "peak_flops": device.peak,
+                       "bandwidth": device.bandwidth, "source": device.source,
+                       "rate": str(device.rate(work)), "rate_unit": f"{UNITS[work]}/s",
+                       "ridge": str(device.ridge_in(work)), "ridge_unit": f"{UNITS[work]}/byte",
+                       "ridge_flops": str(device.ridge)},
             "work": work, "dtype_bytes": str(dtype_bytes),
             "memory": {name: str(getattr(memory, name)) for name in
                        ("input_bytes", "param_bytes", "activation_bytes", "total_bytes")},
@@ -113,7 +123,8 @@ def render_memory(fmt: str, title: str, rows: Sequence[RooflineRow], device: Dev
 def plot_roofline(rows: Sequence[RooflineRow], device: Device, path: str | Path, *,
                   title: str = "", work: str = "mults") -> Path:
     """Draw the device's roofline and one labelled point per layer (numeric rows only) into
-    ``path`` (format from its suffix: .svg, .png, .pdf)."""
+    ``path`` (format from its suffix: .svg, .png, .pdf), both axes in ``work`` (the rows'
+    unit): the roof is :meth:`~symconv.networks.roofline.Device.rate` ``(work)``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,17 +135,17 @@ def plot_roofline(rows: Sequence[RooflineRow], device: Device, path: str | Path,
               and row.intensity > 0 and row.seconds.is_number]
     if not points:
         raise SymconvError("no layer has a numeric intensity to plot; give numbers for the sizes")
-    ridge = float(device.ridge)
+    roof, ridge = float(device.rate(work)), float(device.ridge_in(work))
     low = min(min(x for _, x, _ in points), ridge) / 4
     high = max(max(x for _, x, _ in points), ridge) * 4
     figure, axes = plt.subplots(figsize=(9, 6))
-    axes.loglog([low, ridge, high], [low * device.bandwidth, device.peak, device.peak],
-                color="black", label=f"{device.name} roofline")
+    axes.loglog([low, ridge, high], [low * device.bandwidth, roof, roof], color="black",
+                label=f"{device.name} roofline (ridge {device.ridge_text(work, _approx)})")
     for name, x, y in points:
         axes.scatter([x], [y], s=12)
         axes.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    axes.set_xlabel(f"arithmetic intensity ({work} per byte)")
-    axes.set_ylabel(f"attainable {work} per second (lower-bound time)")
+    axes.set_xlabel(f"arithmetic intensity ({UNITS[work]} per byte)")
+    axes.set_ylabel(f"attainable {UNITS[work]} per second (lower-bound time)")
     axes.set_title(title or f"roofline on {device.name}")
     axes.legend(loc="lower right")
     out = Path(path)
