@@ -57,12 +57,13 @@ def _class_token(layer: ClassToken, x: Array, params: Params, counter: Counter) 
     return np.concatenate([params["token"][None], x], axis=0)
 
 
-@parameter_shapes.register
-def _(layer: AddParameter) -> dict[str, tuple[int, ...]]:
+@parameter_shapes.register(AddParameter)
+@parameter_shapes.register(MulParameter)
+def _(layer: AddParameter | MulParameter) -> dict[str, tuple[int, ...]]:
     return {"value": tuple(int(size) for size in layer.shape)} if layer.learned else {}
 
 
-def _added(layer: AddParameter, params: Params) -> Array:
+def _added(layer: AddParameter | MulParameter, params: Params) -> Array:
     if layer.learned:
         return params["value"]
     # a tensor computed from parameters the layer does not own: fixed values, as a constant
@@ -70,7 +71,7 @@ def _added(layer: AddParameter, params: Params) -> Array:
     return np.cos(np.arange(int(np.prod(shape)), dtype=np.float64)).reshape(shape)
 
 
-def _operand(layer: AddParameter, params: Params, counter: Counter) -> Array:
+def _operand(layer: AddParameter | MulParameter, params: Params, counter: Counter) -> Array:
     added = _added(layer, params)
     if not layer.learned and counter.tracker is not None:  # a second operand, read once
         counter.tracker.watch("other", added)

@@ -263,7 +263,7 @@ class AddParameter(Layer):
 
 
 @dataclass(frozen=True, init=False)
-class MulParameter(AddParameter):
+class MulParameter(Layer):
     """The input times a tensor of ``shape`` (channels last) that is not computed from it,
     broadcast: Swin V2's ``attn * logit_scale`` (the scale clamped and exponentiated from a
     parameter the layer does not own: ``learned=False``). One multiplication per output element.
@@ -278,6 +278,17 @@ class MulParameter(AddParameter):
 
     example: ClassVar[str] = "MulParameter((3, 1, 1), learned=False)"
 
+    shape: tuple[Size, ...]
+    learned: bool
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, shape: object, learned: bool = True) -> None:
+        object.__setattr__(self, "shape", _sizes(shape, "MulParameter"))
+        if not isinstance(learned, bool):
+            raise SymconvError(f"MulParameter(learned={learned!r}) must be True or False")
+        object.__setattr__(self, "learned", learned)
+
     @property
     def kind(self) -> str:
         return "mulparameter" if self.learned else "mulconstant"
@@ -285,7 +296,8 @@ class MulParameter(AddParameter):
     def loop_nest(self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
                   in_channels: Size | None = None) -> LoopNest:
         """Outer: every element, one multiplication; the tensor read once."""
-        nest = super().loop_nest(input_spatial, output_spatial, in_channels)
+        nest = AddParameter(self.shape, self.learned).loop_nest(input_spatial, output_spatial,
+                                                                in_channels)
         return LoopNest(outer=nest.outer, inner=(), outputs=nest.outputs, multiply=True,
                         parameters=nest.parameters, access=nest.access)
 
