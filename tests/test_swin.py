@@ -111,6 +111,7 @@ def test_normalize_and_a_product_with_a_parameter_equal_pytorch_in_float64(metho
     assert run.counts.mults == x.size
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")
 def test_nn_softmax_is_mapped_along_its_dim_and_equals_every_peer() -> None:
     for dim in (1, -1):
         model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Softmax(dim=dim)).eval()
