@@ -1,8 +1,8 @@
-"""What symconv makes of the functions of windowed attention (Swin): :data:`FUNCTIONS`, looked up
-with :mod:`symconv.frontends.mapping_transformer`'s, by role:
+"""What symconv makes of the functions of windowed attention (Swin, MaxViT): :data:`FUNCTIONS`,
+looked up with :mod:`symconv.frontends.mapping_transformer`'s, by role:
 
-* ``"pad"``: ``F.pad`` by zero amounts, the input again (Swin pads to a multiple of its window;
-  at 224×224 by nothing);
+* ``"pad"``: ``F.pad`` of spatial axes, a :class:`~symconv.layers.Pad` (Swin pads to a multiple
+  of its window; at 224×224 by nothing: the input again);
 * ``"roll"``: ``torch.roll``, a :class:`~symconv.layers.windows.Roll`;
 * ``"linear"``: ``F.linear(x, weight, bias)`` with a parameter's weight (Swin's attention calls
   its ``qkv`` and ``proj`` weights so), a :class:`FunctionalLinear`;

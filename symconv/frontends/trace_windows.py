@@ -1,8 +1,9 @@
-"""The tracer's part for windowed attention (Swin): ``F.pad`` by nothing, ``torch.roll``,
-``F.linear`` with a parameter's weight, strided and full slices (``x[..., 0::2, 1::2, :]``,
-``x[:, :H, :W, :]``), tensors made from shapes alone (``x.new_zeros((H, W))``), permutes that
-move a batch of one (after which the tensor has a *full* layout,
-:mod:`symconv.frontends.layouts`), and the copies a product of permuted operands needs.
+"""The tracer's part for windowed attention (Swin, MaxViT): ``F.pad``, ``torch.roll``,
+``F.linear`` with a parameter's weight, ``F.normalize``, ``torch.einsum`` of batched products,
+strided slices and crops (``x[..., 0::2, 1::2, :]``, ``x[:, :H, :W, :]``), permutes that move a
+batch of one (after which the tensor has a *full* layout, :mod:`symconv.frontends.layouts`),
+``torch.nn`` layers run on constants (a :class:`~symconv.layers.windows.Constant` stage), and
+the copies that products and sums of operands in different orders need.
 :class:`WindowCalls` is mixed into the recorder of :mod:`symconv.frontends.trace`.
 
 This module imports torch nowhere.
