@@ -187,3 +187,31 @@ def test_an_einsum_symconv_cannot_follow_is_refused_by_name() -> None:
     with pytest.raises(SymconvError, match=r"einsum \(torch\.functional\.einsum: "
                                            r"equation='bhik,bhjk->bhji'"):
         from_torch(_Einsum("bhik,bhjk->bhji"), (3, 5, 4))
+
+
+# --- Swin V2: cosine attention, its logit scale, cpb_mlp on a constant table ---------------
+
+def test_a_swin_v2_block_by_hand_and_against_every_peer() -> None:
+    swin = models().swin_transformer
+    torch.manual_seed(0)
+    block = swin.SwinTransformerBlockV2(C, HEADS, [WINDOW, WINDOW], [SHIFT, SHIFT],
+                                        mlp_ratio=2.0, dropout=0.0, attention_dropout=0.0,
+                                        stochastic_depth_prob=0.0)
+    model = nn.Sequential(swin.Permute([0, 2, 3, 1]), block).eval()
+    net = from_torch(model, (H, W, C))
+    table = rows(net)
+    # cpb_mlp on the (2·4 − 1)² = 49 relative coordinates: Linear(2, 512), ReLU,
+    # Linear(512, heads), after a Constant stage of the table's shape
+    constant = [row for row in table if row.kind == "constant"]
+    assert [tuple(row.output_shape) for row in constant] == [(7, 7, 2)]
+    cpb = [row.mults for row in table if row.name.startswith("1.attn.cpb_mlp")]
+    assert cpb == [0, 49 * 2 * 512, 0, 49 * 512 * HEADS]
+    # F.normalize of q and k: per token and head, d squares and divisions, one sqrt
+    normalized = [row for row in table if row.kind == "normalize"]
+    assert [(row.mults, row.transcendentals) for row in normalized] == [
+        (H * W * C, H * W * HEADS)] * 2
+    # attn · logit_scale, one multiplication per score
+    assert [row.mults for row in table if row.kind == "mulconstant"] == [
+        WINDOWS * HEADS * TOKENS ** 2]
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (C, H, W)), peer
