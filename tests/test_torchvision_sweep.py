@@ -8,7 +8,7 @@ model is left out of that model's comparison (the crash is shown in the test's o
 
 * The normal suite runs a representative subset at a small input (64×64), in well under a
   minute: ResNet-18, MobileNet V2, MobileNet V3 Small, EfficientNet-B0, ShuffleNet V2 ×0.5,
-  DenseNet-121, Swin-T (padded to its 7×7 windows at that size: F.pad, crops; about 6 s), and
+  DenseNet-121, Swin-T (padded to its 7×7 windows at that size: F.pad, crops; about 1 s), and
   ViT-B/16 at 224×224 (its only size: it asserts the image size), about 25 s of the subset's
   time.
 * ``python -m pytest -m sweep tests/test_torchvision_sweep.py`` runs every model of
