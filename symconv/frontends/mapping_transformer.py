@@ -117,6 +117,7 @@ def _functions() -> dict[str, Function]:
 #: Functions by qualified name, looked up after :data:`symconv.frontends.mapping.FUNCTIONS`.
 FUNCTIONS = _functions()
 
+
 def gelu(kwargs: dict[str, Any], args: tuple[Any, ...]) -> Layer:
     """The layer of ``F.gelu(x, approximate=...)``."""
     approximate = kwargs.get("approximate", args[1] if len(args) > 1 else "none")
