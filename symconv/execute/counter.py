@@ -239,8 +239,8 @@ class Counter:
         if self.tracker is not None:
             self.tracker.read((a, b))
             self.tracker.wrote(result)
-        if self.enabled:
-            setattr(self, kind, getattr(self, kind) + np.size(result))
+        if self.enabled:   # a NumPy scalar has a size too
+            self.__dict__[kind] += result.size
         return result
 
     def multiply(self, a: Array, b: Array | float, *, out: Array | None = None) -> Array:
@@ -328,44 +328,48 @@ class Counter:
         element of the broadcast result."""
         return self._elementwise(np.subtract, "adds", a, b, out)
 
-    def _transcendental(self, function: Callable[[Array], Array], x: Array) -> Array:
-        result: Array = function(x)
+    def _transcendental(self, function: Callable[..., Array], x: Array,
+                        out: Array | None = None) -> Array:
+        result: Array = function(x) if out is None else function(x, out=out)
         if self.tracker is not None:
             self.tracker.read((x,))
             self.tracker.wrote(result)
         if self.enabled:
-            self.transcendentals += np.size(result)
+            self.transcendentals += result.size
         return result
 
-    def exp(self, x: Array) -> Array:
-        """Elementwise ``exp(x)``: one transcendental per element.
+    def exp(self, x: Array, *, out: Array | None = None) -> Array:
+        """Elementwise ``exp(x)`` (into ``out`` if given): one transcendental per element.
 
         Examples
         --------
         >>> import numpy as np
-        >>> counter = Counter()
+        >>> counter, out = Counter(), np.empty(3)
         >>> counter.exp(np.zeros(3)), counter.transcendentals
         (array([1., 1., 1.]), 3)
+        >>> counter.exp(np.zeros(2), out=out[:2]) is not None, out[:2], counter.transcendentals
+        (True, array([1., 1.]), 5)
         """
-        return self._transcendental(np.exp, x)
+        return self._transcendental(np.exp, x, out)
 
     def log(self, x: Array) -> Array:
         """Elementwise natural ``log(x)``: one transcendental per element."""
         return self._transcendental(np.log, x)
 
-    def log1p(self, x: Array) -> Array:
-        """Elementwise ``log(1 + x)`` (one evaluation, as PyTorch's softplus calls it): one
+    def log1p(self, x: Array, *, out: Array | None = None) -> Array:
+        """Elementwise ``log(1 + x)`` (one evaluation, as PyTorch's softplus calls it; into
+        ``out`` if given): one
         transcendental per element, no addition."""
-        return self._transcendental(np.log1p, x)
+        return self._transcendental(np.log1p, x, out)
 
     def expm1(self, x: Array) -> Array:
         """Elementwise ``exp(x) - 1`` (one evaluation, as PyTorch's ELU calls it): one
         transcendental per element, no addition."""
         return self._transcendental(np.expm1, x)
 
-    def tanh(self, x: Array) -> Array:
-        """Elementwise ``tanh(x)``: one transcendental per element."""
-        return self._transcendental(np.tanh, x)
+    def tanh(self, x: Array, *, out: Array | None = None) -> Array:
+        """Elementwise ``tanh(x)`` (into ``out`` if given): one transcendental per element."""
+        return self._transcendental(np.tanh, x, out)
 
     def erf(self, x: Array) -> Array:
         """Elementwise ``erf(x)`` (:func:`math.erf` per element; NumPy has none): one
