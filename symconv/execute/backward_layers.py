@@ -314,8 +314,9 @@ def _(layer: Linear, x: Array, params: Params, g: Array, counter: Counter, *,
     grads: dict[str, Array] = {}
     if trainable:
         x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        if x2.shape[0] == 1:   # one position: each weight's gradient is one product
-            grads["weight"] = counter.multiply(x2.T, g2)
+        if x2.shape[0] == 1:   # one position: each weight's gradient is one product (an
+            # outer product: einsum's loop runs faster than a broadcast multiply, row by row)
+            grads["weight"] = counter.einsum("m,n->mn", x2[0], g2[0])
         else:
             grads["weight"] = counter.matmul(x2.T, g2)
         if layer.bias:

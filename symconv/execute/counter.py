@@ -80,10 +80,18 @@ def _parse_einsum(spec: str, operands: int) -> tuple[tuple[str, ...], str]:
 def _optimize(spec: str, operands: int) -> bool:
     """Whether ``numpy.einsum`` should plan its contraction (``optimize=True``: BLAS where a
     term pair is a matrix product). Not for one operand, nor for terms that all hold the same
-    letters (an elementwise product summed, ``pc,pc->c``): there is no matrix product to find,
-    and the planned path runs several times slower than the plain loop."""
-    terms, _ = _parse_einsum(spec, operands)
-    return operands > 1 and len({frozenset(term) for term in terms}) > 1
+    letters (an elementwise product summed, ``pc,pc->c``), nor where no letter is summed (an
+    outer product, ``m,n->mn``): there is no matrix product to find, and the planned path runs
+    several times slower than the plain loop.
+
+    Examples
+    --------
+    >>> _optimize("pm,pn->mn", 2), _optimize("pc,pc->c", 2), _optimize("m,n->mn", 2)
+    (True, False, False)
+    """
+    terms, output = _parse_einsum(spec, operands)
+    summed = set("".join(terms)) - set(output)
+    return operands > 1 and bool(summed) and len({frozenset(term) for term in terms}) > 1
 
 
 class Counter:
