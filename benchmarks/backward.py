@@ -24,6 +24,17 @@ the folded inference form, 2 operations per element, while its backward makes 7 
 (the nests of
 :mod:`symconv.layers.backward`) and 2 uncounted ones (the batch statistics a training forward
 would have saved), each a separate NumPy operation, already on wide rows and in place.
+Then Linear, before → after its one-position weight gradient (an outer product) became
+einsum's ``m,n->mn`` (zero, then one accumulating pass: 0.30 ms for 1024×1000, where NumPy's
+broadcast multiply, run row by row, takes 0.43): 2.9–3.7 (0.63–0.87 ms) → 2.2–3.3 (0.44–0.53
+ms; same command, load average 3–4, four runs; the forward 0.13–0.24 ms). It stays above 2.5:
+the forward reads the 8 MB weight once (a matrix-vector product, 0.09 ms), the backward reads it
+again for the input gradient (0.09 ms) and writes an 8 MB weight gradient the forward never
+touches — a plain 8 MB fill takes 0.14 ms, so even a perfect outer product leaves the backward
+at about 2.5× the forward. Not taken: a 1024×1×1000 matmul (OpenBLAS, 1.1 ms); BLAS's rank-1
+update ``dger`` (0.12 ms, but SciPy only, and it adds every product into zeros); computing the
+first two thirds of the rows on the depthwise paths' second thread while the input gradient
+runs (0.29 against 0.55 ms on a quiet machine, 0.56 against 0.63 ms with the other core busy).
 With OpenBLAS's default threads on the loaded machine the convolutions' weight-gradient
 matmuls (a long inner dimension) were 60–800× slower than the forward's im2col matmul: threads
 fighting for busy cores. Deriving a training step: 1.67–1.77× the forward derivation
