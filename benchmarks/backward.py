@@ -1,17 +1,33 @@
 """How fast the backward pass is, against the forward: run by hand,
 ``python benchmarks/backward.py``; never part of the tests.
 
-Prints, side by side with their ratios (best of several rounds, the two runs taking turns):
+Prints, side by side with their ratios (best of several rounds, the runs taking turns):
 
 1. the fast backward executor (``execute_backward``: input, weight and bias gradients, counted)
-   against the fast forward executor (``execute``, counted) on the same layer and input —
+   against the fast forward executor on the same layer and input, in the same phase (the
+   forward pass in training mode, ``execute(..., training=True)``, counted: BatchNorm's batch
+   and running statistics) and at inference (``execute``, counted: BatchNorm folded) —
    target: backward at most 2.5× the forward's time. The forward run inside
    ``execute_backward`` is not timed: the backward's own work is timed through
-   :func:`symconv.execute.backward_layers.backward_fast` on the forward's saved input;
+   :func:`symconv.execute.backward_layers.backward_fast` on the forward's saved input and
+   statistics (``save_mean``, ``save_invstd``);
 2. deriving a network's training cost (``cost(net, phase="train")``) against its forward
    cost (``cost(net)``), each from a fresh start of SymPy's caches — target: at most 2×.
 
-Recorded 2026-12-02 on the shared 2-core machine (load average about 3),
+Recorded 2026-12-02 (the same machine, load average about 3.5,
+``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``), once BatchNorm's
+training-mode forward counted the batch statistics and its backward read them instead of
+computing them again uncounted: BatchNorm 56×56×64 backward 0.32–0.33 ms against 0.33–0.35 ms
+for the training forward (0.96–1.04×) and 0.14 ms for the folded inference forward (2.35–2.37×;
+2.84× before, with the two uncounted statistics passes); the other layers' training forward is
+their inference forward (standard 3×3 2.04, strided 2.03, pointwise 2.14–2.17, grouped
+1.55–1.59, depthwise 1.65–1.84, ReLU6 0.69–0.71, Linear 5.3–5.6). Deriving a training step
+(best of 15, fresh caches): main before this change 2.9–3.9× the forward derivation (whose
+own time fell to 4–7 ms with the traffic caches, the backward walk's did not), 3.3–3.9× after
+(the training forward adds about 0.4× of a forward: repeated blocks derived once) — above
+the 2× target either way.
+
+Earlier, recorded 2026-12-02 on the shared 2-core machine (load average about 3),
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``, backward/forward, before
 → after the backward executors were vectorised and moved to kept scratch arrays: standard 3×3
 2.79 → 1.96, strided 2.04 → 1.99, pointwise 2.06 → 2.07, grouped 1.94 → 1.51, depthwise 6.68 →
@@ -19,8 +35,8 @@ Recorded 2026-12-02 on the shared 2-core machine (load average about 3),
 ``np.where`` alone took 4× the forward), BatchNorm 8.39 → 2.84, Linear 3.18 → 3.63 (its backward
 is unchanged, 0.63 ms; its forward, a 1024×1000 matrix-vector product, went from 0.22 to 0.15 ms
 as ``execute``'s per-call checks were cut; the weight gradient is an 8 MB outer product written
-to fresh memory, which the forward never touches). BatchNorm stays above 2.5: its forward is
-the folded inference form, 2 operations per element, while its backward makes 7 counted passes
+to fresh memory, which the forward never touches). BatchNorm stayed above 2.5 then: its forward
+was the folded inference form, 2 operations per element, while its backward made 7 counted passes
 (the nests of
 :mod:`symconv.layers.backward`) and 2 uncounted ones (the batch statistics a training forward
 would have saved), each a separate NumPy operation, already on wide rows and in place.
@@ -74,39 +90,45 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
 ]
 
 
-def race(first: Callable[[], object], second: Callable[[], object], rounds: int = 30,
-         number: int = 1) -> tuple[float, float]:
-    """The best time of one call of each run, the two taking turns round after round, so that
+def race(*runs: Callable[[], object], rounds: int = 30, number: int = 1) -> list[float]:
+    """The best time of one call of each run, the runs taking turns round after round, so that
     a machine busy with other work slows them alike (one call per turn: on a loaded machine a
     longer call is more often interrupted, which an average of several would count)."""
-    best = [float("inf"), float("inf")]
+    best = [float("inf")] * len(runs)
     for _ in range(rounds):
-        for index, run in enumerate((first, second)):
+        for index, run in enumerate(runs):
             best[index] = min(best[index], timeit.timeit(run, number=number) / number)
-    return best[0], best[1]
+    return best
 
 
 def executors(rounds: int = 30) -> None:
-    print(f"1. fast executors, backward (all gradients) against forward, best of {rounds} "
-          "interleaved rounds")
-    print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
+    print(f"1. fast executors, backward (all gradients) against the forward in training mode "
+          f"(the same phase) and at inference, best of {rounds} interleaved rounds")
+    print(f"{'layer':32} {'inference ms':>12} {'train fwd ms':>12} {'backward ms':>12} "
+          f"{'bwd/train':>9} {'bwd/inf':>8}")
     for name, layer, shape in LAYERS:
         x = np.random.default_rng(0).standard_normal(shape)
-        run = execute(layer, x)
+        run = execute(layer, x, training=True)
         grad = np.random.default_rng(1).standard_normal(run.output.shape)
-        params = {**run.params, **run.buffers}
+        params = {**run.params, **run.buffers, **run.saved}   # what the training forward saved
 
-        def forward(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
+        def inference(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
             return execute(layer, x, run.params, buffers=run.buffers)  # type: ignore[attr-defined]
+
+        def training(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
+            return execute(layer, x, run.params, buffers=run.buffers,  # type: ignore[attr-defined]
+                           training=True)
 
         def backward(layer: Layer = layer, x: np.ndarray = x, params: dict = params,
                      grad: np.ndarray = grad) -> object:
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
-        forward_time, backward_time = race(forward, backward, rounds=rounds)
-        print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
-              f"{backward_time / forward_time:6.2f}")
+        inference_time, training_time, backward_time = race(inference, training, backward,
+                                                            rounds=rounds)
+        print(f"{name:32} {inference_time * 1e3:12.2f} {training_time * 1e3:12.2f} "
+              f"{backward_time * 1e3:12.2f} {backward_time / training_time:9.2f} "
+              f"{backward_time / inference_time:8.2f}")
 
 
 def derivations() -> None:

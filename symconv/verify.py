@@ -298,7 +298,9 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         ``"forward"`` (the default); ``"backward"``: the backward pass run and counted
         (:func:`symconv.execute.backward.execute_backward`) against ``cost(..., phase="backward",
         input_grad=..., frozen=...)`` (:mod:`symconv.verify_backward`), each check named
-        ``"<name> (backward)"``; ``"train"``: the forward checks, then the backward's.
+        ``"<name> (backward)"``; ``"train"``: the forward pass in training mode
+        (``execute(..., training=True)``: BatchNorm's batch statistics and running statistics)
+        against the ``"forward"`` stage of ``cost(..., phase="train")``, then the backward's.
 
         >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
@@ -397,6 +399,20 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     )
 
 
+def _training_forward_checks(layer: Layer, shape: tuple[int, ...], seed: int) -> list[StageCheck]:
+    """The forward pass in training mode (``execute(..., training=True)``), tracked, against
+    the ``"forward"`` stage of ``cost(..., phase="train")``."""
+    derived = dict(cost(layer, shape, phase="train").stages)["forward"]
+    budget.check(layer, shape, "fast", max_memory=None, max_operations=None)
+    x = np.random.default_rng(seed).standard_normal(shape)
+    run = execute(layer, x, seed=seed, track=True, training=True)
+    checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
+    if not same:
+        checks.append(StageCheck(name="stages", counted={}, formula={}, counted_shape=(),
+                                 formula_shape=(), match=False))
+    return checks
+
+
 def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
                   input_grad: bool | None,
                   frozen: object, algorithm: bool, optimizer: object = None) -> Verification:
@@ -416,9 +432,7 @@ def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
         optimizer=optimizer)]
     checks = [check if check.name == "optimizer" and optimizer is not None
               else replace(check, name=f"{check.name} (backward)") for check in checks]
-    if phase == "train":
-        ahead = verify(layer, shape, seed=seed)
-        assert isinstance(ahead, Verification)
-        checks = [*ahead.stages, *checks]
+    if phase == "train":   # the forward pass in training mode (BatchNorm: batch statistics)
+        checks = [*_training_forward_checks(layer, shape, seed), *checks]
     return Verification(ok=all(check.match for check in checks), stages=tuple(checks),
                         layer=layer, input_shape=shape)

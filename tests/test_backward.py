@@ -277,9 +277,21 @@ def test_train_is_forward_plus_backward():
     train = cost(net, (6, 6, 3), phase="train")
     forward, backward = cost(net, (6, 6, 3)), cost(net, (6, 6, 3), phase="backward")
     assert [name for name, _ in train.stages] == ["forward", "backward"]
-    for kind in ("mults", "adds", "divs", "comparisons"):
-        assert getattr(train, kind) == getattr(forward, kind) + getattr(backward, kind)
+    # the forward stage runs BatchNorm in training mode: on 4×4×4 (E = 16 values a channel,
+    # C = 4) batch statistics (E mults, 3E − 1 adds, 3 divs, 1 sqrt a channel), running
+    # statistics (4 mults, 2 adds, 1 div), constants (2 mults, 1 add), then x·alpha + beta
+    # (1 mult, 1 add an element) instead of the folded x·a + b (1 mult, 1 add an element)
+    more = {"mults": 4 * (16 + 4 + 2), "adds": 4 * (3 * 16 - 1 + 2 + 1), "divs": 4 * (3 + 1),
+            "comparisons": 0, "transcendentals": 4}
+    assert more == {"mults": 88, "adds": 200, "divs": 16, "comparisons": 0, "transcendentals": 4}
+    for kind in ("mults", "adds", "divs", "comparisons", "transcendentals"):
+        assert getattr(train, kind) == (getattr(forward, kind) + more[kind]
+                                        + getattr(backward, kind))
+    assert dict(train.stages)["backward"] == backward
     assert train.params == forward.params and backward.params == 0
+    # without BatchNorm the training forward is the inference forward itself
+    plain = Sequential(Conv2d(3, 4, 3), ReLU())
+    assert dict(cost(plain, (6, 6, 3), phase="train").stages)["forward"] == cost(plain, (6, 6, 3))
 
 
 def test_symbolic_train_cost_substitutes():

@@ -161,10 +161,20 @@ def test_bad_phase_options_are_one_line(argv, message, capsys):
     assert message in err and err.count("\n") == 1
 
 
+# MobileNet V1 at 64×64, not 32×32: at 32 its last blocks run on 1×1, one value per channel, on
+# which a training step's BatchNorm is refused (as PyTorch refuses it):
+def test_net_train_refuses_batchnorm_on_one_value_per_channel(capsys):
+    code = main(["net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--phase",
+                 "train"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "block12.depthwise_bn" in err and "1 value per channel" in err
+
+
 def test_net_optimizer_adds_a_row_and_its_operations(capsys):
-    base = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+    base = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "64",
                  "--phase", "train", "--convention", "ops", "--format", "json")
-    adam = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+    adam = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "64",
                  "--phase", "train", "--convention", "ops", "--optimizer", "adam", "--format",
                  "json")
     params = base["total"]["params"]["value"]
@@ -174,13 +184,13 @@ def test_net_optimizer_adds_a_row_and_its_operations(capsys):
 
 
 def test_net_verify_executes_the_optimizer_step(capsys):
-    report = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+    report = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "64",
                    "--phase", "train", "--optimizer", "sgd_momentum", "--verify", "--format",
                    "json")
     assert report["ok"] is True
     step = report["stages"][-1]
     assert step["name"] == "optimizer" and step["match"] is True
-    params = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32",
+    params = _json(capsys, "net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "64",
                    "--format", "json")["total"]["params"]["value"]
     # every later step of SGD with momentum: 3 mults and 2 adds per parameter
     assert step["counted"] == {"mults": 3 * params, "adds": 2 * params}
@@ -188,7 +198,7 @@ def test_net_verify_executes_the_optimizer_step(capsys):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_net_verify_with_adam_shows_its_square_roots(lang, capsys):
-    code = main(["net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--phase",
+    code = main(["net", "mobilenet_v1", "--alpha", "0.25", "--resolution", "64", "--phase",
                  "train", "--optimizer", "adam", "--verify", "--lang", lang])
     out = capsys.readouterr().out
     assert code == 0

@@ -54,3 +54,48 @@ def test_each_row_is_derived(row):
     assert (exact_forward, 3 * exact_forward, exact_train) == (int(forward), int(tripled),
                                                                int(train))
     assert f"{float(Fraction(exact_train, exact_forward)):.4g}" == shown
+
+
+# MobileNet V1 at 224 (Table 1 of the paper), each BatchNorm as (positions E, channels C): the
+# stem's, then each block's depthwise and pointwise BatchNorm.
+_V1_BATCHNORMS = [(112 * 112, 32),
+                  (112 * 112, 32), (112 * 112, 64),      # block 1
+                  (56 * 56, 64), (56 * 56, 128),         # block 2, stride 2
+                  (56 * 56, 128), (56 * 56, 128),
+                  (28 * 28, 128), (28 * 28, 256),        # block 4, stride 2
+                  (28 * 28, 256), (28 * 28, 256),
+                  (14 * 14, 256), (14 * 14, 512),        # block 6, stride 2
+                  *[(14 * 14, 512)] * 10,                # blocks 7-11
+                  (7 * 7, 512), (7 * 7, 1024),           # block 12, stride 2
+                  (7 * 7, 1024), (7 * 7, 1024)]
+
+
+def test_the_prose_on_batchnorm_statistics_in_mobilenet_v1():
+    """The training step's forward runs BatchNorm in training mode: per layer, ops
+    (2E·C + 6C) + (4E·C + 2C) + 4C + C = 6E·C + 13C against the folded 2E·C, so 4E·C + 13C
+    more than the inference forward plus the backward — summed over the paper's layers, not
+    read from the network."""
+    values = sum(e * c for e, c in _V1_BATCHNORMS)
+    channels = sum(c for _, c in _V1_BATCHNORMS)
+    assert (values, channels) == (5042688, 10944)
+    more = 4 * values + 13 * channels
+    assert more == 20313024                          # the figure docs/conventions.md gives
+    net = _network("MobileNet V1")
+    forward = int(count(net, convention="ops"))
+    backward = int(count(net, convention="ops", phase="backward"))
+    train = int(count(net, convention="ops", phase="train"))
+    assert train == forward + backward + more
+    assert int(count(net, convention="transcendentals", phase="train")) == channels  # 1 sqrt each
+    # the ratios the prose quotes: without the statistics, and with them
+    assert f"{(forward + backward) / forward:.4g}" == "2.999"
+    assert f"{train / forward:.4g}" == "3.017"
+    assert "20313024" in DOC.read_text(encoding="utf-8")
+
+
+def test_the_prose_on_efficientnet_b0():
+    net = _network("EfficientNet-B0")
+    forward = int(count(net, convention="ops"))
+    backward = int(count(net, convention="ops", phase="backward"))
+    train = int(count(net, convention="ops", phase="train"))
+    assert f"{(forward + backward) / forward:.4g}" == "3.032"
+    assert f"{train / forward:.4g}" == "3.066"

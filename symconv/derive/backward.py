@@ -53,14 +53,20 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
+from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
-from symconv.layers.backward import backward_nests, binary_backward_nests
+from symconv.layers.backward import backward_nests
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
+from symconv.layers import backward_resize  # noqa: F401  isort: skip
+from symconv.layers.backward_transformer import (
+    operand_backward_nests,
+    operand_of,
+    reads_operand,
+)
 from symconv.layers.base import LoopNest
-from symconv.layers.broadcast import _Binary
 from symconv.layers.optimizers import optimizer as as_optimizer
 from symconv.layers.optimizers import per_element
 from symconv.layers.trainable import is_trainable
@@ -143,6 +149,10 @@ def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
         where = f"layer {path} ({layer.kind})" if path else layer.kind
         raise SymconvError(f"{where}: no backward pass is known for {type(layer).__name__}; "
                            "register one with symconv.layers.backward.backward_nests") from None
+    except SymconvError as error:
+        if not path:
+            raise
+        raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     gradients = [(name, _counts_only(_cost_of_nest(nest, shape, layer.kind), forward))
                  for name, nest in nests]
     if extra is not None:
@@ -173,9 +183,9 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
             current = flags.get(read, False)
         else:
             read = previous
-        if isinstance(stage, _Binary):
+        if reads_operand(stage):
             result = _binary(stage, stage_forward, current, flags, readers, shapes, read)
-            current = current or flags.get(stage.other, False)
+            current = current or flags.get(operand_of(stage), False)
             stages.append((name, result))
             flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
             previous = name
@@ -210,18 +220,18 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
     return replace(result, params=_ZERO), current
 
 
-def _binary(stage: _Binary, forward: Cost, needs: bool, flags: dict[str, bool],
+def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
             readers: dict[str, int], shapes: dict[str, tuple[sympy.Expr, ...]],
             read: str) -> Cost:
-    """``Mul``, ``Sub`` or ``Div`` of the previous stage's output and stage ``other``'s: the
-    gradient of each operand that needs one, and an accumulation where ``other`` has another
-    reader."""
-    other = stage.other
+    """A stage that reads the previous stage's output and stage ``other``'s (``Mul``, ``Sub``,
+    ``Div``, ``MatMul``, an attention's scores and context): the gradient of each operand that
+    needs one, and an accumulation where ``other`` has another reader."""
+    other = operand_of(stage)
     readers[read] = readers.get(read, 0) + 1
     readers[other] = readers.get(other, 0) + 1
     needs_other = flags.get(other, False)
-    nests = binary_backward_nests(stage, forward.input_shape, forward.output_shape,
-                                  input_grad=needs, other_grad=needs_other)
+    nests = operand_backward_nests(stage, forward.input_shape, forward.output_shape,
+                                   input_grad=needs, other_grad=needs_other)
     gradients = [(name, _counts_only(_cost_of_nest(nest, forward.input_shape, stage.kind),
                                      forward)) for name, nest in nests]
     if readers[other] > 1 and needs_other:
@@ -275,7 +285,12 @@ def is_network(layer: Layer) -> bool:
 def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bool | None = None,
                 frozen: Frozen = (), optimizer: object = None) -> Cost:
     """``cost(layer, input_shape, phase=...)``: the forward pass, the backward pass, or both;
-    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage."""
+    with ``optimizer`` (``phase="train"`` only), one optimizer step as a third stage.
+
+    ``"train"``'s forward stage is the forward pass in training mode
+    (:mod:`symconv.derive.train_forward`: BatchNorm computes and saves its batch statistics and
+    updates its running statistics); ``"backward"`` counts the backward pass alone, which reads
+    the statistics that forward saved."""
     cost = _derivation().cost
     if phase not in PHASES:
         raise SymconvError(f"phase={phase!r} is unknown; use one of {', '.join(PHASES)}")
@@ -291,7 +306,11 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
         return forward
     backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
     step = None if optimizer is None else optimizer_cost(layer, forward, optimizer, frozen)
-    result = backward if phase == "backward" else train_cost(forward, backward, step)
+    if phase == "backward":
+        result = backward
+    else:   # the forward pass in training mode (BatchNorm: batch statistics), then backward
+        training = training_forward_cost(layer, forward, _derivation().nest_cost)
+        result = train_cost(training, backward, step)
 
     def again(layer: Layer, shape: object) -> Cost:
         return phased_cost(layer, shape, phase, input_grad=input_grad, frozen=frozen,

@@ -112,6 +112,10 @@ class Cost:
     #: ``(name, Cost)`` of each gradient a single layer's backward pass computes
     #: (``"input_grad"``, ``"weight_grad"``, ...; :mod:`symconv.layers.backward`); empty otherwise.
     gradients: tuple[tuple[str, Cost], ...] = field(default=())
+    #: ``(name, Cost)`` of each part a single layer's forward pass runs in training mode where
+    #: it differs from inference (BatchNorm: ``"statistics"``, ``"running_stats"``,
+    #: ``"constants"``, ``"normalise"``; :mod:`symconv.layers.batchnorm_train`); empty otherwise.
+    parts: tuple[tuple[str, Cost], ...] = field(default=())
 
     #: How this cost was derived, so that :meth:`subs` can derive it again from the substituted
     #: layer and shape; ``None`` once the expressions were rewritten (:meth:`xreplace`,
@@ -178,6 +182,8 @@ class Cost:
                          for name, stage in self.stages),
             gradients=tuple((name, part._map(transform, keep_source=keep_source))
                             for name, part in self.gradients),
+            parts=tuple((name, part._map(transform, keep_source=keep_source))
+                        for name, part in self.parts),
             source=source,
         )
 

@@ -23,8 +23,10 @@ __all__ = ["cost", "total", "in_output_symbols"]
 
 
 def _cost_of_nest(
-    nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, source: Source | None = None
+    nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, source: Source | None = None,
+    *, traffic: bool = True,
 ) -> Cost:
+    """The cost of one loop nest; with ``traffic=False`` its counts only (reads, writes 0)."""
     outer = _product(nest.outer)
     inner = _product(nest.inner)
     outputs = _product(nest.outputs)
@@ -42,7 +44,7 @@ def _cost_of_nest(
     for name, per_point in nest.per_outer:
         counts[name] = counts[name] + as_expr(per_point) * outer
     params = _sum(_product(shape) for _, shape in nest.parameters)
-    reads, writes = nest_traffic(nest, input_shape)
+    reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
     return Cost(
         reads=reads,
         writes=writes,

@@ -66,6 +66,11 @@ layer kind is three or four small functions, not an edit of this module's intern
     ``"input"``, the input of the composite the stage belongs to (the addition closing a
     residual block), or an earlier stage of that composite (a graph's ``Reuse`` and ``Add``);
     its executors get that tensor as the keyword ``other=``.
+``train_fast`` / ``train_reference`` (:mod:`symconv.execute.batchnorm_train`)
+    Optional: the forward pass in training mode where it differs from inference (BatchNorm's
+    batch statistics), run by ``execute(..., training=True)``; it returns the output, what it
+    saves for the backward pass and the updated buffers (:attr:`Execution.saved`,
+    :attr:`Execution.updated`).
 
 ``x`` arrives checked (rank, channels, sizes) and ``params`` as a dict of ``float64`` arrays of
 the registered shapes, buffers included under their own names. Composites

@@ -1,6 +1,8 @@
 """Run a layer's backward pass with NumPy and count what it does: :func:`execute_backward`.
 
-The forward pass runs first (:func:`symconv.execute.execute`, uncounted), then the gradient of
+The forward pass runs first, in training mode (:func:`symconv.execute.execute` with
+``training=True``, uncounted here: BatchNorm saves its batch mean and ``1/σ``, which its
+backward reads), then the gradient of
 the output (``grad``; random by default) flows back through the stages in reverse order, each
 single layer's backward executor (:mod:`symconv.execute.backward_layers`) counting its own
 operations. Which gradients are computed follows the same rules as the derivation
@@ -35,7 +37,6 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import SymconvError
-from symconv.execute.backward_broadcast import binary_backward
 from symconv.execute.backward_layers import backward_fast, backward_reference
 
 # the pooling executors register themselves when imported
@@ -43,12 +44,12 @@ from symconv.execute.backward_pooling import POOLING  # noqa: F401
 
 # so do those of the other layer kinds
 from symconv.execute import (  # noqa: F401  isort: skip
-    backward_activations, backward_movement, backward_norm)
+    backward_activations, backward_movement, backward_norm, backward_resize)
+from symconv.execute.backward_transformer import operand_backward, reads_operand
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
-from symconv.layers.broadcast import _Binary
 from symconv.layers.trainable import is_trainable
 
 __all__ = ["BackwardExecution", "execute_backward"]
@@ -133,7 +134,7 @@ class _Walk:
         if g is not None and (needs or trainable):
             runner = _RUNNERS[self.method]
             try:
-                dx, grads = runner(layer, x, {**run.params, **run.buffers}, g, counter,
+                dx, grads = runner(layer, x, {**run.params, **run.buffers, **run.saved}, g, counter,
                                    input_grad=needs, trainable=trainable)
             except SymconvError as error:
                 if not path:
@@ -183,17 +184,18 @@ class _Walk:
             read = second_input(stage)
             stage_path = f"{path}.{name}" if path else name
             is_reuse = type(stage).__name__ == "Reuse"
-            if isinstance(stage, _Binary):
+            if reads_operand(stage):
                 counters[name] = counter = Counter(enabled=self.count)
-                second = outputs[stage.other] if stage.other in outputs else x
-                needs_in, needs_other = flags.get(before, False), flags.get(stage.other, False)
+                other = stage.other  # type: ignore[attr-defined]
+                second = outputs[other] if other in outputs else x
+                needs_in, needs_other = flags.get(before, False), flags.get(other, False)
                 if here is not None:
-                    d_in, d_other = binary_backward(stage, stage_input, second, here, counter,
-                                                    needs_in, needs_other, self.method)
+                    d_in, d_other = operand_backward(stage, stage_input, second, here, counter,
+                                                     needs_in, needs_other, self.method)
                     if d_in is not None:
                         pending.setdefault(before, []).append((None, d_in))
                     if d_other is not None:
-                        pending.setdefault(stage.other, []).append((name, d_other))
+                        pending.setdefault(other, []).append((name, d_other))
                 results[name] = BackwardExecution(
                     output=stage_run.output, grad_output=here, grad_input=None, grads={},
                     counts=None, stages=(), layer=stage, method=self.method,
@@ -294,7 +296,8 @@ def execute_backward(
     Parameters
     ----------
     layer, x, params, buffers, seed, max_memory, max_operations
-        As for :func:`symconv.execute.execute` (the forward run).
+        As for :func:`symconv.execute.execute` (the forward run, in training mode: its
+        operations are counted by ``execute(..., training=True)``, not here).
     grad
         The gradient of the loss with respect to the output (the output's shape); ``None``:
         standard normal values from ``numpy.random.default_rng(seed + 1)``.
@@ -325,7 +328,7 @@ def execute_backward(
                            "layer paths, like ('features',)")
     run = execute(layer, x, params, buffers=buffers, seed=seed,
                   method=method, count=False,  # type: ignore[arg-type]
-                  max_memory=max_memory, max_operations=max_operations)
+                  max_memory=max_memory, max_operations=max_operations, training=True)
     if grad is None:
         g = np.random.default_rng(int(seed) + 1).standard_normal(run.output.shape)
     else:

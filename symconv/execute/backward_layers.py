@@ -6,7 +6,9 @@ returns ``(input gradient or None, {"weight": ..., "bias": ...})``. The counts c
 operations performed (the Counter's helpers, or one by one in the reference loops), never from
 formulas; what each layer does is said in :mod:`symconv.layers.backward`. What the forward pass
 saves (BatchNorm's batch mean and ``1/σ``, max pooling's index of each window's maximum) is
-recomputed here, uncounted, as a training framework would read it from memory.
+read here: BatchNorm's from the ``save_mean`` and ``save_invstd`` of the training-mode forward
+(:mod:`symconv.execute.batchnorm_train`, which counts them), max pooling's index recomputed
+uncounted, as a training framework would read it from memory.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from symconv.errors import SymconvError
 from symconv.execute.backward_depthwise import depthwise_backward
 from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
-from symconv.execute.elementwise import ACTIVATION_DEFAULTS, BATCHNORM_EPS
+from symconv.execute.elementwise import ACTIVATION_DEFAULTS
 from symconv.execute.geometry import kernel_offsets, placements, taps, window
 from symconv.execute.registry import Params
 from symconv.layers import (
@@ -375,12 +377,16 @@ def _flatten(layer: Layer, x: Array, params: Params, g: Array, counter: Counter,
 # --------------------------------------------------------------------------- BatchNorm
 
 
-def batch_statistics(layer: BatchNorm2d, x: Array) -> tuple[Array, Array]:
-    """The batch mean and ``1/√(σ² + ε)`` per channel (biased variance), as the forward pass
-    in training mode saves them (not counted here)."""
-    rows = x.reshape(-1, x.shape[-1])
-    eps = float(getattr(layer, "eps", BATCHNORM_EPS))
-    return rows.mean(axis=0), 1.0 / np.sqrt(rows.var(axis=0) + eps)
+def saved_statistics(layer: BatchNorm2d, params: Params) -> tuple[Array, Array]:
+    """The batch mean and ``1/√(σ² + ε)`` per channel that the forward pass in training mode
+    saved (``save_mean``, ``save_invstd``: :mod:`symconv.execute.batchnorm_train`, counted
+    there); the backward reads them and computes no statistic again."""
+    if "save_mean" not in params or "save_invstd" not in params:
+        raise SymconvError(
+            f"{type(layer).__name__}'s backward reads the batch mean and 1/σ its training-mode "
+            "forward saved: pass params with 'save_mean' and 'save_invstd' (the .saved of "
+            "execute(..., training=True)), or run execute_backward")
+    return params["save_mean"], params["save_invstd"]
 
 
 #: Elements a wide row of BatchNorm's backward holds at most (see :func:`_wide`).
@@ -412,9 +418,9 @@ def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, 
 
     A sum over positions is taken down the wide rows, then over the ``k`` channel rows that
     sit side by side: ``(P/k − 1)·k·C + (k − 1)·C = (P − 1)·C`` additions, as one sum takes.
-    The statistics the forward pass saves are recomputed uncounted: the mean, then the
-    variance from the counted ``x − μ`` (kept in a scratch array). The input gradient is
-    worked out in place in one fresh array."""
+    The mean and ``1/σ`` are those the training-mode forward saved (:func:`saved_statistics`);
+    ``x − μ`` is counted and kept in a scratch array. The input gradient is worked out in place
+    in one fresh array."""
     if not (input_grad or trainable):
         return None, {}
     channels = x.shape[-1]
@@ -428,11 +434,8 @@ def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, 
     def fold(partial: Array) -> Array:      # the k channel rows of a wide row's sums, added
         return counter.einsum("tc->c", partial.reshape(side, channels))
 
-    eps = float(getattr(layer, "eps", BATCHNORM_EPS))
-    mean = np.add.reduce(rows, axis=0).reshape(side, channels).sum(axis=0) / elements  # saved
+    mean, invstd = saved_statistics(layer, params)
     centred = counter.subtract(rows, spread(mean), out=_workspace("centred", rows.shape))
-    squares = np.einsum("rc,rc->c", centred, centred).reshape(side, channels).sum(axis=0)
-    invstd = 1.0 / np.sqrt(squares / elements + eps)                # saved by the forward pass
     sum_g = fold(counter.einsum("rc->c", grad))
     dot = fold(counter.einsum("rc,rc->c", grad, centred))
     dx = None
@@ -456,7 +459,7 @@ def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, 
     """The same formulation, one scalar at a time."""
     if not (input_grad or trainable):
         return None, {}
-    mean, invstd = (values.tolist() for values in batch_statistics(layer, x))
+    mean, invstd = (values.tolist() for values in saved_statistics(layer, params))
     gamma = params["weight"].tolist()
     xs, gs = x.reshape(-1, x.shape[-1]).tolist(), g.reshape(-1, g.shape[-1]).tolist()
     elements, channels = len(xs), len(xs[0])

@@ -2,8 +2,9 @@
 reference (the formulations of :mod:`symconv.layers.backward_norm` and
 :mod:`symconv.layers.backward`).
 
-Each row's mean and ``rstd`` (BatchNorm: each channel's batch mean and ``1/σ``) are what the
-forward pass saves; they are recomputed here uncounted. BatchNorm with ``affine=True`` keeps its
+Each row's mean and ``rstd`` are what the forward pass saves; LayerNorm's and GroupNorm's are
+recomputed here uncounted (their forward counts them), BatchNorm's are read from the
+``save_mean`` and ``save_invstd`` of its training-mode forward. BatchNorm with ``affine=True`` keeps its
 executors in :mod:`symconv.execute.backward_layers`; those registered here hand it on.
 """
 
@@ -18,7 +19,7 @@ from symconv.execute.backward_layers import (
     _wide,
     backward_fast,
     backward_reference,
-    batch_statistics,
+    saved_statistics,
 )
 from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
@@ -228,7 +229,7 @@ def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, 
                             trainable=trainable)
     if not input_grad:
         return None, {}
-    mean, invstd = batch_statistics(layer, x)
+    mean, invstd = saved_statistics(layer, params)
     rows, grad = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
     elements = float(rows.shape[0])
     centred = counter.subtract(rows, mean)
@@ -249,7 +250,7 @@ def _(layer: BatchNorm2d, x: Array, params: Params, g: Array, counter: Counter, 
                                  trainable=trainable)
     if not input_grad:
         return None, {}
-    mean, invstd = (values.tolist() for values in batch_statistics(layer, x))
+    mean, invstd = (values.tolist() for values in saved_statistics(layer, params))
     xs, gs = x.reshape(-1, x.shape[-1]).tolist(), g.reshape(-1, g.shape[-1]).tolist()
     elements, channels = len(xs), len(xs[0])
     centred = [[value - mean[c] for c, value in enumerate(row)] for row in xs]

@@ -14,6 +14,7 @@ import sympy
 
 import symconv.execute.budget as budget
 from symconv.errors import SymconvError
+from symconv.execute.batchnorm_train import TRAIN_RUNNERS, has_training_forward
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (
     _RUNNERS,
@@ -62,6 +63,12 @@ class Execution:
     traffic
         With ``track=True``: the distinct input, parameter and output elements the run
         touched (:class:`~symconv.execute.traffic.Traffic`), summed over stages; else ``None``.
+    saved, updated
+        With ``training=True``, nested as ``params``: what a layer's training-mode forward
+        saves for the backward pass (BatchNorm's ``save_mean`` and ``save_invstd``) and its
+        buffers after the step (BatchNorm's ``running_mean`` and ``running_var``, updated; the
+        arrays in ``buffers`` are left as they were). ``{}`` for layers that run in training
+        mode as at inference, and without ``training``.
     """
 
     output: Array
@@ -72,6 +79,8 @@ class Execution:
     method: str
     buffers: Params = dataclasses.field(default_factory=dict)
     traffic: Traffic | None = None
+    saved: Params = dataclasses.field(default_factory=dict)
+    updated: Params = dataclasses.field(default_factory=dict)
 
 
 def _symbols_in(value: object) -> set[sympy.Symbol]:
@@ -321,7 +330,7 @@ def _second(stage: Layer, x: Array, outputs: Mapping[str, Array],
 def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
          method: str, count: bool, path: tuple[str, ...],
          other: Array | None = None, track: bool = False,
-         known: _Prepared | None = None) -> Execution:
+         known: _Prepared | None = None, training: bool = False) -> Execution:
     if isinstance(layer, Composite):
         names = [name for name, _ in layer.stages]
         for root, value in given.items():
@@ -342,7 +351,7 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             except SymconvError as error:
                 raise _at_stage(error, (*path, name), stage) from None
             result = _run(stage, checked, parts, rng, method, count, (*path, name),
-                          _second(stage, x, outputs, (*path, name)), track)
+                          _second(stage, x, outputs, (*path, name)), track, training=training)
             stages.append((name, result))
             current = outputs[name] = result.output
         counts = sum((r.counts or Counts() for _, r in stages), Counts()) if count else None
@@ -351,6 +360,8 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             stages=tuple(stages), layer=layer, method=method,
             buffers={name: r.buffers for name, r in stages},
             traffic=sum((r.traffic or Traffic() for _, r in stages), Traffic()) if track else None,
+            saved={name: r.saved for name, r in stages if r.saved},
+            updated={name: r.updated for name, r in stages if r.updated},
         )
     shapes = known.shapes if known is not None and known.shapes is not None else {
         root: _held_shapes(layer, root) for root in _HELD}
@@ -369,9 +380,13 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
             tracker.watch("other", other)
     counter = Counter(enabled=count, tracker=tracker)
     runner = _RUNNERS[method]
+    trained = None
     try:
         second = second_input(layer)
-        if second is not None:
+        if training and has_training_forward(layer):
+            trained = TRAIN_RUNNERS[method](layer, x, {**params, **buffers}, counter)
+            output = trained.output
+        elif second is not None:
             if other is None:
                 raise SymconvError(
                     f"layer={layer!r} reads {second!r} besides its input; run it as "
@@ -389,6 +404,8 @@ def _run(layer: Layer, x: Array, given: Mapping[str, object], rng: _Random,
         counts=counter.counts() if count else None,
         params=params, stages=(), layer=layer, method=method, buffers=buffers,
         traffic=None if tracker is None else tracker.traffic(output, params),
+        saved=trained.saved if trained is not None else {},
+        updated=trained.updated if trained is not None else {},
     )
 
 
@@ -404,6 +421,7 @@ def execute(
     max_memory: int | None = None,
     max_operations: int | None = None,
     track: bool = False,
+    training: bool = False,
 ) -> Execution:
     """Run a layer on a concrete input and count the operations it performs.
 
@@ -449,6 +467,11 @@ def execute(
         With ``True``, record the distinct input, parameter and output elements the run touches
         (:mod:`symconv.execute.traffic`): ``.traffic``. The fast executor marks the views each
         NumPy operation is handed; the reference executor marks each scalar as it reads it.
+    training
+        With ``True``, the forward pass in training mode (``model.train()``): BatchNorm computes
+        the batch statistics, normalises with them and updates its running statistics
+        (:mod:`symconv.execute.batchnorm_train`), giving ``.saved`` and ``.updated``; every
+        other layer runs as at inference.
 
     Returns
     -------
@@ -496,8 +519,11 @@ def execute(
         known = _prepare(layer, array.shape, method)
     budget.allowed(known.need, method, max_memory=max_memory, max_operations=max_operations,
                    input_allocated=True)
+    if not isinstance(training, bool):
+        raise SymconvError(f"training={training!r} must be True or False")
     return _run(layer, array, {"params": params, "buffers": buffers},
-                _Random(int(seed)), method, count, (), track=track, known=known)
+                _Random(int(seed)), method, count, (), track=track, known=known,
+                training=training)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ module             holds
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
                    ``StochasticDepth`` (the identity at inference)
-``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``
+``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``; beside it
+                   ``batchnorm_train``: BatchNorm's forward in training mode (batch statistics)
 ``resize``         ``Upsample`` (nearest, bilinear; also ``F.interpolate``), ``PReLU``
 ``attention``      ``multihead_attention``: ``nn.MultiheadAttention`` as a graph of products,
                    scaling and softmax
@@ -43,7 +44,8 @@ layer                  operations (direct evaluation)                           
 =====================  ===============================================================  ==========
 ``Linear``             per output: ``in_features`` mults, ``in_features − 1`` adds,     ``in·out``
                        one more add for the bias                                        ``+ out``
-``BatchNorm2d``        per element: 1 mult and 1 add (folded, see the class)             ``2·C``
+``BatchNorm2d``        per element: 1 mult and 1 add (folded, see the class); in a       ``2·C``
+                      training step batch statistics first (``batchnorm_train``)
 ``BatchNorm1d``        as ``BatchNorm2d``, on ``(C,)`` or ``(L, C)``                      ``2·C``
 ``ReLU``               per element: 1 comparison, ``max(x, 0)``                          0
 ``ReLU6``              per element: 2 comparisons, ``min(max(x, 0), 6)``                 0

@@ -23,7 +23,8 @@ Linear              ``input_grad``: ``g·Wᵀ`` (dot products of ``out_features`
                     ``weight_grad``: ``xᵀ·g`` (dot products over the leading positions);
                     ``bias_grad``: a sum over the leading positions
 BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`` with the
-                    batch mean ``μ`` and ``1/σ`` saved by the forward pass: ``centre``
+                    batch mean ``μ`` and ``1/σ`` saved by the forward pass in training mode
+                    (:mod:`symconv.layers.batchnorm_train`, which counts them): ``centre``
                     ``x − μ`` (1 add per element); ``sum_g`` ``Σ g`` and ``dot`` ``Σ g·(x − μ)``
                     per channel; ``constants`` per channel ``Σg/E`` (1 div), ``dot·(1/σ)²/E``
                     (2 mults, 1 div) and ``γ/σ`` (1 mult); ``input_grad``
@@ -51,8 +52,10 @@ ResidualAdd         ``g`` copied to both branches; where the two gradients meet 
 
 The other kinds register their rules from :mod:`symconv.layers.backward_activations`
 (transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
-GroupNorm) and :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
-Identity, adaptive pooling, LayerScale), which :mod:`symconv.derive.backward` imports.
+GroupNorm), :mod:`symconv.layers.backward_movement` (Mean, Cat, Slice, ChannelShuffle, Pad,
+Identity, adaptive pooling, LayerScale), :mod:`symconv.layers.backward_resize` (Upsample, PReLU)
+and :mod:`symconv.layers.backward_transformer` (MulScalar, MatMul, attention, token layers; the
+stages that read a second tensor), which :mod:`symconv.derive.backward` imports.
 
 Imports only :mod:`symconv.layers`; no derive, execute or networks.
 
@@ -70,6 +73,7 @@ from __future__ import annotations
 import functools
 
 from symconv.layers.base import Layer, LoopNest, _need_channels
+from symconv.layers.batchnorm_train import values_per_channel
 from symconv.layers.broadcast import _Binary
 from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
 from symconv.layers.elementwise import (
@@ -92,7 +96,7 @@ Nests = tuple[tuple[str, LoopNest], ...]
 #: The names the gradients of the layers here go by.
 GRADIENT_NAMES = ("input_grad", "weight_grad", "bias_grad", "centre", "sum_g", "dot", "constants",
                   "share", "accumulate", "other_grad", "input_reduce", "other_reduce",
-                  "normalised", "scale")
+                  "normalised", "scale", "mask")
 
 #: What the backward of each activation of :data:`~symconv.layers.ACTIVATIONS` does per element.
 ACTIVATION_BACKWARD: dict[str, tuple[tuple[str, Size], ...]] = {
@@ -198,6 +202,8 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
       in_channels: Size | None = None, *, input_grad: bool = True,
       trainable: bool = True) -> Nests:
     trainable = trainable and layer.affine
+    if input_grad or trainable:
+        values_per_channel(layer, input_spatial)   # batch statistics of more than one value
     channels = (layer.channels,)
     shape = (*input_spatial, layer.channels)
     nests: list[tuple[str, LoopNest]] = []

@@ -67,6 +67,11 @@ class BatchNorm2d(_Elementwise):
     computes ``x·alpha + beta`` either way. Its backward (batch statistics, without γ) is in
     :mod:`symconv.layers.backward`.
 
+    In a training step (``cost(..., phase="train")``) the forward pass runs in training mode
+    instead: batch statistics, running statistics updated, then ``x·alpha + beta``
+    (:mod:`symconv.layers.batchnorm_train`: ``2E·C + 6C`` mults, ``4E·C + 2C`` adds, ``4C``
+    divs and ``C`` sqrt on ``E`` values a channel).
+
     Examples
     --------
     >>> from symconv import cost

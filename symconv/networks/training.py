@@ -12,8 +12,11 @@ convolution of the output gradient), its weight gradient as ``2 · C_in · C_out
 positions — the gradient with respect to the weight is computed as a convolution over the batch
 with the channels swapped, whose ``conv_flop_count`` ignores the groups, so a grouped or
 depthwise convolution's weight gradient counts ``g`` times its products; bias gradients 0;
-a linear layer's two matrix products ``2 ·`` their products; everything else (BatchNorm,
-activations, pooling, additions) 0. ptflops, thop, fvcore and torchinfo count the forward pass
+a linear layer's two matrix products ``2 ·`` their products, and so an attention's projections'
+and a hand-written ``a @ b``'s (``mm_flop``, ``bmm_flop``); everything else (BatchNorm,
+activations, pooling, additions, resizing, PReLU) 0 — an ``nn.MultiheadAttention``'s scores and
+context too: with gradients on it runs ``aten._scaled_dot_product_flash_attention_for_cpu``
+and its backward, which have no formula. ptflops, thop, fvcore and torchinfo count the forward pass
 only: asking them for a backward count is refused.
 
 Examples
@@ -31,6 +34,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import sympy
 
@@ -46,6 +50,11 @@ __all__ = ["phase_count", "torch_backward", "leaf_counts", "FORWARD_ONLY"]
 FORWARD_ONLY = ("ptflops", "thop", "fvcore", "torchinfo")
 
 _CONVOLUTIONS = ("standard", "pointwise", "depthwise", "grouped", "transposed")
+
+#: Kinds whose gradients are matrix products FlopCounterMode counts (``mm_flop``,
+#: ``bmm_flop``: 2 per multiply-add): linear layers, an attention's projections, ``a @ b``.
+_MATRIX_PRODUCTS = ("linear", "attention.in_proj", "attention.out_proj", "matmul",
+                    "torch.matmul")
 
 
 def _leaves(result: Cost) -> list[Cost]:
@@ -81,7 +90,7 @@ def torch_backward(backward: Cost) -> sympy.Expr:
                 else:                      # (*k, C_in/g, C_out)
                     groups = leaf.input_shape[-1] / weight.output_shape[-2]
                 total.append(2 * groups * weight.mults)
-        elif kind == "linear":
+        elif kind in _MATRIX_PRODUCTS:
             total.append(2 * sum((part.mults for part in parts.values()), sympy.Integer(0)))
     return sympy.expand(sympy.Add(*total))
 
@@ -143,9 +152,16 @@ def leaf_counts(derived: Cost, convention: str, phase: str,
     147456
     """
     counts: dict[str, sympy.Expr] = {}
-    for name, leaf in _named_leaves(derived):
+    leaves = _named_leaves(derived)
+    with_gradients = {name for name, leaf in leaves if leaf.gradients}
+    for name, leaf in leaves:
         backward = phase == "backward" or (phase == "train" and (
             name == "backward" or name.startswith("backward.")))
+        if (not backward and leaf.kind.endswith(":fused")
+                and "backward." + name.removeprefix("forward.") in with_gradients):
+            # an attention whose backward runs took the unfused path forward (PyTorch's fused
+            # kernel runs only when no tensor it reads requires a gradient)
+            leaf = replace(leaf, kind=leaf.kind.removesuffix(":fused"))
         if leaf.kind == "optimizer" and convention == "torch":
             counts[name] = sympy.Integer(0)   # FlopCounterMode counts no optimizer step
         elif backward and convention == "torch":

@@ -1,0 +1,99 @@
+"""The forward pass of a training step, derived: :func:`training_forward_cost`. Pure SymPy.
+
+A training step runs the forward pass in training mode. For most layers that is the inference
+forward; BatchNorm computes its batch statistics and updates its running statistics instead of
+applying the folded constants (:mod:`symconv.layers.batchnorm_train`). This walks the forward
+cost of a layer or network and replaces the cost of each such layer with its training-mode
+cost, derived from its loop nests by the generic derivation; the parts are kept, by name, in
+:attr:`~symconv.derive.Cost.parts`. ``cost(..., phase="train")`` uses it for its ``"forward"``
+stage; the backward pass reads what this forward saves (BatchNorm's mean and ``1/σ``).
+
+Its ``reads`` and ``writes`` are the inference forward's (input, γ and β read, output written;
+buffers and the saved statistics are left out, as the compulsory-traffic model leaves out
+BatchNorm's running statistics at inference); the parts carry their counts only (reads and
+writes 0).
+
+Examples
+--------
+>>> from symconv import BatchNorm2d, cost
+>>> from symconv.symbols import H, W, C
+>>> train = dict(cost(BatchNorm2d(C), (H, W, C), phase="train").stages)["forward"]
+>>> import sympy
+>>> train.mults, sympy.expand(train.adds), train.divs, train.transcendentals
+(2*C*H*W + 6*C, 4*C*H*W + 2*C, 4*C, C)
+>>> [(name, part.mults, sympy.expand(part.adds), part.divs) for name, part in train.parts]
+... # doctest: +NORMALIZE_WHITESPACE
+[('statistics', C*H*W, 3*C*H*W - C, 3*C), ('running_stats', 4*C, 2*C, C),
+ ('constants', 2*C, C, 0), ('normalise', C*H*W, C*H*W, 0)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from symconv.derive.cost import COUNT_KINDS, Cost, _sum
+from symconv.errors import SymconvError
+from symconv.layers import Composite, Layer
+from symconv.layers.batchnorm_train import has_training_forward, training_nests
+
+__all__ = ["training_forward_cost"]
+
+NestCost = Callable[..., Cost]
+
+
+def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
+    shape = forward.input_shape
+    try:
+        nests = training_nests(layer, shape[:-1], forward.output_shape[:-1], shape[-1])
+    except SymconvError as error:
+        if not path:
+            raise
+        raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
+    parts = tuple((name, replace(nest_cost(nest, shape, layer.kind, traffic=False),
+                                 input_shape=shape)) for name, nest in nests)
+    sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
+    return replace(forward, parts=parts, source=None, **sums)
+
+
+def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
+          memo: dict[object, Cost]) -> Cost:
+    try:   # a repeated block (equal layer, equal input) is derived once
+        key: object = (layer, forward.input_shape)
+        found = memo.get(key)
+    except TypeError:    # an unhashable layer
+        key, found = None, None
+    if found is not None:
+        return found
+    if not isinstance(layer, Composite):
+        result = (_leaf(layer, forward, path, nest_cost) if has_training_forward(layer)
+                  else forward)
+    else:
+        result = _composite(layer, forward, path, nest_cost, memo)
+    if key is not None:
+        memo[key] = result
+    return result
+
+
+def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
+               memo: dict[object, Cost]) -> Cost:
+    stages = tuple((name, _walk(stage, stage_cost, f"{path}.{name}" if path else name,
+                                nest_cost, memo))
+                   for (name, stage), (_, stage_cost) in zip(layer.stages, forward.stages))
+    changed = [(new, old) for (_, new), (_, old) in zip(stages, forward.stages) if new is not old]
+    if not changed:
+        return forward
+    # only the counts change (params, reads, writes and shapes are the forward's): add the
+    # changed stages' differences instead of summing every stage again
+    counts = {kind: _sum([getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
+                                                     for new, old in changed)])
+              for kind in COUNT_KINDS}
+    return replace(forward, stages=stages, source=None, **counts)
+
+
+def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:
+    """The forward pass of ``layer`` in training mode, given its derived (inference) forward
+    cost; ``nest_cost`` is the generic derivation's cost of one loop nest (handed in by
+    :mod:`symconv.derive.backward`, which imports no cycle). A layer or network without
+    BatchNorm gets ``forward`` itself back."""
+    return _walk(layer, forward, "", nest_cost, {})
