@@ -14,16 +14,18 @@ Recorded 2026-12-02 on the shared 2-core machine (load average about 6), with
 GELU-tanh 1.9–2.8, ELU 0.7–1.0, Softplus 1.6–1.9, Mish 2.2–2.8, Softmax 0.9–1.2, LayerNorm
 2.7–4.3, GroupNorm 5.5–12, LayerScale 1.8–1.9, Mean 0.3–0.5, AdaptiveAvgPool 0.6–0.8.
 
-Then (load average 2–4, ``OPENBLAS_NUM_THREADS=1``, 60 interleaved rounds, several runs), before
-→ after the norms moved to whole arrays and the activations to larger chunks: LayerNorm
-2.9 → 1.6–1.7 (2.8 → 0.75 ms), GroupNorm 6.0–6.4 → 1.6–1.9 (2.5 → 0.7 ms), SiLU 2.0–2.3 →
-1.9–2.1, GELU-tanh 2.1–2.3 → 1.8, Mish 2.3–2.5 → 2.0. GroupNorm works on BatchNorm's wide rows
-(every per-element value is a channel's), its group sums folded from column sums; LayerNorm on
+Then (load average 3–5, ``OPENBLAS_NUM_THREADS=1``, interleaved rounds, three runs after),
+before → after the norms moved to whole arrays and the activations to larger chunks: LayerNorm
+2.9 → 1.6–1.7 (2.8 → 0.71–0.73 ms), GroupNorm 6.0–6.4 → 1.5–1.7 (2.5 → 0.65–0.83 ms), SiLU
+2.0–2.6 (the record above; 1.1 in a run whose forward page-faulted) → 1.9–2.0, GELU-tanh
+2.1–2.3 → 1.7–1.9, Mish 2.3–2.5 → 2.0–2.2; the other rows as before (LayerScale 2.2).
+GroupNorm works on BatchNorm's wide rows (every per-element value is a channel's), its group
+sums folded from column sums; LayerNorm on
 ``(P, C)`` whole, its row sums as one-operand and two-operand einsums, the weight and bias
 gradients down wide rows; both take the statistics the forward saves from their counted
 ``x − μ``. The transcendental activations do 2–4× the forward's operations (SiLU 8 against 3,
 GELU-tanh 18 against 9, Mish 12 against 4, exp and tanh the dearest): chunks of 32768 elements
-(from 8192) take a third of the calls, and the formula's own work is what is left, within 10% of
+(from 8192) take a quarter of the calls, and the formula's own work is what is left, within 10% of
 the same NumPy operations written by hand in place. Measured with the allocator kept from
 returning memory (``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=1073741824``, so that
 neither side touches fresh memory: the forward at its fastest), the ratios are SiLU 2.0,
