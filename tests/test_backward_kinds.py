@@ -306,8 +306,9 @@ def test_fuzzed_shapes_verify_backward(data, channels, spatial, input_grad):
     (LayerNorm(4), (5, 3, 4)), (GroupNorm(2, 4), (5, 3, 4)), (Activation("mish"), (5, 3, 4)),
     (LayerNorm(4, elementwise_affine=False), (7, 4))])
 def test_fast_executors_in_chunks_count_and_compute_as_in_one(monkeypatch, layer, shape):
-    """The fast executors work a chunk of elements at a time; with tiny chunks (several per
-    input) their counts and gradients are the reference's."""
+    """The activations' fast executor works a chunk of elements at a time; with tiny chunks
+    (several per input) its counts and gradients are the reference's (the norms, on whole
+    arrays, alongside: see also the wide-row test below)."""
     import importlib
 
     monkeypatch.setattr(importlib.import_module("symconv.execute.backward_activations"),
