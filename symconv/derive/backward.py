@@ -60,7 +60,7 @@ from symconv.layers.backward import backward_nests
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
-from symconv.layers import backward_resize  # noqa: F401  isort: skip
+from symconv.layers import backward_resize, backward_windows  # noqa: F401  isort: skip
 from symconv.layers.backward_transformer import (
     operand_backward_nests,
     operand_of,

@@ -52,9 +52,10 @@ FORWARD_ONLY = ("ptflops", "thop", "fvcore", "torchinfo")
 _CONVOLUTIONS = ("standard", "pointwise", "depthwise", "grouped", "transposed")
 
 #: Kinds whose gradients are matrix products FlopCounterMode counts (``mm_flop``,
-#: ``bmm_flop``: 2 per multiply-add): linear layers, an attention's projections, ``a @ b``.
-_MATRIX_PRODUCTS = ("linear", "attention.in_proj", "attention.out_proj", "matmul",
-                    "torch.matmul")
+#: ``bmm_flop``: 2 per multiply-add): linear layers (``F.linear`` too: ``aten.addmm``/``mm``),
+#: an attention's projections, ``a @ b`` and its ``einsum`` spelling (``aten.bmm``).
+_MATRIX_PRODUCTS = ("linear", "F.linear", "attention.in_proj", "attention.out_proj", "matmul",
+                    "torch.matmul", "einsum")
 
 
 def _leaves(result: Cost) -> list[Cost]:
