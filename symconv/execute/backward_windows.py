@@ -133,7 +133,7 @@ def _(layer: Normalize, x: Array, params: Params, g: Array, counter: Counter, *,
     for index in np.ndindex(moved.shape[:-1]):
         row, g_row = moved[index].tolist(), grad[index].tolist()
         norm, d = float(norms[index][0]), float(ds[index][0])
-        direct = [value / d for value in row]
+        direct = [gradient / d for gradient in g_row]
         counter.divs += len(row)
         total = 0.0
         for position, (value, gradient) in enumerate(zip(row, g_row)):
