@@ -47,7 +47,7 @@ With ``optimizer=`` a training step ends with one optimizer step on every traina
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import sympy
@@ -174,8 +174,7 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
                  for name, nest in nests]
     if extra is not None:
         gradients.append(("accumulate", extra))
-    sums = {name: _sum(getattr(part, name) for _, part in gradients)
-            for name in COUNT_KINDS}
+    sums = _sums(gradients)
     result = Cost(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
                   kind=layer.kind, gradients=tuple(gradients), **sums)
     return result, needs or trainable
@@ -191,6 +190,15 @@ def _frozen_below(path: str, frozen: Frozen) -> object:
     inside = path + "."
     return (any(path == prefix or path.startswith(prefix + ".") for prefix in frozen),
             frozenset(prefix[len(inside):] for prefix in frozen if prefix.startswith(inside)))
+
+
+def _sums(gradients: Sequence[tuple[str, Cost]]) -> dict[str, sympy.Expr]:
+    """Each count of the gradients, summed (one gradient's own counts: ``Add`` of one term is
+    the term)."""
+    if len(gradients) == 1:
+        only = gradients[0][1]
+        return {name: getattr(only, name) for name in COUNT_KINDS}
+    return {name: _sum(getattr(part, name) for _, part in gradients) for name in COUNT_KINDS}
 
 
 def _walk(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
@@ -284,8 +292,7 @@ def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
                                      forward)) for name, nest in nests]
     if readers[other] > 1 and needs_other:
         gradients.append(("accumulate", _accumulate(shapes[other], stage.kind, forward)))
-    sums = {kind: _sum(getattr(part, kind) for _, part in gradients)
-            for kind in COUNT_KINDS}
+    sums = _sums(gradients)
     return Cost(params=_ZERO, input_shape=forward.input_shape,
                 output_shape=forward.output_shape, kind=stage.kind,
                 gradients=tuple(gradients), **sums)
@@ -295,8 +302,7 @@ def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
     """A routing stage's backward: the gradient copied; plus an accumulation where a tensor it
     reads has another reader."""
     gradients = (("accumulate", extra),) if extra is not None else ()
-    sums = {name: _sum(getattr(part, name) for _, part in gradients)
-            for name in COUNT_KINDS}
+    sums = _sums(gradients)
     return Cost(params=_ZERO, input_shape=forward.input_shape,
                 output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
 

@@ -166,8 +166,15 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
         read = _product((*(touched(axis) for axis in access.windows), input_shape[-1]))
     else:
         read = _product(input_shape)
-    params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
-    reads = access.copies * read + as_expr(access.extra) + params
+    params = [_product(shape) for _, shape in nest.parameters]
+    extra = as_expr(access.extra)
+    if isinstance(access.copies, int) and isinstance(read, sympy.Integer) and isinstance(
+            extra, sympy.Integer) and all(
+            isinstance(size, sympy.Integer) for size in params):   # Python ints: faster
+        reads = sympy.Integer(int(access.copies) * int(read) + int(extra)
+                              + sum(int(size) for size in params))
+    else:
+        reads = access.copies * read + extra + sympy.Add(*params)
     writes = _product(nest.outputs) if access.writes else sympy.Integer(0)
     return reads, writes
 

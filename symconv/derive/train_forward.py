@@ -50,8 +50,8 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts = tuple((name, replace(nest_cost(nest, shape, layer.kind, traffic=False),
-                                 input_shape=shape)) for name, nest in nests)
+    parts = tuple((name, nest_cost(nest, shape, layer.kind, traffic=False))   # on ``shape``
+                  for name, nest in nests)
     sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
     return replace(forward, parts=parts, source=None, **sums)
 
