@@ -49,6 +49,7 @@ fighting for busy cores. Deriving a training step: 1.67–1.77× the forward der
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 import timeit
@@ -120,23 +121,45 @@ def executors(rounds: int = 30) -> None:
               f"{backward_time / inference_time:8.2f}")
 
 
-def derivations() -> None:
-    print("\n2. deriving a network: training step against forward pass, fresh caches")
+def _resnet18() -> Callable[[], Layer] | None:
+    """torchvision's ResNet-18 through ``from_torch`` at 224 (``None`` without torch): built once
+    (the bridge runs the model), each round derives from a fresh start of SymPy's caches."""
+    try:
+        import types
+
+        sys.modules.setdefault("torchvision._meta_registrations",    # as tests/conftest.py
+                               types.ModuleType("torchvision._meta_registrations"))
+        import torchvision.models
+
+        from symconv import from_torch
+    except Exception:  # torch or torchvision missing: the row is left out
+        return None
+    net = from_torch(torchvision.models.resnet18().eval(), (224, 224, 3))
+    return lambda: net
+
+
+def derivations(rounds: int = 15) -> None:
+    print(f"\n2. deriving a network: training step against forward pass, fresh SymPy caches, "
+          f"best of {rounds} (process time: the CPU this process used, not the wait for a core)")
     print(f"{'network':32} {'forward ms':>11} {'train ms':>12} {'ratio':>6}")
-    for name, build in (("mobilenet_v1 (alpha, rho)", mobilenet_v1),
-                        ("mobilenet_v2 (alpha, rho)", mobilenet_v2),
-                        ("mobilenet_v1 224", lambda: mobilenet_v1(1, resolution=224)),
-                        ("mobilenet_v2 224", lambda: mobilenet_v2(1, resolution=224))):
-        times = {}
-        for phase in ("forward", "train"):
-            best = float("inf")
-            for _ in range(3):
+    networks: list[tuple[str, Callable[[], Layer]]] = [
+        ("mobilenet_v1 (alpha, rho)", mobilenet_v1),
+        ("mobilenet_v2 (alpha, rho)", mobilenet_v2),
+        ("mobilenet_v1 224", lambda: mobilenet_v1(1, resolution=224)),
+        ("mobilenet_v2 224", lambda: mobilenet_v2(1, resolution=224))]
+    resnet = _resnet18()
+    if resnet is not None:
+        networks.append(("resnet18 224 (from_torch)", resnet))
+    for name, build in networks:
+        times = {"forward": float("inf"), "train": float("inf")}
+        for _ in range(rounds):
+            for phase in times:   # taking turns
                 sympy.core.cache.clear_cache()
                 net = build()
-                start = time.perf_counter()
-                cost(net, phase=phase) if phase != "forward" else cost(net)
-                best = min(best, time.perf_counter() - start)
-            times[phase] = best
+                gc.collect()   # no earlier round's garbage collected on this one's time
+                start = time.process_time()
+                cost(net, phase=phase)
+                times[phase] = min(times[phase], time.process_time() - start)
         print(f"{name:32} {times['forward'] * 1e3:11.1f} {times['train'] * 1e3:12.1f} "
               f"{times['train'] / times['forward']:6.2f}")
 
@@ -144,9 +167,11 @@ def derivations() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
-    parser.add_argument("--only", default="", help="run only the layers whose name starts with this")
+    parser.add_argument("--only", default="", help="run only the layers whose name starts with "
+                        "this ('derivations': the derivations only)")
     arguments = parser.parse_args()
     LAYERS[:] = [row for row in LAYERS if row[0].startswith(arguments.only)]
-    executors(arguments.rounds)
-    if not arguments.only:
-        derivations()
+    if arguments.only != "derivations":
+        executors(arguments.rounds)
+    if arguments.only in ("", "derivations"):
+        derivations(max(arguments.rounds // 4, 15))

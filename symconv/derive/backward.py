@@ -15,9 +15,10 @@ The rules:
 * a tensor read by several layers (a residual block's input, a graph's reused outputs) gets the
   sum of their gradients: one addition per element for each reader beyond the first.
 
-A backward :class:`~symconv.derive.Cost` counts operations only: its ``params`` are 0 (the
-training step's parameters are the forward pass's). A single layer's backward cost lists its
-gradients in :attr:`~symconv.derive.Cost.gradients`.
+A backward :class:`~symconv.derive.Cost` counts operations only: its ``params``, ``reads`` and
+``writes`` are 0 (the training step's parameters and traffic are the forward pass's). A single
+layer's backward cost lists its gradients in :attr:`~symconv.derive.Cost.gradients`, each with
+its counts only (as the training forward's parts).
 
 Examples
 --------
@@ -100,7 +101,8 @@ def _derivation() -> Derivation:
 
 
 def _cost_of_nest(nest: LoopNest, shape: tuple[sympy.Expr, ...], kind: str) -> Cost:
-    return _derivation().nest_cost(nest, shape, kind)
+    """A gradient's (or an optimizer step's) counts only: its reads and writes are left 0."""
+    return _derivation().nest_cost(nest, shape, kind, traffic=False)
 
 
 def total(stages: tuple[tuple[str, Cost], ...], shape: tuple[sympy.Expr, ...],
@@ -272,8 +274,11 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
         stages.append((name, result))
         flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
         previous = name
-    result = total(tuple(stages), forward.input_shape, layer.kind)
-    return replace(result, params=_ZERO), current
+    # the stages' counts summed; their params, reads and writes are all 0 (counts only)
+    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in COUNT_KINDS}
+    output_shape = stages[-1][1].output_shape if stages else forward.input_shape
+    return Cost(params=_ZERO, input_shape=forward.input_shape, output_shape=output_shape,
+                stages=tuple(stages), kind=layer.kind, **sums), current
 
 
 def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],

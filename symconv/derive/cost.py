@@ -32,7 +32,7 @@ _ZERO = sympy.Integer(0)
 def _sum(values: Iterable[Size]) -> sympy.Expr:
     """``sympy.Add`` of the values; one ``Integer`` summed in Python where all are integers (a
     network at one input size adds hundreds of them, and ``Add`` asks each its assumptions)."""
-    terms = list(values)
+    terms = values if isinstance(values, list) else list(values)
     whole = 0
     for value in terms:   # a plain loop: this runs for every nest and every sum of stages
         if not isinstance(value, _INTEGERS):

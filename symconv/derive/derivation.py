@@ -37,12 +37,20 @@ def _cost_of_nest(
         reads=reads,
         writes=writes,
         input_shape=input_shape,
-        output_shape=tuple(as_expr(size) for size in nest.outputs),
+        output_shape=_as_exprs(nest.outputs),
         params=params,
         kind=kind,
         source=source,
         **counts,
     )
+
+
+def _as_exprs(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
+    """``sizes`` as SymPy expressions: the tuple itself where they all are."""
+    for size in sizes:
+        if not isinstance(size, sympy.Basic):
+            return tuple(as_expr(size) for size in sizes)
+    return sizes
 
 
 def _whole(sizes: tuple[object, ...]) -> int | None:
@@ -51,7 +59,7 @@ def _whole(sizes: tuple[object, ...]) -> int | None:
     for size in sizes:
         if not isinstance(size, _INTEGERS):
             return None
-        whole *= int(size)  # type: ignore[call-overload]
+        whole *= int(size)
     return whole
 
 
@@ -109,13 +117,13 @@ def _counts(nest: LoopNest, outer: sympy.Expr, inner: sympy.Expr,
     return counts
 
 
+_TOTALLED = (*COUNT_KINDS, "params", "reads", "writes")
+
+
 def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, ...],
           kind: str, source: Source | None = None) -> Cost:
     """The sum of the stages' costs, keeping the stages."""
-    sums = {
-        name: _sum(getattr(stage, name) for _, stage in stages)
-        for name in (*COUNT_KINDS, "params", "reads", "writes")
-    }
+    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in _TOTALLED}
     output_shape = stages[-1][1].output_shape if stages else input_shape
     return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,
                 source=source, **sums)

@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import sympy
+
 from symconv.derive.cost import COUNT_KINDS, Cost, _sum
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
@@ -58,6 +60,8 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
 
 def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
           memo: dict[object, Cost]) -> Cost:
+    if not isinstance(layer, Composite) and not has_training_forward(layer):
+        return forward   # its inference forward (looked up by type, before any hashing)
     try:   # a repeated block (equal layer, equal input) is derived once
         key: object = (layer, forward.input_shape)
         found = memo.get(key)
@@ -65,11 +69,10 @@ def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
         key, found = None, None
     if found is not None:
         return found
-    if not isinstance(layer, Composite):
-        result = (_leaf(layer, forward, path, nest_cost) if has_training_forward(layer)
-                  else forward)
-    else:
+    if isinstance(layer, Composite):
         result = _composite(layer, forward, path, nest_cost, memo)
+    else:
+        result = _leaf(layer, forward, path, nest_cost)
     if key is not None:
         memo[key] = result
     return result
@@ -85,10 +88,20 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
         return forward
     # only the counts change (params, reads, writes and shapes are the forward's): add the
     # changed stages' differences instead of summing every stage again
-    counts = {kind: _sum([getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
-                                                     for new, old in changed)])
+    counts = {kind: _adjusted(getattr(forward, kind), [(getattr(new, kind), getattr(old, kind))
+                                                       for new, old in changed])
               for kind in COUNT_KINDS}
     return replace(forward, stages=stages, source=None, **counts)
+
+
+def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
+    """``count`` with each ``(new, old)`` change made: in Python ints where all are integers."""
+    whole = int(count) if isinstance(count, sympy.Integer) else None
+    for new, old in changes:
+        if whole is None or not (isinstance(new, sympy.Integer) and isinstance(old, sympy.Integer)):
+            return _sum([count, *(new - old for new, old in changes)])
+        whole += int(new) - int(old)
+    return sympy.Integer(whole)
 
 
 def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:
