@@ -10,8 +10,10 @@ stage; the backward pass reads what this forward saves (BatchNorm's mean and ``1
 
 Its ``reads`` and ``writes`` are the inference forward's (input, γ and β read, output written;
 buffers and the saved statistics are left out, as the compulsory-traffic model leaves out
-BatchNorm's running statistics at inference); the parts carry their counts only (reads and
-writes 0).
+BatchNorm's running statistics at inference), except for ``Dropout`` and ``StochasticDepth``
+(:mod:`symconv.layers.dropout_train`), the identity at inference, which in training mode read
+their input and write their output (the random draws are left out, as BatchNorm's statistics);
+the parts carry their counts only (reads and writes 0).
 
 Examples
 --------
@@ -39,6 +41,9 @@ from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
 
+# Dropout's and StochasticDepth's rules register themselves when imported
+from symconv.layers import dropout_train  # noqa: F401  isort: skip
+
 __all__ = ["training_forward_cost"]
 
 NestCost = Callable[..., Cost]
@@ -55,6 +60,12 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
     parts = tuple((name, nest_cost(nest, shape, layer.kind, traffic=False))   # on ``shape``
                   for name, nest in nests)
     sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
+    if nests and forward.reads == 0 and forward.writes == 0:
+        # the identity at inference (Dropout, StochasticDepth): in training mode it reads its
+        # input and writes its output, as its last part (``apply``) does
+        last = nest_cost(nests[-1][1], shape, layer.kind)
+        return replace(forward, parts=parts, source=None, reads=last.reads,
+                       writes=last.writes, **sums)
     return replace(forward, parts=parts, source=None, **sums)
 
 
