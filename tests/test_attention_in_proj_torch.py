@@ -22,7 +22,7 @@ def _backward_ops(tokens: int, embed: int, heads: int) -> list[tuple[str, tuple[
     seen: list[tuple[str, tuple[int, ...]]] = []
 
     class Log(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             seen.append((str(func), tuple(args[0].shape) if args and isinstance(
                 args[0], torch.Tensor) else ()))
             return func(*args, **(kwargs or {}))
