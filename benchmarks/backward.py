@@ -46,6 +46,21 @@ own time fell to 4–7 ms with the traffic caches, the backward walk's did not),
 (the training forward adds about 0.4× of a forward: repeated blocks derived once) — above
 the 2× target either way (wall time, best of 3: noisier than the process time now used).
 
+Then Linear 1024→1000 at one position (same command, load average 4–5), before → after its
+weight gradient, an outer product ``x[:, None] · g``, ran with NumPy's ufunc buffer at its
+smallest (:func:`symconv.execute.counter.row_loops`), over eight runs: backward 0.63 →
+0.26–0.38 ms, 5.3–5.6 → 2.3–2.8 × the inference forward (0.11–0.14 ms) and 2.5–3.3 × the
+training forward (0.10–0.12 ms), an 8 MB einsum ``m,n->mn`` having been a step between (3.3–4.0 ×). NumPy's
+default 8192-element buffer copies a broadcast operation's 1000-element rows through itself
+several at a time; with a 16-element buffer each row is multiplied where it lies: 0.43 → 0.11
+ms for the 8 MB product, which is what writing 8 MB takes here (a plain fill: 0.13 ms). It stays
+at the edge of 2.5: the forward reads the 8 MB weight once (a matrix-vector product, 0.09 ms);
+the backward reads it again for the input gradient (0.10 ms) and writes the 8 MB gradient the
+forward never touches. Not taken: einsum's ``m,n->mn`` (zero, then accumulate: 0.30 ms); a
+1024×1×1000 matmul (OpenBLAS: 1.1 ms); BLAS's rank-1 update ``dger`` (SciPy only, and it adds
+every product into zeros); half the rows on the depthwise paths' second thread (no gain with the
+other core busy).
+
 Earlier, recorded 2026-12-02 on the shared 2-core machine (load average about 3),
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``, backward/forward, before
 → after the backward executors were vectorised and moved to kept scratch arrays: standard 3×3

@@ -4,29 +4,46 @@ tests.
 
 Prints the fast backward executor (``backward_fast`` on the forward's saved input, all
 gradients, counted) against the fast forward executor (``execute``, counted) on the same layer
-and input, best of 5, with their ratio — target: backward at most 2.5× the forward's time (as
-``benchmarks/backward.py`` for convolutions, BatchNorm and ReLU6).
+and input, with their ratio: the best single call of each over interleaved rounds (``race`` of
+``benchmarks/backward.py``; ``--rounds``, 30 by default) — target: backward at most 2.5× the
+forward's time (as ``benchmarks/backward.py`` for convolutions, BatchNorm, ReLU6 and Linear).
 
 Recorded 2026-12-02 on the shared 2-core machine (load average about 6), with
-``OPENBLAS_NUM_THREADS=1``, backward/forward over four runs: Sigmoid 0.9–1.7, SiLU 2.0–2.6,
-Tanh 1.5–2.4, GELU 0.65–1.4 (both sides evaluate erf element by element), GELU-tanh 1.9–2.8,
-ELU 0.7–1.0, Softplus 1.6–1.9, Mish 2.2–2.8, Softmax 0.9–1.2, LayerNorm 2.7–4.3, GroupNorm
-5.5–12, LayerScale 1.8–1.9, Mean 0.3–0.5, AdaptiveAvgPool 0.6–0.8. The elementwise backward
-formulas do 2–4× the forward's operations (SiLU: 8 against 3), so the 2.5× target is at the
-edge for them; LayerNorm and GroupNorm miss it: their forwards are a few fused passes, their
-backwards about ten (done a chunk of positions at a time, which halved them).
+``OPENBLAS_NUM_THREADS=1``, backward/forward over four runs (best of 5, not interleaved): Sigmoid
+0.9–1.7, SiLU 2.0–2.6, Tanh 1.5–2.4, GELU 0.65–1.4 (both sides evaluate erf element by element),
+GELU-tanh 1.9–2.8, ELU 0.7–1.0, Softplus 1.6–1.9, Mish 2.2–2.8, Softmax 0.9–1.2, LayerNorm
+2.7–4.3, GroupNorm 5.5–12, LayerScale 1.8–1.9, Mean 0.3–0.5, AdaptiveAvgPool 0.6–0.8.
+
+Then (load average 3–5, ``OPENBLAS_NUM_THREADS=1``, interleaved rounds, three runs after),
+before → after the norms moved to whole arrays and the activations to larger chunks: LayerNorm
+2.9 → 1.6–1.7 (2.8 → 0.71–0.73 ms), GroupNorm 6.0–6.4 → 1.5–1.7 (2.5 → 0.65–0.83 ms), SiLU
+2.0–2.6 (the record above; 1.1 in a run whose forward page-faulted) → 1.9–2.0, GELU-tanh
+2.1–2.3 → 1.7–1.9, Mish 2.3–2.5 → 2.0–2.2; the other rows as before (LayerScale 2.2).
+GroupNorm works on BatchNorm's wide rows (every per-element value is a channel's), its group
+sums folded from column sums; LayerNorm on
+``(P, C)`` whole, its row sums as one-operand and two-operand einsums, the weight and bias
+gradients down wide rows; both take the statistics the forward saves from their counted
+``x − μ``. The transcendental activations do 2–4× the forward's operations (SiLU 8 against 3,
+GELU-tanh 18 against 9, Mish 12 against 4, exp and tanh the dearest): chunks of 32768 elements
+(from 8192) take a quarter of the calls, and the formula's own work is what is left, within 10% of
+the same NumPy operations written by hand in place. Measured with the allocator kept from
+returning memory (``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=1073741824``, so that
+neither side touches fresh memory: the forward at its fastest), the ratios are SiLU 2.0,
+GELU-tanh 1.9, Mish 2.0, LayerNorm 1.6, GroupNorm 1.6; the forward's timings without it swing
+by up to 4× with the page faults of its fresh arrays (Sigmoid's and the first layer's most).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+from backward import race  # this directory, first on the path when run
 
 from symconv import execute
 from symconv.execute.backward import execute_backward  # noqa: F401  registers every kind
@@ -56,17 +73,9 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
 ]
 
 
-def _best(run: Callable[[], object], rounds: int = 5) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def main() -> None:
-    print("fast executors, backward (all gradients) against forward, best of 5")
+def main(rounds: int) -> None:
+    print(f"fast executors, backward (all gradients) against forward, best of {rounds} "
+          "interleaved rounds")
     print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
     for name, layer, shape in LAYERS:
         x = np.random.default_rng(0).standard_normal(shape)
@@ -82,10 +91,12 @@ def main() -> None:
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
-        forward_time, backward_time = _best(forward), _best(backward)
+        forward_time, backward_time = race(forward, backward, rounds=rounds)
         print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
               f"{backward_time / forward_time:6.2f}")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
+    main(parser.parse_args().rounds)

@@ -311,14 +311,40 @@ def test_fuzzed_shapes_verify_backward(data, channels, spatial, input_grad):
     (LayerNorm(4), (5, 3, 4)), (GroupNorm(2, 4), (5, 3, 4)), (Activation("mish"), (5, 3, 4)),
     (LayerNorm(4, elementwise_affine=False), (7, 4))])
 def test_fast_executors_in_chunks_count_and_compute_as_in_one(monkeypatch, layer, shape):
-    """The fast executors work a chunk of elements at a time; with tiny chunks (several per
-    input) their counts and gradients are the reference's."""
-    from symconv.execute import backward_activations, backward_norm
+    """The activations' fast executor works a chunk of elements at a time; with tiny chunks
+    (several per input) its counts and gradients are the reference's (the norms, on whole
+    arrays, alongside: see also the wide-row test below)."""
+    import importlib
 
-    monkeypatch.setattr(backward_norm, "_CHUNK", 8)
-    monkeypatch.setattr(backward_activations, "_CHUNK", 7)
+    monkeypatch.setattr(importlib.import_module("symconv.execute.backward_activations"),
+                        "_CHUNK", 7)
     fast = execute_backward(layer, _x(shape), method="fast")
     slow = execute_backward(layer, _x(shape), method="reference")
     assert fast.counts == slow.counts
     np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
     _same_tree(fast.grads, slow.grads)
+
+
+@pytest.mark.parametrize("wide_row", [4, 12, 8192])
+@pytest.mark.parametrize("layer,shape", [
+    (LayerNorm(4), (5, 3, 4)), (GroupNorm(2, 4), (5, 3, 4)),
+    (GroupNorm(3, 3, affine=False), (2, 5, 3)), (LayerNorm(4, bias=False), (15, 4))])
+@pytest.mark.parametrize("input_grad", [True, False])
+def test_norms_on_wide_rows_count_and_compute_as_the_reference(monkeypatch, layer, shape,
+                                                                wide_row, input_grad):
+    """The fast LayerNorm/GroupNorm lay ``k`` positions side by side (k = 1, 3 and all 15
+    here) and fold their column sums back; counts and gradients are the reference's."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("symconv.execute.backward_layers"), "WIDE_ROW",
+                        wide_row)
+    x = _x(shape, seed=3)
+    fast = execute_backward(layer, x, method="fast", input_grad=input_grad)
+    slow = execute_backward(layer, x, method="reference", input_grad=input_grad)
+    assert fast.counts == slow.counts
+    if input_grad:
+        np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
+    else:
+        assert fast.grad_input is None
+    _same_tree(fast.grads, slow.grads)
+

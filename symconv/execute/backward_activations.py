@@ -37,7 +37,7 @@ _KAPPA = 0.044715
 _THREE_KAPPA = 3.0 * _KAPPA   # a product of two constants, folded
 
 #: Elements per chunk of the fast executor (its temporaries stay in the cache).
-_CHUNK = 8192
+_CHUNK = 32768
 
 
 class _Vector:
@@ -47,10 +47,10 @@ class _Vector:
         self.c = counter
 
     def mul(self, a: Any, b: Any) -> Any:
-        return self.c.multiply(*((a, b) if isinstance(a, np.ndarray) else (b, a)))
+        return self.c.multiply(a, b) if type(a) is np.ndarray else self.c.multiply(b, a)
 
     def add(self, a: Any, b: Any) -> Any:
-        return self.c.add(*((a, b) if isinstance(a, np.ndarray) else (b, a)))
+        return self.c.add(a, b) if type(a) is np.ndarray else self.c.add(b, a)
 
     def sub(self, a: Any, b: Any) -> Any:
         return self.c.subtract(a, b)

@@ -23,7 +23,7 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.backward_depthwise import depthwise_backward
 from symconv.execute.conv import _workspace
-from symconv.execute.counter import Array, Counter
+from symconv.execute.counter import Array, Counter, row_loops
 from symconv.execute.elementwise import ACTIVATION_DEFAULTS
 from symconv.execute.geometry import kernel_offsets, placements, taps, window
 from symconv.execute.registry import Params
@@ -316,8 +316,9 @@ def _(layer: Linear, x: Array, params: Params, g: Array, counter: Counter, *,
     grads: dict[str, Array] = {}
     if trainable:
         x2, g2 = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        if x2.shape[0] == 1:   # one position: each weight's gradient is one product
-            grads["weight"] = counter.multiply(x2.T, g2)
+        if x2.shape[0] == 1:   # one position: each weight's gradient is one product (an
+            with row_loops():  # outer product, on long rows: NumPy's loop on each in place
+                grads["weight"] = counter.multiply(x2.T, g2)
         else:
             grads["weight"] = counter.matmul(x2.T, g2)
         if layer.bias:

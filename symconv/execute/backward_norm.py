@@ -16,10 +16,12 @@ import numpy as np
 
 from symconv.execute.backward_layers import (
     Gradients,
+    _wide,
     backward_fast,
     backward_reference,
     saved_statistics,
 )
+from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params
 from symconv.layers import BatchNorm2d, GroupNorm, Layer, LayerNorm
@@ -46,84 +48,97 @@ def _statistics(x3: Array, axes: tuple[int, ...], eps: float) -> tuple[Array, Ar
             1.0 / np.sqrt(x3.var(axis=axes, keepdims=True) + eps))
 
 
-#: Positions per chunk of the fast executor, times the channels: about this many elements (its
-#: temporaries stay in the cache).
-_CHUNK = 65536
-
-
-def _accumulate(counter: Counter, total: Array | None, part: Array) -> Array:
-    """A sum over chunks: the first chunk's partial sum, then each further one added (one add
-    per element), so that a sum of ``n`` terms still takes ``n − 1`` additions."""
-    if total is None:
-        return part
-    counter.add_into(total, part)
-    return total
-
-
 def _norm_fast(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
                input_grad: bool, trainable: bool) -> Gradients:
-    """Whole arrays, in the layout ``(P, G, S)``, a chunk of positions at a time; rows reduce
-    ``S`` (LayerNorm) or ``P`` and ``S`` (GroupNorm: its sums accumulate over the chunks, and
-    the input gradient is a second pass). A dot product is a product, then a one-operand
-    ``einsum`` sum (NumPy's two-operand path is slow for these shapes)."""
-    shape3, by_position, weight, bias, eps = _layout(layer, x)
-    axes = (2,) if by_position else (0, 2)
-    rows = "pg" if by_position else "g"
-    x3, g3 = x.reshape(shape3), g.reshape(shape3)
-    mean, rstd = _statistics(x3, axes, eps)
+    """Whole arrays, no Python loop over positions. LayerNorm works on ``(P, C)``, its row
+    values (mean, rstd, the two means of the input gradient) along each position's channels;
+    GroupNorm on wide rows (:func:`~symconv.execute.backward_layers._wide`: ``k`` positions
+    side by side), every per-element value there being a channel's (its group's value
+    repeated over the group's channels), so each operation runs long loops. A sum over a
+    group's ``P·S`` terms is taken down the wide rows, then over their ``k`` channel rows,
+    then over the group's ``S`` channels: ``(P/k − 1)·k·C + (k − 1)·C + (S − 1)·G = G·(P·S − 1)``
+    additions, as one sum per group takes. The weight and bias gradients of both are such
+    column sums. The statistics the forward saves are recomputed uncounted: the mean, then
+    ``rstd`` from the counted ``x − μ`` (kept in a scratch array, where ``x̂`` is then made in
+    place)."""
+    (positions, groups, size), by_position, weight, bias, eps = _layout(layer, x)
+    channels = groups * size
     weight_grad, bias_grad = trainable and weight, trainable and bias
-    gamma = params["weight"].reshape(1, *shape3[1:]) if weight else None
-    step = max(1, _CHUNK // (shape3[1] * shape3[2]))
-    chunks = [slice(start, start + step) for start in range(0, shape3[0], step)]
+    side = _wide(positions, channels)
+    rows = x.reshape(positions, channels)
+    grad = np.ascontiguousarray(g).reshape(positions, channels)
 
-    def row(stat: Array, part: slice) -> Array:   # a row statistic of the chunk
-        return stat[part] if by_position else stat
+    def wide(array: Array) -> Array:          # k positions' channel rows side by side
+        return array.reshape(-1, side * channels)
 
-    xhat = np.empty(shape3) if input_grad or weight_grad else None
-    gg = np.empty(shape3) if input_grad and weight else g3
-    sums: list[Array | None] = [None, None]
-    grads_total: dict[str, Array | None] = {"weight": None, "bias": None}
-    for part in chunks:
-        if xhat is not None:
-            counter.subtract(x3[part], row(mean, part), out=xhat[part])
-            counter.multiply(xhat[part], row(rstd, part), out=xhat[part])
-        if input_grad:
-            assert xhat is not None
-            if gamma is not None:
-                counter.multiply(g3[part], gamma, out=gg[part])
-            a = counter.einsum(f"pgs->{rows}", gg[part])
-            b = counter.einsum(f"pgs->{rows}", counter.multiply(gg[part], xhat[part]))
-            if by_position:                 # per position: each chunk its own rows
-                first, second = sums
-                if first is None or second is None:
-                    first, second = np.empty(shape3[:2]), np.empty(shape3[:2])
-                first[part], second[part] = a, b
-                sums = [first, second]
-            else:
-                sums = [_accumulate(counter, sums[0], a), _accumulate(counter, sums[1], b)]
+    def fold(partial: Array) -> Array:        # the k channel rows of column sums, added
+        return counter.einsum("tc->c", partial.reshape(side, channels))
+
+    def per_row(per_channel: Array) -> Array:   # GroupNorm: a group's channels added
+        return counter.einsum("gs->g", per_channel.reshape(groups, size))
+
+    if by_position:   # LayerNorm on (P, C): a row value broadcast along the channels
+        work, terms = (lambda array: array), channels
+
+        def spread(values: Array) -> Array:
+            return values[:, None]
+
+        def row_sum(a: Array) -> Array:
+            return counter.einsum("pc->p", a)
+
+        def row_dot(a: Array, b: Array) -> Array:
+            return counter.einsum("pc,pc->p", a, b)
+    else:             # GroupNorm on wide rows: a group's value repeated along its channels
+        work, terms = wide, positions * size
+
+        def spread(values: Array) -> Array:
+            return np.tile(np.repeat(values, size), side)
+
+        def row_sum(a: Array) -> Array:
+            return per_row(fold(counter.einsum("rc->c", a)))
+
+        def row_dot(a: Array, b: Array) -> Array:
+            return per_row(fold(counter.einsum("rc,rc->c", a, b)))
+
+    xw, gw = work(rows), work(grad)
+    bias_sum = fold(counter.einsum("rc->c", wide(grad))) if bias_grad else None
+    xhat = out = weight_sum = None
+    if input_grad or weight_grad:
+        # saved by the forward pass (not counted): the mean, then rstd from the centred input
+        if by_position:
+            mean = np.einsum("pc->p", rows) / terms
+        else:
+            mean = _group_totals(np.add.reduce(wide(rows), axis=0), side, groups) / terms
+        xhat = counter.subtract(xw, spread(mean), out=_workspace("norm centred", xw.shape))
+        if by_position:
+            squares = np.einsum("pc,pc->p", xhat, xhat)
+        else:
+            squares = _group_totals(np.einsum("rc,rc->c", xhat, xhat), side, groups)
+        rstd = 1.0 / np.sqrt(squares / terms + eps)
+        counter.multiply(xhat, spread(rstd), out=xhat)
         if weight_grad:
-            assert xhat is not None
-            grads_total["weight"] = _accumulate(counter, grads_total["weight"], counter.einsum(
-                "pgs->gs", counter.multiply(g3[part], xhat[part])))
-        if bias_grad:
-            grads_total["bias"] = _accumulate(counter, grads_total["bias"],
-                                              counter.einsum("pgs->gs", g3[part]))
-    dx: Array | None = None
+            weight_sum = fold(counter.einsum("rc,rc->c", wide(grad), wide(xhat)))
     if input_grad:
-        assert xhat is not None and sums[0] is not None and sums[1] is not None
-        terms = float(np.prod([shape3[axis] for axis in axes]))
-        a, b = counter.divide(sums[0], terms), counter.divide(sums[1], terms)
-        a, b = (a[..., None], b[..., None]) if by_position else (a[:, None], b[:, None])
-        full = np.empty(shape3)
-        for part in chunks:
-            out = full[part]
-            counter.subtract(gg[part], row(a, part), out=out)
-            counter.subtract(out, counter.multiply(xhat[part], row(b, part)), out=out)
-            counter.multiply(out, row(rstd, part), out=out)
-        dx = full.reshape(x.shape)
-    grads = {name: total.reshape(-1) for name, total in grads_total.items()
+        assert xhat is not None
+        if weight:
+            gamma = params["weight"] if by_position else np.tile(params["weight"], side)
+            gg = counter.multiply(gw, gamma, out=_workspace("norm scaled", gw.shape))
+        else:
+            gg = gw
+        a = counter.divide(row_sum(gg), float(terms))
+        b = counter.divide(row_dot(gg, xhat), float(terms))
+        out = counter.subtract(gg, spread(a), out=np.empty(gw.shape))
+        counter.subtract(out, counter.multiply(xhat, spread(b), out=xhat), out=out)
+        counter.multiply(out, spread(rstd), out=out)
+    grads = {name: total for name, total in (("weight", weight_sum), ("bias", bias_sum))
              if total is not None}
-    return dx, grads
+    return (None if out is None else out.reshape(x.shape)), grads
+
+
+def _group_totals(per_column: Array, side: int, groups: int) -> Array:
+    """Per group, the total of wide-row column values (``side`` positions of ``groups`` groups
+    of channels): uncounted, for the statistics the forward saves."""
+    return per_column.reshape(side, groups, -1).sum(axis=(0, 2))
 
 
 def _norm_reference(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
