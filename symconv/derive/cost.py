@@ -35,8 +35,9 @@ def _sum(values: Iterable[Size]) -> sympy.Expr:
     terms = values if isinstance(values, list) else list(values)
     whole = 0
     for value in terms:   # a plain loop: this runs for every nest and every sum of stages
-        if not isinstance(value, _INTEGERS):
-            return sympy.Add(*(as_expr(value) for value in terms))
+        if not isinstance(value, _INTEGERS):   # zeros left out: Add would drop them anyway
+            return sympy.Add(*(as_expr(value) for value in terms
+                               if value is not _ZERO and not (type(value) is int and value == 0)))
         whole += int(value)
     return sympy.Integer(whole)
 
