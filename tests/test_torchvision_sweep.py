@@ -8,8 +8,9 @@ model is left out of that model's comparison (the crash is shown in the test's o
 
 * The normal suite runs a representative subset at a small input (64×64), in well under a
   minute: ResNet-18, MobileNet V2, MobileNet V3 Small, EfficientNet-B0, ShuffleNet V2 ×0.5,
-  DenseNet-121, and ViT-B/16 at 224×224 (its only size: it asserts the image size), about 25 s
-  of the subset's time.
+  DenseNet-121, Swin-T (padded to its 7×7 windows at that size: F.pad, crops; about 1 s), and
+  ViT-B/16 at 224×224 (its only size: it asserts the image size), about 25 s of the subset's
+  time.
 * ``python -m pytest -m sweep tests/test_torchvision_sweep.py`` runs every model of
   ``torchvision.models.list_models(module=torchvision.models)`` at 224×224 (299×299 for
   Inception V3), as the tools are usually run: slow (minutes; the big ViTs dominate), so
@@ -37,7 +38,7 @@ PEERS_HERE = installed_peers()
 
 #: The subset the normal suite runs, at 64×64 (FIXED_SIZE: at that size).
 SUBSET = ("resnet18", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
-          "shufflenet_v2_x0_5", "densenet121", "vit_b_16")
+          "shufflenet_v2_x0_5", "densenet121", "vit_b_16", "swin_t")
 #: Models that take one input size only (ViT asserts its image size).
 FIXED_SIZE = {"vit_b_16": 224}
 

@@ -136,6 +136,7 @@ from symconv.execute import (  # noqa: F401
     reduce,
     resize,
     tokens,
+    windows,
 )
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

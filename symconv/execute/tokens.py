@@ -9,7 +9,14 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params, parameter_shapes, run_fast, run_reference
-from symconv.layers.tokens import AddParameter, ClassToken, Rearrange, Reshape, Select
+from symconv.layers.tokens import (
+    AddParameter,
+    ClassToken,
+    MulParameter,
+    Rearrange,
+    Reshape,
+    Select,
+)
 
 __all__: list[str] = []
 
@@ -50,12 +57,13 @@ def _class_token(layer: ClassToken, x: Array, params: Params, counter: Counter) 
     return np.concatenate([params["token"][None], x], axis=0)
 
 
-@parameter_shapes.register
-def _(layer: AddParameter) -> dict[str, tuple[int, ...]]:
+@parameter_shapes.register(AddParameter)
+@parameter_shapes.register(MulParameter)
+def _(layer: AddParameter | MulParameter) -> dict[str, tuple[int, ...]]:
     return {"value": tuple(int(size) for size in layer.shape)} if layer.learned else {}
 
 
-def _added(layer: AddParameter, params: Params) -> Array:
+def _added(layer: AddParameter | MulParameter, params: Params) -> Array:
     if layer.learned:
         return params["value"]
     # a tensor computed from parameters the layer does not own: fixed values, as a constant
@@ -63,7 +71,7 @@ def _added(layer: AddParameter, params: Params) -> Array:
     return np.cos(np.arange(int(np.prod(shape)), dtype=np.float64)).reshape(shape)
 
 
-def _operand(layer: AddParameter, params: Params, counter: Counter) -> Array:
+def _operand(layer: AddParameter | MulParameter, params: Params, counter: Counter) -> Array:
     added = _added(layer, params)
     if not layer.learned and counter.tracker is not None:  # a second operand, read once
         counter.tracker.watch("other", added)
@@ -83,6 +91,21 @@ def _(layer: AddParameter, x: Array, params: Params, counter: Counter) -> Array:
     other = counter.flat(np.broadcast_to(_operand(layer, params, counter), x.shape))
     out = [value + extra for value, extra in zip(counter.flat(x), other)]
     counter.adds += len(out)
+    return np.array(out, dtype=np.float64).reshape(x.shape)
+
+
+@run_fast.register
+def _(layer: MulParameter, x: Array, params: Params, counter: Counter) -> Array:
+    """One multiplication per element, broadcast."""
+    return counter.multiply(x, _operand(layer, params, counter))
+
+
+@run_reference.register
+def _(layer: MulParameter, x: Array, params: Params, counter: Counter) -> Array:
+    """Element by element over the broadcast pairs."""
+    other = counter.flat(np.broadcast_to(_operand(layer, params, counter), x.shape))
+    out = [value * extra for value, extra in zip(counter.flat(x), other)]
+    counter.mults += len(out)
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 

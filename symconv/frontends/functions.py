@@ -24,7 +24,8 @@ from symconv.errors import SymconvError, shown
 from symconv.frontends.mapping import Unsupported
 from symconv.layers import Layer
 
-__all__ = ["Binary", "Concat", "Product", "binary_operands", "cat_operands", "function_layer", "torch_axis"]
+__all__ = ["Binary", "Concat", "Product", "binary_operands", "cat_operands", "function_layer", "torch_axis",
+           "tensors_of", "output_padding"]
 
 
 @dataclass(frozen=True)
@@ -137,3 +138,23 @@ def function_layer(role: str, spelling: str, first: Any, args: tuple[Any, ...],
         return pool(**given)
     except SymconvError as error:
         raise Unsupported(str(error)) from None
+
+
+def tensors_of(value: Any, tensor_type: Any) -> list[Any]:
+    """The tensors in a call's result (a tensor, or a tuple or list of them)."""
+    if isinstance(value, tensor_type):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [item for item in value if isinstance(item, tensor_type)]
+    return []
+
+
+def output_padding(module: Any, first: Any, output: Any) -> tuple[int, ...]:
+    """The output padding a transposed convolution ran with, from the sizes it ran at."""
+    spatial = len(module.kernel_size)
+    sizes_in, sizes_out = tuple(first.shape[-spatial:]), tuple(output.shape[-spatial:])
+    return tuple(
+        out - ((size - 1) * s - 2 * p + d * (k - 1) + 1)
+        for size, out, k, s, p, d in zip(sizes_in, sizes_out, module.kernel_size,
+                                         module.stride, module.padding, module.dilation)
+    )

@@ -151,7 +151,13 @@ def mode_class() -> type:
                 if func is F.multi_head_attention_forward and not kwargs.get("need_weights"):
                     return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
-            result = func(*args, **kwargs)
+            if (func is F.linear and not recorder.busy and args
+                    and recorder.producer(args[0]) is not None):
+                # F.linear in forward on a tensor computed from the input (Swin's qkv and
+                # proj): its values are never needed either, its shape is
+                result = _shape_only(func, args, kwargs)
+            else:
+                result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:
                 return result
             recorder.busy = True

@@ -20,6 +20,15 @@ Examples
 (7, 5, 96)
 >>> channels_on_last((0, 1, 2)), channels_on_last(default_layout(3))
 (True, False)
+
+A tensor whose first PyTorch axis is not the batch (Swin's windows, ``reshape(B·nW, N, C)``
+at batch 1: the windows of one example) has a *full* layout, one entry per PyTorch axis, the
+first included (:func:`is_full`); its symconv shape is its whole PyTorch shape, in that order:
+
+>>> symconv_shape((64, 49, 96), (0, 1, 2)), is_full((0, 1, 2), 3)
+((64, 49, 96), True)
+>>> permuted((0, 1, 2, 3, 4), (2, 0, 3, 1, 4))   # a full layout may move its first axis
+(2, 0, 3, 1, 4)
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from collections.abc import Sequence
 from symconv.frontends.mapping import Unsupported
 
 __all__ = ["Layout", "default_layout", "permuted", "symconv_shape", "channels_on_last",
-           "torch_dims"]
+           "torch_dims", "is_full"]
 
 #: For each PyTorch axis after the batch, the symconv axis it is.
 Layout = tuple[int, ...]
@@ -42,8 +51,22 @@ def default_layout(rank: int) -> Layout:
     return (rank - 1, *range(rank - 1))
 
 
+def is_full(layout: Layout, dim: int) -> bool:
+    """Whether ``layout``, of a tensor of ``dim`` PyTorch axes, covers the first axis too (that
+    axis is no batch: windows of one example)."""
+    return len(layout) == dim
+
+
 def permuted(layout: Layout, dims: Sequence[int]) -> Layout:
-    """The layout after ``x.permute(*dims)`` (``dims`` over every axis, the batch's first)."""
+    """The layout after ``x.permute(*dims)`` (``dims`` over every axis, the batch's first; a
+    full layout's first axis is data, and may move)."""
+    if len(dims) == len(layout):  # a full layout
+        rank = len(layout)
+        checked = [dim % rank if isinstance(dim, int) and -rank <= dim < rank else -1
+                   for dim in dims]
+        if sorted(checked) != list(range(rank)):
+            raise Unsupported(f"dims={tuple(dims)} is not a permutation of {rank} axes")
+        return tuple(layout[dim] for dim in checked)
     rank = len(layout) + 1
     dims = [dim % rank if isinstance(dim, int) and -rank <= dim < rank else -1 for dim in dims]
     if len(dims) != rank or sorted(dims) != list(range(rank)):
@@ -56,7 +79,8 @@ def permuted(layout: Layout, dims: Sequence[int]) -> Layout:
 def symconv_shape(torch_shape: Sequence[int], layout: Layout) -> tuple[int, ...]:
     """The symconv (channels-last) shape of a tensor of PyTorch ``torch_shape`` and ``layout``."""
     shape = [0] * len(layout)
-    for size, axis in zip(tuple(torch_shape)[1:], layout):
+    sizes = tuple(torch_shape) if len(layout) == len(torch_shape) else tuple(torch_shape)[1:]
+    for size, axis in zip(sizes, layout):
         shape[axis] = int(size)
     return tuple(shape)
 

@@ -15,8 +15,10 @@ Examples
 Function(role='layer', layer=Activation(function='relu', spelling='F'), spelling='')
 >>> FUNCTIONS["Tensor.add_"].role, FUNCTIONS["Tensor.add_"].spelling
 ('add', '+')
->>> refusal("GELU")
-'it evaluates erf, and symconv counts only mults, adds, divs and comparisons (Hardswish and Hardsigmoid are countable alternatives)'
+>>> refusal("selu")
+'it evaluates exp, which symconv counts (transcendentals), but it has no layer for this function yet'
+>>> refusal("unfold")
+'symconv has no layer for it'
 """
 
 from __future__ import annotations
@@ -73,10 +75,11 @@ SUPPORTED_MODULES = frozenset({
     *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Sequential",
-    "LayerNorm",  # symconv.frontends.mapping_transformer
+    "LayerNorm", "Softmax",  # symconv.frontends.mapping_transformer, trace_transformer
 })
 
-#: Activations that evaluate a transcendental function, which no symconv count covers.
+#: Activations that evaluate a transcendental function (counted as ``transcendentals``), by the
+#: function they evaluate: what a refusal of one symconv has no layer for says.
 _TRANSCENDENTAL = {"sigmoid": "exp", "tanh": "tanh", "gelu": "erf", "silu": "exp",
                    "elu": "exp", "selu": "exp", "celu": "exp", "mish": "tanh and exp",
                    "softplus": "exp and log", "softmax": "exp", "log_softmax": "exp and log"}
@@ -91,8 +94,8 @@ def refusal(name: str) -> str:
     function = _TRANSCENDENTAL.get(name.lower().rstrip("_"))
     if function is None:
         return "symconv has no layer for it"
-    return (f"it evaluates {function}, and symconv counts only mults, adds, divs and "
-            "comparisons (Hardswish and Hardsigmoid are countable alternatives)")
+    return (f"it evaluates {function}, which symconv counts (transcendentals), but it has no "
+            "layer for this function yet")
 
 
 def upsample_layer(rank: int, spelling: str, size: Any, scale_factor: Any, mode: Any,

@@ -32,7 +32,7 @@ from symconv.errors import SymconvError
 from symconv.frontends.mapping import Function, Unsupported
 from symconv.layers import Activation, Layer, LayerNorm, Softmax
 
-__all__ = ["FUNCTIONS", "CONSTANT_MOVEMENT", "FunctionalLayerNorm", "FunctionalSoftmax",
+__all__ = ["FUNCTIONS", "FunctionalLayerNorm", "FunctionalSoftmax",
            "TensorSoftmax", "gelu", "layer_norm", "module_layer", "scale_layer"]
 
 
@@ -116,15 +116,6 @@ def _functions() -> dict[str, Function]:
 
 #: Functions by qualified name, looked up after :data:`symconv.frontends.mapping.FUNCTIONS`.
 FUNCTIONS = _functions()
-
-#: Calls that move or view data without arithmetic: free on tensors that are not computed from
-#: the input (a parameter expanded over the batch, a bias table gathered and permuted), whose
-#: results stay such tensors.
-CONSTANT_MOVEMENT = frozenset(f"Tensor.{name}" for name in (
-    "expand", "expand_as", "view", "reshape", "permute", "transpose", "contiguous", "unsqueeze",
-    "squeeze", "flatten", "__getitem__", "clone", "detach", "to", "float")) | frozenset(
-    f"torch.{name}" for name in ("reshape", "permute", "transpose", "unsqueeze", "squeeze",
-                                 "flatten"))
 
 
 def gelu(kwargs: dict[str, Any], args: tuple[Any, ...]) -> Layer:

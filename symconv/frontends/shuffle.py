@@ -70,7 +70,9 @@ class _Recorder(Protocol):
     def unique(self, name: str) -> str: ...
 
     def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
-               size_dependent: str = "") -> None: ...
+               size_dependent: str = "", layout: tuple[int, ...] | None = None) -> None: ...
+
+    def layout(self, tensor: Any) -> tuple[int, ...]: ...
 
 
 def chunk_bounds(channels: int, chunks: int) -> list[tuple[int, int]]:
@@ -231,10 +233,13 @@ class ChannelMoves:
     # --- chunk and split ----------------------------------------------------------------
     def _split(self, how: str, where: str, first: Any, args: tuple[Any, ...],
                kwargs: dict[str, Any], result: Any) -> bool:
-        """``x.chunk(n, 1)`` / ``x.split(sizes, 1)``: one :class:`Slice` per part."""
+        """``x.chunk(n, 1)`` / ``x.split(sizes, 1)`` (``dim=-1`` on channels-last tokens,
+        MaxViT's ``torch.chunk(qkv, 3, dim=-1)``): one :class:`Slice` per part."""
         rank = first.dim()
         dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
-        if rank < 2 or _dim(dim, rank) != 1 or not isinstance(result, (tuple, list)):
+        layout = self.recorder.layout(first)
+        channel = layout.index(len(layout) - 1) + (len(layout) != rank) if layout else -1
+        if rank < 2 or _dim(dim, rank) != channel or not isinstance(result, (tuple, list)):
             return False  # along another axis: not a channel split
         source = self.recorder.producer(first)
         if source is None:
@@ -247,7 +252,7 @@ class ChannelMoves:
         amount = args[1] if len(args) > 1 else kwargs.get(
             "chunks" if how == "chunk" else "split_size_or_sections",
             kwargs.get("split_size"))
-        channels = int(first.shape[1])
+        channels = int(first.shape[channel])
         if how == "chunk":
             if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
                 raise Unsupported(f"chunks={amount!r}: symconv follows a number of parts")
@@ -267,5 +272,5 @@ class ChannelMoves:
                 raise Unsupported("a part of no channels")
             layer: Layer = Slice(start, stop)
             self.recorder.record(self.recorder.unique(f"{where}[{number}]"), layer, (source,),
-                                 part)
+                                 part, layout=layout)
         return True

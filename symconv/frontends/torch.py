@@ -65,6 +65,14 @@ PyTorch's last axis, the channels (ConvNeXt, ViT)
 ``nn.MultiheadAttention``: ``attn(x, x, x,                  ``multihead_attention`` (a ``Graph``)
 need_weights=False)``, ``batch_first=True``
 ``a @ b``, ``torch.matmul``, ``F.softmax``, ``x * 0.5``     ``MatMul``, ``Softmax``, ``MulScalar``
+``nn.Softmax(dim)``, ``torch.einsum`` (batched products)    ``Softmax``, ``MatMul``
+``F.linear(x, w, b)``, ``torch.roll``, ``F.pad``            ``Linear``, ``Roll``, ``Pad``
+``x[..., ::2, 1::2, :]``, ``x[:, :H, :W]``                  ``Strided``
+``reshape(B·nW, N, C)`` (windows of a batch of one)         ``Reshape``/``Rearrange``
+``F.normalize``, ``x * constant``, ``x + constant``         ``Normalize``, ``MulParameter``,
+                                                            ``AddParameter``
+calls on constants only (a mask, a bias table)              nothing (docs/conventions.md)
+an ``nn`` layer on a constant (Swin V2's ``cpb_mlp``)       ``Constant``, then the layer
 ==========================================================  ======================================
 
 Training (``cost(net, phase="train")``, ``count(..., phase="train")``): a layer whose parameters

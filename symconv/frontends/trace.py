@@ -53,6 +53,10 @@ from symconv.frontends.functions import (
     binary_operands,
     cat_operands,
     function_layer,
+    tensors_of,
+)
+from symconv.frontends.functions import (
+    output_padding as padding_of,
 )
 from symconv.frontends.kernels import mode_class
 from symconv.frontends.layouts import Layout, default_layout, symconv_shape
@@ -151,15 +155,6 @@ def _short(qualified: str) -> str:
     return last.strip("_") or last
 
 
-def _tensors(value: Any, tensor_type: Any) -> list[Any]:
-    """The tensors in a call's result (a tensor, or a tuple or list of them)."""
-    if isinstance(value, tensor_type):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [item for item in value if isinstance(item, tensor_type)]
-    return []
-
-
 @dataclass
 class _Frame:
     """One module call in progress: its module, dotted name, and phase."""
@@ -192,17 +187,30 @@ class _Recorder(TransformerCalls):
         self.layouts: dict[int, Layout] = {}
         self.frames: list[_Frame] = []
         self.taken: set[str] = {"input"}
+        self.named: list[str] = []  # the names given, in order (release)
+        self.folded: set[int] = set()  # stages run on constants only (trace_windows)
         self.opaque = 0  # > 0 inside a torch.nn layer's own forward
         self.busy = False  # inside our own hooks and bookkeeping
         self.moves = ChannelMoves(self, _REFUSED)  # channel shuffle, chunk and split
 
-    # --- names and values ---------------------------------------------------------------
     def unique(self, name: str) -> str:
         candidate, number = name, 2
         while candidate in self.taken:
             candidate, number = f"{name}#{number}", number + 1
         self.taken.add(candidate)
+        self.named.append(candidate)
         return candidate
+
+    def release(self, mark: tuple[int, int]) -> None:
+        """Free the names given since ``mark`` (``len(self.named), len(self.calls)``) that no
+        stage took: a call refused while its layer was being built keeps its own name, not
+        ``name#2``."""
+        named, calls = mark
+        kept = {call.name for call in self.calls[calls:]}
+        for name in self.named[named:]:
+            if name not in kept:
+                self.taken.discard(name)
+        del self.named[named:]
 
     def producer(self, tensor: Any) -> int | None:
         """The call that made ``tensor``; ``None`` for a tensor from elsewhere (a parameter,
@@ -321,7 +329,7 @@ class _Recorder(TransformerCalls):
             kwargs = dict(kwargs)
             args = (kwargs.pop("input"),)
         first = args[0] if args else None
-        outputs = _tensors(output, self.tensor_type)
+        outputs = tensors_of(output, self.tensor_type)
         if type(module).__name__ == "MultiheadAttention":
             self.attention_call(self.unique(where), what, module, args, kwargs, outputs)
             return
@@ -342,10 +350,10 @@ class _Recorder(TransformerCalls):
                     raise Unsupported(f"called with {', '.join(sorted(extra))}=...; symconv "
                                       "follows the layer's own arguments only")
                 if extra["output_size"] is not None:
-                    output_padding = self.output_padding(module, first, output)
+                    output_padding = padding_of(module, first, output)
                     size_dependent = (f"called with output_size={shown(extra['output_size'])}, "
                                       "which fixes its output size")
-            layer, layout = leaf_layer(module, first, output_padding, self.layout(first))
+            layer, layout = leaf_layer(module, first, output_padding, self.input_layout(first, module))
             if layer is not None:
                 layer = with_requires_grad(layer, module)
             if len(outputs) != 1 or not isinstance(output, self.tensor_type):
@@ -361,16 +369,17 @@ class _Recorder(TransformerCalls):
                 self.set(tensor, _REFUSED)
             return
         source = self.producer(first)
-        if source is None:
-            self.unsupported(self.unique(where), what, "its input is not computed from the "
-                             "model's input (a parameter, a buffer or a constant)", outputs, [])
-            return
+        if source is None:  # a constant: an identity keeps it one; a layer runs on its stage
+            if layer is None:
+                return
+            source = self.constant_stage(where, first, layout or self.layout(first))
         if source == _REFUSED:
             self.set(output, _REFUSED)
         elif layer is None:  # an identity at inference
             self.set(output, source, layout)
         else:
             self.record(self.unique(where), layer, (source,), output, size_dependent, layout)
+            self.fold(source)
 
     def binary(self, where: str, kind: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                result: Any) -> None:
@@ -393,17 +402,6 @@ class _Recorder(TransformerCalls):
             return
         self.record(self.unique(where), Concat(), sources, result)  # type: ignore[arg-type]
 
-    @staticmethod
-    def output_padding(module: Any, first: Any, output: Any) -> tuple[int, ...]:
-        """The output padding a transposed convolution ran with, from the sizes it ran at."""
-        spatial = len(module.kernel_size)
-        sizes_in, sizes_out = tuple(first.shape[-spatial:]), tuple(output.shape[-spatial:])
-        return tuple(
-            out - ((size - 1) * s - 2 * p + d * (k - 1) + 1)
-            for size, out, k, s, p, d in zip(sizes_in, sizes_out, module.kernel_size,
-                                             module.stride, module.padding, module.dilation)
-        )
-
     # --- a function call --------------------------------------------------------------
     def function_call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                       result: Any, method: bool) -> None:
@@ -412,7 +410,7 @@ class _Recorder(TransformerCalls):
         short = _short(qualified)
         where = f"{scope}.{short}" if scope else short
         what = f"{qualified} {hook}" if hook else qualified
-        outputs = _tensors(result, self.tensor_type)
+        outputs = tensors_of(result, self.tensor_type)
         key = f"{qualified}:method" if method and qualified in _WRAPPED else qualified
         known = FUNCTIONS.get(key) or transformer_function(key)
         tensors_in = [item for item in (*args, *kwargs.values())
@@ -430,7 +428,8 @@ class _Recorder(TransformerCalls):
             for tensor in outputs:
                 self.set(tensor, _REFUSED)
             return
-        sources = [self.producer(tensor) for tensor in tensors_in]
+        sources = [None if found in self.folded else found
+                   for found in map(self.producer, tensors_in)]
         if constant_movement(qualified, sources):
             return  # data movement of parameters and constants: no stage
         if known is None:
@@ -449,9 +448,11 @@ class _Recorder(TransformerCalls):
             for tensor in outputs:
                 self.set(tensor, _REFUSED)
             return
+        mark = len(self.named), len(self.calls)
         try:
             self.known_call(known.role, known, where, args, kwargs, result, sources)
         except Unsupported as reason:
+            self.release(mark)
             self.unsupported(self.unique(where), what, str(reason), outputs,
                              self.nested(args, kwargs))
 
@@ -472,7 +473,7 @@ class _Recorder(TransformerCalls):
                               "(a parameter, a buffer or a constant)")
         source = self.producer(first)
         assert source is not None
-        self.check_layouts(role, first, self.nested(args, kwargs), layout)
+        self.check_layouts(role, first, self.nested(args, kwargs), layout, where)
         if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
             raise Unsupported("training=True (the default of the F.dropout functions) drops "
                               "elements at random even in eval mode; pass "
@@ -484,8 +485,8 @@ class _Recorder(TransformerCalls):
         elif role == "binary":
             self.binary(where, known.spelling, args, kwargs, result)
         elif role == "interpolate":
-            resize = interpolate_layer(first, args, kwargs)  # may refuse: before naming it
-            self.record(self.unique(where), resize, (source,), result)
+            self.record(self.unique(where), interpolate_layer(first, args, kwargs), (source,),
+                        result)
         elif role in ("mean", "pool"):
             self.record(self.unique(where), function_layer(role, known.spelling, first, args,
                                                            kwargs), (source,), result)

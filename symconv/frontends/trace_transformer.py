@@ -17,14 +17,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from symconv.frontends import mapping_transformer as transformer
+from symconv.frontends import mapping_windows
 from symconv.frontends.layouts import (
     Layout,
     channels_on_last,
     default_layout,
+    is_full,
     permuted,
     torch_dims,
 )
 from symconv.frontends.mapping import Unsupported, module_layer
+from symconv.frontends.trace_windows import WindowCalls, channel_kept
 from symconv.layers import Activation, Layer, ReLU, ReLU6
 
 __all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED", "constant_movement",
@@ -48,14 +51,15 @@ def _swap(rank: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int
 def transformer_function(key: str) -> Any:
     """The :class:`~symconv.frontends.mapping.Function` of a qualified name in the transformer
     table (:data:`~symconv.frontends.mapping_transformer.FUNCTIONS`), or ``None``."""
-    return transformer.FUNCTIONS.get(key)
+    return transformer.FUNCTIONS.get(key) or mapping_windows.FUNCTIONS.get(key)
 
 
 def constant_movement(qualified: str, sources: list[int | None]) -> bool:
-    """Whether a call only moves or views tensors none of which is computed from the input
-    (``class_token.expand(n, -1, -1)``): no stage, its result not computed from the input."""
-    return (qualified in transformer.CONSTANT_MOVEMENT and bool(sources)
-            and all(source is None for source in sources))
+    """Whether a call only uses tensors none of which is computed from the input
+    (``class_token.expand(n, -1, -1)``, Swin's attention mask ``mask.unsqueeze(1) -
+    mask.unsqueeze(2)``, ``mask.masked_fill(...)``): a constant, no stage, its result not
+    computed from the input (docs/conventions.md, "constants")."""
+    return bool(sources) and all(source is None for source in sources)
 
 
 def keeps_layout(layer: Layer | None) -> bool:
@@ -64,7 +68,7 @@ def keeps_layout(layer: Layer | None) -> bool:
     return layer is None or isinstance(layer, (Activation, ReLU, ReLU6))
 
 
-class TransformerCalls:
+class TransformerCalls(WindowCalls):
     """Calls of the transformer table's roles, recorded on the recorder this is mixed into."""
 
     if TYPE_CHECKING:
@@ -93,12 +97,19 @@ class TransformerCalls:
             return self.layouts[id(tensor)]
         return default_layout(tensor.dim() - 1)
 
-    def check_layouts(self, role: str, first: Any, tensors: list[Any], layout: Layout) -> None:
-        """Refuse a call of the tracer's own roles on tensors PyTorch permuted: elementwise
-        ones need their operands' axes in one order; the others ``(N, C, *spatial)``."""
+    def check_layouts(self, role: str, first: Any, tensors: list[Any], layout: Layout,
+                      where: str = "") -> None:
+        """Refuse a call of the tracer's own roles on tensors PyTorch permuted, but elementwise
+        ones: an operand of ``a + b`` or ``a * b`` whose axes PyTorch keeps in another order
+        than the first's is copied to it (MaxViT's grid attention); the others need
+        ``(N, C, *spatial)``."""
         if role in ("identity", "dropout", "layer", "add", "binary"):
-            if any(self.layout(tensor) != layout for tensor in tensors if tensor is not first):
-                raise Unsupported("its operands' axes are in different orders (one permuted)")
+            for tensor in tensors:
+                if tensor is not first and self.layout(tensor) != layout:
+                    if role not in ("add", "binary") or tensor.dim() != first.dim():
+                        raise Unsupported("its operands' axes are in different orders (one "
+                                          "permuted)")
+                    self.aligned(where, tensor, layout)
         elif layout != default_layout(first.dim() - 1):
             raise Unsupported(f"it gets a tensor whose axes PyTorch permuted "
                               f"({tuple(first.shape)}); symconv follows it on (N, C, *spatial)")
@@ -113,6 +124,9 @@ class TransformerCalls:
         first = args[0] if args else kwargs.get("input")
         if role == "cat":
             return self._cat(where, args, kwargs, result, sources)
+        if role == "einsum":
+            self.einsum(where, args, kwargs, result)
+            return True
         if not isinstance(first, self.tensor_type) or not isinstance(result, self.tensor_type):
             return False
         layout = self.layout(first)
@@ -127,6 +141,11 @@ class TransformerCalls:
             return self._add_constant(where, args, kwargs, result, sources)
         if role == "flatten":
             return self._reshape(where, first, result, layout)
+        if role == "constant":
+            return True  # made from shapes alone: not computed from the input
+        if role in ("pad", "roll", "linear", "normalize"):
+            self.window_call(role, where, first, args, kwargs, result, sources)
+            return True
         if role not in ("permute", "transpose", "getitem", "layer_norm", "gelu"):
             return False
         source = self.producer(first)
@@ -135,6 +154,10 @@ class TransformerCalls:
         if role == "permute":
             dims = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else (
                 args[1:] or kwargs.get("dims", ()))
+            if len(dims) == first.dim() and dims[0] % first.dim() != 0:  # moves the batch of one
+                layout = self.made_full(where, first, layout)
+                source = self.producer(first)
+                assert source is not None
             self.set(result, source, permuted(layout, tuple(dims)))
         elif role == "transpose":
             self.set(result, source, permuted(layout, _swap(first.dim(), args, kwargs)))
@@ -161,18 +184,30 @@ class TransformerCalls:
 
         rank, out_rank = first.dim() - 1, result.dim() - 1
         default = default_layout(rank)
-        if layout == default and out_rank == 1 and rank >= 1:
+        # at batch 1, a first axis of another size holds the one example's windows (Swin's
+        # reshape(B·nW, N, C)): the result's layout is full
+        full_in, full_out = is_full(layout, first.dim()), int(result.shape[0]) != 1
+        if layout == default and out_rank == 1 and rank >= 1 and not full_out:
             return False  # flattening: the tracer's own rule
-        if result.shape[0] != first.shape[0] or out_rank < 1:
+        if (not full_in and int(first.shape[0]) != 1) or (out_rank < 1 and not full_out):
             raise Unsupported(f"reshapes {tuple(first.shape)} to {tuple(result.shape)}, "
                               "across the batch axis")
         source = self.producer(first)
         assert source is not None
-        sizes = tuple(int(size) for size in result.shape[1:])
-        identity = tuple(range(rank))
+        sizes = tuple(int(size) for size in (result.shape if full_out else result.shape[1:]))
+        identity = tuple(range(len(layout)))
         out_layout: Layout
         layer: Layer
-        if layout == default and rank >= 2 and out_rank >= 2 and result.shape[1] == first.shape[1]:
+        kept = None if layout == identity else channel_kept(first, result, layout, full_in,
+                                                           full_out)
+        if kept is not None:  # the input's channels are an axis of the output: kept last
+            axes, shape, out_layout = kept
+            layer = Reshape(shape) if axes == tuple(sorted(axes)) else Rearrange(axes, shape)
+        elif full_in or full_out:
+            out_layout = tuple(range(len(sizes)))
+            layer = Reshape(sizes) if layout == identity else Rearrange(layout, sizes)
+        elif (layout == default and rank >= 2 and out_rank >= 2
+              and result.shape[1] == first.shape[1]):
             out_layout = default_layout(out_rank)  # (N, C, *spatial) with other spatial sizes
             layer = Reshape((*sizes[1:], sizes[0]))
         elif layout == identity:
@@ -190,19 +225,23 @@ class TransformerCalls:
 
         index = args[1] if len(args) > 1 else None
         index = index if isinstance(index, tuple) else (index,)
+        if self.slices(where, first, index, result, layout):
+            return
+        whole = is_full(layout, first.dim())
         full = slice(None)
         picks = [number for number, item in enumerate(index) if item != full]
-        if (len(picks) != 1 or picks[0] == 0 or isinstance(index[picks[0]], bool)
+        if (len(picks) != 1 or (picks[0] == 0 and not whole) or isinstance(index[picks[0]], bool)
                 or not isinstance(index[picks[0]], int) or any(
                     item != full for item in index if not isinstance(item, int))):
             raise Unsupported(f"indexes with {index!r}; symconv follows x[:, ..., i] with one "
                               "int on an axis after the batch")
         torch_axis = picks[0]
-        axis = layout[torch_axis - 1]
+        axis = layout[torch_axis - (not whole)]
         if axis == len(layout) - 1:
             raise Unsupported("it picks one channel; symconv selects positions only")
         position = index[torch_axis] % int(first.shape[torch_axis])
-        rest = [item for number, item in enumerate(layout) if number != torch_axis - 1]
+        rest = [item for number, item in enumerate(layout)
+                if number != torch_axis - (not whole)]
         out_layout = tuple(item - (item > axis) for item in rest)
         source = self.producer(first)
         assert source is not None
@@ -258,9 +297,9 @@ class TransformerCalls:
         if tuple(result.shape) != tuple(x.shape) or constant.dim() > x.dim():
             raise Unsupported(f"adds {tuple(constant.shape)} to {tuple(x.shape)}, broadcasting x")
         padded = (1,) * (x.dim() - constant.dim()) + tuple(int(size) for size in constant.shape)
-        if padded[0] != 1:
-            raise Unsupported("it adds a tensor with a batch axis")
         layout = self.layout(x)
+        if padded[0] != 1 and not is_full(layout, x.dim()):
+            raise Unsupported("it adds a tensor with a batch axis")
         learned = type(constant).__name__ == "Parameter"
         layer = AddParameter(symconv_shape(padded, layout), learned=learned)
         source = self.producer(x)
@@ -299,18 +338,19 @@ class TransformerCalls:
         if kwargs or len(args) != 2 or len(sources) != 2 or None in sources:
             raise Unsupported("symconv follows a @ b of two tensors computed from the input")
         a, b = args
-        rank = a.dim() - 1
-        identity = tuple(range(rank))
-        swapped = (*identity[:-2], rank - 1, rank - 2) if rank >= 2 else identity
-        if b.dim() != a.dim() or rank < 2 or self.layout(a) != identity or self.layout(b) not in (
-                identity, swapped):
+        rank = len(self.layout(a))
+        if (b.dim() != a.dim() or rank < 2 or is_full(self.layout(a), a.dim()) != is_full(
+                self.layout(b), b.dim())):
             raise Unsupported(f"multiplies {tuple(a.shape)} by {tuple(b.shape)}; symconv follows "
-                              "products of tensors of one rank, channels last in PyTorch's order "
-                              "(after a permute to it), the second perhaps transposed")
+                              "products of tensors of one rank")
         from symconv.frontends.functions import Product
 
-        self.record(self.unique(where), Product(self.layout(b) == swapped, spelling),
-                    tuple(sources), result, layout=identity)  # type: ignore[arg-type]
+        # operands whose axes PyTorch permuted are copied to its order first (as torch.matmul
+        # copies them), the second perhaps transposed
+        first, _ = self.ordered(where, a, swap=False)
+        second, transposed = self.ordered(where, b, swap=True)
+        self.record(self.unique(where), Product(transposed, spelling), (first, second), result,
+                    layout=tuple(range(rank)))
         return True
 
     def _softmax(self, spelling: str, where: str, first: Any, args: tuple[Any, ...],
@@ -322,10 +362,8 @@ class TransformerCalls:
         rank = first.dim()
         if isinstance(dim, bool) or not isinstance(dim, int) or not -rank <= dim < rank:
             raise Unsupported(f"dim={dim!r}: symconv follows a softmax along one given axis")
-        if dim % rank == 0:
-            raise Unsupported("a softmax along the batch axis, which symconv counts per example")
         layer = (transformer.FunctionalSoftmax if spelling == "F" else
-                 transformer.TensorSoftmax)(axis=layout[dim % rank - 1])
+                 transformer.TensorSoftmax)(axis=self._axis(first, dim, layout))
         source = self.producer(first)
         if source is None:
             raise Unsupported("its input is not computed from the model's input")
@@ -349,8 +387,19 @@ class TransformerCalls:
             return False
         x, scale = args if sources[0] is not None else args[::-1]
         layout = self.layout(x)
-        channel_dim = torch_dims(layout)[-1] if x.dim() > 1 else 1
-        layer = transformer.scale_layer(scale, x, channel_dim)
+        channel_dim = torch_dims(layout)[-1] if x.dim() > 1 and not is_full(
+            layout, x.dim()) else -1
+        try:
+            layer = transformer.scale_layer(scale, x, channel_dim)
+        except Unsupported:  # not one value per channel: any broadcast tensor (Swin V2's
+            from symconv.frontends.layouts import symconv_shape  # logit scale, per head)
+            from symconv.layers.tokens import MulParameter
+
+            padded = (1,) * (x.dim() - scale.dim()) + tuple(int(size) for size in scale.shape)
+            if len(padded) != x.dim() or (padded[0] != 1 and not is_full(layout, x.dim())):
+                raise
+            layer = MulParameter(symconv_shape(padded, layout),
+                                 learned=type(scale).__name__ == "Parameter")
         if tuple(result.shape) != tuple(x.shape):
             raise Unsupported(f"the scale broadcasts x of shape {tuple(x.shape)} to "
                               f"{tuple(result.shape)}")
@@ -366,6 +415,13 @@ def leaf_layer(module: Any, first: Any, output_padding: tuple[int, ...] | None,
     layout (``None``: the default). ``nn.Linear`` and ``nn.LayerNorm`` act on PyTorch's last
     axis, which must be the channels; an activation keeps any layout; any other layer needs
     ``(N, C, *spatial)``."""
+    if type(module).__name__ == "Softmax":  # nn.Softmax(dim): along that axis, any layout
+        from symconv.layers import Softmax
+
+        if module.dim is None:
+            raise Unsupported("nn.Softmax() without dim (PyTorch's implicit choice, deprecated); "
+                              "give dim")
+        return Softmax(axis=WindowCalls._axis(first, module.dim, layout)), layout
     layer = transformer.module_layer(module)
     if layer is not None or type(module).__name__ == "Linear":  # on PyTorch's last axis
         if not channels_on_last(layout) and (layer is not None or first.dim() > 2):

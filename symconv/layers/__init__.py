@@ -27,6 +27,7 @@ module             holds
 ``attention``      ``multihead_attention``: ``nn.MultiheadAttention`` as a graph of products,
                    scaling and softmax
 ``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
+``windows``        ``Roll`` (``torch.roll``), ``Strided`` (``x[..., ::2, 1::2, :]``)
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 

@@ -34,10 +34,12 @@ from symconv.sizes import Size, as_expr, as_size
 
 __all__ = ["MatMul", "MulScalar", "MATMUL_SPELLINGS"]
 
-#: How a product is written: ``"@"`` (``Tensor.__matmul__``) or a call, ``"torch.matmul"``
-#: (``torch.matmul``, ``x.matmul(y)``, ``torch.bmm``, ``x.bmm(y)``). ptflops patches the calls,
-#: not the operator, so the kind keeps it: ``"matmul"`` and ``"torch.matmul"``.
-MATMUL_SPELLINGS = ("@", "torch.matmul")
+#: How a product is written: ``"@"`` (``Tensor.__matmul__``), a call, ``"torch.matmul"``
+#: (``torch.matmul``, ``x.matmul(y)``, ``torch.bmm``, ``x.bmm(y)``), or ``"einsum"``
+#: (``torch.einsum("...ik,...kj->...ij", a, b)``, MaxViT's). ptflops patches the matmul calls,
+#: not the operator nor einsum, and fvcore has its own handle for einsum, so the kind keeps it:
+#: ``"matmul"``, ``"torch.matmul"``, ``"einsum"``.
+MATMUL_SPELLINGS = ("@", "torch.matmul", "einsum")
 
 
 @dataclass(frozen=True, init=False)
@@ -83,7 +85,7 @@ class MatMul(Layer):
 
     @property
     def kind(self) -> str:
-        return "matmul" if self.spelling == "@" else "torch.matmul"
+        return "matmul" if self.spelling == "@" else self.spelling
 
     def _sizes(self) -> tuple[Size, Size]:
         """``(k, m)``: the contracted size and the output's last."""

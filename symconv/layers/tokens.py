@@ -30,7 +30,7 @@ from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import NOTHING, InputAccess
 from symconv.sizes import Size, as_expr, as_size
 
-__all__ = ["Reshape", "Rearrange", "Select", "ClassToken", "AddParameter"]
+__all__ = ["Reshape", "Rearrange", "Select", "ClassToken", "AddParameter", "MulParameter"]
 
 
 def _sizes(shape: object, owner: str) -> tuple[Size, ...]:
@@ -262,6 +262,46 @@ class AddParameter(Layer):
                         access=InputAccess(extra=extra))
 
 
+@dataclass(frozen=True, init=False)
+class MulParameter(Layer):
+    """The input times a tensor of ``shape`` (channels last) that is not computed from it,
+    broadcast: Swin V2's ``attn * logit_scale`` (the scale clamped and exponentiated from a
+    parameter the layer does not own: ``learned=False``). One multiplication per output element.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(MulParameter((3, 1, 1), learned=False), (4, 3, 49, 49))
+    >>> c.mults, c.adds, c.params, c.kind
+    (28812, 0, 0, 'mulconstant')
+    """
+
+    example: ClassVar[str] = "MulParameter((3, 1, 1), learned=False)"
+
+    shape: tuple[Size, ...]
+    learned: bool
+
+    spatial_dims: ClassVar[int | None] = None
+
+    def __init__(self, shape: object, learned: bool = True) -> None:
+        object.__setattr__(self, "shape", _sizes(shape, "MulParameter"))
+        if not isinstance(learned, bool):
+            raise SymconvError(f"MulParameter(learned={learned!r}) must be True or False")
+        object.__setattr__(self, "learned", learned)
+
+    @property
+    def kind(self) -> str:
+        return "mulparameter" if self.learned else "mulconstant"
+
+    def loop_nest(self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
+                  in_channels: Size | None = None) -> LoopNest:
+        """Outer: every element, one multiplication; the tensor read once."""
+        nest = AddParameter(self.shape, self.learned).loop_nest(input_spatial, output_spatial,
+                                                                in_channels)
+        return LoopNest(outer=nest.outer, inner=(), outputs=nest.outputs, multiply=True,
+                        parameters=nest.parameters, access=nest.access)
+
+
 def _reshaped(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
     assert isinstance(layer, (Reshape, Rearrange))
     return tuple(as_expr(size) for size in layer.shape[:-1])
@@ -283,3 +323,4 @@ output_spatial.register(Rearrange, _reshaped)
 output_spatial.register(Select, _selected)
 output_spatial.register(ClassToken, lambda layer, spatial: (spatial[0] + 1,))
 output_spatial.register(AddParameter, lambda layer, spatial: spatial)
+output_spatial.register(MulParameter, lambda layer, spatial: spatial)

@@ -321,9 +321,10 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
     ("cat", *_F_POOLS): (_zero, "not a module: 0"),
     (*_T_MODULE, *_T_F, *_T_TORCH, "logsoftmax", "groupnorm", "layerscale", *_MOVEMENT): (
         _zero, "no rule in register_hooks (thop/profile.py), or not a module: 0"),
-    ("softmax",): (lambda row: 3 * _elements_in(row) - _elements_in(row) / row.input_shape[-1],
+    ("softmax",): (lambda row: 3 * _elements_in(row) - row.divs,
                    "count_softmax: per softmax of F features, F exps, F − 1 adds and F divs "
-                   "(calculate_softmax)"),
+                   "(calculate_softmax): 3·elements − rows, along any axis (symconv divides "
+                   "once per row)"),
     ("layernorm",): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
                      "count_normalization: calculate_norm 2 per input element, doubled with "
                      "elementwise_affine"),

@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import sympy
 
@@ -62,6 +64,21 @@ def _mults_and_bias(row: LayerRow) -> sympy.Expr:
     return sympy.expand(row.adds - row.mults + _elements_out(row) + row.mults)
 
 
+def _einsum_path(row: LayerRow) -> sympy.Expr:
+    """fvcore's count of a two-operand einsum: numpy's ``einsum_path`` prints its 'Optimized
+    FLOP count' (``2·mults``, a multiply and an add per term) as ``%.3e``, which fvcore parses
+    and halves, floored: ``mults`` to four significant digits. Exact only at a concrete shape."""
+    if not isinstance(row.mults, sympy.Integer):
+        from symconv.errors import SymconvError
+
+        raise SymconvError(f"convention 'fvcore': layer {row.name} (einsum): fvcore rounds an "
+                           "einsum's count to four significant digits (numpy's einsum_path "
+                           "prints it as %.3e), which no formula follows; count at a concrete "
+                           "input shape")
+    printed = Fraction(f"{2 * int(row.mults):.3e}")
+    return sympy.Integer(math.floor(printed / 2))
+
+
 def _mults_and_outputs(row: LayerRow) -> sympy.Expr:
     return row.mults + _elements_out(row)
 
@@ -73,8 +90,15 @@ _PRODUCTS = ("attention.scale", "attention.scores", "attention.softmax", "attent
 _ATTENTION = (*_PROJECTIONS, *_FUSED, *_PRODUCTS)
 
 
-#: Reshapes, selections, a class token, added tensors not computed from the input.
-_TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addconstant")
+#: Reshapes, selections, a class token, added tensors not computed from the input, a cyclic
+#: shift and a strided view.
+_TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addconstant",
+           "roll", "strided")
+
+
+#: Swin V2's cosine attention: F.normalize, a broadcast product with a tensor not computed
+#: from the input (the logit scale), and the start of a branch on a constant table.
+_COSINE = ("normalize", "mulconstant", "mulparameter", "constant")
 
 
 def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple[_Count, str]]:
@@ -90,7 +114,12 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "F.softmax": (_elements_in, "patched F.softmax (_numel_functional_flops_hook): 1 per "
                       "input element"),
         "torch.softmax": (_zero, "x.softmax / torch.softmax are not patched: 0"),
+        "einsum": (_zero, "torch.einsum is not patched: 0"),
         "mulscalar": (_zero, "x * 0.5 calls Tensor.__mul__, which is not patched: 0"),
+        **_each(_COSINE, _zero, "F.normalize and Tensor.__mul__ are not patched; a constant is "
+                "no call: 0"),
+        "F.linear": (_zero, "FUNCTIONAL_MAPPING has a hook for F.linear, but patch_functional "
+                     "leaves F.linear unpatched (its line is commented out): 0"),
         **_each(_TOKENS, _zero, "reshape, view, permute, indexing, torch.cat and a + b (Tensor.__add__) are not patched: 0"),
         "F.layernorm": (_zero, "F.layer_norm is not in FUNCTIONAL_MAPPING, and the module that "
                         "calls it (torchvision's LayerNorm2d, a subclass) is not nn.LayerNorm "
@@ -107,9 +136,11 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "attention.context": (_mults, "multihead_attention_counter_hook: AV, h·L·L·D"),
     },
     "thop": {
-        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
-                "functions and tensor arithmetic, not modules: 0"),
+        **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
+                _zero, "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
+        "F.linear": (_zero, "a function, not a module: 0"),
+        **_each(_COSINE, _zero, "not modules: 0"),
         "F.layernorm": (_zero, "a function, and register_hooks is looked up by exact type "
                         "(LayerNorm2d is not nn.LayerNorm): 0"),
         **_each(_ATTENTION, _zero, "no rule for nn.MultiheadAttention in register_hooks, and "
@@ -121,7 +152,15 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "matmul_flop_jit / bmm_flop_jit, prod(a's shape)·b's last size"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "aten::softmax and "
                 "aten::mul have no handle: 0"),
-        **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / cat / add have no handle: 0"),
+        "einsum": (_einsum_path, "aten::einsum: einsum_flop_jit parses numpy's einsum_path "
+                   "'Optimized FLOP count' (2 per multiply-add, printed as %.3e) and halves it, "
+                   "floored: mults to four significant digits"),
+        **_each(_TOKENS, _zero, "aten::view / reshape / permute / select / slice / roll / cat "
+                "/ add have no handle: 0"),
+        **_each(_COSINE, _zero, "aten::linalg_vector_norm, clamp_min, div and mul have no "
+                "handle: 0"),
+        "F.linear": (_mults, "aten::linear: linear_flop_jit, in·out per position, bias "
+                     "ignored"),
         "F.layernorm": (_norm(5, 4), "aten::layer_norm: norm_flop_counter(2), 5 per input "
                         "element with affine, 4 without"),
         **_each((*_PROJECTIONS, *_FUSED), _mults, "traced with gradients enabled, "
@@ -131,10 +170,12 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::scaled_dot_product_attention, which has no handle: 0"),
     },
     "torch": {
-        **_each(("matmul", "torch.matmul"), _twice_mults, "bmm_flop / mm_flop: 2 per "
-                "multiply-add"),
+        **_each(("matmul", "torch.matmul", "einsum"), _twice_mults, "bmm_flop / mm_flop (einsum "
+                "runs as aten.bmm): 2 per multiply-add"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
         **_each(_TOKENS, _zero, "no formula for these aten ops: 0"),
+        **_each(_COSINE, _zero, "no formula for these aten ops: 0"),
+        "F.linear": (_twice_mults, "aten.addmm / aten.mm: 2 per multiply-add, bias ignored"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
         **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
                 "heads, ...): F.multi_head_attention_forward's linear, addmm_flop / mm_flop: "
@@ -146,10 +187,13 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
     },
     "torchinfo": {
-        **_each(("matmul", "torch.matmul", "F.softmax", "torch.softmax", "mulscalar"), _zero,
-                "not modules: 0"),
+        **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
+                _zero, "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "
                 "parameter of a module that is no leaf (VisionTransformer, its Encoder): 0"),
+        **_each(_COSINE, _zero, "not modules: 0"),
+        "F.linear": (_zero, "a function: the modules whose weights it reads (Swin's qkv and "
+                     "proj) never run: 0"),
         "F.layernorm": (_params, "calculate_macs of the leaf module that owns the weight and "
                         "bias F.layer_norm is called with (torchvision's LayerNorm2d): its "
                         "parameters once per example"),
