@@ -64,6 +64,8 @@ def as_expr(value: object) -> sympy.Expr:
     """
     if isinstance(value, sympy.Basic):
         return value
+    if type(value) is int:   # the common case, without the slower abstract-class check below
+        return sympy.Integer(value)
     if isinstance(value, numbers.Integral):
         return sympy.Integer(int(value))
     if isinstance(value, numbers.Rational):

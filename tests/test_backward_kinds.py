@@ -137,7 +137,10 @@ def _same_tree(a: object, b: object) -> None:
 
 
 def _loss(layer, x, params, buffers, grad):
-    return float(np.sum(execute(layer, x, params, buffers=buffers, count=False).output * grad))
+    # the forward pass in training mode, as execute_backward runs it (Dropout: x times the
+    # seeded noise; the same draws on every call)
+    return float(np.sum(execute(layer, x, params, buffers=buffers, count=False,
+                                training=True).output * grad))
 
 
 def _numeric(function, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
@@ -263,9 +266,11 @@ def test_movement_backward_by_hand():
     assert cost(Pad((1, 1, 1, 1)), (H, W, C), phase="backward").adds == 0
     border = cost(Pad((1, 1, 1, 1), mode="reflect"), (H, W, C), phase="backward").adds
     assert sympy.expand(border - C * ((H + 2) * (W + 2) - H * W)) == 0
-    for layer in (Slice(0, 2), ChannelShuffle(2), Identity(), Dropout(0.5)):
+    for layer in (Slice(0, 2), ChannelShuffle(2), Identity(), Dropout(0)):
         c = cost(layer, (H, W, 4), phase="backward")
         assert (c.mults, c.adds, c.divs) == (0, 0, 0)
+    # in training Dropout multiplies: g·noise, one mult per element (tests/test_dropout_train.py)
+    assert cost(Dropout(0.5), (H, W, 4), phase="backward").mults == 4 * H * W
     assert cost(Mean((0, 1)), (H, W, C), phase="backward").divs == C
     c = cost(AdaptiveAvgPool2d(1), (H, W, C), phase="backward")
     assert (c.divs, c.adds) == (C, C * H * W)

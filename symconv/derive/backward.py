@@ -15,9 +15,10 @@ The rules:
 * a tensor read by several layers (a residual block's input, a graph's reused outputs) gets the
   sum of their gradients: one addition per element for each reader beyond the first.
 
-A backward :class:`~symconv.derive.Cost` counts operations only: its ``params`` are 0 (the
-training step's parameters are the forward pass's). A single layer's backward cost lists its
-gradients in :attr:`~symconv.derive.Cost.gradients`.
+A backward :class:`~symconv.derive.Cost` counts operations only: its ``params``, ``reads`` and
+``writes`` are 0 (the training step's parameters and traffic are the forward pass's). A single
+layer's backward cost lists its gradients in :attr:`~symconv.derive.Cost.gradients`, each with
+its counts only (as the training forward's parts).
 
 Examples
 --------
@@ -47,12 +48,12 @@ With ``optimizer=`` a training step ends with one optimizer step on every traina
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _sum
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
@@ -100,7 +101,8 @@ def _derivation() -> Derivation:
 
 
 def _cost_of_nest(nest: LoopNest, shape: tuple[sympy.Expr, ...], kind: str) -> Cost:
-    return _derivation().nest_cost(nest, shape, kind)
+    """A gradient's (or an optimizer step's) counts only: its reads and writes are left 0."""
+    return _derivation().nest_cost(nest, shape, kind, traffic=False)
 
 
 def total(stages: tuple[tuple[str, Cost], ...], shape: tuple[sympy.Expr, ...],
@@ -135,12 +137,29 @@ def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
 
 def _counts_only(part: Cost, forward: Cost) -> Cost:
     """A gradient's cost: the layer's input shape, the gradient's shape, no parameters."""
+    if part.params == 0 and part.source is None and part.input_shape == forward.input_shape:
+        return part   # already so (most nests: no parameters, derived on the input's shape)
     return replace(part, params=_ZERO, input_shape=forward.input_shape, source=None)
 
 
 def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
-          extra: Cost | None) -> tuple[Cost, bool]:
+          extra: Cost | None, memo: dict[object, tuple[Cost, bool]] | None = None
+          ) -> tuple[Cost, bool]:
     trainable = _has_parameters(forward) and not _is_frozen(path, layer, frozen)
+    if memo is None or extra is not None:
+        return _leaf_once(layer, forward, path, needs, trainable, extra)
+    try:   # an equal layer on an equal input, needing the same gradients: derived once
+        key: object = ("leaf", layer, forward.input_shape, needs, trainable)
+        found = memo.get(key)
+    except TypeError:    # an unhashable layer
+        return _leaf_once(layer, forward, path, needs, trainable, extra)
+    if found is None:
+        found = memo[key] = _leaf_once(layer, forward, path, needs, trainable, extra)
+    return found
+
+
+def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: bool,
+               extra: Cost | None) -> tuple[Cost, bool]:
     shape = forward.input_shape
     try:
         nests = backward_nests(layer, shape[:-1], forward.output_shape[:-1], shape[-1],
@@ -157,19 +176,57 @@ def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
                  for name, nest in nests]
     if extra is not None:
         gradients.append(("accumulate", extra))
-    sums = {name: sympy.Add(*(getattr(part, name) for _, part in gradients))
-            for name in COUNT_KINDS}
+    sums = _sums(gradients)
     result = Cost(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
                   kind=layer.kind, gradients=tuple(gradients), **sums)
     return result, needs or trainable
 
 
-def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
-          frozen: Frozen) -> tuple[Cost, bool]:
+def _frozen_below(path: str, frozen: Frozen) -> object:
+    """What of ``frozen`` concerns the layer at ``path`` and below: whether it is frozen
+    itself, and the frozen paths inside it, relative to it (a key of :func:`_walk`'s memo)."""
+    if isinstance(frozen, bool):
+        return frozen
+    if not path:
+        return frozenset(frozen)
+    inside = path + "."
+    return (any(path == prefix or path.startswith(prefix + ".") for prefix in frozen),
+            frozenset(prefix[len(inside):] for prefix in frozen if prefix.startswith(inside)))
+
+
+def _sums(gradients: Sequence[tuple[str, Cost]]) -> dict[str, sympy.Expr]:
+    """Each count of the gradients, summed (one gradient's own counts: ``Add`` of one term is
+    the term)."""
+    if len(gradients) == 1:
+        only = gradients[0][1]
+        return {name: getattr(only, name) for name in COUNT_KINDS}
+    return {name: _sum(getattr(part, name) for _, part in gradients) for name in COUNT_KINDS}
+
+
+def _walk(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
+          memo: dict[object, tuple[Cost, bool]] | None = None) -> tuple[Cost, bool]:
     """The backward cost of ``layer`` (whose forward cost is ``forward``) and whether its
-    output's gradient is needed."""
+    output's gradient is needed. A repeated block (an equal layer on an equal input, with the
+    same gradient needs and the same frozen parts) is derived once, through ``memo``."""
+    if memo is None:
+        memo = {}
+    try:
+        key: object = (layer, forward.input_shape, needs, _frozen_below(path, frozen))
+        found = memo.get(key)
+    except TypeError:    # an unhashable layer
+        key, found = None, None
+    if found is not None:
+        return found
+    result = _walk_once(layer, forward, path, needs, frozen, memo)
+    if key is not None:
+        memo[key] = result
+    return result
+
+
+def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
+               memo: dict[object, tuple[Cost, bool]]) -> tuple[Cost, bool]:
     if not isinstance(layer, Composite):
-        return _leaf(layer, forward, path, needs, frozen, None)
+        return _leaf(layer, forward, path, needs, frozen, None, memo)
     flags: dict[str, bool] = {"input": needs}
     readers: dict[str, int] = {"input": 0}
     shapes: dict[str, tuple[sympy.Expr, ...]] = {"input": forward.input_shape}
@@ -208,16 +265,20 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool,
         elif not isinstance(stage, (Add, Cat, ResidualAdd)):
             readers[read] = readers.get(read, 0) + 1
         if isinstance(stage, Composite):
-            result, current = _walk(stage, stage_forward, stage_path, current, frozen)
+            result, current = _walk(stage, stage_forward, stage_path, current, frozen, memo)
         elif isinstance(stage, (Add, Cat, Reuse, ResidualAdd)):
             result = _extra_only(stage, stage_forward, extra)
         else:
-            result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra)
+            result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra,
+                                    memo)
         stages.append((name, result))
         flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
         previous = name
-    result = total(tuple(stages), forward.input_shape, layer.kind)
-    return replace(result, params=_ZERO), current
+    # the stages' counts summed; their params, reads and writes are all 0 (counts only)
+    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in COUNT_KINDS}
+    output_shape = stages[-1][1].output_shape if stages else forward.input_shape
+    return Cost(params=_ZERO, input_shape=forward.input_shape, output_shape=output_shape,
+                stages=tuple(stages), kind=layer.kind, **sums), current
 
 
 def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
@@ -236,8 +297,7 @@ def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
                                      forward)) for name, nest in nests]
     if readers[other] > 1 and needs_other:
         gradients.append(("accumulate", _accumulate(shapes[other], stage.kind, forward)))
-    sums = {kind: sympy.Add(*(getattr(part, kind) for _, part in gradients))
-            for kind in COUNT_KINDS}
+    sums = _sums(gradients)
     return Cost(params=_ZERO, input_shape=forward.input_shape,
                 output_shape=forward.output_shape, kind=stage.kind,
                 gradients=tuple(gradients), **sums)
@@ -247,8 +307,7 @@ def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
     """A routing stage's backward: the gradient copied; plus an accumulation where a tensor it
     reads has another reader."""
     gradients = (("accumulate", extra),) if extra is not None else ()
-    sums = {name: sympy.Add(*(getattr(part, name) for _, part in gradients))
-            for name in COUNT_KINDS}
+    sums = _sums(gradients)
     return Cost(params=_ZERO, input_shape=forward.input_shape,
                 output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
 

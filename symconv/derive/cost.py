@@ -6,7 +6,6 @@ What is counted is said in :mod:`symconv.derive`. Pure SymPy.
 from __future__ import annotations
 
 import fractions
-import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,16 +32,26 @@ _ZERO = sympy.Integer(0)
 def _sum(values: Iterable[Size]) -> sympy.Expr:
     """``sympy.Add`` of the values; one ``Integer`` summed in Python where all are integers (a
     network at one input size adds hundreds of them, and ``Add`` asks each its assumptions)."""
-    terms = list(values)
-    if all(isinstance(value, (int, sympy.Integer)) for value in terms):
-        return sympy.Integer(sum(int(value) for value in terms))
-    return sympy.Add(*(as_expr(value) for value in terms))
+    terms = values if isinstance(values, list) else list(values)
+    whole = 0
+    for value in terms:   # a plain loop: this runs for every nest and every sum of stages
+        if not isinstance(value, _INTEGERS):   # zeros left out: Add would drop them anyway
+            return sympy.Add(*(as_expr(value) for value in terms
+                               if value is not _ZERO and not (type(value) is int and value == 0)))
+        whole += int(value)
+    return sympy.Integer(whole)
 
 
 def _product(values: tuple[Size, ...]) -> sympy.Expr:
-    if all(isinstance(value, (int, sympy.Integer)) for value in values):
-        return sympy.Integer(math.prod(int(value) for value in values))  # one Integer, not a Mul
-    return sympy.Mul(*(as_expr(value) for value in values))
+    whole = 1
+    for value in values:
+        if not isinstance(value, _INTEGERS):
+            return sympy.Mul(*(as_expr(value) for value in values))
+        whole *= int(value)
+    return sympy.Integer(whole)  # one Integer, not a Mul
+
+
+_INTEGERS = (int, sympy.Integer)
 
 
 @dataclass(frozen=True)

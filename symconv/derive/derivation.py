@@ -27,9 +27,80 @@ def _cost_of_nest(
     *, traffic: bool = True,
 ) -> Cost:
     """The cost of one loop nest; with ``traffic=False`` its counts only (reads, writes 0)."""
-    outer = _product(nest.outer)
-    inner = _product(nest.inner)
-    outputs = _product(nest.outputs)
+    counts = _integer_counts(nest)
+    if counts is None:
+        counts = _counts(nest, _product(nest.outer), _product(nest.inner),
+                         _product(nest.outputs))
+    params = _sum(_product(shape) for _, shape in nest.parameters) if nest.parameters else _ZERO
+    reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
+    return Cost(
+        reads=reads,
+        writes=writes,
+        input_shape=input_shape,
+        output_shape=_as_exprs(nest.outputs),
+        params=params,
+        kind=kind,
+        source=source,
+        **counts,
+    )
+
+
+def _as_exprs(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
+    """``sizes`` as SymPy expressions: the tuple itself where they all are."""
+    for size in sizes:
+        if not isinstance(size, sympy.Basic):
+            return tuple(as_expr(size) for size in sizes)
+    return sizes
+
+
+def _whole(sizes: tuple[object, ...]) -> int | None:
+    """The product of ``sizes`` as a Python int, or ``None`` where one is not an integer."""
+    whole = 1
+    for size in sizes:
+        if not isinstance(size, _INTEGERS):
+            return None
+        whole *= int(size)
+    return whole
+
+
+_INTEGERS = (int, sympy.Integer)
+
+
+def _integer_counts(nest: LoopNest) -> dict[str, sympy.Expr] | None:
+    """:func:`_counts` on Python ints where the sizes and the operations per point are
+    integers (a training step at one input size derives hundreds of nests), else ``None``."""
+    points, width = _whole(nest.outer), _whole(nest.inner)
+    if points is None or width is None:
+        return None
+    counts: dict[str, int] = {}
+    if nest.multiply:
+        counts["mults"] = points * width
+    if nest.accumulate == "sum":
+        counts["adds"] = points * (width - 1)
+    elif nest.accumulate == "scatter":
+        counts["adds"] = points * width
+    else:
+        counts["comparisons"] = points * (width - 1)
+    if nest.per_output:
+        made = _whole(nest.outputs)
+        if made is None:
+            return None
+        for name, per_element in nest.per_output:
+            if not isinstance(per_element, _INTEGERS):
+                return None
+            counts[name] = counts.get(name, 0) + int(per_element) * made
+    for name, per_point in nest.per_outer:
+        if not isinstance(per_point, _INTEGERS):
+            return None
+        counts[name] = counts.get(name, 0) + int(per_point) * points
+    return {name: sympy.Integer(counts[name]) if counts.get(name) else _ZERO
+            for name in COUNT_KINDS}
+
+
+def _counts(nest: LoopNest, outer: sympy.Expr, inner: sympy.Expr,
+            outputs: sympy.Expr) -> dict[str, sympy.Expr]:
+    """The operation counts of a nest of ``outer`` points of ``inner`` terms making
+    ``outputs`` elements."""
     counts = {name: _ZERO for name in COUNT_KINDS}
     if nest.multiply:
         counts["mults"] = outer * inner
@@ -43,27 +114,16 @@ def _cost_of_nest(
         counts[name] = counts[name] + as_expr(per_element) * outputs
     for name, per_point in nest.per_outer:
         counts[name] = counts[name] + as_expr(per_point) * outer
-    params = _sum(_product(shape) for _, shape in nest.parameters)
-    reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
-    return Cost(
-        reads=reads,
-        writes=writes,
-        input_shape=input_shape,
-        output_shape=tuple(as_expr(size) for size in nest.outputs),
-        params=params,
-        kind=kind,
-        source=source,
-        **counts,
-    )
+    return counts
+
+
+_TOTALLED = (*COUNT_KINDS, "params", "reads", "writes")
 
 
 def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, ...],
           kind: str, source: Source | None = None) -> Cost:
     """The sum of the stages' costs, keeping the stages."""
-    sums = {
-        name: _sum(getattr(stage, name) for _, stage in stages)
-        for name in (*COUNT_KINDS, "params", "reads", "writes")
-    }
+    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in _TOTALLED}
     output_shape = stages[-1][1].output_shape if stages else input_shape
     return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,
                 source=source, **sums)

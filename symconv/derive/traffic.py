@@ -109,13 +109,12 @@ def touched(axis: AxisWindow) -> sympy.Expr:
 
 def _product(sizes: tuple[object, ...]) -> sympy.Expr:
     """The product of sizes: one ``Integer`` multiplied in Python where all are integers."""
-    if all(isinstance(size, (int, sympy.Integer)) and not isinstance(size, bool)
-           for size in sizes):
-        product = 1
-        for size in sizes:
-            product *= int(size)  # type: ignore[call-overload]
-        return sympy.Integer(product)
-    return sympy.Mul(*(as_expr(size) for size in sizes))
+    product = 1
+    for size in sizes:   # a plain loop: this runs for every nest
+        if not isinstance(size, (int, sympy.Integer)) or isinstance(size, bool):
+            return sympy.Mul(*(as_expr(size) for size in sizes))
+        product *= int(size)
+    return sympy.Integer(product)
 
 
 def _runs_below_ints(n: int, step: int, run: int, count: int) -> int:
@@ -166,8 +165,15 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
         read = _product((*(touched(axis) for axis in access.windows), input_shape[-1]))
     else:
         read = _product(input_shape)
-    params = sympy.Add(*(_product(shape) for _, shape in nest.parameters))
-    reads = access.copies * read + as_expr(access.extra) + params
+    params = [_product(shape) for _, shape in nest.parameters]
+    extra = access.extra
+    if type(access.copies) is int and isinstance(read, sympy.Integer) and isinstance(
+            extra, (int, sympy.Integer)) and all(
+            isinstance(size, sympy.Integer) for size in params):   # Python ints: faster
+        reads = sympy.Integer(access.copies * int(read) + int(extra)
+                              + sum(int(size) for size in params))
+    else:
+        reads = access.copies * read + as_expr(extra) + sympy.Add(*params)
     writes = _product(nest.outputs) if access.writes else sympy.Integer(0)
     return reads, writes
 

@@ -10,8 +10,10 @@ stage; the backward pass reads what this forward saves (BatchNorm's mean and ``1
 
 Its ``reads`` and ``writes`` are the inference forward's (input, γ and β read, output written;
 buffers and the saved statistics are left out, as the compulsory-traffic model leaves out
-BatchNorm's running statistics at inference); the parts carry their counts only (reads and
-writes 0).
+BatchNorm's running statistics at inference), except for ``Dropout`` and ``StochasticDepth``
+(:mod:`symconv.layers.dropout_train`), the identity at inference, which in training mode read
+their input and write their output (the random draws are left out, as BatchNorm's statistics);
+the parts carry their counts only (reads and writes 0).
 
 Examples
 --------
@@ -32,10 +34,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+import sympy
+
 from symconv.derive.cost import COUNT_KINDS, Cost, _sum
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
+
+# Dropout's and StochasticDepth's rules register themselves when imported
+from symconv.layers import dropout_train  # noqa: F401  isort: skip
 
 __all__ = ["training_forward_cost"]
 
@@ -50,14 +57,22 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts = tuple((name, replace(nest_cost(nest, shape, layer.kind, traffic=False),
-                                 input_shape=shape)) for name, nest in nests)
+    parts = tuple((name, nest_cost(nest, shape, layer.kind, traffic=False))   # on ``shape``
+                  for name, nest in nests)
     sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
+    if nests and forward.reads == 0 and forward.writes == 0:
+        # the identity at inference (Dropout, StochasticDepth): in training mode it reads its
+        # input and writes its output, as its last part (``apply``) does
+        last = nest_cost(nests[-1][1], shape, layer.kind)
+        return replace(forward, parts=parts, source=None, reads=last.reads,
+                       writes=last.writes, **sums)
     return replace(forward, parts=parts, source=None, **sums)
 
 
 def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
           memo: dict[object, Cost]) -> Cost:
+    if not isinstance(layer, Composite) and not has_training_forward(layer):
+        return forward   # its inference forward (looked up by type, before any hashing)
     try:   # a repeated block (equal layer, equal input) is derived once
         key: object = (layer, forward.input_shape)
         found = memo.get(key)
@@ -65,11 +80,10 @@ def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
         key, found = None, None
     if found is not None:
         return found
-    if not isinstance(layer, Composite):
-        result = (_leaf(layer, forward, path, nest_cost) if has_training_forward(layer)
-                  else forward)
-    else:
+    if isinstance(layer, Composite):
         result = _composite(layer, forward, path, nest_cost, memo)
+    else:
+        result = _leaf(layer, forward, path, nest_cost)
     if key is not None:
         memo[key] = result
     return result
@@ -85,10 +99,20 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
         return forward
     # only the counts change (params, reads, writes and shapes are the forward's): add the
     # changed stages' differences instead of summing every stage again
-    counts = {kind: _sum([getattr(forward, kind), *(getattr(new, kind) - getattr(old, kind)
-                                                     for new, old in changed)])
+    counts = {kind: _adjusted(getattr(forward, kind), [(getattr(new, kind), getattr(old, kind))
+                                                       for new, old in changed])
               for kind in COUNT_KINDS}
     return replace(forward, stages=stages, source=None, **counts)
+
+
+def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
+    """``count`` with each ``(new, old)`` change made: in Python ints where all are integers."""
+    whole = int(count) if isinstance(count, sympy.Integer) else None
+    for new, old in changes:
+        if whole is None or not (isinstance(new, sympy.Integer) and isinstance(old, sympy.Integer)):
+            return _sum([count, *(new - old for new, old in changes)])
+        whole += int(new) - int(old)
+    return sympy.Integer(whole)
 
 
 def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:

@@ -1,6 +1,8 @@
-"""Backward executors of ``Mean``, ``Slice``, ``ChannelShuffle``, ``Pad``, ``Identity``
-(``Dropout``, ``StochasticDepth``), adaptive average and max pooling and ``LayerScale``, fast and
-reference (what each does: :mod:`symconv.layers.backward_movement`). ``Cat``'s gradient is split
+"""Backward executors of ``Mean``, ``Slice``, ``ChannelShuffle``, ``Pad``, ``Identity``,
+``Dropout`` and ``StochasticDepth`` (the gradient times the noise their training-mode forward
+saved: :mod:`symconv.execute.dropout_train`), adaptive average and max pooling and
+``LayerScale``, fast and reference (what each does: :mod:`symconv.layers.backward_movement`,
+:mod:`symconv.layers.dropout_train`). ``Cat``'s gradient is split
 by the walk of :mod:`symconv.execute.backward`."""
 
 from __future__ import annotations
@@ -10,19 +12,23 @@ import math
 
 import numpy as np
 
+from symconv.errors import SymconvError
 from symconv.execute.backward_layers import Gradients, _both, backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter
+from symconv.execute.dropout_train import Noisy
 from symconv.execute.movement import _pad
 from symconv.execute.registry import Params
 from symconv.layers import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
     ChannelShuffle,
+    Dropout,
     Identity,
     LayerScale,
     Mean,
     Pad,
     Slice,
+    StochasticDepth,
 )
 from symconv.layers.adaptive import window_bounds
 
@@ -259,3 +265,41 @@ def _(layer: LayerScale, x: Array, params: Params, g: Array, counter: Counter, *
                 counter.adds += 1
         grads["scale"] = np.array(total)
     return dx, grads
+
+
+def _noise(layer: Noisy, params: Params) -> Array:
+    if "noise" not in params:
+        raise SymconvError(
+            f"{type(layer).__name__}'s backward multiplies by the noise its training-mode "
+            "forward saved: pass params with 'noise' (the .saved of execute(..., "
+            "training=True)), or run execute_backward")
+    return np.asarray(params["noise"], dtype=np.float64)
+
+
+@backward_fast.register(Dropout)
+@backward_fast.register(StochasticDepth)
+def _(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """``g·noise``: one multiplication per element; ``p = 0``: ``g`` itself."""
+    if not input_grad:
+        return None, {}
+    if layer.p == 0:
+        return np.array(g), {}
+    return counter.multiply(g, _noise(layer, params)), {}
+
+
+@backward_reference.register(Dropout)
+@backward_reference.register(StochasticDepth)
+def _(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
+      input_grad: bool, trainable: bool) -> Gradients:
+    """The same, one scalar at a time."""
+    if not input_grad:
+        return None, {}
+    if layer.p == 0:
+        return np.array(g), {}
+    noise = _noise(layer, params).ravel().tolist()
+    out = []
+    for index, value in enumerate(g.ravel().tolist()):
+        out.append(value * noise[index if len(noise) > 1 else 0])
+        counter.mults += 1
+    return np.array(out).reshape(g.shape), {}

@@ -360,10 +360,9 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
                 "flatten before it (nn.Flatten())"
             )
         return Linear(module.in_features, module.out_features, bias=module.bias)
-    if name in ("BatchNorm1d", "BatchNorm2d"):
-        if not module.affine:
-            raise Unsupported("affine=False: symconv's BatchNorm has γ and β")
-        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features)
+    if name in ("BatchNorm1d", "BatchNorm2d"):   # affine=False: no γ, β (normalised only)
+        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features,
+                                                                       affine=module.affine)
     if name == "ReLU":
         return ReLU()
     if name == "ReLU6":

@@ -37,7 +37,11 @@ AddParameter           ``input_grad`` ``g`` itself (nothing); ``weight_grad`` (l
 The input projection's output is read three times (queries, keys, values): its gradient is the
 sum of the three gradients, each zero outside its third, as PyTorch's autograd accumulates the
 gradients of the three selections: 2 adds per element of ``(L, 3E)``, counted by the graph walk
-(:mod:`symconv.derive.backward`).
+(:mod:`symconv.derive.backward`). PyTorch's ``_in_projection_packed`` returns ``proj[0]``,
+``proj[1]``, ``proj[2]``, three ``select``s (not an ``unbind``, whose backward would be one
+copy): in torch 2.13 each ``select_backward`` makes a zero ``(3, L, N, E)`` gradient with its
+slice filled and the engine adds them with two ``aten.add.Tensor``
+(``tests/test_attention_in_proj_torch.py`` logs them).
 
 Examples
 --------

@@ -66,6 +66,7 @@ symconv.errors.SymconvError: BatchNorm2d(8) in training mode on 1 value per chan
 from __future__ import annotations
 
 import functools
+import math
 
 import sympy
 
@@ -127,7 +128,9 @@ _KNOWN: dict[type | None, int | bool] = {}
 def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> sympy.Expr:
     """``E``, the values a channel's batch statistics are taken over; raises where it is 1 (the
     backward pass with batch statistics, :mod:`symconv.layers.backward`, checks it too)."""
-    values = sympy.Mul(*(as_expr(size) for size in input_spatial))
+    values = (sympy.Integer(math.prod(int(size) for size in input_spatial))
+              if all(isinstance(size, (int, sympy.Integer)) for size in input_spatial)
+              else sympy.Mul(*(as_expr(size) for size in input_spatial)))
     if values == 1:
         raise SymconvError(
             f"{type(layer).__name__}({layer.channels}) in training mode on 1 value per channel: "

@@ -224,8 +224,8 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
         "position when transposed, as symconv's mults), plus N per output position for a bias; "
         "a module hook, from the output's shape, so padding='same' / 'valid' counts alike"),
     ("linear",): (_mults_and_bias, "linear_flops_counter_hook: in·out, plus out for the bias"),
-    ("batchnorm",): (_times(2, _elements_in), "bn_flops_counter_hook: 2 per input element "
-                     "(affine)"),
+    ("batchnorm",): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
+                     "bn_flops_counter_hook: 1 per input element, 2 with affine"),
     ("relu",): (_times(2, _elements_out), "relu_flops_counter_hook counts each output element, "
                 "and the patched F.relu that nn.ReLU calls counts it again: 2 per element "
                 "(a double count)"),
@@ -305,8 +305,9 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
                       "H_o·W_o·N·(M/g)·k², not the products a transposed convolution does "
                       "(H·W·M·(N/g)·k²); bias ignored"),
     ("linear",): (_mults, "count_linear: in_features per output element, bias ignored"),
-    ("batchnorm",): (_times(4, _elements_in), "count_normalization: calculate_norm gives 2 per "
-                     "input element, doubled for affine: 4 per element"),
+    ("batchnorm",): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
+                     "count_normalization: calculate_norm gives 2 per input element, doubled "
+                     "for affine: 4 per element"),
     ("relu", "relu6", "leakyrelu"): (_zero, "zero_ops / count_relu (calculate_relu_flops "
                                      "returns 0): 0"),
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no rule in register_hooks: 0"),
@@ -354,8 +355,9 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
                      "(fvcore/nn/flop_count.py; conv_flop_jit is the handle of "
                      "aten::_convolution only): skipped, 0"),
     ("linear",): (_mults, "linear_flop_jit: prod(input shape)·out, bias ignored"),
-    ("batchnorm",): (_times(2, _elements_in), "batchnorm_flop_jit at inference: 2 per input "
-                     "element with affine (5 per element in training mode)"),
+    ("batchnorm",): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
+                     "batchnorm_flop_jit at inference: 1 per input element, 2 with affine (5 "
+                     "per element in training mode)"),
     ("layernorm", "groupnorm"): (lambda row: _elements_in(row) * (5 if row.params != 0 else 4),
                                  "norm_flop_counter(2) for aten::layer_norm / aten::group_norm: "
                                  "5 per input element with affine, 4 without"),
