@@ -41,6 +41,8 @@ __all__ = [
 #: of a layer prints. No real tensor comes near: 400 digits is 10**400 elements along one axis.
 MAX_DIGITS = 400
 _LIMIT = 10**MAX_DIGITS
+#: SymPy's integer classes (small integers are singletons of their own classes).
+_SYMPY_INTEGERS = frozenset({type(sympy.Integer(n)) for n in (-1, 0, 1, 2)})
 
 #: One size: a Python int when concrete, a SymPy expression when symbolic.
 Size: TypeAlias = int | sympy.Expr
@@ -71,6 +73,22 @@ def as_expr(value: object) -> sympy.Expr:
     if isinstance(value, numbers.Rational):
         return sympy.Rational(int(value.numerator), int(value.denominator))
     raise SymconvError(f"{value!r} must be an int or a SymPy expression, not {type(value).__name__}")
+
+
+def surely_different(a: Size, b: Size) -> bool:
+    """Whether two sizes are surely unequal: integers compared as integers (without SymPy's
+    relational machinery, slow when a network checks thousands of them), else when
+    ``sympy.Eq`` is false.
+
+    Examples
+    --------
+    >>> from symconv.symbols import H
+    >>> surely_different(3, sympy.Integer(4)), surely_different(H, 4), surely_different(H + 1, H)
+    (True, False, True)
+    """
+    if isinstance(a, (int, sympy.Integer)) and isinstance(b, (int, sympy.Integer)):
+        return int(a) != int(b)
+    return sympy.Eq(as_expr(a), as_expr(b)) is sympy.false
 
 
 def is_concrete(value: Size) -> bool:
@@ -155,6 +173,10 @@ def as_size(value: object, name: str, *, minimum: int = 1) -> Size:
     ...
     symconv.errors.SymconvError: kernel_size=2.5 must be a whole number; sizes are exact integers, never floats
     """
+    if type(value) is int or type(value) in _SYMPY_INTEGERS:  # the common case, fast
+        number = int(value)  # type: ignore[call-overload]
+        if minimum <= number < _LIMIT:
+            return number
     least = "at least 1" if minimum == 1 else f"at least {minimum}"
     if isinstance(value, bool):
         raise SymconvError(f"{name}={value!r} must be an integer, not a boolean")

@@ -16,7 +16,7 @@ from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
 from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
-from symconv.sizes import as_expr, check_digits
+from symconv.sizes import as_expr, check_digits, surely_different
 from symconv.symbols import D_o, H_o, L_o, W_o
 
 __all__ = ["cost", "total", "in_output_symbols"]
@@ -338,7 +338,7 @@ def _check_follows(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
             "gives that rank"
         )
     expected = layer.in_channels_expected()
-    if expected is not None and sympy.Eq(shape[-1], as_expr(expected)) is sympy.false:
+    if expected is not None and surely_different(shape[-1], expected):
         raise SymconvError(
             f"layer {path} ({layer.kind}, in_channels={expected}) cannot follow layer {before} "
             f"({earlier.kind}, {shape[-1]} channels out); make in_channels={shape[-1]} or change "

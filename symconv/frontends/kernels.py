@@ -86,6 +86,38 @@ def _shape_only(func: Any, args: Any, kwargs: Any) -> Any:
     return torch.empty(shaped.shape, dtype=shaped.dtype)
 
 
+def _fresh_copy(func: Any, args: Any, kwargs: Any, cat: Any, contiguous: Any) -> Any:
+    """The result of ``torch.cat(tensors, dim)`` (tensors of one dtype and rank, equal off
+    ``dim``) or of ``x.contiguous()`` on a non-contiguous ``x`` as an uninitialised tensor of its
+    shape, without copying values (a fresh tensor either way, as PyTorch's); ``None`` for any
+    other call, which then runs."""
+    import torch
+
+    if func is contiguous:
+        if len(args) == 1 and not kwargs and not args[0].is_contiguous():
+            return torch.empty(args[0].shape, dtype=args[0].dtype)
+        return None
+    if func is not cat or not args or len(args) > 2 or set(kwargs) - {"dim"}:
+        return None
+    tensors, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    if not isinstance(tensors, (tuple, list)) or not tensors or not isinstance(dim, int) or not all(
+            isinstance(tensor, torch.Tensor) for tensor in tensors):
+        return None
+    first = tensors[0]
+    rank = first.dim()
+    if rank < 1 or not -rank <= dim < rank:
+        return None
+    dim %= rank
+    shape = list(first.shape)
+    for tensor in tensors[1:]:
+        other = tensor.shape
+        if tensor.dtype != first.dtype or len(other) != rank or any(
+                other[axis] != shape[axis] for axis in range(rank) if axis != dim):
+            return None
+        shape[dim] += other[dim]
+    return torch.empty(shape, dtype=first.dtype)
+
+
 def _same_shape(func: Any, args: Any, kwargs: Any) -> Any:
     """An elementwise function's result (BatchNorm, an activation) as an uninitialised tensor of
     its input's shape, or its input itself when it works in place; computed where its input is not one tensor, or
@@ -132,6 +164,7 @@ def mode_class() -> type:
                              # and SE's Sigmoid), and nn.PReLU's F.prelu
                              F.silu, torch.sigmoid, torch.tanh, F.gelu, F.elu, F.mish,
                              F.softplus, F.prelu, F.layer_norm})
+    copies = frozenset({torch.cat, torch.Tensor.contiguous})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -151,12 +184,19 @@ def mode_class() -> type:
                 if func is F.multi_head_attention_forward and not kwargs.get("need_weights"):
                     return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
+            result = None
             if (func is F.linear and not recorder.busy and args
                     and recorder.producer(args[0]) is not None):
                 # F.linear in forward on a tensor computed from the input (Swin's qkv and
                 # proj): its values are never needed either, its shape is
                 result = _shape_only(func, args, kwargs)
-            else:
+            elif func in copies and not recorder.busy and args and any(
+                    recorder.producer(tensor) is not None for tensor in (
+                        args[0] if isinstance(args[0], (tuple, list)) else args[:1])):
+                # DenseNet's concatenations, ShuffleNet's shuffle: copies of tensors computed
+                # from the input, whose values are never needed
+                result = _fresh_copy(func, args, kwargs, torch.cat, torch.Tensor.contiguous)
+            if result is None:
                 result = func(*args, **kwargs)
             if recorder.busy or recorder.opaque:
                 return result

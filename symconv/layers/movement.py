@@ -28,7 +28,7 @@ from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import NOTHING, InputAccess
-from symconv.sizes import Size, as_expr, as_size
+from symconv.sizes import Size, as_expr, as_size, product, surely_different
 
 __all__ = ["Cat", "Slice", "ChannelShuffle", "Pad", "PAD_MODES", "Dropout", "StochasticDepth", "Identity"]
 
@@ -99,14 +99,14 @@ class Cat(Layer):
         channels = _need_channels(self, in_channels)
         outputs = (*input_spatial, self.out_channels_for(channels))
         return LoopNest(outer=(), inner=(), outputs=outputs, multiply=False,
-                        access=InputAccess(extra=sympy.Mul(*(as_expr(size) for size in self.shape))))
+                        access=InputAccess(extra=as_expr(product(self.shape))))
 
 
 def _cat_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
     assert isinstance(layer, Cat)
     theirs = layer.shape[:-1]
     if len(theirs) != len(input_spatial) or any(
-            sympy.Eq(as_expr(a), as_expr(b)) is sympy.false for a, b in zip(input_spatial, theirs)):
+            surely_different(a, b) for a, b in zip(input_spatial, theirs)):
         raise SymconvError(
             f"Cat(other={layer.other!r}): its shape {tuple(layer.shape)} must have the input's "
             f"spatial sizes {tuple(input_spatial)}; torch.cat along channels needs them equal"
@@ -142,7 +142,8 @@ class Slice(Layer):
     def __init__(self, start: object, stop: object) -> None:
         start_ = as_size(start, "Slice(start", minimum=0)
         stop_ = as_size(stop, "Slice(stop")
-        if sympy.Le(as_expr(stop_), as_expr(start_)) is sympy.true:
+        if (stop_ <= start_ if isinstance(stop_, int) and isinstance(start_, int)
+                else sympy.Le(as_expr(stop_), as_expr(start_)) is sympy.true):
             raise SymconvError(f"Slice(start={start}, stop={stop}) needs start < stop")
         object.__setattr__(self, "start", start_)
         object.__setattr__(self, "stop", stop_)
@@ -162,7 +163,10 @@ class Slice(Layer):
     ) -> LoopNest:
         """No loops: a view of the input's channels."""
         channels = _need_channels(self, in_channels)
-        if sympy.Gt(as_expr(self.stop), as_expr(channels)) is sympy.true:
+        stop = self.stop
+        if (stop > int(channels) if isinstance(stop, int) and isinstance(
+                channels, (int, sympy.Integer)) else sympy.Gt(as_expr(stop), as_expr(channels))
+                is sympy.true):
             raise SymconvError(f"Slice(start={self.start}, stop={self.stop}) needs stop <= the "
                                f"input's {channels} channels")
         return LoopNest(outer=(), inner=(), outputs=(*input_spatial, self.out_channels_for(channels)),

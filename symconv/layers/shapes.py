@@ -26,7 +26,7 @@ from symconv.layers.elementwise import Activation, BatchNorm2d, ReLU, ResidualAd
 from symconv.layers.graph import Add, Reuse
 from symconv.layers.linear import Flatten, Linear
 from symconv.layers.pooling import AvgPool2d, GlobalAvgPool2d, MaxPool2d
-from symconv.sizes import Size, as_expr, as_size
+from symconv.sizes import Size, as_expr, as_size, surely_different
 
 __all__ = ["conv_output_size", "floor_div", "transposed_output_size", "output_spatial", "check_input_shape", "axis_name", "AXIS_NAMES"]
 
@@ -243,7 +243,7 @@ def check_input_shape(
         as_expr(size if sizes_checked else as_size(size, "input_shape")) for size in input_shape
     )
     expected = layer.in_channels_expected()
-    if expected is not None and sympy.Eq(sizes[-1], as_expr(expected)) is sympy.false:
+    if expected is not None and surely_different(sizes[-1], expected):
         raise SymconvError(
             f"input_shape={tuple(input_shape)!r} has {sizes[-1]} channels but {name} expects "
             f"in_channels={expected}"

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,8 @@ class Rule:
 
 
 def _numel(shape: Sequence[sympy.Expr]) -> sympy.Expr:
+    if all(isinstance(size, (int, sympy.Integer)) for size in shape):  # without SymPy's Mul
+        return sympy.Integer(math.prod(int(size) for size in shape))
     return sympy.Mul(*shape)
 
 
@@ -117,7 +120,7 @@ def _bias_adds(row: LayerRow) -> sympy.Expr:
     extra = row.adds - row.mults
     if row.kind != "transposed":
         extra += _elements_out(row)
-    return sympy.expand(extra)
+    return extra if isinstance(extra, sympy.Integer) else sympy.expand(extra)
 
 
 def _zero(row: LayerRow) -> sympy.Expr:
@@ -171,6 +174,8 @@ def _peer(name: str, doc: str, rules: dict[str, Rule]) -> Convention:
                     f"it knows {', '.join(rules)}"
                 )
             total.append(rule.count(row))
+        if all(isinstance(value, (int, sympy.Integer)) for value in total):  # without Add
+            return sympy.Integer(sum(int(value) for value in total))
         return sympy.Add(*total)
 
     rules = {**rules, **{kind: Rule(counter, reason) for kind, (counter, reason)
