@@ -82,6 +82,22 @@ seconds (ratio): Swin-T 0.113 / 0.153 (0.74), -S 0.187 / 0.292 (0.64), -B 0.191 
 (0.41), V2-T 0.184 / 0.202 (0.91), V2-S 0.265 / 0.369 (0.72), V2-B 0.398 / 0.637 (0.62),
 MaxViT-T 0.230 / 0.275 (0.84): every one below 1, after F.linear in forward ran shape-only
 (before, Swin-S 0.52 CPU s symconv, about 1.06 in ratio).
+
+Then (the tracespeed branch), DenseNet and ShuffleNet V2, whose ratio was above 1: ``torch.cat``
+and ``.contiguous()`` of tensors computed from the input run shape-only in the tracer (DenseNet
+copied its growing feature list at every layer, ShuffleNet its shuffled channels), and the size
+checks of the stages DenseNet's concatenations make (2 412 Cat stages in DenseNet-201: each
+compared its spatial sizes with ``sympy.Eq``), Slice's bounds, ``as_size`` of ints and the
+conventions' sums take integer fast paths. ``--models densenet169,densenet201,
+shufflenet_v2_x0_5,shufflenet_v2_x1_0,resnet50,efficientnet_b0,vit_b_16 --repeat 5 --cpu-time``
+(load about 3.5), symconv / ptflops CPU seconds (ratio), before → after (each run timing ptflops
+again): DenseNet-169 0.122 / 0.126 (0.97) → 0.092 / 0.129 (0.71); DenseNet-201 0.167 / 0.166
+(1.01) → 0.114 / 0.153 (0.75); ShuffleNet V2 ×0.5 0.024 / 0.017 (1.36) → 0.018 / 0.016 (1.09);
+×1.0 0.023 / 0.019 (1.23) → 0.017 / 0.018 (0.92); ResNet-50 0.018 / 0.095 (0.19) → 0.016 /
+0.099 (0.17); EfficientNet-B0 0.026 / 0.032 (0.80) → 0.025 / 0.033 (0.75); ViT-B/16 0.029 /
+0.433 (0.07) → 0.022 / 0.418 (0.05). ShuffleNet V2 ×0.5 is still above 1: of its ~17 ms about
+10 are the tracer (PyTorch's module hooks and the mode's per-call bookkeeping, ~300 calls), a
+model whose real convolutions cost ptflops little.
 """
 
 from __future__ import annotations
