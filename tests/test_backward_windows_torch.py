@@ -20,7 +20,7 @@ from torchvision_models import models  # noqa: E402
 from symconv import verify  # noqa: E402
 from symconv.execute.backward import execute_backward  # noqa: E402
 from symconv.frontends.torch import from_torch  # noqa: E402
-from symconv.layers.tokens import MulParameter  # noqa: E402
+from symconv.layers.tokens import MulParameter, Reshape  # noqa: E402
 from symconv.layers.windows import Normalize, Roll, Strided  # noqa: E402
 from symconv.networks.conventions import count  # noqa: E402
 
@@ -125,15 +125,55 @@ def test_swin_block_training_step_is_proved_by_execution():
         model, (8, 8, 8))
 
 
-def test_tiny_swin_backward_with_patch_merging_is_proved_by_execution():
-    """A two-stage SwinTransformer on 8×8 (patches of 2, windows of 2): patch merging's four
-    strided views scatter their gradients back; every backward stage counted as derived.
-    (Its forward check has an unrelated traffic mismatch: a reshape of a whole-map window,
-    counted as a view by the executor and as a copy by the formula; not asserted here.)"""
+def _tiny_swin() -> Any:
+    """A two-stage SwinTransformer on 8×8 (patches of 2, windows of 2): the second stage's map,
+    2×2, is one window."""
     torch.manual_seed(0)
-    model = models().swin_transformer.SwinTransformer(
+    return models().swin_transformer.SwinTransformer(
         patch_size=[2, 2], embed_dim=8, depths=[1, 1], num_heads=[2, 2], window_size=[2, 2],
         num_classes=5).eval()
+
+
+def _window_partition(x: Any) -> Any:
+    """torchvision's window partition of a (1, 2, 2, C) map into windows of 2×2 (one window)."""
+    return x.view(1, 1, 2, 1, 2, x.shape[-1]).permute(0, 1, 3, 2, 4, 5).reshape(1, 4, x.shape[-1])
+
+
+class _WindowsOfTheWholeMap(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return _window_partition(x.permute(0, 2, 3, 1) * 2.0)
+
+
+def test_a_window_of_the_whole_map_is_a_view_as_in_torch():
+    """The permute moves only axes of size 1: torch's reshape returns a view (shares the
+    input's storage), so the traced layer is a Reshape, and nothing is read or written."""
+    x = torch.randn(1, 2, 2, 3)
+    assert _window_partition(x).untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    net = from_torch(_WindowsOfTheWholeMap(), (2, 2, 3))
+    leaves = _leaf_layers(net)
+    assert isinstance(leaves[-1], Reshape), leaves
+    check = verify(net, (2, 2, 3))
+    assert check.ok, [stage for stage in check.stages if not stage.match]
+    assert check.stages[-1].counted_traffic == {"reads": 0, "writes": 0}
+
+
+def test_tiny_swin_forward_traffic_is_proved_by_execution():
+    """The second stage's window partition and its inverse, of a map one window wide, are views
+    in torch: counted and derived as views (traffic checked)."""
+    net = from_torch(_tiny_swin(), (8, 8, 3))
+    check = verify(net, (8, 8, 3))
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    stages = {stage.name: stage for stage in check.stages}
+    for name in ("features.3.0.attn.reshape", "features.3.0.attn.reshape#4"):
+        assert stages[name].counted_traffic == {"reads": 0, "writes": 0}
+    # the first stage's 4×4 map has four windows: there the partition copies
+    assert stages["features.1.0.attn.reshape"].counted_traffic["writes"] == 4 * 4 * 8
+
+
+def test_tiny_swin_backward_with_patch_merging_is_proved_by_execution():
+    """A two-stage SwinTransformer on 8×8 (patches of 2, windows of 2): patch merging's four
+    strided views scatter their gradients back; every backward stage counted as derived."""
+    model = _tiny_swin()
     net = from_torch(model, (8, 8, 3))
     assert sum(isinstance(layer, Strided) for layer in _leaf_layers(net)) == 4
     check = verify(net, (8, 8, 3), phase="train")

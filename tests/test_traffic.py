@@ -28,6 +28,7 @@ from symconv import (
 )
 from symconv.derive.traffic import Touched, touched, traffic_bytes
 from symconv.errors import SymconvError
+from symconv.layers.tokens import Rearrange, Reshape
 from symconv.layers.traffic import AxisWindow
 from symconv.symbols import H, M, N, W
 
@@ -50,6 +51,11 @@ CASES = [
     (BatchNorm2d(4), (3, 3, 4), 36 + 8, 36),
     (ReLU(), (3, 3, 4), 36, 36),
     (Flatten(), (1, 1, 4), 0, 0),
+    (Reshape((3, 8)), (1, 3, 8), 0, 0),  # a view
+    # a declared copy, every element read and written, even where the axes that move have
+    # size 1 (no element changes place: the frontend records a Reshape there instead)
+    (Rearrange((1, 0, 2), (3, 8)), (1, 3, 8), 24, 24),
+    (Rearrange((1, 0, 2), (6, 8)), (2, 3, 8), 48, 48),
 ]
 
 

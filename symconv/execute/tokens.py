@@ -33,12 +33,14 @@ def _reshape(layer: Reshape, x: Array, params: Params, counter: Counter) -> Arra
 
 
 def _rearrange(layer: Rearrange, x: Array, params: Params, counter: Counter) -> Array:
-    """``x`` transposed, copied, reshaped."""
+    """``x`` transposed, copied, reshaped: a copy even where the transpose moves only axes of
+    size 1 (``numpy.ascontiguousarray`` would return a view there); the frontend records a
+    :class:`~symconv.layers.tokens.Reshape` where PyTorch takes a view."""
     if len(layer.axes) != x.ndim or x.size != int(np.prod(_shape(layer))):
         raise SymconvError(f"Rearrange(axes={layer.axes}, shape={_shape(layer)}) does not fit x "
                            f"of shape {x.shape}")
     counter.read(x)
-    return np.ascontiguousarray(x.transpose(layer.axes)).reshape(_shape(layer))
+    return np.array(x.transpose(layer.axes), order="C", copy=True).reshape(_shape(layer))
 
 
 def _select(layer: Select, x: Array, params: Params, counter: Counter) -> Array:

@@ -29,6 +29,12 @@ first included (:func:`is_full`); its symconv shape is its whole PyTorch shape, 
 ((64, 49, 96), True)
 >>> permuted((0, 1, 2, 3, 4), (2, 0, 3, 1, 4))   # a full layout may move its first axis
 (2, 0, 3, 1, 4)
+
+Moving axes of size 1 moves no data (:func:`in_order`): PyTorch's reshape of such a permute is
+a view, as Swin's window partition of a map one window wide is:
+
+>>> in_order((0, 2, 1, 3, 4), (1, 2, 1, 2, 16)), in_order((0, 2, 1, 3), (1, 4, 2, 8))
+(True, False)
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from collections.abc import Sequence
 from symconv.frontends.mapping import Unsupported
 
 __all__ = ["Layout", "default_layout", "permuted", "symconv_shape", "channels_on_last",
-           "torch_dims", "is_full"]
+           "torch_dims", "is_full", "in_order"]
 
 #: For each PyTorch axis after the batch, the symconv axis it is.
 Layout = tuple[int, ...]
@@ -97,3 +103,11 @@ def torch_dims(layout: Layout) -> tuple[int, ...]:
     for torch_axis, axis in enumerate(layout, start=1):
         dims[axis] = torch_axis
     return tuple(dims)
+
+
+def in_order(axes: Sequence[int], sizes: Sequence[int]) -> bool:
+    """Whether ``numpy.transpose(x, axes)`` of a row-major ``x`` of shape ``sizes`` keeps every
+    element where it is: the axes longer than 1 keep their order (a reshape of it is a view in
+    PyTorch, where it would otherwise copy)."""
+    moved = [axis for axis in axes if int(sizes[axis]) != 1]
+    return moved == sorted(moved)

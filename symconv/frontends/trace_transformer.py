@@ -22,8 +22,10 @@ from symconv.frontends.layouts import (
     Layout,
     channels_on_last,
     default_layout,
+    in_order,
     is_full,
     permuted,
+    symconv_shape,
     torch_dims,
 )
 from symconv.frontends.mapping import Unsupported, module_layer
@@ -179,7 +181,8 @@ class TransformerCalls(WindowCalls):
         """``x.reshape(...)``, ``x.view(...)``, ``x.flatten(...)`` other than to
         ``(batch, features)`` (the tracer's own :class:`~symconv.layers.Flatten`): a
         :class:`~symconv.layers.tokens.Reshape` (a view) where symconv's array, row-major, is
-        already in PyTorch's order, else a :class:`~symconv.layers.tokens.Rearrange` (a copy)."""
+        already in PyTorch's order (or only axes of size 1 move, :func:`.layouts.in_order`: a
+        window as wide as the map), else a :class:`~symconv.layers.tokens.Rearrange` (a copy)."""
         from symconv.layers.tokens import Rearrange, Reshape
 
         rank, out_rank = first.dim() - 1, result.dim() - 1
@@ -198,14 +201,19 @@ class TransformerCalls(WindowCalls):
         identity = tuple(range(len(layout)))
         out_layout: Layout
         layer: Layer
+        sizes_in = symconv_shape(tuple(first.shape), layout)
+
+        def moved(axes: tuple[int, ...], shape: tuple[int, ...]) -> Layer:
+            return Reshape(shape) if in_order(axes, sizes_in) else Rearrange(axes, shape)
+
         kept = None if layout == identity else channel_kept(first, result, layout, full_in,
                                                            full_out)
         if kept is not None:  # the input's channels are an axis of the output: kept last
             axes, shape, out_layout = kept
-            layer = Reshape(shape) if axes == tuple(sorted(axes)) else Rearrange(axes, shape)
+            layer = moved(axes, shape)
         elif full_in or full_out:
             out_layout = tuple(range(len(sizes)))
-            layer = Reshape(sizes) if layout == identity else Rearrange(layout, sizes)
+            layer = moved(layout, sizes)
         elif (layout == default and rank >= 2 and out_rank >= 2
               and result.shape[1] == first.shape[1]):
             out_layout = default_layout(out_rank)  # (N, C, *spatial) with other spatial sizes
@@ -213,7 +221,7 @@ class TransformerCalls(WindowCalls):
         elif layout == identity:
             out_layout, layer = tuple(range(out_rank)), Reshape(sizes)
         else:
-            out_layout, layer = tuple(range(out_rank)), Rearrange(layout, sizes)
+            out_layout, layer = tuple(range(out_rank)), moved(layout, sizes)
         self.record(self.unique(where), layer, (source,), result, layout=out_layout)
         return True
 
