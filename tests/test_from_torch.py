@@ -433,7 +433,10 @@ def test_the_model_is_counted_in_eval_mode_and_left_as_it_was() -> None:
              for module in model.modules()]
     mean = model[1].running_mean.clone()
     net = from_torch(model, (5, 5, 3))
-    assert [row.name for row in rows(net)] == ["0", "1", "3"]  # Dropout: identity in eval mode
+    # Dropout: its own row (counted in a training step), nothing at inference (eval mode)
+    assert [row.name for row in rows(net)] == ["0", "1", "2", "3"]
+    assert rows(net)[2].kind == "dropout"
+    assert (rows(net)[2].mults, rows(net)[2].adds, rows(net)[2].divs) == (0, 0, 0)
     assert [module.training for module in model.modules()] == [True, True, True, True, False]
     assert torch.equal(model[1].running_mean, mean)  # BatchNorm ran on running statistics
     assert hooks == [(dict(module._forward_hooks), dict(module._forward_pre_hooks))

@@ -99,3 +99,26 @@ def test_the_prose_on_efficientnet_b0():
     train = int(count(net, convention="ops", phase="train"))
     assert f"{(forward + backward) / forward:.4g}" == "3.032"
     assert f"{train / forward:.4g}" == "3.066"
+
+
+def test_efficientnet_b0_counts_its_dropout_and_stochastic_depth_in_training():
+    """from_torch keeps EfficientNet-B0's 9 StochasticDepth (one per MBConv block with a residual
+    connection) and its classifier's Dropout(0.2) (docs/conventions.md, "Dropout and
+    StochasticDepth in a training step"). Per element of each one's input: 1 mult forward
+    (``apply``), 1 mult backward; Dropout also 1 div per element (``scale``), StochasticDepth 1
+    div per draw (1 at batch 1). The residual blocks at 224 (torchvision's
+    ``_efficientnet_conf``: stages of 1, 2, 2, 3, 3, 4, 1 blocks, the first of a stage without
+    a residual connection): 56·56·24 (stage 2), 28·28·40 (stage 3), 2 × 14·14·80 (stage 4),
+    2 × 14·14·112 (stage 5), 3 × 7·7·192 (stage 6) = 210112 elements, so 2·210112 + 9 =
+    420233; the classifier's 1280 features, 3·1280 = 3840: 424073 in all, the difference
+    between the table's ops row (2458460493) and the count without them (2458036420)."""
+    elements = 56 * 56 * 24 + 28 * 28 * 40 + 2 * 14 * 14 * 80 + 2 * 14 * 14 * 112 + 3 * 7 * 7 * 192
+    assert elements == 210112
+    expected = 2 * elements + 9 + 3 * 1280
+    assert expected == 424073 == 2458460493 - 2458036420
+    from symconv.networks.rows import rows
+
+    counted = [row for row in rows(_network("EfficientNet-B0"), phase="train")
+               if row.kind in ("dropout", "stochasticdepth")]
+    assert len(counted) == 2 * 10                        # forward and backward rows
+    assert sum(int(row.mults + row.adds + row.divs) for row in counted) == expected

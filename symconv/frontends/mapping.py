@@ -43,6 +43,7 @@ from symconv.layers import (
     ConvTranspose1d,
     ConvTranspose2d,
     ConvTranspose3d,
+    Dropout,
     Flatten,
     GlobalAvgPool2d,
     Layer,
@@ -51,6 +52,7 @@ from symconv.layers import (
     PReLU,
     ReLU,
     ReLU6,
+    StochasticDepth,
     Upsample,
 )
 
@@ -66,13 +68,18 @@ _ACTIVATION_MODULES = {"LeakyReLU": "leakyrelu", "Hardtanh": "hardtanh",
                        "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid",
                        "Sigmoid": "sigmoid", "SiLU": "silu", "Tanh": "tanh", "GELU": "gelu",
                        "ELU": "elu", "Softplus": "softplus", "Mish": "mish"}
-_DROPPED_MODULES = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+_DROPPED_MODULES = frozenset({"Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                               "FeatureAlphaDropout", "Identity"})
+#: Kept as symconv's ``Dropout`` / ``StochasticDepth`` (the identity at inference, counted in a
+#: training step); ``p = 0`` is the identity in training too, so it is dropped. torchvision's
+#: ``StochasticDepth`` is a leaf too (:func:`is_leaf`). The channel-wise ``Dropout1d/2d/3d``
+#: (one draw per channel) and ``AlphaDropout`` run other operations in training: still dropped.
+_DROPOUT_MODULES = frozenset({"Dropout", "StochasticDepth"})
 #: The ``torch.nn`` module classes :func:`~symconv.from_torch` turns into symconv layers (or
 #: drops, as identities at inference).
 SUPPORTED_MODULES = frozenset({
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PReLU",  # frontends.resize
-    *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
+    *_CONVS, *_ACTIVATION_MODULES, *_DROPPED_MODULES, *_DROPOUT_MODULES, "Linear", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Flatten", "Sequential",
     "LayerNorm", "Softmax",  # symconv.frontends.mapping_transformer, trace_transformer
@@ -211,10 +218,18 @@ VALUE_READS = frozenset(f"Tensor.{name}" for name in (
     "__bool__", "__int__", "__float__", "__index__", "__complex__", "item", "tolist"))
 
 
+#: Where torchvision defines ``StochasticDepth`` (a leaf; in eval mode it returns its input).
+_STOCHASTIC_DEPTH = ("torchvision.ops.stochastic_depth",)
+
+
 def is_leaf(module: Any) -> bool:
     """Whether ``module`` runs as one ``torch.nn`` layer: a class from ``torch.nn`` (not a
-    container) whose ``forward`` is its class's own, not replaced on the instance or the class."""
+    container) or torchvision's ``StochasticDepth``, whose ``forward`` is its class's own, not
+    replaced on the instance or the class."""
     cls = type(module)
+    if cls.__module__ == _STOCHASTIC_DEPTH[0] and cls.__name__ == "StochasticDepth":
+        return "forward" not in vars(module) and getattr(
+            getattr(cls, "forward", None), "__module__", "") == _STOCHASTIC_DEPTH[0]
     if not cls.__module__.startswith("torch.nn") or cls.__name__ in ("Sequential", "ModuleList",
                                                                       "ModuleDict"):
         return False
@@ -253,6 +268,7 @@ _HYPERPARAMETERS = (
     "start_dim", "end_dim", "approximate",
     # nn.Upsample and nn.PReLU (symconv.frontends.resize)
     "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "num_parameters",
+    "p",  # nn.Dropout, torchvision's StochasticDepth (with "mode")
 )
 
 
@@ -332,6 +348,10 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
     whether it has one)."""
     if name in _DROPPED_MODULES:
         return None
+    if name in _DROPOUT_MODULES:
+        if module.p == 0:  # the identity in training mode too (torch returns the input)
+            return None
+        return Dropout(module.p) if name == "Dropout" else StochasticDepth(module.p, module.mode)
     if name == "PReLU":
         return PReLU(module.num_parameters)
     if name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):

@@ -45,8 +45,11 @@ PyTorch                                                     symconv
 ``nn.AdaptiveAvgPool2d(1)``                                 ``GlobalAvgPool2d``
 ``nn.Flatten()``, ``torch.flatten(x, 1)``,                  ``Flatten``
 ``x.view(x.size(0), -1)``
-``nn.Dropout*``, ``nn.Identity``,                           nothing (identity at inference)
-``F.dropout(x, p, training=False)``
+``nn.Dropout(p)``, torchvision's ``StochasticDepth``        ``Dropout``, ``StochasticDepth``
+                                                            (nothing at inference; ``p = 0``:
+                                                            left out)
+``nn.Dropout1d/2d/3d``, ``nn.AlphaDropout``,                nothing (identity at inference)
+``nn.Identity``, ``F.dropout(x, p, training=False)``
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
