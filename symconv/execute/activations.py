@@ -19,10 +19,12 @@ from symconv.execute.registry import Params, run_fast, run_reference
 from symconv.layers import Activation, LogSoftmax, Softmax
 from symconv.layers.activations import check_axis
 
-__all__ = ["FAST", "SCALAR", "CONSTANTS"]
+__all__ = ["FAST", "SCALAR", "CONSTANTS", "constant"]
 
-#: The constants of these functions (PyTorch's defaults), where the layer carries none.
-CONSTANTS = {"alpha": 1.0, "beta": 1.0, "threshold": 20.0}
+#: The activations' constants (PyTorch's defaults: ELU's alpha, Softplus' beta and threshold,
+#: LeakyReLU's slope, Hardtanh's range), where the layer carries none.
+CONSTANTS = {"alpha": 1.0, "beta": 1.0, "threshold": 20.0,
+             "negative_slope": 0.01, "min_val": -1.0, "max_val": 1.0}
 
 #: √½ and √(2/π), as PyTorch's GELU kernels use them.
 _SQRT_HALF = math.sqrt(0.5)
@@ -30,7 +32,8 @@ _GELU_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
 _GELU_KAPPA = 0.044715
 
 
-def _constant(layer: Activation, name: str) -> float:
+def constant(layer: object, name: str) -> float:
+    """The layer's constant ``name``, or PyTorch's default from :data:`CONSTANTS`."""
     return float(getattr(layer, name, CONSTANTS[name]))
 
 
@@ -62,17 +65,17 @@ def _gelu_tanh(layer: Activation, x: Array, c: Counter) -> Array:
 
 def _elu(layer: Activation, x: Array, c: Counter) -> Array:
     with np.errstate(over="ignore"):  # exp(x) = inf only where the selection keeps x
-        out = c.multiply(c.add(c.exp(x), -1.0), _constant(layer, "alpha"))
+        out = c.multiply(c.add(c.exp(x), -1.0), constant(layer, "alpha"))
     np.copyto(out, x, where=c.greater(x, 0.0))   # a selection, not counted
     return out
 
 
 def _softplus(layer: Activation, x: Array, c: Counter) -> Array:
-    beta = _constant(layer, "beta")
+    beta = constant(layer, "beta")
     scaled = c.multiply(x, beta)
     with np.errstate(over="ignore"):  # exp overflows where the threshold keeps x anyway
         out = c.divide(c.log1p(c.exp(scaled)), beta)
-    np.copyto(out, x, where=c.greater(scaled, _constant(layer, "threshold")))
+    np.copyto(out, x, where=c.greater(scaled, constant(layer, "threshold")))
     return out
 
 
@@ -138,14 +141,14 @@ def _scalar(layer: Activation, counter: Counter) -> Callable[[float], float]:
             return s.mul(s.mul(v, 0.5), s.add(s.call(math.tanh, inner), 1.0))
         return gelu_tanh
     if function == "elu":
-        alpha = _constant(layer, "alpha")
+        alpha = constant(layer, "alpha")
 
         def elu(v: float) -> float:
             negative = s.mul(s.add(s.call(math.exp, v), -1.0), alpha)
             return v if s.greater(v, 0.0) else negative
         return elu
     if function == "softplus":
-        beta, threshold = _constant(layer, "beta"), _constant(layer, "threshold")
+        beta, threshold = constant(layer, "beta"), constant(layer, "threshold")
 
         def softplus(v: float) -> float:
             scaled = s.mul(v, beta)

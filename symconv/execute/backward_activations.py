@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from symconv.execute.activations import CONSTANTS
+from symconv.execute.activations import constant
 from symconv.execute.backward_layers import Gradients, backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params
@@ -113,10 +113,6 @@ class _Scalar:
         return a if condition else b
 
 
-def _constant(layer: Activation, name: str) -> float:
-    return float(getattr(layer, name, CONSTANTS[name]))
-
-
 def _sigmoid(o: Any, layer: Activation, x: Any, y: Any, g: Any) -> Any:
     return o.mul(o.mul(g, o.sub(1.0, y)), y)
 
@@ -150,15 +146,15 @@ def _gelu_tanh(o: Any, layer: Activation, x: Any, y: Any, g: Any) -> Any:
 
 
 def _elu(o: Any, layer: Activation, x: Any, y: Any, g: Any) -> Any:
-    negative = o.mul(o.mul(g, _constant(layer, "alpha")), o.call("exp", x))
+    negative = o.mul(o.mul(g, constant(layer, "alpha")), o.call("exp", x))
     return o.where(o.greater(x, 0.0), g, negative)
 
 
 def _softplus(o: Any, layer: Activation, x: Any, y: Any, g: Any) -> Any:
-    scaled = o.mul(x, _constant(layer, "beta"))
+    scaled = o.mul(x, constant(layer, "beta"))
     z = o.call("exp", scaled)
     smooth = o.div(o.mul(g, z), o.add(z, 1.0))
-    return o.where(o.greater(scaled, _constant(layer, "threshold")), g, smooth)
+    return o.where(o.greater(scaled, constant(layer, "threshold")), g, smooth)
 
 
 def _mish(o: Any, layer: Activation, x: Any, y: Any, g: Any) -> Any:

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from symconv.errors import SymconvError
+from symconv.execute.activations import constant
 from symconv.execute.backward_depthwise import depthwise_backward
 from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter, row_loops
-from symconv.execute.elementwise import ACTIVATION_DEFAULTS
 from symconv.execute.geometry import kernel_offsets, placements, taps, window
 from symconv.execute.registry import Params
 from symconv.layers import (
@@ -551,8 +551,7 @@ def _bounds(layer: Layer) -> tuple[float, float] | None:
     if function in ("relu6",):
         return 0.0, 6.0
     if function == "hardtanh":
-        return (float(getattr(layer, "min_val", ACTIVATION_DEFAULTS["min_val"])),
-                float(getattr(layer, "max_val", ACTIVATION_DEFAULTS["max_val"])))
+        return constant(layer, "min_val"), constant(layer, "max_val")
     if function in ("hardsigmoid", "hardswish"):
         return -3.0, 3.0
     return None
@@ -570,7 +569,7 @@ def _(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
     if function == "relu":
         return _select(_mask(counter, x, 0.0), g), {}
     if function == "leakyrelu":
-        slope = float(getattr(layer, "negative_slope", ACTIVATION_DEFAULTS["negative_slope"]))
+        slope = constant(layer, "negative_slope")
         return _select(_mask(counter, x, 0.0), g, counter.multiply(g, slope)), {}
     bounds = _bounds(layer)
     assert bounds is not None
@@ -596,7 +595,7 @@ def _(layer: Layer, x: Array, params: Params, g: Array, counter: Counter, *,
         return None, {}
     function = layer.function if isinstance(layer, Activation) else type(layer).__name__.lower()
     bounds = _bounds(layer)
-    slope = float(getattr(layer, "negative_slope", ACTIVATION_DEFAULTS["negative_slope"]))
+    slope = constant(layer, "negative_slope")
     out = []
     for value, grad in zip(x.ravel().tolist(), g.ravel().tolist()):
         if bounds is None:

@@ -35,7 +35,7 @@ from symconv.layers import (
     Reuse,
 )
 
-__all__ = ["BATCHNORM_EPS", "ACTIVATION_DEFAULTS", "batchnorm_folded"]
+__all__ = ["BATCHNORM_EPS", "batchnorm_folded"]
 
 
 #: ε of a BatchNorm layer that does not carry its own ``eps`` (PyTorch's default).
@@ -149,13 +149,6 @@ def _(layer: ReLU6, x: Array, params: Params, counter: Counter) -> Array:
     return np.array(out, dtype=np.float64).reshape(x.shape)
 
 
-#: The constants of :class:`~symconv.layers.Activation` functions that have some, when the
-#: layer does not carry its own (PyTorch's defaults).
-ACTIVATION_DEFAULTS = {"negative_slope": 0.01, "min_val": -1.0, "max_val": 1.0}
-
-
-def _constant(layer: Activation, name: str) -> float:
-    return float(getattr(layer, name, ACTIVATION_DEFAULTS[name]))
 
 
 def _hardsigmoid_fast(x: Array, counter: Counter) -> Array:
@@ -177,12 +170,12 @@ def _(layer: Activation, x: Array, params: Params, counter: Counter) -> Array:
     if function == "relu":
         return counter.maximum(x, 0.0)
     if function in ("relu6", "hardtanh"):
-        low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
-                                                            _constant(layer, "max_val"))
+        low, high = (0.0, 6.0) if function == "relu6" else (activations.constant(layer, "min_val"),
+                                                            activations.constant(layer, "max_val"))
         out = counter.maximum(x, low)
         return counter.minimum(out, high, out=out)
     if function == "leakyrelu":
-        scaled = counter.multiply(x, _constant(layer, "negative_slope"))
+        scaled = counter.multiply(x, activations.constant(layer, "negative_slope"))
         chosen = np.where(counter.greater(x, 0.0), x, scaled)
         counter.wrote(chosen)
         return chosen
@@ -225,11 +218,11 @@ def _activation_scalar(layer: Activation, counter: Counter) -> Callable[[float],
     if function == "relu":
         return lambda v: 0.0 if greater(0.0, v) else v
     if function in ("relu6", "hardtanh"):
-        low, high = (0.0, 6.0) if function == "relu6" else (_constant(layer, "min_val"),
-                                                            _constant(layer, "max_val"))
+        low, high = (0.0, 6.0) if function == "relu6" else (activations.constant(layer, "min_val"),
+                                                            activations.constant(layer, "max_val"))
         return lambda v: clamp(v, low, high)
     if function == "leakyrelu":
-        slope = _constant(layer, "negative_slope")
+        slope = activations.constant(layer, "negative_slope")
         return lambda v: (lambda scaled: v if greater(v, 0.0) else scaled)(times(v, slope))
     if function == "hardsigmoid":
         return hardsigmoid
