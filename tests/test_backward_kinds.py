@@ -42,6 +42,15 @@ from symconv.layers import (
     StochasticDepth,
 )
 from symconv.symbols import C, H, W
+from tests.backward_checks import (
+    assert_counted_backward_equals_derived,
+    assert_fast_and_reference_gradients_agree,
+    at,
+    leaves,
+    numeric,
+    random_input,
+    same_tree,
+)
 
 TRANSCENDENTAL = ("sigmoid", "silu", "tanh", "gelu", "gelu_tanh", "elu", "softplus", "mish")
 
@@ -100,40 +109,18 @@ def _ids(case: tuple[object, tuple[int, ...]]) -> str:
     return f"{getattr(layer, 'function', type(layer).__name__)}{case[1]}"
 
 
-def _x(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape) * 2
+_x = random_input
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 @pytest.mark.parametrize("input_grad", [True, False])
 def test_counted_backward_equals_derived(case, input_grad):
-    layer, shape = case
-    derived = cost(layer, shape, phase="backward", input_grad=input_grad)
-    for method in ("fast", "reference"):
-        run = execute_backward(layer, _x(shape), method=method, input_grad=input_grad)
-        assert run.counts is not None
-        assert run.counts.as_dict() == {kind: int(getattr(derived, kind))
-                                        for kind in run.counts.as_dict()}, method
-    check = verify(layer, shape, phase="train", input_grad=input_grad)
-    assert check.ok, [stage for stage in check.stages if not stage.match]
+    assert_counted_backward_equals_derived(*case, input_grad)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_fast_and_reference_gradients_agree(case):
-    layer, shape = case
-    fast = execute_backward(layer, _x(shape), method="fast", input_grad=True)
-    slow = execute_backward(layer, _x(shape), method="reference", input_grad=True)
-    np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
-    _same_tree(fast.grads, slow.grads)
-
-
-def _same_tree(a: object, b: object) -> None:
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b)
-        for key in a:
-            _same_tree(a[key], b[key])
-    else:
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert_fast_and_reference_gradients_agree(*case)
 
 
 def _loss(layer, x, params, buffers, grad):
@@ -141,34 +128,6 @@ def _loss(layer, x, params, buffers, grad):
     # seeded noise; the same draws on every call)
     return float(np.sum(execute(layer, x, params, buffers=buffers, count=False,
                                 training=True).output * grad))
-
-
-def _numeric(function, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """Central differences of ``function()`` with respect to every element of ``array``."""
-    out = np.zeros(array.shape)
-    for index in np.ndindex(array.shape):
-        keep = array[index]
-        array[index] = keep + step
-        above = function()
-        array[index] = keep - step
-        below = function()
-        array[index] = keep
-        out[index] = (above - below) / (2 * step)
-    return out
-
-
-def _leaves(tree: dict, prefix: tuple[str, ...] = ()):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _leaves(value, (*prefix, key))
-        else:
-            yield (*prefix, key), value
-
-
-def _at(tree: dict, path: tuple[str, ...]) -> np.ndarray:
-    for key in path:
-        tree = tree[key]
-    return tree  # type: ignore[return-value]
 
 
 # BatchNorm's forward is the folded inference form; its backward uses batch statistics
@@ -181,11 +140,11 @@ def test_gradients_match_finite_differences(case):
     x = _x(shape, seed=3)
     run = execute_backward(layer, x, seed=1, input_grad=True)
     params, buffers, grad = run.params, run.buffers, run.grad_output
-    numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), x)
-    np.testing.assert_allclose(run.grad_input, numeric, rtol=1e-5, atol=1e-6)
-    for name, held in _leaves(params):
-        numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), held)
-        np.testing.assert_allclose(_at(run.grads, name), numeric, rtol=1e-5, atol=1e-6)
+    expected = numeric(lambda: _loss(layer, x, params, buffers, grad), x)
+    np.testing.assert_allclose(run.grad_input, expected, rtol=1e-5, atol=1e-6)
+    for name, held in leaves(params):
+        expected = numeric(lambda: _loss(layer, x, params, buffers, grad), held)
+        np.testing.assert_allclose(at(run.grads, name), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_batchnorm_without_affine_is_the_gradient_of_training_statistics():
@@ -198,7 +157,7 @@ def test_batchnorm_without_affine_is_the_gradient_of_training_statistics():
         normal = (rows - rows.mean(0)) / np.sqrt(rows.var(0) + 1e-5)
         return float(np.sum(normal.reshape(x.shape) * run.grad_output))
 
-    np.testing.assert_allclose(run.grad_input, _numeric(loss, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.grad_input, numeric(loss, x), rtol=1e-5, atol=1e-6)
 
 
 def test_frozen_batchnorm_computes_no_parameter_gradient():
@@ -322,7 +281,7 @@ def test_fast_executors_in_chunks_count_and_compute_as_in_one(monkeypatch, layer
     slow = execute_backward(layer, _x(shape), method="reference")
     assert fast.counts == slow.counts
     np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
-    _same_tree(fast.grads, slow.grads)
+    same_tree(fast.grads, slow.grads)
 
 
 @pytest.mark.parametrize("wide_row", [4, 12, 8192])
@@ -346,5 +305,5 @@ def test_norms_on_wide_rows_count_and_compute_as_the_reference(monkeypatch, laye
         np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
     else:
         assert fast.grad_input is None
-    _same_tree(fast.grads, slow.grads)
+    same_tree(fast.grads, slow.grads)
 

@@ -13,13 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv import cost, verify
-from symconv.execute import execute
 from symconv.execute.backward import execute_backward
 from symconv.layers import Graph, Linear, PReLU, Reuse, Sequential, Softmax, Upsample
 from symconv.layers.attention import multihead_attention
 from symconv.layers.products import MatMul, MulScalar
 from symconv.layers.tokens import AddParameter, ClassToken, Rearrange, Reshape, Select
 from symconv.symbols import C, H, L, W
+from tests.backward_checks import (
+    assert_counted_backward_equals_derived,
+    assert_fast_and_reference_gradients_agree,
+    assert_gradients_match_finite_differences,
+    random_input,
+)
 
 # a hand-written attention: q = xW_q, k = xW_k, softmax(q kᵀ)·½ times k
 HAND_ATTENTION = Graph(
@@ -70,86 +75,23 @@ def _ids(case: tuple[object, tuple[int, ...]]) -> str:
     return f"{getattr(layer, 'kind', type(layer).__name__)}{case[1]}"
 
 
-def _x(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape) * 2
+_x = random_input
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 @pytest.mark.parametrize("input_grad", [True, False])
 def test_counted_backward_equals_derived(case, input_grad):
-    layer, shape = case
-    derived = cost(layer, shape, phase="backward", input_grad=input_grad)
-    for method in ("fast", "reference"):
-        run = execute_backward(layer, _x(shape), method=method, input_grad=input_grad)
-        assert run.counts is not None
-        assert run.counts.as_dict() == {kind: int(getattr(derived, kind))
-                                        for kind in run.counts.as_dict()}, method
-    check = verify(layer, shape, phase="train", input_grad=input_grad)
-    assert check.ok, [stage for stage in check.stages if not stage.match]
-
-
-def _same_tree(a: object, b: object) -> None:
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b)
-        for key in a:
-            _same_tree(a[key], b[key])
-    else:
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert_counted_backward_equals_derived(*case, input_grad)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_fast_and_reference_gradients_agree(case):
-    layer, shape = case
-    fast = execute_backward(layer, _x(shape), method="fast", input_grad=True)
-    slow = execute_backward(layer, _x(shape), method="reference", input_grad=True)
-    np.testing.assert_allclose(fast.grad_input, slow.grad_input, rtol=1e-10, atol=1e-12)
-    _same_tree(fast.grads, slow.grads)
-
-
-def _numeric(function, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """Central differences of ``function()`` with respect to every element of ``array``."""
-    out = np.zeros(array.shape)
-    for index in np.ndindex(array.shape):
-        keep = array[index]
-        array[index] = keep + step
-        above = function()
-        array[index] = keep - step
-        below = function()
-        array[index] = keep
-        out[index] = (above - below) / (2 * step)
-    return out
-
-
-def _leaves(tree: dict, prefix: tuple[str, ...] = ()):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _leaves(value, (*prefix, key))
-        else:
-            yield (*prefix, key), value
-
-
-def _at(tree: dict, path: tuple[str, ...]) -> np.ndarray:
-    for key in path:
-        tree = tree[key]
-    return tree  # type: ignore[return-value]
+    assert_fast_and_reference_gradients_agree(*case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_gradients_match_finite_differences(case):
-    layer, shape = case
-    x = _x(shape, seed=3)
-    run = execute_backward(layer, x, seed=1, input_grad=True)
-    params, grad = run.params, run.grad_output
-
-    def loss() -> float:
-        return float(np.sum(execute(layer, x, params, count=False).output * grad))
-
-    np.testing.assert_allclose(run.grad_input, _numeric(loss, x), rtol=1e-5, atol=1e-6)
-    found = list(_leaves(params))
-    assert len(found) == len(list(_leaves(run.grads)))      # every parameter has its gradient
-    for name, held in found:
-        np.testing.assert_allclose(_at(run.grads, name), _numeric(loss, held), rtol=1e-5,
-                                   atol=1e-6)
+    assert_gradients_match_finite_differences(*case)
 
 
 # ------------------------------------------------------------------------- hand counts
