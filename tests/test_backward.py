@@ -46,6 +46,7 @@ from symconv.layers import (
 from symconv.layers.broadcast import Div, Mul, Sub
 from symconv.strategies import conv_cases
 from symconv.symbols import H, M, N, W, d, g, k, p, s
+from tests.backward_checks import at, leaves, numeric, random_input
 
 # Every layer kind, with a small input: (layer, input shape).
 CASES = [
@@ -93,8 +94,7 @@ def _ids(case: tuple[object, tuple[int, ...]]) -> str:
     return f"{type(case[0]).__name__}{case[1]}"
 
 
-def _x(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(shape) * 2
+_x = random_input
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
@@ -133,20 +133,6 @@ def _loss(layer, x, params, buffers, grad):
     return float(np.sum(execute(layer, x, params, buffers=buffers, count=False).output * grad))
 
 
-def _numeric(function, array: np.ndarray, step: float = 1e-6) -> np.ndarray:
-    """Central differences of ``function()`` with respect to every element of ``array``."""
-    out = np.zeros(array.shape)
-    for index in np.ndindex(array.shape):
-        keep = array[index]
-        array[index] = keep + step
-        above = function()
-        array[index] = keep - step
-        below = function()
-        array[index] = keep
-        out[index] = (above - below) / (2 * step)
-    return out
-
-
 # BatchNorm's forward in symconv is the folded inference form; its backward uses batch
 # statistics (training mode), checked separately below.
 _DIFFERENTIABLE = [case for case in CASES if not isinstance(case[0], (BatchNorm2d, Sequential))]
@@ -158,25 +144,11 @@ def test_gradients_match_finite_differences(case):
     x = _x(shape, seed=3)
     run = execute_backward(layer, x, seed=1, input_grad=True)
     params, buffers, grad = run.params, run.buffers, run.grad_output
-    numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), x)
-    np.testing.assert_allclose(run.grad_input, numeric, rtol=1e-5, atol=1e-6)
-    for name, held in _leaves(params):
-        numeric = _numeric(lambda: _loss(layer, x, params, buffers, grad), held)
-        np.testing.assert_allclose(_at(run.grads, name), numeric, rtol=1e-5, atol=1e-6)
-
-
-def _leaves(tree: dict, prefix: tuple[str, ...] = ()):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _leaves(value, (*prefix, key))
-        else:
-            yield (*prefix, key), value
-
-
-def _at(tree: dict, path: tuple[str, ...]) -> np.ndarray:
-    for key in path:
-        tree = tree[key]
-    return tree  # type: ignore[return-value]
+    expected = numeric(lambda: _loss(layer, x, params, buffers, grad), x)
+    np.testing.assert_allclose(run.grad_input, expected, rtol=1e-5, atol=1e-6)
+    for name, held in leaves(params):
+        expected = numeric(lambda: _loss(layer, x, params, buffers, grad), held)
+        np.testing.assert_allclose(at(run.grads, name), expected, rtol=1e-5, atol=1e-6)
 
 
 def _batchnorm_train(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -193,9 +165,9 @@ def test_batchnorm_gradients_are_those_of_training_statistics():
     def loss() -> float:
         return float(np.sum(_batchnorm_train(x, gamma, beta) * grad))
 
-    np.testing.assert_allclose(run.grad_input, _numeric(loss, x), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(run.grads["weight"], _numeric(loss, gamma), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(run.grads["bias"], _numeric(loss, beta), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.grad_input, numeric(loss, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.grads["weight"], numeric(loss, gamma), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(run.grads["bias"], numeric(loss, beta), rtol=1e-5, atol=1e-6)
 
 
 # ------------------------------------------------------------------------- derived ratios
