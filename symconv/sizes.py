@@ -91,6 +91,21 @@ def surely_different(a: Size, b: Size) -> bool:
     return sympy.Eq(as_expr(a), as_expr(b)) is sympy.false
 
 
+def surely_equal(a: Size, b: Size) -> bool:
+    """Whether two sizes are surely equal: integers compared as integers, else when
+    ``sympy.Eq`` is true (the counterpart of :func:`surely_different`).
+
+    Examples
+    --------
+    >>> from symconv.symbols import H
+    >>> surely_equal(4, sympy.Integer(4)), surely_equal(H, 4), surely_equal(2 * H, H + H)
+    (True, False, True)
+    """
+    if isinstance(a, (int, sympy.Integer)) and isinstance(b, (int, sympy.Integer)):
+        return int(a) == int(b)
+    return sympy.Eq(as_expr(a), as_expr(b)) is sympy.true
+
+
 def is_concrete(value: Size) -> bool:
     """Whether a size is a plain integer (not a symbolic expression)."""
     return isinstance(value, int)

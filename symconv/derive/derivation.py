@@ -19,7 +19,7 @@ from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
 from symconv.sizes import as_expr, check_digits, surely_different
 from symconv.symbols import D_o, H_o, L_o, W_o
 
-__all__ = ["cost", "total", "in_output_symbols"]
+__all__ = ["cost", "counts_only", "total", "in_output_symbols"]
 
 
 def _cost_of_nest(
@@ -208,6 +208,30 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
         if input_shape is None:
             input_shape = getattr(layer, "input_shape", None)
         return algorithm_cost(layer, input_shape, algorithm, **options)
+    return _forward(layer, input_shape, traffic=True)
+
+
+def counts_only(layer: Layer, input_shape: object = None) -> Cost:
+    """:func:`cost` of the forward pass by the direct algorithm, without its memory traffic
+    (``reads`` and ``writes`` left 0): what a counting convention reads (the counts, params and
+    shapes of every stage), without deriving what it does not (``count`` uses it).
+
+    Examples
+    --------
+    >>> from symconv import Conv2d
+    >>> full, counted = cost(Conv2d(3, 8, 3), (7, 7, 3)), counts_only(Conv2d(3, 8, 3), (7, 7, 3))
+    >>> (counted.mults, counted.adds, counted.params) == (full.mults, full.adds, full.params)
+    True
+    >>> full.reads, counted.reads
+    (363, 0)
+    """
+    check_layer(layer, "cost(layer")
+    return _forward(layer, input_shape, traffic=False)
+
+
+def _forward(layer: Layer, input_shape: object, *, traffic: bool) -> Cost:
+    """The direct forward derivation of :func:`cost`; ``traffic=False``: reads, writes 0."""
+    derive = cost if traffic else counts_only
     carried = input_shape is None
     if input_shape is None:
         input_shape = getattr(layer, "input_shape", None)
@@ -224,10 +248,10 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
         shape, back = _as_multiples(shape, multiple)
         # the sizes a graph records (Reuse, a broadcast operand's shape) as multiples too
         derived = layer.subs({size * multiple: whole * multiple for whole, size in back.items()})
-    result, _ = _derive(derived, shape, "", None)
+    result, _ = _derive(derived, shape, "", None, traffic)
     if back:
         result = result._map(lambda expr: expr.xreplace(back), keep_source=True)
-    return replace(result, source=Source(layer, None if carried else result.input_shape, cost))
+    return replace(result, source=Source(layer, None if carried else result.input_shape, derive))
 
 
 def _check_one_symbol_a_name(layer: Layer, shape: tuple[sympy.Expr, ...]) -> None:
@@ -281,8 +305,9 @@ _Previous: TypeAlias = "tuple[str, Layer] | None"
 
 
 def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
-            previous: _Previous) -> tuple[Cost, _Previous]:
-    """Derive ``layer`` at dotted ``path``; ``previous`` is the leaf layer that made ``shape``.
+            previous: _Previous, traffic: bool = True) -> tuple[Cost, _Previous]:
+    """Derive ``layer`` at dotted ``path``; ``previous`` is the leaf layer that made ``shape``
+    (``traffic=False``: reads and writes left 0).
 
     Returns the cost and the last leaf layer run, for the next stage's error messages.
     """
@@ -291,10 +316,11 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
         current = shape
         for name, stage in layer.stages:
             stage_cost, previous = _derive(stage, current, f"{path}.{name}" if path else name,
-                                           previous)
+                                           previous, traffic)
             stages.append((name, stage_cost))
             current = stage_cost.output_shape
-        result = total(tuple(stages), shape, layer.kind, Source(layer, shape, cost))
+        result = total(tuple(stages), shape, layer.kind,
+                       Source(layer, shape, cost if traffic else counts_only))
         if layer.preserves_shape and (len(current) != len(shape) or any(
             sympy.Eq(out, size) is sympy.false for out, size in zip(current, shape)
         )):
@@ -318,7 +344,8 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    return _cost_of_nest(nest, shape, layer.kind, Source(layer, shape, cost)), (path, layer)
+    source = Source(layer, shape, cost if traffic else counts_only)
+    return _cost_of_nest(nest, shape, layer.kind, source, traffic=traffic), (path, layer)
 
 
 def _shape_text(shape: tuple[sympy.Expr, ...]) -> str:

@@ -31,7 +31,7 @@ from symconv.frontends.trace import INPUT, Binary, Concat, Skipped, Sum, Trace
 from symconv.layers import Add, Cat, Composite, Div, Flatten, Graph, Layer, Mul, Reuse, Sub
 from symconv.layers.products import MatMul
 from symconv.layers.shapes import output_spatial
-from symconv.sizes import as_expr, product
+from symconv.sizes import as_expr, product, surely_different, surely_equal
 
 __all__ = ["build", "Uncounted", "uncounted"]
 
@@ -146,7 +146,7 @@ class _Builder:
         (the other is the layer's ``other``, with its shape where it differs)."""
         def covers(big: _Shape, small: _Shape) -> bool:
             return len(big) == len(small) and all(
-                sympy.Eq(b, s) is sympy.true or s == 1 for b, s in zip(big, small))
+                s == 1 or surely_equal(b, s) for b, s in zip(big, small))
 
         other_first = not covers(first.shape, second.shape)
         if other_first and not covers(second.shape, first.shape):
@@ -180,7 +180,7 @@ class _Builder:
 
     def add(self, name: str, spelling: str, first: _Value, second: _Value) -> _Value:
         if len(first.shape) != len(second.shape) or any(
-            sympy.Eq(a, b) is sympy.false for a, b in zip(first.shape, second.shape)
+            surely_different(a, b) for a, b in zip(first.shape, second.shape)
         ):
             raise SymconvError(f"from_torch: {name} adds tensors of shapes {first.shape} and "
                                f"{second.shape}; symconv adds tensors of one shape")

@@ -530,7 +530,7 @@ def count(
         return phase_count(model, input_shape, convention, chosen, phase=phase,
                            input_grad=input_grad, frozen=frozen, peer=convention in PEERS,
                            optimizer=optimizer)
-    return chosen(rows(as_cost(model, input_shape)))
+    return chosen(rows(as_cost(model, input_shape, traffic=False)))
 
 
 def breakdown(
@@ -552,7 +552,7 @@ def breakdown(
     """
     chosen = _convention(convention)
     by_kind: dict[str, list[LayerRow]] = {}
-    for row in rows(as_cost(model, input_shape)):
+    for row in rows(as_cost(model, input_shape, traffic=False)):
         by_kind.setdefault(row.kind, []).append(row)
     counted = {kind: chosen(group) for kind, group in by_kind.items()}
     return {kind: value for kind, value in counted.items() if value != 0}

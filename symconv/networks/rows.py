@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import sympy
 
 from symconv.derive import COUNT_KINDS, Cost, cost
+from symconv.derive.derivation import counts_only
 from symconv.errors import SymconvError
 from symconv.layers import (
     Layer,
@@ -88,9 +89,12 @@ class LayerRow:
         return sympy.Add(*(getattr(self, name) for name in COUNT_KINDS))
 
 
-def as_cost(model: Layer | Cost, input_shape: object = None, **phase: object) -> Cost:
+def as_cost(model: Layer | Cost, input_shape: object = None, *, traffic: bool = True,
+            **phase: object) -> Cost:
     """``model`` itself when it is a :class:`~symconv.derive.Cost`, else its derived cost
-    (``phase``: :func:`symconv.derive.cost`'s ``phase``, ``input_grad`` and ``frozen``)."""
+    (``phase``: :func:`symconv.derive.cost`'s ``phase``, ``input_grad`` and ``frozen``; with
+    ``traffic=False`` and no ``phase``, its forward counts without reads and writes, which no
+    counting convention reads: :func:`symconv.derive.derivation.counts_only`)."""
     if isinstance(model, Cost):
         if input_shape is not None:
             raise SymconvError(
@@ -101,6 +105,8 @@ def as_cost(model: Layer | Cost, input_shape: object = None, **phase: object) ->
         raise SymconvError(
             f"model={model!r} must be a symconv layer or network, or the Cost derived from one"
         )
+    if not traffic and not phase:
+        return counts_only(model, input_shape)
     return cost(model, input_shape, **phase)  # type: ignore[arg-type]
 
 
