@@ -137,6 +137,51 @@ def _same_shape(func: Any, args: Any, kwargs: Any) -> Any:
     return torch.empty_like(first)
 
 
+def _broadcast_only(args: Any, kwargs: Any, inplace: bool) -> Any:
+    """The result of ``a + b``, ``a - b``, ``a * b`` or ``a / b`` (tensors or numbers, at least
+    one tensor, a floating result; in place: ``a`` itself, where PyTorch would not broadcast it)
+    as an uninitialised tensor of PyTorch's broadcast shape and type, without computing it;
+    ``None`` for anything else (``alpha=``, ``out=``, integer results, a non-contiguous operand,
+    shapes that do not broadcast), which then runs.
+
+    Examples
+    --------
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> scale, x = torch.ones(1, 16, 1, 1), torch.ones(1, 16, 56, 56)
+    >>> tuple(_broadcast_only((scale, x), {}, False).shape), _broadcast_only((x, scale), {}, True) is x
+    ((1, 16, 56, 56), True)
+    >>> _broadcast_only((scale, x), {}, True), _broadcast_only((x, 2), {"alpha": 3}, False)
+    (None, None)
+    """
+    import torch
+
+    if kwargs or len(args) != 2:
+        return None
+    tensors = []
+    for value in args:
+        if isinstance(value, torch.Tensor):
+            if not value.is_contiguous():  # PyTorch's result may keep another memory layout
+                return None
+            tensors.append(value)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+    if not tensors:
+        return None
+    dtype = torch.result_type(*args)
+    if not dtype.is_floating_point:
+        return None
+    try:
+        shape = torch.broadcast_shapes(*(tensor.shape for tensor in tensors))
+    except RuntimeError:  # PyTorch raises: let it, with its own message
+        return None
+    first = args[0]
+    if inplace:
+        if not isinstance(first, torch.Tensor) or first.shape != shape or first.dtype != dtype:
+            return None
+        return first
+    return torch.empty(shape, dtype=dtype, device=tensors[0].device)
+
+
 @functools.cache
 def mode_class() -> type:
     """The ``TorchFunctionMode`` that reports every call to a recorder (built once, lazily).
@@ -165,6 +210,14 @@ def mode_class() -> type:
                              F.silu, torch.sigmoid, torch.tanh, F.gelu, F.elu, F.mish,
                              F.softplus, F.prelu, F.layer_norm})
     copies = frozenset({torch.cat, torch.Tensor.contiguous})
+    # a + b, a * b, ... in forward (residual additions, SE's scaling): their result's shape,
+    # not its values (x + y and x * y reach the mode as Tensor.add and Tensor.mul, wrapped
+    # while tracing: the recorder's wrappers)
+    binary = frozenset({torch.add, torch.sub, torch.mul, torch.div, torch.Tensor.add,
+                        torch.Tensor.sub, torch.Tensor.mul, torch.Tensor.div})
+    in_place = frozenset({torch.Tensor.add_, torch.Tensor.sub_, torch.Tensor.mul_,
+                          torch.Tensor.div_})
+    means = frozenset({torch.mean, torch.Tensor.mean})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -185,12 +238,22 @@ def mode_class() -> type:
                     return torch.empty_like(args[0]), None  # (L, N, E) as the query's
             method = getattr(self.flags, "method", 0) > 0
             result = None
-            if (func is F.linear and not recorder.busy and args
-                    and recorder.producer(args[0]) is not None):
-                # F.linear in forward on a tensor computed from the input (Swin's qkv and
-                # proj): its values are never needed either, its shape is
-                result = _shape_only(func, args, kwargs)
-            elif func in copies and not recorder.busy and args and any(
+            if recorder.busy or not args:
+                pass
+            elif func in binary or func in in_place or func in recorder.wrapped:
+                # a + b, SE's scale * x, x += y in forward, on a tensor computed from the input
+                if any(recorder.producer(value) is not None for value in args[:2]):
+                    result = _broadcast_only(args, kwargs, func in in_place)
+            elif func in kernels or func in elementwise or func in means:
+                # F.linear in forward (Swin's qkv and proj), DenseNet's F.relu, MNASNet's
+                # x.mean([2, 3]), ... on a tensor computed from the input: its values are never
+                # needed either, its shape is
+                first = args[0]
+                if (func is F.linear or (isinstance(first, torch.Tensor) and first.is_contiguous())
+                        ) and recorder.producer(first) is not None:
+                    result = (_same_shape(func, args, kwargs) if func in elementwise
+                              else _shape_only(func, args, kwargs))
+            elif func in copies and any(
                     recorder.producer(tensor) is not None for tensor in (
                         args[0] if isinstance(args[0], (tuple, list)) else args[:1])):
                 # DenseNet's concatenations, ShuffleNet's shuffle: copies of tensors computed
