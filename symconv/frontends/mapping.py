@@ -213,7 +213,7 @@ METADATA = frozenset({
 
 #: Calls that read a tensor's values into Python (``bool(t)``, ``t.item()``, ...): free on a
 #: parameter or a constant, refused on a tensor computed from the input, whose values are
-#: random here (symconv counts a model whatever its input, so not control flow on its values).
+#: arbitrary here (symconv counts a model whatever its input, so not control flow on its values).
 VALUE_READS = frozenset(f"Tensor.{name}" for name in (
     "__bool__", "__int__", "__float__", "__index__", "__complex__", "item", "tolist"))
 

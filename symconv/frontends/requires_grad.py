@@ -31,6 +31,10 @@ _L = TypeVar("_L")
 
 def with_requires_grad(layer: _L, module: Any) -> _L:
     """``layer`` marked with the parameters of ``module`` that have ``requires_grad=False``."""
+    own = getattr(module, "_parameters", None)
+    if isinstance(own, dict) and not getattr(module, "_modules", True) and all(
+            parameter is None or parameter.requires_grad for parameter in own.values()):
+        return layer  # no submodule, nothing frozen (named_parameters() walks the tree)
     named = list(module.named_parameters())
     frozen = [name for name, parameter in named if not parameter.requires_grad]
     return mark_trainable(layer, frozen=frozen, parameters=[name for name, _ in named])

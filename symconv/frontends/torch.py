@@ -1,8 +1,8 @@
 """From a PyTorch ``nn.Module`` to a symconv network: :func:`from_torch`.
 
 Importing symconv never imports torch; this module imports it when :func:`from_torch` runs
-(``pip install 'symconv[torch]'``). The model is run once on a random input of the given
-size, in eval mode, and every call it makes is recorded as it runs
+(``pip install 'symconv[torch]'``). The model is run once on an input of zeros of the
+given size, in eval mode, and every call it makes is recorded as it runs
 (:mod:`symconv.frontends.trace`): its own ``forward`` with its loops and branches, hooks,
 call-time arguments and replaced ``forward`` methods are seen as they run, and size arithmetic
 (``x.size(1) // 2``, ``torch._assert``) simply runs. Every call becomes a symconv layer, a
@@ -184,7 +184,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
                unsupported: str = "refuse") -> Graph:
     """A symconv network for a PyTorch model, on one input of channels-last shape ``input_shape``.
 
-    The model runs once (twice for a symbolic shape) on a random input, in eval mode and
+    The model runs once (twice for a symbolic shape) on an input of zeros, in eval mode and
     without gradients; what it runs is what is counted (see the module docstring).
 
     Parameters
