@@ -4,6 +4,7 @@ a composite's stages are derived one after the other and summed. Pure SymPy.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import TypeAlias
 
@@ -304,25 +305,34 @@ def _as_multiples(
 _Previous: TypeAlias = "tuple[str, Layer] | None"
 
 
+#: Single layers already derived in one derivation, by ``(layer, input shape)``.
+_Memo: TypeAlias = "dict[tuple[Layer, tuple[sympy.Expr, ...]], Cost]"
+
+
 def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
-            previous: _Previous, traffic: bool = True) -> tuple[Cost, _Previous]:
+            previous: _Previous, traffic: bool = True,
+            memo: _Memo | None = None) -> tuple[Cost, _Previous]:
     """Derive ``layer`` at dotted ``path``; ``previous`` is the leaf layer that made ``shape``
-    (``traffic=False``: reads and writes left 0).
+    (``traffic=False``: reads and writes left 0). ``memo`` keeps the single layers derived so
+    far: an equal layer on an equal shape (a network's hundred ReLUs of a few shapes) costs the
+    same, and is derived once.
 
     Returns the cost and the last leaf layer run, for the next stage's error messages.
     """
+    if memo is None:
+        memo = {}
     if isinstance(layer, Composite):
         stages = []
         current = shape
         for name, stage in layer.stages:
             stage_cost, previous = _derive(stage, current, f"{path}.{name}" if path else name,
-                                           previous, traffic)
+                                           previous, traffic, memo)
             stages.append((name, stage_cost))
             current = stage_cost.output_shape
         result = total(tuple(stages), shape, layer.kind,
                        Source(layer, shape, cost if traffic else counts_only))
         if layer.preserves_shape and (len(current) != len(shape) or any(
-            sympy.Eq(out, size) is sympy.false for out, size in zip(current, shape)
+            surely_different(out, size) for out, size in zip(current, shape)
         )):
             where = f"layer {path} ({layer.kind})" if path else layer.kind
             raise SymconvError(
@@ -333,6 +343,15 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
         return result, previous
     if previous is not None:
         _check_follows(layer, shape, path, previous)
+    derive = cost if traffic else counts_only
+    try:
+        known = memo.get((layer, shape))
+    except TypeError:  # a layer that cannot be hashed: derived afresh
+        known = None
+    if known is not None:
+        if known.source is not None and known.source.layer is layer:
+            return known, (path, layer)
+        return replace(known, source=Source(layer, shape, derive)), (path, layer)
     try:
         for size in shape:  # sizes made by earlier layers (a chain of transposed convolutions)
             if size.is_Integer:
@@ -344,8 +363,10 @@ def _derive(layer: Layer, shape: tuple[sympy.Expr, ...], path: str,
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    source = Source(layer, shape, cost if traffic else counts_only)
-    return _cost_of_nest(nest, shape, layer.kind, source, traffic=traffic), (path, layer)
+    result = _cost_of_nest(nest, shape, layer.kind, Source(layer, shape, derive), traffic=traffic)
+    with contextlib.suppress(TypeError):
+        memo[(layer, shape)] = result
+    return result, (path, layer)
 
 
 def _shape_text(shape: tuple[sympy.Expr, ...]) -> str:
