@@ -156,7 +156,7 @@ def _short(qualified: str) -> str:
     return last.strip("_") or last
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     """One module call in progress: its module, dotted name, and phase."""
 
