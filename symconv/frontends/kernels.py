@@ -224,6 +224,10 @@ def mode_class() -> type:
             super().__init__()
             self.recorder = recorder
             self.flags = flags
+            # Tensor.add and Tensor.mul as wrapped while tracing: x + y and x * y reach the
+            # mode as them
+            self.wrapped = frozenset(recorder.wrappers[name] for name in ("add", "mul")
+                                     if name in recorder.wrappers)
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (),
                                kwargs: Any = None) -> Any:
@@ -240,7 +244,7 @@ def mode_class() -> type:
             result = None
             if recorder.busy or not args:
                 pass
-            elif func in binary or func in in_place or func in recorder.wrapped:
+            elif func in binary or func in in_place or func in self.wrapped:
                 # a + b, SE's scale * x, x += y in forward, on a tensor computed from the input
                 if any(recorder.producer(value) is not None for value in args[:2]):
                     result = _broadcast_only(args, kwargs, func in in_place)

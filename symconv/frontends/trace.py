@@ -181,8 +181,6 @@ class _Recorder(TransformerCalls):
         self.post_hooked = {id(module) for _, module in modules if module._forward_hooks}
         self.tensor_type = tensor_type
         self.wrappers = wrappers
-        #: Tensor.add and Tensor.mul as wrapped: x + y and x * y reach the mode as them.
-        self.wrapped = frozenset(wrappers[name] for name in ("add", "mul") if name in wrappers)
         self.calls: list[Call] = []
         self.refused: list[str] = []
         self.values: dict[int, tuple[Any, int]] = {}  # id(tensor) -> (tensor, producer)
