@@ -14,10 +14,12 @@ __all__ = ["mode_class"]
 
 
 def _per_axis(value: Any, dims: int) -> tuple[int, ...] | None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is int:
         return (value,) * dims
-    if isinstance(value, (tuple, list)) and len(value) == dims and all(
-            isinstance(item, int) and not isinstance(item, bool) for item in value):
+    if isinstance(value, (tuple, list)) and len(value) == dims:
+        for item in value:
+            if type(item) is not int:
+                return None
         return tuple(value)
     return None
 
@@ -170,16 +172,36 @@ def _broadcast_only(args: Any, kwargs: Any, inplace: bool) -> Any:
     dtype = torch.result_type(*args)
     if not dtype.is_floating_point:
         return None
-    try:
-        shape = torch.broadcast_shapes(*(tensor.shape for tensor in tensors))
-    except RuntimeError:  # PyTorch raises: let it, with its own message
+    shape = _broadcast(*(tuple(tensor.shape) for tensor in tensors))
+    if shape is None:  # PyTorch raises: let it, with its own message
         return None
     first = args[0]
     if inplace:
-        if not isinstance(first, torch.Tensor) or first.shape != shape or first.dtype != dtype:
+        if not isinstance(first, torch.Tensor) or tuple(first.shape) != shape or (
+                first.dtype != dtype):
             return None
         return first
     return torch.empty(shape, dtype=dtype, device=tensors[0].device)
+
+
+def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """PyTorch's broadcast of shapes, right-aligned; ``None`` where two sizes differ and neither
+    is 1.
+
+    Examples
+    --------
+    >>> _broadcast((1, 16, 1, 1), (1, 16, 56, 56)), _broadcast((5,), ()), _broadcast((2,), (3,))
+    ((1, 16, 56, 56), (5,), None)
+    """
+    rank = max(len(shape) for shape in shapes)
+    result = [1] * rank
+    for shape in shapes:
+        for axis, size in enumerate(shape, start=rank - len(shape)):
+            if size != 1:
+                if result[axis] not in (1, size):
+                    return None
+                result[axis] = size
+    return tuple(result)
 
 
 @functools.cache

@@ -213,9 +213,8 @@ class Layer(metaclass=_LayerType):
         [M, N, k]
         """
         found: set[sympy.Symbol] = set()
-        if is_dataclass(self):
-            for item in fields(self):
-                _collect_symbols(getattr(self, item.name), found)
+        for name in _field_names(type(self)):
+            _collect_symbols(getattr(self, name), found)
         return found
 
     def constructor_arguments(self) -> tuple[tuple[object, ...], dict[str, object]]:
@@ -250,6 +249,12 @@ class Layer(metaclass=_LayerType):
         args, kwargs = self.constructor_arguments()
         return type(self)(*_substituted(args, mapping),
                           **{name: _substituted(value, mapping) for name, value in kwargs.items()})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names of a layer class's dataclass fields (none for a class that is no dataclass)."""
+    return tuple(item.name for item in fields(cls)) if is_dataclass(cls) else ()
 
 
 def _collect_symbols(value: object, found: set[sympy.Symbol]) -> None:

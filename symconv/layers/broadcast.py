@@ -23,7 +23,7 @@ from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import InputAccess
-from symconv.sizes import Size, as_expr, as_size
+from symconv.sizes import Size, as_expr, as_size, surely_different
 
 __all__ = ["Mul", "Sub", "Div", "LayerScale", "broadcast_sizes"]
 
@@ -55,7 +55,7 @@ def broadcast_sizes(a: tuple[Size, ...], b: tuple[Size, ...], what: str = "") ->
     for x, y in zip(left, right):
         if as_expr(x) == 1:
             out.append(y)
-        elif as_expr(y) == 1 or sympy.Eq(as_expr(x), as_expr(y)) is not sympy.false:
+        elif as_expr(y) == 1 or not surely_different(x, y):
             out.append(x)
         else:
             raise SymconvError(

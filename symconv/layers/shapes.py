@@ -162,8 +162,31 @@ def output_spatial(layer: Layer, input_spatial: tuple[sympy.Expr, ...]) -> tuple
     raise SymconvError(f"no shape arithmetic is known for {type(layer).__name__}")
 
 
+_WHOLE = (int, sympy.Integer)
+
+
+def _integer_sizes(input_spatial: tuple[sympy.Expr, ...], layer: ConvNd) -> tuple[sympy.Expr, ...] | None:
+    """A window's output sizes where every size and hyperparameter is an integer (Python ints,
+    without SymPy: a network at one input size has hundreds of them); ``None`` otherwise, or
+    where the window does not fit (the general arithmetic then says why)."""
+    sizes = []
+    for size, kernel, stride, padding, dilation in zip(
+            input_spatial, layer.kernel_size, layer.stride, layer.padding, layer.dilation):
+        if not (isinstance(size, _WHOLE) and isinstance(kernel, _WHOLE) and isinstance(stride, _WHOLE)
+                and isinstance(padding, _WHOLE) and isinstance(dilation, _WHOLE)):
+            return None
+        reach = int(size) + 2 * int(padding) - int(dilation) * (int(kernel) - 1) - 1
+        if reach < 0:
+            return None
+        sizes.append(sympy.Integer(reach // int(stride) + 1))
+    return tuple(sizes)
+
+
 @output_spatial.register
 def _(layer: ConvNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
+    whole = _integer_sizes(input_spatial, layer)
+    if whole is not None and len(whole) == len(input_spatial):
+        return whole
     sizes = []
     dims = len(input_spatial)
     for axis, (size, kernel, stride, padding, dilation) in enumerate(
