@@ -314,7 +314,7 @@ def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None 
     """
     attributes = vars(module)  # hyperparameters are plain attributes (not parameters)
     values: tuple[Any, ...] = tuple(map(attributes.get, _HYPERPARAMETERS))
-    head = (type(module).__name__, rank, output_padding, getattr(module, "bias", None) is not None)
+    head = (type(module).__name__, rank, output_padding, _bias(module, attributes) is not None)
     try:
         made = _cached_layer((*head, values))
     except TypeError:  # a list among them: as tuples (an attribute that cannot be hashed at all
@@ -326,6 +326,20 @@ def module_layer(module: Any, rank: int, output_padding: tuple[int, ...] | None 
     if isinstance(made, Unsupported):
         raise Unsupported(*made.args)
     return made
+
+
+def _bias(module: Any, attributes: dict[str, Any]) -> Any:
+    """``getattr(module, "bias", None)``, without ``nn.Module.__getattr__`` raising (and
+    formatting) an AttributeError for the many layers that have none."""
+    if hasattr(type(module), "bias"):  # a property or class attribute: as Python finds it
+        return getattr(module, "bias", None)
+    if "bias" in attributes:
+        return attributes["bias"]
+    for table in ("_parameters", "_buffers", "_modules"):  # where nn.Module.__getattr__ looks
+        found = attributes.get(table)
+        if isinstance(found, dict) and "bias" in found:
+            return found["bias"]
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
