@@ -39,6 +39,7 @@ a view, as Swin's window partition of a map one window wide is:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from symconv.frontends.mapping import Unsupported
@@ -50,8 +51,10 @@ __all__ = ["Layout", "default_layout", "permuted", "symconv_shape", "channels_on
 Layout = tuple[int, ...]
 
 
+@functools.lru_cache(maxsize=16)
 def default_layout(rank: int) -> Layout:
-    """The layout of an ``(N, C, *spatial)`` tensor of ``rank`` axes after the batch."""
+    """The layout of an ``(N, C, *spatial)`` tensor of ``rank`` axes after the batch (one tuple
+    for each rank, asked for several times for every call traced)."""
     if rank <= 1:
         return tuple(range(rank))
     return (rank - 1, *range(rank - 1))

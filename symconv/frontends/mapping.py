@@ -226,16 +226,20 @@ def is_leaf(module: Any) -> bool:
     """Whether ``module`` runs as one ``torch.nn`` layer: a class from ``torch.nn`` (not a
     container) or torchvision's ``StochasticDepth``, whose ``forward`` is its class's own, not
     replaced on the instance or the class."""
+    if "forward" in vars(module):
+        return False
     cls = type(module)
+    return _leaf_class(cls, getattr(cls, "forward", None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _leaf_class(cls: Any, forward: Any) -> bool:
+    """:func:`is_leaf` for a module of class ``cls`` whose ``forward`` is ``forward``."""
     if cls.__module__ == _STOCHASTIC_DEPTH[0] and cls.__name__ == "StochasticDepth":
-        return "forward" not in vars(module) and getattr(
-            getattr(cls, "forward", None), "__module__", "") == _STOCHASTIC_DEPTH[0]
+        return getattr(forward, "__module__", "") == _STOCHASTIC_DEPTH[0]
     if not cls.__module__.startswith("torch.nn") or cls.__name__ in ("Sequential", "ModuleList",
                                                                       "ModuleDict"):
         return False
-    if "forward" in vars(module):
-        return False
-    forward = getattr(cls, "forward", None)
     return str(getattr(forward, "__module__", "")).startswith("torch.nn")
 
 

@@ -184,9 +184,9 @@ def _integer_sizes(input_spatial: tuple[sympy.Expr, ...], layer: ConvNd) -> tupl
 
 @output_spatial.register
 def _(layer: ConvNd, input_spatial: tuple[sympy.Expr, ...]) -> tuple[sympy.Expr, ...]:
-    whole = _integer_sizes(input_spatial, layer)
-    if whole is not None and len(whole) == len(input_spatial):
-        return whole
+    integers = _integer_sizes(input_spatial, layer)
+    if integers is not None and len(integers) == len(input_spatial):
+        return integers
     sizes = []
     dims = len(input_spatial)
     for axis, (size, kernel, stride, padding, dilation) in enumerate(
