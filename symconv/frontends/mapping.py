@@ -228,7 +228,7 @@ def is_leaf(module: Any) -> bool:
     replaced on the instance or the class."""
     if "forward" in vars(module):
         return False
-    cls = type(module)
+    cls: Any = type(module)
     return _leaf_class(cls, getattr(cls, "forward", None))
 
 
