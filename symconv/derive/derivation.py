@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from operator import attrgetter
 from typing import TypeAlias
 
 import sympy
@@ -32,7 +33,7 @@ def _cost_of_nest(
     if counts is None:
         counts = _counts(nest, _product(nest.outer), _product(nest.inner),
                          _product(nest.outputs))
-    params = _sum(_product(shape) for _, shape in nest.parameters) if nest.parameters else _ZERO
+    params = _parameters(nest.parameters)
     reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
     return Cost(
         reads=reads,
@@ -44,6 +45,18 @@ def _cost_of_nest(
         source=source,
         **counts,
     )
+
+
+def _parameters(shapes: tuple[tuple[str, tuple[object, ...]], ...]) -> sympy.Expr:
+    """The parameters of a nest's ``(name, shape)`` pairs: one ``Integer`` summed in Python
+    where every size is an integer."""
+    whole = 0
+    for _, shape in shapes:
+        size = _whole(shape)
+        if size is None:
+            return _sum(_product(shape) for _, shape in shapes)
+        whole += size
+    return sympy.Integer(whole) if whole else _ZERO
 
 
 def _as_exprs(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
@@ -124,7 +137,8 @@ _TOTALLED = (*COUNT_KINDS, "params", "reads", "writes")
 def total(stages: tuple[tuple[str, Cost], ...], input_shape: tuple[sympy.Expr, ...],
           kind: str, source: Source | None = None) -> Cost:
     """The sum of the stages' costs, keeping the stages."""
-    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in _TOTALLED}
+    costs = [stage for _, stage in stages]
+    sums = {name: _sum(list(map(attrgetter(name), costs))) for name in _TOTALLED}
     output_shape = stages[-1][1].output_shape if stages else input_shape
     return Cost(input_shape=input_shape, output_shape=output_shape, stages=stages, kind=kind,
                 source=source, **sums)
