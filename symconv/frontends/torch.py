@@ -48,8 +48,10 @@ PyTorch                                                     symconv
 ``nn.Dropout(p)``, torchvision's ``StochasticDepth``        ``Dropout``, ``StochasticDepth``
                                                             (nothing at inference; ``p = 0``:
                                                             left out)
-``nn.Dropout1d/2d/3d``, ``nn.AlphaDropout``,                nothing (identity at inference)
-``nn.Identity``, ``F.dropout(x, p, training=False)``
+``nn.Dropout1d/2d/3d`` (on ``(N, C, *spatial)``),            ``FeatureDropout``,
+``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``             ``AlphaDropout``,
+                                                            ``FeatureAlphaDropout`` (the same)
+``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (identity at inference)
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
