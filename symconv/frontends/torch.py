@@ -35,7 +35,8 @@ PyTorch                                                     symconv
 ``nn.Conv*d(..., padding="same")`` (or ``"valid"``)          ``Conv*d(..., padding="same")``
                                                             (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
-``nn.BatchNorm1d/2d`` (``affine`` either way)               ``BatchNorm1d``, ``BatchNorm2d``
+``nn.BatchNorm1d/2d`` (``affine`` either way;               ``BatchNorm1d``, ``BatchNorm2d``
+``track_running_stats=False`` refused: batch statistics)
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
 ``nn.LeakyReLU``, ``nn.Hardtanh``, ``nn.Hardswish``,        ``Activation("leakyrelu")``, ...
 ``nn.Hardsigmoid``
