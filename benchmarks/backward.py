@@ -203,7 +203,13 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
     parser.add_argument("--only", default="", help="run only the layers whose name starts with "
                         "this ('derivations': the derivations only)")
+    parser.add_argument("--threads", type=int, default=None, help="threads of the depthwise "
+                        "paths, forward and backward alike (default: symconv's, 2 on 2 cores)")
     arguments = parser.parse_args()
+    if arguments.threads is not None:
+        from symconv.execute import conv
+
+        conv.THREADS = arguments.threads
     LAYERS[:] = [row for row in LAYERS if row[0].startswith(arguments.only)]
     if arguments.only != "derivations":
         executors(arguments.rounds)
