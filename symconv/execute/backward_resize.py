@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from symconv.execute.backward_layers import Gradients, backward_fast, backward_reference
+from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params
 from symconv.execute.resize import _scale_value, _sizes, _slopes, linear_taps, nearest_indices
@@ -101,10 +102,11 @@ def _(layer: Upsample, x: Array, params: Params, g: Array, counter: Counter, *,
     dx = np.zeros(x.shape)
     for rows, cols, row_weights, col_weights in _taps(layer, x):
         part = g
-        if row_weights is not None:
+        if row_weights is not None:   # into a kept scratch array (fresh memory page-faults)
             weights = counter.multiply(np.broadcast_to(row_weights[:, None, None], g.shape),
-                                       col_weights[None, :, None])
-            part = counter.multiply(weights, g)
+                                       col_weights[None, :, None],
+                                       out=_workspace("upsample tap", g.shape))
+            part = counter.multiply(weights, g, out=weights)
         _scatter_add(dx, rows, cols, part, counter)
     return dx, {}
 
