@@ -37,8 +37,10 @@ interleaved rounds, two to four runs), before → after: Upsample nearest ×2 on
 4.91 → 1.13–1.57 (its scatter-add was ``np.add.at``; now in-place adds on slices grouped so
 that no input element is added to twice in one, one addition per element as counted:
 :func:`symconv.execute.backward_resize.scatter_groups`), Upsample bilinear ×2 1.62 (against a
-forward that page-faulted 22 MB a call, 15 ms) → 0.50–0.59 with the grouped adds, then 1.19
-with its forward's taps in kept scratch arrays (forward 15 → 6–8 ms, backward 22 → 4 ms),
+forward that page-faulted 22 MB a call, 14–15 ms) → 0.50–0.59 with the grouped adds, then
+1.36–1.46 once forward and backward took their taps in kept scratch arrays (forward 14–15 →
+2.9–3.4 ms, backward 22 → 3.1–4.6 ms; ``np.take(..., out=)`` with ``mode="clip"``, as the
+default ``"raise"`` buffers its output, 2.9 against 2.1 ms),
 ``F.normalize`` on 64×3×49×32 2.44–2.55 → 1.10–2.23 (its operations into two arrays of the
 input's size instead of seven fresh ones); as they were: PReLU(64) on 56×56×64 1.94–2.09,
 ViT-S/16 attention (197×384, 6 heads; the graph's backward walk, forward not timed) 1.49–1.93,

@@ -110,9 +110,10 @@ def _(layer: Upsample, x: Array, params: Params, counter: Counter) -> Array:
     left, right = _workspace("upsample left", shape), _workspace("upsample right", shape)
     picked = _workspace("upsample rows", (out_h, size_w, x.shape[2]))
     for rows, along in ((h0, out), (h1, lower)):
-        np.take(x, rows, axis=0, out=picked)
-        np.take(picked, w0, axis=1, out=left)
-        np.take(picked, w1, axis=1, out=right)
+        # mode="clip": the indices are in range; the default "raise" buffers its output
+        np.take(x, rows, axis=0, out=picked, mode="clip")
+        np.take(picked, w0, axis=1, out=left, mode="clip")
+        np.take(picked, w1, axis=1, out=right, mode="clip")
         counter.add(counter.multiply(left, weight0, out=left),
                     counter.multiply(right, weight1, out=right), out=along)
     top = counter.multiply(out, lh0[:, None, None], out=out)
