@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from backward_checks import numeric, random_input
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv import cost, verify
 from symconv.errors import SymconvError
@@ -79,6 +81,15 @@ def test_a_network_by_hand():
 def test_executors_count_what_is_derived(kind, p, phase):
     assert verify(kind(p), (3, 3, 4), phase=phase).ok
     assert verify(Sequential(Conv2d(3, 4, 3), kind(p), ReLU()), (5, 5, 3), phase=phase).ok
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(KINDS), st.sampled_from([0.25, 0.5, 1, 0]),
+       st.lists(st.integers(1, 4), min_size=1, max_size=4))
+def test_fuzzed_shapes_count_what_is_derived(kind, p, shape):
+    """Any rank, any sizes: the training step's counts (fast and reference) are the derived
+    ones (a draw per channel: the last size)."""
+    assert verify(kind(p), tuple(shape), phase="train").ok
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
