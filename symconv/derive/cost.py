@@ -33,6 +33,8 @@ def _sum(values: Iterable[Size]) -> sympy.Expr:
     """``sympy.Add`` of the values; one ``Integer`` summed in Python where all are integers (a
     network at one input size adds hundreds of them, and ``Add`` asks each its assumptions)."""
     terms = values if isinstance(values, list) else list(values)
+    if set(map(type, terms)) <= _INTEGER_CLASSES:  # every one an integer: summed at C speed
+        return sympy.Integer(sum(map(int, terms)))
     whole = 0
     for value in terms:   # a plain loop: this runs for every nest and every sum of stages
         if not isinstance(value, _INTEGERS):   # zeros left out: Add would drop them anyway
@@ -52,6 +54,9 @@ def _product(values: tuple[Size, ...]) -> sympy.Expr:
 
 
 _INTEGERS = (int, sympy.Integer)
+#: The classes of integers (SymPy's 0, 1 and -1 are classes of their own).
+_INTEGER_CLASSES = frozenset({int, sympy.Integer, type(sympy.S.Zero), type(sympy.S.One),
+                              type(sympy.S.NegativeOne)})
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,6 @@ def mode_class() -> type:
                         torch.Tensor.sub, torch.Tensor.mul, torch.Tensor.div})
     in_place = frozenset({torch.Tensor.add_, torch.Tensor.sub_, torch.Tensor.mul_,
                           torch.Tensor.div_})
-    means = frozenset({torch.mean, torch.Tensor.mean})
 
     class _Mode(TorchFunctionMode):
         def __init__(self, recorder: Any, flags: threading.local) -> None:
@@ -270,10 +269,10 @@ def mode_class() -> type:
                 # a + b, SE's scale * x, x += y in forward, on a tensor computed from the input
                 if any(recorder.producer(value) is not None for value in args[:2]):
                     result = _broadcast_only(args, kwargs, func in in_place)
-            elif func in kernels or func in elementwise or func in means:
-                # F.linear in forward (Swin's qkv and proj), DenseNet's F.relu, MNASNet's
-                # x.mean([2, 3]), ... on a tensor computed from the input: its values are never
-                # needed either, its shape is
+            elif func in kernels or func in elementwise:
+                # F.linear in forward (Swin's qkv and proj), DenseNet's F.relu, ... on a tensor
+                # computed from the input: its values are never needed either, its shape is
+                # (x.mean(...) runs: its meta kernel, PyTorch's Python reference, takes longer)
                 first = args[0]
                 if (func is F.linear or (isinstance(first, torch.Tensor) and first.is_contiguous())
                         ) and recorder.producer(first) is not None:

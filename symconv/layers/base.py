@@ -261,12 +261,14 @@ def _collect_symbols(value: object, found: set[sympy.Symbol]) -> None:
     if isinstance(value, (int, str)) or value is None:
         return
     if isinstance(value, sympy.Basic):
-        found.update(value.free_symbols)
+        if not value.is_Number:
+            found.update(value.free_symbols)
     elif isinstance(value, Layer):
         found.update(value.free_symbols)
     elif isinstance(value, (tuple, list)):
         for item in value:
-            _collect_symbols(item, found)
+            if not isinstance(item, (int, str)) and item is not None:  # sizes: no call
+                _collect_symbols(item, found)
 
 
 def _substituted(value: Any, mapping: Mapping[sympy.Basic, sympy.Expr]) -> Any:
