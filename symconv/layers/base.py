@@ -201,7 +201,7 @@ class Layer(metaclass=_LayerType):
         """
         raise NotImplementedError(f"{type(self).__name__} has no loop nest")
 
-    @functools.cached_property
+    @property
     def free_symbols(self) -> set[sympy.Symbol]:
         """The SymPy symbols in the layer's sizes, those of its stages included.
 
@@ -212,9 +212,13 @@ class Layer(metaclass=_LayerType):
         >>> sorted(Sequential(Conv2d(M, N, k), Conv2d(N, 8, 1)).free_symbols, key=str)
         [M, N, k]
         """
+        known = self.__dict__.get("_free_symbols")  # found once (functools.cached_property
+        if known is not None:                        # takes a lock on every read)
+            return known
         found: set[sympy.Symbol] = set()
         for name in _field_names(type(self)):
             _collect_symbols(getattr(self, name), found)
+        object.__setattr__(self, "_free_symbols", found)
         return found
 
     def constructor_arguments(self) -> tuple[tuple[object, ...], dict[str, object]]:

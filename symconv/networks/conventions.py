@@ -117,7 +117,12 @@ def _elements_out(row: LayerRow) -> sympy.Expr:
 def _bias_adds(row: LayerRow) -> sympy.Expr:
     """A convolution's or linear layer's bias additions, read back from its counts: a dot
     product of L terms has L mults and L − 1 adds (scatter form: L and L), the bias one more."""
-    extra = row.adds - row.mults
+    adds, mults = row.adds, row.mults
+    if isinstance(adds, sympy.Integer) and isinstance(mults, sympy.Integer):  # without SymPy
+        out = _elements_out(row) if row.kind != "transposed" else 0
+        if isinstance(out, (int, sympy.Integer)):
+            return sympy.Integer(int(adds) - int(mults) + int(out))
+    extra = adds - mults
     if row.kind != "transposed":
         extra += _elements_out(row)
     return extra if isinstance(extra, sympy.Integer) else sympy.expand(extra)
