@@ -64,33 +64,16 @@ def factory_kwargs(text: str | None) -> dict[str, object] | None:
     return value
 
 
-def _first_layer(model: Any) -> tuple[str, Any, int] | None:
-    """The first module (in definition order) that takes channels or features, its name and how
-    many it takes."""
-    for name, module in getattr(model, "named_modules", list)():
-        for attribute in ("in_channels", "in_features", "num_features", "num_channels"):
-            taken = getattr(module, attribute, None)
-            if isinstance(taken, int) and not isinstance(taken, bool):
-                return name, module, taken
-    return None
-
-
 def check_channels_last(model: Any, text: str, shape: Sequence[int | object]) -> None:
     """Refuse ``--input`` written channels first (``3x224x224``) for a model whose first layer
     takes as many channels as the first size and not as the last."""
-    if len(shape) < 2:
-        return
-    first = _first_layer(model)
-    if first is None:
-        return
-    name, module, channels = first
-    if shape[-1] != channels and shape[0] == channels:
-        suggested = "x".join(str(size) for size in (*shape[1:], shape[0]))
-        raise SymconvError(
-            f"--input {text}: the model's first layer ({name or 'model'}, "
-            f"nn.{type(module).__name__}) takes {channels} channels, and symconv's shapes are "
-            f"channels last: did you mean {suggested}?"
-        )
+    from symconv.frontends.input_check import channels_first_suggestion
+
+    found = channels_first_suggestion(model, shape)
+    if found is not None:
+        why, suggested = found
+        raise SymconvError(f"--input {text}: {why}: did you mean "
+                           f"{'x'.join(str(size) for size in suggested)}?")
 
 
 def with_notes(text: str, format_name: str, skipped: Sequence[str]) -> str:
@@ -145,7 +128,14 @@ def load_model_file(args: Any, shape: tuple[Any, ...]) -> Any:
 
     keywords = factory_kwargs(getattr(args, "factory_kwargs", None))
     model = load_model(args.network) if keywords is None else load_model(args.network, keywords)
-    check_channels_last(model, args.input, shape)
+    try:
+        check_channels_last(model, args.input, shape)
+    except SymconvError:
+        # the refusal says "did you mean ...?" itself: drop --input's warning that repeats it
+        warnings = getattr(args, "warnings", None)
+        if warnings:
+            warnings[:] = [line for line in warnings if "looks channels-first" not in line]
+        raise
     skip = bool(getattr(args, "skip_unsupported", False))
     return from_torch(model, shape, unsupported="skip") if skip else from_torch(model, shape)
 
