@@ -182,7 +182,8 @@ def test_backward_and_training_verification_too_big_are_refused_up_front() -> No
     # (37.3 TiB) are refused before the input is drawn, as for the forward pass; before, the
     # input was drawn first and NumPy raised MemoryError.
     for phase in ("backward", "train"):
-        message = _refused(lambda: verify(Conv2d(512, 64, 3), (100000, 100000, 512), phase=phase))
+        message = _refused(lambda phase=phase: verify(Conv2d(512, 64, 3), (100000, 100000, 512),
+                                                       phase=phase))
         assert "input 37.3 TiB" in message and "max_memory=<bytes>" in message
     # max_memory reaches the backward pass: 8000·8000·64 float64s of output are 30.5 GiB.
     message = _refused(lambda: verify(Conv2d(3, 64, 3), (8000, 8000, 3), phase="backward",
