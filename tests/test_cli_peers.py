@@ -111,7 +111,7 @@ def test_model_file(model_file: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 @pytest.mark.parametrize(("arguments", "words"), [
     (["{file}:nothing", "--input", "8x8x3"], "has no function nothing; its functions and "
-                                             "classes: Block, broken, not_a_model, small"),
+                                             "classes: broken, not_a_model, small, Block"),
     (["{dir}/missing.py:small", "--input", "8x8x3"], "there is no file"),
     (["{file}:broken", "--input", "8x8x3"], "broken() raised RuntimeError: no weights here"),
     (["{file}:not_a_model", "--input", "8x8x3"], "returned int, not a torch.nn.Module"),
