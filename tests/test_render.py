@@ -274,3 +274,24 @@ def test_a_branch_s_routing_rows_are_hidden() -> None:
                      ("relu", ReLU()))
     layers, _ = layer_counts(cost(net, (4, 4, 3)), "macs")
     assert [row.name for row in layers] == ["conv", "relu"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_training_step_fits_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         lang: str) -> None:
+    # compare --phase train: the separable convolution's training-step additions,
+    # 3·H_o·W_o·M·N + 3·H_o·W_o·k²·M − H_o·W_o·M − H_o·W_o·N − M·N − k²·M beside its label, ran
+    # 106 pt past the right margin (cut off in the PDF); long formulas now break before a sign
+    engine = {"en": "pdflatex", "zh": "xelatex"}[lang]
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    for phase in ("backward", "train"):
+        assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--phase", phase,
+                     "--format", "latex", "--standalone", "--lang", lang]) == 0
+        (tmp_path / "phase.tex").write_text(capsys.readouterr().out, encoding="utf-8")
+        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "phase.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=240,
+                              check=False)
+        assert done.returncode == 0, done.stdout[-2000:]
+        log = (tmp_path / "phase.log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull \\hbox" not in log, (phase, log[log.find("Overfull"):][:300])
