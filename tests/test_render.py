@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -295,3 +296,21 @@ def test_the_training_step_fits_the_page(tmp_path: Path, capsys: pytest.CaptureF
         assert done.returncode == 0, done.stdout[-2000:]
         log = (tmp_path / "phase.log").read_text(encoding="utf-8", errors="replace")
         assert "Overfull \\hbox" not in log, (phase, log[log.find("Overfull"):][:300])
+
+
+def test_a_symbolic_per_layer_table_stays_on_the_paper(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # net mobilenet_v2 --phase train --per-layer: the rows' formulas in alpha and rho made the
+    # table 225 pt and 315 pt wider than the text, past the 2 cm margin (56.9 pt), so that the
+    # last columns were cut off the page; the count columns now wrap their formulas
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    assert main(["net", "mobilenet_v2", "--phase", "train", "--optimizer", "adam",
+                 "--per-layer", "--format", "latex", "--standalone"]) == 0
+    (tmp_path / "net.tex").write_text(capsys.readouterr().out, encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "net.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    log = (tmp_path / "net.log").read_text(encoding="utf-8", errors="replace")
+    over = [float(points) for points in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert max(over, default=0.0) < 56.9, max(over)

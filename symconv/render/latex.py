@@ -609,12 +609,22 @@ def render_network(report: NetworkReport, lang: str = "en", units: str = "exact"
         parts += [r"\noindent " + escape(message("net.exact", lang), lang), ""]
     if report.layers:
         header = [cell for index, cell in enumerate(network_header(lang, report)) if index != 2]
+        counts = len(header) - 3
+        if report.symbolic:
+            # formulas wrap after + and − in fixed-width columns (counts right-aligned), instead
+            # of running off the page; a row then ends in \tabularnewline, as \raggedleft needs
+            width = rf"p{{{0.42 / counts:.3f}\linewidth}}"
+            columns = r"llp{0.15\linewidth}" + width * counts
+            left, end = r"\raggedleft ", r" \tabularnewline"
+        else:
+            columns, left, end = "lll" + "r" * counts, "", r" \\"
         parts += [
-            r"{\scriptsize",
-            r"\begin{longtable}{lll" + "r" * (len(header) - 3) + "}",
-            " & ".join(escape(cell, lang) for cell in header) + r" \\ \hline",
-            *(" & ".join(cell for cell in row) + r" \\"
-              for row in _network_cells(report, lang, units)),
+            r"{\scriptsize\setlength{\tabcolsep}{3pt}",
+            rf"\begin{{longtable}}{{{columns}}}",
+            " & ".join(escape(cell, lang) if index < 3 else left + escape(cell, lang)
+                       for index, cell in enumerate(header)) + end + r" \hline",
+            *(" & ".join(cell if index < 3 else left + cell for index, cell in enumerate(row))
+              + end for row in _network_cells(report, lang, units)),
             r"\end{longtable}}",
         ]
     return "\n".join(parts) + "\n"
