@@ -35,7 +35,8 @@ PyTorch                                                     symconv
 ``nn.Conv*d(..., padding="same")`` (or ``"valid"``)          ``Conv*d(..., padding="same")``
                                                             (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
-``nn.BatchNorm1d/2d`` (``affine`` either way)               ``BatchNorm1d``, ``BatchNorm2d``
+``nn.BatchNorm1d/2d`` (``affine`` either way;               ``BatchNorm1d``, ``BatchNorm2d``
+``track_running_stats=False`` refused: batch statistics)
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
 ``nn.LeakyReLU``, ``nn.Hardtanh``, ``nn.Hardswish``,        ``Activation("leakyrelu")``, ...
 ``nn.Hardsigmoid``
@@ -48,8 +49,10 @@ PyTorch                                                     symconv
 ``nn.Dropout(p)``, torchvision's ``StochasticDepth``        ``Dropout``, ``StochasticDepth``
                                                             (nothing at inference; ``p = 0``:
                                                             left out)
-``nn.Dropout1d/2d/3d``, ``nn.AlphaDropout``,                nothing (identity at inference)
-``nn.Identity``, ``F.dropout(x, p, training=False)``
+``nn.Dropout1d/2d/3d`` (on ``(N, C, *spatial)``),            ``FeatureDropout``,
+``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``             ``AlphaDropout``,
+                                                            ``FeatureAlphaDropout`` (the same)
+``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (identity at inference)
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
