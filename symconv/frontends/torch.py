@@ -261,6 +261,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
         raise SymconvError(
             "from_torch needs PyTorch: pip install 'symconv[torch]' (or torch==2.13.0)"
         ) from None
+    from symconv.frontends.input_check import channels_first_suggestion, check_input_fits
     from symconv.frontends.trace import trace
 
     if unsupported not in UNSUPPORTED:
@@ -280,7 +281,17 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
         raise SymconvError(f"input_shape={input_shape!r}: the channels (the last size) must be "
                            "a number, the one the model's first layer takes")
     if all(size.is_Integer for size in shape):
-        first = trace(module, tuple(int(size) for size in shape), skip=skip)
+        concrete = tuple(int(size) for size in shape)
+        check_input_fits((1, concrete[-1], *concrete[:-1]) if len(concrete) > 1
+                         else (1, *concrete))
+        try:
+            first = trace(module, concrete, skip=skip)
+        except SymconvError as error:
+            found = channels_first_suggestion(module, concrete)
+            if found is None:
+                raise
+            raise SymconvError(f"{error}; input_shape={input_shape!r}: {found[0]}: did you "
+                               f"mean {found[1]!r}?") from None
         if first.refused:
             raise _refused(first.refused, skip)
         return build([({}, first)], shape, size_multiple=size_multiple)
