@@ -109,8 +109,10 @@ shape-only in the tracer (SE's ``scale * x`` computed its products for real), th
 (``randn`` took 0.7 ms a trace), and window sizes, broadcasts, the build's shape comparisons,
 parameter counts, totals and the peers' bias additions take integer fast paths (several still
 went through ``sympy.Eq``); every count unchanged. The same process alternating the old and the
-new code, 15 runs each, least CPU time kept: MobileNet V3 Small 14.2 → 10.2 ms, ShuffleNet V2
-×0.5 17.3 → 12.8 ms, DenseNet-169 100.6 → 74.5 ms (about a quarter less). A full run of the 80
+new code and ptflops, 15 runs each, least CPU time kept (after the merge, load about 2):
+MobileNet V3 Small 14.4 → 10.4 ms (ptflops 12.7: ratio 1.13 → 0.82), ShuffleNet V2 ×0.5
+19.9 → 14.2 ms (16.9: 1.18 → 0.84), DenseNet-169 88.1 → 64.3 ms (123.7: 0.71 → 0.52), about
+0.72 of the time before. A full run of the 80
 after merging main (``--repeat 3 --cpu-time``, load about 2.5): 80 of 80 accepted, every peer
 equal on every model (the ViTs' ``torch`` against tool numbers measured again: the peers cache
 of /work/snap predates main's FlopCounterMode-with-gradients change); symconv / ptflops CPU
