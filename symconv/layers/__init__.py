@@ -91,7 +91,7 @@ from symconv.layers import shapes  # registers the output sizes of every layer a
 from symconv.layers.activations import LogSoftmax, Softmax
 from symconv.layers.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
-from symconv.layers.broadcast import Div, LayerScale, Mul, Sub
+from symconv.layers.broadcast import AddComputed, Div, LayerScale, Mul, MulComputed, Sub
 from symconv.layers.conv import (
     PADDING_STRINGS,
     Conv1d,
@@ -143,7 +143,7 @@ __all__ = [
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Mul", "Sub", "Div", "Mean",
+    "Mul", "Sub", "Div", "AddComputed", "MulComputed", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
     "LayerNorm", "GroupNorm", "LayerScale", "Pad", "PAD_MODES",
     "Upsample", "PReLU", "UPSAMPLE_MODES",
