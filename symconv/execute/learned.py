@@ -152,9 +152,8 @@ def _folded_backward(runner: object) -> object:
 
 def _parameter_backward(layer: Parameter, x: Array, params: Params, g: Array, counter: Counter,
                         *, input_grad: bool, trainable: bool) -> Gradients:
-    """Its gradient is ``g``, the one that reached it; its input's is 0 (not read)."""
-    return (np.zeros(x.shape) if input_grad else None), (
-        {"value": np.array(g)} if trainable else {})
+    """Its gradient is ``g``, the one that reached it; its input, not read, gets none."""
+    return None, ({"value": np.array(g)} if trainable else {})
 
 
 @backward_fast.register
