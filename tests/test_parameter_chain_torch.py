@@ -18,7 +18,7 @@ from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from torchvision_models import models  # noqa: E402
 
-from symconv import count, cost, verify  # noqa: E402
+from symconv import cost, count, verify  # noqa: E402
 from symconv.execute.backward import execute_backward  # noqa: E402
 from symconv.frontends.torch import from_torch  # noqa: E402
 from symconv.layers.learned import Folded, Gather, Parameter  # noqa: E402
