@@ -17,6 +17,7 @@ module             holds
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
 ``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage;
+                   ``AddComputed``, ``MulComputed`` (with a tensor computed from parameters);
                    ``LayerScale``, a learned per-channel scale
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
@@ -28,6 +29,8 @@ module             holds
                    scaling and softmax
 ``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
 ``windows``        ``Roll`` (``torch.roll``), ``Strided`` (``x[..., ::2, 1::2, :]``)
+``learned``        parameter chains: ``Parameter``, ``Gather``, ``Clamp``, ``Exp``, ``Folded``
+                   (a step a compiler folds at inference, counted in training)
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
