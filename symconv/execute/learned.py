@@ -51,7 +51,7 @@ def _picked_read(layer: Gather, flat: Array, counter: Counter) -> None:
     """Mark the picked elements read (views, so that a tracker sees them)."""
     if counter.tracker is None:
         return
-    if layer.picked() == flat.size:
+    if layer.picked == flat.size:
         counter.read(flat)
         return
     for at in sorted(set(layer.index)):

@@ -283,7 +283,7 @@ class ChainCalls:
             from symconv.layers.tokens import Reshape
 
             return self._made(f"{where}.view", Folded(Reshape(shape)), (source,), shape), shape
-        layer = Gather(tuple(int(item) for item in flat.tolist()), shape)
+        layer = Gather(tuple(flat.tolist()), shape)
         return self._made(f"{where}.gather", Folded(layer), (source,), shape), shape
 
     def _made(self, name: str, layer: Any, inputs: tuple[int, ...], shape: tuple[int, ...]) -> int:

@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -131,9 +132,8 @@ class Gather(Layer):
     spatial_dims: ClassVar[int | None] = None
 
     def __init__(self, index: object, shape: object) -> None:
-        if not isinstance(index, (tuple, list)) or not index or not all(
-                isinstance(item, int) and not isinstance(item, bool) and item >= 0
-                for item in index):
+        if not isinstance(index, (tuple, list)) or not index or set(map(type, index)) != {
+                int} or min(index) < 0:
             raise SymconvError(f"Gather(index=...) must be a non-empty tuple of ints >= 0; got "
                                f"{type(index).__name__}")
         shape_ = _shape(shape, "Gather")
@@ -153,19 +153,30 @@ class Gather(Layer):
     def out_channels_for(self, in_channels: Size) -> Size:
         return self.shape[-1]
 
+    @functools.cached_property
     def picked(self) -> int:
         """How many distinct input elements the index picks."""
         return len(set(self.index))
+
+    @functools.cached_property
+    def largest(self) -> int:
+        """The largest index."""
+        return max(self.index)
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """The symbols of its shape (the index holds ints only)."""
+        return set().union(*(as_expr(size).free_symbols for size in self.shape))
 
     def loop_nest(self, input_spatial: tuple[Size, ...], output_spatial: tuple[Size, ...],
                   in_channels: Size | None = None) -> LoopNest:
         """No loops: a copy of the picked elements."""
         size = _numel((*input_spatial, _need_channels(self, in_channels)))
-        if sympy.Gt(max(self.index) + 1, size) is sympy.true:
-            raise SymconvError(f"Gather: index {max(self.index)} is outside an input of {size} "
+        if sympy.Gt(self.largest + 1, size) is sympy.true:
+            raise SymconvError(f"Gather: index {self.largest} is outside an input of {size} "
                                "elements")
         return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False,
-                        access=InputAccess(copies=0, extra=self.picked()))
+                        access=InputAccess(copies=0, extra=self.picked))
 
 
 @dataclass(frozen=True, init=False)
@@ -328,7 +339,7 @@ def _(layer: Gather, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
     """A scatter-add: one addition per gathered position beyond each element's first."""
     if not input_grad:
         return ()
-    repeated = len(layer.index) - layer.picked()
+    repeated = len(layer.index) - layer.picked
     return (("input_grad", _elements((repeated,), (("adds", 1),)) if repeated else
              _elements((1,), ())),)
 
