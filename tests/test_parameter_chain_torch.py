@@ -192,3 +192,25 @@ def test_chain_gradients_equal_torch_autograd_in_float64(v2: bool) -> None:
     for ours, theirs in pairs:
         assert np.abs(theirs.numpy()).max() > 0
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_swin_t_at_224_the_chains_backward_counted_by_hand() -> None:
+    """Swin-T (windows of 7: N = 49 tokens, a 13² = 169-row table per block; heads 3, 6, 12, 24
+    in 2, 2, 6, 2 blocks on maps of 56, 28, 14, 7: 64, 16, 4, 1 windows)."""
+    from symconv.networks.rows import rows
+
+    torch.manual_seed(0)
+    net = from_torch(models().swin_t().eval(), (224, 224, 3))
+    table = rows(cost(net, phase="backward"))
+    gathers = [row for row in table if row.kind == "folded"]
+    biases = [row for row in table if row.kind == "addconstant" and row.adds > 0]
+    heads = [3] * 2 + [6] * 2 + [12] * 6 + [24] * 2
+    windows = [64] * 2 + [16] * 2 + [4] * 6 + [1] * 2
+    # the scatter-add: 49² gradients into 169 rows per head
+    assert [row.adds for row in gathers] == [(49 * 49 - 169) * h for h in heads]
+    assert sum(row.adds for row in gathers) == 2232 * 138 == 308_016
+    # the bias's gradient, g summed over the windows (none in the last stage: one window; the
+    # shifted windows' mask, a constant, gets none)
+    assert [row.adds for row in biases] == [(w - 1) * h * 49 * 49 for w, h in
+                                            zip(windows, heads) if w > 1]
+    assert sum(row.adds for row in biases) == 2401 * 774 == 1_858_374
