@@ -214,3 +214,45 @@ def test_swin_t_at_224_the_chains_backward_counted_by_hand() -> None:
     assert [row.adds for row in biases] == [(w - 1) * h * 49 * 49 for w, h in
                                             zip(windows, heads) if w > 1]
     assert sum(row.adds for row in biases) == 2401 * 774 == 1_858_374
+
+
+class _SigmoidBias(nn.Module):
+    """``x + sigmoid(p).view(6, 1, 1)``: a chain with a step and no gather, whose value is put
+    in symconv's channels-last order by a view."""
+
+    def __init__(self, frozen: bool = False, written: bool = False) -> None:
+        super().__init__()
+        self.p = nn.Parameter(torch.randn(2, 3), requires_grad=not frozen)
+        self.written = written
+
+    def forward(self, x: Any) -> Any:
+        bias = torch.sigmoid(self.p)
+        if self.written:
+            bias[0].zero_()
+        return x + bias.view(6, 1, 1)
+
+
+def test_a_chain_without_a_gather_and_its_ends() -> None:
+    from symconv.networks.conventions import PEERS
+    from torch_nets import installed_peers, peer_count
+
+    model = _SigmoidBias()
+    net = from_torch(model, (4, 4, 6))
+    kinds = [layer.kind for _, layer in net.stages if layer.kind != "reuse"]
+    assert kinds == ["parameter", "folded", "folded", "addconstant"]   # sigmoid, then a view
+    for peer in installed_peers():
+        assert peer in PEERS
+        assert count(net, convention=peer) == peer_count(peer, model, (6, 4, 4)), peer
+    check = verify(net, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    x = np.random.default_rng(1).standard_normal((4, 4, 6))
+    run = execute_backward(net, x, {"p": {"value": model.p.detach().double().numpy()}})
+    p = model.p.detach().double().requires_grad_()
+    t = torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
+    (t + torch.sigmoid(p).view(6, 1, 1)).backward(
+        torch.from_numpy(run.grad_output.transpose(2, 0, 1)[None].copy()))
+    np.testing.assert_allclose(run.grads["p"]["value"], p.grad.numpy(), rtol=1e-12)
+    # a frozen parameter, or a value written in place, leaves a constant (no stage), as before
+    for ended in (_SigmoidBias(frozen=True), _SigmoidBias(written=True)):
+        assert [layer.kind for _, layer in from_torch(ended, (4, 4, 6)).stages] == [
+            "addconstant"]

@@ -20,7 +20,9 @@ Only where such a tensor meets one computed from the input (``attn + bias``, ``a
 :class:`~symconv.layers.learned.Parameter`, each elementwise step after the gather that feeds
 it, all :class:`~symconv.layers.learned.Folded`, then the addition or product reads the last.
 A chain that only moves a parameter (no gather, no elementwise step) is left a constant, as
-before. Any other call on such a tensor ends its chain there (the result is a constant).
+before. Any other call on such a tensor ends its chain there (the result is a constant); one
+that writes in place (``zero_``, ``x[i] = v``) leaves every chain through what it wrote a
+constant.
 
 This module imports torch inside its functions only (the id tensors).
 
@@ -32,7 +34,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,7 @@ class _Source:
     name: str = ""
     stage: int | None = None
     layout: Layout = ()
+    written: bool = False   # written in place since (its chains are then constants)
 
 
 @dataclass(eq=False)
@@ -75,6 +78,7 @@ class _Step:
     input: _Chain
     where: str
     stage: int | None = None
+    written: bool = False
 
 
 @dataclass(eq=False)
@@ -85,7 +89,6 @@ class _Chain:
     base: _Source | _Step
     ids: Any
     moved: bool = False
-    steps: list[Any] = field(default_factory=list)
 
 
 def _exact(value: Any) -> Any:
@@ -182,7 +185,10 @@ class ChainCalls:
         made = None
         if len(chained) == 1 and args and args[0] is chained[0][0]:
             made = self._follow(function, qualified, where, args, kwargs, result, chained[0][1])
-        if made is None:   # an end: the chains read here stay where they were
+        if made is None:   # an end; a write in place (zero_, x[i] = v) spoils what it wrote
+            if qualified.endswith("_") or qualified == "Tensor.__setitem__":
+                for _, chain in chained:
+                    chain.base.written = True
             return
         self._chains()[id(result)] = (result, made)
 
@@ -238,7 +244,7 @@ class ChainCalls:
         ones, ``full``: whether the layout covers the first axis), its stages recorded; and
         that output's shape. ``None`` for a tensor that is no such chain."""
         chain = self.chain_of(tensor)
-        if chain is None or not chain.moved:
+        if chain is None or not chain.moved or self._spoiled(chain):
             return None
         ids = chain.ids.reshape(padded)
         if not full:
@@ -246,6 +252,16 @@ class ChainCalls:
         order = [layout.index(axis) for axis in range(len(layout))]
         ids = ids.permute(*order)
         return self._gathered(where, chain.base, ids)
+
+    @staticmethod
+    def _spoiled(chain: _Chain) -> bool:
+        """Whether a value the chain reads was written in place (its ids no longer say it)."""
+        value: _Source | _Step = chain.base
+        while isinstance(value, _Step):
+            if value.written:
+                return True
+            value = value.input.base
+        return value.written
 
     def _value(self, value: _Source | _Step) -> int:
         """The stage that computes ``value``, recorded once."""
