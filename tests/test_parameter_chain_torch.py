@@ -233,8 +233,9 @@ class _SigmoidBias(nn.Module):
 
 
 def test_a_chain_without_a_gather_and_its_ends() -> None:
-    from symconv.networks.conventions import PEERS
     from torch_nets import installed_peers, peer_count
+
+    from symconv.networks.conventions import PEERS
 
     model = _SigmoidBias()
     net = from_torch(model, (4, 4, 6))
