@@ -299,7 +299,11 @@ class ChainCalls:
             from symconv.layers.tokens import Reshape
 
             return self._made(f"{where}.view", Folded(Reshape(shape)), (source,), shape), shape
-        layer = Gather(tuple(flat.tolist()), shape)
+        made: dict[tuple[bytes, tuple[int, ...]], Any] = self.__dict__.setdefault("_gathers", {})
+        key = (flat.numpy().tobytes(), shape)   # equal blocks gather alike: one layer
+        layer = made.get(key)
+        if layer is None:
+            layer = made[key] = Gather(tuple(flat.tolist()), shape)
         return self._made(f"{where}.gather", Folded(layer), (source,), shape), shape
 
     def _made(self, name: str, layer: Any, inputs: tuple[int, ...], shape: tuple[int, ...]) -> int:

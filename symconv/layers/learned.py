@@ -146,6 +146,13 @@ class Gather(Layer):
     def __repr__(self) -> str:
         return f"Gather(<{len(self.index)} positions>, shape={tuple(self.shape)})"
 
+    def __hash__(self) -> int:   # its index is long: hashed once
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.index, self.shape))
+
     @property
     def kind(self) -> str:
         return "gather"
