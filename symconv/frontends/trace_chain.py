@@ -184,7 +184,9 @@ class ChainCalls:
             return
         made = None
         if len(chained) == 1 and args and args[0] is chained[0][0]:
-            made = self._follow(function, qualified, where, args, kwargs, result, chained[0][1])
+            with _quiet():
+                made = self._follow(function, qualified, where, args, kwargs, result,
+                                    chained[0][1])
         if made is None:   # an end; a write in place (zero_, x[i] = v) spoils what it wrote
             if qualified.endswith("_") or qualified == "Tensor.__setitem__":
                 for _, chain in chained:
@@ -246,12 +248,12 @@ class ChainCalls:
         chain = self.chain_of(tensor)
         if chain is None or not chain.moved or self._spoiled(chain):
             return None
-        ids = chain.ids.reshape(padded)
-        if not full:
-            ids = ids[0]
-        order = [layout.index(axis) for axis in range(len(layout))]
-        ids = ids.permute(*order)
-        return self._gathered(where, chain.base, ids)
+        with _quiet():
+            ids = chain.ids.reshape(padded)
+            if not full:
+                ids = ids[0]
+            order = [layout.index(axis) for axis in range(len(layout))]
+            return self._gathered(where, chain.base, ids.permute(*order))
 
     @staticmethod
     def _spoiled(chain: _Chain) -> bool:
@@ -313,6 +315,15 @@ class ChainCalls:
         self.record(self.unique(name), layer, inputs, torch.empty(shape),
                     layout=tuple(range(len(shape))))
         return len(self.calls) - 1
+
+
+def _quiet() -> Any:
+    """Calls on id tensors need not go through the tracer's mode."""
+    import contextlib
+
+    import torch
+
+    return getattr(torch._C, "DisableTorchFunction", contextlib.nullcontext)()
 
 
 def _numel(shape: tuple[int, ...]) -> int:
