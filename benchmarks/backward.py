@@ -61,6 +61,26 @@ forward never touches. Not taken: einsum's ``m,n->mn`` (zero, then accumulate: 0
 every product into zeros); half the rows on the depthwise paths' second thread (no gain with the
 other core busy).
 
+Then Linear and depthwise again (2026-12-02, load average 4.3–7.9, ``OPENBLAS_NUM_THREADS=1
+python benchmarks/backward.py --only linear|depthwise --rounds 30 [--threads 1]``). Depthwise
+swung 1.62–2.95 because its forward split the output rows over two threads (13 blocks of
+:data:`~symconv.execute.conv.DEPTHWISE_BLOCK`, at least 8 needed) while the backward, in blocks
+of 1 MB (4 blocks, also at least 8 needed), ran on one: the forward halved its time when the
+other core was free and waited for a descheduled thread when it was not (page faults were not
+it: 0.15–0.25 minor faults a call once warm, counted with ``getrusage``). The backward now
+splits its rows whenever the forward splits its own: 1.41–2.20 × the inference forward on two
+threads, 1.58–2.07 on one (``--threads 1``, forward and backward alike: 2.74–3.5 ms against
+5.3–6.3 ms; it does twice the forward's operations per element). Linear 1024→1000 stays at the
+edge, 2.0–3.25 × the inference forward under this load (0.14–0.22 against 0.38–0.44 ms; 1.54–2.9
+in other runs): its backward is a matrix-vector product like the forward's (0.10–0.18 ms,
+reading the 8 MB weight) plus the 8 MB weight gradient written (0.12–0.22 ms; an 8 MB fill alone
+0.14–0.17 ms), both bound by memory, which the other engineers' processes share (the L3 is 32
+MB). Tried without gain (best of 40, raced): the input gradient as ``W @ g`` instead of ``g @
+Wᵀ``, the outer product before the matrix-vector product, ``np.multiply.outer``, and both in
+blocks of 128 rows (0.40–0.49 ms each against 0.40–0.48 for the current form); the bias
+gradient is 0.01 ms. Which run goes first matters: the forward timed right after the backward
+finds the weight pushed out of cache by the 8 MB gradient.
+
 Earlier, recorded 2026-12-02 on the shared 2-core machine (load average about 3),
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds 60``, backward/forward, before
 → after the backward executors were vectorised and moved to kept scratch arrays: standard 3×3
@@ -203,7 +223,13 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
     parser.add_argument("--only", default="", help="run only the layers whose name starts with "
                         "this ('derivations': the derivations only)")
+    parser.add_argument("--threads", type=int, default=None, help="threads of the depthwise "
+                        "paths, forward and backward alike (default: symconv's, 2 on 2 cores)")
     arguments = parser.parse_args()
+    if arguments.threads is not None:
+        from symconv.execute import conv
+
+        conv.THREADS = arguments.threads
     LAYERS[:] = [row for row in LAYERS if row[0].startswith(arguments.only)]
     if arguments.only != "derivations":
         executors(arguments.rounds)

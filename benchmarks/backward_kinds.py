@@ -31,6 +31,24 @@ returning memory (``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=10737
 neither side touches fresh memory: the forward at its fastest), the ratios are SiLU 2.0,
 GELU-tanh 1.9, Mish 2.0, LayerNorm 1.6, GroupNorm 1.6; the forward's timings without it swing
 by up to 4× with the page faults of its fresh arrays (Sigmoid's and the first layer's most).
+
+The newest kinds (2026-12-02, load average 4.3–6.8, ``OPENBLAS_NUM_THREADS=1``, best of 30
+interleaved rounds, two to four runs), before → after: Upsample nearest ×2 on 28×28×128
+4.91 → 1.13–1.57 (its scatter-add was ``np.add.at``; now in-place adds on slices grouped so
+that no input element is added to twice in one, one addition per element as counted:
+:func:`symconv.execute.backward_resize.scatter_groups`), Upsample bilinear ×2 1.62 (against a
+forward that page-faulted 22 MB a call, 14–15 ms) → 0.50–0.59 with the grouped adds, then
+1.36–1.46 once forward and backward took their taps in kept scratch arrays (forward 14–15 →
+2.9–3.4 ms, backward 22 → 3.1–4.6 ms; ``np.take(..., out=)`` with ``mode="clip"``, as the
+default ``"raise"`` buffers its output, 2.9 against 2.1 ms),
+``F.normalize`` on 64×3×49×32 2.44–2.55 → 1.10–2.23 (its operations into two arrays of the
+input's size instead of seven fresh ones); as they were: PReLU(64) on 56×56×64 1.94–2.09,
+ViT-S/16 attention (197×384, 6 heads; the graph's backward walk, forward not timed) 1.49–1.93,
+``torch.roll`` 0.80–0.91, MulParameter (Swin V2's logit scale on 64×3×49×49) 1.64–1.81, Swin
+V2's ``cpb_mlp`` on its constant table 1.27–1.52. ``x[0::2, 1::2]`` (Strided) stays at
+2.66–3.58 and cannot go lower: its forward is a view (0.01–0.02 ms of Python), its backward
+must write the whole input gradient (zeros, then the strided copy: 0.04–0.05 ms, of which
+``np.zeros`` of the input's size alone is 0.02 ms), as PyTorch's ``slice_backward`` does.
 """
 
 from __future__ import annotations
@@ -46,19 +64,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from backward import race  # this directory, first on the path when run
 
 from symconv import execute
-from symconv.execute.backward import execute_backward  # noqa: F401  registers every kind
+from symconv.execute.backward import _Walk  # the backward walk alone (the forward not timed)
 from symconv.execute.backward_layers import backward_fast
 from symconv.execute.counter import Counter
+from symconv.frontends.mapping_windows import FunctionalLinear
 from symconv.layers import (
     Activation,
     AdaptiveAvgPool2d,
+    Composite,
+    Graph,
     GroupNorm,
     Layer,
     LayerNorm,
     LayerScale,
     Mean,
+    PReLU,
+    ReLU,
     Softmax,
+    Upsample,
 )
+from symconv.layers.attention import multihead_attention
+from symconv.layers.tokens import MulParameter
+from symconv.layers.windows import Constant, Normalize, Roll, Strided
 
 SHAPE = (56, 56, 64)
 LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
@@ -70,24 +97,47 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
     ("layerscale 56x56x64", LayerScale(64), SHAPE),
     ("mean 56x56x64", Mean((0, 1)), SHAPE),
     ("adaptiveavgpool 56x56x64->7x7", AdaptiveAvgPool2d(7), SHAPE),
+    # the newest kinds, at the shapes they meet in torchvision's models
+    ("upsample nearest x2 28x28x128", Upsample(scale_factor=2, mode="nearest"), (28, 28, 128)),
+    ("upsample bilinear x2 28x28x128", Upsample(scale_factor=2, mode="bilinear"),
+     (28, 28, 128)),
+    ("prelu(64) 56x56x64", PReLU(64), SHAPE),
+    # ViT-S/16's self-attention: 197 tokens of 384 channels, 6 heads (a graph: the walk)
+    ("attention vit-s 197x384 h6", multihead_attention(384, 6, tokens=197),
+     (197, 384)),
+    # Swin-T's first stage: the cyclic shift, patch merging's x[0::2, 1::2], and Swin V2's
+    # cosine attention (F.normalize of q per head and window, its logit scale on the scores)
+    ("roll (-3,-3) 56x56x96", Roll((-3, -3), (0, 1)), (56, 56, 96)),
+    ("strided [0::2,1::2] 56x56x96", Strided((0, 1), (2, 2)), (56, 56, 96)),
+    ("normalize 64x3x49x32", Normalize(axis=-1), (64, 3, 49, 32)),
+    ("mulparameter 64x3x49x49", MulParameter((3, 1, 1)), (64, 3, 49, 49)),
+    # Swin V2's cpb_mlp on its constant table of relative coordinates (a Constant-fed branch)
+    ("cpb_mlp on constant 13x13x2", Graph(
+        ("table", Constant((13, 13, 2))), ("fc1", FunctionalLinear(2, 512)), ("relu", ReLU()),
+        ("fc2", FunctionalLinear(512, 3))), (56, 56, 96)),
 ]
 
 
-def main(rounds: int) -> None:
+def main(rounds: int, only: str = "") -> None:
     print(f"fast executors, backward (all gradients) against forward, best of {rounds} "
           "interleaved rounds")
     print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
     for name, layer, shape in LAYERS:
+        if only not in name:
+            continue
         x = np.random.default_rng(0).standard_normal(shape)
-        run = execute(layer, x)
+        run = execute(layer, x, training=True)   # the training forward's saved values too
         grad = np.random.default_rng(1).standard_normal(run.output.shape)
-        params = {**run.params, **run.buffers}
+        params = {**run.params, **run.buffers, **run.saved}
 
         def forward(layer: Layer = layer, x: np.ndarray = x, run: object = run) -> object:
             return execute(layer, x, run.params, buffers=run.buffers)  # type: ignore[attr-defined]
 
         def backward(layer: Layer = layer, x: np.ndarray = x, params: dict = params,
-                     grad: np.ndarray = grad) -> object:
+                     grad: np.ndarray = grad, run: object = run) -> object:
+            if isinstance(layer, Composite):   # every stage's backward, in reverse order
+                return _Walk("fast", (), True).walk(layer, run, x, grad, "",  # type: ignore[arg-type]
+                                                    True)
             return backward_fast(layer, x, params, grad, Counter(), input_grad=True,
                                  trainable=True)
 
@@ -99,4 +149,6 @@ def main(rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
-    main(parser.parse_args().rounds)
+    parser.add_argument("--only", default="", help="the rows whose name contains this")
+    arguments = parser.parse_args()
+    main(arguments.rounds, arguments.only)

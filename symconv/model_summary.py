@@ -99,6 +99,8 @@ class Summary:
     total: sympy.Expr
     params: sympy.Expr
     units: str = "si"
+    #: The parts ``unsupported="skip"`` counted as zero, each with why (:func:`~symconv.frontends.build.uncounted`).
+    uncounted: tuple[str, ...] = ()
 
     @property
     def batch(self) -> sympy.Expr:
@@ -124,9 +126,13 @@ class Summary:
         params = format_count(self.params, self.units)
         exact_total = "" if total == str(self.total) else f" ({self.total})"
         exact_params = "" if params == str(self.params) else f" ({self.params})"
+        skipped = ([f"Not counted (unsupported='skip': 0 in every count), {len(self.uncounted)} "
+                    f"part{'s' if len(self.uncounted) != 1 else ''}: {'; '.join(self.uncounted)}"]
+                   if self.uncounted else [])
         return [
             f"Total {heading}: {total}{exact_total}; params: {params}{exact_params}",
             f"Counts per example × batch {self.batch}; {heading}: {describe(self.convention)}",
+            *skipped,
         ]
 
     def __str__(self) -> str:
@@ -179,6 +185,7 @@ class Summary:
                  "share": None if row.share is None else _json(row.share)}
                 for row in self.rows
             ],
+            "uncounted": list(self.uncounted),
         }
 
 
@@ -260,7 +267,8 @@ def _fold(counts: dict[str, sympy.Expr], folded: Sequence[LayerRow],
 
 
 def summary(model: object, input_size: object = None, *, convention: str = "macs",
-            depth: int | None = None, phase: str = "forward", units: str = "si") -> Summary:
+            depth: int | None = None, phase: str = "forward", units: str = "si",
+            unsupported: str = "refuse") -> Summary:
     """A per-layer table of a PyTorch model or symconv network, with exact totals.
 
     Parameters
@@ -285,11 +293,16 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
     units
         How the table writes counts: ``"si"`` (``568.74 M``, default), ``"comma"``, ``"exact"``.
         The attributes stay exact whatever the units.
+    unsupported
+        For a PyTorch model, as :func:`symconv.from_torch` takes it: ``"refuse"`` (default) or
+        ``"skip"``, which counts what symconv cannot count as zero and lists it
+        (``.uncounted``, the table's last line, ``to_dict()["uncounted"]``).
 
     Returns
     -------
     Summary
-        ``.total``, ``.params``, ``.rows``, ``.to_dict()``; ``str()`` is the table.
+        ``.total``, ``.params``, ``.rows``, ``.uncounted``, ``.to_dict()``; ``str()`` is the
+        table.
 
     Raises
     ------
@@ -315,6 +328,9 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
     if convention not in CONVENTIONS:
         raise SymconvError(f"convention={convention!r} is unknown; use one of {', '.join(CONVENTIONS)}")
     check_units(units)
+    if unsupported not in ("refuse", "skip"):
+        raise SymconvError(f"summary(unsupported={unsupported!r}) must be 'refuse' (the default) "
+                           "or 'skip' (count unsupported parts as zero, listed)")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise SymconvError(f"depth={depth!r} must be None or an int of at least 1")
     if input_size is None:
@@ -331,7 +347,7 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
     else:
         from symconv.frontends.torch import from_torch
 
-        network = from_torch(model, shape)
+        network = from_torch(model, shape, unsupported=unsupported)
         title = type(model).__name__
         derived = cost(network)
     # the total as count() gives it (a peer that counts no backward refuses here, by name)
@@ -349,5 +365,8 @@ def summary(model: object, input_size: object = None, *, convention: str = "macs
         shown.append(SummaryRow(row.name, row.kind, _pytorch_layout(batch, row.input_shape),
                                 _pytorch_layout(batch, row.output_shape), layer_count,
                                 row.params, share))
+    from symconv.frontends.build import uncounted
+
     return Summary(title=title, convention=convention, input_size=_pytorch_layout(batch, shape),
-                   rows=tuple(shown), total=total, params=derived.params, units=units)
+                   rows=tuple(shown), total=total, params=derived.params, units=units,
+                   uncounted=tuple(uncounted(network)))

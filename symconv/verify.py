@@ -375,7 +375,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
                            "drop phase=, algorithm= and their options, or use method='fast'")
     if phase != "forward" or input_grad is not None or frozen != () or optimizer is not None:
         return _verify_phase(layer, input_shape, phase, seed, input_grad, frozen,
-                             algorithm != "direct" or bool(options), optimizer)
+                             algorithm != "direct" or bool(options), optimizer,
+                             max_memory=max_memory, max_operations=max_operations)
     if algorithm != "direct" or options:
         from symconv.verify_algorithm import verify_algorithm
 
@@ -399,13 +400,16 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     )
 
 
-def _training_forward_checks(layer: Layer, shape: tuple[int, ...], seed: int) -> list[StageCheck]:
+def _training_forward_checks(layer: Layer, shape: tuple[int, ...], seed: int,
+                             max_memory: int | None = None,
+                             max_operations: int | None = None) -> list[StageCheck]:
     """The forward pass in training mode (``execute(..., training=True)``), tracked, against
     the ``"forward"`` stage of ``cost(..., phase="train")``."""
     derived = dict(cost(layer, shape, phase="train").stages)["forward"]
-    budget.check(layer, shape, "fast", max_memory=None, max_operations=None)
+    budget.check(layer, shape, "fast", max_memory=max_memory, max_operations=max_operations)
     x = np.random.default_rng(seed).standard_normal(shape)
-    run = execute(layer, x, seed=seed, track=True, training=True)
+    run = execute(layer, x, seed=seed, track=True, training=True, max_memory=max_memory,
+                  max_operations=max_operations)
     checks, same = _checks(run, derived, "" if run.stages else (derived.kind or layer.kind))
     if not same:
         checks.append(StageCheck(name="stages", counted={}, formula={}, counted_shape=(),
@@ -415,8 +419,12 @@ def _training_forward_checks(layer: Layer, shape: tuple[int, ...], seed: int) ->
 
 def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
                   input_grad: bool | None,
-                  frozen: object, algorithm: bool, optimizer: object = None) -> Verification:
-    """``verify(..., phase="backward" | "train")`` (see :mod:`symconv.verify_backward`)."""
+                  frozen: object, algorithm: bool, optimizer: object = None, *,
+                  max_memory: int | None = None,
+                  max_operations: int | None = None) -> Verification:
+    """``verify(..., phase="backward" | "train")`` (see :mod:`symconv.verify_backward`); a run
+    too big is refused before its input is drawn, by the estimate of the forward run the
+    backward pass starts with."""
     from symconv.verify_backward import backward_checks
 
     if phase not in ("forward", "backward", "train"):
@@ -427,12 +435,14 @@ def _verify_phase(layer: Layer, input_shape: object, phase: str, seed: int,
     if algorithm:
         raise SymconvError(f"phase={phase!r} verifies the direct algorithm only, without options")
     shape = _input_shape(layer, input_shape)
+    budget.check(layer, shape, "fast", max_memory=max_memory, max_operations=max_operations)
     checks = [StageCheck(**check) for check in backward_checks(
         layer, shape, seed=seed, input_grad=input_grad, frozen=frozen,  # type: ignore[arg-type]
-        optimizer=optimizer)]
+        optimizer=optimizer, max_memory=max_memory, max_operations=max_operations)]
     checks = [check if check.name == "optimizer" and optimizer is not None
               else replace(check, name=f"{check.name} (backward)") for check in checks]
     if phase == "train":   # the forward pass in training mode (BatchNorm: batch statistics)
-        checks = [*_training_forward_checks(layer, shape, seed), *checks]
+        checks = [*_training_forward_checks(layer, shape, seed, max_memory, max_operations),
+                  *checks]
     return Verification(ok=all(check.match for check in checks), stages=tuple(checks),
                         layer=layer, input_shape=shape)

@@ -87,14 +87,16 @@ def _checks(run: BackwardExecution, forward: Cost, backward: Cost,
 
 def backward_checks(layer: Layer, input_shape: tuple[int, ...], *, seed: int = 0,
                     input_grad: bool | None = None, frozen: bool | Collection[str] = (),
-                    method: str = "fast", optimizer: object = None) -> list[Check]:
+                    method: str = "fast", optimizer: object = None,
+                    max_memory: int | None = None,
+                    max_operations: int | None = None) -> list[Check]:
     """Run the backward pass on a random input and output gradient (from ``seed``) and compare
     its counts with the derived backward cost, one check per single layer, named by its dotted
     path (by its kind when alone); with ``optimizer``, one more check, ``"optimizer"``: a step
     of it executed on the gradients the run computed (:func:`optimizer_check`)."""
     x = np.random.default_rng(seed).standard_normal(input_shape)
     run = execute_backward(layer, x, seed=seed, method=method, input_grad=input_grad,
-                           frozen=frozen)
+                           frozen=frozen, max_memory=max_memory, max_operations=max_operations)
     forward = cost(layer, input_shape)
     backward = cost(layer, input_shape, phase="backward", input_grad=input_grad, frozen=frozen)
     checks = _checks(run, forward, backward, "" if forward.stages else layer.kind)

@@ -356,14 +356,18 @@ def test_the_depthwise_backward_in_blocks_and_threads_agrees_with_the_reference(
     # The depthwise backward runs in blocks of input-gradient rows, split over threads for
     # large inputs, each thread with its own counter and partial weight sums added up after:
     # whatever the split, the values and counts of the plain loops, and the derived counts.
+    # (The rows are split over threads when the forward's are: its blocks set at one row.)
     x = _x(shape)
-    kept = _depthwise_module.BLOCK, _conv_module.THREADS
-    _depthwise_module.BLOCK, _conv_module.THREADS = block, threads
+    kept = _depthwise_module.BLOCK, _conv_module.THREADS, _conv_module.DEPTHWISE_BLOCK
+    _depthwise_module.BLOCK, _conv_module.THREADS, _conv_module.DEPTHWISE_BLOCK = (
+        block, threads, 1)
     try:
+        assert _depthwise_module._threaded(_x((shape[0], 1)), shape[0] // 2) == (threads > 1)
         runs = {input_grad: execute_backward(layer, x, method="fast", input_grad=input_grad)
                 for input_grad in (True, False)}
     finally:
-        _depthwise_module.BLOCK, _conv_module.THREADS = kept
+        (_depthwise_module.BLOCK, _conv_module.THREADS,
+         _conv_module.DEPTHWISE_BLOCK) = kept
     for input_grad, fast in runs.items():
         slow = execute_backward(layer, x, method="reference", input_grad=input_grad)
         derived = cost(layer, shape, phase="backward", input_grad=input_grad)

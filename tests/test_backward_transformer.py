@@ -201,3 +201,23 @@ def test_fuzzed_shapes_verify_backward(case, input_grad):
     fast = execute_backward(layer, _x(shape), method="fast", input_grad=input_grad)
     slow = execute_backward(layer, _x(shape), method="reference", input_grad=input_grad)
     assert fast.counts == slow.counts
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=12),
+       st.lists(st.integers(0, 4), min_size=1, max_size=9))
+def test_the_upsample_scatter_adds_as_np_add_at_one_addition_each(rows, cols):
+    """Any map of output rows and columns to input ones (monotone or not): the grouped slices
+    add what ``np.add.at`` adds, one counted addition per element added."""
+    from symconv.execute.backward_resize import _scatter_add
+    from symconv.execute.counter import Counter
+
+    rows_, cols_ = np.array(rows), np.array(cols)
+    part = np.random.default_rng(len(rows) * 13 + len(cols)).standard_normal(
+        (len(rows), len(cols), 2))
+    expected = np.zeros((6, 5, 2))
+    np.add.at(expected, (rows_[:, None], cols_[None, :]), part)
+    dx, counter = np.zeros((6, 5, 2)), Counter()
+    _scatter_add(dx, rows_, cols_, part, counter)
+    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
+    assert counter.adds == part.size

@@ -67,3 +67,27 @@ def test_the_training_step_equals_flop_counter_mode():
     expected = 42128 + 2 * 17496 + 2 * 3528 + 2 * 8 * 3528 + 4 * 40
     assert counter.get_total_flops() == expected == 140784
     assert count(_net(False), convention="torch", phase="train") == expected
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+def test_batch_statistics_in_eval_mode_are_refused_by_name(rank):
+    """``track_running_stats=False``: PyTorch normalises with the batch's statistics in eval
+    mode too (shown against NumPy's mean and biased variance below), not with the folded
+    ``x·a + b`` symconv counts at inference; from_torch refuses it by name."""
+    import numpy as np
+
+    from symconv import SymconvError, from_torch
+
+    torch = pytest.importorskip("torch")
+    norm = (torch.nn.BatchNorm1d if rank == 1 else torch.nn.BatchNorm2d)(
+        4, track_running_stats=False).double().eval()
+    x = torch.rand(3, 4, *((5,) * rank), dtype=torch.float64) * 3 + 1
+    axes = (0, *range(2, 2 + rank))
+    values = x.numpy()
+    mean = values.mean(axis=axes, keepdims=True)
+    variance = ((values - mean) ** 2).mean(axis=axes, keepdims=True)
+    expected = (values - mean) / np.sqrt(variance + norm.eps)   # γ = 1, β = 0 at creation
+    with torch.no_grad():
+        np.testing.assert_allclose(norm(x).numpy(), expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(SymconvError, match="track_running_stats=False"):
+        from_torch(norm.float(), (5,) * rank + (4,))

@@ -193,6 +193,35 @@ def test_channels_first_warning_for_a_model_file(
     assert err == WARNING
 
 
+def test_channels_first_refusal_for_a_model_file_says_it_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    # the model's first layer takes 3 channels: refused with "did you mean", once (the
+    # channels-first warning used to be joined to the line, saying it twice)
+    pytest.importorskip("torch")
+    path = tmp_path / "model.py"
+    path.write_text("from torch import nn\n\ndef model():\n    return nn.Conv2d(3, 4, 1)\n")
+    code, _, err = run(capsys, "net", f"{path}:model", "--input", "3x32x32")
+    assert code == 2
+    line = one_error_line(err)
+    assert line.count("did you mean") == 1 and line.rstrip().endswith("did you mean 32x32x3?")
+
+
+def test_a_model_input_too_big_to_run_is_refused_up_front(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    # 3·99999·99999 float32s: 111.8 GiB for the input alone (3·99999² = 29999400003 elements,
+    # ·4 bytes = 119997600012 B); it used to reach torch's allocator and end in "internal error"
+    pytest.importorskip("torch")
+    path = tmp_path / "model.py"
+    path.write_text("from torch import nn\n\ndef model():\n    return nn.Conv2d(3, 4, 1)\n")
+    code, _, err = run(capsys, "net", f"{path}:model", "--input", "99999x99999x3")
+    assert code == 2
+    line = one_error_line(err)
+    assert "PyTorch shape 1×3×99999×99999: that input alone takes 111.8 GiB (float32)" in line
+    assert "of memory available now" in line
+
+
 # --- model files that misbehave --------------------------------------------------------------
 
 def test_a_model_path_too_long(capsys: pytest.CaptureFixture[str]) -> None:

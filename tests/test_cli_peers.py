@@ -109,9 +109,29 @@ def test_model_file(model_file: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "double count" in capsys.readouterr().out  # nn.ReLU under ptflops
 
 
+def test_the_mode_note_follows_the_phase(model_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # inference is counted in eval mode; a training step as PyTorch trains (BatchNorm's batch
+    # statistics): the note said "eval mode, BatchNorm uses its running statistics" for both
+    pytest.importorskip("torch")
+    reference = f"{model_file}:small"
+    assert main(["net", reference, "--input", "16x16x3"]) == 0
+    out = capsys.readouterr().out
+    assert "Counted in eval mode" in out and "as PyTorch trains" not in out
+    for phase in ("backward", "train"):
+        assert main(["net", reference, "--input", "16x16x3", "--phase", phase]) == 0
+        out = capsys.readouterr().out
+        assert "counted as PyTorch trains: BatchNorm with batch statistics" in out
+        assert "Counted in eval mode" not in out
+        assert main(["net", reference, "--input", "16x16x3", "--phase", phase,
+                     "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["counted_mode"] == "train"
+    assert main(["net", reference, "--input", "16x16x3", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counted_mode"] == "eval"
+
+
 @pytest.mark.parametrize(("arguments", "words"), [
     (["{file}:nothing", "--input", "8x8x3"], "has no function nothing; its functions and "
-                                             "classes: Block, broken, not_a_model, small"),
+                                             "classes: broken, not_a_model, small, Block"),
     (["{dir}/missing.py:small", "--input", "8x8x3"], "there is no file"),
     (["{file}:broken", "--input", "8x8x3"], "broken() raised RuntimeError: no weights here"),
     (["{file}:not_a_model", "--input", "8x8x3"], "returned int, not a torch.nn.Module"),

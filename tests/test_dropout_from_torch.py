@@ -17,7 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from torchvision_models import models  # noqa: E402
 
 from symconv import count, from_torch, verify  # noqa: E402
-from symconv.layers import Dropout, StochasticDepth  # noqa: E402
+from symconv.layers import Dropout, FeatureDropout, StochasticDepth  # noqa: E402
 from symconv.networks.rows import rows  # noqa: E402
 
 _KINDS = ("dropout", "stochasticdepth")
@@ -54,8 +54,10 @@ def test_dropout_and_stochastic_depth_are_layers_with_p_from_the_module() -> Non
     net = from_torch(_model(), (4, 4, 3))
     kept = [layer for _, layer in net.stages if isinstance(layer, (Dropout, StochasticDepth))]
     # p = 0 (Dropout(0.0), StochasticDepth(0.0)) is the identity in training too; Dropout2d is
-    # still left out (one draw per channel: other operations than Dropout's)
+    # a FeatureDropout (one draw per channel: tests/test_dropout_kinds_from_torch.py)
     assert kept == [Dropout(0.25), StochasticDepth(0.5, "row"), Dropout(0.5)]
+    assert [layer for _, layer in net.stages if isinstance(layer, FeatureDropout)] == [
+        FeatureDropout(0.3)]
 
 
 def test_they_count_nothing_at_inference_and_change_no_forward_count() -> None:

@@ -177,6 +177,23 @@ def test_work_too_big_for_the_machine_is_refused_up_front() -> None:
     assert "limit is 16.0 GiB" in message
 
 
+def test_backward_and_training_verification_too_big_are_refused_up_front() -> None:
+    # The backward pass starts with the forward run: 100000·100000·512 float64s of input alone
+    # (37.3 TiB) are refused before the input is drawn, as for the forward pass; before, the
+    # input was drawn first and NumPy raised MemoryError.
+    for phase in ("backward", "train"):
+        message = _refused(lambda phase=phase: verify(Conv2d(512, 64, 3), (100000, 100000, 512),
+                                                       phase=phase))
+        assert "input 37.3 TiB" in message and "max_memory=<bytes>" in message
+    # max_memory reaches the backward pass: 8000·8000·64 float64s of output are 30.5 GiB.
+    message = _refused(lambda: verify(Conv2d(3, 64, 3), (8000, 8000, 3), phase="backward",
+                                      max_memory=8 * 2**30))
+    assert "layer outputs 30.5 GiB" in message and "limit is 8.0 GiB" in message
+    message = _refused(lambda: verify(mobilenet_v1(resolution=4096), phase="train",
+                                      max_memory=16 * 2**30))
+    assert "limit is 16.0 GiB" in message
+
+
 def test_the_default_limit_is_half_the_available_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(budget, "_read_available", lambda: 2**30)
     monkeypatch.setattr(budget, "_AVAILABLE_CACHE", [])

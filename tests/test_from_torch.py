@@ -265,6 +265,26 @@ def test_a_layer_that_does_not_fit_its_input_is_the_model_raising() -> None:
             from_torch(model, (4, 4, 3))
 
 
+def test_an_input_written_channels_first_gets_did_you_mean() -> None:
+    # (3, 8, 8) for a model taking 3 channels: PyTorch's error, then the likely fix
+    with pytest.raises(SymconvError, match=r"to have 3 channels, but got 8 channels.*"
+                                           r"input_shape=\(3, 8, 8\): the model's first layer "
+                                           r"\(0, nn\.Conv2d\) takes 3 channels, and symconv's "
+                                           r"shapes are channels last: did you mean \(8, 8, 3\)\?"):
+        from_torch(nn.Sequential(nn.Conv2d(3, 4, 1)), (3, 8, 8))
+    # a model that fails for another reason gets no such hint
+    with pytest.raises(SymconvError) as error:
+        from_torch(nn.Sequential(nn.Flatten(), nn.Linear(10, 3)), (4, 4, 3))
+    assert "did you mean" not in str(error.value)
+
+
+def test_an_input_too_big_to_run_is_refused_before_torch_allocates_it() -> None:
+    # 3·10⁶·10⁶ float32s: 10.9 TiB
+    with pytest.raises(SymconvError, match=r"PyTorch shape 1×3×1000000×1000000: that input "
+                                           r"alone takes 10\.9 TiB \(float32\), over the limit"):
+        from_torch(nn.Conv2d(3, 4, 1), (10**6, 10**6, 3))
+
+
 def test_control_flow_on_values_computed_from_the_input_is_refused_on_parameters_it_runs() -> None:
     class Gate(nn.Module):
         def __init__(self, on_parameter: bool) -> None:

@@ -93,9 +93,10 @@ def test_the_model_comes_back_in_eval_mode(good: Path) -> None:
     ("exits", None, r"the model file exited \(exits\(\)\): 'bye'$"),
     ("generator_exit", None, r"generator_exit\(\) raised GeneratorExit: \(no message\)$"),
     ("not_a_model", None, r"not_a_model\(\) returned int, not a torch\.nn\.Module$"),
-    ("nothing", None, r"has no function nothing; its functions and classes: Net, broken, exits, "
-                      r"generator_exit, interrupted, not_a_model, small, talkative, training; "
-                      r"its models: model$"),
+    ("nothing", None, r"has no function nothing; its functions and classes: broken, exits, "
+                      r"generator_exit, interrupted, not_a_model, small, talkative, training, "
+                      r"Net; its models: model$"),
+    ("smal", None, r"has no function smal; did you mean small\?; its functions"),
     ("small", {"depth": 3}, r"small\(\) raised TypeError: .*unexpected keyword argument 'depth'"),
     ("model", {"width": 3}, r"model is a model, not a function: it takes no factory_kwargs"),
     ("small", {1: 2}, r"factory_kwargs=\{1: 2\} must map argument names to values"),
@@ -201,6 +202,15 @@ def test_a_package_module_and_its_factory(tmp_path: Path, monkeypatch: pytest.Mo
     one_line(error)
     with pytest.raises(SymconvError, match=r"broken\(\) raised RuntimeError"):
         load_model("symconv_test_zoo.models:broken")
+    # a package re-exporting its submodules' builders, as torchvision.models does: they are
+    # its functions (the listing used to say "none"), and a misspelt one is suggested
+    exporting = tmp_path / "symconv_test_exports"
+    exporting.mkdir()
+    write(exporting, "builders.py", GOOD)
+    write(exporting, "__init__.py", "from symconv_test_exports.builders import small, Net\n")
+    with pytest.raises(SymconvError, match=r"symconv_test_exports has no function smal; did you "
+                                           r"mean small\?; its functions and classes: small, Net$"):
+        load_model("symconv_test_exports:smal")
 
 
 def test_paths_that_cannot_be_read_are_one_line(tmp_path: Path, good: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -274,3 +275,42 @@ def test_a_branch_s_routing_rows_are_hidden() -> None:
                      ("relu", ReLU()))
     layers, _ = layer_counts(cost(net, (4, 4, 3)), "macs")
     assert [row.name for row in layers] == ["conv", "relu"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_training_step_fits_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         lang: str) -> None:
+    # compare --phase train: the separable convolution's training-step additions,
+    # 3·H_o·W_o·M·N + 3·H_o·W_o·k²·M − H_o·W_o·M − H_o·W_o·N − M·N − k²·M beside its label, ran
+    # 106 pt past the right margin (cut off in the PDF); long formulas now break before a sign
+    engine = {"en": "pdflatex", "zh": "xelatex"}[lang]
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    for phase in ("backward", "train"):
+        assert main(["compare", "--input", "7x7x3", "--output", "5x5x64", "--phase", phase,
+                     "--format", "latex", "--standalone", "--lang", lang]) == 0
+        (tmp_path / "phase.tex").write_text(capsys.readouterr().out, encoding="utf-8")
+        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "phase.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=240,
+                              check=False)
+        assert done.returncode == 0, done.stdout[-2000:]
+        log = (tmp_path / "phase.log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull \\hbox" not in log, (phase, log[log.find("Overfull"):][:300])
+
+
+def test_a_symbolic_per_layer_table_stays_on_the_paper(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # net mobilenet_v2 --phase train --per-layer: the rows' formulas in alpha and rho made the
+    # table 225 pt and 315 pt wider than the text, past the 2 cm margin (56.9 pt), so that the
+    # last columns were cut off the page; the count columns now wrap their formulas
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    assert main(["net", "mobilenet_v2", "--phase", "train", "--optimizer", "adam",
+                 "--per-layer", "--format", "latex", "--standalone"]) == 0
+    (tmp_path / "net.tex").write_text(capsys.readouterr().out, encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "net.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    log = (tmp_path / "net.log").read_text(encoding="utf-8", errors="replace")
+    over = [float(points) for points in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert max(over, default=0.0) < 56.9, max(over)

@@ -160,3 +160,31 @@ def test_a_training_step_equals_flop_counter_mode() -> None:
         model(torch.randn(2, 3, 32, 32)).sum().backward()
     assert summary(model, (2, 3, 32, 32), convention="torch", phase="train").total \
         == counter.get_total_flops()
+
+
+def test_a_model_with_a_part_symconv_cannot_count_is_refused_or_skipped_and_listed() -> None:
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    class Cumulative(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.cumsum(1)
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), Cumulative(), nn.Flatten(),
+                          nn.Linear(4 * 6 * 6, 2, bias=False))
+    with pytest.raises(SymconvError, match=r"cannot count 1 part of the model: 1\.cumsum"):
+        summary(model, (1, 3, 8, 8))
+    result = summary(model, (1, 3, 8, 8), unsupported="skip")
+    # by hand: 6·6·4 outputs of 3·3·3 products, then 144·2 for the classifier; cumsum counted 0
+    assert result.total == 6 * 6 * 4 * 27 + 144 * 2
+    assert result.uncounted == ("1.cumsum (Tensor.cumsum: symconv has no layer for it)",)
+    assert str(result).splitlines()[-1] == ("Not counted (unsupported='skip': 0 in every count), "
+                                            "1 part: 1.cumsum (Tensor.cumsum: symconv has no "
+                                            "layer for it)")
+    assert json.loads(json.dumps(result.to_dict()))["uncounted"] == list(result.uncounted)
+    # folded to one row per top-level module, the part is still listed
+    assert summary(model, (1, 3, 8, 8), unsupported="skip", depth=1).uncounted == result.uncounted
+    assert summary(model.eval(), (1, 3, 8, 8), convention="ptflops", unsupported="skip").to_dict()[
+        "uncounted"] == list(result.uncounted)
+    with pytest.raises(SymconvError, match=r"unsupported='ignore'"):
+        summary(model, (1, 3, 8, 8), unsupported="ignore")

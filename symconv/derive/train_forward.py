@@ -10,7 +10,7 @@ stage; the backward pass reads what this forward saves (BatchNorm's mean and ``1
 
 Its ``reads`` and ``writes`` are the inference forward's (input, γ and β read, output written;
 buffers and the saved statistics are left out, as the compulsory-traffic model leaves out
-BatchNorm's running statistics at inference), except for ``Dropout`` and ``StochasticDepth``
+BatchNorm's running statistics at inference), except for the dropouts and ``StochasticDepth``
 (:mod:`symconv.layers.dropout_train`), the identity at inference, which in training mode read
 their input and write their output (the random draws are left out, as BatchNorm's statistics);
 the parts carry their counts only (reads and writes 0).
@@ -41,7 +41,7 @@ from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
 
-# Dropout's and StochasticDepth's rules register themselves when imported
+# the dropouts' and StochasticDepth's rules register themselves when imported
 from symconv.layers import dropout_train  # noqa: F401  isort: skip
 
 __all__ = ["training_forward_cost"]

@@ -15,7 +15,8 @@ It performs the same operations as the per-offset loop of
 
 The padded input gradient is split into blocks of rows along the first spatial axis; a block
 takes, for each offset, the output rows whose products land in it. Each thread owns whole
-blocks, so no two threads add into the same element. Every count is taken by the
+blocks, so no two threads add into the same element; the rows are split over threads whenever
+the forward pass splits its own (:func:`_threaded`). Every count is taken by the
 :class:`~symconv.execute.counter.Counter` from the arrays each operation is handed.
 """
 
@@ -83,6 +84,18 @@ def _blocks(counter: Counter, padded: Array, weight: Array, g: Array, shape: Win
                 counter.add_into(partial[offset], part)   # type: ignore[arg-type]
 
 
+def _threaded(g: Array, blocks: int) -> bool:
+    """Whether the rows are split over :data:`~symconv.execute.conv.THREADS` threads: whenever
+    the forward pass on this output splits its own (its blocks of
+    :data:`~symconv.execute.conv.DEPTHWISE_BLOCK` bytes, at least 4 a thread), so that forward
+    and backward run on as many cores (with one of them on two threads and the other on one,
+    their ratio swung with whether the machine had a second core free), and there is a block
+    for each thread."""
+    forward_rows = max(1, conv.DEPTHWISE_BLOCK // max(1, math.prod(g.shape[1:]) * 8))
+    forward_blocks = -(-g.shape[0] // forward_rows)
+    return conv.THREADS >= 2 and forward_blocks >= 4 * conv.THREADS and blocks >= conv.THREADS
+
+
 def depthwise_backward(counter: Counter, padded: Array, weight: Array, g: Array, shape: Window,
                        *, input_grad: bool, trainable: bool) -> tuple[Array | None, Array | None]:
     """The padded input gradient (``None`` unless ``input_grad``) and the weight gradient
@@ -120,7 +133,7 @@ def depthwise_backward(counter: Counter, padded: Array, weight: Array, g: Array,
     def empty() -> dict[tuple[int, ...], Array | None]:
         return {offset: None for offset in offsets} if trainable else {}
 
-    if conv.THREADS < 2 or blocks < 4 * conv.THREADS:
+    if not _threaded(g, blocks):
         parts = [(empty(), counter)]
         _blocks(counter, padded, weight, g, shape, dx, 0, total, rows, parts[0][0])
     else:

@@ -1,5 +1,5 @@
 """Backward executors of ``Mean``, ``Slice``, ``ChannelShuffle``, ``Pad``, ``Identity``,
-``Dropout`` and ``StochasticDepth`` (the gradient times the noise their training-mode forward
+the dropouts and ``StochasticDepth`` (the gradient times the noise their training-mode forward
 saved: :mod:`symconv.execute.dropout_train`), adaptive average and max pooling and
 ``LayerScale``, fast and reference (what each does: :mod:`symconv.layers.backward_movement`,
 :mod:`symconv.layers.dropout_train`). ``Cat``'s gradient is split
@@ -15,22 +15,20 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.backward_layers import Gradients, _both, backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter
-from symconv.execute.dropout_train import Noisy
 from symconv.execute.movement import _pad
 from symconv.execute.registry import Params
 from symconv.layers import (
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
     ChannelShuffle,
-    Dropout,
     Identity,
     LayerScale,
     Mean,
     Pad,
     Slice,
-    StochasticDepth,
 )
 from symconv.layers.adaptive import window_bounds
+from symconv.layers.dropout_train import NOISY, Noisy
 
 __all__: list[str] = []
 
@@ -276,10 +274,8 @@ def _noise(layer: Noisy, params: Params) -> Array:
     return np.asarray(params["noise"], dtype=np.float64)
 
 
-@backward_fast.register(Dropout)
-@backward_fast.register(StochasticDepth)
-def _(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
-      input_grad: bool, trainable: bool) -> Gradients:
+def _fast(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
+          input_grad: bool, trainable: bool) -> Gradients:
     """``g·noise``: one multiplication per element; ``p = 0``: ``g`` itself."""
     if not input_grad:
         return None, {}
@@ -288,18 +284,23 @@ def _(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
     return counter.multiply(g, _noise(layer, params)), {}
 
 
-@backward_reference.register(Dropout)
-@backward_reference.register(StochasticDepth)
-def _(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
-      input_grad: bool, trainable: bool) -> Gradients:
-    """The same, one scalar at a time."""
+def _reference(layer: Noisy, x: Array, params: Params, g: Array, counter: Counter, *,
+               input_grad: bool, trainable: bool) -> Gradients:
+    """The same, one scalar at a time (the noise broadcast over ``g`` by index)."""
     if not input_grad:
         return None, {}
     if layer.p == 0:
         return np.array(g), {}
-    noise = _noise(layer, params).ravel().tolist()
+    noise = _noise(layer, params)
+    index_of = np.broadcast_to(np.arange(noise.size).reshape(noise.shape), g.shape)
+    values = noise.ravel().tolist()
     out = []
-    for index, value in enumerate(g.ravel().tolist()):
-        out.append(value * noise[index if len(noise) > 1 else 0])
+    for index, value in zip(index_of.ravel().tolist(), g.ravel().tolist()):
+        out.append(value * values[index])
         counter.mults += 1
     return np.array(out).reshape(g.shape), {}
+
+
+for _kind in NOISY:
+    backward_fast.register(_kind, _fast)
+    backward_reference.register(_kind, _reference)

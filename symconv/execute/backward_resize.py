@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from symconv.execute.backward_layers import Gradients, backward_fast, backward_reference
+from symconv.execute.conv import _workspace
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params
 from symconv.execute.resize import _scale_value, _sizes, _slopes, linear_taps, nearest_indices
@@ -32,25 +33,81 @@ def _taps(layer: Upsample, x: Array) -> list[tuple[Array, Array, Array, Array]]:
     return [(h, w, lh, lw) for h, lh in ((h0, lh0), (h1, lh1)) for w, lw in ((w0, lw0), (w1, lw1))]
 
 
+def _runs(taken: list[int], into: list[int]) -> list[tuple[slice, slice]]:
+    """``taken[i] → into[i]`` (``taken`` increasing, ``into`` distinct) as runs evenly spaced
+    in both, as slices (a run going down in ``into`` is cut to single positions)."""
+    runs, start, count = [], 0, len(taken)
+    while start < count:
+        end = start + 1
+        step_taken = step_into = 1
+        if end < count and into[end] > into[start]:
+            step_taken, step_into = taken[end] - taken[start], into[end] - into[start]
+            while (end + 1 < count and taken[end + 1] - taken[end] == step_taken
+                   and into[end + 1] - into[end] == step_into):
+                end += 1
+            end += 1
+        runs.append((slice(taken[start], taken[end - 1] + 1, step_taken),
+                     slice(into[start], into[end - 1] + 1, step_into)))
+        start = end
+    return runs
+
+
+def scatter_groups(indices: Array) -> list[tuple[slice, slice]]:
+    """The output positions of one axis that read input position ``indices[i]``, as
+    ``(taken, into)`` slice pairs such that ``dx[into] += g[taken]``, one pair after another,
+    adds each element of ``g`` once where it belongs, as ``np.add.at`` would, on whole slices.
+
+    The positions are split by occurrence first (group ``k`` holds each output position that
+    is the ``k``-th, from 0, to read its input position: within a group no input position is
+    read twice, so one ``+=`` adds every element), then into runs evenly spaced on both sides.
+
+    Examples
+    --------
+    >>> scatter_groups(np.array([0, 0, 1, 1, 2, 2]))     # nearest, ×2
+    [(slice(0, 5, 2), slice(0, 3, 1)), (slice(1, 6, 2), slice(0, 3, 1))]
+    >>> scatter_groups(np.array([0, 0, 1, 2, 2, 2]))     # first readers: 0, 2, 3
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(slice(0, 3, 2), slice(0, 2, 1)), (slice(3, 4, 1), slice(2, 3, 1)),
+     (slice(1, 5, 3), slice(0, 3, 2)), (slice(5, 6, 1), slice(2, 3, 1))]
+    """
+    order = np.argsort(indices, kind="stable")
+    ordered = indices[order]
+    first = np.searchsorted(ordered, ordered)        # where each one's run of equals starts
+    occurrence = np.empty(len(indices), dtype=np.intp)
+    occurrence[order] = np.arange(len(indices)) - first
+    pieces = []
+    for k in range(int(occurrence.max()) + 1):
+        taken = np.flatnonzero(occurrence == k)
+        pieces += _runs(taken.tolist(), indices[taken].tolist())
+    return pieces
+
+
+def _scatter_add(dx: Array, rows: Array, cols: Array, part: Array, counter: Counter) -> None:
+    """``dx[rows[i], cols[j]] += part[i, j]`` for every output position: one addition per
+    element of ``part``, a block of rows and columns read once each at a time, in place."""
+    column_pieces = scatter_groups(cols)
+    for taken_rows, into_rows in scatter_groups(rows):
+        for taken_cols, into_cols in column_pieces:
+            counter.add_into(dx[into_rows, into_cols], part[taken_rows, taken_cols])
+
+
 @backward_fast.register
 def _(layer: Upsample, x: Array, params: Params, g: Array, counter: Counter, *,
       input_grad: bool, trainable: bool) -> Gradients:
-    """Per tap: ``λ_h·λ_w`` for every output element and channel, times ``g``, scattered into
-    a zero input gradient with ``np.add.at`` (one addition per output element a tap)."""
+    """Per tap: ``λ_h·λ_w`` for every output element and channel, times ``g``, added into a
+    zero input gradient (one addition per output element a tap), a group of output rows and
+    columns that read distinct input positions at a time (:func:`scatter_groups`)."""
     if not input_grad:
         return None, {}
-    channels = x.shape[-1]
     dx = np.zeros(x.shape)
-    flat = dx.reshape(-1, channels)
     for rows, cols, row_weights, col_weights in _taps(layer, x):
-        where = rows[:, None] * x.shape[1] + cols[None, :]
         part = g
-        if row_weights is not None:
+        if row_weights is not None:   # into a kept scratch array (fresh memory page-faults)
             weights = counter.multiply(np.broadcast_to(row_weights[:, None, None], g.shape),
-                                       col_weights[None, :, None])
-            part = counter.multiply(weights, g)
-        np.add.at(flat, where.ravel(), part.reshape(-1, channels))
-        counter.adds += part.size        # one np.add.at addition per element added
+                                       col_weights[None, :, None],
+                                       out=_workspace("upsample tap", g.shape))
+            part = counter.multiply(weights, g, out=weights)
+        _scatter_add(dx, rows, cols, part, counter)
     return dx, {}
 
 

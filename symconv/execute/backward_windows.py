@@ -105,8 +105,10 @@ def _(layer: Normalize, x: Array, params: Params, g: Array, counter: Counter, *,
     axis = check_axis(layer.axis, x.ndim, "Normalize(axis")
     moved, grad = np.moveaxis(x, axis, -1), np.moveaxis(g, axis, -1)
     norm, d = _saved(layer, moved)
+    # two arrays of x's size, each operation into one of them (fresh arrays page-fault)
     direct = counter.divide(grad, d)                                     # g/d
-    ratio = counter.divide(counter.divide(moved, d), d)                  # (x/d)/d
+    ratio = counter.divide(moved, d)                                     # (x/d)/d
+    counter.divide(ratio, d, out=ratio)
     length = moved.shape[-1]                                             # summed by expand_as
     g_d = -counter.einsum("ri,ri->r", np.ascontiguousarray(grad).reshape(-1, length),
                           ratio.reshape(-1, length)).reshape(norm.shape)
@@ -114,8 +116,10 @@ def _(layer: Normalize, x: Array, params: Params, g: Array, counter: Counter, *,
     zero = norm == 0.0                                                   # norm_backward's mask
     counter.comparisons += kept.size + zero.size
     g_n = np.where(kept, g_d, 0.0)
-    through_norm = counter.multiply(g_n, np.where(zero, 0.0, counter.divide(moved, norm)))
-    dx = counter.add(direct, through_norm)
+    through_norm = counter.divide(moved, norm, out=ratio)                # x/‖x‖, 0 where ‖x‖ = 0
+    through_norm[np.broadcast_to(zero, through_norm.shape)] = 0.0
+    counter.multiply(through_norm, g_n, out=through_norm)
+    dx = counter.add(direct, through_norm, out=direct)
     return np.moveaxis(dx, -1, axis), {}
 
 

@@ -16,7 +16,7 @@ import symconv.execute.budget as budget
 from symconv.errors import SymconvError
 from symconv.execute.batchnorm_train import TRAIN_RUNNERS, has_training_forward
 
-# Dropout's and StochasticDepth's training executors register themselves when imported
+# the dropouts' and StochasticDepth's training executors register themselves when imported
 import symconv.execute.dropout_train  # noqa: F401  isort: skip
 from symconv.execute.counter import Counter, Counts
 from symconv.execute.registry import (

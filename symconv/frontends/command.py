@@ -7,8 +7,9 @@ model: :func:`count_model_file`.
   mean 224x224x3?" (:func:`check_channels_last`): symconv's shapes are channels last.
 * ``--skip-unsupported`` counts the parts symconv cannot count as zero
   (``from_torch(..., unsupported="skip")``).
-* Every report says the model was counted in eval mode (:data:`~symconv.frontends.torch.COUNTED_MODE`),
-  and lists every uncounted part; JSON gets ``"counted_mode"`` and ``"uncounted"``
+* Every report says the model was counted in eval mode (:data:`~symconv.frontends.torch.COUNTED_MODE`;
+  with ``--phase backward|train``, as PyTorch trains it: BatchNorm's batch statistics, Dropout),
+  and lists every uncounted part; JSON gets ``"counted_mode"`` (``"eval"``, ``"train"``) and ``"uncounted"``
   (:func:`noted`).
 
 Examples
@@ -41,6 +42,8 @@ __all__ = ["count_model_file", "load_model_file", "factory_kwargs", "check_chann
 
 _EVAL = ("Counted in eval mode (model.eval(): Dropout is an identity, BatchNorm uses its running "
          "statistics).")
+_TRAIN = ("Traced in eval mode (model.eval()), counted as PyTorch trains: BatchNorm with batch "
+          "statistics, Dropout applied.")
 
 
 def factory_kwargs(text: str | None) -> dict[str, object] | None:
@@ -64,40 +67,26 @@ def factory_kwargs(text: str | None) -> dict[str, object] | None:
     return value
 
 
-def _first_layer(model: Any) -> tuple[str, Any, int] | None:
-    """The first module (in definition order) that takes channels or features, its name and how
-    many it takes."""
-    for name, module in getattr(model, "named_modules", list)():
-        for attribute in ("in_channels", "in_features", "num_features", "num_channels"):
-            taken = getattr(module, attribute, None)
-            if isinstance(taken, int) and not isinstance(taken, bool):
-                return name, module, taken
-    return None
-
-
 def check_channels_last(model: Any, text: str, shape: Sequence[int | object]) -> None:
     """Refuse ``--input`` written channels first (``3x224x224``) for a model whose first layer
     takes as many channels as the first size and not as the last."""
-    if len(shape) < 2:
-        return
-    first = _first_layer(model)
-    if first is None:
-        return
-    name, module, channels = first
-    if shape[-1] != channels and shape[0] == channels:
-        suggested = "x".join(str(size) for size in (*shape[1:], shape[0]))
-        raise SymconvError(
-            f"--input {text}: the model's first layer ({name or 'model'}, "
-            f"nn.{type(module).__name__}) takes {channels} channels, and symconv's shapes are "
-            f"channels last: did you mean {suggested}?"
-        )
+    from symconv.frontends.input_check import channels_first_suggestion
+
+    found = channels_first_suggestion(model, shape)
+    if found is not None:
+        why, suggested = found
+        raise SymconvError(f"--input {text}: {why}: did you mean "
+                           f"{'x'.join(str(size) for size in suggested)}?")
 
 
-def with_notes(text: str, format_name: str, skipped: Sequence[str]) -> str:
-    """A report with the eval-mode note and the list of uncounted parts, in its format."""
+def with_notes(text: str, format_name: str, skipped: Sequence[str],
+               phase: str = "forward") -> str:
+    """A report with the note on the mode it was counted in (eval; for a ``phase`` other than
+    ``"forward"``, training) and the list of uncounted parts, in its format."""
+    mode_note = _EVAL if phase == "forward" else _TRAIN
     if format_name == "json":
         data = json.loads(text)
-        data["counted_mode"] = "eval"
+        data["counted_mode"] = "eval" if phase == "forward" else "train"
         data["uncounted"] = list(skipped)
         return json.dumps(data, ensure_ascii=False, indent=2)
     heading = (f"Not counted (--skip-unsupported: 0 in every count above), {len(skipped)} "
@@ -110,7 +99,7 @@ def with_notes(text: str, format_name: str, skipped: Sequence[str]) -> str:
                 line = line.replace(old, new) if old != "\\" else line.replace(old, "\0")
             return line.replace("\0", r"\textbackslash{}")
 
-        notes = "\n\n" + escape(_EVAL)
+        notes = "\n\n" + escape(mode_note)
         if skipped:
             items = "\n".join(rf"  \item {escape(part)}" for part in skipped)
             notes += f"\n\n{escape(heading)}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}"
@@ -120,20 +109,21 @@ def with_notes(text: str, format_name: str, skipped: Sequence[str]) -> str:
             return f"{head.rstrip()}{notes}\n{end}{tail}"
         return text.rstrip("\n") + notes
     bullet = "- " if format_name == "markdown" else "  "
-    notes = "\n\n" + _EVAL
+    notes = "\n\n" + mode_note
     if skipped:
         notes += "\n" + heading + "".join(f"\n{bullet}{part}" for part in skipped)
     return text.rstrip("\n") + notes
 
 
-def noted(write: Callable[..., str], net: Any, format_name: str) -> Callable[..., str]:
+def noted(write: Callable[..., str], net: Any, format_name: str,
+          phase: str = "forward") -> Callable[..., str]:
     """``write`` (a renderer), its report followed by :func:`with_notes`'s notes for ``net``."""
     from symconv.frontends.build import uncounted
 
     skipped = uncounted(net)
 
     def written(*values: Any, **keywords: Any) -> str:
-        return with_notes(write(*values, **keywords), format_name, skipped)
+        return with_notes(write(*values, **keywords), format_name, skipped, phase)
 
     return written
 
@@ -145,7 +135,14 @@ def load_model_file(args: Any, shape: tuple[Any, ...]) -> Any:
 
     keywords = factory_kwargs(getattr(args, "factory_kwargs", None))
     model = load_model(args.network) if keywords is None else load_model(args.network, keywords)
-    check_channels_last(model, args.input, shape)
+    try:
+        check_channels_last(model, args.input, shape)
+    except SymconvError:
+        # the refusal says "did you mean ...?" itself: drop --input's warning that repeats it
+        warnings = getattr(args, "warnings", None)
+        if warnings:
+            warnings[:] = [line for line in warnings if "looks channels-first" not in line]
+        raise
     skip = bool(getattr(args, "skip_unsupported", False))
     return from_torch(model, shape, unsupported="skip") if skip else from_torch(model, shape)
 
@@ -161,4 +158,4 @@ def count_model_file(args: Any, shape: tuple[Any, ...], write: Callable[..., str
         raise SymconvError("--verify executes every layer, and --skip-unsupported left "
                            f"{len(uncounted(net))} parts uncounted ({uncounted(net)[0]}, ...); "
                            "drop one of them")
-    return net, noted(write, net, args.format)
+    return net, noted(write, net, args.format, getattr(args, "phase", None) or "forward")

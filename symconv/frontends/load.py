@@ -35,6 +35,7 @@ failure is reported as it is. The tests do the same (``tests/torchvision_models.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import sys
 from collections.abc import Iterator, Mapping
@@ -232,6 +233,15 @@ def _package_module(reference: str, dotted: str, captured: _Captured) -> Any:
             raise _failure(reference, f"importing {dotted}", error, captured) from None
 
 
+def _defined_in(value: Any, module_name: str, package: bool) -> bool:
+    """Whether ``value`` is defined in the module ``module_name`` (or, for a package, in one
+    of its submodules), not imported into it from elsewhere."""
+    defined = getattr(value, "__module__", None)
+    if not isinstance(defined, str):
+        return False
+    return defined == module_name or (package and defined.startswith(module_name + "."))
+
+
 def load_model(reference: str, factory_kwargs: Mapping[str, object] | None = None) -> Any:
     """Build the model of ``path/to/model.py:factory`` or ``package.module:factory``.
 
@@ -310,16 +320,22 @@ def load_model(reference: str, factory_kwargs: Mapping[str, object] | None = Non
     else:
         module_name = getattr(user_module, "__name__", "")
         members = vars(user_module).items()
-        known = sorted(name for name, value in members if callable(value)
-                       and not name.startswith("_")
-                       and not isinstance(value, nn.Module)
-                       and getattr(value, "__module__", None) == module_name)
+        # a package's own functions include those its submodules define and it re-exports
+        # (torchvision.models' builders live in torchvision.models.resnet, ...)
+        package = hasattr(user_module, "__path__")
+        known = [name for name, _ in sorted(  # functions first, then classes
+            ((name, value) for name, value in members if callable(value)
+             and not name.startswith("_") and not isinstance(value, nn.Module)
+             and _defined_in(value, module_name, package)),
+            key=lambda item: (isinstance(item[1], type), item[0]))]
         models = sorted(name for name, value in members
                         if isinstance(value, nn.Module) and not name.startswith("_"))
-        text = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        close = difflib.get_close_matches(factory_name, [*known, *models], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        text = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if len(known) > 20 else "")
         extra = f"; its models: {', '.join(models[:20])}" if models else ""
-        raise SymconvError(f"{where}: {_path(source)} has no function {factory_name}; its "
-                           f"functions and classes: {text or 'none'}{extra}")
+        raise SymconvError(f"{where}: {_path(source)} has no function {factory_name}{hint}; "
+                           f"its functions and classes: {text or 'none'}{extra}")
     if not isinstance(model, nn.Module):
         raise SymconvError(f"{where}: {factory_name}() returned {type(model).__name__}, not a "
                            "torch.nn.Module")

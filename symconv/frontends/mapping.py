@@ -34,6 +34,7 @@ from symconv.layers import (
     Activation,
     AdaptiveAvgPool2d,
     AdaptiveMaxPool2d,
+    AlphaDropout,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -44,6 +45,8 @@ from symconv.layers import (
     ConvTranspose2d,
     ConvTranspose3d,
     Dropout,
+    FeatureAlphaDropout,
+    FeatureDropout,
     Flatten,
     GlobalAvgPool2d,
     Layer,
@@ -68,13 +71,16 @@ _ACTIVATION_MODULES = {"LeakyReLU": "leakyrelu", "Hardtanh": "hardtanh",
                        "Hardswish": "hardswish", "Hardsigmoid": "hardsigmoid",
                        "Sigmoid": "sigmoid", "SiLU": "silu", "Tanh": "tanh", "GELU": "gelu",
                        "ELU": "elu", "Softplus": "softplus", "Mish": "mish"}
-_DROPPED_MODULES = frozenset({"Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-                              "FeatureAlphaDropout", "Identity"})
-#: Kept as symconv's ``Dropout`` / ``StochasticDepth`` (the identity at inference, counted in a
-#: training step); ``p = 0`` is the identity in training too, so it is dropped. torchvision's
-#: ``StochasticDepth`` is a leaf too (:func:`is_leaf`). The channel-wise ``Dropout1d/2d/3d``
-#: (one draw per channel) and ``AlphaDropout`` run other operations in training: still dropped.
-_DROPOUT_MODULES = frozenset({"Dropout", "StochasticDepth"})
+_DROPPED_MODULES = frozenset({"Identity"})
+#: Kept as symconv's ``Dropout``, ``StochasticDepth``, ``FeatureDropout`` (``Dropout1d/2d/3d``,
+#: one draw per channel), ``AlphaDropout`` and ``FeatureAlphaDropout`` (the identity at
+#: inference, counted in a training step); ``p = 0`` is the identity in training too, so it is
+#: dropped. torchvision's ``StochasticDepth`` is a leaf too (:func:`is_leaf`).
+_DROPOUT_MODULES = frozenset({"Dropout", "StochasticDepth", "Dropout1d", "Dropout2d",
+                              "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"})
+#: The rank (axes after the batch) ``F.dropout1d`` / ``F.dropout3d`` take as batched: on any
+#: other, PyTorch adds a batch axis in front (``unsqueeze(0)``) and draws per example's axis 0.
+_FEATURE_RANKS = {"Dropout1d": 2, "Dropout3d": 4}
 #: The ``torch.nn`` module classes :func:`~symconv.from_torch` turns into symconv layers (or
 #: drops, as identities at inference).
 SUPPORTED_MODULES = frozenset({
@@ -269,6 +275,7 @@ _HYPERPARAMETERS = (
     # nn.Upsample and nn.PReLU (symconv.frontends.resize)
     "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "num_parameters",
     "p",  # nn.Dropout, torchvision's StochasticDepth (with "mode")
+    "track_running_stats",  # nn.BatchNorm1d/2d
 )
 
 
@@ -342,6 +349,21 @@ def _layer(name: str, rank: int, output_padding: tuple[int, ...] | None, bias: b
         return reason
 
 
+def _dropout(name: str, rank: int, module: Any) -> Layer:
+    """The layer of a dropout module of class ``name`` on ``rank`` axes after the batch."""
+    if name == "StochasticDepth":
+        return StochasticDepth(module.p, module.mode)
+    if name in ("Dropout", "AlphaDropout"):
+        return (Dropout if name == "Dropout" else AlphaDropout)(module.p)
+    if _FEATURE_RANKS.get(name, rank) != rank:
+        axes = _FEATURE_RANKS[name] + 1
+        raise Unsupported(f"nn.{name} gets a tensor of {rank + 1} axes: F.{name.lower()} takes "
+                          f"it as one example without a batch axis (it batches {axes} axes "
+                          "only) and draws one value per entry of its first axis; give it "
+                          f"(N, C, *spatial) of {axes} axes")
+    return (FeatureDropout if name.startswith("Dropout") else FeatureAlphaDropout)(module.p)
+
+
 def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: Any
           ) -> Layer | None:
     """The layer of a module of class ``name`` with these hyperparameters (``module.bias``:
@@ -351,7 +373,7 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
     if name in _DROPOUT_MODULES:
         if module.p == 0:  # the identity in training mode too (torch returns the input)
             return None
-        return Dropout(module.p) if name == "Dropout" else StochasticDepth(module.p, module.mode)
+        return _dropout(name, rank, module)
     if name == "PReLU":
         return PReLU(module.num_parameters)
     if name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
@@ -381,6 +403,12 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
             )
         return Linear(module.in_features, module.out_features, bias=module.bias)
     if name in ("BatchNorm1d", "BatchNorm2d"):   # affine=False: no γ, β (normalised only)
+        if module.track_running_stats is False:
+            raise Unsupported(
+                "track_running_stats=False: it keeps no running statistics, so in eval mode too "
+                "it normalises with the batch's mean and variance (F.batch_norm(..., "
+                "training=True)), not the folded x·a + b symconv counts for BatchNorm at "
+                "inference; use track_running_stats=True (the default), or leave it out")
         return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features,
                                                                        affine=module.affine)
     if name == "ReLU":

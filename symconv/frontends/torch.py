@@ -35,7 +35,8 @@ PyTorch                                                     symconv
 ``nn.Conv*d(..., padding="same")`` (or ``"valid"``)          ``Conv*d(..., padding="same")``
                                                             (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
-``nn.BatchNorm1d/2d`` (``affine`` either way)               ``BatchNorm1d``, ``BatchNorm2d``
+``nn.BatchNorm1d/2d`` (``affine`` either way;               ``BatchNorm1d``, ``BatchNorm2d``
+``track_running_stats=False`` refused: batch statistics)
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
 ``nn.LeakyReLU``, ``nn.Hardtanh``, ``nn.Hardswish``,        ``Activation("leakyrelu")``, ...
 ``nn.Hardsigmoid``
@@ -48,8 +49,10 @@ PyTorch                                                     symconv
 ``nn.Dropout(p)``, torchvision's ``StochasticDepth``        ``Dropout``, ``StochasticDepth``
                                                             (nothing at inference; ``p = 0``:
                                                             left out)
-``nn.Dropout1d/2d/3d``, ``nn.AlphaDropout``,                nothing (identity at inference)
-``nn.Identity``, ``F.dropout(x, p, training=False)``
+``nn.Dropout1d/2d/3d`` (on ``(N, C, *spatial)``),            ``FeatureDropout``,
+``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``             ``AlphaDropout``,
+                                                            ``FeatureAlphaDropout`` (the same)
+``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (identity at inference)
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
@@ -258,6 +261,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
         raise SymconvError(
             "from_torch needs PyTorch: pip install 'symconv[torch]' (or torch==2.13.0)"
         ) from None
+    from symconv.frontends.input_check import channels_first_suggestion, check_input_fits
     from symconv.frontends.trace import trace
 
     if unsupported not in UNSUPPORTED:
@@ -277,7 +281,17 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
         raise SymconvError(f"input_shape={input_shape!r}: the channels (the last size) must be "
                            "a number, the one the model's first layer takes")
     if all(size.is_Integer for size in shape):
-        first = trace(module, tuple(int(size) for size in shape), skip=skip)
+        concrete = tuple(int(size) for size in shape)
+        check_input_fits((1, concrete[-1], *concrete[:-1]) if len(concrete) > 1
+                         else (1, *concrete))
+        try:
+            first = trace(module, concrete, skip=skip)
+        except SymconvError as error:
+            found = channels_first_suggestion(module, concrete)
+            if found is None:
+                raise
+            raise SymconvError(f"{error}; input_shape={input_shape!r}: {found[0]}: did you "
+                               f"mean {found[1]!r}?") from None
         if first.refused:
             raise _refused(first.refused, skip)
         return build([({}, first)], shape, size_multiple=size_multiple)

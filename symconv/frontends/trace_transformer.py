@@ -31,7 +31,15 @@ from symconv.frontends.layouts import (
 from symconv.frontends.mapping import Unsupported, module_layer
 from symconv.frontends.trace_chain import ChainCalls
 from symconv.frontends.trace_windows import WindowCalls, channel_kept
-from symconv.layers import Activation, Identity, Layer, ReLU, ReLU6
+from symconv.layers import (
+    Activation,
+    FeatureAlphaDropout,
+    FeatureDropout,
+    Identity,
+    Layer,
+    ReLU,
+    ReLU6,
+)
 
 __all__ = ["TransformerCalls", "keeps_layout", "leaf_layer", "REFUSED", "constant_movement",
            "transformer_function"]
@@ -67,7 +75,10 @@ def constant_movement(qualified: str, sources: list[int | None]) -> bool:
 
 def keeps_layout(layer: Layer | None) -> bool:
     """Whether a layer acts on each element alone (an activation, an identity), so that the
-    order of its input's axes does not matter."""
+    order of its input's axes does not matter (not the channel dropouts: one draw per channel,
+    PyTorch's axis 1)."""
+    if isinstance(layer, (FeatureDropout, FeatureAlphaDropout)):
+        return False
     return layer is None or isinstance(layer, (Activation, ReLU, ReLU6, Identity))
 
 

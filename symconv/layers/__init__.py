@@ -21,7 +21,8 @@ module             holds
                    ``LayerScale``, a learned per-channel scale
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
-                   ``StochasticDepth`` (the identity at inference)
+                   ``StochasticDepth``, ``FeatureDropout``, ``AlphaDropout``,
+                   ``FeatureAlphaDropout`` (the identity at inference)
 ``norm``           ``LayerNorm`` (over the channels), ``GroupNorm``; beside it
                    ``batchnorm_train``: BatchNorm's forward in training mode (batch statistics)
 ``resize``         ``Upsample`` (nearest, bilinear; also ``F.interpolate``), ``PReLU``
@@ -69,6 +70,8 @@ layer                  operations (direct evaluation)                           
 ``Cat``, ``Slice``     nothing (a copy; a view)                                         0
 ``ChannelShuffle``     nothing (a copy)                                                 0
 ``Identity``           nothing (also ``Dropout``, ``StochasticDepth`` at inference)     0
+``FeatureDropout``     nothing at inference (also ``AlphaDropout``,                     0
+                       ``FeatureAlphaDropout``)
 ``Residual``           its block's, plus 1 add per output element (``block(x) + x``)     block's
 ``Sequential``         the sum of its layers'                                           the sum
 =====================  ===============================================================  ==========
@@ -123,9 +126,12 @@ from symconv.layers.graph import ADD_SPELLINGS, Add, Graph, Reuse
 from symconv.layers.linear import Flatten, Linear
 from symconv.layers.movement import (
     PAD_MODES,
+    AlphaDropout,
     Cat,
     ChannelShuffle,
     Dropout,
+    FeatureAlphaDropout,
+    FeatureDropout,
     Identity,
     Pad,
     Slice,
@@ -148,6 +154,7 @@ __all__ = [
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
     "Mul", "Sub", "Div", "AddComputed", "MulComputed", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
+    "FeatureDropout", "AlphaDropout", "FeatureAlphaDropout",
     "LayerNorm", "GroupNorm", "LayerScale", "Pad", "PAD_MODES",
     "Upsample", "PReLU", "UPSAMPLE_MODES",
 ]

@@ -1,6 +1,7 @@
 """The backward pass of the layers that move, reduce, pool adaptively or scale: ``Mean``,
-``Cat``, ``Slice``, ``ChannelShuffle``, ``Pad``, ``Identity`` (``Dropout``,
-``StochasticDepth``), ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and ``LayerScale``.
+``Cat``, ``Slice``, ``ChannelShuffle``, ``Pad``, ``Identity``, ``AdaptiveAvgPool2d``,
+``AdaptiveMaxPool2d`` and ``LayerScale`` (the dropouts and ``StochasticDepth``, the identity at
+inference, multiply by their noise: :mod:`symconv.layers.dropout_train`).
 
 Registered into :func:`symconv.layers.backward.backward_nests` when that module is imported.
 
@@ -17,8 +18,7 @@ ChannelShuffle         nothing: the inverse permutation (a copy)
 Pad                    ``constant``: nothing (``g`` cropped); ``reflect``, ``replicate``,
                        ``circular``: the interior copied, each border element's gradient added
                        to the element it was copied from (1 add per border element)
-Identity, Dropout,     nothing (the identity, as their forward pass at inference)
-StochasticDepth
+Identity               nothing (the identity, as its forward pass)
 AdaptiveAvgPool2d      per output 1 division (``g/window``), scattered into the window (one
                        add per window element, into a zero-initialised input gradient), as
                        ``AvgPool2d``

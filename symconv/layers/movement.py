@@ -1,6 +1,7 @@
 """Data movement without arithmetic: :class:`Cat`, :class:`Slice`, :class:`ChannelShuffle`, and
 the layers that are the identity at inference, :class:`Dropout`, :class:`StochasticDepth` and
-:class:`Identity`.
+:class:`Identity` (also :class:`FeatureDropout`, :class:`AlphaDropout` and
+:class:`FeatureAlphaDropout`).
 
 No multiplication, addition, division or comparison; no parameters. What they differ in is
 traffic (``Cost.reads``, ``Cost.writes``), as PyTorch runs them:
@@ -30,7 +31,8 @@ from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import NOTHING, InputAccess
 from symconv.sizes import Size, as_expr, as_size, product, surely_different
 
-__all__ = ["Cat", "Slice", "ChannelShuffle", "Pad", "PAD_MODES", "Dropout", "StochasticDepth", "Identity"]
+__all__ = ["Cat", "Slice", "ChannelShuffle", "Pad", "PAD_MODES", "Dropout", "FeatureDropout", "AlphaDropout",
+           "FeatureAlphaDropout", "StochasticDepth", "Identity"]
 
 
 
@@ -333,7 +335,19 @@ def _probability(value: object, owner: str) -> float | int:
 
 
 @dataclass(frozen=True, init=False)
-class Dropout(Identity):
+class _Dropping(Identity):
+    """A dropout of probability ``p``: the identity at inference; what it runs in training is
+    in :mod:`symconv.layers.dropout_train`. ``p`` is kept as given (a float is a probability,
+    not a size)."""
+
+    p: float | int
+
+    def __init__(self, p: object = 0.5) -> None:
+        object.__setattr__(self, "p", _probability(p, type(self).__name__))
+
+
+@dataclass(frozen=True, init=False)
+class Dropout(_Dropping):
     """``nn.Dropout(p)`` at inference: the identity (PyTorch returns the input in eval mode).
     Nothing counted, read or written; its own kind (``"dropout"``) so that peers can rule on it.
 
@@ -349,10 +363,54 @@ class Dropout(Identity):
 
     example: ClassVar[str] = "Dropout(0.5)"
 
-    p: float | int
 
-    def __init__(self, p: object = 0.5) -> None:
-        object.__setattr__(self, "p", _probability(p, "Dropout"))
+@dataclass(frozen=True, init=False)
+class FeatureDropout(_Dropping):
+    """``nn.Dropout1d/2d/3d(p)`` (ATen's ``feature_dropout``) at inference: the identity. In
+    training it draws one value per channel (per example and channel in PyTorch), broadcast over
+    the spatial axes. Kind ``"featuredropout"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(FeatureDropout(0.2), (7, 7, 16))
+    >>> c.kind, c.mults, c.writes
+    ('featuredropout', 0, 0)
+    """
+
+    example: ClassVar[str] = "FeatureDropout(0.5)"
+
+
+@dataclass(frozen=True, init=False)
+class AlphaDropout(_Dropping):
+    """``nn.AlphaDropout(p)`` at inference: the identity. In training it draws one value per
+    element and keeps the mean and variance of SELU's output (``x·a·noise + b``). Kind
+    ``"alphadropout"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(AlphaDropout(0.1), (32,)).kind
+    'alphadropout'
+    """
+
+    example: ClassVar[str] = "AlphaDropout(0.5)"
+
+
+@dataclass(frozen=True, init=False)
+class FeatureAlphaDropout(_Dropping):
+    """``nn.FeatureAlphaDropout(p)`` at inference: the identity. In training it is
+    :class:`AlphaDropout` with one draw per channel, as :class:`FeatureDropout`. Kind
+    ``"featurealphadropout"``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(FeatureAlphaDropout(0.1), (4, 4, 8)).kind
+    'featurealphadropout'
+    """
+
+    example: ClassVar[str] = "FeatureAlphaDropout(0.5)"
 
 
 @dataclass(frozen=True, init=False)

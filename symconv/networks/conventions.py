@@ -208,7 +208,8 @@ _T_MODULE = _TRANSCENDENTAL
 _T_F = tuple(f"F.{name}" for name in _TRANSCENDENTAL)
 _T_TORCH = tuple(f"torch.{name}" for name in _TRANSCENDENTAL)
 #: Data movement and identities at inference: no tool counts anything for them.
-_MOVEMENT = ("slice", "channelshuffle", "identity", "dropout", "stochasticdepth", "pad")
+_MOVEMENT = ("slice", "channelshuffle", "identity", "dropout", "stochasticdepth", "pad",
+             "featuredropout", "alphadropout", "featurealphadropout")
 #: Pooling called as a function in forward (F.adaptive_avg_pool2d(x, 1), F.avg_pool2d, ...).
 _F_POOLS = ("F.globalavgpool", "F.avgpool", "F.maxpool")
 #: Resizing (nn.Upsample, F.interpolate; nearest and bilinear) and PReLU.

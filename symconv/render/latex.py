@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -178,6 +179,59 @@ def render_legend(legend: Legend, lang: str = "en") -> str:
                       r"\noindent\begin{tabular}{@{}ll@{}}", *rows, r"\end{tabular}\par", ""])
 
 
+#: About how many characters of a formula fit on a line of a standalone document beside the
+#: ``align*`` labels, in characters as :func:`visible_length` counts them; each character of
+#: the widest label takes about half as much room.
+_FORMULA_ROOM = 54
+
+
+def _label_width(text: str) -> int:
+    """A label's width in Latin characters: a CJK character is two."""
+    return sum(2 if ord(char) >= 0x2E80 else 1 for char in text)
+
+
+def visible_length(latex: str) -> int:
+    r"""About how many characters ``latex`` shows: a command (``\cdot``) is one, braces and
+    sub- and superscript marks none, an operator with its spacing two.
+
+    >>> visible_length(r"3 \cdot H_{o} - k^{2}")   # 3, ·, H, o, k, 2 and a spaced minus
+    8
+    """
+    text = re.sub(r"\\(left|right)\b", "", latex)
+    text = re.sub(r"\\[A-Za-z]+\s*|\\.", "#", text)
+    text = re.sub(r"[{}_^ ]", "", text)
+    return len(text) + sum(text.count(sign) for sign in "+-=")
+
+
+def broken(latex: str, room: int) -> str:
+    r"""``latex`` broken into ``align*`` lines of about ``room`` characters
+    (:func:`visible_length`) before a ``+``, ``-`` or ``=`` outside any brackets; as it is when
+    it fits.
+
+    >>> print(broken(r"a + b - c = 12", 5))
+    a + b \\
+    &\quad - c \\
+    &\quad = 12
+    """
+    if visible_length(latex) <= room:
+        return latex
+    pieces, depth, start = [], 0, 0
+    for at, char in enumerate(latex):
+        depth += char in "{([" and (at == 0 or latex[at - 1] != "\\")
+        depth -= char in "})]" and (at == 0 or latex[at - 1] != "\\")
+        if depth == 0 and latex[at:at + 3] in (" + ", " - ", " = ") and at > start:
+            pieces.append(latex[start:at])
+            start = at + 1
+    pieces.append(latex[start:])
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if visible_length(lines[-1] + " " + piece) > room:
+            lines.append(piece)
+        else:
+            lines[-1] += " " + piece
+    return " \\\\\n&\\quad ".join(lines)
+
+
 def _align(rows: list[str]) -> str:
     return "\\begin{align*}\n" + " \\\\[4pt]\n".join(rows) + "\n\\end{align*}"
 
@@ -300,12 +354,14 @@ def phase_latex(report: Comparison | GeneralFormulas, lang: str = "en") -> list[
         for block in section.blocks:
             parts += [rf"\paragraph{{{escape(block.title, lang)}}}"] if block.title else []
             rows = []
-            for line in block.lines:
-                label = rf"\text{{{escape(f'{line.group}, {line.quantity}', lang)}}}"
-                row = rf"{label} &= {formula(line.general, style=LATEX)}"
+            labels = [f"{line.group}, {line.quantity}" for line in block.lines]
+            room = _FORMULA_ROOM - max(map(_label_width, labels), default=0) // 2
+            for text, line in zip(labels, block.lines):
+                label = rf"\text{{{escape(text, lang)}}}"
+                row = rf"{label} &= {broken(formula(line.general, style=LATEX), room)}"
                 between = middle(line, values, LATEX)
                 if between is not None:
-                    row += r" \\" + "\n" + rf"&= {between} = {line.value}"
+                    row += r" \\" + "\n" + rf"&= {broken(f'{between} = {line.value}', room)}"
                 rows.append(row)
             parts.append(_align(rows))
         for title, ratio_lines in section.ratios:
@@ -553,12 +609,22 @@ def render_network(report: NetworkReport, lang: str = "en", units: str = "exact"
         parts += [r"\noindent " + escape(message("net.exact", lang), lang), ""]
     if report.layers:
         header = [cell for index, cell in enumerate(network_header(lang, report)) if index != 2]
+        counts = len(header) - 3
+        if report.symbolic:
+            # formulas wrap after + and − in fixed-width columns (counts right-aligned), instead
+            # of running off the page; a row then ends in \tabularnewline, as \raggedleft needs
+            width = rf"p{{{0.42 / counts:.3f}\linewidth}}"
+            columns = r"llp{0.15\linewidth}" + width * counts
+            left, end = r"\raggedleft ", r" \tabularnewline"
+        else:
+            columns, left, end = "lll" + "r" * counts, "", r" \\"
         parts += [
-            r"{\scriptsize",
-            r"\begin{longtable}{lll" + "r" * (len(header) - 3) + "}",
-            " & ".join(escape(cell, lang) for cell in header) + r" \\ \hline",
-            *(" & ".join(cell for cell in row) + r" \\"
-              for row in _network_cells(report, lang, units)),
+            r"{\scriptsize\setlength{\tabcolsep}{3pt}",
+            rf"\begin{{longtable}}{{{columns}}}",
+            " & ".join(escape(cell, lang) if index < 3 else left + escape(cell, lang)
+                       for index, cell in enumerate(header)) + end + r" \hline",
+            *(" & ".join(cell if index < 3 else left + cell for index, cell in enumerate(row))
+              + end for row in _network_cells(report, lang, units)),
             r"\end{longtable}}",
         ]
     return "\n".join(parts) + "\n"
