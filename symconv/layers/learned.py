@@ -132,8 +132,8 @@ class Gather(Layer):
     spatial_dims: ClassVar[int | None] = None
 
     def __init__(self, index: object, shape: object) -> None:
-        if not isinstance(index, (tuple, list)) or not index or set(map(type, index)) != {
-                int} or min(index) < 0:
+        distinct = set(index) if isinstance(index, (tuple, list)) else set()
+        if not distinct or set(map(type, index)) != {int} or min(distinct) < 0:
             raise SymconvError(f"Gather(index=...) must be a non-empty tuple of ints >= 0; got "
                                f"{type(index).__name__}")
         shape_ = _shape(shape, "Gather")
@@ -142,6 +142,7 @@ class Gather(Layer):
                                f"has {len(index)}: give one index per output element")
         object.__setattr__(self, "index", tuple(index))
         object.__setattr__(self, "shape", shape_)
+        self.__dict__["picked"], self.__dict__["largest"] = len(distinct), max(distinct)
 
     def __repr__(self) -> str:
         return f"Gather(<{len(self.index)} positions>, shape={tuple(self.shape)})"
