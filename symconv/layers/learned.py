@@ -41,11 +41,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import sympy
 
-from symconv.errors import SymconvError
+from symconv.errors import SymconvError, shown
 from symconv.layers.backward import Nests, _elements, backward_nests
 from symconv.layers.base import Layer, LoopNest, _need_channels, check_layer
 from symconv.layers.batchnorm_train import training_nests
@@ -132,15 +132,17 @@ class Gather(Layer):
     spatial_dims: ClassVar[int | None] = None
 
     def __init__(self, index: object, shape: object) -> None:
-        distinct = set(index) if isinstance(index, (tuple, list)) else set()
-        if not distinct or set(map(type, index)) != {int} or min(distinct) < 0:
-            raise SymconvError(f"Gather(index=...) must be a non-empty tuple of ints >= 0; got "
-                               f"{type(index).__name__}")
+        given: tuple[object, ...] = tuple(index) if isinstance(index, (tuple, list)) else ()
+        items = cast(tuple[int, ...], given)
+        distinct = set(items) if given and set(map(type, given)) == {int} else {-1}
+        if min(distinct) < 0:
+            raise SymconvError(f"Gather(index={shown(index, 40)}) must be a non-empty tuple of "
+                               "ints >= 0, one position of the input per output element")
         shape_ = _shape(shape, "Gather")
-        if sympy.Eq(_numel(shape_), len(index)) is not sympy.true:
+        if sympy.Eq(_numel(shape_), len(items)) is not sympy.true:
             raise SymconvError(f"Gather(shape={shape_}) holds {_numel(shape_)} elements; index "
-                               f"has {len(index)}: give one index per output element")
-        object.__setattr__(self, "index", tuple(index))
+                               f"has {len(items)}: give one index per output element")
+        object.__setattr__(self, "index", items)
         object.__setattr__(self, "shape", shape_)
         self.__dict__["picked"], self.__dict__["largest"] = len(distinct), max(distinct)
 
