@@ -58,7 +58,8 @@ F.layer_norm, F.gelu, layer scale, reshapes, the class token, the position embed
 nn.MultiheadAttention mapped (same machine, loaded by a concurrent test run): ConvNeXt tiny,
 small, base, large and ViT B/16, B/32, L/16, L/32, H/14 accepted (with ShuffleNet V2's four, 73 of 80), all five
 conventions equal to the tools on each (fvcore run with gradients enabled, as its documentation
-does: under torch.no_grad() it counts the fused attention as 0, docs/conventions.md item 5).
+does: under torch.no_grad() it counts the fused attention as 0, docs/conventions.md item 5;
+FlopCounterMode, then run under no_grad, since also with gradients enabled).
 symconv against ptflops, seconds: ConvNeXt-T 1.63 / 3.22 (0.51), -S 2.44 / 9.64 (0.25), -B
 1.72 / 9.68 (0.18), -L 1.43 / 14.54 (0.10); ViT-B/16 0.96 / 8.96 (0.11), B/32 0.94 / 5.75
 (0.16), L/16 1.75 / 16.35 (0.11), L/32 1.18 / 12.49 (0.09), H/14 2.83 / 29.48 (0.10). Swin
@@ -159,10 +160,10 @@ def tool_numbers(name: str, model: torch.nn.Module, size: int) -> dict[str, Any]
     numbers: dict[str, Any] = {}
     for peer in PEERS:
         start = time.perf_counter()
-        # fvcore as its documentation runs it, gradients enabled (main() disables them): under
-        # torch.no_grad() nn.MultiheadAttention takes its fused kernel, which fvcore counts as 0
-        # (docs/conventions.md)
-        grad = torch.enable_grad() if peer == "fvcore" else contextlib.nullcontext()
+        # fvcore and FlopCounterMode as their documentation runs them, gradients enabled (main()
+        # disables them): under torch.no_grad() nn.MultiheadAttention takes its fused kernel,
+        # which both count as 0 (docs/conventions.md, item 5)
+        grad = torch.enable_grad() if peer in ("fvcore", "torch") else contextlib.nullcontext()
         try:
             with grad:
                 numbers[peer] = peer_count(peer, model, (3, size, size))

@@ -30,7 +30,7 @@ from symconv.symbols import H, W  # noqa: E402
 def torch_flops(model: nn.Module, chw: tuple[int, ...]) -> int:
     """What FlopCounterMode counts for one run of ``model`` (2 per MAC of convs and linears)."""
     model.eval()
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    with FlopCounterMode(display=False) as counter, torch.enable_grad():
         model(torch.randn(1, *chw))
     return int(counter.get_total_flops())
 

@@ -106,7 +106,8 @@ def peer_count(peer: str, model: nn.Module, input_chw: tuple[int, ...], batch: i
         elif peer == "torch":
             from torch.utils.flop_counter import FlopCounterMode
 
-            with FlopCounterMode(display=False) as counter, torch.no_grad():
+            # as its documentation runs it, gradients enabled (docs/conventions.md, item 5)
+            with FlopCounterMode(display=False) as counter, torch.enable_grad():
                 model(x)
             value = counter.get_total_flops()
         elif peer == "torchinfo":

@@ -189,14 +189,12 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         **_each(_COSINE, _zero, "no formula for these aten ops: 0"),
         "F.linear": (_twice_mults, "aten.addmm / aten.mm: 2 per multiply-add, bias ignored"),
         "F.layernorm": (_zero, "no formula for aten.native_layer_norm: 0"),
-        **_each(_PROJECTIONS, _twice_mults, "not fused (no input bias, an odd number of "
-                "heads, ...): F.multi_head_attention_forward's linear, addmm_flop / mm_flop: "
-                "2·mults, bias ignored"),
-        **_each(_FUSED, _zero, "fused: under torch.no_grad() in eval mode "
-                "nn.MultiheadAttention runs aten._native_multi_head_attention, which has no "
-                "formula: 0 (so is everything the attention does)"),
-        **_each(_PRODUCTS, _zero, "fused: aten._native_multi_head_attention; not fused: "
-                "aten._scaled_dot_product_flash_attention_for_cpu; neither has a formula: 0"),
+        **_each((*_PROJECTIONS, *_FUSED), _twice_mults, "FlopCounterMode as its documentation "
+                "runs it, gradients enabled: nn.MultiheadAttention takes "
+                "F.multi_head_attention_forward, never the fused kernel (which has no formula), "
+                "and its linear: addmm_flop / mm_flop, 2·mults, bias ignored"),
+        **_each(_PRODUCTS, _zero, "aten._scaled_dot_product_flash_attention_for_cpu has no "
+                "formula: 0"),
     },
     "torchinfo": {
         **_each(_CHAIN, _zero, "not modules; a parameter of a module that is no leaf (the "
