@@ -126,6 +126,17 @@ over four full runs today): every model below 1, the smallest near 0.8 rather th
 under it. What remains is per call: about 20 µs of the tracer's bookkeeping per module and
 15 µs of derivation per stage, against ptflops' hooks and real convolutions on a model of
 ~200 small modules.
+Then (the paramchain branch), parameter chains as stages (Swin's and MaxViT's bias tables
+gathered, Swin V2's 16·sigmoid and logit scale: symconv.layers.learned): all five conventions
+still equal the tools on Swin-T, -S, -B, V2-T, -S, -B and MaxViT-T. ``--models
+swin_t,swin_v2_t,maxvit_t --repeat 5 --cpu-time`` (load about 2), run in turn with main's tree
+twice, symconv / ptflops CPU seconds (ratio), main → paramchain: Swin-T 0.133 / 0.182 (0.73),
+0.081 / 0.130 (0.63) → 0.114 / 0.152 (0.75), 0.101 / 0.144 (0.71); Swin V2-T 0.124 / 0.197
+(0.63), 0.127 / 0.166 (0.76) → 0.204 / 0.180 (1.13), 0.176 / 0.171 (1.03); MaxViT-T 0.223 /
+0.271 (0.82), 0.134 / 0.192 (0.70) → 0.177 / 0.254 (0.70), 0.178 / 0.239 (0.75). Swin V2-T is
+above 1 again: its 12 blocks gain 10 stages each (a parameter, clamp, exp, a gather, sigmoid,
+×16 and their routing), and each of its distinct gathers is a tuple of heads·N² ints built and
+checked once (~8 ms for 24 heads of 49² positions).
 """
 
 from __future__ import annotations

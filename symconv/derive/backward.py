@@ -58,6 +58,7 @@ from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests
+from symconv.layers.learned import Parameter
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
@@ -262,8 +263,8 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
             readers[read] = readers.get(read, 0) + 1
             if readers[read] > 1 and flags.get(read, False):
                 extra = _accumulate(shapes[read], stage.kind, stage_forward)
-        elif not isinstance(stage, (Add, Cat, ResidualAdd)):
-            readers[read] = readers.get(read, 0) + 1
+        elif not isinstance(stage, (Add, Cat, ResidualAdd, Parameter)):  # a Parameter reads
+            readers[read] = readers.get(read, 0) + 1                      # no input
         if isinstance(stage, Composite):
             result, current = _walk(stage, stage_forward, stage_path, current, frozen, memo)
         elif isinstance(stage, (Add, Cat, Reuse, ResidualAdd)):

@@ -128,6 +128,7 @@ from symconv.execute import (  # noqa: F401
     broadcast,
     conv,
     elementwise,
+    learned,
     linear,
     movement,
     norm,

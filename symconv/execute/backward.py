@@ -44,7 +44,8 @@ from symconv.execute.backward_pooling import POOLING  # noqa: F401
 
 # so do those of the other layer kinds
 from symconv.execute import (  # noqa: F401  isort: skip
-    backward_activations, backward_movement, backward_norm, backward_resize, backward_windows)
+    backward_activations, backward_learned, backward_movement, backward_norm, backward_resize,
+    backward_windows)
 from symconv.execute.backward_transformer import operand_backward, reads_operand
 from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input

@@ -1,4 +1,4 @@
-"""The backward of ``Mul``, ``Sub`` and ``Div`` (:mod:`symconv.layers.broadcast`): the gradient
+"""The backward of ``Mul``, ``Sub``, ``Div`` and ``AddComputed`` (:mod:`symconv.layers.broadcast`): the gradient
 of each operand, summed over the axes it was broadcast along."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from symconv.execute.counter import Array, Counter
-from symconv.layers import Layer
+from symconv.layers import AddComputed, Layer, Mul, Sub
 
 __all__ = ["binary_backward"]
 
@@ -30,18 +30,21 @@ def binary_backward(layer: Layer, x: Array, other: Array, g: Array, counter: Cou
     Counter's helpers in both methods (elementwise, as the forward executors count it)."""
     first_other = bool(getattr(layer, "other_first", False))
     left, right = (other, x) if first_other else (x, other)
-    kind = type(layer).__name__
+    kind = ("Mul" if isinstance(layer, Mul) else "Sub" if isinstance(layer, Sub) else
+            "Add" if isinstance(layer, AddComputed) else "Div")
     grads: dict[str, Array | None] = {"left": None, "right": None}
     wanted = {"left": other_grad if first_other else input_grad,
               "right": input_grad if first_other else other_grad}
     if wanted["left"]:
         grads["left"] = (counter.multiply(g, right) if kind == "Mul" else
-                         np.array(g) if kind == "Sub" else counter.divide(g, right))
+                         np.array(g) if kind in ("Sub", "Add") else counter.divide(g, right))
     if wanted["right"]:
         if kind == "Mul":
             grads["right"] = counter.multiply(g, left)
         elif kind == "Sub":
             grads["right"] = -g
+        elif kind == "Add":
+            grads["right"] = np.array(g)
         else:   # -g·((L/R)/R), as PyTorch's div_tensor_other_backward
             ratio = counter.divide(counter.divide(left, right), right)
             grads["right"] = -counter.multiply(g, ratio)

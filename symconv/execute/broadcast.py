@@ -9,7 +9,7 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params, parameter_shapes, run_fast, run_reference, second_input
-from symconv.layers import Div, LayerScale, Mul, Sub
+from symconv.layers import AddComputed, Div, LayerScale, Mul, Sub
 from symconv.layers.broadcast import _Binary
 
 __all__: list[str] = []
@@ -46,6 +46,8 @@ def _(layer: _Binary, x: Array, params: Params, counter: Counter, *, other: Arra
         return counter.multiply(a, b)
     if isinstance(layer, Sub):
         return counter.subtract(a, b)
+    if isinstance(layer, AddComputed):
+        return counter.add(a, b)
     assert isinstance(layer, Div)
     return counter.divide(a, b)
 
@@ -64,6 +66,9 @@ def _(layer: _Binary, x: Array, params: Params, counter: Counter, *, other: Arra
             counter.mults += 1
         elif isinstance(layer, Sub):
             out.append(u - v)
+            counter.adds += 1
+        elif isinstance(layer, AddComputed):
+            out.append(u + v)
             counter.adds += 1
         else:
             out.append(u / v if v != 0.0 else np.float64(u) / np.float64(v))

@@ -431,8 +431,8 @@ class _Recorder(TransformerCalls):
             return
         sources = [None if found in self.folded else found
                    for found in map(self.producer, tensors_in)]
-        if constant_movement(qualified, sources):
-            return  # data movement of parameters and constants: no stage
+        if constant_movement(qualified, sources):  # on parameters and constants: no stage
+            return self.chain_call(function, qualified, where, args, kwargs, result)
         if known is None:
             if not outputs and qualified in METADATA:
                 return

@@ -29,6 +29,7 @@ from symconv.frontends.layouts import (
     torch_dims,
 )
 from symconv.frontends.mapping import Unsupported, module_layer
+from symconv.frontends.trace_chain import ChainCalls
 from symconv.frontends.trace_windows import WindowCalls, channel_kept
 from symconv.layers import (
     Activation,
@@ -81,7 +82,7 @@ def keeps_layout(layer: Layer | None) -> bool:
     return layer is None or isinstance(layer, (Activation, ReLU, ReLU6, Identity))
 
 
-class TransformerCalls(WindowCalls):
+class TransformerCalls(WindowCalls, ChainCalls):
     """Calls of the transformer table's roles, recorded on the recorder this is mixed into."""
 
     if TYPE_CHECKING:
@@ -319,11 +320,28 @@ class TransformerCalls(WindowCalls):
         layout = self.layout(x)
         if padded[0] != 1 and not is_full(layout, x.dim()):
             raise Unsupported("it adds a tensor with a batch axis")
-        learned = type(constant).__name__ == "Parameter"
-        layer = AddParameter(symconv_shape(padded, layout), learned=learned)
         source = self.producer(x)
         assert source is not None
+        if self._joined(where, "add", x, constant, padded, layout, source, result):
+            return True
+        learned = type(constant).__name__ == "Parameter"
+        layer = AddParameter(symconv_shape(padded, layout), learned=learned)
         self.record(self.unique(where), layer, (source,), result, layout=layout)
+        return True
+
+    def _joined(self, where: str, kind: str, x: Any, constant: Any, padded: tuple[int, ...],
+                layout: Layout, source: int, result: Any) -> bool:
+        """``x + c`` or ``x * c`` with ``c`` a chain of parameters (trace_chain): its stages,
+        then an ``AddComputed`` or ``MulComputed`` reading the last; whether it was one."""
+        from symconv.layers import AddComputed, MulComputed
+
+        found = self.chain_operand(where, constant, padded, layout, is_full(layout, x.dim()))
+        if found is None:
+            return False
+        other, shape = found
+        join = AddComputed if kind == "add" else MulComputed
+        self.record(self.unique(where), join(self.calls[other].name, shape=shape),
+                    (source, other), result, layout=layout)
         return True
 
     def attention_call(self, where: str, what: str, module: Any, args: tuple[Any, ...],
@@ -406,6 +424,12 @@ class TransformerCalls(WindowCalls):
             return False
         x, scale = args if sources[0] is not None else args[::-1]
         layout = self.layout(x)
+        if tuple(result.shape) == tuple(x.shape) and scale.dim() <= x.dim():
+            padded = (1,) * (x.dim() - scale.dim()) + tuple(int(size) for size in scale.shape)
+            found = self.producer(x)
+            if (found is not None and (padded[0] == 1 or is_full(layout, x.dim()))
+                    and self._joined(where, "mul", x, scale, padded, layout, found, result)):
+                return True
         channel_dim = torch_dims(layout)[-1] if x.dim() > 1 and not is_full(
             layout, x.dim()) else -1
         try:

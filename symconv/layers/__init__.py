@@ -17,6 +17,7 @@ module             holds
 ``activations``    ``Softmax`` and ``LogSoftmax`` (a reduction along an axis)
 ``adaptive``       adaptive average and max pooling, PyTorch's windows
 ``broadcast``      ``Mul``, ``Sub``, ``Div``: broadcast arithmetic with an earlier stage;
+                   ``AddComputed``, ``MulComputed`` (with a tensor computed from parameters);
                    ``LayerScale``, a learned per-channel scale
 ``reduce``         ``Mean`` over axes
 ``movement``       ``Cat``, ``Slice``, ``ChannelShuffle``; ``Identity``, ``Dropout``,
@@ -29,6 +30,8 @@ module             holds
                    scaling and softmax
 ``tokens``         ``Reshape``, ``Rearrange``, ``Select``, ``ClassToken``, ``AddParameter``
 ``windows``        ``Roll`` (``torch.roll``), ``Strided`` (``x[..., ::2, 1::2, :]``)
+``learned``        parameter chains: ``Parameter``, ``Gather``, ``Clamp``, ``Exp``, ``Folded``
+                   (a step a compiler folds at inference, counted in training)
 ``shapes``         output sizes (:func:`~symconv.layers.shapes.output_spatial`) and input checks
 =================  ==========================================================================
 
@@ -94,7 +97,7 @@ from symconv.layers import shapes  # registers the output sizes of every layer a
 from symconv.layers.activations import LogSoftmax, Softmax
 from symconv.layers.adaptive import AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from symconv.layers.base import Accumulate, Composite, Layer, LoopNest
-from symconv.layers.broadcast import Div, LayerScale, Mul, Sub
+from symconv.layers.broadcast import AddComputed, Div, LayerScale, Mul, MulComputed, Sub
 from symconv.layers.conv import (
     PADDING_STRINGS,
     Conv1d,
@@ -149,7 +152,7 @@ __all__ = [
     "AvgPool2d", "MaxPool2d", "GlobalAvgPool2d", "Flatten", "ResidualAdd", "Residual", "Sequential",
     "Graph", "Reuse", "Add", "ADD_SPELLINGS",
     "Softmax", "LogSoftmax", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "Mul", "Sub", "Div", "Mean",
+    "Mul", "Sub", "Div", "AddComputed", "MulComputed", "Mean",
     "Cat", "Slice", "ChannelShuffle", "Identity", "Dropout", "StochasticDepth",
     "FeatureDropout", "AlphaDropout", "FeatureAlphaDropout",
     "LayerNorm", "GroupNorm", "LayerScale", "Pad", "PAD_MODES",

@@ -74,7 +74,7 @@ import functools
 
 from symconv.layers.base import Layer, LoopNest, _need_channels
 from symconv.layers.batchnorm_train import values_per_channel
-from symconv.layers.broadcast import _Binary
+from symconv.layers.broadcast import AddComputed, Mul, Sub, _Binary
 from symconv.layers.conv import ConvNd, ConvTransposeNd, _per_group
 from symconv.layers.elementwise import (
     Activation,
@@ -307,7 +307,7 @@ def binary_backward_nests(layer: _Binary, input_shape: tuple[Size, ...],
     """The backward of ``Mul``, ``Sub`` and ``Div`` (:mod:`symconv.layers.broadcast`): for the
     left operand ``L`` and the right ``R`` of ``L ∘ R`` (``x`` is ``L`` unless ``other_first``),
     per output element: ``Mul`` ``g·R`` and ``g·L`` (1 mult each); ``Sub`` ``g`` and ``−g``
-    (a copy and a sign flip: nothing counted); ``Div`` ``g/R`` (1 div) and, as PyTorch's
+    (a copy and a sign flip: nothing counted; ``AddComputed`` ``g`` and ``g``); ``Div`` ``g/R`` (1 div) and, as PyTorch's
     ``div_tensor_other_backward``, ``−g·((L/R)/R)`` (2 divs, 1 mult). An operand that was
     broadcast gets its gradient summed over the broadcast axes (``output − operand`` adds).
 
@@ -320,12 +320,11 @@ def binary_backward_nests(layer: _Binary, input_shape: tuple[Size, ...],
     ['input_grad', 'input_reduce', 'other_grad', 'other_reduce']
     """
     other_shape = layer.shape if layer.shape is not None else input_shape
-    kind = type(layer).__name__
     left: tuple[tuple[str, Size], ...]
     right: tuple[tuple[str, Size], ...]
-    if kind == "Mul":
+    if isinstance(layer, Mul):
         left = right = (("mults", 1),)
-    elif kind == "Sub":
+    elif isinstance(layer, (Sub, AddComputed)):   # g and −g (or g): a copy, a sign flip
         left = right = ()
     else:
         left, right = (("divs", 1),), (("divs", 2), ("mults", 1))

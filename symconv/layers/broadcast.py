@@ -25,7 +25,7 @@ from symconv.layers.shapes import output_spatial
 from symconv.layers.traffic import InputAccess
 from symconv.sizes import Size, as_expr, as_size, surely_different
 
-__all__ = ["Mul", "Sub", "Div", "LayerScale", "broadcast_sizes"]
+__all__ = ["Mul", "Sub", "Div", "AddComputed", "MulComputed", "LayerScale", "broadcast_sizes"]
 
 
 
@@ -191,6 +191,51 @@ class Div(_Binary):
     example: ClassVar[str] = 'Div("input", shape=(1, 1, 64))'
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("divs", 1),)
     symbol: ClassVar[str] = "/"
+
+
+@dataclass(frozen=True, init=False)
+class AddComputed(_Binary):
+    """``x + other``, ``other`` a tensor computed from parameters, not from the input (the last
+    stage of a parameter chain, :mod:`symconv.layers.learned`: Swin's relative position bias),
+    broadcast onto ``x``: one addition per output element, as the constant it is at inference
+    (kind ``"addconstant"``, as :class:`~symconv.layers.tokens.AddParameter`'s). Its backward
+    hands ``g`` to ``x`` and ``g`` summed over the broadcast axes to ``other``.
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> c = cost(AddComputed("bias", shape=(1, 3, 4, 4)), (2, 3, 4, 4))
+    >>> c.adds, c.kind, c.output_shape
+    (96, 'addconstant', (2, 3, 4, 4))
+    """
+
+    example: ClassVar[str] = 'AddComputed("bias", shape=(1, 3, 49, 49))'
+    per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
+    symbol: ClassVar[str] = "+"
+
+    @property
+    def kind(self) -> str:
+        return "addconstant"
+
+
+@dataclass(frozen=True, init=False)
+class MulComputed(Mul):
+    """``x * other``, ``other`` computed from parameters (Swin V2's clamped, exponentiated logit
+    scale), broadcast: :class:`Mul`'s counts and backward, kind ``"mulconstant"`` (as
+    :class:`~symconv.layers.tokens.MulParameter`'s).
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> cost(MulComputed("scale", shape=(3, 1, 1)), (2, 3, 4, 4)).mults
+    96
+    """
+
+    example: ClassVar[str] = 'MulComputed("scale", shape=(3, 1, 1))'
+
+    @property
+    def kind(self) -> str:
+        return "mulconstant"
 
 
 @dataclass(frozen=True, init=False)

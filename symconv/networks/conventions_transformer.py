@@ -101,6 +101,11 @@ _TOKENS = ("reshape", "rearrange", "select", "classtoken", "addparameter", "addc
 _COSINE = ("normalize", "mulconstant", "mulparameter", "constant")
 
 
+#: A parameter chain's stages (symconv.layers.learned): a parameter handed on, and steps a
+#: compiler folds at inference (before this, no stage at all: a constant of the model).
+_CHAIN = ("parameter", "folded")
+
+
 def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple[_Count, str]]:
     return {kind: (count, reason) for kind in kinds}
 
@@ -108,6 +113,8 @@ def _each(kinds: tuple[str, ...], count: _Count, reason: str) -> dict[str, tuple
 #: peer -> kind -> (count, reason).
 RULES: dict[str, dict[str, tuple[_Count, str]]] = {
     "ptflops": {
+        **_each(_CHAIN, _zero, "torch.sigmoid, indexing, views, clamp and exp are not "
+                "patched; a parameter is no call: 0"),
         "matmul": (_zero, "a @ b calls Tensor.__matmul__, which is not patched: 0"),
         "torch.matmul": (_mults, "patched torch.matmul / Tensor.matmul / torch.bmm "
                          "(_matmul_tensor_flops_hook): prod(a's shape)·b's last size"),
@@ -136,6 +143,7 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
         "attention.context": (_mults, "multihead_attention_counter_hook: AV, h·L·L·D"),
     },
     "thop": {
+        **_each(_CHAIN, _zero, "not modules: 0"),
         **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
                 _zero, "functions and tensor arithmetic, not modules: 0"),
         **_each(_TOKENS, _zero, "not modules: 0"),
@@ -148,6 +156,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "(nor called: the attention reads its weight): 0"),
     },
     "fvcore": {
+        **_each(_CHAIN, _zero, "aten::index, view, permute, sigmoid, mul, clamp and exp "
+                "have no handle: 0"),
         **_each(("matmul", "torch.matmul"), _mults, "aten::matmul / aten::bmm: "
                 "matmul_flop_jit / bmm_flop_jit, prod(a's shape)·b's last size"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "aten::softmax and "
@@ -170,6 +180,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "aten::scaled_dot_product_attention, which has no handle: 0"),
     },
     "torch": {
+        **_each(_CHAIN, _zero, "no formula for aten.index, sigmoid, mul, clamp, exp "
+                "(forward or backward): 0"),
         **_each(("matmul", "torch.matmul", "einsum"), _twice_mults, "bmm_flop / mm_flop (einsum "
                 "runs as aten.bmm): 2 per multiply-add"),
         **_each(("F.softmax", "torch.softmax", "mulscalar"), _zero, "no formula: 0"),
@@ -185,6 +197,8 @@ RULES: dict[str, dict[str, tuple[_Count, str]]] = {
                 "formula: 0"),
     },
     "torchinfo": {
+        **_each(_CHAIN, _zero, "not modules; a parameter of a module that is no leaf (the "
+                "attention) is not counted per call: 0"),
         **_each(("matmul", "torch.matmul", "einsum", "F.softmax", "torch.softmax", "mulscalar"),
                 _zero, "not modules: 0"),
         **_each(_TOKENS, _zero, "not modules; a class token or position embedding is a "

@@ -1,0 +1,333 @@
+"""The tracer's part for tensors computed from parameters, not from the input (*parameter
+chains*, :mod:`symconv.layers.learned`): Swin's and MaxViT's relative position bias
+``table[index].view(N, N, -1).permute(2, 0, 1).contiguous().unsqueeze(0)``, Swin V2's
+``16 * torch.sigmoid(...)`` of its ``cpb_mlp`` output gathered so, and its
+``torch.clamp(logit_scale, max=log 100).exp()``.
+
+Such calls run on no tensor computed from the input, so the tracer makes no stage of them (a
+constant, docs/conventions.md). This keeps, beside the constant, how it was computed: from a
+learned ``nn.Parameter`` (``requires_grad``; a frozen one stays a constant: it folds in
+training too) or from the output of a ``torch.nn`` layer run on a constant (``cpb_mlp``),
+through
+
+* data movement (indexing by a fixed index tensor, views, reshapes, permutes, copies): the same
+  call run on a tensor of *element ids* (each element's position in the source) says where
+  each element comes from, so any sequence of them is one :class:`~symconv.layers.learned.Gather`;
+* elementwise steps: ``torch.sigmoid``, a product with a number, ``torch.clamp``, ``exp``.
+
+Only where such a tensor meets one computed from the input (``attn + bias``, ``attn * scale``:
+:meth:`ChainCalls.chain_operand`) are its stages recorded: the
+:class:`~symconv.layers.learned.Parameter`, each elementwise step after the gather that feeds
+it, all :class:`~symconv.layers.learned.Folded`, then the addition or product reads the last.
+A chain that only moves a parameter (no gather, no elementwise step) is left a constant, as
+before. Any other call on such a tensor ends its chain there (the result is a constant); one
+that writes in place (``zero_``, ``x[i] = v``) leaves every chain through what it wrote a
+constant.
+
+This module imports torch inside its functions only (the id tensors).
+
+Examples
+--------
+>>> CHAIN_STEPS["Tensor.exp"], "Tensor.__getitem__" in MOVES
+('exp', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from symconv.frontends.layouts import Layout
+
+__all__ = ["ChainCalls", "MOVES", "CHAIN_STEPS"]
+
+#: Data movement: the call run again on element ids says where each element comes from.
+MOVES = frozenset({
+    "Tensor.__getitem__", "Tensor.view", "Tensor.reshape", "torch.reshape", "Tensor.permute",
+    "torch.permute", "Tensor.contiguous", "Tensor.unsqueeze", "torch.unsqueeze",
+    "Tensor.squeeze", "torch.squeeze", "Tensor.flatten", "torch.flatten", "Tensor.transpose",
+    "torch.transpose", "Tensor.expand", "Tensor.clone", "torch.clone"})
+
+#: Elementwise steps, by qualified name.
+CHAIN_STEPS = {
+    "torch.sigmoid": "sigmoid", "Tensor.sigmoid": "sigmoid", "torch.exp": "exp",
+    "Tensor.exp": "exp", "torch.clamp": "clamp", "Tensor.clamp": "clamp",
+    "torch.clamp_max": "clamp", "Tensor.clamp_max": "clamp", "torch.clamp_min": "clamp",
+    "Tensor.clamp_min": "clamp", "Tensor.__mul__": "mul", "Tensor.__rmul__": "mul",
+    "Tensor.mul": "mul", "torch.mul": "mul"}
+
+
+@dataclass(eq=False)
+class _Source:
+    """Where a chain starts: a parameter (``tensor``, its dotted ``name``) or the output of
+    a recorded stage (``stage``, its ``layout``)."""
+
+    tensor: Any = None
+    name: str = ""
+    stage: int | None = None
+    layout: Layout = ()
+    written: bool = False   # written in place since (its chains are then constants)
+
+
+@dataclass(eq=False)
+class _Step:
+    """An elementwise ``layer`` run on ``input`` (a chain), named ``where``."""
+
+    layer: Any
+    input: _Chain
+    where: str
+    stage: int | None = None
+    written: bool = False
+
+
+@dataclass(eq=False)
+class _Chain:
+    """A tensor of a chain: ``ids`` (its shape) holds, for each element, its position in the
+    row-major output of ``base``; ``moved`` whether it went through a gather or a step."""
+
+    base: _Source | _Step
+    ids: Any
+    moved: bool = False
+
+
+def _exact(value: Any) -> Any:
+    """A clamp bound or factor as an exact SymPy number (a float at its shortest decimal)."""
+    import sympy
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    fraction = Fraction(repr(value))
+    return sympy.Rational(fraction.numerator, fraction.denominator)
+
+
+class ChainCalls:
+    """Calls on tensors computed from parameters, followed on the recorder this is mixed
+    into."""
+
+    if TYPE_CHECKING:
+        tensor_type: Any
+        folded: set[int]
+        calls: list[Any]
+        frames: list[Any]
+
+        def producer(self, tensor: Any) -> int | None: ...
+        def layout(self, tensor: Any) -> Layout: ...
+        def unique(self, name: str) -> str: ...
+        def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
+                   size_dependent: str = "", layout: Layout | None = None) -> None: ...
+
+    def _chains(self) -> dict[int, tuple[Any, _Chain]]:
+        table: dict[int, tuple[Any, _Chain]] | None = self.__dict__.get("_chain_table")
+        if table is None:
+            table = self.__dict__["_chain_table"] = {}
+            self.__dict__["_chain_sources"] = {}
+        return table
+
+    def chain_of(self, tensor: Any) -> _Chain | None:
+        """The chain ``tensor`` is (only if a call made it so), else ``None``."""
+        entry = self._chains().get(id(tensor))
+        return entry[1] if entry is not None and entry[0] is tensor else None
+
+    def _start(self, tensor: Any) -> _Chain | None:
+        """``tensor``'s chain: known, or starting at a learned parameter or a stage on
+        constants (``cpb_mlp``'s output)."""
+        found = self.chain_of(tensor)
+        if found is not None or not isinstance(tensor, self.tensor_type):
+            return found
+        sources: dict[int, tuple[Any, _Source]] = self.__dict__["_chain_sources"]
+        known = sources.get(id(tensor))
+        if known is not None and known[0] is tensor:
+            source = known[1]
+        elif type(tensor).__name__ == "Parameter" and tensor.requires_grad:
+            source = _Source(tensor=tensor, name=self._parameter_name(tensor))
+        elif (index := self.producer(tensor)) is not None and index in self.folded:
+            source = _Source(stage=index, layout=self.layout(tensor))
+        else:
+            return None
+        sources[id(tensor)] = (tensor, source)
+        return _Chain(source, self._source_ids(tensor, source))
+
+    def _parameter_name(self, tensor: Any) -> str:
+        """The dotted name of a parameter of the module the call runs in."""
+        for frame in reversed(self.frames):
+            for name, parameter in frame.module.named_parameters():
+                if parameter is tensor:
+                    return f"{frame.name}.{name}" if frame.name else name
+        return "parameter"
+
+    @staticmethod
+    def _source_ids(tensor: Any, source: _Source) -> Any:
+        """Each element's position in the source's symconv (row-major) array."""
+        import torch
+
+        if source.stage is None:
+            return torch.arange(tensor.numel()).view(tuple(tensor.shape))
+        layout = source.layout
+        full = len(layout) == tensor.dim()
+        sizes = [0] * len(layout)
+        for size, axis in zip(tuple(tensor.shape)[0 if full else 1:], layout):
+            sizes[axis] = int(size)
+        ids = torch.arange(tensor.numel()).view(tuple(sizes)).permute(*layout)
+        return ids if full else ids.unsqueeze(0)
+
+    def chain_call(self, function: Any, qualified: str, where: str, args: tuple[Any, ...],
+                   kwargs: dict[str, Any], result: Any) -> None:
+        """Follow a call on constants only (no stage): where it moves or transforms a chain
+        tensor, its result is one too."""
+        tensors = [item for item in (*args, *kwargs.values()) if isinstance(item, self.tensor_type)]
+        chains = [(item, self._start(item)) for item in tensors]
+        chained = [(item, chain) for item, chain in chains if chain is not None]
+        if not chained or not isinstance(result, self.tensor_type):
+            return
+        made = None
+        if len(chained) == 1 and args and args[0] is chained[0][0]:
+            with _quiet():
+                made = self._follow(function, qualified, where, args, kwargs, result,
+                                    chained[0][1])
+        if made is None:   # an end; a write in place (zero_, x[i] = v) spoils what it wrote
+            if qualified.endswith("_") or qualified == "Tensor.__setitem__":
+                for _, chain in chained:
+                    chain.base.written = True
+            return
+        self._chains()[id(result)] = (result, made)
+
+    def _follow(self, function: Any, qualified: str, where: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any], result: Any, chain: _Chain) -> _Chain | None:
+        if qualified in MOVES:
+            try:
+                ids = function(chain.ids, *args[1:], **kwargs)
+            except Exception:
+                return None
+            if not isinstance(ids, self.tensor_type) or tuple(ids.shape) != tuple(result.shape):
+                return None
+            return _Chain(chain.base, ids, chain.moved or qualified == "Tensor.__getitem__")
+        layer = self._step_layer(CHAIN_STEPS.get(qualified), args, kwargs)
+        if layer is None:
+            return None
+        import torch
+
+        step = _Step(layer, chain, where)
+        return _Chain(step, torch.arange(result.numel()).view(tuple(result.shape)), True)
+
+    @staticmethod
+    def _step_layer(step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from symconv.layers import Activation
+        from symconv.layers.learned import Clamp, Exp
+        from symconv.layers.products import MulScalar
+
+        rest = args[1:]
+        if step == "sigmoid" and not rest and not kwargs:
+            return Activation("sigmoid", spelling="torch")
+        if step == "exp" and not rest and not kwargs:
+            return Exp()
+        if step == "mul" and len(rest) == 1 and not kwargs and _exact(rest[0]) is not None:
+            return MulScalar(_exact(rest[0]))
+        if step == "clamp":
+            names = ("min", "max")
+            given = dict(zip(names, rest))
+            given.update((name, value) for name, value in kwargs.items() if name in names)
+            if set(kwargs) - set(names) or len(rest) > 2:
+                return None
+            low, high = (_exact(given.get(name)) for name in names)
+            if (given.get("min") is not None and low is None) or (
+                    given.get("max") is not None and high is None) or (low is None and high is None):
+                return None
+            return Clamp(low, high)
+        return None
+
+    # --- where a chain meets the input's path -----------------------------------------------
+    def chain_operand(self, where: str, tensor: Any, padded: tuple[int, ...], layout: Layout,
+                      full: bool) -> tuple[int, tuple[int, ...]] | None:
+        """The stage whose output is ``tensor`` (a chain that gathered or transformed), in the
+        symconv order of an operand of ``layout`` (``padded``: its PyTorch shape with leading
+        ones, ``full``: whether the layout covers the first axis), its stages recorded; and
+        that output's shape. ``None`` for a tensor that is no such chain."""
+        chain = self.chain_of(tensor)
+        if chain is None or not chain.moved or self._spoiled(chain):
+            return None
+        with _quiet():
+            ids = chain.ids.reshape(padded)
+            if not full:
+                ids = ids[0]
+            order = [layout.index(axis) for axis in range(len(layout))]
+            return self._gathered(where, chain.base, ids.permute(*order))
+
+    @staticmethod
+    def _spoiled(chain: _Chain) -> bool:
+        """Whether a value the chain reads was written in place (its ids no longer say it)."""
+        value: _Source | _Step = chain.base
+        while isinstance(value, _Step):
+            if value.written:
+                return True
+            value = value.input.base
+        return value.written
+
+    def _value(self, value: _Source | _Step) -> int:
+        """The stage that computes ``value``, recorded once."""
+        if value.stage is not None:
+            return value.stage
+        if isinstance(value, _Source):
+            from symconv.layers.learned import Parameter
+
+            shape = tuple(int(size) for size in value.tensor.shape) or (1,)
+            value.stage = self._made(value.name, Parameter(shape), (-1,), shape)
+            return value.stage
+        from symconv.layers.learned import Folded
+
+        source = self._gathered(value.where, value.input.base, value.input.ids)[0]
+        shape = tuple(int(size) for size in value.input.ids.shape) or (1,)
+        value.stage = self._made(value.where, Folded(value.layer), (source,), shape)
+        return value.stage
+
+    def _gathered(self, where: str, base: _Source | _Step, ids: Any) -> tuple[int, tuple[int, ...]]:
+        """The stage whose output is ``base``'s elements at ``ids`` (symconv order), in
+        ``ids``' shape: ``base`` itself where they are its elements in order, else a
+        gather."""
+        import torch
+
+        from symconv.layers.learned import Folded, Gather
+
+        source = self._value(base)
+        shape = tuple(int(size) for size in ids.shape) or (1,)
+        have = tuple(self.calls[source].shape)
+        flat = ids.reshape(-1)
+        if flat.numel() == _numel(have) and torch.equal(flat, torch.arange(flat.numel())):
+            if shape[len(shape) - len(have):] == have and all(
+                    size == 1 for size in shape[:len(shape) - len(have)]):
+                return source, have    # broadcasts as it is
+            from symconv.layers.tokens import Reshape
+
+            return self._made(f"{where}.view", Folded(Reshape(shape)), (source,), shape), shape
+        made: dict[tuple[bytes, tuple[int, ...]], Any] = self.__dict__.setdefault("_gathers", {})
+        key = (flat.numpy().tobytes(), shape)   # equal blocks gather alike: one layer
+        layer = made.get(key)
+        if layer is None:
+            layer = made[key] = Gather(tuple(flat.tolist()), shape)
+        return self._made(f"{where}.gather", Folded(layer), (source,), shape), shape
+
+    def _made(self, name: str, layer: Any, inputs: tuple[int, ...], shape: tuple[int, ...]) -> int:
+        """Record a stage of a chain (its output a fresh tensor of ``shape``, symconv order)."""
+        import torch
+
+        self.record(self.unique(name), layer, inputs, torch.empty(shape),
+                    layout=tuple(range(len(shape))))
+        return len(self.calls) - 1
+
+
+def _quiet() -> Any:
+    """Calls on id tensors need not go through the tracer's mode."""
+    import contextlib
+
+    import torch
+
+    return getattr(torch._C, "DisableTorchFunction", contextlib.nullcontext)()
+
+
+def _numel(shape: tuple[int, ...]) -> int:
+    total = 1
+    for size in shape:
+        total *= size
+    return total
