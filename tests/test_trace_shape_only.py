@@ -86,3 +86,27 @@ def test_squeeze_excitation_and_residual_in_forward() -> None:
     net = from_torch(Block(), (6, 6, 4))
     assert count(net, convention="mults") == 5184 + 144
     assert count(net, convention="adds") == 5184 - 144 + 4 * 35 + 144
+
+
+_q = torch.ones(2, 3, 5, 4)
+_CALLS = [
+    (torch.matmul, (_q, _q.transpose(-2, -1)), {}),                  # q @ k^T, k not contiguous
+    (torch.matmul, (_q.permute(0, 2, 1, 3), torch.ones(4, 6)), {}),  # broadcast, permuted
+    (torch.bmm, (torch.ones(3, 5, 4), torch.ones(3, 6, 4).transpose(1, 2)), {}),
+    (torch.Tensor.softmax, (_q,), {"dim": -1}),
+    (torch.nn.functional.softmax, (_q, 1), {}),
+    (torch.roll, (_q,), {"shifts": (-1, 2), "dims": (1, 2)}),
+    (torch.nn.functional.normalize, (_q,), {"dim": -1}),
+]
+
+
+@pytest.mark.parametrize("func, args, kwargs", _CALLS)
+def test_products_softmax_roll_normalize_shapes_are_pytorchs(func, args, kwargs) -> None:  # type: ignore[no-untyped-def]
+    """The shape-only results the tracer hands on for attention's products (any operands)
+    and for softmax, roll and F.normalize (on a contiguous tensor): PyTorch's shape, dtype and
+    contiguity (a later ``.view`` works on both or on neither)."""
+    from symconv.frontends.kernels import _shape_only
+
+    real, fast = func(*args, **kwargs), _shape_only(func, args, kwargs)
+    assert (tuple(fast.shape), fast.dtype) == (tuple(real.shape), real.dtype)
+    assert fast.is_contiguous() and real.is_contiguous()

@@ -232,6 +232,11 @@ def mode_class() -> type:
                              F.silu, torch.sigmoid, torch.tanh, F.gelu, F.elu, F.mish,
                              F.softplus, F.prelu, F.layer_norm})
     copies = frozenset({torch.cat, torch.Tensor.contiguous})
+    # attention's products (always a fresh contiguous result), and softmax, roll and
+    # F.normalize on a contiguous tensor in forward: their meta kernels give the shape
+    shaped = frozenset({torch.matmul, torch.bmm, torch.Tensor.bmm, torch.roll,
+                        torch.Tensor.roll, F.softmax, torch.softmax, torch.Tensor.softmax,
+                        F.normalize})
     # a + b, a * b, ... in forward (residual additions, SE's scaling): their result's shape,
     # not its values (x + y and x * y reach the mode as Tensor.add and Tensor.mul, wrapped
     # while tracing: the recorder's wrappers)
@@ -249,6 +254,9 @@ def mode_class() -> type:
             # mode as them
             self.wrapped = frozenset(recorder.wrappers[name] for name in ("add", "mul")
                                      if name in recorder.wrappers)
+            matmul = {recorder.wrappers["matmul"]} if "matmul" in recorder.wrappers else set()
+            self.products = frozenset({torch.matmul, torch.bmm, torch.Tensor.bmm, *matmul})
+            self.shaped = shaped | self.products
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (),
                                kwargs: Any = None) -> Any:
@@ -278,6 +286,12 @@ def mode_class() -> type:
                         ) and recorder.producer(first) is not None:
                     result = (_same_shape(func, args, kwargs) if func in elementwise
                               else _shape_only(func, args, kwargs))
+            elif func in self.shaped and "out" not in kwargs and any(
+                    recorder.producer(value) is not None for value in args[:2]) and (
+                    func in self.products or args[0].is_contiguous()):
+                # a @ b, softmax, roll, F.normalize on tensors computed from the input: their
+                # values are never needed either
+                result = _shape_only(func, args, kwargs)
             elif func in copies and any(
                     recorder.producer(tensor) is not None for tensor in (
                         args[0] if isinstance(args[0], (tuple, list)) else args[:1])):
