@@ -54,6 +54,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _sum
+from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
@@ -101,11 +102,6 @@ def _derivation() -> Derivation:
     return _DERIVATION[-1]
 
 
-def _cost_of_nest(nest: LoopNest, shape: tuple[sympy.Expr, ...], kind: str) -> Cost:
-    """A gradient's (or an optimizer step's) counts only: its reads and writes are left 0."""
-    return _derivation().nest_cost(nest, shape, kind, traffic=False)
-
-
 def total(stages: tuple[tuple[str, Cost], ...], shape: tuple[sympy.Expr, ...],
           kind: str) -> Cost:
     return _derivation().total(stages, shape, kind)
@@ -132,15 +128,34 @@ def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
     """One addition per element of ``shape``: a second gradient added into a tensor's."""
     nest = LoopNest(outer=(), inner=(), outputs=shape, multiply=False,
                     per_output=(("adds", 1),))
-    part = _cost_of_nest(nest, source.input_shape, kind)
-    return _counts_only(part, source)
+    return counts_cost(nest, source.input_shape, kind, params=False)[0]
 
 
-def _counts_only(part: Cost, forward: Cost) -> Cost:
-    """A gradient's cost: the layer's input shape, the gradient's shape, no parameters."""
-    if part.params == 0 and part.source is None and part.input_shape == forward.input_shape:
-        return part   # already so (most nests: no parameters, derived on the input's shape)
-    return replace(part, params=_ZERO, input_shape=forward.input_shape, source=None)
+def _gradients(nests: Sequence[tuple[str, LoopNest]], shape: tuple[sympy.Expr, ...], kind: str,
+               extra: Cost | None) -> tuple[tuple[tuple[str, Cost], ...], dict[str, sympy.Expr]]:
+    """The gradients of ``nests`` on the layer's input ``shape`` (each its counts only: no
+    parameters, no traffic), ``extra`` (an accumulation) after them, and their counts summed:
+    in Python ints where every count is an integer."""
+    gradients: list[tuple[str, Cost]] = []
+    whole: dict[str, int] | None = {}
+    for name, nest in nests:
+        part, counts = counts_cost(nest, shape, kind, params=False)
+        gradients.append((name, part))
+        if counts is None or whole is None:
+            whole = None
+        else:
+            for count, number in counts.items():
+                whole[count] = whole.get(count, 0) + number
+    if extra is not None:
+        gradients.append(("accumulate", extra))
+        if whole is not None and all(getattr(extra, count).is_Integer for count in COUNT_KINDS):
+            for count in COUNT_KINDS:
+                whole[count] = whole.get(count, 0) + int(getattr(extra, count))
+        else:
+            whole = None
+    if whole is None or len(gradients) == 1:
+        return tuple(gradients), _sums(gradients)
+    return tuple(gradients), as_integers(whole)
 
 
 def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
@@ -173,13 +188,9 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    gradients = [(name, _counts_only(_cost_of_nest(nest, shape, layer.kind), forward))
-                 for name, nest in nests]
-    if extra is not None:
-        gradients.append(("accumulate", extra))
-    sums = _sums(gradients)
+    gradients, sums = _gradients(nests, shape, layer.kind, extra)
     result = Cost(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
-                  kind=layer.kind, gradients=tuple(gradients), **sums)
+                  kind=layer.kind, gradients=gradients, **sums)
     return result, needs or trainable
 
 
@@ -294,14 +305,11 @@ def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
     needs_other = flags.get(other, False)
     nests = operand_backward_nests(stage, forward.input_shape, forward.output_shape,
                                    input_grad=needs, other_grad=needs_other)
-    gradients = [(name, _counts_only(_cost_of_nest(nest, forward.input_shape, stage.kind),
-                                     forward)) for name, nest in nests]
-    if readers[other] > 1 and needs_other:
-        gradients.append(("accumulate", _accumulate(shapes[other], stage.kind, forward)))
-    sums = _sums(gradients)
+    extra = (_accumulate(shapes[other], stage.kind, forward)
+             if readers[other] > 1 and needs_other else None)
+    gradients, sums = _gradients(nests, forward.input_shape, stage.kind, extra)
     return Cost(params=_ZERO, input_shape=forward.input_shape,
-                output_shape=forward.output_shape, kind=stage.kind,
-                gradients=tuple(gradients), **sums)
+                output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
 
 
 def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
@@ -411,7 +419,6 @@ def optimizer_cost(layer: Layer, forward: Cost, spec: object, frozen: Frozen = (
     count = trainable_parameters(layer, forward, frozen)
     table = tuple((kind, number) for kind, number in per_element(chosen).items() if number)
     nest = LoopNest(outer=(), inner=(), outputs=(count,), multiply=False, per_output=table)
-    derived = _cost_of_nest(nest, (count,), "optimizer")
-    sums = {kind: getattr(derived, kind) for kind in COUNT_KINDS}
+    sums = nest_counts(nest)
     return Cost(params=_ZERO, input_shape=(count,), output_shape=(count,), kind="optimizer",
                 **sums)

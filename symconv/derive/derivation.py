@@ -12,13 +12,14 @@ from typing import TypeAlias
 import sympy
 
 import symconv.derive.backward as backward
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _product, _sum
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _sum
+from symconv.derive.nest_counts import as_exprs, nest_counts, parameters
 from symconv.derive.traffic import nest_traffic
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer, LoopNest
 from symconv.layers.base import check_layer
 from symconv.layers.shapes import AXIS_NAMES, check_input_shape, output_spatial
-from symconv.sizes import as_expr, check_digits, surely_different
+from symconv.sizes import check_digits, surely_different
 from symconv.symbols import D_o, H_o, L_o, W_o
 
 __all__ = ["cost", "counts_only", "total", "in_output_symbols"]
@@ -29,106 +30,17 @@ def _cost_of_nest(
     *, traffic: bool = True,
 ) -> Cost:
     """The cost of one loop nest; with ``traffic=False`` its counts only (reads, writes 0)."""
-    counts = _integer_counts(nest)
-    if counts is None:
-        counts = _counts(nest, _product(nest.outer), _product(nest.inner),
-                         _product(nest.outputs))
-    params = _parameters(nest.parameters)
     reads, writes = nest_traffic(nest, input_shape) if traffic else (_ZERO, _ZERO)
     return Cost(
         reads=reads,
         writes=writes,
         input_shape=input_shape,
-        output_shape=_as_exprs(nest.outputs),
-        params=params,
+        output_shape=as_exprs(nest.outputs),
+        params=parameters(nest.parameters),
         kind=kind,
         source=source,
-        **counts,
+        **nest_counts(nest),
     )
-
-
-def _parameters(shapes: tuple[tuple[str, tuple[object, ...]], ...]) -> sympy.Expr:
-    """The parameters of a nest's ``(name, shape)`` pairs: one ``Integer`` summed in Python
-    where every size is an integer."""
-    whole = 0
-    for _, shape in shapes:
-        size = _whole(shape)
-        if size is None:
-            return _sum(_product(shape) for _, shape in shapes)
-        whole += size
-    return sympy.Integer(whole) if whole else _ZERO
-
-
-def _as_exprs(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
-    """``sizes`` as SymPy expressions: the tuple itself where they all are."""
-    for size in sizes:
-        if not isinstance(size, sympy.Basic):
-            return tuple(as_expr(size) for size in sizes)
-    return sizes
-
-
-def _whole(sizes: tuple[object, ...]) -> int | None:
-    """The product of ``sizes`` as a Python int, or ``None`` where one is not an integer."""
-    whole = 1
-    for size in sizes:
-        if not isinstance(size, _INTEGERS):
-            return None
-        whole *= int(size)
-    return whole
-
-
-_INTEGERS = (int, sympy.Integer)
-
-
-def _integer_counts(nest: LoopNest) -> dict[str, sympy.Expr] | None:
-    """:func:`_counts` on Python ints where the sizes and the operations per point are
-    integers (a training step at one input size derives hundreds of nests), else ``None``."""
-    points, width = _whole(nest.outer), _whole(nest.inner)
-    if points is None or width is None:
-        return None
-    counts: dict[str, int] = {}
-    if nest.multiply:
-        counts["mults"] = points * width
-    if nest.accumulate == "sum":
-        counts["adds"] = points * (width - 1)
-    elif nest.accumulate == "scatter":
-        counts["adds"] = points * width
-    else:
-        counts["comparisons"] = points * (width - 1)
-    if nest.per_output:
-        made = _whole(nest.outputs)
-        if made is None:
-            return None
-        for name, per_element in nest.per_output:
-            if not isinstance(per_element, _INTEGERS):
-                return None
-            counts[name] = counts.get(name, 0) + int(per_element) * made
-    for name, per_point in nest.per_outer:
-        if not isinstance(per_point, _INTEGERS):
-            return None
-        counts[name] = counts.get(name, 0) + int(per_point) * points
-    return {name: sympy.Integer(counts[name]) if counts.get(name) else _ZERO
-            for name in COUNT_KINDS}
-
-
-def _counts(nest: LoopNest, outer: sympy.Expr, inner: sympy.Expr,
-            outputs: sympy.Expr) -> dict[str, sympy.Expr]:
-    """The operation counts of a nest of ``outer`` points of ``inner`` terms making
-    ``outputs`` elements."""
-    counts = {name: _ZERO for name in COUNT_KINDS}
-    if nest.multiply:
-        counts["mults"] = outer * inner
-    if nest.accumulate == "sum":
-        counts["adds"] = outer * (inner - 1)
-    elif nest.accumulate == "scatter":
-        counts["adds"] = outer * inner
-    else:
-        counts["comparisons"] = outer * (inner - 1)
-    for name, per_element in nest.per_output:
-        counts[name] = counts[name] + as_expr(per_element) * outputs
-    for name, per_point in nest.per_outer:
-        counts[name] = counts[name] + as_expr(per_point) * outer
-    return counts
 
 
 _TOTALLED = (*COUNT_KINDS, "params", "reads", "writes")

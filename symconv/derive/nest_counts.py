@@ -1,0 +1,148 @@
+"""The operation counts of one loop nest, and the counts-only :class:`~symconv.derive.Cost` of a
+gradient or a training-mode part. Pure SymPy.
+
+A network's training step at one input size derives hundreds of nests (a BatchNorm alone six
+backward and four training-forward ones), so where every size and every operation per point
+is an integer the counts are found with Python ints (:func:`whole_counts`) and made SymPy
+``Integer`` once; the symbolic path (:func:`symbolic_counts`) gives the same expressions as
+SymPy's own arithmetic would.
+
+Examples
+--------
+>>> from symconv.layers import LoopNest
+>>> nest = LoopNest(outer=(4, 4, 8), inner=(3, 3, 2), outputs=(4, 4, 8))
+>>> whole_counts(nest)
+{'mults': 2304, 'adds': 2176}
+>>> from symconv.symbols import H, W
+>>> symbolic_counts(LoopNest(outer=(H, W, 8), inner=(3, 3, 2), outputs=(H, W, 8)))["adds"]
+136*H*W
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _product, _sum
+from symconv.layers.base import LoopNest
+from symconv.sizes import as_expr
+
+__all__ = ["whole_counts", "as_integers", "symbolic_counts", "nest_counts", "as_exprs", "parameters",
+           "counts_cost"]
+
+_INTEGERS = (int, sympy.Integer)
+
+
+def _whole(sizes: tuple[object, ...]) -> int | None:
+    """The product of ``sizes`` as a Python int, or ``None`` where one is not an integer."""
+    whole = 1
+    for size in sizes:
+        if not isinstance(size, _INTEGERS):
+            return None
+        whole *= int(size)
+    return whole
+
+
+def whole_counts(nest: LoopNest) -> dict[str, int] | None:
+    """The counts of ``nest`` as Python ints, the kinds it performs only (a kind it performs
+    0 times may be there as 0), where its sizes and its operations per point are integers;
+    else ``None``."""
+    points, width = _whole(nest.outer), _whole(nest.inner)
+    if points is None or width is None:
+        return None
+    counts: dict[str, int] = {}
+    if nest.multiply:
+        counts["mults"] = points * width
+    if nest.accumulate == "sum":
+        counts["adds"] = points * (width - 1)
+    elif nest.accumulate == "scatter":
+        counts["adds"] = points * width
+    else:
+        counts["comparisons"] = points * (width - 1)
+    if nest.per_output:
+        made = _whole(nest.outputs)
+        if made is None:
+            return None
+        for name, per_element in nest.per_output:
+            if not isinstance(per_element, _INTEGERS):
+                return None
+            counts[name] = counts.get(name, 0) + int(per_element) * made
+    for name, per_point in nest.per_outer:
+        if not isinstance(per_point, _INTEGERS):
+            return None
+        counts[name] = counts.get(name, 0) + int(per_point) * points
+    return counts
+
+
+def as_integers(counts: dict[str, int]) -> dict[str, sympy.Expr]:
+    """Every count kind of :func:`whole_counts`' ``counts`` as a SymPy ``Integer``."""
+    return {name: sympy.Integer(counts[name]) if counts.get(name) else _ZERO
+            for name in COUNT_KINDS}
+
+
+def symbolic_counts(nest: LoopNest) -> dict[str, sympy.Expr]:
+    """The operation counts of ``nest`` by SymPy arithmetic, whatever its sizes."""
+    outer, inner = _product(nest.outer), _product(nest.inner)
+    counts = {name: _ZERO for name in COUNT_KINDS}
+    if nest.multiply:
+        counts["mults"] = outer * inner
+    if nest.accumulate == "sum":
+        counts["adds"] = outer * (inner - 1)
+    elif nest.accumulate == "scatter":
+        counts["adds"] = outer * inner
+    else:
+        counts["comparisons"] = outer * (inner - 1)
+    if nest.per_output:
+        outputs = _product(nest.outputs)
+        for name, per_element in nest.per_output:
+            counts[name] = counts[name] + as_expr(per_element) * outputs
+    for name, per_point in nest.per_outer:
+        counts[name] = counts[name] + as_expr(per_point) * outer
+    return counts
+
+
+def nest_counts(nest: LoopNest) -> dict[str, sympy.Expr]:
+    """Every count kind of ``nest``: :func:`whole_counts` made ``Integer`` where it applies,
+    else :func:`symbolic_counts`."""
+    whole = whole_counts(nest)
+    return symbolic_counts(nest) if whole is None else as_integers(whole)
+
+
+def parameters(shapes: tuple[tuple[str, tuple[object, ...]], ...]) -> sympy.Expr:
+    """The parameters of a nest's ``(name, shape)`` pairs: one ``Integer`` summed in Python
+    where every size is an integer."""
+    whole = 0
+    for _, shape in shapes:
+        size = _whole(shape)
+        if size is None:
+            return _sum(_product(shape) for _, shape in shapes)
+        whole += size
+    return sympy.Integer(whole) if whole else _ZERO
+
+
+def as_exprs(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
+    """``sizes`` as SymPy expressions: the tuple itself where they all are."""
+    for size in sizes:
+        if not isinstance(size, sympy.Basic):
+            return tuple(as_expr(size) for size in sizes)
+    return sizes
+
+
+def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, *,
+                params: bool = True) -> tuple[Cost, dict[str, int] | None]:
+    """The cost of ``nest`` on ``input_shape``, its counts only (``reads``, ``writes`` 0;
+    ``params=False``: its parameters left 0 too, as a gradient's), and its counts as Python
+    ints where :func:`whole_counts` applies (``None`` otherwise), for the caller to sum.
+
+    Examples
+    --------
+    >>> part, whole = counts_cost(LoopNest(outer=(2, 3), inner=(4,), outputs=(2, 3),
+    ...                                    parameters=(("weight", (4,)),)), (2, 4), "x",
+    ...                           params=False)
+    >>> part.mults, part.adds, part.params, part.reads, whole
+    (24, 18, 0, 0, {'mults': 24, 'adds': 18})
+    """
+    whole = whole_counts(nest)
+    counts = symbolic_counts(nest) if whole is None else as_integers(whole)
+    return Cost(input_shape=input_shape, output_shape=as_exprs(nest.outputs),
+                params=parameters(nest.parameters) if params else _ZERO, kind=kind,
+                **counts), whole
