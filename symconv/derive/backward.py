@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _sum
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _built, _sum
 from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
@@ -189,8 +189,8 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     gradients, sums = _gradients(nests, shape, layer.kind, extra)
-    result = Cost(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
-                  kind=layer.kind, gradients=gradients, **sums)
+    result = _built(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
+                    kind=layer.kind, gradients=gradients, **sums)
     return result, needs or trainable
 
 
@@ -289,8 +289,8 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
     # the stages' counts summed; their params, reads and writes are all 0 (counts only)
     sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in COUNT_KINDS}
     output_shape = stages[-1][1].output_shape if stages else forward.input_shape
-    return Cost(params=_ZERO, input_shape=forward.input_shape, output_shape=output_shape,
-                stages=tuple(stages), kind=layer.kind, **sums), current
+    return _built(params=_ZERO, input_shape=forward.input_shape, output_shape=output_shape,
+                  stages=tuple(stages), kind=layer.kind, **sums), current
 
 
 def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
@@ -308,8 +308,9 @@ def _binary(stage: Layer, forward: Cost, needs: bool, flags: dict[str, bool],
     extra = (_accumulate(shapes[other], stage.kind, forward)
              if readers[other] > 1 and needs_other else None)
     gradients, sums = _gradients(nests, forward.input_shape, stage.kind, extra)
-    return Cost(params=_ZERO, input_shape=forward.input_shape,
-                output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
+    return _built(params=_ZERO, input_shape=forward.input_shape,
+                  output_shape=forward.output_shape, kind=stage.kind, gradients=gradients,
+                  **sums)
 
 
 def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
@@ -317,8 +318,9 @@ def _extra_only(stage: Layer, forward: Cost, extra: Cost | None) -> Cost:
     reads has another reader."""
     gradients = (("accumulate", extra),) if extra is not None else ()
     sums = _sums(gradients)
-    return Cost(params=_ZERO, input_shape=forward.input_shape,
-                output_shape=forward.output_shape, kind=stage.kind, gradients=gradients, **sums)
+    return _built(params=_ZERO, input_shape=forward.input_shape,
+                  output_shape=forward.output_shape, kind=stage.kind, gradients=gradients,
+                  **sums)
 
 
 def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,

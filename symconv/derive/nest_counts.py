@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _product, _sum
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _built, _product, _sum
 from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
@@ -75,8 +75,14 @@ def whole_counts(nest: LoopNest) -> dict[str, int] | None:
 
 def as_integers(counts: dict[str, int]) -> dict[str, sympy.Expr]:
     """Every count kind of :func:`whole_counts`' ``counts`` as a SymPy ``Integer``."""
-    return {name: sympy.Integer(counts[name]) if counts.get(name) else _ZERO
-            for name in COUNT_KINDS}
+    made = dict(_ZEROS)
+    for name, number in counts.items():
+        if number:
+            made[name] = sympy.Integer(number)
+    return made
+
+
+_ZEROS = {name: _ZERO for name in COUNT_KINDS}
 
 
 def symbolic_counts(nest: LoopNest) -> dict[str, sympy.Expr]:
@@ -143,6 +149,6 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     """
     whole = whole_counts(nest)
     counts = symbolic_counts(nest) if whole is None else as_integers(whole)
-    return Cost(input_shape=input_shape, output_shape=as_exprs(nest.outputs),
-                params=parameters(nest.parameters) if params else _ZERO, kind=kind,
-                **counts), whole
+    return _built(input_shape=input_shape, output_shape=as_exprs(nest.outputs),
+                  params=parameters(nest.parameters) if params else _ZERO, kind=kind,
+                  **counts), whole

@@ -32,11 +32,11 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import sympy
 
-from symconv.derive.cost import COUNT_KINDS, Cost, _sum
+from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _sum
+from symconv.derive.nest_counts import as_integers, counts_cost
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
@@ -57,16 +57,25 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts = tuple((name, nest_cost(nest, shape, layer.kind, traffic=False))   # on ``shape``
-                  for name, nest in nests)
-    sums = {kind: _sum(getattr(part, kind) for _, part in parts) for kind in COUNT_KINDS}
+    parts: list[tuple[str, Cost]] = []
+    whole: dict[str, int] | None = {}
+    for name, nest in nests:   # each on ``shape``, its counts only
+        part, counts = counts_cost(nest, shape, layer.kind)
+        parts.append((name, part))
+        if counts is None or whole is None:
+            whole = None
+        else:
+            for kind, number in counts.items():
+                whole[kind] = whole.get(kind, 0) + number
+    sums = (as_integers(whole) if whole is not None and len(parts) > 1 else
+            {kind: _sum([getattr(part, kind) for _, part in parts]) for kind in COUNT_KINDS})
     if nests and forward.reads == 0 and forward.writes == 0:
         # the identity at inference (Dropout, StochasticDepth): in training mode it reads its
         # input and writes its output, as its last part (``apply``) does
         last = nest_cost(nests[-1][1], shape, layer.kind)
-        return replace(forward, parts=parts, source=None, reads=last.reads,
-                       writes=last.writes, **sums)
-    return replace(forward, parts=parts, source=None, **sums)
+        return _changed(forward, parts=tuple(parts), source=None, reads=last.reads,
+                        writes=last.writes, **sums)
+    return _changed(forward, parts=tuple(parts), source=None, **sums)
 
 
 def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
@@ -102,7 +111,7 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
     counts = {kind: _adjusted(getattr(forward, kind), [(getattr(new, kind), getattr(old, kind))
                                                        for new, old in changed])
               for kind in COUNT_KINDS}
-    return replace(forward, stages=stages, source=None, **counts)
+    return _changed(forward, stages=stages, source=None, **counts)
 
 
 def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
