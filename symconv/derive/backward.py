@@ -64,11 +64,7 @@ from symconv.layers.learned import Parameter
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
 from symconv.layers import backward_resize, backward_windows  # noqa: F401  isort: skip
-from symconv.layers.backward_transformer import (
-    operand_backward_nests,
-    operand_of,
-    reads_operand,
-)
+from symconv.layers.backward_transformer import operand_backward_nests, operand_of
 from symconv.layers.base import LoopNest
 from symconv.layers.optimizers import optimizer as as_optimizer
 from symconv.layers.optimizers import per_element
@@ -235,6 +231,31 @@ def _walk(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
     return result
 
 
+#: :func:`_role` by stage type, and under ``None`` the number of registrations of
+#: :func:`~symconv.layers.backward_transformer.operand_backward_nests` it was worked out with.
+_ROLES: dict[type | None, object] = {}
+
+
+def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """Whether a stage of type ``kind`` is a ``Reuse``, reads a second operand
+    (:func:`~symconv.layers.backward_transformer.reads_operand`), is an ``Add`` or ``Cat``, a
+    ``ResidualAdd``, a ``Parameter``, a ``Composite``: worked out once per type (six
+    ``isinstance`` and two ``singledispatch`` look-ups a stage were a fifth of the walk), and
+    again after a registration."""
+    registered = len(operand_backward_nests.registry)
+    if _ROLES.get(None) != registered:
+        _ROLES.clear()
+        _ROLES[None] = registered
+    found = _ROLES.get(kind)
+    if found is None:
+        default = operand_backward_nests.dispatch(object)
+        found = _ROLES[kind] = (
+            issubclass(kind, Reuse), operand_backward_nests.dispatch(kind) is not default,
+            issubclass(kind, (Add, Cat)), issubclass(kind, ResidualAdd),
+            issubclass(kind, Parameter), issubclass(kind, Composite))
+    return found  # type: ignore[return-value]
+
+
 def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
                memo: dict[object, tuple[Cost, bool]]) -> tuple[Cost, bool]:
     if not isinstance(layer, Composite):
@@ -245,40 +266,41 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
     current, previous = needs, "input"
     stages: list[tuple[str, Cost]] = []
     for (name, stage), (_, stage_forward) in zip(layer.stages, forward.stages):
-        stage_path = f"{path}.{name}" if path else name
+        reuse, binary, add_or_cat, residual, parameter, composite = _role(type(stage))
         extra: Cost | None = None
-        if isinstance(stage, Reuse):
-            read = stage.source
+        if reuse:
+            read = stage.source  # type: ignore[attr-defined]
             current = flags.get(read, False)
         else:
             read = previous
-        if reads_operand(stage):
+        if binary:
             result = _binary(stage, stage_forward, current, flags, readers, shapes, read)
             current = current or flags.get(operand_of(stage), False)
             stages.append((name, result))
             flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
             previous = name
             continue
-        if isinstance(stage, (Add, Cat)):   # g to both operands (Cat: a slice to each)
+        if add_or_cat:   # g to both operands (Cat: a slice to each)
             readers[read] = readers.get(read, 0) + 1
-            other = stage.other
+            other = stage.other  # type: ignore[attr-defined]
             current = current or flags.get(other, False)
             readers[other] = readers.get(other, 0) + 1
             if readers[other] > 1 and flags.get(other, False):
                 extra = _accumulate(shapes[other], stage.kind, stage_forward)
-        elif isinstance(stage, ResidualAdd):
+        elif residual:
             readers["input"] += 1
             if flags["input"]:
                 extra = _accumulate(shapes["input"], stage.kind, stage_forward)
-        if isinstance(stage, Reuse):
+        if reuse:
             readers[read] = readers.get(read, 0) + 1
             if readers[read] > 1 and flags.get(read, False):
                 extra = _accumulate(shapes[read], stage.kind, stage_forward)
-        elif not isinstance(stage, (Add, Cat, ResidualAdd, Parameter)):  # a Parameter reads
-            readers[read] = readers.get(read, 0) + 1                      # no input
-        if isinstance(stage, Composite):
+        elif not (add_or_cat or residual or parameter):  # a Parameter reads no input
+            readers[read] = readers.get(read, 0) + 1
+        stage_path = f"{path}.{name}" if path else name
+        if composite:
             result, current = _walk(stage, stage_forward, stage_path, current, frozen, memo)
-        elif isinstance(stage, (Add, Cat, Reuse, ResidualAdd)):
+        elif add_or_cat or reuse or residual:
             result = _extra_only(stage, stage_forward, extra)
         else:
             result, current = _leaf(stage, stage_forward, stage_path, current, frozen, extra,
