@@ -113,7 +113,11 @@ def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
         by_name = frozen
     else:
         by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
-    return by_name or not is_trainable(layer, f"layer {path}" if path else layer.kind)
+    if by_name:
+        return True
+    if getattr(layer, "partly_frozen", None) is None:   # what is_trainable reads, without
+        return getattr(layer, "trainable", True) is False   # building its message's place
+    return not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(forward: Cost) -> bool:
@@ -365,7 +369,7 @@ def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,
             isinstance(item, str) for item in frozen)):
         raise SymconvError(f"frozen={frozen!r} must be True, False or a collection of dotted "
                            "layer paths, like ('features',)")
-    result, _ = _walk(layer, forward, "", input_grad, frozen)
+    result, _ = _walk_once(layer, forward, "", input_grad, frozen, {})  # the whole: no key
     return result
 
 

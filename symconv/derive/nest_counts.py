@@ -30,15 +30,23 @@ __all__ = ["whole_counts", "as_integers", "symbolic_counts", "nest_counts", "as_
            "counts_cost"]
 
 _INTEGERS = (int, sympy.Integer)
+#: SymPy's integer classes (small integers are singletons of their own classes).
+_SYMPY_INTEGERS = frozenset({type(sympy.Integer(n)) for n in (-1, 0, 1, 2)})
 
 
 def _whole(sizes: tuple[object, ...]) -> int | None:
     """The product of ``sizes`` as a Python int, or ``None`` where one is not an integer."""
     whole = 1
     for size in sizes:
-        if not isinstance(size, _INTEGERS):
+        kind = type(size)
+        if kind is int:
+            whole *= size   # type: ignore[operator]
+        elif kind in _SYMPY_INTEGERS:
+            whole *= size.p   # type: ignore[attr-defined]
+        elif isinstance(size, _INTEGERS):
+            whole *= int(size)
+        else:
             return None
-        whole *= int(size)
     return whole
 
 

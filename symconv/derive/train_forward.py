@@ -115,7 +115,11 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
 
 
 def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
-    """``count`` with each ``(new, old)`` change made: in Python ints where all are integers."""
+    """``count`` with each ``(new, old)`` change made: in Python ints where all are integers;
+    ``count`` itself where every change leaves it (a kind neither form performs)."""
+    changes = [(new, old) for new, old in changes if new is not old]
+    if not changes:
+        return count
     whole = int(count) if isinstance(count, sympy.Integer) else None
     for new, old in changes:
         if whole is None or not (isinstance(new, sympy.Integer) and isinstance(old, sympy.Integer)):
@@ -129,4 +133,6 @@ def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> C
     cost; ``nest_cost`` is the generic derivation's cost of one loop nest (handed in by
     :mod:`symconv.derive.backward`, which imports no cycle). A layer or network without
     BatchNorm gets ``forward`` itself back."""
+    if isinstance(layer, Composite):   # the whole is derived once: no key to hash
+        return _composite(layer, forward, "", nest_cost, {})
     return _walk(layer, forward, "", nest_cost, {})
