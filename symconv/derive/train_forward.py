@@ -100,10 +100,19 @@ def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
 
 def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
                memo: dict[object, Cost]) -> Cost:
-    stages = tuple((name, _walk(stage, stage_cost, f"{path}.{name}" if path else name,
-                                nest_cost, memo))
-                   for (name, stage), (_, stage_cost) in zip(layer.stages, forward.stages))
-    changed = [(new, old) for (_, new), (_, old) in zip(stages, forward.stages) if new is not old]
+    stages: list[tuple[str, Cost]] = []
+    changed: list[tuple[Cost, Cost]] = []
+    for (name, stage), pair in zip(layer.stages, forward.stages):
+        if not isinstance(stage, Composite) and not has_training_forward(stage):
+            stages.append(pair)   # its inference forward: no walk, no path to name
+            continue
+        old = pair[1]
+        new = _walk(stage, old, f"{path}.{name}" if path else name, nest_cost, memo)
+        if new is old:
+            stages.append(pair)
+        else:
+            stages.append((name, new))
+            changed.append((new, old))
     if not changed:
         return forward
     # only the counts change (params, reads, writes and shapes are the forward's): add the
@@ -111,7 +120,7 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
     counts = {kind: _adjusted(getattr(forward, kind), [(getattr(new, kind), getattr(old, kind))
                                                        for new, old in changed])
               for kind in COUNT_KINDS}
-    return _changed(forward, stages=stages, source=None, **counts)
+    return _changed(forward, stages=tuple(stages), source=None, **counts)
 
 
 def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
