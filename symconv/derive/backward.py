@@ -109,19 +109,16 @@ def use(derivation: Derivation) -> None:
 
 
 def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
-    if isinstance(frozen, bool):
-        by_name = frozen
-    else:
-        by_name = any(path == prefix or path.startswith(prefix + ".") for prefix in frozen)
-    if by_name:
-        return True
+    if frozen is True or (frozen and frozen is not False and any(
+            path == prefix or path.startswith(prefix + ".") for prefix in frozen)):
+        return True   # frozen by name
     if getattr(layer, "partly_frozen", None) is None:   # what is_trainable reads, without
         return getattr(layer, "trainable", True) is False   # building its message's place
     return not is_trainable(layer, f"layer {path}" if path else layer.kind)
 
 
 def _has_parameters(forward: Cost) -> bool:
-    return forward.params != 0
+    return forward.params is not _ZERO and forward.params != 0
 
 
 def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
