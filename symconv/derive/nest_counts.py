@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _built, _product, _sum
+from symconv.derive.cost import _DEFAULTS, _ZERO, COUNT_KINDS, Cost, _product, _sum
 from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
@@ -156,7 +156,22 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     (24, 18, 0, 0, {'mults': 24, 'adds': 18})
     """
     whole = whole_counts(nest)
-    counts = symbolic_counts(nest) if whole is None else as_integers(whole)
-    return _built(input_shape=input_shape, output_shape=as_exprs(nest.outputs),
-                  params=parameters(nest.parameters) if params else _ZERO, kind=kind,
-                  **counts), whole
+    # what as_integers, as_exprs and _built do, inline: this runs for every gradient
+    made = object.__new__(Cost)
+    fields = made.__dict__
+    fields.update(_DEFAULTS)
+    if whole is None:
+        fields.update(symbolic_counts(nest))
+    else:
+        fields.update(_ZEROS)
+        for name, number in whole.items():
+            if number:
+                fields[name] = sympy.Integer(number)
+    outputs = nest.outputs
+    for size in outputs:
+        if not isinstance(size, sympy.Basic):
+            outputs = tuple([as_expr(size) for size in outputs])
+            break
+    fields["input_shape"], fields["output_shape"], fields["kind"] = input_shape, outputs, kind
+    fields["params"] = parameters(nest.parameters) if params else _ZERO
+    return made, whole
