@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _built, _sum
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _built, _sum, _summed
 from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
@@ -310,7 +310,7 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
         flags[name], readers[name], shapes[name] = current, 0, stage_forward.output_shape
         previous = name
     # the stages' counts summed; their params, reads and writes are all 0 (counts only)
-    sums = {name: _sum([getattr(stage, name) for _, stage in stages]) for name in COUNT_KINDS}
+    sums = _summed([stage for _, stage in stages], COUNT_KINDS)
     output_shape = stages[-1][1].output_shape if stages else forward.input_shape
     return _built(params=_ZERO, input_shape=forward.input_shape, output_shape=output_shape,
                   stages=tuple(stages), kind=layer.kind, **sums), current

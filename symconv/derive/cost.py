@@ -44,6 +44,28 @@ def _sum(values: Iterable[Size]) -> sympy.Expr:
     return sympy.Integer(whole)
 
 
+def _summed(costs: list[Any], kinds: tuple[str, ...]) -> dict[str, sympy.Expr]:
+    """Each of the counts ``kinds`` of ``costs`` (:class:`Cost` objects), summed as
+    :func:`_sum` sums them: in one pass of Python ints while every count is an integer.
+
+    Examples
+    --------
+    >>> from symconv.symbols import H
+    >>> one = Cost(mults=sympy.Integer(2), adds=H, params=_ZERO, input_shape=(), output_shape=())
+    >>> _summed([one, one], ("mults", "divs")), _summed([one, one], ("adds",))
+    ({'mults': 4, 'divs': 0}, {'adds': 2*H})
+    """
+    whole = dict.fromkeys(kinds, 0)
+    for cost in costs:
+        values = cost.__dict__
+        for kind in kinds:
+            value = values[kind]
+            if type(value) not in _INTEGER_CLASSES:
+                return {kind: _sum([getattr(cost, kind) for cost in costs]) for kind in kinds}
+            whole[kind] += int(value)
+    return {kind: sympy.Integer(number) for kind, number in whole.items()}
+
+
 def _product(values: tuple[Size, ...]) -> sympy.Expr:
     whole = 1
     for value in values:

@@ -152,8 +152,9 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
     values = values_per_channel(layer, input_spatial)
     # per channel beyond the sum's E − 1 adds: mean's div; var_sum's E subtractions, E mults
     # (the squares), E − 1 adds; invstd = 1/sqrt(var_sum/E + eps): 2 divs, 1 add, 1 sqrt
-    statistics = (("adds", values + (values - 1) + 1), ("mults", values), ("divs", 3),
-                  ("transcendentals", 1))
+    adds = (sympy.Integer(2 * int(values)) if values.is_Integer   # one Integer, not 3 sums
+            else values + (values - 1) + 1)
+    statistics = (("adds", adds), ("mults", values), ("divs", 3), ("transcendentals", 1))
     constants = (("mults", 2), ("adds", 1)) if layer.affine else (("mults", 1),)
     return (
         ("statistics", LoopNest(outer=channels, inner=tuple(input_spatial), outputs=channels,
