@@ -60,10 +60,15 @@ def _summed(costs: list[Any], kinds: tuple[str, ...]) -> dict[str, sympy.Expr]:
         values = cost.__dict__
         for kind in kinds:
             value = values[kind]
-            if type(value) not in _INTEGER_CLASSES:
+            if value is _ZERO:   # most counts of most layers
+                continue
+            if type(value) in _SYMPY_INTEGER_CLASSES:
+                whole[kind] += value.p
+            elif type(value) is int:
+                whole[kind] += value
+            else:
                 return {kind: _sum([getattr(cost, kind) for cost in costs]) for kind in kinds}
-            whole[kind] += int(value)
-    return {kind: sympy.Integer(number) for kind, number in whole.items()}
+    return {kind: sympy.Integer(number) if number else _ZERO for kind, number in whole.items()}
 
 
 def _product(values: tuple[Size, ...]) -> sympy.Expr:
@@ -79,6 +84,7 @@ _INTEGERS = (int, sympy.Integer)
 #: The classes of integers (SymPy's 0, 1 and -1 are classes of their own).
 _INTEGER_CLASSES = frozenset({int, sympy.Integer, type(sympy.S.Zero), type(sympy.S.One),
                               type(sympy.S.NegativeOne)})
+_SYMPY_INTEGER_CLASSES = _INTEGER_CLASSES - {int}
 
 
 @dataclass(frozen=True)
