@@ -117,24 +117,30 @@ def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
         return forward
     # only the counts change (params, reads, writes and shapes are the forward's): add the
     # changed stages' differences instead of summing every stage again
-    counts = {kind: _adjusted(getattr(forward, kind), [(getattr(new, kind), getattr(old, kind))
-                                                       for new, old in changed])
-              for kind in COUNT_KINDS}
-    return _changed(forward, stages=tuple(stages), source=None, **counts)
+    return _changed(forward, stages=tuple(stages), source=None, **_adjusted(forward, changed))
 
 
-def _adjusted(count: sympy.Expr, changes: list[tuple[sympy.Expr, sympy.Expr]]) -> sympy.Expr:
-    """``count`` with each ``(new, old)`` change made: in Python ints where all are integers;
-    ``count`` itself where every change leaves it (a kind neither form performs)."""
-    changes = [(new, old) for new, old in changes if new is not old]
-    if not changes:
-        return count
-    whole = int(count) if isinstance(count, sympy.Integer) else None
-    for new, old in changes:
-        if whole is None or not (isinstance(new, sympy.Integer) and isinstance(old, sympy.Integer)):
-            return _sum([count, *(new - old for new, old in changes)])
-        whole += int(new) - int(old)
-    return sympy.Integer(whole)
+def _adjusted(forward: Cost, changed: list[tuple[Cost, Cost]]) -> dict[str, sympy.Expr]:
+    """Each count of ``forward`` with each ``(new, old)`` stage change made: in Python ints
+    where all are integers; the count itself where no change touches it (a kind neither form
+    performs)."""
+    counts: dict[str, sympy.Expr] = {}
+    for kind in COUNT_KINDS:
+        count = forward.__dict__[kind]
+        moves = [(new.__dict__[kind], old.__dict__[kind]) for new, old in changed]
+        moves = [(new, old) for new, old in moves if new is not old]
+        if not moves:
+            counts[kind] = count
+        elif type(count) in _INTEGERS and all(type(new) in _INTEGERS and type(old) in _INTEGERS
+                                              for new, old in moves):
+            counts[kind] = sympy.Integer(count.p + sum(new.p - old.p for new, old in moves))
+        else:
+            counts[kind] = _sum([count, *(new - old for new, old in moves)])
+    return counts
+
+
+#: SymPy's integer classes (small integers are singletons of their own classes).
+_INTEGERS = frozenset({type(sympy.Integer(n)) for n in (-1, 0, 1, 2)})
 
 
 def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:
