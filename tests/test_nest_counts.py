@@ -102,3 +102,21 @@ def test_training_composites_count_what_their_stages_count(shape) -> None:
         for kind in COUNT_KINDS:
             assert sympy.expand(getattr(whole, kind) - sympy.Add(
                 *(getattr(stage, kind) for _, stage in whole.stages))) == 0
+
+
+def test_loop_nest_sets_its_fields_as_a_dataclass_would() -> None:
+    """``LoopNest`` writes its own ``__init__`` (for speed): it must take the fields in their
+    order with their defaults, and set them all."""
+    import inspect
+
+    parameters = list(inspect.signature(LoopNest.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(LoopNest)]
+    for parameter, item in zip(parameters, dataclasses.fields(LoopNest)):
+        expected = inspect.Parameter.empty if item.default is dataclasses.MISSING else item.default
+        assert parameter.default == expected
+    nest = LoopNest((2,), (3,), (2,), False, "max", (("adds", 1),), (("w", (3,)),),
+                    per_outer=(("divs", 1),))
+    assert dataclasses.asdict(nest) == dataclasses.asdict(dataclasses.replace(nest))
+    assert nest.accumulate == "max" and nest.per_outer == (("divs", 1),) and not nest.multiply
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        nest.outer = (1,)  # type: ignore[misc]

@@ -78,6 +78,19 @@ class LoopNest:
     access: InputAccess = EVERY_ELEMENT
     per_outer: tuple[tuple[str, Size], ...] = ()
 
+    def __init__(self, outer: tuple[Size, ...], inner: tuple[Size, ...],
+                 outputs: tuple[Size, ...], multiply: bool = True, accumulate: Accumulate = "sum",
+                 per_output: tuple[tuple[str, Size], ...] = (),
+                 parameters: tuple[tuple[str, tuple[Size, ...]], ...] = (),
+                 access: InputAccess = EVERY_ELEMENT,
+                 per_outer: tuple[tuple[str, Size], ...] = ()) -> None:
+        # the fields set at once: the generated __init__ of a frozen dataclass sets each through
+        # object.__setattr__, and a training step's derivation builds hundreds of nests
+        # (tests/test_nest_counts.py holds this to the fields, their order and defaults)
+        self.__dict__.update(outer=outer, inner=inner, outputs=outputs, multiply=multiply,
+                             accumulate=accumulate, per_output=per_output, parameters=parameters,
+                             access=access, per_outer=per_outer)
+
 
 @functools.cache
 def _signature(cls: type) -> inspect.Signature:
