@@ -15,7 +15,9 @@ Prints, side by side with their ratios (best of several rounds, the runs taking 
    cost (``cost(net)``), each from a fresh start of SymPy's caches, a freshly built network
    (the ResNet-18 converted once) and a garbage collection, timed in process time (the CPU
    this process used: on a shared machine wall time mostly measures the wait for a core) —
-   target: at most 2×.
+   target: at most 2×. ``ratio`` is the best train time over the best forward time;
+   ``paired`` the median, over the rounds, of each train time over the forward time measured
+   just before it (a slow spell of the shared machine slows both of a pair alike).
 
 Recorded 2026-12-02 (load average about 3, ``OPENBLAS_NUM_THREADS=1 python
 benchmarks/backward.py --only derivations --rounds 80``, best of 20, two runs), training step
@@ -104,6 +106,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import sys
 import time
 import timeit
@@ -195,7 +198,7 @@ def _resnet18() -> Callable[[], Layer] | None:
 def derivations(rounds: int = 15) -> None:
     print(f"\n2. deriving a network: training step against forward pass, fresh SymPy caches, "
           f"best of {rounds} (process time: the CPU this process used, not the wait for a core)")
-    print(f"{'network':32} {'forward ms':>11} {'train ms':>12} {'ratio':>6}")
+    print(f"{'network':32} {'forward ms':>11} {'train ms':>12} {'ratio':>6} {'paired':>7}")
     networks: list[tuple[str, Callable[[], Layer]]] = [
         ("mobilenet_v1 (alpha, rho)", mobilenet_v1),
         ("mobilenet_v2 (alpha, rho)", mobilenet_v2),
@@ -205,7 +208,7 @@ def derivations(rounds: int = 15) -> None:
     if resnet is not None:
         networks.append(("resnet18 224 (from_torch)", resnet))
     for name, build in networks:
-        times = {"forward": float("inf"), "train": float("inf")}
+        times: dict[str, list[float]] = {"forward": [], "train": []}
         for _ in range(rounds):
             for phase in times:   # taking turns
                 sympy.core.cache.clear_cache()
@@ -213,9 +216,13 @@ def derivations(rounds: int = 15) -> None:
                 gc.collect()   # no earlier round's garbage collected on this one's time
                 start = time.process_time()
                 cost(net, phase=phase)
-                times[phase] = min(times[phase], time.process_time() - start)
-        print(f"{name:32} {times['forward'] * 1e3:11.1f} {times['train'] * 1e3:12.1f} "
-              f"{times['train'] / times['forward']:6.2f}")
+                times[phase].append(time.process_time() - start)
+        forward, train = min(times["forward"]), min(times["train"])
+        # each round's train time over the forward time measured just before it, the median
+        # of those: a slow spell of the shared machine slows both of a pair
+        paired = statistics.median(t / f for f, t in zip(times["forward"], times["train"]))
+        print(f"{name:32} {forward * 1e3:11.1f} {train * 1e3:12.1f} {train / forward:6.2f} "
+              f"{paired:7.2f}")
 
 
 if __name__ == "__main__":
