@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
@@ -63,7 +64,10 @@ def _shape(shape: object, owner: str) -> tuple[Size, ...]:
     return tuple(as_size(size, f"{owner}(shape") for size in shape)
 
 
-def _numel(shape: tuple[Size, ...]) -> sympy.Expr:
+def _numel(shape: tuple[Size, ...]) -> Size:
+    """The number of elements of ``shape``: an int where its sizes are ints."""
+    if all(type(size) is int for size in shape):
+        return math.prod(cast(tuple[int, ...], shape))
     return sympy.Mul(*(as_expr(size) for size in shape))
 
 
@@ -155,7 +159,9 @@ class Gather(Layer):
             raise SymconvError(f"Gather(columns={columns!r}) must be an int >= 1: the length of "
                                "the rows index picks (1: index picks elements)")
         shape_ = _shape(shape, "Gather")
-        if sympy.Eq(_numel(shape_), columns * len(items)) is not sympy.true:
+        total = _numel(shape_)
+        if (total != columns * len(items) if type(total) is int
+                else sympy.Eq(total, columns * len(items)) is not sympy.true):
             per = "" if columns == 1 else f" rows × {columns} columns"
             raise SymconvError(f"Gather(shape={shape_}) holds {_numel(shape_)} elements; index "
                                f"has {len(items)}{per}: give one index per output element"
@@ -213,7 +219,8 @@ class Gather(Layer):
                   in_channels: Size | None = None) -> LoopNest:
         """No loops: a copy of the picked elements."""
         size = _numel((*input_spatial, _need_channels(self, in_channels)))
-        if sympy.Gt(self.largest + 1, size) is sympy.true:
+        if (self.largest + 1 > size if type(size) is int
+                else sympy.Gt(self.largest + 1, size) is sympy.true):
             what = "index" if self.columns == 1 else "position"
             raise SymconvError(f"Gather: {what} {self.largest} is outside an input of {size} "
                                "elements")
