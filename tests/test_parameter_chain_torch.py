@@ -263,24 +263,34 @@ def test_a_chain_without_a_gather_and_its_ends() -> None:
 
 class _TableBias(nn.Module):
     """``x + table[index].reshape(6, 1, 1)``: rows 4, 0, 4 of a (5, 2) table, taken row by row
-    (not column by column as Swin's heads are): a gather by positions."""
+    (not column by column as Swin's heads are): a gather by positions; ``transposed``, column
+    by column through ``.transpose(0, 1).contiguous().view(6, 1, 1)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, transposed: bool) -> None:
         super().__init__()
         self.table = nn.Parameter(torch.randn(5, 2))
         self.register_buffer("index", torch.tensor([4, 0, 4]))
+        self.transposed = transposed
+
+    def bias(self, table: Any) -> Any:
+        rows = table[self.index]
+        if self.transposed:
+            return rows.transpose(0, 1).contiguous().view(6, 1, 1)
+        return rows.reshape(6, 1, 1)
 
     def forward(self, x: Any) -> Any:
-        return x + self.table[self.index].reshape(6, 1, 1)
+        return x + self.bias(self.table)
 
 
-def test_rows_taken_row_by_row_gather_by_positions() -> None:
-    model = _TableBias()
+@pytest.mark.parametrize(("transposed", "positions"), [(False, (8, 9, 0, 1, 8, 9)),
+                                                       (True, (8, 0, 8, 9, 1, 9))])
+def test_table_rows_gathered_by_positions(transposed: bool, positions: tuple[int, ...]) -> None:
+    model = _TableBias(transposed)
     net = from_torch(model, (4, 4, 6))
     gathers = [layer.layer for _, layer in net.stages
                if isinstance(layer, Folded) and isinstance(layer.layer, Gather)]
     # row r of the table is elements 2r, 2r + 1
-    assert [(g.columns, g.index) for g in gathers] == [(1, (8, 9, 0, 1, 8, 9))]
+    assert [(g.columns, g.index) for g in gathers] == [(1, positions)]
     check = verify(net, (4, 4, 6), phase="train")
     assert check.ok, [stage.name for stage in check.stages if not stage.match]
     # row 4 twice: its 2 elements' second gradients added
@@ -289,6 +299,6 @@ def test_rows_taken_row_by_row_gather_by_positions() -> None:
     run = execute_backward(net, x, {"table": {"value": model.table.detach().double().numpy()}})
     table = model.table.detach().double().requires_grad_()
     t = torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
-    (t + table[model.index].reshape(6, 1, 1)).backward(
+    (t + model.bias(table)).backward(
         torch.from_numpy(run.grad_output.transpose(2, 0, 1)[None].copy()))
     np.testing.assert_allclose(run.grads["table"]["value"], table.grad.numpy(), rtol=1e-12)

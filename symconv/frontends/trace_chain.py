@@ -49,6 +49,11 @@ MOVES = frozenset({
     "Tensor.squeeze", "torch.squeeze", "Tensor.flatten", "torch.flatten", "Tensor.transpose",
     "torch.transpose", "Tensor.expand", "Tensor.clone", "torch.clone"})
 
+#: Moves whose result holds the same elements in the same order as their input (a copy): the
+#: ids as they are (``view`` after them runs as ``reshape`` on the ids, which may not be
+#: contiguous where the tensor is).
+COPIES = frozenset({"Tensor.contiguous", "Tensor.clone", "torch.clone"})
+
 #: Elementwise steps, by qualified name.
 CHAIN_STEPS = {
     "torch.sigmoid": "sigmoid", "Tensor.sigmoid": "sigmoid", "torch.exp": "exp",
@@ -206,7 +211,11 @@ class ChainCalls:
 
     def _follow(self, function: Any, qualified: str, where: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any], result: Any, chain: _Chain) -> _Chain | None:
+        if qualified in COPIES:
+            return chain if tuple(chain.ids.shape) == tuple(result.shape) else None
         if qualified in MOVES:
+            if qualified == "Tensor.view":    # of the ids, which a copy may have left strided
+                function = self.tensor_type.reshape
             try:
                 ids = function(chain.ids, *args[1:], **kwargs)
             except Exception:
@@ -214,11 +223,24 @@ class ChainCalls:
             if not isinstance(ids, self.tensor_type) or tuple(ids.shape) != tuple(result.shape):
                 return None
             return _Chain(chain.base, ids, chain.moved or qualified == "Tensor.__getitem__")
-        layer = self._step_layer(CHAIN_STEPS.get(qualified), args, kwargs)
+        layer = self._step(CHAIN_STEPS.get(qualified), args, kwargs)
         if layer is None:
             return None
         step = _Step(layer, chain, where)
         return _Chain(step, self._ids(result.numel()).view(tuple(result.shape)), True)
+
+    def _step(self, step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """:meth:`_step_layer`, made once per trace for each step and numbers (every block
+        of a model clamps and scales alike)."""
+        given = (*args[1:], *kwargs.items())
+        if step is None or not all(type(item) in (int, float) or item is None or (
+                type(item) is tuple and type(item[1]) in (int, float)) for item in given):
+            return self._step_layer(step, args, kwargs)
+        key = (step, tuple((type(item), item) for item in given))
+        made: dict[Any, Any] = self.__dict__.setdefault("_steps", {})
+        if key not in made:
+            made[key] = self._step_layer(step, args, kwargs)
+        return made[key]
 
     @staticmethod
     def _step_layer(step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -294,7 +316,6 @@ class ChainCalls:
         """The stage whose output is ``base``'s elements at ``ids`` (symconv order), in
         ``ids``' shape: ``base`` itself where they are its elements in order, else a
         gather."""
-
         from symconv.layers.learned import Folded
 
         source = self._value(base)
@@ -308,12 +329,23 @@ class ChainCalls:
             from symconv.layers.tokens import Reshape
 
             return self._made(f"{where}.view", Folded(Reshape(shape)), (source,), shape), shape
-        made: dict[tuple[bytes, tuple[int, ...]], Any] = self.__dict__.setdefault("_gathers", {})
-        key = (flat.numpy().tobytes(), shape)   # equal blocks gather alike: one layer
-        layer = made.get(key)
-        if layer is None:
-            layer = made[key] = _gather(flat, shape, self._ids)
-        return self._made(f"{where}.gather", Folded(layer), (source,), shape), shape
+        return self._made(f"{where}.gather", Folded(self._gather(flat, shape)), (source,),
+                          shape), shape
+
+    def _gather(self, flat: Any, shape: tuple[int, ...]) -> Any:
+        """The gather of the positions ``flat`` in ``shape``, made once per trace: equal blocks
+        gather alike (found by their sum, then compared)."""
+        import torch
+
+        made: dict[tuple[tuple[int, ...], int], list[tuple[Any, Any]]] = self.__dict__.setdefault(
+            "_gathers", {})
+        alike = made.setdefault((shape, int(flat.sum())), [])
+        for positions, layer in alike:
+            if torch.equal(positions, flat):
+                return layer
+        layer = _gather(flat, shape, self._ids)
+        alike.append((flat, layer))
+        return layer
 
     def _in_order(self, flat: Any) -> bool:
         """Whether ``flat`` (1-D) is ``0, 1, …``: a view of the shared ``arange`` at its start
