@@ -12,7 +12,8 @@ through
 
 * data movement (indexing by a fixed index tensor, views, reshapes, permutes, copies): the same
   call run on a tensor of *element ids* (each element's position in the source) says where
-  each element comes from, so any sequence of them is one :class:`~symconv.layers.learned.Gather`;
+  each element comes from, so any sequence of them is one :class:`~symconv.layers.learned.Gather`
+  (by rows, ``columns=c``, where it takes whole rows of a table column by column: the heads);
 * elementwise steps: ``torch.sigmoid``, a product with a number, ``torch.clamp``, ``exp``.
 
 Only where such a tensor meets one computed from the input (``attn + bias``, ``attn * scale``:
