@@ -144,7 +144,7 @@ heads of 64² tokens: 4 096 ints, not 98 304), and the tracer's id tensors are o
 ``arange`` per size, left uncopied by ``contiguous``/``clone``, equal gathers found by a sum and
 a comparison (no 0.8 MB bytes key per block); every count unchanged (the sweep's five peers
 equal on all five models in every run). Under cProfile, Swin V2-T's chain work per
-``from_torch`` + ``count`` went from ~58 to ~21 ms (Gather's constructor 13.6 → 0.7 ms).
+``from_torch`` + ``count`` went from 48–58 to ~21 ms (Gather's constructor 10–14 → 0.7 ms).
 ``--models swin_v2_t,swin_v2_s,swin_v2_b,maxvit_t,swin_t --repeat 5 --cpu-time`` (load 1–1.5),
 main's tree and this branch run in turn, ratios: Swin V2-T 0.84, 0.73, 0.78, 0.72, 0.83 →
 0.70, 0.70, 0.80, 0.64; V2-S 0.75, 0.99, 0.67, 0.96, 0.88 → 0.76, 0.72, 1.02, 0.72; V2-B
@@ -154,8 +154,8 @@ main's tree and this branch run in turn, ratios: Swin V2-T 0.84, 0.73, 0.78, 0.7
 0.52, 0.53 → 0.56, 0.60. The sweep's min-of-N still moves by ±0.15 between runs on this
 machine; one process loading the old and the new package alternately (10–12 rounds, least CPU
 time of 5 runs per round) is steadier: Swin V2-T 107 → 96 ms and 114 → 97 ms (the new over the
-old per round, median 0.90 and 0.85), Swin-T 72 → 66 ms (0.87), MaxViT-T 113 → 111–123 ms
-(median 0.99 and 1.04: unchanged, its gathers were 2–16 heads of 49² and cheap already).
+old per round, median 0.90 and 0.85), Swin-T 72 → 66 ms (0.87), MaxViT-T 113 → 123 and 113 → 111
+ms (median 0.99 and 1.04: unchanged, its gathers were 2–16 heads of 49² and cheap already).
 """
 
 from __future__ import annotations
