@@ -136,7 +136,7 @@ twice, symconv / ptflops CPU seconds (ratio), main → paramchain: Swin-T 0.133 
 0.271 (0.82), 0.134 / 0.192 (0.70) → 0.177 / 0.254 (0.70), 0.178 / 0.239 (0.75). Swin V2-T is
 above 1 again: its 12 blocks gain 10 stages each (a parameter, clamp, exp, a gather, sigmoid,
 ×16 and their routing), and each of its distinct gathers is a tuple of heads·N² ints built and
-checked once (~8 ms for 24 heads of 49² positions).
+checked once (~8 ms for 24 heads of 64² positions).
 Then (the gatherrows branch), the chains' cost: a gather of whole table rows taken column by
 column (each head a column: Swin's, Swin V2's and MaxViT's bias) is ``Gather(rows, shape,
 columns=heads)``, an index of N² rows instead of heads·N² positions (Swin V2-T's largest, 24
