@@ -136,7 +136,26 @@ twice, symconv / ptflops CPU seconds (ratio), main → paramchain: Swin-T 0.133 
 0.271 (0.82), 0.134 / 0.192 (0.70) → 0.177 / 0.254 (0.70), 0.178 / 0.239 (0.75). Swin V2-T is
 above 1 again: its 12 blocks gain 10 stages each (a parameter, clamp, exp, a gather, sigmoid,
 ×16 and their routing), and each of its distinct gathers is a tuple of heads·N² ints built and
-checked once (~8 ms for 24 heads of 49² positions).
+checked once (~8 ms for 24 heads of 64² positions).
+Then (the gatherrows branch), the chains' cost: a gather of whole table rows taken column by
+column (each head a column: Swin's, Swin V2's and MaxViT's bias) is ``Gather(rows, shape,
+columns=heads)``, an index of N² rows instead of heads·N² positions (Swin V2-T's largest, 24
+heads of 64² tokens: 4 096 ints, not 98 304), and the tracer's id tensors are one shared
+``arange`` per size, left uncopied by ``contiguous``/``clone``, equal gathers found by a sum and
+a comparison (no 0.8 MB bytes key per block); every count unchanged (the sweep's five peers
+equal on all five models in every run). Under cProfile, Swin V2-T's chain work per
+``from_torch`` + ``count`` went from 48–58 to ~21 ms (Gather's constructor 10–14 → 0.7 ms).
+``--models swin_v2_t,swin_v2_s,swin_v2_b,maxvit_t,swin_t --repeat 5 --cpu-time`` (load 1–1.5),
+main's tree and this branch run in turn, ratios: Swin V2-T 0.84, 0.73, 0.78, 0.72, 0.83 →
+0.70, 0.70, 0.80, 0.64; V2-S 0.75, 0.99, 0.67, 0.96, 0.88 → 0.76, 0.72, 1.02, 0.72; V2-B
+0.43–0.63 → 0.39–0.50; MaxViT-T 0.52–0.68 → 0.53–0.67; Swin-T 0.52–0.68 → 0.53–0.66. With
+``--models swin_v2_t,swin_v2_s,maxvit_t --repeat 15``, twice each in turn: V2-T 0.85, 0.80 →
+0.59, 0.69 (symconv 0.137, 0.140 → 0.096, 0.121 s); V2-S 0.72, 0.72 → 0.62, 0.62; MaxViT-T
+0.52, 0.53 → 0.56, 0.60. The sweep's min-of-N still moves by ±0.15 between runs on this
+machine; one process loading the old and the new package alternately (10–12 rounds, least CPU
+time of 5 runs per round) is steadier: Swin V2-T 107 → 96 ms and 114 → 97 ms (the new over the
+old per round, median 0.90 and 0.85), Swin-T 72 → 66 ms (0.87), MaxViT-T 113 → 123 and 113 → 111
+ms (median 0.99 and 1.04: unchanged, its gathers were 2–16 heads of 49² and cheap already).
 """
 
 from __future__ import annotations

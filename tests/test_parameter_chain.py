@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv import SymconvError, cost, verify
+from symconv.execute import execute
 from symconv.execute.backward import execute_backward
 from symconv.layers import Activation, AddComputed, Graph, MulComputed, Reuse
 from symconv.layers.learned import Clamp, Exp, Folded, Gather, Parameter
@@ -31,20 +32,33 @@ from tests.backward_checks import (
 # flat position (i − j + 2)·3 + h.
 N, HEADS, WINDOWS = 3, 3, 2
 INDEX = tuple((i - j + 2) * HEADS + h for h in range(HEADS) for i in range(N) for j in range(N))
+# The same gather spelled by rows (columns=HEADS): the row i − j + 2 of each (i, j), once.
+ROWS = tuple(i - j + 2 for i in range(N) for j in range(N))
 SHAPE = (WINDOWS, HEADS, N, N)
+SPELLINGS = {"positions": Gather(INDEX, (1, HEADS, N, N)),
+             "rows": Gather(ROWS, (1, HEADS, N, N), columns=HEADS)}
 
-SWIN_V2_ATTENTION = Graph(
-    ("table", Parameter((2 * N - 1, HEADS))),
-    ("gather", Folded(Gather(INDEX, (1, HEADS, N, N)))),
-    ("sigmoid", Folded(Activation("sigmoid", spelling="torch"))),
-    ("times16", Folded(MulScalar(16))),
-    ("logit_scale", Parameter((HEADS, 1, 1))),
-    ("clamp", Folded(Clamp(high=sympy.Rational(1, 2)))),
-    ("exp", Folded(Exp())),
-    ("attn", Reuse("input", SHAPE)),
-    ("scaled", MulComputed("exp", shape=(HEADS, 1, 1))),
-    ("biased", AddComputed("times16", shape=(1, HEADS, N, N))),
-    input_shape=SHAPE)
+
+def swin_v2_attention(gather: Gather) -> Graph:
+    return Graph(
+        ("table", Parameter((2 * N - 1, HEADS))),
+        ("gather", Folded(gather)),
+        ("sigmoid", Folded(Activation("sigmoid", spelling="torch"))),
+        ("times16", Folded(MulScalar(16))),
+        ("logit_scale", Parameter((HEADS, 1, 1))),
+        ("clamp", Folded(Clamp(high=sympy.Rational(1, 2)))),
+        ("exp", Folded(Exp())),
+        ("attn", Reuse("input", SHAPE)),
+        ("scaled", MulComputed("exp", shape=(HEADS, 1, 1))),
+        ("biased", AddComputed("times16", shape=(1, HEADS, N, N))),
+        input_shape=SHAPE)
+
+
+@pytest.fixture(params=sorted(SPELLINGS))
+def attention(request: pytest.FixtureRequest) -> Graph:
+    """The graph with each spelling of its gather: every count below holds for both."""
+    return swin_v2_attention(SPELLINGS[request.param])
+
 
 ELEMENTS = WINDOWS * HEADS * N * N            # 54 attention scores
 BIAS = HEADS * N * N                          # 27 bias elements, gathered from 15
@@ -55,8 +69,8 @@ def _ops(c: object) -> object:
                                              "transcendentals"))
 
 
-def test_at_inference_the_chain_folds_and_only_the_joins_count() -> None:
-    c = cost(SWIN_V2_ATTENTION)
+def test_at_inference_the_chain_folds_and_only_the_joins_count(attention: Graph) -> None:
+    c = cost(attention)
     # attn·scale, one mult per score; + bias, one add per score; nothing else
     assert (c.mults, c.adds, c.divs, c.transcendentals, c.comparisons) == (
         ELEMENTS, ELEMENTS, 0, 0, 0)
@@ -66,8 +80,8 @@ def test_at_inference_the_chain_folds_and_only_the_joins_count() -> None:
         assert (_ops(folded), folded.reads, folded.writes) == (0, 0, 0), name
 
 
-def test_a_training_step_counted_by_hand() -> None:
-    train = dict(cost(SWIN_V2_ATTENTION, phase="train").stages)
+def test_a_training_step_counted_by_hand(attention: Graph) -> None:
+    train = dict(cost(attention, phase="train").stages)
     forward, backward = dict(train["forward"].stages), dict(train["backward"].stages)
     # forward: sigmoid 1 exp, 1 add, 1 div per bias element; ×16 one mult; clamp one comparison
     # and exp one transcendental per head; the gather copies
@@ -82,7 +96,7 @@ def test_a_training_step_counted_by_hand() -> None:
     # mults); the scale's gradient sums 2·3·3 = 18 terms per head: 17·3 adds
     assert (backward["scaled"].mults, backward["scaled"].adds) == (
         ELEMENTS, (WINDOWS * N * N - 1) * HEADS)
-    with_input = dict(cost(SWIN_V2_ATTENTION, phase="backward", input_grad=True).stages)
+    with_input = dict(cost(attention, phase="backward", input_grad=True).stages)
     assert with_input["scaled"].mults == 2 * ELEMENTS      # and g·scale
     # ×16: 27 mults; sigmoid g·(1 − y)·y: 2 mults, 1 add each; exp g·y: 1 mult each; clamp
     # one comparison each
@@ -96,31 +110,31 @@ def test_a_training_step_counted_by_hand() -> None:
     assert _ops(backward["table"]) == _ops(backward["logit_scale"]) == 0
 
 
-def test_counted_equals_derived_and_gradients_match_finite_differences() -> None:
-    assert_counted_backward_equals_derived(SWIN_V2_ATTENTION, SHAPE, input_grad=True)
-    assert_counted_backward_equals_derived(SWIN_V2_ATTENTION, SHAPE, input_grad=False)
-    assert_fast_and_reference_gradients_agree(SWIN_V2_ATTENTION, SHAPE)
-    assert_gradients_match_finite_differences(SWIN_V2_ATTENTION, SHAPE)
+def test_counted_equals_derived_and_gradients_match_finite_differences(attention: Graph) -> None:
+    assert_counted_backward_equals_derived(attention, SHAPE, input_grad=True)
+    assert_counted_backward_equals_derived(attention, SHAPE, input_grad=False)
+    assert_fast_and_reference_gradients_agree(attention, SHAPE)
+    assert_gradients_match_finite_differences(attention, SHAPE)
 
 
-def test_the_training_forward_and_its_traffic_are_proved_by_execution() -> None:
-    check = verify(SWIN_V2_ATTENTION, SHAPE, phase="train")
+def test_the_training_forward_and_its_traffic_are_proved_by_execution(attention: Graph) -> None:
+    check = verify(attention, SHAPE, phase="train")
     assert check.ok, [stage for stage in check.stages if not stage.match]
     forward = {stage.name: stage for stage in check.stages}
     # the gather reads the 15 table elements it picks, writes 27
     assert forward["gather"].counted_traffic == {"reads": 15, "writes": BIAS}
-    assert verify(SWIN_V2_ATTENTION, SHAPE).ok
+    assert verify(attention, SHAPE).ok
 
 
-def test_the_conventions_count_the_chain_in_training_only() -> None:
-    ops = count(SWIN_V2_ATTENTION, convention="ops")
+def test_the_conventions_count_the_chain_in_training_only(attention: Graph) -> None:
+    ops = count(attention, convention="ops")
     assert ops == 2 * ELEMENTS
     # FlopCounterMode counts none of these elementwise and gather steps, nor the joins
-    assert count(SWIN_V2_ATTENTION, convention="torch", phase="train") == 0
-    assert count(SWIN_V2_ATTENTION, convention="macs", phase="train") == 0
-    backward = cost(SWIN_V2_ATTENTION, phase="backward")
-    forward_train = dict(cost(SWIN_V2_ATTENTION, phase="train").stages)["forward"]
-    assert count(SWIN_V2_ATTENTION, convention="ops", phase="train") == (
+    assert count(attention, convention="torch", phase="train") == 0
+    assert count(attention, convention="macs", phase="train") == 0
+    backward = cost(attention, phase="backward")
+    forward_train = dict(cost(attention, phase="train").stages)["forward"]
+    assert count(attention, convention="ops", phase="train") == (
         _ops(forward_train) + _ops(backward))
     assert _ops(forward_train) - ops == 3 * BIAS + BIAS + 2 * HEADS
 
@@ -140,6 +154,30 @@ def test_gather_backward_adds_one_per_repeat(index: list[int], data: st.DataObje
         np.testing.assert_allclose(run.grad_input, dense, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=6), st.integers(1, 3), st.data())
+def test_gather_by_rows_is_the_table_gathered_column_by_column(
+        rows: list[int], columns: int, data: st.DataObject) -> None:
+    table_rows = data.draw(st.integers(max(rows) + 1, 6))
+    layer = Gather(tuple(rows), (columns, len(rows)), columns=columns)
+    table = np.arange(1.0, table_rows * columns + 1).reshape(table_rows, columns)
+    expected = table[np.array(rows)].T               # table[index].T, as NumPy spells it
+    for method in ("fast", "reference"):
+        run = execute(layer, table.reshape(-1), method=method)
+        np.testing.assert_array_equal(run.output, expected)
+    # read: each distinct row's elements; the scatter-add: one addition per repeated row element
+    c = cost(layer, (table_rows * columns,))
+    assert (c.reads, c.writes) == (len(set(rows)) * columns, len(rows) * columns)
+    repeats = (len(rows) - len(set(rows))) * columns
+    assert cost(layer, (table_rows * columns,), phase="backward").adds == repeats
+    for method in ("fast", "reference"):
+        back = execute_backward(layer, table.reshape(-1), method=method, input_grad=True)
+        assert back.counts is not None and back.counts.adds == repeats
+        dense = np.zeros_like(table)
+        np.add.at(dense, np.array(rows), back.grad_output.T)
+        np.testing.assert_allclose(back.grad_input, dense.reshape(-1), rtol=1e-12, atol=1e-12)
+
+
 def test_bad_arguments_say_what_to_fix() -> None:
     with pytest.raises(SymconvError, match=r"Gather\(shape=\(2, 2\)\) holds 4 elements; index has 3"):
         Gather((0, 1, 2), (2, 2))
@@ -149,3 +187,9 @@ def test_bad_arguments_say_what_to_fix() -> None:
         Clamp(high=0.5)
     with pytest.raises(SymconvError, match=r"Gather: index 7 is outside an input of 3 elements"):
         cost(Gather((7,), (1,)), (3,))
+    with pytest.raises(SymconvError, match=r"Gather\(columns=0\) must be an int >= 1"):
+        Gather((0, 1), (2,), columns=0)
+    with pytest.raises(SymconvError, match=r"holds 4 elements; index has 3 rows × 2 columns"):
+        Gather((0, 1, 2), (2, 2), columns=2)
+    with pytest.raises(SymconvError, match=r"Gather: position 5 is outside an input of 5 "):
+        cost(Gather((2, 0), (2, 2), columns=2), (5,))

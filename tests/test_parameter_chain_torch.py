@@ -80,6 +80,8 @@ def test_swin_v2_block_training_step_proves_cpb_mlp_and_the_logit_scale() -> Non
     gathers = [layer.layer for layer in layers.values()
                if isinstance(layer, Folded) and isinstance(layer.layer, Gather)]
     assert [tuple(g.shape) for g in gathers] == [(1, HEADS, TOKENS, TOKENS)]
+    # by rows of the (49, 2) table, a column per head: 256 rows, not 2·256 positions
+    assert [(g.columns, len(g.index)) for g in gathers] == [(HEADS, TOKENS * TOKENS)]
     check = verify(net, (8, 8, C), phase="train")
     assert check.ok, [stage.name for stage in check.stages if not stage.match]
     stages = _by_name(check)
@@ -257,3 +259,46 @@ def test_a_chain_without_a_gather_and_its_ends() -> None:
     for ended in (_SigmoidBias(frozen=True), _SigmoidBias(written=True)):
         assert [layer.kind for _, layer in from_torch(ended, (4, 4, 6)).stages] == [
             "addconstant"]
+
+
+class _TableBias(nn.Module):
+    """``x + table[index].reshape(6, 1, 1)``: rows 4, 0, 4 of a (5, 2) table, taken row by row
+    (not column by column as Swin's heads are): a gather by positions; ``transposed``, column
+    by column through ``.transpose(0, 1).contiguous().view(6, 1, 1)``."""
+
+    def __init__(self, transposed: bool) -> None:
+        super().__init__()
+        self.table = nn.Parameter(torch.randn(5, 2))
+        self.register_buffer("index", torch.tensor([4, 0, 4]))
+        self.transposed = transposed
+
+    def bias(self, table: Any) -> Any:
+        rows = table[self.index]
+        if self.transposed:
+            return rows.transpose(0, 1).contiguous().view(6, 1, 1)
+        return rows.reshape(6, 1, 1)
+
+    def forward(self, x: Any) -> Any:
+        return x + self.bias(self.table)
+
+
+@pytest.mark.parametrize(("transposed", "positions"), [(False, (8, 9, 0, 1, 8, 9)),
+                                                       (True, (8, 0, 8, 9, 1, 9))])
+def test_table_rows_gathered_by_positions(transposed: bool, positions: tuple[int, ...]) -> None:
+    model = _TableBias(transposed)
+    net = from_torch(model, (4, 4, 6))
+    gathers = [layer.layer for _, layer in net.stages
+               if isinstance(layer, Folded) and isinstance(layer.layer, Gather)]
+    # row r of the table is elements 2r, 2r + 1
+    assert [(g.columns, g.index) for g in gathers] == [(1, positions)]
+    check = verify(net, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    # row 4 twice: its 2 elements' second gradients added
+    assert _by_name(check)["add.gather (backward)"].counted["adds"] == 2
+    x = np.random.default_rng(2).standard_normal((4, 4, 6))
+    run = execute_backward(net, x, {"table": {"value": model.table.detach().double().numpy()}})
+    table = model.table.detach().double().requires_grad_()
+    t = torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
+    (t + model.bias(table)).backward(
+        torch.from_numpy(run.grad_output.transpose(2, 0, 1)[None].copy()))
+    np.testing.assert_allclose(run.grads["table"]["value"], table.grad.numpy(), rtol=1e-12)

@@ -32,6 +32,7 @@ import numpy as np
 
 from symconv.execute.backward_layers import Gradients, backward_fast, backward_reference
 from symconv.execute.counter import Array, Counter
+from symconv.execute.learned import positions
 from symconv.execute.registry import Params
 from symconv.layers.learned import Clamp, Exp, Folded, Gather, Parameter
 
@@ -60,7 +61,7 @@ def _(layer: Gather, x: Array, params: Params, g: Array, counter: Counter, *,
     """Each element's first gradient copied, every further one added (one addition each)."""
     if not input_grad:
         return None, {}
-    index, values = np.asarray(layer.index), g.reshape(-1)
+    index, values = positions(layer), g.reshape(-1)
     dx = np.zeros(x.size)
     _, first = np.unique(index, return_index=True)
     dx[index[first]] = values[first]
@@ -80,7 +81,7 @@ def _(layer: Gather, x: Array, params: Params, g: Array, counter: Counter, *,
         return None, {}
     dx: list[float] = [0.0] * x.size
     seen: set[int] = set()
-    for at, value in zip(layer.index, g.reshape(-1).tolist()):
+    for at, value in zip(layer.positions(), g.reshape(-1).tolist()):
         if at in seen:
             dx[at] += value
             counter.adds += 1

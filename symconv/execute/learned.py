@@ -33,7 +33,7 @@ from symconv.execute.counter import Array, Counter
 from symconv.execute.registry import Params, parameter_shapes, run_fast, run_reference
 from symconv.layers.learned import Clamp, Exp, Folded, Gather, Parameter
 
-__all__: list[str] = []
+__all__ = ["positions"]
 
 
 @parameter_shapes.register
@@ -47,6 +47,16 @@ def _parameter(layer: Parameter, x: Array, params: Params, counter: Counter) -> 
     return params["value"]
 
 
+def positions(layer: Gather) -> Array:
+    """The input position of every output element, in order (:meth:`Gather.positions`, as
+    an integer array)."""
+    rows = np.asarray(layer.index, dtype=np.int64)
+    if layer.columns == 1:
+        return rows
+    width = layer.columns
+    return (rows[None, :] * width + np.arange(width, dtype=np.int64)[:, None]).reshape(-1)
+
+
 def _picked_read(layer: Gather, flat: Array, counter: Counter) -> None:
     """Mark the picked elements read (views, so that a tracker sees them)."""
     if counter.tracker is None:
@@ -54,7 +64,7 @@ def _picked_read(layer: Gather, flat: Array, counter: Counter) -> None:
     if layer.picked == flat.size:
         counter.read(flat)
         return
-    for at in sorted(set(layer.index)):
+    for at in np.unique(positions(layer)).tolist():
         counter.read(flat[at:at + 1])
 
 
@@ -62,7 +72,7 @@ def _gather(layer: Gather, x: Array, params: Params, counter: Counter) -> Array:
     """``x.flat[index]`` in the layer's shape: a copy, nothing counted."""
     flat = x.reshape(-1)
     _picked_read(layer, flat, counter)
-    return flat[np.asarray(layer.index)].reshape(tuple(int(size) for size in layer.shape))
+    return flat[positions(layer)].reshape(tuple(int(size) for size in layer.shape))
 
 
 def _folded(runner: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,8 @@ through
 
 * data movement (indexing by a fixed index tensor, views, reshapes, permutes, copies): the same
   call run on a tensor of *element ids* (each element's position in the source) says where
-  each element comes from, so any sequence of them is one :class:`~symconv.layers.learned.Gather`;
+  each element comes from, so any sequence of them is one :class:`~symconv.layers.learned.Gather`
+  (by rows, ``columns=c``, where it takes whole rows of a table column by column: the heads);
 * elementwise steps: ``torch.sigmoid``, a product with a number, ``torch.clamp``, ``exp``.
 
 Only where such a tensor meets one computed from the input (``attn + bias``, ``attn * scale``:
@@ -48,6 +49,11 @@ MOVES = frozenset({
     "torch.permute", "Tensor.contiguous", "Tensor.unsqueeze", "torch.unsqueeze",
     "Tensor.squeeze", "torch.squeeze", "Tensor.flatten", "torch.flatten", "Tensor.transpose",
     "torch.transpose", "Tensor.expand", "Tensor.clone", "torch.clone"})
+
+#: Moves whose result holds the same elements in the same order as their input (a copy): the
+#: ids as they are (``view`` after them runs as ``reshape`` on the ids, which may not be
+#: contiguous where the tensor is).
+COPIES = frozenset({"Tensor.contiguous", "Tensor.clone", "torch.clone"})
 
 #: Elementwise steps, by qualified name.
 CHAIN_STEPS = {
@@ -119,6 +125,17 @@ class ChainCalls:
         def record(self, name: str, op: Any, inputs: tuple[int, ...], output: Any,
                    size_dependent: str = "", layout: Layout | None = None) -> None: ...
 
+    def _ids(self, count: int) -> Any:
+        """``torch.arange(count)``, made once per trace: ids tensors are only ever read (a move
+        makes a view or a copy of them), so one serves every chain of that size."""
+        made: dict[int, Any] = self.__dict__.setdefault("_aranges", {})
+        ids = made.get(count)
+        if ids is None:
+            import torch
+
+            ids = made[count] = torch.arange(count)
+        return ids
+
     def _chains(self) -> dict[int, tuple[Any, _Chain]]:
         table: dict[int, tuple[Any, _Chain]] | None = self.__dict__.get("_chain_table")
         if table is None:
@@ -148,7 +165,7 @@ class ChainCalls:
         else:
             return None
         sources[id(tensor)] = (tensor, source)
-        return _Chain(source, self._source_ids(tensor, source))
+        return _Chain(source, self._source_ids(tensor, source, self._ids(tensor.numel())))
 
     def _parameter_name(self, tensor: Any) -> str:
         """The dotted name of a parameter of the module the call runs in."""
@@ -159,18 +176,17 @@ class ChainCalls:
         return "parameter"
 
     @staticmethod
-    def _source_ids(tensor: Any, source: _Source) -> Any:
-        """Each element's position in the source's symconv (row-major) array."""
-        import torch
-
+    def _source_ids(tensor: Any, source: _Source, ids: Any) -> Any:
+        """Each element's position in the source's symconv (row-major) array (``ids``:
+        ``torch.arange`` of its size)."""
         if source.stage is None:
-            return torch.arange(tensor.numel()).view(tuple(tensor.shape))
+            return ids.view(tuple(tensor.shape))
         layout = source.layout
         full = len(layout) == tensor.dim()
         sizes = [0] * len(layout)
         for size, axis in zip(tuple(tensor.shape)[0 if full else 1:], layout):
             sizes[axis] = int(size)
-        ids = torch.arange(tensor.numel()).view(tuple(sizes)).permute(*layout)
+        ids = ids.view(tuple(sizes)).permute(*layout)
         return ids if full else ids.unsqueeze(0)
 
     def chain_call(self, function: Any, qualified: str, where: str, args: tuple[Any, ...],
@@ -196,7 +212,11 @@ class ChainCalls:
 
     def _follow(self, function: Any, qualified: str, where: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any], result: Any, chain: _Chain) -> _Chain | None:
+        if qualified in COPIES:
+            return chain if tuple(chain.ids.shape) == tuple(result.shape) else None
         if qualified in MOVES:
+            if qualified == "Tensor.view":    # of the ids, which a copy may have left strided
+                function = self.tensor_type.reshape
             try:
                 ids = function(chain.ids, *args[1:], **kwargs)
             except Exception:
@@ -204,13 +224,24 @@ class ChainCalls:
             if not isinstance(ids, self.tensor_type) or tuple(ids.shape) != tuple(result.shape):
                 return None
             return _Chain(chain.base, ids, chain.moved or qualified == "Tensor.__getitem__")
-        layer = self._step_layer(CHAIN_STEPS.get(qualified), args, kwargs)
+        layer = self._step(CHAIN_STEPS.get(qualified), args, kwargs)
         if layer is None:
             return None
-        import torch
-
         step = _Step(layer, chain, where)
-        return _Chain(step, torch.arange(result.numel()).view(tuple(result.shape)), True)
+        return _Chain(step, self._ids(result.numel()).view(tuple(result.shape)), True)
+
+    def _step(self, step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """:meth:`_step_layer`, made once per trace for each step and numbers (every block
+        of a model clamps and scales alike)."""
+        given = (*args[1:], *kwargs.items())
+        if step is None or not all(type(item) in (int, float) or item is None or (
+                type(item) is tuple and type(item[1]) in (int, float)) for item in given):
+            return self._step_layer(step, args, kwargs)
+        key = (step, tuple((type(item), item) for item in given))
+        made: dict[Any, Any] = self.__dict__.setdefault("_steps", {})
+        if key not in made:
+            made[key] = self._step_layer(step, args, kwargs)
+        return made[key]
 
     @staticmethod
     def _step_layer(step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -286,27 +317,45 @@ class ChainCalls:
         """The stage whose output is ``base``'s elements at ``ids`` (symconv order), in
         ``ids``' shape: ``base`` itself where they are its elements in order, else a
         gather."""
-        import torch
-
-        from symconv.layers.learned import Folded, Gather
+        from symconv.layers.learned import Folded
 
         source = self._value(base)
         shape = tuple(int(size) for size in ids.shape) or (1,)
         have = tuple(self.calls[source].shape)
         flat = ids.reshape(-1)
-        if flat.numel() == _numel(have) and torch.equal(flat, torch.arange(flat.numel())):
+        if flat.numel() == _numel(have) and self._in_order(flat):
             if shape[len(shape) - len(have):] == have and all(
                     size == 1 for size in shape[:len(shape) - len(have)]):
                 return source, have    # broadcasts as it is
             from symconv.layers.tokens import Reshape
 
             return self._made(f"{where}.view", Folded(Reshape(shape)), (source,), shape), shape
-        made: dict[tuple[bytes, tuple[int, ...]], Any] = self.__dict__.setdefault("_gathers", {})
-        key = (flat.numpy().tobytes(), shape)   # equal blocks gather alike: one layer
-        layer = made.get(key)
-        if layer is None:
-            layer = made[key] = Gather(tuple(flat.tolist()), shape)
-        return self._made(f"{where}.gather", Folded(layer), (source,), shape), shape
+        return self._made(f"{where}.gather", Folded(self._gather(flat, shape)), (source,),
+                          shape), shape
+
+    def _gather(self, flat: Any, shape: tuple[int, ...]) -> Any:
+        """The gather of the positions ``flat`` in ``shape``, made once per trace: equal blocks
+        gather alike (found by their sum, then compared)."""
+        import torch
+
+        made: dict[tuple[tuple[int, ...], int], list[tuple[Any, Any]]] = self.__dict__.setdefault(
+            "_gathers", {})
+        alike = made.setdefault((shape, int(flat.sum())), [])
+        for positions, layer in alike:
+            if torch.equal(positions, flat):
+                return layer
+        layer = _gather(flat, shape, self._ids)
+        alike.append((flat, layer))
+        return layer
+
+    def _in_order(self, flat: Any) -> bool:
+        """Whether ``flat`` (1-D) is ``0, 1, …``: a view of the shared ``arange`` at its start
+        is, without a look at its elements."""
+        import torch
+
+        ids = self._ids(flat.numel())
+        return (flat.data_ptr() == ids.data_ptr() and flat.is_contiguous()) or torch.equal(
+            flat, ids)
 
     def _made(self, name: str, layer: Any, inputs: tuple[int, ...], shape: tuple[int, ...]) -> int:
         """Record a stage of a chain (its output a fresh tensor of ``shape``, symconv order)."""
@@ -324,6 +373,28 @@ def _quiet() -> Any:
     import torch
 
     return getattr(torch._C, "DisableTorchFunction", contextlib.nullcontext)()
+
+
+def _gather(flat: Any, shape: tuple[int, ...], ids: Any) -> Any:
+    """The :class:`~symconv.layers.learned.Gather` of the positions ``flat`` (1-D) in ``shape``:
+    by rows (``columns=c``) where ``flat`` is whole rows of a table of ``c`` columns, taken
+    column by column (``c`` a product of ``shape``'s leading sizes, the largest that fits:
+    Swin's heads), else position by position. ``ids(n)`` is ``torch.arange(n)``."""
+    import torch
+
+    from symconv.layers.learned import Gather
+
+    total = flat.numel()
+    for end in range(len(shape) - 1, 0, -1):
+        columns = _numel(shape[:end])
+        if columns < 2 or total % columns:
+            continue
+        grid = flat.view(columns, total // columns)
+        first = grid[0]
+        if bool((first % columns == 0).all()) and torch.equal(
+                grid, first + ids(columns).view(columns, 1)):
+            return Gather(tuple((first // columns).tolist()), shape, columns=columns)
+    return Gather(tuple(flat.tolist()), shape)
 
 
 def _numel(shape: tuple[int, ...]) -> int:

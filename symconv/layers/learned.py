@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import ClassVar, cast
 
@@ -63,7 +64,10 @@ def _shape(shape: object, owner: str) -> tuple[Size, ...]:
     return tuple(as_size(size, f"{owner}(shape") for size in shape)
 
 
-def _numel(shape: tuple[Size, ...]) -> sympy.Expr:
+def _numel(shape: tuple[Size, ...]) -> Size:
+    """The number of elements of ``shape``: an int where its sizes are ints."""
+    if all(type(size) is int for size in shape):
+        return math.prod(cast(tuple[int, ...], shape))
     return sympy.Mul(*(as_expr(size) for size in shape))
 
 
@@ -113,11 +117,22 @@ class Gather(Layer):
     after it, composed into one index). A copy: nothing counted; each element picked read once,
     every output element written.
 
+    With ``columns=c`` (an int > 1) the input is a table of rows of ``c`` elements and ``index``
+    picks rows: the output holds column 0 of the picked rows, then column 1, and so on,
+    ``out.flat[k·len(index) + i] = x.flat[index[i]·c + k]`` (``table[index].T``: Swin's
+    relative position bias ``table[index].view(N, N, -1).permute(2, 0, 1)``, one column per
+    head). The same gather as the index of every position, ``c`` times shorter.
+
     Examples
     --------
     >>> Gather((0, 3), (2,))
     Gather(<2 positions>, shape=(2,))
+    >>> g = Gather((2, 0, 2), (2, 3), columns=2)      # rows 2, 0, 2 of a (3, 2) table
+    >>> g, g.positions()
+    (Gather(<3 rows>, shape=(2, 3), columns=2), (4, 0, 4, 5, 1, 5))
     >>> from symconv import cost
+    >>> cost(g, (3, 2)).reads, cost(g, (3, 2), phase="backward").adds     # 4 read, 2 repeats
+    (4, 2)
     >>> cost(Gather((0, 3), (2,)), (3,))
     Traceback (most recent call last):
     ...
@@ -128,33 +143,47 @@ class Gather(Layer):
 
     index: tuple[int, ...]
     shape: tuple[Size, ...]
+    columns: int
 
     spatial_dims: ClassVar[int | None] = None
 
-    def __init__(self, index: object, shape: object) -> None:
+    def __init__(self, index: object, shape: object, columns: object = 1) -> None:
         given: tuple[object, ...] = tuple(index) if isinstance(index, (tuple, list)) else ()
         items = cast(tuple[int, ...], given)
         distinct = set(items) if given and set(map(type, given)) == {int} else {-1}
         if min(distinct) < 0:
             raise SymconvError(f"Gather(index={shown(index, 40)}) must be a non-empty tuple of "
-                               "ints >= 0, one position of the input per output element")
+                               "ints >= 0, one position of the input per output element (with "
+                               "columns > 1, one row of the input per column's element)")
+        if type(columns) is not int or columns < 1:
+            raise SymconvError(f"Gather(columns={columns!r}) must be an int >= 1: the length of "
+                               "the rows index picks (1: index picks elements)")
         shape_ = _shape(shape, "Gather")
-        if sympy.Eq(_numel(shape_), len(items)) is not sympy.true:
+        total = _numel(shape_)
+        if (total != columns * len(items) if type(total) is int
+                else sympy.Eq(total, columns * len(items)) is not sympy.true):
+            per = "" if columns == 1 else f" rows × {columns} columns"
             raise SymconvError(f"Gather(shape={shape_}) holds {_numel(shape_)} elements; index "
-                               f"has {len(items)}: give one index per output element")
+                               f"has {len(items)}{per}: give one index per output element"
+                               + ("" if columns == 1 else " and column"))
         object.__setattr__(self, "index", items)
         object.__setattr__(self, "shape", shape_)
-        self.__dict__["picked"], self.__dict__["largest"] = len(distinct), max(distinct)
+        object.__setattr__(self, "columns", columns)
+        self.__dict__["picked"] = len(distinct) * columns
+        self.__dict__["largest"] = max(distinct) * columns + columns - 1
 
     def __repr__(self) -> str:
-        return f"Gather(<{len(self.index)} positions>, shape={tuple(self.shape)})"
+        if self.columns == 1:
+            return f"Gather(<{len(self.index)} positions>, shape={tuple(self.shape)})"
+        return (f"Gather(<{len(self.index)} rows>, shape={tuple(self.shape)}, "
+                f"columns={self.columns})")
 
     def __hash__(self) -> int:   # its index is long: hashed once
         return self._hash
 
     @functools.cached_property
     def _hash(self) -> int:
-        return hash((self.index, self.shape))
+        return hash((self.index, self.shape, self.columns))
 
     @property
     def kind(self) -> str:
@@ -163,15 +192,23 @@ class Gather(Layer):
     def out_channels_for(self, in_channels: Size) -> Size:
         return self.shape[-1]
 
+    def positions(self) -> tuple[int, ...]:
+        """The input position of every output element, in order (``index`` itself where
+        ``columns`` is 1)."""
+        if self.columns == 1:
+            return self.index
+        width = self.columns
+        return tuple(row * width + column for column in range(width) for row in self.index)
+
     @functools.cached_property
     def picked(self) -> int:
         """How many distinct input elements the index picks."""
-        return len(set(self.index))
+        return len(set(self.index)) * self.columns
 
     @functools.cached_property
     def largest(self) -> int:
-        """The largest index."""
-        return max(self.index)
+        """The largest input position picked."""
+        return max(self.index) * self.columns + self.columns - 1
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
@@ -182,8 +219,10 @@ class Gather(Layer):
                   in_channels: Size | None = None) -> LoopNest:
         """No loops: a copy of the picked elements."""
         size = _numel((*input_spatial, _need_channels(self, in_channels)))
-        if sympy.Gt(self.largest + 1, size) is sympy.true:
-            raise SymconvError(f"Gather: index {self.largest} is outside an input of {size} "
+        if (self.largest + 1 > size if type(size) is int
+                else sympy.Gt(self.largest + 1, size) is sympy.true):
+            what = "index" if self.columns == 1 else "position"
+            raise SymconvError(f"Gather: {what} {self.largest} is outside an input of {size} "
                                "elements")
         return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False,
                         access=InputAccess(copies=0, extra=self.picked))
@@ -349,7 +388,7 @@ def _(layer: Gather, input_spatial: tuple[Size, ...], output_spatial: tuple[Size
     """A scatter-add: one addition per gathered position beyond each element's first."""
     if not input_grad:
         return ()
-    repeated = len(layer.index) - layer.picked
+    repeated = len(layer.index) * layer.columns - layer.picked
     return (("input_grad", _elements((repeated,), (("adds", 1),)) if repeated else
              _elements((1,), ())),)
 
