@@ -20,15 +20,17 @@ Prints, side by side with their ratios (best of several rounds, the runs taking 
    just before it (a slow spell of the shared machine slows both of a pair alike).
 
 Recorded 2026-12-02 (load average 1.1–2.0, ``OPENBLAS_NUM_THREADS=1 python
-benchmarks/backward.py --rounds 30 --only derivations``, best of 15; four runs after, one
-before), training step against forward derivation, before → after. "Before" is main at
+benchmarks/backward.py --rounds 30 --only derivations``, best of 15; five runs after, the
+last after merging main, one before), training step against forward derivation, before → after.
+"Before" is main at
 a6fbf15, whose forward derivation had got faster (equal leaves derived once, ``count`` on
 counts only) while the training derivation had not: the ratio had risen from 1.80–1.87 to
-2.27–2.37 in a first run of this session. MobileNet V1 symbolic 2.31 → 1.69–1.90, V2 symbolic
-2.27 → 1.87–2.01, V1 at 224 2.30 → 1.82–1.89, V2 at 224 2.11 → 1.97–2.01, ResNet-18 from
+2.27–2.37 in a first run of this session. MobileNet V1 symbolic 2.31 → 1.69–1.93, V2 symbolic
+2.27 → 1.87–2.01, V1 at 224 2.30 → 1.82–1.89, V2 at 224 2.11 → 1.97–2.10, ResNet-18 from
 ``from_torch`` 2.22 → 1.79–1.96; the median of paired ratios (column ``paired``, added in this
-change) 2.16–2.69 → 1.72–2.01. One further run of the after, during a slow spell, gave 2.60
-and 2.44 for V1 and V2 at 224 (best of 15 is not enough then; ``paired`` is steadier). In time,
+change) 2.16–2.69 → 1.72–2.01 (1.84–1.89 in the last run). One further run of the after,
+during a slow spell, gave 2.60 and 2.44 for V1 and V2 at 224 (best of 15 is not enough then;
+``paired`` is steadier). In time,
 V2 at 224 (best of 40 of each part, measured apart): backward walk 3.7 → 2.3 ms, training
 forward 1.7 → 1.1 ms, the forward derivation 3.6–3.9 → 3.4 ms (LoopNest's own ``__init__``
 serves it too). What changed: a nest's counts in one module (:mod:`symconv.derive.nest_counts`),
@@ -40,10 +42,11 @@ backward walk looked up once per type (it was six ``isinstance`` and two ``singl
 look-ups a stage); a composite's counts summed in one pass of ints, zeros skipped by identity;
 the training forward's composites keep their stages without a training forward as they are and
 adjust only the counts a change touches; the whole network's walks hash no memo key; LoopNest
-sets its fields in one go. The target, at most 2×, is met with little margin for MobileNet V2
-and the 1.8 aimed at is not reached: what is left is spread thin (per BatchNorm, 6 backward and
-4 training-forward nests, each a LoopNest, a Cost and its Integers: about 27 µs for its
-backward leaf from fresh caches, a quarter of it making its 12 new SymPy Integers).
+sets its fields in one go. The target, at most 2×, is met without margin for MobileNet V2 at
+224 (best over best 1.97–2.10, paired 1.89–2.01) and the 1.8 aimed at is not reached:
+what is left is spread thin (per BatchNorm, 6 backward and 4 training-forward nests, each a
+LoopNest, a Cost and its Integers: about 27 µs for its backward leaf from fresh caches, a
+quarter of it making its 12 new SymPy Integers).
 
 Section 1 run once the same day (load average 1.4–1.6, ``--rounds 30``), backward against the
 training forward and the inference forward: standard 3×3 2.23 and 1.98, strided 2.10 and 1.90,
