@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _built, _sum, _summed
-from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts
+from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts, parts_cost
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
@@ -133,16 +133,7 @@ def _gradients(nests: Sequence[tuple[str, LoopNest]], shape: tuple[sympy.Expr, .
     """The gradients of ``nests`` on the layer's input ``shape`` (each its counts only: no
     parameters, no traffic), ``extra`` (an accumulation) after them, and their counts summed:
     in Python ints where every count is an integer."""
-    gradients: list[tuple[str, Cost]] = []
-    whole: dict[str, int] | None = {}
-    for name, nest in nests:
-        part, counts = counts_cost(nest, shape, kind, params=False)
-        gradients.append((name, part))
-        if counts is None or whole is None:
-            whole = None
-        else:
-            for count, number in counts.items():
-                whole[count] = whole.get(count, 0) + number
+    gradients, whole = parts_cost(nests, shape, kind, params=False)
     if extra is not None:
         gradients.append(("accumulate", extra))
         if whole is not None and all(getattr(extra, count).is_Integer for count in COUNT_KINDS):

@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sympy
 
 from symconv.derive.cost import _DEFAULTS, _ZERO, COUNT_KINDS, Cost, _product, _sum
@@ -27,7 +29,7 @@ from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
 __all__ = ["whole_counts", "as_integers", "symbolic_counts", "nest_counts", "as_exprs", "parameters",
-           "counts_cost"]
+           "counts_cost", "parts_cost"]
 
 _INTEGERS = (int, sympy.Integer)
 #: SymPy's integer classes (small integers are singletons of their own classes).
@@ -175,3 +177,28 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     fields["input_shape"], fields["output_shape"], fields["kind"] = input_shape, outputs, kind
     fields["params"] = parameters(nest.parameters) if params else _ZERO
     return made, whole
+
+
+def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.Expr, ...], kind: str, *,
+               params: bool = True) -> tuple[list[tuple[str, Cost]], dict[str, int] | None]:
+    """:func:`counts_cost` of each ``(name, nest)`` of ``nests`` on ``input_shape``, and their
+    counts summed as Python ints where every part's are (``None`` otherwise).
+
+    Examples
+    --------
+    >>> nest = LoopNest(outer=(2,), inner=(3,), outputs=(2,))
+    >>> parts, whole = parts_cost((("a", nest), ("b", nest)), (3,), "x")
+    >>> [name for name, _ in parts], whole
+    (['a', 'b'], {'mults': 12, 'adds': 8})
+    """
+    parts: list[tuple[str, Cost]] = []
+    whole: dict[str, int] | None = {}
+    for name, nest in nests:
+        part, counts = counts_cost(nest, input_shape, kind, params=params)
+        parts.append((name, part))
+        if counts is None or whole is None:
+            whole = None
+        else:
+            for count, number in counts.items():
+                whole[count] = whole.get(count, 0) + number
+    return parts, whole

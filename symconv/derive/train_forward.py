@@ -36,7 +36,7 @@ from collections.abc import Callable
 import sympy
 
 from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _sum
-from symconv.derive.nest_counts import as_integers, counts_cost
+from symconv.derive.nest_counts import as_integers, parts_cost
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
@@ -57,16 +57,7 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts: list[tuple[str, Cost]] = []
-    whole: dict[str, int] | None = {}
-    for name, nest in nests:   # each on ``shape``, its counts only
-        part, counts = counts_cost(nest, shape, layer.kind)
-        parts.append((name, part))
-        if counts is None or whole is None:
-            whole = None
-        else:
-            for kind, number in counts.items():
-                whole[kind] = whole.get(kind, 0) + number
+    parts, whole = parts_cost(nests, shape, layer.kind)   # each on ``shape``, its counts only
     sums = (as_integers(whole) if whole is not None and len(parts) > 1 else
             {kind: _sum([getattr(part, kind) for _, part in parts]) for kind in COUNT_KINDS})
     if nests and forward.reads == 0 and forward.writes == 0:
