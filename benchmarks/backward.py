@@ -54,6 +54,13 @@ depthwise 1.79 and 1.58, pointwise 2.23 and 2.10, grouped 1.62 and 1.48, BatchNo
 2.26, ReLU6 0.79 and 0.75, Linear 1024→1000 2.73 and 2.15 (0.49 ms against 0.18 and 0.23 ms).
 Linear's executor is unchanged: the earlier records below tried what is cheap.
 
+Then, with every branch of that day merged (load average 0.2, nothing else running), twice:
+derivations 1.84 / 1.90 / 1.95 / 1.91 / 1.85 and 1.88 / 1.82 / 1.93 / 1.83 / 1.63 (MobileNet V1
+and V2 symbolic, at 224, ResNet-18; paired 1.73–2.01), every row under 2; section 1: standard
+2.11 / 1.99, strided 2.18 / 2.15, depthwise 1.85 / 1.84, pointwise 2.21 / 2.08, grouped
+1.64 / 1.58, BatchNorm 0.94 / 2.25, ReLU6 0.70 / 0.68, Linear 2.67 / 2.46 (0.32 ms against 0.12
+and 0.13 ms: its weight gradient, 8 MB of fresh memory written, is the floor).
+
 Recorded 2026-12-02 (load average about 3, ``OPENBLAS_NUM_THREADS=1 python
 benchmarks/backward.py --only derivations --rounds 80``, best of 20, two runs), training step
 against forward derivation, before → after: MobileNet V1 symbolic 3.46 → 1.91–1.96, V2
