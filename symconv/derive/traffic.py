@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sympy
 
+from symconv.derive.cost import _product
 from symconv.errors import SymconvError
 from symconv.layers.base import LoopNest
 from symconv.layers.traffic import AxisWindow
@@ -105,16 +106,6 @@ def touched(axis: AxisWindow) -> sympy.Expr:
     else:
         return Touched(size, placed, kernel, stride, dilation, padding)
     return below(padding + size) - (0 if padding == 0 else below(padding))
-
-
-def _product(sizes: tuple[object, ...]) -> sympy.Expr:
-    """The product of sizes: one ``Integer`` multiplied in Python where all are integers."""
-    product = 1
-    for size in sizes:   # a plain loop: this runs for every nest
-        if not isinstance(size, (int, sympy.Integer)) or isinstance(size, bool):
-            return sympy.Mul(*(as_expr(size) for size in sizes))
-        product *= int(size)
-    return sympy.Integer(product)
 
 
 def _runs_below_ints(n: int, step: int, run: int, count: int) -> int:
