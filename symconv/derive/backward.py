@@ -176,9 +176,10 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    gradients, sums = _gradients(nests, shape, layer.kind, extra)
+    kind = layer.kind   # a property, worked out on each read (a convolution's: a genexpr)
+    gradients, sums = _gradients(nests, shape, kind, extra)
     result = _built(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
-                    kind=layer.kind, gradients=gradients, **sums)
+                    kind=kind, gradients=gradients, **sums)
     return result, needs or trainable
 
 

@@ -26,6 +26,31 @@ COUNT_KINDS = ("mults", "adds", "divs", "comparisons", "transcendentals")
 
 _ZERO = sympy.Integer(0)
 
+#: SymPy's own singletons of the small integers, by value.
+_SMALL = {-1: sympy.S.NegativeOne, 0: sympy.S.Zero, 1: sympy.S.One}
+_BASIC_NEW = sympy.Basic.__new__
+
+
+def _integer(number: int) -> sympy.Integer:
+    """``sympy.Integer(number)`` for a Python int, made as its constructor makes it (0, 1 and
+    -1 its singletons; else a new ``Integer`` whose ``p`` is ``number``) without going through
+    SymPy's cache (a miss costs three times the object: a training step's derivation makes
+    hundreds of new counts). Equal, of the same class and hash as ``sympy.Integer(number)``
+    (tests/test_nest_counts.py holds it to that); only its identity may differ, which nothing
+    in SymPy relies on (a full cache makes new objects too).
+
+    Examples
+    --------
+    >>> _integer(12) == sympy.Integer(12), type(_integer(12)), _integer(1) is sympy.S.One
+    (True, <class 'sympy.core.numbers.Integer'>, True)
+    """
+    small = _SMALL.get(number)
+    if small is not None:
+        return small
+    made = _BASIC_NEW(sympy.Integer)
+    made.p = number
+    return made
+
 
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import sympy
 
-from symconv.derive.cost import _DEFAULTS, _ZERO, COUNT_KINDS, Cost, _product, _sum
+from symconv.derive.cost import _DEFAULTS, _ZERO, COUNT_KINDS, Cost, _integer, _product, _sum
 from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
@@ -93,6 +93,8 @@ def as_integers(counts: dict[str, int]) -> dict[str, sympy.Expr]:
 
 
 _ZEROS = {name: _ZERO for name in COUNT_KINDS}
+#: A counts-only cost's fields before its counts: the defaults, every count 0.
+_ZERO_DEFAULTS = {**_DEFAULTS, **_ZEROS}
 
 
 def symbolic_counts(nest: LoopNest) -> dict[str, sympy.Expr]:
@@ -157,25 +159,34 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     >>> part.mults, part.adds, part.params, part.reads, whole
     (24, 18, 0, 0, {'mults': 24, 'adds': 18})
     """
+    return _part(nest, input_shape, kind, params, _sympy_sizes(nest.outputs))
+
+
+def _sympy_sizes(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
+    """:func:`as_exprs`, an int made ``Integer`` without SymPy's cache (:func:`_integer`)."""
+    for size in sizes:
+        if not isinstance(size, sympy.Basic):
+            return tuple([_integer(size) if type(size) is int else as_expr(size)
+                          for size in sizes])
+    return sizes   # type: ignore[return-value]
+
+
+def _part(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, params: bool,
+          outputs: tuple[sympy.Expr, ...]) -> tuple[Cost, dict[str, int] | None]:
+    """:func:`counts_cost`, given ``nest``'s outputs as SymPy sizes: what :func:`as_integers`
+    and :func:`~symconv.derive.cost._built` do, inline (this runs for every gradient)."""
     whole = whole_counts(nest)
-    # what as_integers, as_exprs and _built do, inline: this runs for every gradient
     made = object.__new__(Cost)
     fields = made.__dict__
-    fields.update(_DEFAULTS)
+    fields.update(_ZERO_DEFAULTS)
     if whole is None:
         fields.update(symbolic_counts(nest))
     else:
-        fields.update(_ZEROS)
         for name, number in whole.items():
             if number:
-                fields[name] = sympy.Integer(number)
-    outputs = nest.outputs
-    for size in outputs:
-        if not isinstance(size, sympy.Basic):
-            outputs = tuple([as_expr(size) for size in outputs])
-            break
+                fields[name] = _integer(number)
     fields["input_shape"], fields["output_shape"], fields["kind"] = input_shape, outputs, kind
-    fields["params"] = parameters(nest.parameters) if params else _ZERO
+    fields["params"] = parameters(nest.parameters) if params and nest.parameters else _ZERO
     return made, whole
 
 
@@ -193,8 +204,14 @@ def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.E
     """
     parts: list[tuple[str, Cost]] = []
     whole: dict[str, int] | None = {}
+    # each outputs tuple made SymPy once, by its id (a layer's parts share their shapes; the
+    # nests keep the tuples alive, so no id is reused meanwhile)
+    shapes: dict[int, tuple[sympy.Expr, ...]] = {}
     for name, nest in nests:
-        part, counts = counts_cost(nest, input_shape, kind, params=params)
+        outputs = shapes.get(id(nest.outputs))
+        if outputs is None:
+            outputs = shapes[id(nest.outputs)] = _sympy_sizes(nest.outputs)
+        part, counts = _part(nest, input_shape, kind, params, outputs)
         parts.append((name, part))
         if counts is None or whole is None:
             whole = None

@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 import sympy
 
-from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _sum
+from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _integer, _sum
 from symconv.derive.nest_counts import as_integers, parts_cost
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
@@ -118,15 +118,25 @@ def _adjusted(forward: Cost, changed: list[tuple[Cost, Cost]]) -> dict[str, symp
     counts: dict[str, sympy.Expr] = {}
     for kind in COUNT_KINDS:
         count = forward.__dict__[kind]
-        moves = [(new.__dict__[kind], old.__dict__[kind]) for new, old in changed]
-        moves = [(new, old) for new, old in moves if new is not old]
-        if not moves:
+        moved = False
+        whole = count.p if type(count) in _INTEGERS else None   # the sum in ints, while it is
+        for new, old in changed:     # a plain loop: a network's composites each run it
+            after, before = new.__dict__[kind], old.__dict__[kind]
+            if after is before:
+                continue
+            moved = True
+            if whole is not None and type(after) in _INTEGERS and type(before) in _INTEGERS:
+                whole += after.p - before.p
+            else:
+                whole = None
+        if not moved:
             counts[kind] = count
-        elif type(count) in _INTEGERS and all(type(new) in _INTEGERS and type(old) in _INTEGERS
-                                              for new, old in moves):
-            counts[kind] = sympy.Integer(count.p + sum(new.p - old.p for new, old in moves))
+        elif whole is not None:
+            counts[kind] = _integer(whole)
         else:
-            counts[kind] = _sum([count, *(new - old for new, old in moves)])
+            counts[kind] = _sum([count, *(new.__dict__[kind] - old.__dict__[kind]
+                                          for new, old in changed
+                                          if new.__dict__[kind] is not old.__dict__[kind])])
     return counts
 
 
