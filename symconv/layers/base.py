@@ -166,6 +166,32 @@ class _LayerType(type):
         _check_arguments(cls, args, kwargs)
         return super().__call__(*args, **kwargs)
 
+    def __setattr__(cls, name: str, value: Any) -> None:
+        # the dataclass decorator gives a frozen layer its __hash__ once the class is made:
+        # that hash, kept on the layer once worked out (:func:`_hash_kept`)
+        if name == "__hash__" and value is not None:
+            value = _hash_kept(value)
+        super().__setattr__(name, value)
+
+
+def _hash_kept(compute: Any) -> Any:
+    """``compute`` (a frozen dataclass's ``__hash__``, of its fields), worked out once per
+    layer and kept in its ``__dict__``: a derivation's walks key their memos on layers, and a
+    block's hash is its every layer's (the backward walk and the training forward hashed each
+    layer of a network again at every level above it). A layer's fields never change once
+    built; the kept hash is not pickled or copied (:meth:`Layer.__getstate__`: a string's hash
+    differs from one process to the next)."""
+
+    @functools.wraps(compute)
+    def __hash__(self: Any) -> int:
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = compute(self)
+            object.__setattr__(self, "_hash", known)
+        return known   # type: ignore[no-any-return]
+
+    return __hash__
+
 
 class Layer(metaclass=_LayerType):
     """Base class of every layer description.
@@ -192,6 +218,13 @@ class Layer(metaclass=_LayerType):
     def kind(self) -> str:
         """A short name of the kind of layer, used in reports."""
         return type(self).__name__
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The layer's ``__dict__`` for ``pickle`` and ``copy``, without its kept hash
+        (:func:`_hash_kept`)."""
+        state = dict(self.__dict__)
+        state.pop("_hash", None)
+        return state
 
     def in_channels_expected(self) -> Size | None:
         """The input channel count the layer needs, or ``None`` when any count fits."""
