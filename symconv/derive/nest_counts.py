@@ -56,7 +56,9 @@ def whole_counts(nest: LoopNest) -> dict[str, int] | None:
     """The counts of ``nest`` as Python ints, the kinds it performs only (a kind it performs
     0 times may be there as 0), where its sizes and its operations per point are integers;
     else ``None``."""
-    points, width = _whole(nest.outer), _whole(nest.inner)
+    outer, inner = nest.outer, nest.inner   # no call for an elementwise nest's ()
+    points = _whole(outer) if outer else 1
+    width = _whole(inner) if inner else 1
     if points is None or width is None:
         return None
     counts: dict[str, int] = {}
@@ -159,7 +161,7 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     >>> part.mults, part.adds, part.params, part.reads, whole
     (24, 18, 0, 0, {'mults': 24, 'adds': 18})
     """
-    return _part(nest, input_shape, kind, params, _sympy_sizes(nest.outputs))
+    return _part(nest, input_shape, kind, params, _sympy_sizes(nest.outputs), {})
 
 
 def _sympy_sizes(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
@@ -172,22 +174,27 @@ def _sympy_sizes(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
 
 
 def _part(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, params: bool,
-          outputs: tuple[sympy.Expr, ...]) -> tuple[Cost, dict[str, int] | None]:
-    """:func:`counts_cost`, given ``nest``'s outputs as SymPy sizes: what :func:`as_integers`
-    and :func:`~symconv.derive.cost._built` do, inline (this runs for every gradient)."""
-    whole = whole_counts(nest)
+          outputs: tuple[sympy.Expr, ...], whole: dict[str, int] | None
+          ) -> tuple[Cost, dict[str, int] | None]:
+    """:func:`counts_cost`, given ``nest``'s outputs as SymPy sizes, its counts added into
+    ``whole`` (Python ints, the kinds performed only), returned; ``None`` where ``whole`` is
+    ``None`` or a count is not an integer. What :func:`as_integers` and
+    :func:`~symconv.derive.cost._built` do, inline: this runs for every gradient."""
+    counts = whole_counts(nest)
     made = object.__new__(Cost)
     fields = made.__dict__
     fields.update(_ZERO_DEFAULTS)
-    if whole is None:
+    if counts is None:
         fields.update(symbolic_counts(nest))
     else:
-        for name, number in whole.items():
+        for name, number in counts.items():
             if number:
                 fields[name] = _integer(number)
+                if whole is not None:
+                    whole[name] = whole.get(name, 0) + number
     fields["input_shape"], fields["output_shape"], fields["kind"] = input_shape, outputs, kind
     fields["params"] = parameters(nest.parameters) if params and nest.parameters else _ZERO
-    return made, whole
+    return made, None if counts is None else whole
 
 
 def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.Expr, ...], kind: str, *,
@@ -204,18 +211,14 @@ def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.E
     """
     parts: list[tuple[str, Cost]] = []
     whole: dict[str, int] | None = {}
-    # each outputs tuple made SymPy once, by its id (a layer's parts share their shapes; the
-    # nests keep the tuples alive, so no id is reused meanwhile)
-    shapes: dict[int, tuple[sympy.Expr, ...]] = {}
+    # each outputs tuple made SymPy once, by its id (a layer's parts share their shapes), kept
+    # with the tuple itself (alive, so that no other tuple takes its id meanwhile)
+    shapes: dict[int, tuple[tuple[object, ...], tuple[sympy.Expr, ...]]] = {}
     for name, nest in nests:
-        outputs = shapes.get(id(nest.outputs))
-        if outputs is None:
-            outputs = shapes[id(nest.outputs)] = _sympy_sizes(nest.outputs)
-        part, counts = _part(nest, input_shape, kind, params, outputs)
+        sizes = nest.outputs
+        known = shapes.get(id(sizes))
+        if known is None:
+            known = shapes[id(sizes)] = (sizes, _sympy_sizes(sizes))
+        part, whole = _part(nest, input_shape, kind, params, known[1], whole)
         parts.append((name, part))
-        if counts is None or whole is None:
-            whole = None
-        else:
-            for count, number in counts.items():
-                whole[count] = whole.get(count, 0) + number
     return parts, whole

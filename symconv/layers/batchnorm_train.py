@@ -66,7 +66,6 @@ symconv.errors.SymconvError: BatchNorm2d(8) in training mode on 1 value per chan
 from __future__ import annotations
 
 import functools
-import math
 
 import sympy
 
@@ -128,10 +127,15 @@ _KNOWN: dict[type | None, int | bool] = {}
 def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> sympy.Expr:
     """``E``, the values a channel's batch statistics are taken over; raises where it is 1 (the
     backward pass with batch statistics, :mod:`symconv.layers.backward`, checks it too)."""
-    values = (sympy.Integer(math.prod(int(size) for size in input_spatial))
-              if all(isinstance(size, (int, sympy.Integer)) for size in input_spatial)
+    whole: int | None = 1
+    for size in input_spatial:   # a plain loop: a training step's every BatchNorm runs it twice
+        if not isinstance(size, (int, sympy.Integer)):
+            whole = None
+            break
+        whole *= int(size)   # type: ignore[operator]
+    values = (sympy.Integer(whole) if whole is not None
               else sympy.Mul(*(as_expr(size) for size in input_spatial)))
-    if values == 1:
+    if whole == 1 or (whole is None and values == 1):
         raise SymconvError(
             f"{type(layer).__name__}({layer.channels}) in training mode on 1 value per channel: "
             "the unbiased variance of the running statistics divides by 0 (PyTorch raises "
@@ -142,7 +146,7 @@ def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> s
 
 
 def _per_channel(channels: tuple[Size, ...], table: tuple[tuple[str, Size], ...]) -> LoopNest:
-    return LoopNest(outer=(), inner=(), outputs=channels, multiply=False, per_output=table)
+    return LoopNest((), (), channels, False, "sum", table)   # by position, as _elements
 
 
 @training_nests.register
