@@ -118,7 +118,12 @@ def _is_frozen(path: str, layer: Layer, frozen: Frozen) -> bool:
 
 
 def _has_parameters(forward: Cost) -> bool:
-    return forward.params is not _ZERO and forward.params != 0
+    params = forward.params
+    if params is _ZERO:
+        return False
+    if type(params) is sympy.Integer:   # a layer's count of parameters: no SymPy comparison
+        return params.p != 0    # type: ignore[attr-defined]
+    return params != 0   # type: ignore[no-any-return]
 
 
 def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
@@ -166,8 +171,10 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
                extra: Cost | None) -> tuple[Cost, bool]:
     shape = forward.input_shape
     try:
-        nests = backward_nests(layer, shape[:-1], forward.output_shape[:-1], shape[-1],
-                               input_grad=needs, trainable=trainable)
+        # the rule looked up by singledispatch's own cache, without its wrapper's repacking
+        nests = backward_nests.dispatch(type(layer))(
+            layer, shape[:-1], forward.output_shape[:-1], shape[-1], input_grad=needs,
+            trainable=trainable)
     except NotImplementedError:
         where = f"layer {path} ({layer.kind})" if path else layer.kind
         raise SymconvError(f"{where}: no backward pass is known for {type(layer).__name__}; "

@@ -161,25 +161,36 @@ def counts_cost(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, 
     >>> part.mults, part.adds, part.params, part.reads, whole
     (24, 18, 0, 0, {'mults': 24, 'adds': 18})
     """
-    return _part(nest, input_shape, kind, params, _sympy_sizes(nest.outputs), {})
+    return _part(nest, input_shape, kind, params, _sympy_sizes(nest.outputs, {}), {}, {})
 
 
-def _sympy_sizes(sizes: tuple[object, ...]) -> tuple[sympy.Expr, ...]:
-    """:func:`as_exprs`, an int made ``Integer`` without SymPy's cache (:func:`_integer`)."""
+def _sympy_sizes(sizes: tuple[object, ...], integers: dict[int, sympy.Integer]
+                 ) -> tuple[sympy.Expr, ...]:
+    """:func:`as_exprs`, an int made ``Integer`` once per ``integers`` (:func:`_integer`)."""
     for size in sizes:
         if not isinstance(size, sympy.Basic):
-            return tuple([_integer(size) if type(size) is int else as_expr(size)
+            return tuple([_shared(size, integers) if type(size) is int else as_expr(size)
                           for size in sizes])
     return sizes   # type: ignore[return-value]
 
 
+def _shared(number: int, integers: dict[int, sympy.Integer]) -> sympy.Integer:
+    """``sympy.Integer(number)``, the one in ``integers`` where there is one (a layer's parts
+    share many of their sizes and counts: a BatchNorm's ``C``, ``H·W·C``)."""
+    found = integers.get(number)
+    if found is None:
+        found = integers[number] = _integer(number)
+    return found
+
+
 def _part(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, params: bool,
-          outputs: tuple[sympy.Expr, ...], whole: dict[str, int] | None
-          ) -> tuple[Cost, dict[str, int] | None]:
+          outputs: tuple[sympy.Expr, ...], whole: dict[str, int] | None,
+          integers: dict[int, sympy.Integer]) -> tuple[Cost, dict[str, int] | None]:
     """:func:`counts_cost`, given ``nest``'s outputs as SymPy sizes, its counts added into
     ``whole`` (Python ints, the kinds performed only), returned; ``None`` where ``whole`` is
-    ``None`` or a count is not an integer. What :func:`as_integers` and
-    :func:`~symconv.derive.cost._built` do, inline: this runs for every gradient."""
+    ``None`` or a count is not an integer; its counts made ``Integer`` once per ``integers``.
+    What :func:`as_integers` and :func:`~symconv.derive.cost._built` do, inline: this runs
+    for every gradient."""
     counts = whole_counts(nest)
     made = object.__new__(Cost)
     fields = made.__dict__
@@ -189,7 +200,10 @@ def _part(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, params
     else:
         for name, number in counts.items():
             if number:
-                fields[name] = _integer(number)
+                found = integers.get(number)   # _shared, inline
+                if found is None:
+                    found = integers[number] = _integer(number)
+                fields[name] = found
                 if whole is not None:
                     whole[name] = whole.get(name, 0) + number
     fields["input_shape"], fields["output_shape"], fields["kind"] = input_shape, outputs, kind
@@ -214,11 +228,12 @@ def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.E
     # each outputs tuple made SymPy once, by its id (a layer's parts share their shapes), kept
     # with the tuple itself (alive, so that no other tuple takes its id meanwhile)
     shapes: dict[int, tuple[tuple[object, ...], tuple[sympy.Expr, ...]]] = {}
+    integers: dict[int, sympy.Integer] = {}   # and each size or count made Integer once
     for name, nest in nests:
         sizes = nest.outputs
         known = shapes.get(id(sizes))
         if known is None:
-            known = shapes[id(sizes)] = (sizes, _sympy_sizes(sizes))
-        part, whole = _part(nest, input_shape, kind, params, known[1], whole)
+            known = shapes[id(sizes)] = (sizes, _sympy_sizes(sizes, integers))
+        part, whole = _part(nest, input_shape, kind, params, known[1], whole, integers)
         parts.append((name, part))
     return parts, whole
