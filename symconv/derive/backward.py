@@ -50,11 +50,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sympy
 
 from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, Source, _built, _sum, _summed
-from symconv.derive.nest_counts import as_integers, counts_cost, nest_counts, parts_cost
+from symconv.derive.nest_counts import INTEGERS, as_integers, counts_cost, nest_counts, parts_cost
 from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
@@ -92,6 +93,11 @@ class Derivation:
 
 
 _DERIVATION: list[Derivation] = []
+
+
+#: A backward walk's memo: each layer or block derived, by its key, as ``(cost, needs)``; and
+#: under :data:`~symconv.derive.nest_counts.INTEGERS` the walk's Integers.
+_Memo = dict[object, Any]
 
 
 def _derivation() -> Derivation:
@@ -134,11 +140,12 @@ def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
 
 
 def _gradients(nests: Sequence[tuple[str, LoopNest]], shape: tuple[sympy.Expr, ...], kind: str,
-               extra: Cost | None) -> tuple[tuple[tuple[str, Cost], ...], dict[str, sympy.Expr]]:
+               extra: Cost | None, integers: dict[int, sympy.Integer] | None = None
+               ) -> tuple[tuple[tuple[str, Cost], ...], dict[str, sympy.Expr]]:
     """The gradients of ``nests`` on the layer's input ``shape`` (each its counts only: no
     parameters, no traffic), ``extra`` (an accumulation) after them, and their counts summed:
-    in Python ints where every count is an integer."""
-    gradients, whole = parts_cost(nests, shape, kind, params=False)
+    in Python ints where every count is an integer (``integers``: the walk's Integers)."""
+    gradients, whole = parts_cost(nests, shape, kind, params=False, integers=integers)
     if extra is not None:
         gradients.append(("accumulate", extra))
         if whole is not None and all(getattr(extra, count).is_Integer for count in COUNT_KINDS):
@@ -152,23 +159,24 @@ def _gradients(nests: Sequence[tuple[str, LoopNest]], shape: tuple[sympy.Expr, .
 
 
 def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
-          extra: Cost | None, memo: dict[object, tuple[Cost, bool]] | None = None
-          ) -> tuple[Cost, bool]:
+          extra: Cost | None, memo: _Memo | None = None) -> tuple[Cost, bool]:
     trainable = _has_parameters(forward) and not _is_frozen(path, layer, frozen)
+    integers = None if memo is None else memo.get(INTEGERS)
     if memo is None or extra is not None:
-        return _leaf_once(layer, forward, path, needs, trainable, extra)
+        return _leaf_once(layer, forward, path, needs, trainable, extra, integers)
     try:   # an equal layer on an equal input, needing the same gradients: derived once
         key: object = ("leaf", layer, forward.input_shape, needs, trainable)
         found = memo.get(key)
     except TypeError:    # an unhashable layer
-        return _leaf_once(layer, forward, path, needs, trainable, extra)
+        return _leaf_once(layer, forward, path, needs, trainable, extra, integers)
     if found is None:
-        found = memo[key] = _leaf_once(layer, forward, path, needs, trainable, extra)
-    return found
+        found = memo[key] = _leaf_once(layer, forward, path, needs, trainable, extra, integers)
+    return found  # type: ignore[no-any-return]
 
 
 def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: bool,
-               extra: Cost | None) -> tuple[Cost, bool]:
+               extra: Cost | None, integers: dict[int, sympy.Integer] | None = None
+               ) -> tuple[Cost, bool]:
     shape = forward.input_shape
     try:
         # the rule looked up by singledispatch's own cache, without its wrapper's repacking
@@ -184,7 +192,7 @@ def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: b
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
     kind = layer.kind   # a property, worked out on each read (a convolution's: a genexpr)
-    gradients, sums = _gradients(nests, shape, kind, extra)
+    gradients, sums = _gradients(nests, shape, kind, extra, integers)
     result = _built(params=_ZERO, input_shape=shape, output_shape=forward.output_shape,
                     kind=kind, gradients=gradients, **sums)
     return result, needs or trainable
@@ -212,7 +220,7 @@ def _sums(gradients: Sequence[tuple[str, Cost]]) -> dict[str, sympy.Expr]:
 
 
 def _walk(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
-          memo: dict[object, tuple[Cost, bool]] | None = None) -> tuple[Cost, bool]:
+          memo: _Memo | None = None) -> tuple[Cost, bool]:
     """The backward cost of ``layer`` (whose forward cost is ``forward``) and whether its
     output's gradient is needed. A repeated block (an equal layer on an equal input, with the
     same gradient needs and the same frozen parts) is derived once, through ``memo``."""
@@ -257,7 +265,7 @@ def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
 
 
 def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
-               memo: dict[object, tuple[Cost, bool]]) -> tuple[Cost, bool]:
+               memo: _Memo) -> tuple[Cost, bool]:
     if not isinstance(layer, Composite):
         return _leaf(layer, forward, path, needs, frozen, None, memo)
     flags: dict[str, bool] = {"input": needs}
@@ -365,7 +373,8 @@ def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,
             isinstance(item, str) for item in frozen)):
         raise SymconvError(f"frozen={frozen!r} must be True, False or a collection of dotted "
                            "layer paths, like ('features',)")
-    result, _ = _walk_once(layer, forward, "", input_grad, frozen, {})  # the whole: no key
+    memo: _Memo = {INTEGERS: {}}   # and the walk's Integers (nest_counts.INTEGERS)
+    result, _ = _walk_once(layer, forward, "", input_grad, frozen, memo)  # the whole: no key
     return result
 
 

@@ -29,7 +29,7 @@ from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
 __all__ = ["whole_counts", "as_integers", "symbolic_counts", "nest_counts", "as_exprs", "parameters",
-           "counts_cost", "parts_cost"]
+           "counts_cost", "parts_cost", "INTEGERS"]
 
 _INTEGERS = (int, sympy.Integer)
 #: SymPy's integer classes (small integers are singletons of their own classes).
@@ -95,6 +95,13 @@ def as_integers(counts: dict[str, int]) -> dict[str, sympy.Expr]:
 
 
 _ZEROS = {name: _ZERO for name in COUNT_KINDS}
+
+#: The key under which a walk of one derivation (the backward walk, the training forward) keeps
+#: in its memo the ``Integer`` it made of each int, for :func:`parts_cost`: a network's parts
+#: share most of their sizes and counts (a few hundred values in a MobileNet's thousand), and
+#: each shared one is one object fewer to make and for the garbage collector to follow. Kept
+#: for that walk only: the next derivation makes its own.
+INTEGERS = ("integers",)
 #: A counts-only cost's fields before its counts: the defaults, every count 0.
 _ZERO_DEFAULTS = {**_DEFAULTS, **_ZEROS}
 
@@ -212,9 +219,12 @@ def _part(nest: LoopNest, input_shape: tuple[sympy.Expr, ...], kind: str, params
 
 
 def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.Expr, ...], kind: str, *,
-               params: bool = True) -> tuple[list[tuple[str, Cost]], dict[str, int] | None]:
+               params: bool = True, integers: dict[int, sympy.Integer] | None = None
+               ) -> tuple[list[tuple[str, Cost]], dict[str, int] | None]:
     """:func:`counts_cost` of each ``(name, nest)`` of ``nests`` on ``input_shape``, and their
-    counts summed as Python ints where every part's are (``None`` otherwise).
+    counts summed as Python ints where every part's are (``None`` otherwise). Each size or
+    count is made ``Integer`` once, kept in ``integers`` (a walk's table, :data:`INTEGERS`;
+    one for these parts alone by default).
 
     Examples
     --------
@@ -228,7 +238,8 @@ def parts_cost(nests: Iterable[tuple[str, LoopNest]], input_shape: tuple[sympy.E
     # each outputs tuple made SymPy once, by its id (a layer's parts share their shapes), kept
     # with the tuple itself (alive, so that no other tuple takes its id meanwhile)
     shapes: dict[int, tuple[tuple[object, ...], tuple[sympy.Expr, ...]]] = {}
-    integers: dict[int, sympy.Integer] = {}   # and each size or count made Integer once
+    if integers is None:
+        integers = {}
     for name, nest in nests:
         sizes = nest.outputs
         known = shapes.get(id(sizes))

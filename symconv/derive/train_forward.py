@@ -32,11 +32,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sympy
 
 from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _integer, _sum
-from symconv.derive.nest_counts import as_integers, parts_cost
+from symconv.derive.nest_counts import INTEGERS, as_integers, parts_cost
 from symconv.errors import SymconvError
 from symconv.layers import Composite, Layer
 from symconv.layers.batchnorm_train import has_training_forward, training_nests
@@ -49,7 +50,8 @@ __all__ = ["training_forward_cost"]
 NestCost = Callable[..., Cost]
 
 
-def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
+def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
+          integers: dict[int, sympy.Integer] | None = None) -> Cost:
     shape = forward.input_shape
     try:
         nests = training_nests(layer, shape[:-1], forward.output_shape[:-1], shape[-1])
@@ -57,7 +59,8 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
         if not path:
             raise
         raise SymconvError(f"layer {path} ({layer.kind}): {error}") from None
-    parts, whole = parts_cost(nests, shape, layer.kind)   # each on ``shape``, its counts only
+    # each on ``shape``, its counts only
+    parts, whole = parts_cost(nests, shape, layer.kind, integers=integers)
     sums = (as_integers(whole) if whole is not None and len(parts) > 1 else
             {kind: _sum([getattr(part, kind) for _, part in parts]) for kind in COUNT_KINDS})
     if nests and forward.reads == 0 and forward.writes == 0:
@@ -70,7 +73,7 @@ def _leaf(layer: Layer, forward: Cost, path: str, nest_cost: NestCost) -> Cost:
 
 
 def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
-          memo: dict[object, Cost]) -> Cost:
+          memo: dict[object, Any]) -> Cost:
     if not isinstance(layer, Composite) and not has_training_forward(layer):
         return forward   # its inference forward (looked up by type, before any hashing)
     try:   # a repeated block (equal layer, equal input) is derived once
@@ -83,14 +86,14 @@ def _walk(layer: Layer, forward: Cost, path: str, nest_cost: NestCost,
     if isinstance(layer, Composite):
         result = _composite(layer, forward, path, nest_cost, memo)
     else:
-        result = _leaf(layer, forward, path, nest_cost)
+        result = _leaf(layer, forward, path, nest_cost, memo.get(INTEGERS))
     if key is not None:
         memo[key] = result
     return result
 
 
 def _composite(layer: Composite, forward: Cost, path: str, nest_cost: NestCost,
-               memo: dict[object, Cost]) -> Cost:
+               memo: dict[object, Any]) -> Cost:
     stages: list[tuple[str, Cost]] = []
     changed: list[tuple[Cost, Cost]] = []
     for (name, stage), pair in zip(layer.stages, forward.stages):
@@ -149,6 +152,7 @@ def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> C
     cost; ``nest_cost`` is the generic derivation's cost of one loop nest (handed in by
     :mod:`symconv.derive.backward`, which imports no cycle). A layer or network without
     BatchNorm gets ``forward`` itself back."""
+    memo: dict[object, Any] = {INTEGERS: {}}   # and the walk's Integers (nest_counts.INTEGERS)
     if isinstance(layer, Composite):   # the whole is derived once: no key to hash
-        return _composite(layer, forward, "", nest_cost, {})
-    return _walk(layer, forward, "", nest_cost, {})
+        return _composite(layer, forward, "", nest_cost, memo)
+    return _walk(layer, forward, "", nest_cost, memo)
