@@ -105,3 +105,27 @@ def test_separable_stages_carry_the_settings() -> None:
     assert dw == DepthwiseConv2d(8, 3, 2, 1, 2, bias=True)
     assert pw == PointwiseConv2d(8, 16, bias=True)
     assert cost(layer, (W, W, 8)).params == 8 * 9 + 8 + 8 * 16 + 16
+
+
+def test_a_layers_kept_hash_is_its_fields_hash_and_is_not_pickled() -> None:
+    """A layer keeps its hash once worked out (the derivation's memos hash every layer at
+    every level): equal layers still hash alike, the kept value is the dataclass's hash of the
+    fields, and it is neither pickled (a string's hash differs between processes) nor copied."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from symconv import BatchNorm2d, Sequential
+
+    conv = Conv2d(3, 8, 3, padding=1)
+    net = Sequential(("conv", conv), ("bn", BatchNorm2d(8)))
+    fields = tuple(getattr(conv, item.name) for item in dataclasses.fields(conv)
+                   if item.compare and item.hash is not False)
+    assert "_hash" not in conv.__dict__
+    assert hash(conv) == hash(fields) == conv.__dict__["_hash"]
+    assert hash(net) == hash(Sequential(("conv", Conv2d(3, 8, 3, padding=1)),
+                                        ("bn", BatchNorm2d(8))))
+    for again, original in ((pickle.loads(pickle.dumps(net)), net), (copy.copy(conv), conv),
+                            (copy.deepcopy(net), net)):
+        assert "_hash" not in again.__dict__ and again == original
+    assert hash(pickle.loads(pickle.dumps(conv))) == hash(conv)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symconv import BatchNorm2d, Conv2d, ReLU, cost
-from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _built, _changed, _sum, _summed
+from symconv.derive.cost import _ZERO, COUNT_KINDS, Cost, _built, _changed, _integer, _sum, _summed
 from symconv.derive.nest_counts import counts_cost, nest_counts, symbolic_counts, whole_counts
 from symconv.layers import LoopNest, Residual, Sequential
 from symconv.symbols import C, H, W
@@ -120,3 +120,36 @@ def test_loop_nest_sets_its_fields_as_a_dataclass_would() -> None:
     assert nest.accumulate == "max" and nest.per_outer == (("divs", 1),) and not nest.multiply
     with pytest.raises(dataclasses.FrozenInstanceError):
         nest.outer = (1,)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("number", [-(10**50), -7, -1, 0, 1, 2, 3, 1000, 3 * 2**70])
+def test_integers_made_without_the_cache_are_sympys(number) -> None:
+    """``_integer`` skips SymPy's cache: the object must be SymPy's own ``Integer(number)`` in
+    all but identity (the singletons 0, 1, -1 themselves)."""
+    made, expected = _integer(number), sympy.Integer(number)
+    assert type(made) is type(expected) and made == expected and hash(made) == hash(expected)
+    assert sympy.srepr(made) == sympy.srepr(expected) and int(made) == number
+    assert made.is_Integer and made.is_positive == expected.is_positive
+    for fact in ("even", "prime", "composite", "zero", "nonnegative", "finite", "rational"):
+        assert getattr(made, f"is_{fact}") == getattr(expected, f"is_{fact}"), fact
+    assert made + H == expected + H and made * 3 == expected * 3 and made - expected == 0
+    if number in (-1, 0, 1):
+        assert made is expected
+
+
+def test_a_walks_integers_are_shared_not_kept() -> None:
+    """Equal counts of a walk's parts share one ``Integer``; two derivations share none of the
+    walk's own (each makes its own: no cache between derivations)."""
+    net = Sequential(("conv", Conv2d(3, 8, 3, padding=1)), ("bn", BatchNorm2d(8)),
+                     ("again", BatchNorm2d(8)))
+
+    def gradients():
+        backward = dict(cost(net, (9, 9, 3), phase="train").stages)["backward"]
+        return dict(dict(backward.stages)["bn"].gradients)
+
+    first, second = gradients(), gradients()
+    # a BatchNorm's centre (H·W·C adds) and dot (H·W·C mults): one value, one object
+    assert first["centre"].adds == first["dot"].mults == 9 * 9 * 8
+    assert first["centre"].adds is first["dot"].mults
+    assert first["centre"].adds == second["centre"].adds
+    assert first["centre"].adds is not second["centre"].adds
