@@ -317,3 +317,53 @@ def test_table_rows_gathered_by_positions(transposed: bool, positions: tuple[int
     (t + model.bias(table)).backward(
         torch.from_numpy(run.grad_output.transpose(2, 0, 1)[None].copy()))
     np.testing.assert_allclose(run.grads["table"]["value"], table.grad.numpy(), rtol=1e-12)
+
+
+class _MovedBias(nn.Module):
+    """``x + p.view(6, 1, 1)`` (``source="parameter"``) or ``x + mlp(table).permute(0, 3, 1, 2)``
+    (``"layer"``: a layer's output on a constant buffer): chains that only move; or, as the
+    twin to compare with, ``x + p`` with ``p`` of shape ``(6, 1, 1)`` already (``"direct"``)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+        self.p = nn.Parameter(torch.randn(*((6, 1, 1) if source == "direct" else (2, 3))))
+        self.register_buffer("table", torch.randn(1, 4, 4, 2))
+        self.mlp = nn.Linear(2, 6)
+
+    def forward(self, x: Any) -> Any:
+        if self.source == "layer":
+            return x + self.mlp(self.table).permute(0, 3, 1, 2)
+        return x + (self.p if self.source == "direct" else self.p.view(6, 1, 1))
+
+
+def test_a_moved_parameter_gets_its_gradient_as_the_parameter_itself() -> None:
+    """``x + p.view(6, 1, 1)`` on 4×4×6 trains as ``x + p``: ``p``'s gradient sums the output's
+    over the 16 positions of each channel, 15·6 = 90 additions (a view moves nothing)."""
+    moved = from_torch(_MovedBias("parameter"), (4, 4, 6))
+    direct = from_torch(_MovedBias("direct"), (4, 4, 6))
+    for convention in ("ops", "adds", "macs", "torch"):
+        assert count(moved, convention=convention) == count(direct, convention=convention)
+        assert (count(moved, convention=convention, phase="train")
+                == count(direct, convention=convention, phase="train")), convention
+    # the forward's 96 additions (x + p), then p's gradient; x's is not needed
+    assert count(moved, convention="adds", phase="train") == 96 + 15 * 6
+    check = verify(moved, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+
+
+def test_a_layer_on_a_constant_then_moved_is_proved_in_a_training_step() -> None:
+    """``x + mlp(table).permute(...)``: the Linear's weight and bias gradients are counted by
+    the derivation and by the executor alike, and FlopCounterMode's total is equal."""
+    from torch_nets import installed_peers, peer_count
+
+    model = _MovedBias("layer")
+    net = from_torch(model, (4, 4, 6))
+    check = verify(net, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    # the weight gradient: per weight a dot product of the 16 positions; no input gradient
+    assert _by_name(check)["mlp (backward)"].counted["mults"] == 16 * 2 * 6
+    assert count(net, (4, 4, 6), convention="torch", phase="train") == _flop_counter(
+        model, (6, 4, 4))
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (6, 4, 4)), peer
