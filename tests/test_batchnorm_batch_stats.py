@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from symconv import cost, execute, verify
 from symconv.errors import SymconvError
@@ -88,6 +90,26 @@ def test_tiny_case_by_hand(affine):
             assert run.updated == {}
 
 
+@settings(max_examples=25, deadline=None)
+@given(spatial=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+       channels=st.integers(1, 4), affine=st.booleans(), seed=st.integers(0, 2**16))
+def test_fuzzed_counts_equal_the_table(spatial, channels, affine, seed):
+    values = int(np.prod(spatial))
+    assume(values > 1)
+    rank = len(spatial)
+    layer = (BatchNorm2d if rank == 2 else BatchNorm1d)(channels, affine=affine,
+                                                        track_running_stats=False)
+    shape = (*spatial, channels)
+    total = {kind: sum(part[kind] for part in _by_hand(values, channels, affine).values())
+             for kind in KINDS}
+    assert _counts(cost(layer, shape)) == total
+    x = np.random.default_rng(seed).standard_normal(shape)
+    for method in ("fast", "reference"):
+        run = execute(layer, x, method=method)  # type: ignore[arg-type]
+        assert run.counts is not None and run.counts.as_dict() == total
+    assert verify(layer, shape, seed=seed).ok
+
+
 def test_symbolic_formulas():
     e = H * W
     c = cost(BatchNorm2d(C, track_running_stats=False), (H, W, C))
@@ -114,7 +136,7 @@ def test_the_backward_is_batchnorms_in_training(affine):
 
 
 def test_one_value_per_channel_is_refused_at_inference_too_as_pytorch_does():
-    with pytest.raises(SymconvError, match="track_running_stats=False.*1 value per channel"):
+    with pytest.raises(SymconvError, match=r"track_running_stats=False.*1 value per channel"):
         cost(BatchNorm1d(4, track_running_stats=False), (4,))
     with pytest.raises(SymconvError, match="1 value per channel"):
         cost(Sequential(Conv2d(3, 4, 3), BatchNorm2d(4, track_running_stats=False)), (3, 3, 3))

@@ -17,7 +17,8 @@ from symconv.sizes import Size, as_expr, as_size
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
 
-__all__ = ["BatchNorm2d", "BatchNorm1d", "batch_statistics", "batch_constants", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS", "ResidualAdd"]
+__all__ = ["BatchNorm2d", "BatchNorm1d", "batch_statistics", "batch_constants", "ReLU", "ReLU6", "Activation",
+           "ACTIVATIONS", "SPELLINGS", "ResidualAdd"]
 
 
 class _Elementwise(Layer):
