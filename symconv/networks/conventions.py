@@ -239,8 +239,7 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
         "a module hook, from the output's shape, so padding='same' / 'valid' counts alike"),
     ("linear",): (_mults_and_bias, "linear_flops_counter_hook: in·out, plus out for the bias"),
     ("batchnorm", _BATCH_STATS): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
-                                  "bn_flops_counter_hook: 1 per input element, 2 with affine "
-                                  "(track_running_stats not read)"),
+                                  "bn_flops_counter_hook: 1 per input element, 2 with affine"),
     ("relu",): (_times(2, _elements_out), "relu_flops_counter_hook counts each output element, "
                 "and the patched F.relu that nn.ReLU calls counts it again: 2 per element "
                 "(a double count)"),
@@ -322,8 +321,7 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
     ("linear",): (_mults, "count_linear: in_features per output element, bias ignored"),
     ("batchnorm", _BATCH_STATS): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
                                   "count_normalization: calculate_norm gives 2 per input "
-                                  "element, doubled for affine: 4 per element "
-                                  "(track_running_stats not read)"),
+                                  "element, doubled for affine: 4 per element"),
     ("relu", "relu6", "leakyrelu"): (_zero, "zero_ops / count_relu (calculate_relu_flops "
                                      "returns 0): 0"),
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no rule in register_hooks: 0"),
