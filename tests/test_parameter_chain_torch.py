@@ -38,10 +38,10 @@ def _block(v2: bool, shift: int = 2) -> Any:
     return nn.Sequential(swin.Permute([0, 2, 3, 1]), block, swin.Permute([0, 3, 1, 2])).eval()
 
 
-def _flop_counter(model: nn.Module, shape: tuple[int, ...]) -> int:
+def _flop_counter(model: nn.Module, shape: tuple[int, ...], input_grad: bool = False) -> int:
     counter = FlopCounterMode(display=False)
     with counter:
-        model(torch.randn(1, *shape)).sum().backward()
+        model(torch.randn(1, *shape, requires_grad=input_grad)).sum().backward()
     return int(counter.get_total_flops())
 
 
@@ -107,6 +107,21 @@ def test_swin_v2_block_training_step_proves_cpb_mlp_and_the_logit_scale() -> Non
         "mults": 2 * scores, "adds": (WINDOWS * TOKENS * TOKENS - 1) * HEADS}
     assert count(net, (8, 8, C), convention="torch", phase="train") == _flop_counter(
         model, (C, 8, 8))
+
+
+def test_no_gradient_flows_into_the_input_through_a_constant_table() -> None:
+    """With the block's input needing its gradient, ``cpb_mlp``'s table (a ``Constant``,
+    whose values do not depend on the input) still gets none, nor does ``cpb_mlp``'s first
+    layer compute one for it: FlopCounterMode's total with ``x.requires_grad_()``, and the
+    executor's counts."""
+    model = _block(v2=True)
+    net = from_torch(model, (8, 8, C))
+    check = verify(net, (8, 8, C), phase="train", input_grad=True)
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    stages = _by_name(check)
+    assert stages["1.attn.cpb_mlp.0 (backward)"].counted["mults"] == ROWS * 2 * 512
+    assert count(net, (8, 8, C), convention="torch", phase="train", input_grad=True) == (
+        _flop_counter(model, (C, 8, 8), input_grad=True))
 
 
 def test_maxvit_partition_attention_training_step_equals_flop_counter_mode() -> None:

@@ -54,7 +54,8 @@ PyTorch                                                     symconv
 ``nn.Dropout1d/2d/3d`` (on ``(N, C, *spatial)``),            ``FeatureDropout``,
 ``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``             ``AlphaDropout``,
                                                             ``FeatureAlphaDropout`` (the same)
-``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (identity at inference)
+``F.dropout(x, p, training=self.training)``, ...             the same as its ``nn`` module
+``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (the identity)
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
