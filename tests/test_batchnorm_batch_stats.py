@@ -2,9 +2,9 @@
 normalises with the batch's own mean and biased variance in eval mode too, so symconv counts its
 inference forward as the training forward without the running-statistics update (statistics,
 constants, normalise), its training forward the same, its backward as BatchNorm's in training.
-Counts by hand, executors against the derivation, values and gradients against
-``torch.nn.BatchNorm*d(track_running_stats=False)`` in float64, ``from_torch``, the five peers
-run for real and the training step against FlopCounterMode (torch tests skip without torch)."""
+Counts by hand, executors against the derivation, ``from_torch``, the five peers
+run for real and the training step against FlopCounterMode (torch tests skip without torch);
+values and gradients against PyTorch in eval mode are in tests/test_batchnorm_train.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from symconv import cost, execute, verify
 from symconv.errors import SymconvError
-from symconv.execute.backward import execute_backward
 from symconv.layers import BatchNorm1d, BatchNorm2d, Conv2d, Sequential
 from symconv.networks.conventions import count
 from symconv.symbols import C, H, W
@@ -164,54 +163,6 @@ def test_every_phase_verifies(layer, shape, phase):
 # ------------------------------------------------------------------ against PyTorch
 
 
-def _module(torch, layer, run):
-    kind = torch.nn.BatchNorm2d if type(layer) is BatchNorm2d else torch.nn.BatchNorm1d
-    module = kind(int(layer.channels), affine=layer.affine,
-                  track_running_stats=False).double().eval()
-    if layer.affine:
-        with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(run.params["weight"]))
-            module.bias.copy_(torch.from_numpy(run.params["bias"]))
-    return module
-
-
-def _channels_first(torch, x):
-    return torch.tensor(np.moveaxis(x, -1, 0)[None].copy(), dtype=torch.float64,
-                        requires_grad=True)
-
-
-def _channels_last(t):
-    return np.moveaxis(t.detach().numpy()[0], 0, -1)
-
-
-@pytest.mark.parametrize("layer,shape", [
-    (BatchNorm2d(3, track_running_stats=False), (4, 5, 3)),
-    (BatchNorm2d(3, affine=False, track_running_stats=False), (4, 5, 3)),
-    (BatchNorm1d(4, track_running_stats=False), (6, 4)),
-    (BatchNorm1d(2, affine=False, track_running_stats=False), (7, 2)),
-], ids=str)
-@pytest.mark.parametrize("method", ["fast", "reference"])
-def test_values_and_gradients_equal_torch_in_eval_mode(layer, shape, method):
-    torch = pytest.importorskip("torch")
-    x = np.random.default_rng(5).standard_normal(shape) * 2 + 1
-    run = execute(layer, x, seed=6, method=method)          # inference
-    module = _module(torch, layer, run)
-    assert dict(module.named_buffers()) == {}
-    tx = _channels_first(torch, x)
-    out = module(tx)
-    np.testing.assert_allclose(run.output, _channels_last(out), rtol=1e-12, atol=1e-12)
-    back = execute_backward(layer, x, seed=6, method=method)
-    np.testing.assert_allclose(back.output, run.output, rtol=0, atol=1e-15)
-    out.backward(_channels_first(torch, back.grad_output).detach())
-    np.testing.assert_allclose(back.grad_input, _channels_last(tx.grad), rtol=1e-10,
-                               atol=1e-12)
-    if layer.affine:
-        np.testing.assert_allclose(back.grads["weight"], module.weight.grad.numpy(),
-                                   rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(back.grads["bias"], module.bias.grad.numpy(),
-                                   rtol=1e-10, atol=1e-12)
-
-
 def _model(rank: int, affine: bool, track: bool = False):
     """conv → BatchNorm(track_running_stats=track) → ReLU → pool → linear (2-D), or
     conv → BatchNorm1d → ReLU → flatten → linear (1-D on length 6)."""
@@ -245,30 +196,6 @@ def test_from_torch_maps_it(rank, affine):
     assert type(norms[0]) is (BatchNorm2d if rank == 2 else BatchNorm1d)
     assert verify(net, _INPUT[rank]).ok
     assert verify(net, _INPUT[rank], phase="train").ok
-
-
-@pytest.mark.parametrize("rank", [1, 2])
-def test_its_output_in_a_network_equals_torch_in_eval_mode(rank):
-    torch = pytest.importorskip("torch")
-    model = _model(rank, affine=True).eval()
-    with torch.no_grad():
-        model[1].weight.uniform_(0.5, 2.0)
-        model[1].bias.uniform_(-1.0, 1.0)
-    from symconv import from_torch
-
-    net = from_torch(model, _INPUT[rank])
-    model.double()
-    x = np.random.default_rng(3).standard_normal(_INPUT[rank])
-    names = [name for name, _ in net.stages]
-    conv, norm = model[0], model[1]
-    # the convolution's output, then the BatchNorm on it, symconv's params read from torch's
-    y = conv(_channels_first(torch, x))
-    params = {"weight": norm.weight.detach().numpy(), "bias": norm.bias.detach().numpy()}
-    run = execute(net.stages[1][1], _channels_last(y), params)
-    assert names[1] == "1"
-    with torch.no_grad():
-        np.testing.assert_allclose(run.output, _channels_last(norm(y)), rtol=1e-12,
-                                   atol=1e-12)
 
 
 @pytest.mark.parametrize("rank", [1, 2])
