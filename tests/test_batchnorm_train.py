@@ -3,8 +3,8 @@ the running statistics, derived (``cost(..., phase="train")``'s forward stage), 
 fast and reference executors (``execute(..., training=True)``), by hand on a tiny case, on
 fuzzed shapes, and with values equal to ``torch.nn.BatchNorm*`` in train mode in float64
 (output, running statistics, gradients; skipped without torch; without running statistics
-against PyTorch in eval mode). The backward pass reads the
-statistics this forward saved and computes none again."""
+against PyTorch in eval mode). The backward pass reads the statistics this forward saved and
+computes none again."""
 
 from __future__ import annotations
 
