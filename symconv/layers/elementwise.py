@@ -179,7 +179,13 @@ def batch_statistics(values: sympy.Expr) -> tuple[tuple[str, Size], ...]:
 
 def batch_constants(affine: bool) -> tuple[tuple[str, Size], ...]:
     """A channel's ``alpha = invstd·γ``, ``beta = β − mean·alpha`` (2 mults, 1 add); without
-    γ, β ``alpha = invstd``, ``beta = −mean·invstd`` (1 mult; a sign flip is free)."""
+    γ, β ``alpha = invstd``, ``beta = −mean·invstd`` (1 mult; a sign flip is free).
+
+    Examples
+    --------
+    >>> batch_constants(True), batch_constants(False)
+    ((('mults', 2), ('adds', 1)), (('mults', 1),))
+    """
     return (("mults", 2), ("adds", 1)) if affine else (("mults", 1),)
 
 
