@@ -424,14 +424,10 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
             )
         return Linear(module.in_features, module.out_features, bias=module.bias)
     if name in ("BatchNorm1d", "BatchNorm2d"):   # affine=False: no γ, β (normalised only)
-        if module.track_running_stats is False:
-            raise Unsupported(
-                "track_running_stats=False: it keeps no running statistics, so in eval mode too "
-                "it normalises with the batch's mean and variance (F.batch_norm(..., "
-                "training=True)), not the folded x·a + b symconv counts for BatchNorm at "
-                "inference; use track_running_stats=True (the default), or leave it out")
-        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features,
-                                                                       affine=module.affine)
+        # track_running_stats=False: no running statistics, the batch's in eval mode too
+        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(
+            module.num_features, affine=module.affine,
+            track_running_stats=bool(module.track_running_stats))
     if name == "ReLU":
         return ReLU()
     if name == "ReLU6":

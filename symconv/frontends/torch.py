@@ -18,7 +18,8 @@ or a layer whose hyperparameters depend on the input size (a transposed convolut
 with ``output_size``), it is refused by name: give a concrete shape.
 
 The model is counted in **eval mode** (``model.eval()``, as ptflops and thop put it:
-Dropout is an identity, BatchNorm uses its running statistics; :data:`COUNTED_MODE`); each
+Dropout is an identity, BatchNorm uses its running statistics, or the batch's where it keeps
+none, ``track_running_stats=False``, as PyTorch does; :data:`COUNTED_MODE`); each
 module's mode is restored afterwards. :func:`load_model` returns a model already in eval mode.
 
 Running the model runs its code: one forward pass (two for a symbolic shape), without the
@@ -36,7 +37,8 @@ PyTorch                                                     symconv
                                                             (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
 ``nn.BatchNorm1d/2d`` (``affine`` either way;               ``BatchNorm1d``, ``BatchNorm2d``
-``track_running_stats=False`` refused: batch statistics)
+``track_running_stats`` either way)                         (``track_running_stats=False``:
+                                                            batch statistics in eval mode too)
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
 ``nn.LeakyReLU``, ``nn.Hardtanh``, ``nn.Hardswish``,        ``Activation("leakyrelu")``, ...
 ``nn.Hardsigmoid``
