@@ -348,6 +348,10 @@ def test_a_moved_parameter_gets_its_gradient_as_the_parameter_itself() -> None:
                 == count(direct, convention=convention, phase="train")), convention
     # the forward's 96 additions (x + p), then p's gradient; x's is not needed
     assert count(moved, convention="adds", phase="train") == 96 + 15 * 6
+    # at inference x and p are read once each (p by the addition: the Parameter stage hands it
+    # on), the sum written
+    for net in (moved, direct):
+        assert (cost(net).reads, cost(net).writes) == (96 + 6, 96)
     check = verify(moved, (4, 4, 6), phase="train")
     assert check.ok, [stage.name for stage in check.stages if not stage.match]
 
