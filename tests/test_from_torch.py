@@ -584,3 +584,18 @@ def test_size_multiple_gives_polynomials_equal_to_concrete_counts(name: str) -> 
     exact = count(from_torch(model, (H, W, 3)), convention="macs")
     assert exact.has(sympy.floor)
     assert exact.subs({H: 224, W: 224}) == count(net, convention="macs").subs({H: 224, W: 224})
+
+
+@pytest.mark.parametrize("where", ["inside", "whole"])
+def test_torchscript_is_refused_by_name(where: str) -> None:
+    """A scripted or traced module runs its own graph: none of its calls reaches the tracer,
+    so its output would look like a constant (counted as nothing). Refused instead."""
+    conv = nn.Conv2d(3, 4, 3)
+    if where == "inside":
+        model: Any = nn.Sequential(torch.jit.script(conv), nn.ReLU())
+        words = r"module '0' is TorchScript"
+    else:
+        model = torch.jit.trace(conv, torch.zeros(1, 3, 8, 8))
+        words = r"the model is TorchScript"
+    with pytest.raises(SymconvError, match=words):
+        from_torch(model, (8, 8, 3))
