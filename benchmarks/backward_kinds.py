@@ -77,6 +77,7 @@ from symconv.layers import (
     Layer,
     LayerNorm,
     LayerScale,
+    Linear,
     Mean,
     PReLU,
     ReLU,
@@ -109,6 +110,7 @@ LAYERS: list[tuple[str, Layer, tuple[int, ...]]] = [
     # cosine attention (F.normalize of q per head and window, its logit scale on the scores)
     ("roll (-3,-3) 56x56x96", Roll((-3, -3), (0, 1)), (56, 56, 96)),
     ("strided [0::2,1::2] 56x56x96", Strided((0, 1), (2, 2)), (56, 56, 96)),
+    ("linear 1024->1000", Linear(1024, 1000), (1024,)),   # as benchmarks/backward.py, beside torch
     ("normalize 64x3x49x32", Normalize(axis=-1), (64, 3, 49, 32)),
     ("mulparameter 64x3x49x49", MulParameter((3, 1, 1)), (64, 3, 49, 49)),
     # Swin V2's cpb_mlp on its constant table of relative coordinates (a Constant-fed branch)
@@ -146,9 +148,58 @@ def main(rounds: int, only: str = "") -> None:
               f"{backward_time / forward_time:6.2f}")
 
 
+def torch_rows(rounds: int) -> None:
+    """The two rows whose ratio is a floor, not a choice, in PyTorch itself (float64, one
+    thread, the kernels autograd runs, without its engine): ``x[:, :, 0::2, 1::2]`` is a view
+    forward and ``slice_backward`` (zeros, then the strided copy) backward; ``F.linear`` on one
+    position of 1024 features is ``W·x`` forward, ``Wᵀ·g`` and the outer product ``g·xᵀ`` (the
+    weight gradient, 8 MB written) backward. Skipped without torch."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 96, 56, 56, dtype=torch.float64, generator=generator)
+    g = torch.randn(1, 96, 28, 28, dtype=torch.float64, generator=generator)
+
+    def strided_forward() -> object:
+        return x[:, :, 0::2, 1::2]
+
+    def strided_backward() -> object:
+        dx = torch.zeros_like(x)
+        dx[:, :, 0::2, 1::2] = g
+        return dx
+
+    weight = torch.randn(1000, 1024, dtype=torch.float64, generator=generator)
+    bias = torch.randn(1000, dtype=torch.float64, generator=generator)
+    features = torch.randn(1, 1024, dtype=torch.float64, generator=generator)
+    grad = torch.randn(1, 1000, dtype=torch.float64, generator=generator)
+
+    def linear_forward() -> object:
+        return torch.nn.functional.linear(features, weight, bias)
+
+    def linear_backward() -> object:
+        return grad @ weight, grad.t() @ features, grad.sum(0)
+
+    print(f"\nPyTorch {torch.__version__}, the same two layers (float64, 1 thread), best of "
+          f"{rounds} interleaved rounds")
+    print(f"{'layer':32} {'forward ms':>11} {'backward ms':>12} {'ratio':>6}")
+    for name, forward, backward in [
+            ("torch strided [0::2,1::2] 56x56x96", strided_forward, strided_backward),
+            ("torch linear 1024->1000", linear_forward, linear_backward)]:
+        forward_time, backward_time = race(forward, backward, rounds=rounds)
+        print(f"{name:32} {forward_time * 1e3:11.2f} {backward_time * 1e3:12.2f} "
+              f"{backward_time / forward_time:6.2f}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="rounds per measurement (the best is kept)")
     parser.add_argument("--only", default="", help="the rows whose name contains this")
+    parser.add_argument("--torch", action="store_true", help="also PyTorch's own ratio for "
+                        "the strided view and Linear 1024->1000")
     arguments = parser.parse_args()
     main(arguments.rounds, arguments.only)
+    if arguments.torch:
+        torch_rows(arguments.rounds)

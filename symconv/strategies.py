@@ -550,7 +550,11 @@ def _network_layer(draw: Callable[[Strategy], Any], kind: str, shape: tuple[int,
         features = draw(channels)
         return Linear(depth, features, bias=draw(st.booleans())), (*spatial, features)
     if kind == "batchnorm":
-        return (BatchNorm2d(depth) if spatial else BatchNorm1d(depth)), shape
+        # batch statistics (track_running_stats=False) need more than one value per channel
+        batch_stats = math.prod(spatial) > 1 and draw(st.booleans())
+        norm = BatchNorm2d if spatial else BatchNorm1d
+        return norm(depth, affine=draw(st.booleans()),
+                    track_running_stats=not batch_stats), shape
     if kind == "activation":
         return Activation(draw(st.sampled_from(sorted(ACTIVATIONS)))), shape
     return (ReLU() if kind == "relu" else ReLU6()), shape

@@ -182,8 +182,9 @@ def _check(name: str, run: Execution, derived: Cost) -> StageCheck:
     counted_params = sum(int(np.size(value)) for value in run.params.values())
     counted_traffic = formula_traffic = None
     params_read = counted_params
-    if run.traffic is not None:   # the parameter elements the operations really read
-        params_read = run.traffic.param_elements
+    if run.traffic is not None:
+        if run.layer.reads_parameters:   # (a Parameter stage hands its tensor on, unread)
+            params_read = run.traffic.param_elements   # the parameter elements really read
         counted_traffic = {"reads": run.traffic.reads, "writes": run.traffic.writes}
         formula_traffic = {kind: _as_int(getattr(derived, kind), kind) for kind in counted_traffic}
     formula_params = _as_int(derived.params, "params")

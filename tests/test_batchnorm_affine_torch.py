@@ -70,13 +70,14 @@ def test_the_training_step_equals_flop_counter_mode():
 
 
 @pytest.mark.parametrize("rank", [1, 2])
-def test_batch_statistics_in_eval_mode_are_refused_by_name(rank):
+def test_batch_statistics_in_eval_mode_are_counted_as_pytorch_runs_them(rank):
     """``track_running_stats=False``: PyTorch normalises with the batch's statistics in eval
     mode too (shown against NumPy's mean and biased variance below), not with the folded
-    ``x·a + b`` symconv counts at inference; from_torch refuses it by name."""
+    ``x·a + b``; from_torch maps it to the BatchNorm that does the same (issue 12,
+    tests/test_batchnorm_batch_stats.py), whose run gives NumPy's values."""
     import numpy as np
 
-    from symconv import SymconvError, from_torch
+    from symconv import execute, from_torch
 
     torch = pytest.importorskip("torch")
     norm = (torch.nn.BatchNorm1d if rank == 1 else torch.nn.BatchNorm2d)(
@@ -89,5 +90,12 @@ def test_batch_statistics_in_eval_mode_are_refused_by_name(rank):
     expected = (values - mean) / np.sqrt(variance + norm.eps)   # γ = 1, β = 0 at creation
     with torch.no_grad():
         np.testing.assert_allclose(norm(x).numpy(), expected, rtol=1e-12, atol=1e-12)
-    with pytest.raises(SymconvError, match="track_running_stats=False"):
-        from_torch(norm.float(), (5,) * rank + (4,))
+    net = from_torch(norm.float(), (5,) * rank + (4,))
+    [(_, layer)] = net.stages
+    assert layer.kind == "batchnorm:batch_stats" and not layer.track_running_stats
+    # symconv has no batch axis: one example of 5 (5×5) positions, channels last
+    example = np.moveaxis(values[0], 0, -1)
+    run = execute(layer, example, {"weight": np.ones(4), "bias": np.zeros(4)})
+    centred = example - example.reshape(-1, 4).mean(axis=0)
+    by_numpy = centred / np.sqrt((centred.reshape(-1, 4) ** 2).mean(axis=0) + norm.eps)
+    np.testing.assert_allclose(run.output, by_numpy, rtol=1e-12, atol=1e-12)

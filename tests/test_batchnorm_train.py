@@ -2,8 +2,9 @@
 the running statistics, derived (``cost(..., phase="train")``'s forward stage), counted by the
 fast and reference executors (``execute(..., training=True)``), by hand on a tiny case, on
 fuzzed shapes, and with values equal to ``torch.nn.BatchNorm*`` in train mode in float64
-(output, running statistics, gradients; skipped without torch). The backward pass reads the
-statistics this forward saved and computes none again."""
+(output, running statistics, gradients; skipped without torch; without running statistics
+against PyTorch in eval mode). The backward pass reads the statistics this forward saved and
+computes none again."""
 
 from __future__ import annotations
 
@@ -189,11 +190,16 @@ CASES = [
 
 
 def _module(torch, layer, run):
+    """PyTorch's twin of ``layer`` with the parameters and buffers of ``run``, in train mode;
+    without running statistics in eval mode (it uses the batch's all the same)."""
     kind = torch.nn.BatchNorm2d if type(layer) is BatchNorm2d else torch.nn.BatchNorm1d
-    module = kind(int(layer.channels), affine=layer.affine).double().train()
+    tracked = layer.track_running_stats
+    module = kind(int(layer.channels), affine=layer.affine,
+                  track_running_stats=tracked).double().train(tracked)
     with torch.no_grad():
-        module.running_mean.copy_(torch.from_numpy(run.buffers["running_mean"]))
-        module.running_var.copy_(torch.from_numpy(run.buffers["running_var"]))
+        if tracked:
+            module.running_mean.copy_(torch.from_numpy(run.buffers["running_mean"]))
+            module.running_var.copy_(torch.from_numpy(run.buffers["running_var"]))
         if layer.affine:
             module.weight.copy_(torch.from_numpy(run.params["weight"]))
             module.bias.copy_(torch.from_numpy(run.params["bias"]))
@@ -233,6 +239,35 @@ def test_values_equal_torch_in_train_mode(layer, shape, method):
         np.testing.assert_allclose(back.grads["weight"], module.weight.grad.numpy(),
                                    rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(back.grads["bias"], module.bias.grad.numpy(),
+                                   rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (BatchNorm2d(3, track_running_stats=False), (4, 5, 3)),
+    (BatchNorm2d(3, affine=False, track_running_stats=False), (4, 5, 3)),
+    (BatchNorm1d(4, track_running_stats=False), (6, 4)),
+    (BatchNorm1d(2, affine=False, track_running_stats=False), (7, 2)),
+], ids=str)
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_without_running_statistics_values_equal_torch_in_eval_mode(layer, shape, method):
+    """``track_running_stats=False`` (tests/test_batchnorm_batch_stats.py): the inference run
+    equals ``torch.nn.BatchNorm*d(track_running_stats=False).eval()``, which has no buffers,
+    and the backward autograd's gradients."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal(shape) * 2 + 1
+    run = execute(layer, x, seed=6, method=method)          # inference
+    module = _module(torch, layer, run)
+    assert not module.training and dict(module.named_buffers()) == {}
+    tx = _channels_first(torch, x)
+    out = module(tx)
+    np.testing.assert_allclose(run.output, _channels_last(out), rtol=1e-12, atol=1e-12)
+    back = execute_backward(layer, x, seed=6, method=method)
+    np.testing.assert_allclose(back.output, run.output, rtol=0, atol=1e-15)
+    out.backward(_channels_first(torch, back.grad_output).detach())
+    np.testing.assert_allclose(back.grad_input, _channels_last(tx.grad), rtol=1e-10,
+                               atol=1e-12)
+    for name in ("weight", "bias") if layer.affine else ():
+        np.testing.assert_allclose(back.grads[name], getattr(module, name).grad.numpy(),
                                    rtol=1e-10, atol=1e-12)
 
 

@@ -433,16 +433,21 @@ def test_a_reshape_of_a_batch_of_one_keeps_its_rows_as_the_one_examples() -> Non
     assert [(row.kind, tuple(row.output_shape)) for row in rows(net)] == [("rearrange", (16, 3))]
 
 
-def test_functional_dropout_at_inference_is_an_identity() -> None:
+def test_functional_dropout_follows_the_module_mode() -> None:
+    """``training=self.training``: a dropout stage (the identity at inference, counted in a
+    training step: tests/test_functional_dropout.py); a literal ``training=False``: none."""
     class Model(nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, literal: bool) -> None:
             super().__init__()
             self.conv = nn.Conv2d(3, 3, 1)
+            self.literal = literal
 
         def forward(self, x: Any) -> Any:
-            return F.dropout(self.conv(x), 0.5, training=self.training).contiguous()
+            training = False if self.literal else self.training
+            return F.dropout(self.conv(x), 0.5, training=training).contiguous()
 
-    assert names(Model(), (4, 4, 3)) == ["conv"]
+    assert names(Model(literal=False), (4, 4, 3)) == ["conv", "dropout"]
+    assert names(Model(literal=True), (4, 4, 3)) == ["conv"]
 
 
 def test_the_model_is_counted_in_eval_mode_and_left_as_it_was() -> None:
@@ -579,3 +584,18 @@ def test_size_multiple_gives_polynomials_equal_to_concrete_counts(name: str) -> 
     exact = count(from_torch(model, (H, W, 3)), convention="macs")
     assert exact.has(sympy.floor)
     assert exact.subs({H: 224, W: 224}) == count(net, convention="macs").subs({H: 224, W: 224})
+
+
+@pytest.mark.parametrize("where", ["inside", "whole"])
+def test_torchscript_is_refused_by_name(where: str) -> None:
+    """A scripted or traced module runs its own graph: none of its calls reaches the tracer,
+    so its output would look like a constant (counted as nothing). Refused instead."""
+    conv = nn.Conv2d(3, 4, 3)
+    if where == "inside":
+        model: Any = nn.Sequential(torch.jit.script(conv), nn.ReLU())
+        words = r"module '0' is TorchScript"
+    else:
+        model = torch.jit.trace(conv, torch.zeros(1, 3, 8, 8))
+        words = r"the model is TorchScript"
+    with pytest.raises(SymconvError, match=words):
+        from_torch(model, (8, 8, 3))

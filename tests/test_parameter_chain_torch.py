@@ -38,10 +38,10 @@ def _block(v2: bool, shift: int = 2) -> Any:
     return nn.Sequential(swin.Permute([0, 2, 3, 1]), block, swin.Permute([0, 3, 1, 2])).eval()
 
 
-def _flop_counter(model: nn.Module, shape: tuple[int, ...]) -> int:
+def _flop_counter(model: nn.Module, shape: tuple[int, ...], input_grad: bool = False) -> int:
     counter = FlopCounterMode(display=False)
     with counter:
-        model(torch.randn(1, *shape)).sum().backward()
+        model(torch.randn(1, *shape, requires_grad=input_grad)).sum().backward()
     return int(counter.get_total_flops())
 
 
@@ -107,6 +107,21 @@ def test_swin_v2_block_training_step_proves_cpb_mlp_and_the_logit_scale() -> Non
         "mults": 2 * scores, "adds": (WINDOWS * TOKENS * TOKENS - 1) * HEADS}
     assert count(net, (8, 8, C), convention="torch", phase="train") == _flop_counter(
         model, (C, 8, 8))
+
+
+def test_no_gradient_flows_into_the_input_through_a_constant_table() -> None:
+    """With the block's input needing its gradient, ``cpb_mlp``'s table (a ``Constant``,
+    whose values do not depend on the input) still gets none, nor does ``cpb_mlp``'s first
+    layer compute one for it: FlopCounterMode's total with ``x.requires_grad_()``, and the
+    executor's counts."""
+    model = _block(v2=True)
+    net = from_torch(model, (8, 8, C))
+    check = verify(net, (8, 8, C), phase="train", input_grad=True)
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    stages = _by_name(check)
+    assert stages["1.attn.cpb_mlp.0 (backward)"].counted["mults"] == ROWS * 2 * 512
+    assert count(net, (8, 8, C), convention="torch", phase="train", input_grad=True) == (
+        _flop_counter(model, (C, 8, 8), input_grad=True))
 
 
 def test_maxvit_partition_attention_training_step_equals_flop_counter_mode() -> None:
@@ -302,3 +317,57 @@ def test_table_rows_gathered_by_positions(transposed: bool, positions: tuple[int
     (t + model.bias(table)).backward(
         torch.from_numpy(run.grad_output.transpose(2, 0, 1)[None].copy()))
     np.testing.assert_allclose(run.grads["table"]["value"], table.grad.numpy(), rtol=1e-12)
+
+
+class _MovedBias(nn.Module):
+    """``x + p.view(6, 1, 1)`` (``source="parameter"``) or ``x + mlp(table).permute(0, 3, 1, 2)``
+    (``"layer"``: a layer's output on a constant buffer): chains that only move; or, as the
+    twin to compare with, ``x + p`` with ``p`` of shape ``(6, 1, 1)`` already (``"direct"``)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+        self.p = nn.Parameter(torch.randn(*((6, 1, 1) if source == "direct" else (2, 3))))
+        self.register_buffer("table", torch.randn(1, 4, 4, 2))
+        self.mlp = nn.Linear(2, 6)
+
+    def forward(self, x: Any) -> Any:
+        if self.source == "layer":
+            return x + self.mlp(self.table).permute(0, 3, 1, 2)
+        return x + (self.p if self.source == "direct" else self.p.view(6, 1, 1))
+
+
+def test_a_moved_parameter_gets_its_gradient_as_the_parameter_itself() -> None:
+    """``x + p.view(6, 1, 1)`` on 4×4×6 trains as ``x + p``: ``p``'s gradient sums the output's
+    over the 16 positions of each channel, 15·6 = 90 additions (a view moves nothing)."""
+    moved = from_torch(_MovedBias("parameter"), (4, 4, 6))
+    direct = from_torch(_MovedBias("direct"), (4, 4, 6))
+    for convention in ("ops", "adds", "macs", "torch"):
+        assert count(moved, convention=convention) == count(direct, convention=convention)
+        assert (count(moved, convention=convention, phase="train")
+                == count(direct, convention=convention, phase="train")), convention
+    # the forward's 96 additions (x + p), then p's gradient; x's is not needed
+    assert count(moved, convention="adds", phase="train") == 96 + 15 * 6
+    # at inference x and p are read once each (p by the addition: the Parameter stage hands it
+    # on), the sum written
+    for net in (moved, direct):
+        assert (cost(net).reads, cost(net).writes) == (96 + 6, 96)
+    check = verify(moved, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+
+
+def test_a_layer_on_a_constant_then_moved_is_proved_in_a_training_step() -> None:
+    """``x + mlp(table).permute(...)``: the Linear's weight and bias gradients are counted by
+    the derivation and by the executor alike, and FlopCounterMode's total is equal."""
+    from torch_nets import installed_peers, peer_count
+
+    model = _MovedBias("layer")
+    net = from_torch(model, (4, 4, 6))
+    check = verify(net, (4, 4, 6), phase="train")
+    assert check.ok, [stage.name for stage in check.stages if not stage.match]
+    # the weight gradient: per weight a dot product of the 16 positions; no input gradient
+    assert _by_name(check)["mlp (backward)"].counted["mults"] == 16 * 2 * 6
+    assert count(net, (4, 4, 6), convention="torch", phase="train") == _flop_counter(
+        model, (6, 4, 4))
+    for peer in installed_peers():
+        assert count(net, convention=peer) == peer_count(peer, model, (6, 4, 4)), peer

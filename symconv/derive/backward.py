@@ -61,6 +61,7 @@ from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests
 from symconv.layers.learned import Parameter
+from symconv.layers.windows import Constant
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
@@ -247,7 +248,8 @@ _ROLES: dict[type | None, object] = {}
 def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
     """Whether a stage of type ``kind`` is a ``Reuse``, reads a second operand
     (:func:`~symconv.layers.backward_transformer.reads_operand`), is an ``Add`` or ``Cat``, a
-    ``ResidualAdd``, a ``Parameter``, a ``Composite``: worked out once per type (six
+    ``ResidualAdd``, a stage that reads no input (``Parameter``, ``Constant``), a
+    ``Composite``: worked out once per type (six
     ``isinstance`` and two ``singledispatch`` look-ups a stage were a fifth of the walk), and
     again after a registration."""
     registered = len(operand_backward_nests.registry)
@@ -260,7 +262,7 @@ def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
         found = _ROLES[kind] = (
             issubclass(kind, Reuse), operand_backward_nests.dispatch(kind) is not default,
             issubclass(kind, (Add, Cat)), issubclass(kind, ResidualAdd),
-            issubclass(kind, Parameter), issubclass(kind, Composite))
+            issubclass(kind, (Parameter, Constant)), issubclass(kind, Composite))
     return found  # type: ignore[return-value]
 
 
@@ -273,8 +275,9 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
     shapes: dict[str, tuple[sympy.Expr, ...]] = {"input": forward.input_shape}
     current, previous = needs, "input"
     stages: list[tuple[str, Cost]] = []
-    for (name, stage), (_, stage_forward) in zip(layer.stages, forward.stages):
-        reuse, binary, add_or_cat, residual, parameter, composite = _role(type(stage))
+    layers = layer.stages
+    for index, ((name, stage), (_, stage_forward)) in enumerate(zip(layers, forward.stages)):
+        reuse, binary, add_or_cat, residual, no_input, composite = _role(type(stage))
         extra: Cost | None = None
         if reuse:
             read = stage.source  # type: ignore[attr-defined]
@@ -300,11 +303,16 @@ def _walk_once(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Froz
             if flags["input"]:
                 extra = _accumulate(shapes["input"], stage.kind, stage_forward)
         if reuse:
+            # a Reuse before a stage that reads no input (traced on the network's input) is
+            # no reader: no gradient comes back through it
+            if index + 1 == len(layers) or not _role(type(layers[index + 1][1]))[4]:
+                readers[read] = readers.get(read, 0) + 1
+                if readers[read] > 1 and flags.get(read, False):
+                    extra = _accumulate(shapes[read], stage.kind, stage_forward)
+        elif not (add_or_cat or residual or no_input):  # a Parameter, a Constant read none
             readers[read] = readers.get(read, 0) + 1
-            if readers[read] > 1 and flags.get(read, False):
-                extra = _accumulate(shapes[read], stage.kind, stage_forward)
-        elif not (add_or_cat or residual or parameter):  # a Parameter reads no input
-            readers[read] = readers.get(read, 0) + 1
+        if no_input:   # its values do not depend on its input: no gradient flows back there
+            current = False
         stage_path = f"{path}.{name}" if path else name
         if composite:
             result, current = _walk(stage, stage_forward, stage_path, current, frozen, memo)

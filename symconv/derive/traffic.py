@@ -156,7 +156,7 @@ def nest_traffic(nest: LoopNest, input_shape: tuple[sympy.Expr, ...]
         read = _product((*(touched(axis) for axis in access.windows), input_shape[-1]))
     else:
         read = _product(input_shape)
-    params = [_product(shape) for _, shape in nest.parameters]
+    params = [_product(shape) for _, shape in nest.parameters] if access.parameters else []
     extra = access.extra
     if type(access.copies) is int and isinstance(read, sympy.Integer) and isinstance(
             extra, (int, sympy.Integer)) and all(

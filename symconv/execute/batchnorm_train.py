@@ -1,6 +1,9 @@
 """BatchNorm's forward pass in training mode, fast and reference, counting what it computes:
 the parts of :mod:`symconv.layers.batchnorm_train` (batch statistics, running statistics, the
-per-channel constants, then ``x·alpha + beta``), as PyTorch's CPU kernel runs them.
+per-channel constants, then ``x·alpha + beta``), as PyTorch's CPU kernel runs them. Without
+running statistics (``track_running_stats=False``) nothing is updated, and the inference
+forward is the same run (its :func:`~symconv.execute.registry.run_fast` and
+:func:`~symconv.execute.registry.run_reference`, registered here).
 
 Each executor takes the layer, its input ``x``, its parameters and buffers (``running_mean``,
 ``running_var``) and a :class:`~symconv.execute.counter.Counter`, and returns a
@@ -40,9 +43,13 @@ import numpy as np
 from symconv.errors import SymconvError
 from symconv.execute.counter import Array, Counter
 from symconv.execute.elementwise import BATCHNORM_EPS
-from symconv.execute.registry import Params
+from symconv.execute.registry import Params, run_fast, run_reference
 from symconv.layers import BatchNorm2d, Layer
-from symconv.layers.batchnorm_train import BATCHNORM_MOMENTUM, has_training_forward
+from symconv.layers.batchnorm_train import (
+    BATCHNORM_MOMENTUM,
+    has_training_forward,
+    one_value_per_channel,
+)
 
 __all__ = ["Trained", "train_fast", "train_reference", "TRAIN_RUNNERS", "has_training_forward"]
 
@@ -74,15 +81,11 @@ def train_reference(layer: Layer, x: Array, params: Params, counter: Counter) ->
 TRAIN_RUNNERS = {"fast": train_fast, "reference": train_reference}
 
 
-def _constants(layer: Layer, values: int) -> tuple[float, float, float]:
+def _constants(layer: BatchNorm2d, values: int) -> tuple[float, float, float]:
     """``eps``, the momentum and ``1 − momentum`` (constants of the layer, not counted); raise
     for a single value per channel, as PyTorch does."""
     if values < 2:
-        raise SymconvError(
-            f"{type(layer).__name__}({getattr(layer, 'channels', '')}) in training mode on "
-            f"{values} value per channel: the unbiased variance of the running statistics "
-            "divides by 0 (PyTorch raises 'Expected more than 1 value per channel when "
-            "training'); give it an input with more than one position (a larger resolution)")
+        raise SymconvError(one_value_per_channel(layer))
     momentum = float(getattr(layer, "momentum", BATCHNORM_MOMENTUM))
     return float(getattr(layer, "eps", BATCHNORM_EPS)), momentum, 1.0 - momentum
 
@@ -101,12 +104,15 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Trained
     del centred
     variance = counter.divide(var_sum, float(values))
     invstd = counter.divide(1.0, counter.sqrt(counter.add(variance, eps, out=variance)))
-    # running statistics: momentum·new + (1 − momentum)·old, the variance unbiased
-    running_mean = counter.add(counter.multiply(mean, momentum),
-                               counter.multiply(params["running_mean"], keep))
-    unbiased = counter.divide(var_sum, float(values - 1))
-    running_var = counter.add(counter.multiply(unbiased, momentum),
-                              counter.multiply(params["running_var"], keep))
+    updated: Params = {}
+    if layer.track_running_stats:
+        # running statistics: momentum·new + (1 − momentum)·old, the variance unbiased
+        running_mean = counter.add(counter.multiply(mean, momentum),
+                                   counter.multiply(params["running_mean"], keep))
+        unbiased = counter.divide(var_sum, float(values - 1))
+        running_var = counter.add(counter.multiply(unbiased, momentum),
+                                  counter.multiply(params["running_var"], keep))
+        updated = {"running_mean": running_mean, "running_var": running_var}
     # the per-channel constants of x·alpha + beta
     if layer.affine:
         alpha = counter.multiply(invstd, params["weight"])
@@ -116,8 +122,7 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Trained
     out = counter.multiply(rows, alpha)
     counter.add(out, beta, out=out)
     return Trained(output=out.reshape(x.shape),
-                   saved={"save_mean": mean, "save_invstd": invstd},
-                   updated={"running_mean": running_mean, "running_var": running_var})
+                   saved={"save_mean": mean, "save_invstd": invstd}, updated=updated)
 
 
 @train_reference.register
@@ -126,7 +131,9 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Trained
     xs = counter.rows(x)
     values, channels = len(xs), len(xs[0])
     eps, momentum, keep = _constants(layer, values)
-    old_mean, old_var = params["running_mean"].tolist(), params["running_var"].tolist()
+    tracked = layer.track_running_stats
+    old_mean, old_var = ((params["running_mean"].tolist(), params["running_var"].tolist())
+                         if tracked else ([], []))
     if layer.affine:
         counter.read(params["weight"], params["bias"])
     gamma = params["weight"].tolist() if layer.affine else None
@@ -150,11 +157,12 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Trained
         counter.adds += 1
         counter.transcendentals += 1
         means[c], invstds[c] = mean, float(invstd)
-        new_mean[c] = momentum * mean + keep * old_mean[c]
-        new_var[c] = momentum * (var_sum / (values - 1)) + keep * old_var[c]
-        counter.mults += 4
-        counter.adds += 2
-        counter.divs += 1
+        if tracked:
+            new_mean[c] = momentum * mean + keep * old_mean[c]
+            new_var[c] = momentum * (var_sum / (values - 1)) + keep * old_var[c]
+            counter.mults += 4
+            counter.adds += 2
+            counter.divs += 1
         if gamma is not None and beta_in is not None:
             alphas[c] = invstds[c] * gamma[c]
             betas[c] = beta_in[c] - mean * alphas[c]
@@ -174,4 +182,29 @@ def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Trained
     return Trained(output=np.array(out, dtype=np.float64).reshape(x.shape),
                    saved={"save_mean": np.array(means), "save_invstd": np.array(invstds)},
                    updated={"running_mean": np.array(new_mean),
-                            "running_var": np.array(new_var)})
+                            "running_var": np.array(new_var)} if tracked else {})
+
+
+# ----------------------------------------------------------- without running statistics
+# BatchNorm2d(track_running_stats=False) runs its inference forward as its training forward:
+# the batch statistics (nothing to update); the folded executors serve the others.
+_FOLDED_FAST = run_fast.dispatch(BatchNorm2d)
+_FOLDED_REFERENCE = run_reference.dispatch(BatchNorm2d)
+
+
+@run_fast.register
+def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
+    """Folded (:mod:`symconv.execute.elementwise`); without running statistics, with the
+    batch's: :func:`train_fast`'s output."""
+    if layer.track_running_stats:
+        return _FOLDED_FAST(layer, x, params, counter)
+    return train_fast(layer, x, params, counter).output
+
+
+@run_reference.register
+def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
+    """Folded, element by element; without running statistics :func:`train_reference`'s
+    output."""
+    if layer.track_running_stats:
+        return _FOLDED_REFERENCE(layer, x, params, counter)
+    return train_reference(layer, x, params, counter).output

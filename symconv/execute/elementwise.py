@@ -52,6 +52,8 @@ def _(layer: BatchNorm2d) -> dict[str, tuple[int, ...]]:
 
 @buffer_shapes.register
 def _(layer: BatchNorm2d) -> dict[str, tuple[int, ...]]:
+    if not layer.track_running_stats:   # batch statistics: no buffers
+        return {}
     return {"running_mean": (int(layer.channels),), "running_var": (int(layer.channels),)}
 
 
@@ -85,7 +87,8 @@ def batchnorm_folded(layer: BatchNorm2d, params: Params) -> tuple[Array, Array]:
 
 @run_fast.register
 def _(layer: BatchNorm2d, x: Array, params: Params, counter: Counter) -> Array:
-    """Folded: one multiplication and one addition per element."""
+    """Folded: one multiplication and one addition per element (without running statistics,
+    :mod:`symconv.execute.batchnorm_train` runs it with the batch's)."""
     scale, shift = batchnorm_folded(layer, params)
     if layer.affine:
         counter.read(params["weight"], params["bias"])   # γ and β, folded into scale and shift

@@ -1,7 +1,8 @@
 """Executors of parameter chains (:mod:`symconv.layers.learned`), forward and training-mode
 forward, fast and reference, counting what they do:
 
-* :class:`~symconv.layers.learned.Parameter` hands its tensor on (read);
+* :class:`~symconv.layers.learned.Parameter` hands its tensor on (the stage that uses it reads
+  it);
 * :class:`~symconv.layers.learned.Gather` copies the picked elements;
 * :class:`~symconv.layers.learned.Clamp`, :class:`~symconv.layers.learned.Exp`: one comparison
   per element and bound, one exp;
@@ -42,8 +43,7 @@ def _(layer: Parameter) -> dict[str, tuple[int, ...]]:
 
 
 def _parameter(layer: Parameter, x: Array, params: Params, counter: Counter) -> Array:
-    """The parameter itself, read once."""
-    counter.read(params["value"])
+    """The parameter itself, handed on (the stage that uses it reads it)."""
     return params["value"]
 
 

@@ -41,7 +41,7 @@ from symconv.errors import SymconvError, shown
 __all__ = ["count_model_file", "load_model_file", "factory_kwargs", "check_channels_last", "noted", "with_notes"]
 
 _EVAL = ("Counted in eval mode (model.eval(): Dropout is an identity, BatchNorm uses its running "
-         "statistics).")
+         "statistics, or the batch's where it keeps none).")
 _TRAIN = ("Traced in eval mode (model.eval()), counted as PyTorch trains: BatchNorm with batch "
           "statistics, Dropout applied.")
 

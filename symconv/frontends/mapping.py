@@ -60,7 +60,7 @@ from symconv.layers import (
 )
 
 __all__ = ["SUPPORTED_MODULES", "FUNCTIONS", "METADATA", "VALUE_READS", "Function", "Unsupported", "module_layer",
-           "refusal", "is_leaf", "upsample_layer"]
+           "refusal", "is_leaf", "upsample_layer", "dropout_layer"]
 
 _CONVS: dict[str, Any] = {
     "Conv1d": Conv1d, "Conv2d": Conv2d, "Conv3d": Conv3d,
@@ -172,7 +172,7 @@ def _functions() -> dict[str, Function]:
         table[name] = Function("flatten")
     for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
                  "feature_alpha_dropout"):
-        table[f"torch.nn.functional.{name}"] = Function("dropout")
+        table[f"torch.nn.functional.{name}"] = Function("dropout", spelling=name)
     table["Tensor.contiguous"] = Function("identity")
     # x * y and x *= y, x - y, x / y (and their torch.* / method spellings but torch.mul and
     # x.mul(y), which ptflops counts and x * y not: symconv's Mul does not keep the spelling)
@@ -367,15 +367,18 @@ def _layer(name: str, rank: int, output_padding: tuple[int, ...] | None, bias: b
         return reason
 
 
-def _dropout(name: str, rank: int, module: Any) -> Layer:
-    """The layer of a dropout module of class ``name`` on ``rank`` axes after the batch."""
+def dropout_layer(name: str, rank: int, module: Any, called: str = "") -> Layer:
+    """The layer of a dropout module of class ``name`` (its ``p``, and ``mode`` for
+    ``StochasticDepth``) on ``rank`` axes after the batch; ``called`` names the call in a
+    refusal (default ``nn.{name}``)."""
     if name == "StochasticDepth":
         return StochasticDepth(module.p, module.mode)
     if name in ("Dropout", "AlphaDropout"):
         return (Dropout if name == "Dropout" else AlphaDropout)(module.p)
     if _FEATURE_RANKS.get(name, rank) != rank:
         axes = _FEATURE_RANKS[name] + 1
-        raise Unsupported(f"nn.{name} gets a tensor of {rank + 1} axes: F.{name.lower()} takes "
+        raise Unsupported(f"{called or 'nn.' + name} gets a tensor of {rank + 1} axes: "
+                          f"F.{name.lower()} takes "
                           f"it as one example without a batch axis (it batches {axes} axes "
                           "only) and draws one value per entry of its first axis; give it "
                           f"(N, C, *spatial) of {axes} axes")
@@ -391,7 +394,7 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
     if name in _DROPOUT_MODULES:
         if module.p == 0:  # the identity in training mode too (torch returns the input)
             return None
-        return _dropout(name, rank, module)
+        return dropout_layer(name, rank, module)
     if name == "PReLU":
         return PReLU(module.num_parameters)
     if name in ("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"):
@@ -421,14 +424,10 @@ def _make(name: str, rank: int, output_padding: tuple[int, ...] | None, module: 
             )
         return Linear(module.in_features, module.out_features, bias=module.bias)
     if name in ("BatchNorm1d", "BatchNorm2d"):   # affine=False: no γ, β (normalised only)
-        if module.track_running_stats is False:
-            raise Unsupported(
-                "track_running_stats=False: it keeps no running statistics, so in eval mode too "
-                "it normalises with the batch's mean and variance (F.batch_norm(..., "
-                "training=True)), not the folded x·a + b symconv counts for BatchNorm at "
-                "inference; use track_running_stats=True (the default), or leave it out")
-        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(module.num_features,
-                                                                       affine=module.affine)
+        # track_running_stats=False: no running statistics, the batch's in eval mode too
+        return (BatchNorm1d if name == "BatchNorm1d" else BatchNorm2d)(
+            module.num_features, affine=module.affine,
+            track_running_stats=bool(module.track_running_stats))
     if name == "ReLU":
         return ReLU()
     if name == "ReLU6":

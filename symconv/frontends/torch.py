@@ -18,7 +18,8 @@ or a layer whose hyperparameters depend on the input size (a transposed convolut
 with ``output_size``), it is refused by name: give a concrete shape.
 
 The model is counted in **eval mode** (``model.eval()``, as ptflops and thop put it:
-Dropout is an identity, BatchNorm uses its running statistics; :data:`COUNTED_MODE`); each
+Dropout is an identity, BatchNorm uses its running statistics, or the batch's where it keeps
+none, ``track_running_stats=False``, as PyTorch does; :data:`COUNTED_MODE`); each
 module's mode is restored afterwards. :func:`load_model` returns a model already in eval mode.
 
 Running the model runs its code: one forward pass (two for a symbolic shape), without the
@@ -36,7 +37,8 @@ PyTorch                                                     symconv
                                                             (kind ``"standard:same"``, ...)
 ``nn.Linear`` (on ``(N, F)``)                               ``Linear``
 ``nn.BatchNorm1d/2d`` (``affine`` either way;               ``BatchNorm1d``, ``BatchNorm2d``
-``track_running_stats=False`` refused: batch statistics)
+``track_running_stats`` either way)                         (``track_running_stats=False``:
+                                                            batch statistics in eval mode too)
 ``nn.ReLU``, ``nn.ReLU6``                                   ``ReLU``, ``ReLU6``
 ``nn.LeakyReLU``, ``nn.Hardtanh``, ``nn.Hardswish``,        ``Activation("leakyrelu")``, ...
 ``nn.Hardsigmoid``
@@ -52,7 +54,8 @@ PyTorch                                                     symconv
 ``nn.Dropout1d/2d/3d`` (on ``(N, C, *spatial)``),            ``FeatureDropout``,
 ``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``             ``AlphaDropout``,
                                                             ``FeatureAlphaDropout`` (the same)
-``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (identity at inference)
+``F.dropout(x, p, training=self.training)``, ...             the same as its ``nn`` module
+``nn.Identity``, ``F.dropout(x, p, training=False)``         nothing (the identity)
 ``nn.Upsample``, ``F.interpolate`` (nearest, bilinear)      ``Upsample`` (``spelling="F"``)
 ``nn.PReLU``                                                ``PReLU``
 ``x.chunk(2, 1)``, ``x.split(sizes, 1)``                    ``Slice`` per part
@@ -256,6 +259,7 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     (9216, ['act (nn.Softmin: symconv has no layer for it)'])
     """
     try:
+        import torch
         import torch.nn as nn
     except ImportError:
         raise SymconvError(
@@ -270,6 +274,12 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     skip = unsupported == "skip"
     if not isinstance(module, nn.Module):
         raise SymconvError(f"from_torch(module={type(module).__name__}): pass a torch.nn.Module")
+    scripted = [f"module {name!r}" if name else "the model" for name, part in module.named_modules()
+                if isinstance(part, torch.jit.ScriptModule)]
+    if scripted:   # TorchScript runs its own graph: no call of it reaches the tracer
+        raise SymconvError(f"from_torch: {scripted[0]} is TorchScript (torch.jit.script or "
+                           "torch.jit.trace), whose operations symconv cannot see; pass the "
+                           "eager nn.Module it was made from")
     if not isinstance(input_shape, (tuple, list)) or not 1 <= len(input_shape) <= 4:
         raise SymconvError(
             f"input_shape={input_shape!r} must be one example's shape, channels last, like "

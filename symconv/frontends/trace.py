@@ -73,7 +73,9 @@ from symconv.frontends.mapping import (
 from symconv.frontends.requires_grad import with_requires_grad
 from symconv.frontends.resize import interpolate_layer
 from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
+from symconv.frontends.trace_dropout import functional_dropout
 from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, constant_movement, leaf_layer, transformer_function
+from symconv.frontends.training_flag import in_marked_eval, restore
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
@@ -475,10 +477,12 @@ class _Recorder(TransformerCalls):
         source = self.producer(first)
         assert source is not None
         self.check_layouts(role, first, self.nested(args, kwargs), layout, where)
-        if role == "dropout" and kwargs.get("training", args[2] if len(args) > 2 else True):
-            raise Unsupported("training=True (the default of the F.dropout functions) drops "
-                              "elements at random even in eval mode; pass "
-                              "training=self.training")
+        if role == "dropout":
+            dropped = functional_dropout(known.spelling, first.dim() - 1, args, kwargs,
+                                         channels_first=layout == default_layout(first.dim() - 1))
+            if dropped is not None:   # training=self.training: a dropout of the training step
+                self.record(self.unique(where), dropped, (source,), result, layout=layout)
+                return
         if role == "refused":
             raise Unsupported(known.spelling)
         if role in ("identity", "dropout"):
@@ -527,7 +531,8 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
     """Run ``model`` once on an input of zeros of channels-last ``shape`` and record what it ran.
 
     The model runs in eval mode (``model.eval()``: Dropout is an identity, BatchNorm uses its
-    running statistics) without gradients, on a batch of one; every module's mode is restored
+    running statistics; every module's ``training`` marked, :mod:`~symconv.frontends.training_flag`)
+    without gradients, on a batch of one; every module's mode is restored
     afterwards, and every hook removed. With ``skip``, a part symconv cannot count that makes
     tensors is recorded as a :class:`Skipped` call (listed in ``Trace.skipped``) instead of
     refused.
@@ -581,8 +586,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
         register_module_forward_pre_hook,
     )
 
-    training = [module for _, module in modules if module.training]
-    handles = []
+    handles, modes = [], []
     try:
         # Hooks on every module, global; a module with hooks of the user's gets one more
         # before forward (after the user's pre-hooks) or after them (after the user's hooks).
@@ -600,11 +604,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
             if id(module) in recorder.post_hooked:
                 handles.append(module.register_forward_hook(hooked(recorder.leave),
                                                             always_call=True))
-        if training:
-            model.eval()
-            for _, module in modules:
-                if module.training:  # an eval() of the user's that left some in training
-                    module.training = False
+        modes = in_marked_eval(model, [module for _, module in modules])  # all in eval mode
         for name, wrapper in wrappers.items():
             setattr(torch.Tensor, name, wrapper)
         with torch.no_grad(), mode_class()(recorder, flags):
@@ -624,9 +624,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
                 setattr(torch.Tensor, method, kept)
         for handle in handles:
             handle.remove()
-        for module in training:
-            if not module.training:
-                module.training = True
+        restore(modes)
     for where, what, why in recorder.moves.unmerged():
         recorder.refuse(recorder.unique(where), what, why)
     if not isinstance(output, torch.Tensor):

@@ -20,10 +20,11 @@ Only where such a tensor meets one computed from the input (``attn + bias``, ``a
 :meth:`ChainCalls.chain_operand`) are its stages recorded: the
 :class:`~symconv.layers.learned.Parameter`, each elementwise step after the gather that feeds
 it, all :class:`~symconv.layers.learned.Folded`, then the addition or product reads the last.
-A chain that only moves a parameter (no gather, no elementwise step) is left a constant, as
-before. Any other call on such a tensor ends its chain there (the result is a constant); one
-that writes in place (``zero_``, ``x[i] = v``) leaves every chain through what it wrote a
-constant.
+A chain that only moves (``x + p.view(C, 1, 1)``, ``x + mlp(table).permute(0, 3, 1, 2)``) is
+recorded so too, its move a view or a gather: its source gets its gradient in a training step
+(before, it was left a constant, and the parameter's gradient was missed). Any other call on
+such a tensor ends its chain there (the result is a constant); one that writes in place
+(``zero_``, ``x[i] = v``) leaves every chain through what it wrote a constant.
 
 This module imports torch inside its functions only (the id tensors).
 
@@ -90,11 +91,10 @@ class _Step:
 @dataclass(eq=False)
 class _Chain:
     """A tensor of a chain: ``ids`` (its shape) holds, for each element, its position in the
-    row-major output of ``base``; ``moved`` whether it went through a gather or a step."""
+    row-major output of ``base``."""
 
     base: _Source | _Step
     ids: Any
-    moved: bool = False
 
 
 def _exact(value: Any) -> Any:
@@ -223,12 +223,12 @@ class ChainCalls:
                 return None
             if not isinstance(ids, self.tensor_type) or tuple(ids.shape) != tuple(result.shape):
                 return None
-            return _Chain(chain.base, ids, chain.moved or qualified == "Tensor.__getitem__")
+            return _Chain(chain.base, ids)
         layer = self._step(CHAIN_STEPS.get(qualified), args, kwargs)
         if layer is None:
             return None
         step = _Step(layer, chain, where)
-        return _Chain(step, self._ids(result.numel()).view(tuple(result.shape)), True)
+        return _Chain(step, self._ids(result.numel()).view(tuple(result.shape)))
 
     def _step(self, step: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """:meth:`_step_layer`, made once per trace for each step and numbers (every block
@@ -277,7 +277,7 @@ class ChainCalls:
         ones, ``full``: whether the layout covers the first axis), its stages recorded; and
         that output's shape. ``None`` for a tensor that is no such chain."""
         chain = self.chain_of(tensor)
-        if chain is None or not chain.moved or self._spoiled(chain):
+        if chain is None or self._spoiled(chain):
             return None
         with _quiet():
             ids = chain.ids.reshape(padded)

@@ -50,7 +50,8 @@ layer                  operations (direct evaluation)                           
 ``Linear``             per output: ``in_features`` mults, ``in_features − 1`` adds,     ``in·out``
                        one more add for the bias                                        ``+ out``
 ``BatchNorm2d``        per element: 1 mult and 1 add (folded, see the class); in a       ``2·C``
-                      training step batch statistics first (``batchnorm_train``)
+                      training step batch statistics first (``batchnorm_train``);
+                      ``track_running_stats=False``: batch statistics at inference too
 ``BatchNorm1d``        as ``BatchNorm2d``, on ``(C,)`` or ``(L, C)``                      ``2·C``
 ``ReLU``               per element: 1 comparison, ``max(x, 0)``                          0
 ``ReLU6``              per element: 2 comparisons, ``min(max(x, 0), 6)``                 0

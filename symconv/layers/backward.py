@@ -32,7 +32,8 @@ BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`
                     ``weight_grad`` ``dot·(1/σ)`` (1 mult per channel); ``bias_grad`` is
                     ``Σ g`` itself (nothing more); without γ (``affine=False``)
                     ``constants`` is 2 mults, 2 divs and the input gradient is scaled by
-                    ``1/σ``
+                    ``1/σ``; the same without running statistics
+                    (``track_running_stats=False``), whose forward uses the batch's always
 ReLU, ReLU6         a select: ``g`` where the input passed, else 0 — 1 comparison per element
                     (ReLU6: 2, ``0 < x`` and ``x < 6``), no multiplication
 Activation          LeakyReLU: 1 comparison, 1 mult (``slope·g``); Hardtanh: 2 comparisons;

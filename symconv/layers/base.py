@@ -213,6 +213,9 @@ class Layer(metaclass=_LayerType):
     spatial_dims: ClassVar[int | None] = None
     #: A call that builds one, for error messages (``"Conv2d(3, 64, 3)"``).
     example: ClassVar[str] = ""
+    #: Whether the layer reads its own parameters; ``False`` for one that hands them on to the
+    #: stage that uses them (:class:`~symconv.layers.learned.Parameter`).
+    reads_parameters: ClassVar[bool] = True
 
     @property
     def kind(self) -> str:

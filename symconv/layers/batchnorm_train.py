@@ -45,6 +45,10 @@ in training mode all the same, as ``requires_grad`` changes nothing in PyTorch's
 statistics, running statistics updated; it only gets no γ, β gradient. A BatchNorm kept in eval
 mode during training (``module.eval()``, torchvision's ``FrozenBatchNorm2d``) is not modelled.
 
+Without running statistics (``BatchNorm2d(C, track_running_stats=False)``) there is no
+``running_stats`` part: ``statistics``, ``constants`` and ``normalise`` only, the same parts as
+its forward at inference, where PyTorch uses the batch statistics too.
+
 symconv's shapes have no batch axis: ``E`` is the product of the spatial sizes (a batch of one,
 as the peers count). With a batch of ``B``, every per-element count above is ``B`` times larger
 and the per-channel ones are not. PyTorch refuses to train BatchNorm on one value per channel
@@ -57,6 +61,8 @@ Examples
 >>> from symconv.layers import BatchNorm2d
 >>> [name for name, _ in training_nests(BatchNorm2d(8), (4, 4), (4, 4))]
 ['statistics', 'running_stats', 'constants', 'normalise']
+>>> [name for name, _ in training_nests(BatchNorm2d(8, track_running_stats=False), (4, 4), (4, 4))]
+['statistics', 'constants', 'normalise']
 >>> training_nests(BatchNorm2d(8), (1, 1), (1, 1))
 Traceback (most recent call last):
 ...
@@ -71,16 +77,17 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest
-from symconv.layers.elementwise import BatchNorm2d
+from symconv.layers.elementwise import BatchNorm2d, batch_constants, batch_statistics
 from symconv.sizes import Size, as_expr
 
-__all__ = ["training_nests", "has_training_forward", "values_per_channel", "TRAINING_PARTS", "BATCHNORM_MOMENTUM",
-           "Nests"]
+__all__ = ["training_nests", "has_training_forward", "values_per_channel", "one_value_per_channel",
+           "TRAINING_PARTS", "BATCHNORM_MOMENTUM", "Nests"]
 
 #: ``(name, nest)`` of each part a training-mode forward runs, in order.
 Nests = tuple[tuple[str, LoopNest], ...]
 
-#: The names of BatchNorm's training-mode parts, in the order they run.
+#: The names of BatchNorm's training-mode parts, in the order they run (without running
+#: statistics, ``track_running_stats=False``: no ``running_stats``).
 TRAINING_PARTS = ("statistics", "running_stats", "constants", "normalise")
 
 #: PyTorch's default momentum of the running statistics (a constant: it changes no count).
@@ -136,13 +143,24 @@ def values_per_channel(layer: BatchNorm2d, input_spatial: tuple[Size, ...]) -> s
     values = (sympy.Integer(whole) if whole is not None
               else sympy.Mul(*(as_expr(size) for size in input_spatial)))
     if whole == 1 or (whole is None and values == 1):
-        raise SymconvError(
-            f"{type(layer).__name__}({layer.channels}) in training mode on 1 value per channel: "
-            "the unbiased variance of the running statistics divides by 0 (PyTorch raises "
-            "'Expected more than 1 value per channel when training'); give it an input with more "
-            "than one position (a larger resolution), or count the forward pass alone "
-            "(phase='forward')")
+        raise SymconvError(one_value_per_channel(layer))
     return values
+
+
+def one_value_per_channel(layer: BatchNorm2d) -> str:
+    """Why ``layer`` refuses one value per channel, as PyTorch does: in training mode, or in
+    any mode without running statistics (``track_running_stats=False``)."""
+    name = type(layer).__name__
+    if not layer.track_running_stats:
+        return (f"{name}({layer.channels}, track_running_stats=False) on 1 value per channel: "
+                "without running statistics it normalises with the batch's statistics at "
+                "inference too, and PyTorch raises 'Expected more than 1 value per channel when "
+                "training' in eval mode as well; give it an input with more than one position "
+                "(a larger resolution)")
+    return (f"{name}({layer.channels}) in training mode on 1 value per channel: the unbiased "
+            "variance of the running statistics divides by 0 (PyTorch raises 'Expected more "
+            "than 1 value per channel when training'); give it an input with more than one "
+            "position (a larger resolution), or count the forward pass alone (phase='forward')")
 
 
 def _per_channel(channels: tuple[Size, ...], table: tuple[tuple[str, Size], ...]) -> LoopNest:
@@ -154,17 +172,14 @@ def _(layer: BatchNorm2d, input_spatial: tuple[Size, ...], output_spatial: tuple
       in_channels: Size | None = None) -> Nests:
     channels = (layer.channels,)
     values = values_per_channel(layer, input_spatial)
-    # per channel beyond the sum's E − 1 adds: mean's div; var_sum's E subtractions, E mults
-    # (the squares), E − 1 adds; invstd = 1/sqrt(var_sum/E + eps): 2 divs, 1 add, 1 sqrt
-    adds = (sympy.Integer(2 * int(values)) if values.is_Integer   # one Integer, not 3 sums
-            else values + (values - 1) + 1)
-    statistics = (("adds", adds), ("mults", values), ("divs", 3), ("transcendentals", 1))
-    constants = (("mults", 2), ("adds", 1)) if layer.affine else (("mults", 1),)
+    statistics = LoopNest(outer=channels, inner=tuple(input_spatial), outputs=channels,
+                          multiply=False, per_outer=batch_statistics(values))
+    running = (("running_stats", _per_channel(channels, (("mults", 4), ("adds", 2),
+                                                         ("divs", 1)))),)
     return (
-        ("statistics", LoopNest(outer=channels, inner=tuple(input_spatial), outputs=channels,
-                                multiply=False, per_outer=statistics)),
-        ("running_stats", _per_channel(channels, (("mults", 4), ("adds", 2), ("divs", 1)))),
-        ("constants", _per_channel(channels, constants)),
+        ("statistics", statistics),
+        *(running if layer.track_running_stats else ()),   # none kept: nothing to update
+        ("constants", _per_channel(channels, batch_constants(layer.affine))),
         ("normalise", LoopNest(outer=(), inner=(), outputs=(*input_spatial, layer.channels),
                                multiply=False, per_output=(("mults", 1), ("adds", 1)))),
     )

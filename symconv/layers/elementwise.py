@@ -4,17 +4,21 @@ addition closing a residual block. Costs per element are in :mod:`symconv.layers
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
+
+import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer, LoopNest, _need_channels, one_of
 from symconv.layers.traffic import InputAccess
-from symconv.sizes import Size, as_size
+from symconv.sizes import Size, as_expr, as_size
 
 _Parameters = tuple[tuple[str, tuple[Size, ...]], ...]
 
-__all__ = ["BatchNorm2d", "BatchNorm1d", "ReLU", "ReLU6", "Activation", "ACTIVATIONS", "SPELLINGS", "ResidualAdd"]
+__all__ = ["BatchNorm2d", "BatchNorm1d", "batch_statistics", "batch_constants", "ReLU", "ReLU6", "Activation",
+           "ACTIVATIONS", "SPELLINGS", "ResidualAdd"]
 
 
 class _Elementwise(Layer):
@@ -72,6 +76,14 @@ class BatchNorm2d(_Elementwise):
     (:mod:`symconv.layers.batchnorm_train`: ``2E·C + 6C`` mults, ``4E·C + 2C`` adds, ``4C``
     divs and ``C`` sqrt on ``E`` values a channel).
 
+    With ``track_running_stats=False`` (kind ``"batchnorm:batch_stats"``) there are no running
+    statistics (no buffers), and PyTorch normalises with the batch's own mean and biased
+    variance in eval mode too (``F.batch_norm(..., training=True)``): at inference as in
+    training, per channel of ``E`` values the ``statistics`` (``3E − 1`` adds, ``E`` mults,
+    3 divs, 1 sqrt) and ``constants`` (2 mults, 1 add; 1 mult without γ, β) of the training
+    table, then ``x·alpha + beta`` per element; nothing to update. PyTorch refuses it on one
+    value per channel in eval mode too, and so does symconv. Its backward is BatchNorm's.
+
     Examples
     --------
     >>> from symconv import cost
@@ -79,26 +91,35 @@ class BatchNorm2d(_Elementwise):
     >>> c = cost(BatchNorm2d(C), (H, W, C))
     >>> c.mults, c.adds, c.divs, c.params
     (C*H*W, C*H*W, 0, 2*C)
+    >>> c = cost(BatchNorm2d(8, track_running_stats=False), (4, 4, 8))   # E = 16
+    >>> c.mults, c.adds, c.divs, c.transcendentals, c.params   # 8·(2·16 + 2), 8·4·16, 8·3, 8
+    (272, 512, 24, 8, 16)
     """
 
     example: ClassVar[str] = 'BatchNorm2d(64)'
 
     channels: Size
     affine: bool
+    track_running_stats: bool
 
     spatial_dims: ClassVar[int | None] = 2
     multiply: ClassVar[bool] = True
     per_element: ClassVar[tuple[tuple[str, Size], ...]] = (("adds", 1),)
 
-    def __init__(self, channels: Size, affine: bool = True) -> None:
+    def __init__(self, channels: Size, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
         object.__setattr__(self, "channels", as_size(channels, "channels"))
-        if not isinstance(affine, bool):
-            raise SymconvError(f"{type(self).__name__}(affine={affine!r}) must be True or False")
-        object.__setattr__(self, "affine", affine)
+        for name, value in (("affine", affine), ("track_running_stats", track_running_stats)):
+            if not isinstance(value, bool):
+                raise SymconvError(f"{type(self).__name__}({name}={value!r}) must be True or "
+                                   "False")
+            object.__setattr__(self, name, value)
 
     @property
     def kind(self) -> str:
-        return "batchnorm"
+        """``"batchnorm"``; ``"batchnorm:batch_stats"`` without running statistics (the peers
+        count the two differently: fvcore's ``batchnorm_flop_jit`` sees ``training=True``)."""
+        return "batchnorm" if self.track_running_stats else "batchnorm:batch_stats"
 
     @property
     def num_features(self) -> Size:
@@ -115,6 +136,57 @@ class BatchNorm2d(_Elementwise):
         if not self.affine:
             return ()
         return (("weight", (self.channels,)), ("bias", (self.channels,)))
+
+    def loop_nest(
+        self,
+        input_spatial: tuple[Size, ...],
+        output_spatial: tuple[Size, ...],
+        in_channels: Size | None = None,
+    ) -> LoopNest:
+        """Folded: every element once (:class:`_Elementwise`). Without running statistics:
+        outer the channels, inner a channel's ``E`` values, summed for the mean; per channel
+        the rest of the statistics and the constants (:attr:`LoopNest.per_outer`,
+        :func:`batch_statistics`, :func:`batch_constants`); per element ``x·alpha + beta``."""
+        if self.track_running_stats:
+            return super().loop_nest(input_spatial, output_spatial, in_channels)
+        values = (sympy.Integer(math.prod(int(size) for size in input_spatial))
+                  if all(isinstance(size, (int, sympy.Integer)) for size in input_spatial)
+                  else sympy.Mul(*(as_expr(size) for size in input_spatial)))
+        per_channel: dict[str, Size] = dict(batch_statistics(values))
+        for name, count in batch_constants(self.affine):
+            per_channel[name] = as_expr(per_channel.get(name, 0)) + count
+        return LoopNest(outer=(self.channels,), inner=tuple(input_spatial),
+                        outputs=(*input_spatial, self.channels), multiply=False,
+                        per_output=(("mults", 1), ("adds", 1)),
+                        per_outer=tuple(per_channel.items()), parameters=self._parameters())
+
+
+def batch_statistics(values: sympy.Expr) -> tuple[tuple[str, Size], ...]:
+    """A channel's batch statistics over its ``values`` beyond the sum's ``values − 1`` adds
+    (:mod:`symconv.layers.batchnorm_train`'s ``statistics``): the mean's division; the
+    ``values`` subtractions and squares and ``values − 1`` adds of ``Σ (x − mean)²``;
+    ``invstd = 1/sqrt(var_sum/values + eps)``: 2 divs, 1 add, 1 sqrt.
+
+    Examples
+    --------
+    >>> batch_statistics(sympy.Integer(16))
+    (('adds', 32), ('mults', 16), ('divs', 3), ('transcendentals', 1))
+    """
+    adds = (sympy.Integer(2 * int(values)) if values.is_Integer   # one Integer, not 3 sums
+            else values + (values - 1) + 1)
+    return (("adds", adds), ("mults", values), ("divs", 3), ("transcendentals", 1))
+
+
+def batch_constants(affine: bool) -> tuple[tuple[str, Size], ...]:
+    """A channel's ``alpha = invstd·γ``, ``beta = β − mean·alpha`` (2 mults, 1 add); without
+    γ, β ``alpha = invstd``, ``beta = −mean·invstd`` (1 mult; a sign flip is free).
+
+    Examples
+    --------
+    >>> batch_constants(True), batch_constants(False)
+    ((('mults', 2), ('adds', 1)), (('mults', 1),))
+    """
+    return (("mults", 2), ("adds", 1)) if affine else (("mults", 1),)
 
 
 @dataclass(frozen=True)

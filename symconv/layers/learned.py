@@ -75,18 +75,21 @@ def _numel(shape: tuple[Size, ...]) -> Size:
 class Parameter(Layer):
     """A learned tensor of channels-last ``shape`` (an ``nn.Parameter`` a model computes with:
     Swin's ``relative_position_bias_table``, Swin V2's ``logit_scale``), whatever its input:
-    the source of a parameter chain. Its elements are parameters (``"value"``), read once and
-    handed on (nothing counted or written).
+    the source of a parameter chain. Its elements are parameters (``"value"``), handed on:
+    nothing counted, read or written here. The stage that uses the tensor reads it; at
+    inference a chain is folded, and the addition or product at its end reads the folded value
+    instead, as it would a weight (so the table itself is not read again).
 
     Examples
     --------
     >>> from symconv import cost
     >>> c = cost(Parameter((3, 1, 1)), (8, 8, 4))
     >>> c.output_shape, c.params, c.reads, c.writes
-    ((3, 1, 1), 3, 3, 0)
+    ((3, 1, 1), 3, 0, 0)
     """
 
     example: ClassVar[str] = "Parameter((169, 3))"
+    reads_parameters: ClassVar[bool] = False
 
     shape: tuple[Size, ...]
 
@@ -107,7 +110,8 @@ class Parameter(Layer):
         """No loops: the parameter handed on."""
         return LoopNest(outer=(), inner=(), outputs=self.shape, multiply=False,
                         parameters=(("value", self.shape),),
-                        access=InputAccess(copies=0, writes=False))
+                        access=InputAccess(copies=0, writes=False,
+                                           parameters=self.reads_parameters))
 
 
 @dataclass(frozen=True, init=False, repr=False)

@@ -21,6 +21,7 @@ import sympy
 
 from symconv.errors import SymconvError
 from symconv.layers.base import Layer
+from symconv.layers.batchnorm_train import values_per_channel
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.elementwise import Activation, BatchNorm2d, ReLU, ResidualAdd
 from symconv.layers.graph import Add, Reuse
@@ -287,8 +288,18 @@ def _pooled_to_one(layer: Layer, input_spatial: _Spatial) -> _Spatial:
     return (sympy.Integer(1),) * len(input_spatial)
 
 
-for _keeps_size in (Linear, BatchNorm2d, ReLU, Activation, ResidualAdd):
+def _normalised(layer: Layer, input_spatial: _Spatial) -> _Spatial:
+    """BatchNorm keeps the size; without running statistics it normalises with the batch's
+    statistics at inference too, which PyTorch refuses on one value per channel."""
+    assert isinstance(layer, BatchNorm2d)
+    if not layer.track_running_stats:
+        values_per_channel(layer, input_spatial)
+    return input_spatial
+
+
+for _keeps_size in (Linear, ReLU, Activation, ResidualAdd):
     output_spatial.register(_keeps_size, _same)
+output_spatial.register(BatchNorm2d, _normalised)
 output_spatial.register(Flatten, _flattened)
 output_spatial.register(GlobalAvgPool2d, _pooled_to_one)
 # A pooling window slides as a convolution's kernel does: the same arithmetic and checks;

@@ -64,12 +64,17 @@ class InputAccess:
     extra
         Elements read besides ``copies`` tensors of the input's shape: a second operand of
         another shape (a broadcast ``x * s``, a concatenated tensor).
+    parameters
+        Whether the nest reads its parameters (once each); false for a
+        :class:`~symconv.layers.learned.Parameter` stage, which hands its tensor on: the stage
+        that uses it reads it, or, at inference, a folded chain's value stands for it.
     """
 
     windows: tuple[AxisWindow, ...] = ()
     copies: int = 1
     writes: bool = True
     extra: Size = 0
+    parameters: bool = True
 
 
 #: Every input element read once, every output element written.

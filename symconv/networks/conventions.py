@@ -207,6 +207,9 @@ _FUNCTIONAL = tuple(f"F.{name}" for name in _ELEMENTWISE)
 _TORCH_CALLS = tuple(f"torch.{name}" for name in _ELEMENTWISE)
 #: Broadcast arithmetic of two tensors (``a * b``, ``a - b``, ``a / b``) and the mean over axes.
 _BROADCAST = ("mul", "sub", "div")
+#: BatchNorm without running statistics (``track_running_stats=False``): the batch's in eval
+#: mode too, ``F.batch_norm(..., training=True)``.
+_BATCH_STATS = "batchnorm:batch_stats"
 #: Activations that evaluate a transcendental function, in their three spellings.
 _TRANSCENDENTAL = ("sigmoid", "silu", "tanh", "gelu", "gelu_tanh", "elu", "softplus", "mish")
 _T_MODULE = _TRANSCENDENTAL
@@ -221,7 +224,7 @@ _F_POOLS = ("F.globalavgpool", "F.avgpool", "F.maxpool")
 _UPSAMPLE = ("upsample:nearest", "upsample:bilinear")
 _INTERPOLATE = ("F.interpolate:nearest", "F.interpolate:bilinear")
 _RESIZE = (*_UPSAMPLE, *_INTERPOLATE, "prelu")
-_NOT_MAC = (*_RESIZE, "batchnorm", *_T_MODULE, *_T_F, *_T_TORCH, *_MOVEMENT, "softmax", "logsoftmax",
+_NOT_MAC = (*_RESIZE, "batchnorm", _BATCH_STATS, *_T_MODULE, *_T_F, *_T_TORCH, *_MOVEMENT, "softmax", "logsoftmax",
             "layernorm", "groupnorm", "layerscale", *_BROADCAST, "mean", "adaptiveavgpool", "adaptivemaxpool", "cat", *_F_POOLS,
             "avgpool", "maxpool", "globalavgpool", "add", "torch.add",
             *_ELEMENTWISE, *_FUNCTIONAL, *_TORCH_CALLS, *_ZERO_KINDS)
@@ -235,8 +238,8 @@ _PTFLOPS = _rules("ptflops 0.7.5, ptflops/pytorch_ops.py", {
         "position when transposed, as symconv's mults), plus N per output position for a bias; "
         "a module hook, from the output's shape, so padding='same' / 'valid' counts alike"),
     ("linear",): (_mults_and_bias, "linear_flops_counter_hook: in·out, plus out for the bias"),
-    ("batchnorm",): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
-                     "bn_flops_counter_hook: 1 per input element, 2 with affine"),
+    ("batchnorm", _BATCH_STATS): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
+                                  "bn_flops_counter_hook: 1 per input element, 2 with affine"),
     ("relu",): (_times(2, _elements_out), "relu_flops_counter_hook counts each output element, "
                 "and the patched F.relu that nn.ReLU calls counts it again: 2 per element "
                 "(a double count)"),
@@ -316,9 +319,9 @@ _THOP = _rules("thop 0.1.1, thop/vision/basic_hooks.py", {
                       "H_o·W_o·N·(M/g)·k², not the products a transposed convolution does "
                       "(H·W·M·(N/g)·k²); bias ignored"),
     ("linear",): (_mults, "count_linear: in_features per output element, bias ignored"),
-    ("batchnorm",): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
-                     "count_normalization: calculate_norm gives 2 per input element, doubled "
-                     "for affine: 4 per element"),
+    ("batchnorm", _BATCH_STATS): (lambda row: _elements_in(row) * (4 if row.params != 0 else 2),
+                                  "count_normalization: calculate_norm gives 2 per input "
+                                  "element, doubled for affine: 4 per element"),
     ("relu", "relu6", "leakyrelu"): (_zero, "zero_ops / count_relu (calculate_relu_flops "
                                      "returns 0): 0"),
     ("hardtanh", "hardswish", "hardsigmoid"): (_zero, "no rule in register_hooks: 0"),
@@ -369,6 +372,10 @@ _FVCORE = _rules("fvcore 0.1.5, fvcore/nn/jit_handles.py", {
     ("batchnorm",): (lambda row: _elements_in(row) * (2 if row.params != 0 else 1),
                      "batchnorm_flop_jit at inference: 1 per input element, 2 with affine (5 "
                      "per element in training mode)"),
+    (_BATCH_STATS,): (lambda row: _elements_in(row) * (5 if row.params != 0 else 4),
+                      "batchnorm_flop_jit: without running statistics aten::batch_norm is "
+                      "traced with training=True in eval mode too, counted by "
+                      "norm_flop_counter(1): 5 per input element with affine, 4 without"),
     ("layernorm", "groupnorm"): (lambda row: _elements_in(row) * (5 if row.params != 0 else 4),
                                  "norm_flop_counter(2) for aten::layer_norm / aten::group_norm: "
                                  "5 per input element with affine, 4 without"),
@@ -411,8 +418,8 @@ _TORCHINFO = _rules("torchinfo 1.8.0, torchinfo/layer_info.py", {
     ("transposed",): (_params_per_output_position, "calculate_macs: parameters per *output* "
                       "position, as for a convolution: H_o·W_o·(k²·M·N/g + N), more than the "
                       "products a transposed convolution does"),
-    ("linear", "batchnorm"): (_params, "calculate_macs: batch size times the layer's "
-                              "parameters (BatchNorm's γ and β too)"),
+    ("linear", "batchnorm", _BATCH_STATS): (_params, "calculate_macs: batch size times the "
+                                            "layer's parameters (BatchNorm's γ and β too)"),
     ("maxpool", "avgpool", "globalavgpool", "add", "torch.add", *_ELEMENTWISE, *_FUNCTIONAL,
      *_TORCH_CALLS, *_ZERO_KINDS): (_zero, "no parameters: 0"),
     (*_BROADCAST, "mean", "cat", *_F_POOLS): (_zero, "not a module, so not a layer of the "
