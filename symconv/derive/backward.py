@@ -129,8 +129,8 @@ def _has_parameters(forward: Cost) -> bool:
     if params is _ZERO:
         return False
     if type(params) is sympy.Integer:   # a layer's count of parameters: no SymPy comparison
-        return params.p != 0    # type: ignore[attr-defined]
-    return params != 0   # type: ignore[no-any-return]
+        return params.p != 0
+    return params != 0
 
 
 def _accumulate(shape: tuple[sympy.Expr, ...], kind: str, source: Cost) -> Cost:
@@ -172,7 +172,7 @@ def _leaf(layer: Layer, forward: Cost, path: str, needs: bool, frozen: Frozen,
         return _leaf_once(layer, forward, path, needs, trainable, extra, integers)
     if found is None:
         found = memo[key] = _leaf_once(layer, forward, path, needs, trainable, extra, integers)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _leaf_once(layer: Layer, forward: Cost, path: str, needs: bool, trainable: bool,

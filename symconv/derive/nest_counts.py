@@ -178,7 +178,7 @@ def _sympy_sizes(sizes: tuple[object, ...], integers: dict[int, sympy.Integer]
         if not isinstance(size, sympy.Basic):
             return tuple([_shared(size, integers) if type(size) is int else as_expr(size)
                           for size in sizes])
-    return sizes   # type: ignore[return-value]
+    return sizes
 
 
 def _shared(number: int, integers: dict[int, sympy.Integer]) -> sympy.Integer:

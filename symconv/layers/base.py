@@ -188,7 +188,7 @@ def _hash_kept(compute: Any) -> Any:
         if known is None:
             known = compute(self)
             object.__setattr__(self, "_hash", known)
-        return known   # type: ignore[no-any-return]
+        return known
 
     return __hash__
 
