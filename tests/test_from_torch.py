@@ -586,6 +586,7 @@ def test_size_multiple_gives_polynomials_equal_to_concrete_counts(name: str) -> 
     assert exact.subs({H: 224, W: 224}) == count(net, convention="macs").subs({H: 224, W: 224})
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 @pytest.mark.parametrize("where", ["inside", "whole"])
 def test_torchscript_is_refused_by_name(where: str) -> None:
     """A scripted or traced module runs its own graph: none of its calls reaches the tracer,

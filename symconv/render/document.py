@@ -81,16 +81,16 @@ def write_pdf_report(answer: Homework, pdf: str | os.PathLike[str], lang: str = 
     """Compile the complete LaTeX report into ``pdf`` with the engine of ``lang``; a missing
     engine or a failed compilation is a :class:`SymconvError` saying what to do."""
     engine = engine_for(lang)
+    target = pathlib.Path(os.fsdecode(os.fspath(pdf)))
+    if target.suffix.lower() != ".pdf":   # the user's own argument first, whatever is installed
+        raise SymconvError(f"--pdf {shown(str(target))} should name a .pdf file, like report.pdf")
+    if target.is_dir():
+        raise SymconvError(f"--pdf {shown(str(target))} is a directory; give a file name")
     program = shutil.which(engine)
     if program is None:
         raise SymconvError(f"--pdf needs {engine}, which is not installed: {_INSTALL[engine]}; "
                            "or write the LaTeX with --format latex --standalone --out-dir DIR "
                            "and compile it elsewhere")
-    target = pathlib.Path(os.fsdecode(os.fspath(pdf)))
-    if target.suffix.lower() != ".pdf":
-        raise SymconvError(f"--pdf {shown(str(target))} should name a .pdf file, like report.pdf")
-    if target.is_dir():
-        raise SymconvError(f"--pdf {shown(str(target))} is a directory; give a file name")
     with tempfile.TemporaryDirectory(prefix="symconv-report-") as work:
         tex = write_latex_report(answer, work, lang, standalone=True)[0]
         try:
