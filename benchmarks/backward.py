@@ -19,6 +19,26 @@ Prints, side by side with their ratios (best of several rounds, the runs taking 
    ``paired`` the median, over the rounds, of each train time over the forward time measured
    just before it (a slow spell of the shared machine slows both of a pair alike).
 
+Recorded 2026-12-02 at 12:21 and 12:23, with every branch of the day merged, nothing else
+running (load average 0.4–1.0; ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds
+30``, twice). Section 2, training step against forward derivation: MobileNet V1 symbolic
+1.88 / 1.78, V2 symbolic 1.69 / 1.75, V1 at 224 1.73 / 1.64, V2 at 224 1.74 / 1.76, ResNet-18
+1.91 / 1.75; paired 1.62–1.87: every row under 2, the target. Section 1, backward against the
+training forward / the inference forward: standard 2.01–2.05 / 1.90–1.98, strided 2.03–2.05 /
+2.02–2.03, depthwise 1.79–1.95 / 1.52–1.82, pointwise 2.24 / 2.14, grouped 1.59–1.60 /
+1.54–1.62, BatchNorm 0.98–1.01 / 2.25–2.40, ReLU6 0.69–0.80 / 0.68–0.83, Linear 1024→1000
+2.62–2.76 / 2.19–2.46 (0.34–0.44 ms against 0.13–0.20). ``benchmarks/backward_kinds.py
+--torch`` in the same minutes: symconv's Linear 2.09 (0.28 against 0.14 ms), PyTorch's own
+F.linear 1.82 (backward 0.27 ms, the same as symconv's, against a forward of 0.15 ms that adds
+the bias as a separate pass). Linear on one position is the floor of this target: its forward
+reads the 8 MB weight once (``x @ W``: 0.09–0.10 ms alone, the weight in the 32 MB L3 cache);
+its backward must read it again (``g @ Wᵀ``: 0.10 ms) and write a weight-sized gradient (the
+outer product ``x·gᵀ``, 0.13 ms into fresh or kept memory alike): 0.23 ms at the least, 2.3–2.5×
+the forward before any overhead, 0.27–0.35 ms run after each other (each pass pushes the
+other's 8 MB out of the caches). Computed in blocks of 32–256 rows (each block's rows of W
+read and of the gradient written together), the two took 0.27–0.36 ms: no better. The ratio
+of this row moves between 2.1 and 2.8 from run to run; the backward's time is PyTorch's own.
+
 Recorded 2026-12-02 at 12:12–12:15 (load average 1.3–2.4: another engineer's runs;
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --only derivations --rounds 60``, best
 of 15, main at a614fcf and this change taking turns, twice), training step against forward

@@ -49,6 +49,17 @@ V2's ``cpb_mlp`` on its constant table 1.27–1.52. ``x[0::2, 1::2]`` (Strided) 
 2.66–3.58 and cannot go lower: its forward is a view (0.01–0.02 ms of Python), its backward
 must write the whole input gradient (zeros, then the strided copy: 0.04–0.05 ms, of which
 ``np.zeros`` of the input's size alone is 0.02 ms), as PyTorch's ``slice_backward`` does.
+
+Recorded 2026-12-02 at 12:23 (load average 0.4–0.7, nothing else running,
+``OPENBLAS_NUM_THREADS=1 python benchmarks/backward_kinds.py --rounds 30 --torch``): every row
+under 2.5 but the strided view, 3.88–3.91 (0.04 ms against a view's 0.01 ms of Python), and
+Linear 1024→1000 2.09–2.36 (benchmarks/backward.py says why it sits near 2.5); the largest
+others mish 2.07–2.10, layerscale 2.03–2.17, PReLU 1.97. PyTorch's own, the same run (float64,
+one thread, ``--torch``): ``x[:, :, 0::2, 1::2]`` 15.6–15.8 (a view of 0.004 ms, then
+``slice_backward``'s zeros and strided copy, 0.05–0.06 ms: the same backward as symconv's),
+``F.linear`` 1.66–1.87 (its backward 0.26–0.37 ms, as symconv's 0.28–0.31). The ratio against
+a view measures the view's Python overhead; no backward that writes the input's gradient can
+meet it.
 """
 
 from __future__ import annotations
