@@ -5,6 +5,9 @@
   front, with its size, instead of failing inside torch's allocator.
 * :func:`channels_first_suggestion`: an input written channels first (``(3, 224, 224)``) for a
   model whose first layer takes 3 channels gets "did you mean (224, 224, 3)?".
+* :func:`check_eager`: a TorchScript module (``torch.jit.script`` or ``torch.jit.trace``) runs
+  its own graph, whose calls never reach the tracer (its output would look like a constant,
+  the module counted as nothing): refused by name.
 
 Examples
 --------
@@ -73,3 +76,21 @@ def channels_first_suggestion(model: Any, shape: Sequence[object]) -> tuple[str,
                f"{channels} channels, and symconv's shapes are channels last")
         return why, (*shape[1:], shape[0])
     return None
+
+
+def check_eager(modules: Sequence[tuple[str, Any]]) -> None:
+    """Refuse a model any of whose ``(name, module)`` pairs is TorchScript.
+
+    Raises
+    ------
+    SymconvError
+        Naming the first such module.
+    """
+    import torch
+
+    for name, module in modules:
+        if isinstance(module, torch.jit.ScriptModule):
+            where = f"module {name!r}" if name else "the model"
+            raise SymconvError(f"from_torch: {where} is TorchScript (torch.jit.script or "
+                               "torch.jit.trace), whose operations symconv cannot see; pass "
+                               "the eager nn.Module it was made from")

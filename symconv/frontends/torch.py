@@ -259,7 +259,6 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     (9216, ['act (nn.Softmin: symconv has no layer for it)'])
     """
     try:
-        import torch
         import torch.nn as nn
     except ImportError:
         raise SymconvError(
@@ -274,12 +273,6 @@ def from_torch(module: Any, input_shape: object, *, size_multiple: int = 1,
     skip = unsupported == "skip"
     if not isinstance(module, nn.Module):
         raise SymconvError(f"from_torch(module={type(module).__name__}): pass a torch.nn.Module")
-    scripted = [f"module {name!r}" if name else "the model" for name, part in module.named_modules()
-                if isinstance(part, torch.jit.ScriptModule)]
-    if scripted:   # TorchScript runs its own graph: no call of it reaches the tracer
-        raise SymconvError(f"from_torch: {scripted[0]} is TorchScript (torch.jit.script or "
-                           "torch.jit.trace), whose operations symconv cannot see; pass the "
-                           "eager nn.Module it was made from")
     if not isinstance(input_shape, (tuple, list)) or not 1 <= len(input_shape) <= 4:
         raise SymconvError(
             f"input_shape={input_shape!r} must be one example's shape, channels last, like "

@@ -59,6 +59,7 @@ from symconv.frontends.functions import (
 from symconv.frontends.functions import (
     output_padding as padding_of,
 )
+from symconv.frontends.input_check import check_eager
 from symconv.frontends.kernels import mode_class
 from symconv.frontends.layouts import Layout, default_layout, symconv_shape
 from symconv.frontends.load import _first_line
@@ -563,6 +564,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
 
     wrappers = {name: wrapped(getattr(torch.Tensor, name)) for name in _METHODS}
     modules = list(model.named_modules())
+    check_eager(modules)
     recorder = _Recorder(modules, torch.Tensor, wrappers, skip)
     recorder.set(x, INPUT)
 
