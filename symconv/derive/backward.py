@@ -70,7 +70,7 @@ from symconv.layers.backward_transformer import operand_backward_nests, operand_
 from symconv.layers.base import LoopNest
 from symconv.layers.optimizers import optimizer as as_optimizer
 from symconv.layers.optimizers import per_element
-from symconv.layers.trainable import is_trainable
+from symconv.layers.trainable import check_frozen, is_trainable
 
 __all__ = ["backward_cost", "train_cost", "phased_cost", "optimizer_cost", "trainable_parameters",
            "PHASES", "Frozen"]
@@ -377,10 +377,11 @@ def backward_cost(layer: Layer, forward: Cost, *, input_grad: bool = True,
     frozen
         ``True`` to freeze every parameter, or the dotted paths of frozen layers or blocks.
     """
-    if not isinstance(frozen, bool) and (isinstance(frozen, str) or not all(
-            isinstance(item, str) for item in frozen)):
-        raise SymconvError(f"frozen={frozen!r} must be True, False or a collection of dotted "
-                           "layer paths, like ('features',)")
+    return _backward(layer, forward, input_grad, check_frozen(layer, frozen))
+
+
+def _backward(layer: Layer, forward: Cost, input_grad: bool, frozen: Frozen) -> Cost:
+    """:func:`backward_cost` with ``frozen`` checked."""
     memo: _Memo = {INTEGERS: {}}   # and the walk's Integers (nest_counts.INTEGERS)
     result, _ = _walk_once(layer, forward, "", input_grad, frozen, memo)  # the whole: no key
     return result
@@ -410,11 +411,12 @@ def phased_cost(layer: Layer, input_shape: object, phase: str, *, input_grad: bo
         input_grad = not is_network(layer)
     if not isinstance(input_grad, bool):
         raise SymconvError(f"input_grad={input_grad!r} must be True or False")
+    frozen = check_frozen(layer, frozen)   # once, here: not in the walks
     forward = cost(layer, input_shape)
     if phase == "forward":
         return forward
-    backward = backward_cost(layer, forward, input_grad=input_grad, frozen=frozen)
-    step = None if optimizer is None else optimizer_cost(layer, forward, optimizer, frozen)
+    backward = _backward(layer, forward, input_grad, frozen)
+    step = None if optimizer is None else _optimizer(layer, forward, optimizer, frozen)
     if phase == "backward":
         result = backward
     else:   # the forward pass in training mode (BatchNorm: batch statistics), then backward
@@ -456,6 +458,11 @@ def optimizer_cost(layer: Layer, forward: Cost, spec: object, frozen: Frozen = (
     :class:`~symconv.layers.optimizers.Adam`) on the trainable parameters of ``layer``: a
     :class:`Cost` of kind ``"optimizer"`` whose input and output shape is ``(P,)``, ``P`` the
     number of trainable parameters; it adds no parameters."""
+    return _optimizer(layer, forward, spec, check_frozen(layer, frozen))
+
+
+def _optimizer(layer: Layer, forward: Cost, spec: object, frozen: Frozen) -> Cost:
+    """:func:`optimizer_cost` with ``frozen`` checked."""
     chosen = as_optimizer(spec)
     count = trainable_parameters(layer, forward, frozen)
     table = tuple((kind, number) for kind, number in per_element(chosen).items() if number)

@@ -52,7 +52,7 @@ from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
 from symconv.layers.learned import Parameter
-from symconv.layers.trainable import is_trainable
+from symconv.layers.trainable import check_frozen, is_trainable
 from symconv.layers.windows import Constant
 
 #: The stages whose values do not depend on their input: no gradient flows back through them.
@@ -330,10 +330,7 @@ def execute_backward(
         input_grad = not isinstance(layer, (Sequential, Graph))
     if not isinstance(input_grad, bool):
         raise SymconvError(f"input_grad={input_grad!r} must be True or False")
-    if not isinstance(frozen, bool) and (isinstance(frozen, str) or not all(
-            isinstance(item, str) for item in frozen)):
-        raise SymconvError(f"frozen={frozen!r} must be True, False or a collection of dotted "
-                           "layer paths, like ('features',)")
+    frozen = check_frozen(layer, frozen)
     run = execute(layer, x, params, buffers=buffers, seed=seed,
                   method=method, count=False,  # type: ignore[arg-type]
                   max_memory=max_memory, max_operations=max_operations, training=True)
