@@ -44,6 +44,8 @@ from symconv.layers import (
     Sequential,
 )
 from symconv.layers.broadcast import Div, Mul, Sub
+from symconv.networks.conventions import count
+from symconv.networks.zoo import mobilenet_v1
 from symconv.strategies import conv_cases
 from symconv.symbols import H, M, N, W, d, g, k, p, s
 from tests.backward_checks import at, leaves, numeric, random_input
@@ -288,6 +290,52 @@ def test_layers_before_the_first_trainable_one_run_no_backward():
     assert verify(net, (5, 5, 3), phase="train", input_grad=False, frozen=("stem",)).ok
 
 
+def _nested() -> Sequential:
+    return Sequential(("features", Sequential(("conv", Conv2d(3, 4, 3, padding=1)),
+                                              ("relu", ReLU()))),
+                      ("head", Conv2d(4, 2, 1)))
+
+
+def test_frozen_paths_name_blocks_and_nested_layers():
+    net = _nested()
+    # by hand, 5×5 positions: features.conv's weight gradient 25·4·27 = 2700 mults, head's
+    # weight and input gradients 25·2·4 = 200 each; frozen, features.conv runs no backward and
+    # head's input needs no gradient (nothing before it is trainable): 200
+    assert cost(net, (5, 5, 3), phase="backward").mults == 3100
+    block = cost(net, (5, 5, 3), phase="backward", frozen=("features",))
+    nested = cost(net, (5, 5, 3), phase="backward", frozen=("features.conv",))
+    assert block.mults == nested.mults == 200
+    assert block == cost(net, (5, 5, 3), phase="backward",
+                         frozen=("features.conv", "features.relu"))
+    run = execute_backward(net, _x((5, 5, 3)), frozen=("features.conv",))
+    assert run.counts.mults == 200 and set(run.grads) == {"head"}
+
+
+@pytest.mark.parametrize("frozen", [("nonexistent",), ("feature",), ("features.cnv",),
+                                    ("features.conv.weight",), ("",)])
+def test_a_frozen_path_that_names_nothing_is_refused(frozen):
+    net, shape = _nested(), (5, 5, 3)
+    message = f"{frozen[0]!r} names no layer or block of the network"
+    calls = [lambda: cost(net, shape, phase="backward", frozen=frozen),
+             lambda: cost(net, shape, phase="train", optimizer="sgd", frozen=frozen),
+             lambda: cost(net, shape, frozen=frozen),
+             lambda: count(net, shape, convention="macs", phase="train", frozen=frozen),
+             lambda: verify(net, shape, frozen=frozen),
+             lambda: execute_backward(net, _x(shape), frozen=frozen)]
+    for call in calls:
+        with pytest.raises(SymconvError, match=message) as caught:
+            call()
+        assert "its top-level names are 'features', 'head'" in str(caught.value)
+
+
+def test_a_frozen_typo_on_a_zoo_network_is_refused_with_close_matches():
+    net = mobilenet_v1(1, resolution=224)
+    with pytest.raises(SymconvError, match=r"'block1\.dw' names no layer.*did you mean 'block1'"):
+        count(net, (224, 224, 3), convention="macs", phase="train", frozen=("block1.dw",))
+    with pytest.raises(SymconvError, match="'typo' names nothing: a single layer"):
+        verify(Conv2d(3, 4, 3), (5, 5, 3), frozen=("typo",))
+
+
 def test_a_layer_marked_not_trainable_is_frozen():
     class Fixed(Conv2d):
         trainable = False
@@ -322,8 +370,6 @@ def test_fuzzed_convolutions_verify_backward(case, input_grad):
 
 def test_cli_net_and_verify_take_a_phase(capsys):
     from symconv.cli import main
-    from symconv.networks.conventions import count
-    from symconv.networks.zoo import mobilenet_v1
 
     assert main(["net", "mobilenet_v1", "--alpha", "1", "--resolution", "224", "--phase",
                  "train", "--format", "json"]) == 0

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from symconv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
+from symconv import Conv1d, Conv2d, ConvTranspose2d, SymconvError  # noqa: E402
 from symconv.execute.backward import execute_backward  # noqa: E402
 from symconv.frontends.torch import from_torch  # noqa: E402
 from symconv.layers import (  # noqa: E402
@@ -181,6 +181,28 @@ def test_torch_train_count_of_a_frozen_backbone():
     torch.manual_seed(0)
     assert count(from_torch(_small_model(), (16, 16, 3)), convention="torch",
                  phase="train") > expected
+
+
+def test_frozen_prefix_of_from_torch_stage_names_counts_as_requires_grad_false():
+    from collections import OrderedDict
+
+    torch.manual_seed(0)
+    model = nn.Sequential(OrderedDict(
+        features=nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(),
+                               nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.ReLU())),
+        classifier=nn.Sequential(nn.Flatten(), nn.Linear(8 * 8 * 8, 10))))
+    net = from_torch(model, (8, 8, 3))   # flat stages: features.0, features.2.0, ...
+    with pytest.raises(SymconvError, match=r"'feature' names no layer.*did you mean 'features'"
+                                           r".*top-level names are 'features', 'classifier'"):
+        count(net, convention="torch", phase="train", frozen=("feature",))
+    by_prefix = count(net, convention="torch", phase="train", frozen=("features",))
+    nested = count(net, convention="torch", phase="train", frozen=("features.2",))
+    for parameter in model.features.parameters():
+        parameter.requires_grad_(False)
+    assert by_prefix == _flop_counter_train(model, (8, 8, 3))
+    for parameter in model.features[0].parameters():
+        parameter.requires_grad_(True)
+    assert nested == _flop_counter_train(model, (8, 8, 3))
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "efficientnet_b0"])
