@@ -6,6 +6,8 @@ against derived, gradients against finite differences; no torch needed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy
@@ -173,6 +175,18 @@ def test_frozen_batchnorm_computes_no_parameter_gradient():
 
 
 # ------------------------------------------------------------------------- hand counts
+
+
+def test_batchnorm_backward_counts_x_minus_mean_once_as_the_docs_say():
+    """docs/conventions.md: E = 100 elements in C = 4 channels. By hand, per element: x − μ
+    (1 add), Σ g (1 add), Σ g·(x − μ) (1 mult, 1 add), (g − Σg/E − (x − μ)·c)·γ/σ (2 mults,
+    2 adds); the two sums take one add fewer per channel; per channel dot·(1/σ)², γ/σ and
+    dγ: 4 mults. ATen's CPU kernel recomputes x − μ (4 mults, 6 adds per element)."""
+    c = cost(BatchNorm2d(4), (5, 5, 4), phase="backward")
+    e, channels = 100, 4
+    assert (c.mults, c.adds) == (3 * e + 4 * channels, 5 * e - 2 * channels) == (316, 492)
+    text = (Path(__file__).resolve().parents[1] / "docs" / "conventions.md").read_text("utf-8")
+    assert "`3E + 4C` multiplications and `5E − 2C`" in text and "316 and 492" in text
 
 
 def test_transcendentals_are_counted_as_the_backward_computes_them():

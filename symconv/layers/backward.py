@@ -22,8 +22,9 @@ transposed conv.    ``input_grad``: a convolution of ``g`` (gather form: a dot p
 Linear              ``input_grad``: ``g·Wᵀ`` (dot products of ``out_features`` terms);
                     ``weight_grad``: ``xᵀ·g`` (dot products over the leading positions);
                     ``bias_grad``: a sum over the leading positions
-BatchNorm           training statistics, PyTorch's ``native_batch_norm_backward`` with the
-                    batch mean ``μ`` and ``1/σ`` saved by the forward pass in training mode
+BatchNorm           training statistics: the gradients PyTorch's ``native_batch_norm_backward``
+                    computes, from the batch mean ``μ`` and ``1/σ`` saved by the forward pass
+                    in training mode
                     (:mod:`symconv.layers.batchnorm_train`, which counts them): ``centre``
                     ``x − μ`` (1 add per element); ``sum_g`` ``Σ g`` and ``dot`` ``Σ g·(x − μ)``
                     per channel; ``constants`` per channel ``Σg/E`` (1 div), ``dot·(1/σ)²/E``
@@ -50,6 +51,12 @@ Flatten             nothing (a reshape)
 ResidualAdd         ``g`` copied to both branches; where the two gradients meet again at the
                     block's input, 1 add per element
 ==================  ==========================================================================
+
+BatchNorm's counts are symconv's formulation (``x − μ`` once, ``γ/σ`` once per channel: 3 mults
+and 5 adds per element), the one its executor performs. ATen's CPU kernel
+(``batch_norm_cpu_backward_contiguous_impl``) computes the same gradients with ``x − μ``
+computed twice (for ``Σ g·(x − μ)`` and again for the input gradient) and ``1/σ`` and ``γ``
+multiplied one after the other: about 4 mults and 6 adds per element.
 
 The other kinds register their rules from :mod:`symconv.layers.backward_activations`
 (transcendental activations, Softmax), :mod:`symconv.layers.backward_norm` (LayerNorm,
