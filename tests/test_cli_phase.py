@@ -143,6 +143,22 @@ def test_derive_standard_backward_ratio_is_two(capsys):
         "D_o*H_o*M*N*W_o*k**3")
 
 
+@pytest.mark.parametrize(("kind", "form", "wrong"), [
+    ("standard", "is a transposed convolution of the output gradient (scatter form)", "gather"),
+    ("transposed", "is a direct convolution of the output gradient (gather form", "scatter"),
+])
+def test_derive_backward_says_which_form_the_input_gradient_takes(kind, form, wrong, capsys):
+    assert main(["derive", kind, "--phase", "backward"]) == 0
+    text = capsys.readouterr().out
+    assert form in text and wrong not in text
+    # the formula printed is that form: a transposed convolution's input gradient has one dot
+    # product of k²·N terms per input element (k²·N − 1 adds each); a convolution's scatter
+    # adds every product once
+    adds = "H·W·M·(k²·N − 1)" if kind == "transposed" else "H_o·W_o·k²·M·N"
+    assert re.search(r"input gradient +multiplications .*\n +additions +" + re.escape(adds),
+                     text)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["compare", *FOUNDING, "--no-input-grad"], "--no-input-grad is about the backward pass"),
     (["compare", *FOUNDING, "--phase", "sideways"], "--phase sideways is unknown"),

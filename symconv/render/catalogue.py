@@ -161,6 +161,12 @@ EN: dict[str, str] = {
         "output gradient (scatter form), the weight gradient a correlation of the input with the "
         "output gradient, the bias gradient a sum of the output gradient."
     ),
+    "phase.counting_transposed": (
+        "Counted as the forward pass is: the input gradient of a transposed convolution is a "
+        "direct convolution of the output gradient (gather form: one dot product per input "
+        "element), the weight gradient a correlation of the output gradient with the input, the "
+        "bias gradient a sum of the output gradient."
+    ),
     "phase.train_counting": "Each stage's forward and backward counts added: forward + backward.",
     "phase.to_forward": "Backward / forward (multiplications)",
     "phase.train_to_forward": "Training step / forward (multiplications)",
@@ -297,6 +303,7 @@ ZH: dict[str, str] = {
         "（深度可分离卷积的逐点卷积仍需计算其输入的梯度，因为其前面的深度卷积需要训练）。"
     ),
     "phase.counting": "计数方式同前向：输入梯度为输出梯度的转置卷积（散射形式），权重梯度为输入与输出梯度的相关，偏置梯度为输出梯度之和。",
+    "phase.counting_transposed": "计数方式同前向：转置卷积的输入梯度为输出梯度的直接卷积（聚集形式：每个输入元素一个点积），权重梯度为输出梯度与输入的相关，偏置梯度为输出梯度之和。",
     "phase.train_counting": "每个阶段的前向与反向计数相加：前向 + 反向。",
     "phase.to_forward": "反向 / 前向（乘法次数）",
     "phase.train_to_forward": "训练步 / 前向（乘法次数）",

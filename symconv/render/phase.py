@@ -135,9 +135,11 @@ def sections(training: Training, lang: str = "en",
              forward: Mapping[str, object] | None = None) -> list[Section]:
     """The backward section (and the training step's), of a comparison or a kind;
     ``forward``: each stage's forward value, for the training step's sums."""
-    notes = (message("phase.inside" if training.input_grad else "phase.first", lang),
-             message("phase.counting", lang))
     backward = training.backward
+    # a transposed convolution's input gradient is a direct convolution (gather form)
+    transposed = all(stage.general.kind == "transposed" for stage in backward.stages)
+    notes = (message("phase.inside" if training.input_grad else "phase.first", lang),
+             message("phase.counting_transposed" if transposed else "phase.counting", lang))
     found = [Section(message("phase.backward", lang), notes,
                      tuple(_backward_block(stage, lang) for stage in backward.stages),
                      _ratios(backward, "phase.to_forward", "phase.ratio", lang))]
