@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import pytest
 
+from symconv.derive import cost
 from symconv.networks.conventions import count
 from symconv.networks.zoo import mobilenet_v1, mobilenet_v2
 
@@ -90,6 +91,18 @@ def test_the_prose_on_batchnorm_statistics_in_mobilenet_v1():
     assert f"{(forward + backward) / forward:.4g}" == "2.999"
     assert f"{train / forward:.4g}" == "3.017"
     assert "20313024" in DOC.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("name", "share"), [("ResNet-18", "6.5%"), ("ResNet-50", "2.9%")])
+def test_the_prose_on_the_resnet_stems(name, share):
+    """The stem's share of the forward MACs: a 7×7×3 kernel at 112·112·64 outputs, by hand."""
+    net = _network(name)
+    stem = dict(net.stages)["conv1"]
+    assert cost(stem, (224, 224, 3)).mults == 112 * 112 * 64 * 147 == 118013952
+    assert f"{100 * 118013952 / int(count(net, convention='macs')):.1f}%" == share
+    text = " ".join(DOC.read_text(encoding="utf-8").split())
+    assert "stem (112·112·64·147 = 118013952 MACs) is 6.5% of its MACs" in text
+    assert "ResNet-50, where the same stem is 2.9%" in text
 
 
 def test_the_prose_on_efficientnet_b0():
