@@ -302,6 +302,8 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         ``"<name> (backward)"``; ``"train"``: the forward pass in training mode
         (``execute(..., training=True)``: BatchNorm's batch statistics and running statistics)
         against the ``"forward"`` stage of ``cost(..., phase="train")``, then the backward's.
+        ``frozen``: ``True``, or the dotted paths of frozen layers or blocks (a path that names
+        none of the network's is refused).
 
         >>> from symconv import Conv2d
         >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), phase="backward", input_grad=False)
@@ -313,11 +315,6 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
         (``"sgd"``, ``"adam"``, ...; :mod:`symconv.layers.optimizers`) executed with NumPy on the
         gradients of the run and counted, against the derived step
         (:func:`symconv.verify_backward.optimizer_check`).
-
-        >>> from symconv import Conv2d
-        >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
-        >>> check.ok, check.max_error <= check.tolerance
-        (True, True)
 
     Returns
     -------
@@ -348,6 +345,14 @@ def verify(layer: Layer, input_shape: tuple[int, ...] | None = None, *, seed: in
     (True, 'transposed', (11, 11, 4))
     >>> check.stages[0].counted   # 5·5·8 inputs × 3·3·4 weights; + one bias add per output
     {'mults': 7200, 'adds': 7684}
+
+    Another algorithm (``algorithm=`` and its options): every stage counted, and the output
+    within the float64 bound of the direct convolution's:
+
+    >>> from symconv import Conv2d
+    >>> check = verify(Conv2d(3, 64, 3), (7, 7, 3), algorithm="winograd", tile=4)
+    >>> check.ok, check.max_error <= check.tolerance
+    (True, True)
 
     A whole network, at a small width and resolution; every layer is checked under its
     dotted name. Block 3 runs on 8×8×8, expanded to 48 channels:

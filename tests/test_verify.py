@@ -144,3 +144,10 @@ def test_parameters_are_counted_from_what_ran_not_from_weight_shape() -> None:
     # The same layer without the fault verifies, with 108 parameters counted.
     honest = verify(Conv2d(4, 6, 3, groups=2), (5, 5, 4)).stages[0]
     assert honest.match and honest.counted_params == 108
+
+
+def test_the_winograd_example_is_under_examples_not_under_optimizer():
+    doc = verify.__doc__ or ""
+    optimizer = doc[doc.index("    optimizer\n"):doc.index("    Returns\n")]
+    examples = doc[doc.index("    Examples\n"):]
+    assert "winograd" not in optimizer and 'algorithm="winograd"' in examples
