@@ -45,6 +45,7 @@ from symconv.layers import (
 )
 from symconv.layers.broadcast import Div, Mul, Sub
 from symconv.networks.conventions import count
+from symconv.networks.rows import rows
 from symconv.networks.zoo import mobilenet_v1
 from symconv.strategies import conv_cases
 from symconv.symbols import H, M, N, W, d, g, k, p, s
@@ -320,6 +321,8 @@ def test_a_frozen_path_that_names_nothing_is_refused(frozen):
              lambda: cost(net, shape, phase="train", optimizer="sgd", frozen=frozen),
              lambda: cost(net, shape, frozen=frozen),
              lambda: count(net, shape, convention="macs", phase="train", frozen=frozen),
+             lambda: count(net, shape, convention="macs", frozen=frozen),
+             lambda: rows(net, shape, frozen=frozen),
              lambda: verify(net, shape, frozen=frozen),
              lambda: execute_backward(net, _x(shape), frozen=frozen)]
     for call in calls:

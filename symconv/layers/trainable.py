@@ -29,7 +29,7 @@ names nothing in the network (a typo would otherwise freeze nothing, silently):
 >>> check_frozen(net, ("feature",))
 Traceback (most recent call last):
 ...
-symconv.errors.SymconvError: frozen=('feature',): 'feature' names no layer or block of the network; did you mean 'features', 'features.relu', 'features.conv'? its top-level names are 'features'
+symconv.errors.SymconvError: frozen=('feature',): 'feature' names no layer or block of the network; did you mean 'features', ...
 """
 
 from __future__ import annotations

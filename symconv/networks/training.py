@@ -41,6 +41,7 @@ import sympy
 from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
+from symconv.layers.trainable import check_frozen
 from symconv.networks.rows import LayerRow, rows
 from symconv.sizes import as_expr
 
@@ -116,6 +117,7 @@ def phase_count(
                            f"phase={phase!r} has no {convention} count (use phase='forward', or "
                            "convention='torch', whose FlopCounterMode counts a backward)")
     if phase == "forward" and optimizer is None:
+        check_frozen(model, frozen)   # a path naming nothing is refused here too
         return chosen(rows(cost(model, input_shape)))
     derived = cost(model, input_shape, phase=phase, input_grad=input_grad, frozen=frozen,
                    optimizer=optimizer)
