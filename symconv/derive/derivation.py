@@ -87,7 +87,8 @@ def cost(layer: Layer, input_shape: object = None, algorithm: str = "direct", *,
         data.
     frozen
         For ``phase="backward"`` or ``"train"``: ``True`` (every parameter frozen), or the dotted
-        paths of frozen layers or blocks (``("features",)``): they get no gradient.
+        paths of frozen layers or blocks (``("features",)``): they get no gradient. A path that
+        names no layer or block of the network is refused (``features`` names ``features.3``).
     optimizer
         For ``phase="train"``: one optimizer step on the trainable parameters, a third stage
         ``"optimizer"`` (``"sgd"``, ``"sgd_momentum"``, ``"adam"``, ``"adamw"``, or an
