@@ -64,10 +64,11 @@ def forward_only(args: argparse.Namespace, option: str, reason: str) -> None:
 
     Examples
     --------
+    >>> forward_only(argparse.Namespace(phase="forward"), "--memory", "it sizes inference")
     >>> forward_only(argparse.Namespace(phase="train"), "--memory", "it sizes inference")
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ...
-    symconv.errors.SymconvError: --phase train does nothing with --memory, which reports the forward pass only (it sizes inference); drop --phase
+    symconv.errors.SymconvError: --phase train does nothing with --memory, ... drop --phase
     """
     chosen = phase(args).get("phase", "forward")
     if chosen != "forward":

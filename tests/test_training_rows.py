@@ -34,10 +34,16 @@ def test_train_rows_use_the_backward_rules_and_add_up_to_the_total():
 def test_backward_rows_and_folded_rows_add_up_to_the_total():
     report = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="backward")
     assert {row.name: int(c) for row, c in zip(report.layers, report.counts)} == BACKWARD
+    # depth counts below forward. and backward.: NET's three stages are its top level
     folded = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="train",
                      depth=1)
     assert [(row.name, int(c)) for row, c in zip(folded.layers, folded.counts)] == [
-        ("forward", sum(FORWARD.values())), ("backward", sum(BACKWARD.values()))]
+        *((f"forward.{name}", value) for name, value in FORWARD.items()),
+        *((f"backward.{name}", value) for name, value in BACKWARD.items())]
+    whole = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="train",
+                    depth=0)
+    assert [(row.name, int(c)) for row, c in zip(whole.layers, whole.counts)] == [
+        ("sequential", sum(FORWARD.values()) + sum(BACKWARD.values()))]
 
 
 @pytest.mark.parametrize("convention", ["macs", "ops", "torch"])
