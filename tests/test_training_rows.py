@@ -46,6 +46,19 @@ def test_backward_rows_and_folded_rows_add_up_to_the_total():
         ("sequential", sum(FORWARD.values()) + sum(BACKWARD.values()))]
 
 
+def test_rows_of_a_derived_training_step_fold_below_the_phase():
+    from symconv.derive import cost
+    from symconv.errors import SymconvError
+    from symconv.networks.rows import rows
+
+    step = cost(NET, (8, 8, 3), phase="train")
+    assert [row.name for row in rows(step, depth=1, phase="train")] == [
+        *(f"forward.{name}" for name in FORWARD), *(f"backward.{name}" for name in BACKWARD)]
+    assert [row.name for row in rows(step, depth=1)] == ["forward", "backward"]
+    with pytest.raises(SymconvError, match="needs the cost of a training step"):
+        rows(cost(NET, (8, 8, 3)), depth=1, phase="train")
+
+
 @pytest.mark.parametrize("convention", ["macs", "ops", "torch"])
 def test_cli_per_layer_train_rows_sum_to_the_total(convention, capsys):
     import json

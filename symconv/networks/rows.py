@@ -131,7 +131,9 @@ def rows(
     phase, input_grad, frozen
         As for :func:`symconv.derive.cost`: ``phase="backward"`` gives one row per layer of the
         backward pass; ``"train"`` the forward's rows (``"forward.<name>"``) then the
-        backward's (``"backward.<name>"``).
+        backward's (``"backward.<name>"``), ``depth`` counted below those two. A ``model`` that
+        is already a training step's :class:`~symconv.derive.Cost` needs ``phase="train"``
+        too for that (without it, ``forward`` and ``backward`` are the first level).
     optimizer
         With ``phase="train"``: one more row, ``"optimizer"``, for one optimizer step
         (:func:`symconv.derive.cost`'s ``optimizer``).
