@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--standalone", action="store_true",
                         help="wrap LaTeX in a complete document")
     verify.add_argument("--seed", default="0", help="seed of the random input and weights")
-    cli_phase.add_phase(verify)
+    cli_phase.add_phase(verify, layer=True)
     verify.add_argument("--max-memory", metavar="SIZE",
                         help="the most memory an execution may take, in bytes with an optional "
                              "K, M, G or T (powers of 1024), like 2G")
@@ -372,6 +372,9 @@ def _check_net_options(args: argparse.Namespace) -> None:
         raise SymconvError("--optimizer goes with the cost report or --verify, not "
                            "--compare-conventions; drop one")
     cli_phase.optimizer(args)
+    if args.compare_conventions:
+        cli_phase.forward_only(args, "--compare-conventions", "ptflops, thop, fvcore and "
+                               "torchinfo count no backward pass")
     if mode is not None and args.per_layer:
         reason = ("already lists every layer" if args.verify
                   else "compares whole-network totals")
@@ -408,6 +411,7 @@ def _run_net(args: argparse.Namespace) -> int:
     if cli_roofline.wants_memory(args):
         if args.optimizer is not None:
             raise SymconvError("--optimizer goes with the cost report, not --memory; drop one")
+        cli_phase.forward_only(args, "--memory", "its bytes and roofline are inference's")
         return cli_roofline.run_net_memory(args)
     _check_net_options(args)
     render = renderer(args.format)

@@ -1,6 +1,7 @@
 """The command line's training options: ``--phase forward|backward|train`` (``compare``,
-``derive``, ``verify``, ``net``), ``--no-input-grad`` (``compare``, ``derive``: the layer is a
-network's first, its input is data) and ``--optimizer`` (``net --phase train``).
+``derive``, ``verify``, ``net``), ``--no-input-grad`` (``compare``, ``derive``, ``verify``: the layer
+is a network's first, its input is data) and ``--optimizer`` (``net --phase train``);
+:func:`forward_only` refuses a backward or training phase where a report has none.
 
 Examples
 --------
@@ -20,7 +21,7 @@ from typing import Any
 
 from symconv.errors import SymconvError, shown
 
-__all__ = ["add_phase", "phase", "add_optimizer", "optimizer", "PHASES"]
+__all__ = ["add_phase", "phase", "forward_only", "add_optimizer", "optimizer", "PHASES"]
 
 PHASES = ("forward", "backward", "train")
 
@@ -55,6 +56,24 @@ def phase(args: argparse.Namespace) -> dict[str, Any]:
                                "backward or train, or drop it")
         return {}
     return {"phase": chosen, **({"input_grad": False} if no_input_grad else {})}
+
+
+def forward_only(args: argparse.Namespace, option: str, reason: str) -> None:
+    """Refuse ``--phase backward|train`` with ``option``, a report of the forward pass only
+    (``reason`` says why); ``--phase forward`` is accepted.
+
+    Examples
+    --------
+    >>> forward_only(argparse.Namespace(phase="forward"), "--memory", "it sizes inference")
+    >>> forward_only(argparse.Namespace(phase="train"), "--memory", "it sizes inference")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    symconv.errors.SymconvError: --phase train does nothing with --memory, ... drop --phase
+    """
+    chosen = phase(args).get("phase", "forward")
+    if chosen != "forward":
+        raise SymconvError(f"--phase {chosen} does nothing with {option}, which reports the "
+                           f"forward pass only ({reason}); drop --phase")
 
 
 def add_optimizer(parser: argparse.ArgumentParser) -> None:

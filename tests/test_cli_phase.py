@@ -170,6 +170,15 @@ def test_derive_backward_says_which_form_the_input_gradient_takes(kind, form, wr
      "--optimizer goes with the cost report, not --memory"),
     (["net", "mobilenet_v1", "--phase", "train", "--optimizer", "adam",
       "--compare-conventions"], "--optimizer goes with the cost report or --verify"),
+    (["net", "mobilenet_v1", "--alpha", "1", "--resolution", "224", "--compare-conventions",
+      "--phase", "train", "--format", "json"],
+     "--phase train does nothing with --compare-conventions"),
+    (["net", "mobilenet_v1", "--compare-conventions", "--phase", "backward"],
+     "--phase backward does nothing with --compare-conventions"),
+    (["net", "mobilenet_v1", "--memory", "--phase", "train"],
+     "--phase train does nothing with --memory"),
+    (["net", "mobilenet_v1", "--memory", "--phase", "sideways"], "--phase sideways is unknown"),
+    (["verify", *FOUNDING, "--no-input-grad"], "--no-input-grad is about the backward pass"),
 ])
 def test_bad_phase_options_are_one_line(argv, message, capsys):
     assert main(argv) == 2
@@ -219,3 +228,32 @@ def test_net_verify_with_adam_shows_its_square_roots(lang, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert {"en": "transcendentals", "zh": "超越函数次数"}[lang] in out
+
+
+def test_forward_phase_stays_accepted_with_memory_and_compare_conventions(capsys):
+    plain = _json(capsys, "net", "mobilenet_v1", "--alpha", "1", "--resolution", "224",
+                  "--compare-conventions", "--format", "json")
+    forward = _json(capsys, "net", "mobilenet_v1", "--alpha", "1", "--resolution", "224",
+                    "--compare-conventions", "--phase", "forward", "--format", "json")
+    assert forward == plain
+    assert main(["net", "mobilenet_v1", "--memory", "--phase", "forward"]) == 0
+
+
+def test_verify_without_the_first_layers_input_gradient(capsys):
+    def counted(*extra):
+        report = _json(capsys, "verify", *FOUNDING, "--phase", "backward", *extra,
+                       "--format", "json")
+        assert report["ok"] is True and all(stage["match"] for stage in report["stages"])
+        return {stage["name"]: stage["counted"] for stage in report["stages"]}
+
+    inside, first = counted(), counted("--no-input-grad")
+    # by hand, 5·5 output positions: the standard convolution's weight gradient is 1728 weights
+    # × 25 products (24 additions each); its input gradient as many products again, each added
+    # into the gradient (scattered); the depthwise one's weight gradient 27 weights × 25; the
+    # pointwise one still passes a gradient to the depthwise output, so it keeps both (4800
+    # products and additions each, its weights 192 × 25)
+    assert inside["standard (backward)"] == {"mults": 2 * 43200, "adds": 1728 * 24 + 43200}
+    assert first["standard (backward)"] == {"mults": 43200, "adds": 1728 * 24}
+    assert first["depthwise (backward)"] == {"mults": 675, "adds": 27 * 24}
+    assert first["pointwise (backward)"] == inside["pointwise (backward)"] == {
+        "mults": 2 * 4800, "adds": 192 * 24 + 4800}

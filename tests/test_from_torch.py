@@ -443,8 +443,9 @@ def test_functional_dropout_follows_the_module_mode() -> None:
             self.literal = literal
 
         def forward(self, x: Any) -> Any:
-            training = False if self.literal else self.training
-            return F.dropout(self.conv(x), 0.5, training=training).contiguous()
+            if self.literal:
+                return F.dropout(self.conv(x), 0.5, training=False).contiguous()
+            return F.dropout(self.conv(x), 0.5, training=self.training).contiguous()
 
     assert names(Model(literal=False), (4, 4, 3)) == ["conv", "dropout"]
     assert names(Model(literal=True), (4, 4, 3)) == ["conv"]

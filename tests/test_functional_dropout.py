@@ -1,7 +1,7 @@
 """``F.dropout(x, p, training=self.training)`` inside ``forward`` (issue 12): the identity at
 inference, dropped in a training step, as its ``nn.Dropout`` twin. A literal ``training=False``
-never drops: no stage. The model is traced in eval mode with every module's mode marked
-(:mod:`symconv.frontends.training_flag`) and left as it was.
+never drops: no stage. The model is traced in eval mode; the call's source tells the two apart
+(:mod:`symconv.frontends.module_mode`); every module's mode is left as it was.
 
 Expected numbers: the twin built of ``nn`` modules (whose counts tests/test_dropout_from_torch.py
 holds by hand and against PyTorch), the real peers, and one count by hand.
@@ -37,9 +37,13 @@ class _Functional(nn.Module):
         self.first, self.second, self.mode = first, second, training
 
     def forward(self, x: Any) -> Any:
-        training = self.training if self.mode == "module" else self.mode
-        x = getattr(F, self.first)(F.relu(self.conv(x)), 0.1, training)
-        x = getattr(F, self.second)(x.mean((2, 3)), p=0.5, training=training)
+        first, second = getattr(F, self.first), getattr(F, self.second)
+        if self.mode == "module":
+            x = first(F.relu(self.conv(x)), 0.1, self.training)
+            x = second(x.mean((2, 3)), p=0.5, training=self.training)
+        else:
+            x = first(F.relu(self.conv(x)), 0.1, False)
+            x = second(x.mean((2, 3)), p=0.5, training=False)
         return self.fc(x)
 
 
@@ -139,6 +143,60 @@ def test_training_true_is_refused_and_a_channel_dropout_on_permuted_axes_too() -
         from_torch(Model("permuted"), (4, 4, 3))
 
 
+class _Spelled(nn.Module):
+    """``F.dropout`` with its ``training`` spelled as ``spelling`` says."""
+
+    def __init__(self, spelling: str) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.spelling, self.extra = spelling, False
+
+    def forward(self, x: Any) -> Any:
+        x = self.conv(x)
+        if self.spelling == "or":
+            return F.dropout(x, 0.5, training=self.training or self.extra)
+        if self.spelling == "bool":
+            return F.dropout(x, 0.5, bool(self.training))
+        if self.spelling == "lines":
+            return F.dropout(
+                x,
+                0.5,
+                self.training,
+            )
+        training = self.training   # through a variable: read as the False it is
+        return F.dropout(x, 0.5, training)
+
+
+@pytest.mark.parametrize(("spelling", "stages"), [
+    ("or", ["conv", "dropout"]), ("bool", ["conv", "dropout"]), ("lines", ["conv", "dropout"]),
+    ("variable", ["conv"])])
+def test_the_training_argument_is_read_from_the_calls_source(spelling: str,
+                                                             stages: list[str]) -> None:
+    assert [name for name, _ in from_torch(_Spelled(spelling), (4, 4, 3)).stages] == stages
+
+
+def test_recurrent_layers_and_torch_dropout_are_refused_by_name_and_the_model_runs_as_written(
+        ) -> None:
+    """The modules keep a plain ``False`` while traced: PyTorch's own kernels (``nn.LSTM``'s,
+    ``torch.dropout``) take ``self.training`` as they would."""
+    class Model(nn.Module):
+        def __init__(self, which: str) -> None:
+            super().__init__()
+            self.conv = nn.Conv1d(3, 4, 1)
+            self.rnn = nn.LSTM(4, 4) if which == "lstm" else nn.GRU(4, 4)
+            self.which = which
+
+        def forward(self, x: Any) -> Any:
+            x = self.conv(x)
+            if self.which == "dropout":
+                return torch.dropout(x, 0.5, self.training)
+            return self.rnn(x.permute(2, 0, 1))[0]
+
+    for which, name in (("lstm", "nn.LSTM"), ("gru", "nn.GRU"), ("dropout", "torch.dropout")):
+        with pytest.raises(SymconvError, match=rf"\({name}: symconv has no layer for it"):
+            from_torch(Model(which), (5, 3))
+
+
 def test_every_module_keeps_its_own_mode_and_branches_see_eval_mode() -> None:
     """The modes are put back as they were, ``True`` and ``False`` themselves; ``if
     self.training`` takes the eval branch while tracing (a branch of the training mode only, as
@@ -159,4 +217,3 @@ def test_every_module_keeps_its_own_mode_and_branches_see_eval_mode() -> None:
     model.conv.eval()
     assert [name for name, _ in from_torch(model, (4, 4, 3)).stages] == ["conv"]
     assert [module.training for module in model.modules()] == [True, False, True]
-    assert all(type(module.training) is bool for module in model.modules())

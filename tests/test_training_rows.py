@@ -34,10 +34,29 @@ def test_train_rows_use_the_backward_rules_and_add_up_to_the_total():
 def test_backward_rows_and_folded_rows_add_up_to_the_total():
     report = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="backward")
     assert {row.name: int(c) for row, c in zip(report.layers, report.counts)} == BACKWARD
+    # depth counts below forward. and backward.: NET's three stages are its top level
     folded = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="train",
                      depth=1)
     assert [(row.name, int(c)) for row, c in zip(folded.layers, folded.counts)] == [
-        ("forward", sum(FORWARD.values())), ("backward", sum(BACKWARD.values()))]
+        *((f"forward.{name}", value) for name, value in FORWARD.items()),
+        *((f"backward.{name}", value) for name, value in BACKWARD.items())]
+    whole = analyse("net", NET, (8, 8, 3), convention="torch", per_layer=True, phase="train",
+                    depth=0)
+    assert [(row.name, int(c)) for row, c in zip(whole.layers, whole.counts)] == [
+        ("sequential", sum(FORWARD.values()) + sum(BACKWARD.values()))]
+
+
+def test_rows_of_a_derived_training_step_fold_below_the_phase():
+    from symconv.derive import cost
+    from symconv.errors import SymconvError
+    from symconv.networks.rows import rows
+
+    step = cost(NET, (8, 8, 3), phase="train")
+    assert [row.name for row in rows(step, depth=1, phase="train")] == [
+        *(f"forward.{name}" for name in FORWARD), *(f"backward.{name}" for name in BACKWARD)]
+    assert [row.name for row in rows(step, depth=1)] == ["forward", "backward"]
+    with pytest.raises(SymconvError, match="needs the cost of a training step"):
+        rows(cost(NET, (8, 8, 3)), depth=1, phase="train")
 
 
 @pytest.mark.parametrize("convention", ["macs", "ops", "torch"])

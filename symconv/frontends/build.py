@@ -241,7 +241,7 @@ def build(runs: Sequence[tuple[Mapping[sympy.Symbol, int], Trace]], shape: _Shap
         values[index] = value
     builder.feed(values[first.output])
     stages = [(name, _back(layer, back)) for name, layer in builder.stages]
-    return Graph(*stages, input_shape=shape, size_multiple=size_multiple)
+    return Graph(*stages, input_shape=shape, size_multiple=size_multiple, not_run=first.not_run)
 
 
 def _back(layer: Layer, back: Mapping[sympy.Basic, sympy.Expr]) -> Layer:

@@ -80,14 +80,21 @@ def check_channels_last(model: Any, text: str, shape: Sequence[int | object]) ->
 
 
 def with_notes(text: str, format_name: str, skipped: Sequence[str],
-               phase: str = "forward") -> str:
+               phase: str = "forward", not_run: Sequence[str] = ()) -> str:
     """A report with the note on the mode it was counted in (eval; for a ``phase`` other than
-    ``"forward"``, training) and the list of uncounted parts, in its format."""
+    ``"forward"``, training, and the modules with parameters that did not run in eval mode:
+    ``Graph.not_run``) and the list of uncounted parts, in its format."""
     mode_note = _EVAL if phase == "forward" else _TRAIN
+    if phase != "forward" and not_run:
+        mode_note += (" Not counted: modules that hold parameters but did not run in eval mode, "
+                      "which the model may run in training mode only (if self.training: ..., "
+                      f"as auxiliary classifiers): {', '.join(not_run)}.")
     if format_name == "json":
         data = json.loads(text)
         data["counted_mode"] = "eval" if phase == "forward" else "train"
         data["uncounted"] = list(skipped)
+        if phase != "forward":
+            data["not_run"] = list(not_run)
         return json.dumps(data, ensure_ascii=False, indent=2)
     heading = (f"Not counted (--skip-unsupported: 0 in every count above), {len(skipped)} "
                f"part{'s' if len(skipped) != 1 else ''}:")
@@ -121,9 +128,10 @@ def noted(write: Callable[..., str], net: Any, format_name: str,
     from symconv.frontends.build import uncounted
 
     skipped = uncounted(net)
+    idle = getattr(net, "not_run", ())
 
     def written(*values: Any, **keywords: Any) -> str:
-        return with_notes(write(*values, **keywords), format_name, skipped, phase)
+        return with_notes(write(*values, **keywords), format_name, skipped, phase, idle)
 
     return written
 

@@ -10,8 +10,6 @@ import functools
 import threading
 from typing import Any
 
-from symconv.frontends.training_flag import marked, plain
-
 __all__ = ["mode_class"]
 
 
@@ -263,9 +261,6 @@ def mode_class() -> type:
         def __torch_function__(self, func: Any, types: Any, args: Any = (),
                                kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
-            traced = args, kwargs
-            if marked(args, kwargs):   # a module's mode: PyTorch's kernels take a plain bool
-                args, kwargs = plain(args, kwargs)
             recorder = self.recorder
             if recorder.opaque and not recorder.busy:
                 if func in kernels:
@@ -309,7 +304,7 @@ def mode_class() -> type:
                 return result
             recorder.busy = True
             try:
-                recorder.function_call(func, tuple(traced[0]), dict(traced[1]), result, method)
+                recorder.function_call(func, tuple(args), dict(kwargs), result, method)
             finally:
                 recorder.busy = False
             return result

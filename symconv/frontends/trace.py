@@ -71,61 +71,16 @@ from symconv.frontends.mapping import (
     is_leaf,
     refusal,
 )
+from symconv.frontends.module_mode import in_eval_mode, not_run, restore
 from symconv.frontends.requires_grad import with_requires_grad
 from symconv.frontends.resize import interpolate_layer
 from symconv.frontends.shuffle import SHUFFLE_PATTERN, ChannelMoves
 from symconv.frontends.trace_dropout import functional_dropout
+from symconv.frontends.trace_records import INPUT, Call, Skipped, Sum, Trace
 from symconv.frontends.trace_transformer import REFUSED, TransformerCalls, constant_movement, leaf_layer, transformer_function
-from symconv.frontends.training_flag import in_marked_eval, restore
 from symconv.layers import Flatten, Layer
 
 __all__ = ["Call", "Sum", "Binary", "Concat", "Skipped", "Trace", "trace", "INPUT"]
-
-#: The producer of the model's input tensor.
-INPUT = -1
-
-
-@dataclass(frozen=True)
-class Sum:
-    """Two tensors added element by element, written as ``spelling`` (``"+"``, ``"torch.add"``)."""
-
-    spelling: str
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A part symconv cannot count, kept (``unsupported="skip"``) as a costless stage that
-    hands on a tensor of the shape PyTorch produced; ``what`` is its refusal, as listed."""
-
-    what: str
-
-
-@dataclass(frozen=True)
-class Call:
-    """One recorded call: its unique stage ``name``, what it is (a symconv ``Layer`` or a
-    :class:`Sum`), the calls that made its inputs (:data:`INPUT` for the model's input), and the
-    channels-last shape of the tensor PyTorch produced."""
-
-    name: str
-    op: Layer | Sum | Binary | Concat | Skipped | Product
-    inputs: tuple[int, ...]
-    shape: tuple[int, ...]
-    #: Why the layer's hyperparameters depend on the input size (``""``: they do not).
-    size_dependent: str = ""
-
-
-@dataclass(frozen=True)
-class Trace:
-    """What one run of a model did: its calls in order, the producer of its output, and every
-    part symconv cannot count (``"name (what: why)"``)."""
-
-    calls: tuple[Call, ...]
-    output: int
-    refused: tuple[str, ...]
-    #: With ``skip=True``: the refusals kept as :class:`Skipped` stages (``refused`` then holds
-    #: only what cannot be skipped: a value read into Python, an output that is not a tensor).
-    skipped: tuple[str, ...] = ()
-
 
 #: A tensor made by a part symconv cannot count (already refused by name).
 _REFUSED = REFUSED
@@ -190,6 +145,7 @@ class _Recorder(TransformerCalls):
         #: id(tensor) -> its layout, where it is not the default (PyTorch permuted it)
         self.layouts: dict[int, Layout] = {}
         self.frames: list[_Frame] = []
+        self.ran: set[str] = set()  # the modules that ran (their dotted names)
         self.taken: set[str] = {"input"}
         self.named: list[str] = []  # the names given, in order (release)
         self.folded: set[int] = set()  # stages run on constants only (trace_windows)
@@ -280,6 +236,7 @@ class _Recorder(TransformerCalls):
         if name is None:  # not a module of the model (made in forward, another model)
             return
         self.frames.append(_Frame(module, name, inside=self.opaque > 0))
+        self.ran.add(name)
         if id(module) not in self.pre_hooked:
             self.start(module, args, {})
 
@@ -532,9 +489,8 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
     """Run ``model`` once on an input of zeros of channels-last ``shape`` and record what it ran.
 
     The model runs in eval mode (``model.eval()``: Dropout is an identity, BatchNorm uses its
-    running statistics; every module's ``training`` marked, :mod:`~symconv.frontends.training_flag`)
-    without gradients, on a batch of one; every module's mode is restored
-    afterwards, and every hook removed. With ``skip``, a part symconv cannot count that makes
+    running statistics) without gradients, on a batch of one; every module's mode is restored
+    afterwards (:mod:`~symconv.frontends.module_mode`), and every hook removed. With ``skip``, a part symconv cannot count that makes
     tensors is recorded as a :class:`Skipped` call (listed in ``Trace.skipped``) instead of
     refused.
 
@@ -606,7 +562,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
             if id(module) in recorder.post_hooked:
                 handles.append(module.register_forward_hook(hooked(recorder.leave),
                                                             always_call=True))
-        modes = in_marked_eval(model, [module for _, module in modules])  # all in eval mode
+        modes = in_eval_mode(model, [module for _, module in modules])
         for name, wrapper in wrappers.items():
             setattr(torch.Tensor, name, wrapper)
         with torch.no_grad(), mode_class()(recorder, flags):
@@ -641,7 +597,7 @@ def trace(model: Any, shape: tuple[int, ...], *, skip: bool = False) -> Trace:
             found = _REFUSED
         produced = found
     return Trace(tuple(recorder.calls), produced, tuple(recorder.refused),
-                 tuple(recorder.skipped))
+                 tuple(recorder.skipped), not_run(modules, recorder.ran))
 
 
 def first_line(error: BaseException) -> str:

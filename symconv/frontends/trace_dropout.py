@@ -7,8 +7,8 @@ the identity at inference and drops elements in a training step: it is recorded 
 which a training step counts (:mod:`symconv.layers.dropout_train`). Called with a literal
 ``training=False`` it never drops: no stage. Called with ``training=True`` (the default of
 ``F.dropout`` and ``F.dropout1d/2d/3d``) it drops at random in eval mode too: refused, as
-symconv counts a model in eval mode. The mode is told from a literal ``False`` by
-:mod:`symconv.frontends.training_flag`'s mark.
+symconv counts a model in eval mode. Traced in eval mode, both receive ``False``: the call's
+source tells them apart (:func:`symconv.frontends.module_mode.training_reads_module_mode`).
 
 ============================  ===================  ===========================
 function                      its ``nn`` module    ``training`` by default
@@ -21,25 +21,28 @@ function                      its ``nn`` module    ``training`` by default
 
 Examples
 --------
->>> from symconv.frontends.training_flag import EVAL
->>> functional_dropout("dropout", 3, (None, 0.2), {"training": EVAL}, channels_first=True)
+>>> def mode() -> bool:   # what the caller's source says: training=self.training
+...     return True
+>>> functional_dropout("dropout", 3, (None, 0.2), {"training": False}, channels_first=True,
+...                    follows_mode=mode)
 Dropout(p=0.2)
->>> functional_dropout("dropout2d", 3, (None, 0.2, EVAL), {}, channels_first=True)
+>>> functional_dropout("dropout2d", 3, (None, 0.2, False), {}, channels_first=True,
+...                    follows_mode=mode)
 FeatureDropout(p=0.2)
->>> functional_dropout("dropout", 3, (None, 0.2), {"training": False}, channels_first=True) is None
-True
->>> functional_dropout("alpha_dropout", 1, (None, 0.1), {}, channels_first=True) is None
+>>> functional_dropout("dropout", 3, (None, 0.2), {"training": False}, channels_first=True,
+...                    follows_mode=lambda: False) is None
 True
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Real
 from types import SimpleNamespace
 from typing import Any
 
 from symconv.frontends.mapping import Unsupported, dropout_layer
-from symconv.frontends.training_flag import is_module_mode
+from symconv.frontends.module_mode import training_reads_module_mode
 from symconv.layers import Layer
 
 __all__ = ["functional_dropout"]
@@ -57,7 +60,8 @@ def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: s
 
 
 def functional_dropout(function: str, rank: int, args: tuple[Any, ...], kwargs: dict[str, Any],
-                       *, channels_first: bool) -> Layer | None:
+                       *, channels_first: bool, follows_mode: Callable[[], bool] | None = None
+                       ) -> Layer | None:
     """The stage of a call of the dropout function ``F.<function>`` on a tensor of ``rank``
     axes after the batch (``None``: the identity, no stage).
 
@@ -68,10 +72,13 @@ def functional_dropout(function: str, rank: int, args: tuple[Any, ...], kwargs: 
     rank
         The axes of its input after the batch.
     args, kwargs
-        The call's arguments, as traced (a module's mode marked).
+        The call's arguments, as traced (in eval mode).
     channels_first
         Whether the input's axes are in PyTorch's ``(N, C, *spatial)`` order (a channel
         dropout on permuted axes is refused: it would draw along another axis).
+    follows_mode
+        Whether a false ``training`` is the module's mode (default: the running call's source,
+        read while ``F.<function>`` runs).
 
     Raises
     ------
@@ -82,7 +89,7 @@ def functional_dropout(function: str, rank: int, args: tuple[Any, ...], kwargs: 
     name, trains = _FUNCTIONS[function]
     training = _argument(args, kwargs, 2, "training", trains)
     p = _argument(args, kwargs, 1, "p", 0.5)
-    if not is_module_mode(training):
+    if training or not (follows_mode or _from_source(function))():
         if training:
             given = len(args) > 2 or "training" in kwargs
             raise Unsupported(f"training=True{'' if given else ' (its default)'} drops "
@@ -97,3 +104,13 @@ def functional_dropout(function: str, rank: int, args: tuple[Any, ...], kwargs: 
         raise Unsupported("it draws one value per channel, and gets a tensor whose axes "
                           "PyTorch permuted; symconv follows it on (N, C, *spatial)")
     return dropout_layer(name, rank, SimpleNamespace(p=p), called=f"F.{function}")
+
+
+def _from_source(function: str) -> Callable[[], bool]:
+    """Whether the running call of ``F.<function>`` takes its ``training`` from a module's mode,
+    read from its caller's source."""
+    def follows() -> bool:
+        import torch.nn.functional
+
+        return training_reads_module_mode(getattr(torch.nn.functional, function))
+    return follows

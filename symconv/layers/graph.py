@@ -30,7 +30,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from symconv.errors import SymconvError
@@ -160,6 +160,11 @@ class Graph(Composite):
         ``input_shape`` are taken to be multiples of it. :class:`Reuse` shapes must then be
         written for such sizes (``H/2``, not ``floor(H/2 - 1/2) + 1``), as
         :func:`symconv.from_torch` writes them.
+    not_run
+        The dotted names of the source model's modules that hold parameters and did not run
+        when :func:`symconv.from_torch` traced it (in eval mode): a branch the model runs only
+        in training mode, which a training step's count leaves out. Not part of the network
+        (nor of its equality or hash).
 
     Raises
     ------
@@ -172,9 +177,10 @@ class Graph(Composite):
     layers: tuple[tuple[str, Layer], ...]
     input_shape: tuple[Size, ...] | None
     size_multiple: int
+    not_run: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __init__(self, *layers: tuple[str, Layer], input_shape: object = None,
-                 size_multiple: int = 1) -> None:
+                 size_multiple: int = 1, not_run: tuple[str, ...] = ()) -> None:
         seen = {"input"}
         for index, entry in enumerate(layers):
             if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
@@ -194,6 +200,7 @@ class Graph(Composite):
                                    "stage; list the stages in an order data can flow")
             seen.add(name)
         set_stages(self, tuple(layers), input_shape, size_multiple)
+        object.__setattr__(self, "not_run", tuple(str(name) for name in not_run))
 
     @property
     def kind(self) -> str:

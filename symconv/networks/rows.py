@@ -33,13 +33,13 @@ from dataclasses import dataclass
 import sympy
 
 from symconv.derive import COUNT_KINDS, Cost, cost
-from symconv.derive.derivation import counts_only
+from symconv.derive.derivation import counts_only, total
 from symconv.errors import SymconvError
 from symconv.layers import (
     Layer,
 )
 
-__all__ = ["LayerRow", "rows", "totals", "as_cost"]
+__all__ = ["LayerRow", "rows", "folded_rows", "totals", "as_cost"]
 
 _Spatial = tuple[sympy.Expr, ...]
 
@@ -125,11 +125,15 @@ def rows(
         Channels-last input shape; not needed for networks that carry their own.
     depth
         ``None`` (default): down to single layers. ``1``: one row per top-level stage, ``2``:
-        one level further, and so on.
+        one level further, and so on; a graph's dotted stage names (``"layer1.0.conv1"``, from
+        :func:`symconv.frontends.torch.from_torch`) count one level per part, and a training
+        step's ``forward`` and ``backward`` are not a level (:func:`folded_rows`).
     phase, input_grad, frozen
         As for :func:`symconv.derive.cost`: ``phase="backward"`` gives one row per layer of the
         backward pass; ``"train"`` the forward's rows (``"forward.<name>"``) then the
-        backward's (``"backward.<name>"``).
+        backward's (``"backward.<name>"``), ``depth`` counted below those two. A ``model`` that
+        is already a training step's :class:`~symconv.derive.Cost` needs ``phase="train"``
+        too for that (without it, ``forward`` and ``backward`` are the first level).
     optimizer
         With ``phase="train"``: one more row, ``"optimizer"``, for one optimizer step
         (:func:`symconv.derive.cost`'s ``optimizer``).
@@ -155,20 +159,111 @@ def rows(
                          optimizer=optimizer)
     else:
         result = as_cost(model, input_shape)
+    return tuple(row for row, _ in folded_rows(result, depth, training=phase == "train"))
+
+
+#: Routing stages of a branching network (``reuse:...``): they fold into the module they sit in.
+_ROUTING = frozenset({"reuse"})
+
+_Stage = tuple[str, Cost]
+
+
+def folded_rows(result: Cost, depth: int | None = None, *, training: bool = False,
+                ) -> tuple[tuple[LayerRow, tuple[str, ...]], ...]:
+    """:func:`rows` of a derived ``result``, each with the dotted names of the single layers it
+    holds (its own name alone for a single layer), in the order data flows.
+
+    Depth counts the levels of the dotted path: a :class:`~symconv.layers.Graph`'s stage ``"layer1.0.conv1"``
+    (:func:`symconv.frontends.torch.from_torch` names stages by module path) is three levels
+    deep, and ``depth=1`` folds every stage under ``layer1`` into one row ``"layer1"`` of kind
+    ``"graph"``, its counts their sums. A routing stage (``reuse:...``) folds into the module
+    of the stage after it (or before it, at the end). With ``training`` (``result`` a training
+    step's cost, stages ``"forward"``, ``"backward"`` and maybe ``"optimizer"``), depth counts
+    below that level: ``depth=1`` gives ``forward.<module>``, ..., ``backward.<module>``, ....
+
+    Examples
+    --------
+    >>> from symconv import cost
+    >>> from symconv.layers import Conv2d, Graph, ReLU
+    >>> net = Graph(("stem.conv", Conv2d(3, 8, 3)), ("stem.relu", ReLU()),
+    ...             ("head.conv", Conv2d(8, 4, 1)))
+    >>> [(row.name, row.kind, row.mults, leaves)
+    ...  for row, leaves in folded_rows(cost(net, (8, 8, 3)), depth=1)]
+    [('stem', 'graph', 7776, ('stem.conv', 'stem.relu')), ('head', 'graph', 1152, ('head.conv',))]
+    """
     if not result.stages or depth == 0:
-        return (LayerRow.of(result.kind, result),)
-    return _rows(result, "", depth)
+        return ((LayerRow.of(result.kind, result), _leaf_names(result, "")),)
+    if training:
+        names = [name for name, _ in result.stages]
+        if names[:2] != ["forward", "backward"]:
+            raise SymconvError("phase='train' needs the cost of a training step (stages "
+                               "forward, backward); derive it with cost(..., phase='train')")
+        found: list[tuple[LayerRow, tuple[str, ...]]] = []
+        for name, stage in result.stages:
+            found.extend(_fold(stage, name, depth) if stage.stages
+                         else [(LayerRow.of(name, stage), (name,))])
+        return tuple(found)
+    return tuple(_fold(result, "", depth))
 
 
-def _rows(result: Cost, prefix: str, depth: int | None) -> tuple[LayerRow, ...]:
-    found: list[LayerRow] = []
-    for name, stage in result.stages:
-        path = f"{prefix}.{name}" if prefix else name
-        if stage.stages and depth != 1:
-            found.extend(_rows(stage, path, None if depth is None else depth - 1))
+def _leaf_names(result: Cost, path: str) -> tuple[str, ...]:
+    """The dotted names of the single layers of ``result``, found under ``path``."""
+    if not result.stages:
+        return (path or result.kind,)
+    return tuple(leaf for name, stage in result.stages
+                 for leaf in _leaf_names(stage, f"{path}.{name}" if path else name))
+
+
+def _groups(stages: tuple[_Stage, ...], depth: int) -> list[tuple[str | None, list[_Stage]]]:
+    """Consecutive stages whose dotted names share their first ``depth`` levels, under that
+    prefix; a stage no deeper than ``depth`` alone, under ``None``; routing stages joined to
+    the group of the stage after them (or before them, at the end)."""
+    groups: list[tuple[str | None, list[_Stage]]] = []
+    routing: list[_Stage] = []
+    for name, stage in stages:
+        if stage.kind in _ROUTING:
+            routing.append((name, stage))
+            continue
+        levels = name.split(".")
+        key = ".".join(levels[:depth]) if len(levels) > depth else None
+        if key is not None and groups and groups[-1][0] == key:
+            groups[-1][1].extend([*routing, (name, stage)])
+        elif key is not None:
+            groups.append((key, [*routing, (name, stage)]))
         else:
-            found.append(LayerRow.of(path, stage))
-    return tuple(found)
+            groups.extend((None, [alone]) for alone in [*routing, (name, stage)])
+        routing = []
+    if routing and groups and groups[-1][0] is not None:
+        groups[-1][1].extend(routing)
+    else:
+        groups.extend((None, [alone]) for alone in routing)
+    return groups
+
+
+def _fold(result: Cost, prefix: str, depth: int | None) -> list[tuple[LayerRow, tuple[str, ...]]]:
+    found: list[tuple[LayerRow, tuple[str, ...]]] = []
+    if depth is None:
+        for name, stage in result.stages:
+            path = f"{prefix}.{name}" if prefix else name
+            found.extend(_fold(stage, path, None) if stage.stages
+                         else [(LayerRow.of(path, stage), (path,))])
+        return found
+    for key, members in _groups(result.stages, depth):
+        if key is not None:
+            path = f"{prefix}.{key}" if prefix else key
+            group = total(tuple(members), members[0][1].input_shape, "graph")
+            leaves = tuple(leaf for name, stage in members
+                           for leaf in _leaf_names(stage, f"{prefix}.{name}" if prefix else name))
+            found.append((LayerRow.of(path, group), leaves))
+            continue
+        (name, stage), = members
+        path = f"{prefix}.{name}" if prefix else name
+        levels = 1 if stage.kind in _ROUTING else len(name.split("."))
+        if stage.stages and levels < depth:
+            found.extend(_fold(stage, path, depth - levels))
+        else:
+            found.append((LayerRow.of(path, stage), _leaf_names(stage, path)))
+    return found
 
 
 def totals(model: Layer | Cost, input_shape: object = None) -> LayerRow:

@@ -108,8 +108,16 @@ def escape(text: str, lang: str = "en") -> str:
     '64 kernels of 3\\ensuremath{\\times}3\\ensuremath{\\times}3 (50\\% \\& more)'
     >>> print(escape("a\n卷积😀"), escape("卷积😀", "zh"))
     a\textbackslash{}n\texttt{U+5377}\texttt{U+79EF}\texttt{U+1F600} 卷积\texttt{U+1F600}
+
+    Hyphens stay hyphens (TeX makes ``--`` an en dash, ``---`` an em dash):
+
+    >>> escape("--no-input-grad, ---")
+    '-{}-no-input-grad, -{}-{}-'
     """
-    return "".join(_escape_char(char, lang) for char in text)
+    escaped = "".join(_escape_char(char, lang) for char in text)
+    while "--" in escaped:
+        escaped = escaped.replace("--", "-{}-")
+    return escaped
 
 
 def comment(text: str) -> str:

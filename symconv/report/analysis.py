@@ -27,7 +27,7 @@ from symconv.derive import Cost, cost
 from symconv.errors import SymconvError
 from symconv.layers import Layer
 from symconv.networks.conventions import CONVENTIONS, count, describe
-from symconv.networks.rows import LayerRow, rows
+from symconv.networks.rows import LayerRow, folded_rows
 from symconv.networks.training import leaf_counts
 from symconv.parse import parse_multiplier
 from symconv.symbols import alpha as alpha_symbol
@@ -86,11 +86,9 @@ def layer_counts(derived: Cost, convention: str, depth: int | None = None,
     ([('conv1', 10838016), ('block1', 29302784)], 568740352)
     """
     per_leaf = leaf_counts(derived, convention, phase, CONVENTIONS[convention])
-    folded = rows(derived) if depth is None else rows(derived, depth=depth)
     shown, counts = [], []
-    for row in folded:
-        counted = sympy.Add(*(value for name, value in per_leaf.items()
-                              if name == row.name or name.startswith(row.name + ".")))
+    for row, leaves in folded_rows(derived, depth, training=phase == "train"):
+        counted = sympy.Add(*(per_leaf[name] for name in leaves))
         if row.kind in _HIDDEN_KINDS and counted == 0 and row.params == 0:
             continue
         shown.append(row)
