@@ -41,10 +41,11 @@ def test_the_snippet_imports_torchvision_and_counts_resnet18():
     assert done.stdout.strip() == "1814073344"
 
 
-def test_without_the_snippet_the_import_fails_as_the_doc_says_or_works():
+def test_without_the_snippet_the_import_fails_as_the_doc_says():
     """The doc's reason: where the plain import fails, it is with the error the doc quotes (with
-    matching wheels it works, and the snippet's line does nothing)."""
+    matching wheels it works, and the snippet's line does nothing: nothing to check here)."""
     done = _run("import torchvision")
-    if done.returncode != 0:
-        assert "operator torchvision::nms does not exist" in done.stderr
-        assert "operator torchvision::nms does not exist" in DOC.read_text(encoding="utf-8")
+    if done.returncode == 0:
+        pytest.skip("torch and torchvision match here: the plain import works")
+    assert "operator torchvision::nms does not exist" in done.stderr
+    assert "operator torchvision::nms does not exist" in DOC.read_text(encoding="utf-8")
