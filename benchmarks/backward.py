@@ -23,7 +23,9 @@ Recorded 2026-12-02 at 12:21 and 12:23, with every branch of the day merged, not
 running (load average 0.4–1.0; ``OPENBLAS_NUM_THREADS=1 python benchmarks/backward.py --rounds
 30``, twice). Section 2, training step against forward derivation: MobileNet V1 symbolic
 1.88 / 1.78, V2 symbolic 1.69 / 1.75, V1 at 224 1.73 / 1.64, V2 at 224 1.74 / 1.76, ResNet-18
-1.91 / 1.75; paired 1.62–1.87: every row under 2, the target. Section 1, backward against the
+1.91 / 1.75; paired 1.62–1.87: every row under 2, the target. Again at 13:07, after the check
+of ``frozen=`` paths was merged (in the public entry points; load 0.3, ``--only derivations``):
+1.78, 1.71, 1.79, 1.75, 1.77; paired 1.70–1.80. Section 1, backward against the
 training forward / the inference forward: standard 2.01–2.05 / 1.90–1.98, strided 2.03–2.05 /
 2.02–2.03, depthwise 1.79–1.95 / 1.52–1.82, pointwise 2.24 / 2.14, grouped 1.59–1.60 /
 1.54–1.62, BatchNorm 0.98–1.01 / 2.25–2.40, ReLU6 0.69–0.80 / 0.68–0.83, Linear 1024→1000
