@@ -282,7 +282,9 @@ def render_network(report: NetworkReport, lang: str = "en") -> str:
                 "input": [_number_or_formula(size) for size in row.input_shape],
                 "output": [_number_or_formula(size) for size in row.output_shape],
                 **{name: _number_or_formula(getattr(row, name))
-                   for name in ("mults", "adds", "divs", "comparisons", "params")},
+                   for name in ("mults", "adds", "divs", "comparisons",
+                                *(("transcendentals",) if "transcendentals" in report.totals
+                                  else ()), "params")},
                 **({report.convention: _number_or_formula(report.counts[index]),
                     "share": None if report.shares[index] is None else str(report.shares[index])}
                    if report.counts else {}),

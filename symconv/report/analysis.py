@@ -37,6 +37,15 @@ __all__ = ["Total", "NetworkReport", "layer_counts", "analyse", "analyse_zoo", "
 
 #: The counts every report carries beside the chosen convention's.
 QUANTITIES = ("mults", "adds", "divs", "comparisons", "params")
+
+
+def _quantities(derived: Cost) -> tuple[str, ...]:
+    """:data:`QUANTITIES`, with ``"transcendentals"`` before ``"params"`` where the network
+    evaluates any (BatchNorm's square root in training, SiLU's exp, Adam's square root): every
+    kind ``ops`` sums is then shown."""
+    if derived.transcendentals == 0:
+        return QUANTITIES
+    return (*QUANTITIES[:-1], "transcendentals", QUANTITIES[-1])
 _TITLES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2"}
 
 
@@ -139,14 +148,15 @@ def analyse(
     derived: Cost = cost(model, input_shape, **_phase(phase, optimizer))
     symbolic = bool(derived.mults.free_symbols or derived.params.free_symbols)
     formulas = {convention: _count(model, input_shape, derived, convention, phase, optimizer)}
-    formulas.update({name: getattr(derived, name) for name in QUANTITIES})
+    quantities = _quantities(derived)
+    formulas.update({name: getattr(derived, name) for name in quantities})
     if symbolic:
         formulas = {name: sympy.expand(expr) for name, expr in formulas.items()}
         if reference is None:
             raise SymconvError("a symbolic network needs a numeric reference to report values")
         concrete = cost(*reference, **_phase(phase, optimizer))
         values = {convention: _count(*reference, concrete, convention, phase, optimizer)}
-        values.update({name: getattr(concrete, name) for name in QUANTITIES})
+        values.update({name: getattr(concrete, name) for name in quantities})
     else:
         values = formulas
     totals = {
