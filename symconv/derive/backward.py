@@ -60,8 +60,6 @@ from symconv.derive.train_forward import training_forward_cost
 from symconv.errors import SymconvError
 from symconv.layers import Add, Cat, Composite, Graph, Layer, ResidualAdd, Reuse, Sequential
 from symconv.layers.backward import backward_nests
-from symconv.layers.learned import Parameter
-from symconv.layers.windows import Constant
 
 # the rules of the other layer kinds register themselves into backward_nests when imported
 from symconv.layers import backward_activations, backward_movement, backward_norm  # noqa: F401  isort: skip
@@ -248,7 +246,8 @@ _ROLES: dict[type | None, object] = {}
 def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
     """Whether a stage of type ``kind`` is a ``Reuse``, reads a second operand
     (:func:`~symconv.layers.backward_transformer.reads_operand`), is an ``Add`` or ``Cat``, a
-    ``ResidualAdd``, a stage that reads no input (``Parameter``, ``Constant``), a
+    ``ResidualAdd``, a stage that reads no input (``Layer.reads_input``: a ``Parameter``, a
+    ``Constant``), a
     ``Composite``: worked out once per type (six
     ``isinstance`` and two ``singledispatch`` look-ups a stage were a fifth of the walk), and
     again after a registration."""
@@ -262,7 +261,7 @@ def _role(kind: type) -> tuple[bool, bool, bool, bool, bool, bool]:
         found = _ROLES[kind] = (
             issubclass(kind, Reuse), operand_backward_nests.dispatch(kind) is not default,
             issubclass(kind, (Add, Cat)), issubclass(kind, ResidualAdd),
-            issubclass(kind, (Parameter, Constant)), issubclass(kind, Composite))
+            not getattr(kind, "reads_input", True), issubclass(kind, Composite))
     return found  # type: ignore[return-value]
 
 

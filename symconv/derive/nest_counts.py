@@ -25,6 +25,7 @@ from collections.abc import Iterable
 import sympy
 
 from symconv.derive.cost import _DEFAULTS, _ZERO, COUNT_KINDS, Cost, _integer, _product, _sum
+from symconv.derive.cost import _SYMPY_INTEGER_CLASSES as _SYMPY_INTEGERS
 from symconv.layers.base import LoopNest
 from symconv.sizes import as_expr
 
@@ -32,8 +33,6 @@ __all__ = ["whole_counts", "as_integers", "symbolic_counts", "nest_counts", "as_
            "counts_cost", "parts_cost", "INTEGERS"]
 
 _INTEGERS = (int, sympy.Integer)
-#: SymPy's integer classes (small integers are singletons of their own classes).
-_SYMPY_INTEGERS = frozenset({type(sympy.Integer(n)) for n in (-1, 0, 1, 2)})
 
 
 def _whole(sizes: tuple[object, ...]) -> int | None:

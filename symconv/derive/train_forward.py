@@ -36,6 +36,7 @@ from typing import Any
 
 import sympy
 
+from symconv.derive.cost import _SYMPY_INTEGER_CLASSES as _INTEGERS
 from symconv.derive.cost import COUNT_KINDS, Cost, _changed, _integer, _sum
 from symconv.derive.nest_counts import INTEGERS, as_integers, parts_cost
 from symconv.errors import SymconvError
@@ -142,9 +143,6 @@ def _adjusted(forward: Cost, changed: list[tuple[Cost, Cost]]) -> dict[str, symp
                                           if new.__dict__[kind] is not old.__dict__[kind])])
     return counts
 
-
-#: SymPy's integer classes (small integers are singletons of their own classes).
-_INTEGERS = frozenset({type(sympy.Integer(n)) for n in (-1, 0, 1, 2)})
 
 
 def training_forward_cost(layer: Layer, forward: Cost, nest_cost: NestCost) -> Cost:

@@ -51,12 +51,7 @@ from symconv.execute.counter import Array, Counter, Counts
 from symconv.execute.registry import Params, parameter_shapes, second_input
 from symconv.execute.run import Execution, execute
 from symconv.layers import Composite, Graph, Layer, Sequential
-from symconv.layers.learned import Parameter
 from symconv.layers.trainable import check_frozen, is_trainable
-from symconv.layers.windows import Constant
-
-#: The stages whose values do not depend on their input: no gradient flows back through them.
-_NO_INPUT = (Parameter, Constant)
 
 __all__ = ["BackwardExecution", "execute_backward"]
 
@@ -173,7 +168,7 @@ class _Walk:
                 current = current or flags.get(read, False)
             inputs[name] = (previous, value)
             stage_flag = current
-            if isinstance(stage, _NO_INPUT):   # its values do not depend on its input
+            if not stage.reads_input:   # its values do not depend on its input
                 stage_flag = False
             if not read and type(stage).__name__ != "Reuse":
                 stage_flag = stage_flag or (_has_parameters(stage) and not _all_frozen(
@@ -230,7 +225,7 @@ class _Walk:
                     counts=None, stages=(), layer=stage, method=self.method,
                     params=stage_run.params, buffers=stage_run.buffers)
                 continue
-            needs_here = flags.get(before, False) and not isinstance(stage, _NO_INPUT)
+            needs_here = flags.get(before, False) and stage.reads_input
             result, _ = self.walk(stage, stage_run, stage_input, here, stage_path, needs_here)
             stage_needs[name] = needs_here
             results[name] = result

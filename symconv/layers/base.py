@@ -216,6 +216,10 @@ class Layer(metaclass=_LayerType):
     #: Whether the layer reads its own parameters; ``False`` for one that hands them on to the
     #: stage that uses them (:class:`~symconv.layers.learned.Parameter`).
     reads_parameters: ClassVar[bool] = True
+    #: Whether the layer's values depend on its input; ``False`` for one that makes them from
+    #: nothing else (:class:`~symconv.layers.learned.Parameter`,
+    #: :class:`~symconv.layers.windows.Constant`): no gradient flows back through it.
+    reads_input: ClassVar[bool] = True
 
     @property
     def kind(self) -> str:

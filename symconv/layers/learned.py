@@ -90,6 +90,7 @@ class Parameter(Layer):
 
     example: ClassVar[str] = "Parameter((169, 3))"
     reads_parameters: ClassVar[bool] = False
+    reads_input: ClassVar[bool] = False
 
     shape: tuple[Size, ...]
 

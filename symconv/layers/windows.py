@@ -223,6 +223,7 @@ class Constant(Layer):
     """
 
     example: ClassVar[str] = "Constant((15, 15, 2))"
+    reads_input: ClassVar[bool] = False
 
     shape: tuple[Size, ...]
 
